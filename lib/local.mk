@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: MIT
+lib_LTLIBRARIES += lib/libmemwatch.la
+include_HEADERS += lib/memwatch.h lib/memwatcher.h
+
+lib_libmemwatch_la_SOURCES = \
+	lib/api.c lib/legacy.c \
+	lib/table.c lib/table.h \
+	lib/epoch.c lib/epoch.h \
+	lib/alias.c lib/alias.h \
+	lib/maps.c lib/maps.h \
+	lib/fault.c lib/fault.h \
+	lib/say.c lib/say.h lib/sigsafe.h \
+	lib/arch.h \
+	lib/x86_64/perform.c lib/x86_64/insn.c lib/x86_64/insn.h \
+	lib/x86_64/cache.c lib/x86_64/cache.h lib/x86_64/regs.h \
+	lib/x86_64/run.S lib/x86_64/probe.S lib/x86_64/probe.h
+lib_libmemwatch_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing
+lib_libmemwatch_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/$(MW_ARCH)
+lib_libmemwatch_la_LIBADD = $(ZYDIS_LIBS) -lpthread
+# -z now: no lazy PLT resolution inside the signal handler.
+lib_libmemwatch_la_LDFLAGS = -version-info 0:0:0 -Wl,-z,now -Wl,-z,noexecstack \
+	-Wl,--version-script=$(top_srcdir)/lib/libmemwatch.map
+EXTRA_lib_libmemwatch_la_DEPENDENCIES = lib/libmemwatch.map
+EXTRA_DIST += lib/libmemwatch.map

@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: MIT
+# make check: TAP tests.  Exit 77 = skip, 99 = the harness broke.
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+AM_TESTS_ENVIRONMENT = top_builddir='$(top_builddir)' top_srcdir='$(top_srcdir)' NM='$(NM)'; export top_builddir top_srcdir NM;
+
+TEST_LDADD = lib/libmemwatch.la -lpthread
+EXTRA_DIST += tests/tap.h
+
+include tests/core.mk
+include tests/corpus.mk
