@@ -3,7 +3,7 @@ lib_LTLIBRARIES += lib/libmemwatch.la
 include_HEADERS += lib/memwatch.h lib/memwatcher.h
 
 lib_libmemwatch_la_SOURCES = \
-	lib/api.c lib/legacy.c \
+	lib/api.c lib/api.h lib/legacy.c \
 	lib/table.c lib/table.h \
 	lib/epoch.c lib/epoch.h \
 	lib/alias.c lib/alias.h \

@@ -25,6 +25,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default)
+
 /* Kinds of access a watch catches.  0 means MW_WRITE, like GDB's `watch`:
  * the pages stay readable, so reads cost nothing. */
 #define MW_READ   0x1u
@@ -87,6 +89,8 @@ uint64_t mw_total_count(void);
  * Returns a static string; never NULL.
  */
 const char *mw_strerror(int err);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

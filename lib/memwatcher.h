@@ -17,6 +17,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default)
+
 /* Watch SIZE bytes at ADDR.  PROT is the protection the watched pages get:
  * PROT_NONE catches reads and writes, PROT_READ only writes.  Errors are
  * reported on stderr. */
@@ -28,6 +30,8 @@ void _unwatch_address(void *addr, int prot);
 
 /* Accesses that touched watched bytes, in all threads, since the start. */
 uint32_t _get_trap_count(void);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

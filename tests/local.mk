@@ -5,7 +5,7 @@ TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
 AM_TESTS_ENVIRONMENT = top_builddir='$(top_builddir)' top_srcdir='$(top_srcdir)' NM='$(NM)'; export top_builddir top_srcdir NM;
 
-TEST_LDADD = lib/libmemwatch.la -lpthread
+MW_TEST_LIBS = lib/libmemwatch.la -lpthread
 EXTRA_DIST += tests/tap.h
 
 include tests/core.mk

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * alias.h - moving pages into a memfd and back.                   [thread]
+ *
+ * A watched page must stay inaccessible while the fault path performs
+ * accesses on the program's behalf.  So the page's contents move into a
+ * memfd, mapped twice: at the original address (with the watch's
+ * protection) and once more read-write elsewhere: the alias.  Both views are
+ * the same physical memory, so atomic instructions performed on the alias
+ * stay atomic with respect to everything else.
+ */
+#ifndef MW_ALIAS_H
+#define MW_ALIAS_H
+
+#include <stdint.h>
+
+/*
+ * Moves [start, end) (page aligned, private memory the caller has made
+ * read-only or that is read-only) into a new memfd, maps it back at START
+ * with PROT and returns the alias in *ALIAS.  Contents are preserved.
+ * Returns 0 or -errno; on error nothing changed.
+ */
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, uintptr_t *alias);
+
+/*
+ * Puts back private anonymous memory at [start, end) with the contents of
+ * the alias and protection ORIG_PROT, in one step (mremap): no moment in
+ * which the range is unmapped or shows other contents.  The alias stays
+ * mapped; release it with mw_alias_release() after a grace period.
+ */
+int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot);
+
+/* Frees the memory behind an alias range and unmaps it. */
+void mw_alias_release(uintptr_t alias, uintptr_t len);
+
+#endif /* MW_ALIAS_H */

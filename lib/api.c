@@ -1,0 +1,525 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api.c - mw_watch, mw_unwatch, mw_count, mw_strerror.
+ *
+ * Watch and unwatch run in thread context under one lock; they build new
+ * table snapshots, move pages into and out of their memfd (alias.c) and set
+ * page protections.  mw_count and mw_total_count are async-signal-safe.
+ */
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/rseq.h>
+#include <unistd.h>
+
+#include "alias.h"
+#include "api.h"
+#include "arch.h"
+#include "fault.h"
+#include "maps.h"
+#include "memwatch.h"
+#include "table.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int init_err;
+static int next_id = 1;
+static uintptr_t ps;            /* page size */
+
+/* The library's own loaded segments: never watchable. */
+static struct { uintptr_t lo, hi; } own[16];
+static int nown;
+
+/* A run of pages: new pieces to convert, or runs to give back. */
+struct piece {
+	uintptr_t start, end;
+	uintptr_t alias;
+	int prot;
+};
+static struct piece *pieces;
+static size_t npieces, maxpieces;
+
+static uintptr_t page_down(uintptr_t a) { return a & ~(ps - 1); }
+static uintptr_t page_up(uintptr_t a) { return (a + ps - 1) & ~(ps - 1); }
+
+static int find_own(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t me = (uintptr_t)arg;
+	int mine = 0;
+
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz)
+			mine = 1;
+	}
+	if (!mine)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum && nown < 16; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD) {
+			own[nown].lo = page_down(lo);
+			own[nown].hi = page_up(lo + ph->p_memsz);
+			nown++;
+		}
+	}
+	return 1;
+}
+
+static void init(void)
+{
+	ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	maxpieces = 65536;
+	pieces = mmap(NULL, maxpieces * sizeof(*pieces), PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pieces == MAP_FAILED) {
+		init_err = -ENOMEM;
+		return;
+	}
+	dl_iterate_phdr(find_own, (void *)(uintptr_t)&init);
+	init_err = mw_arch_init();
+}
+
+static int add_piece(uintptr_t start, uintptr_t end, int prot)
+{
+	if (npieces == maxpieces)
+		return -ENOMEM;
+	pieces[npieces++] = (struct piece){ start, end, 0, prot };
+	return 0;
+}
+
+/* ------------------------------------------------------------------ mw_watch */
+
+static int overlaps(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
+{
+	return a < d && c < b;
+}
+
+/* Pages the calling thread cannot live without being accessible: its stack,
+ * its thread control block and rseq area (the kernel writes those at every
+ * signal delivery).  Other threads' stacks are not known yet. */
+static int thread_areas(uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t tp = (uintptr_t)pthread_self();
+	pthread_attr_t attr;
+
+	if (overlaps(lo, hi, page_down(tp), page_up(tp + 1)))
+		return -ENOTSUP;
+	if (__rseq_size && overlaps(lo, hi, page_down(tp + (uintptr_t)__rseq_offset),
+				    page_up(tp + (uintptr_t)__rseq_offset + __rseq_size)))
+		return -ENOTSUP;
+	/* The main thread's stack shows as [stack] in the maps; asking glibc
+	 * would read the maps with stdio. */
+	if (getpid() != gettid() && pthread_getattr_np(pthread_self(), &attr) == 0) {
+		void *addr;
+		size_t size;
+		int r = 0;
+
+		if (pthread_attr_getstack(&attr, &addr, &size) == 0 &&
+		    overlaps(lo, hi, page_down((uintptr_t)addr), page_up((uintptr_t)addr + size)))
+			r = -ENOTSUP;
+		pthread_attr_destroy(&attr);
+		return r;
+	}
+	return 0;
+}
+
+struct scan {
+	const struct mw_snapshot *cur;
+};
+
+/* For each mapping over the watch's pages: refuse what cannot be watched,
+ * and note the parts not yet in a span as new pieces. */
+static int scan_map(const struct mw_map *m, void *arg)
+{
+	const struct mw_snapshot *cur = ((struct scan *)arg)->cur;
+	uintptr_t pos = m->start;
+
+	while (pos < m->end) {
+		const struct mw_span *sp = mw_table_span(cur, pos);
+		uintptr_t stop = m->end;
+		int r;
+
+		if (sp) {       /* already ours: a memfd mapping of a span */
+			pos = sp->end < m->end ? sp->end : m->end;
+			continue;
+		}
+		for (size_t i = 0; i < cur->nspans; i++)
+			if (cur->spans[i].start > pos && cur->spans[i].start < stop)
+				stop = cur->spans[i].start;
+		if (!(m->prot & (PROT_READ | PROT_WRITE)))
+			return -EFAULT;
+		if (m->shared || (m->prot & PROT_EXEC))
+			return -ENOTSUP;
+		if (m->name[0] == '[' && strcmp(m->name, "[heap]") != 0 &&
+		    strncmp(m->name, "[anon:", 6) != 0)
+			return -ENOTSUP;        /* [stack], [vdso], [vvar], ... */
+		if (strncmp(m->name, "/memfd:memwatch", 15) == 0)
+			return -ENOTSUP;
+		r = add_piece(pos, stop, m->prot);
+		if (r)
+			return r;
+		pos = stop;
+	}
+	return 0;
+}
+
+static void copy_table(struct mw_snapshot *to, const struct mw_snapshot *from)
+{
+	memcpy(to->spans, from->spans, from->nspans * sizeof(*from->spans));
+	memcpy(to->watches, from->watches, from->nwatches * sizeof(*from->watches));
+	to->nspans = from->nspans;
+	to->nwatches = from->nwatches;
+}
+
+/* The protection a page of span SP gets from the watches over it. */
+static int page_prot(const struct mw_snapshot *s, const struct mw_span *sp, uintptr_t page)
+{
+	unsigned k = mw_snap_kinds(s, page, page + ps);
+
+	if (k & MW_READ)
+		return PROT_NONE;
+	if (k & MW_WRITE)
+		return sp->orig_prot & ~PROT_WRITE;
+	return sp->orig_prot;
+}
+
+/* Set the protections of the pages of [lo, hi) that are in spans of S. */
+static int apply_prot(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t run = lo;
+	int run_prot = -1;
+
+	for (uintptr_t p = lo; p <= hi; p += ps) {
+		const struct mw_span *sp = p < hi ? mw_table_span(s, p) : NULL;
+		int prot = sp ? page_prot(s, sp, p) : -1;   /* -1: not ours (any more) */
+
+		if (prot != run_prot) {
+			if (run_prot >= 0 && p > run && mprotect((void *)run, p - run, run_prot) < 0)
+				return -errno;
+			run = p;
+			run_prot = prot;
+		}
+	}
+	return 0;
+}
+
+static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
+{
+	uintptr_t P0 = page_down(lo), P1 = page_up(hi);
+	const struct mw_snapshot *cur = mw_snap_current();
+	struct scan sc = { cur };
+	struct mw_snapshot *s;
+	struct mw_watch_obj *w;
+	size_t i, done;
+	int r;
+
+	for (int k = 0; k < nown; k++)
+		if (overlaps(P0, P1, own[k].lo, own[k].hi))
+			return -ENOTSUP;
+	r = thread_areas(P0, P1);
+	if (r)
+		return r;
+	npieces = 0;
+	r = mw_maps_walk(P0, P1, -EFAULT, scan_map, &sc);
+	if (r)
+		return r;
+	r = mw_fault_install();
+	if (r)
+		return r;
+	w = mw_watch_obj_alloc();
+	if (!w)
+		return -ENOMEM;
+
+	if (npieces) {
+		/* The new pieces enter the table as pending: a write that faults
+		 * on them while they are frozen retries until they are ready. */
+		s = mw_snap_alloc(cur->nspans + npieces, cur->nwatches + 1);
+		if (!s)
+			goto nomem;
+		copy_table(s, cur);
+		for (i = 0; i < npieces; i++)
+			s->spans[s->nspans++] = (struct mw_span){
+				pieces[i].start, pieces[i].end, 0, pieces[i].prot, MW_SPAN_PENDING };
+		mw_snap_publish(s);
+		cur = s;
+		for (i = 0; i < npieces; i++)
+			if ((pieces[i].prot & PROT_WRITE) &&
+			    mprotect((void *)pieces[i].start, pieces[i].end - pieces[i].start,
+				     pieces[i].prot & ~PROT_WRITE) < 0)
+				break;
+		for (done = 0; done < i; done++) {
+			struct mw_span *sp = (struct mw_span *)mw_table_span(cur, pieces[done].start);
+
+			r = mw_alias_convert(pieces[done].start, pieces[done].end,
+					     pieces[done].prot & ~PROT_WRITE, &sp->alias);
+			if (r)
+				break;
+		}
+		if (done < npieces) {
+			/* Roll back: converted pieces return to private memory,
+			 * frozen ones get their protection back. */
+			for (size_t k = 0; k < npieces; k++) {
+				const struct mw_span *sp = mw_table_span(cur, pieces[k].start);
+
+				if (k < done && mw_alias_restore(sp->start, sp->end, sp->alias,
+								 sp->orig_prot) == 0)
+					mw_alias_release(sp->alias, sp->end - sp->start);
+				else if (k >= done && k < i)
+					mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
+			}
+			s = mw_snap_alloc(cur->nspans, cur->nwatches);
+			if (s) {
+				copy_table(s, cur);
+				s->nspans = 0;
+				for (size_t k = 0; k < cur->nspans; k++)
+					if (cur->spans[k].state != MW_SPAN_PENDING)
+						s->spans[s->nspans++] = cur->spans[k];
+				atomic_fetch_add(&mw_table_generation, 1);
+				mw_snap_publish(s);
+			}
+			mw_watch_obj_free(w);
+			return r ? r : -ENOMEM;
+		}
+	}
+
+	w->id = next_id++;
+	w->flags = flags;
+	w->start = lo;
+	w->end = hi;
+	s = mw_snap_alloc(cur->nspans, cur->nwatches + 1);
+	if (!s)
+		goto nomem;
+	copy_table(s, cur);
+	for (i = 0; i < s->nspans; i++)
+		s->spans[i].state = MW_SPAN_ACTIVE;   /* no draining outside unwatch */
+	s->watches[s->nwatches++] = w;
+	mw_snap_publish(s);
+	r = apply_prot(s, P0, P1);
+	if (r)
+		return r;   /* the watch exists; its pages kept a weaker protection */
+	return w->id;
+
+nomem:
+	mw_watch_obj_free(w);
+	return -ENOMEM;
+}
+
+int mw_watch(const void *addr, size_t len, unsigned flags)
+{
+	uintptr_t lo = (uintptr_t)addr;
+	int r;
+
+	if (!addr || !len || (flags & ~MW_ACCESS))
+		return -EINVAL;
+	if (lo + len < lo || lo + len > UINTPTR_MAX - 65536)
+		return -EOVERFLOW;
+	pthread_once(&once, init);
+	if (init_err)
+		return init_err;
+	pthread_mutex_lock(&lock);
+	r = do_watch(lo, lo + len, flags ? flags : MW_WRITE);
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* ---------------------------------------------------------------- mw_unwatch */
+
+/* Copy the spans of FROM to TO, splitting off the runs in pieces[]: with
+ * STATE, or dropped when STATE < 0. */
+static void carve(struct mw_snapshot *to, const struct mw_snapshot *from, int state)
+{
+	size_t r = 0;
+
+	to->nspans = 0;
+	for (size_t i = 0; i < from->nspans; i++) {
+		struct mw_span sp = from->spans[i];
+		uintptr_t pos = sp.start;
+
+#define EMIT(a, b, st) do { \
+		to->spans[to->nspans++] = (struct mw_span){ (a), (b), \
+			sp.alias + ((a) - sp.start), sp.orig_prot, (st) }; } while (0)
+		while (r < npieces && pieces[r].start < sp.end) {
+			if (pieces[r].start > pos)
+				EMIT(pos, pieces[r].start, sp.state);
+			if (state >= 0)
+				EMIT(pieces[r].start, pieces[r].end, state);
+			pos = pieces[r].end;
+			r++;
+		}
+		if (pos < sp.end)
+			EMIT(pos, sp.end, sp.state);
+#undef EMIT
+	}
+}
+
+static int do_unwatch(int id)
+{
+	const struct mw_snapshot *cur = mw_snap_current();
+	struct mw_watch_obj *w = NULL;
+	struct mw_snapshot *s1, *s2;
+	uintptr_t P0, P1;
+	size_t i;
+
+	for (i = 0; i < cur->nwatches && !w; i++)
+		if (cur->watches[i]->id == id)
+			w = cur->watches[i];
+	if (!w)
+		return -ENOENT;
+	P0 = page_down(w->start);
+	P1 = page_up(w->end);
+
+	/* s1: the table without the watch. */
+	s1 = mw_snap_alloc(cur->nspans, cur->nwatches);
+	if (!s1)
+		return -ENOMEM;
+	copy_table(s1, cur);
+	s1->nwatches = 0;
+	for (i = 0; i < cur->nwatches; i++)
+		if (cur->watches[i] != w)
+			s1->watches[s1->nwatches++] = cur->watches[i];
+	mw_snap_finish(s1);
+
+	/* Pages no other watch needs go back to private memory, in runs that
+	 * stay within one span. */
+	npieces = 0;
+	for (uintptr_t p = P0; p < P1; p += ps) {
+		const struct mw_span *sp = mw_table_span(s1, p);
+
+		if (mw_snap_kinds(s1, p, p + ps))
+			continue;
+		if (npieces && pieces[npieces - 1].end == p && p != sp->start)
+			pieces[npieces - 1].end = p + ps;
+		else if (add_piece(p, p + ps, sp->orig_prot) < 0)
+			break;   /* out of room: the rest stays converted, unwatched */
+	}
+
+	mw_snap_publish(s1);
+	cur = s1;
+	if (npieces) {
+		/* Draining: writes wait, so nothing written to the alias after
+		 * the copy is lost.  The grace period of the publish ensures no
+		 * write that began before is still running. */
+		s2 = mw_snap_alloc(cur->nspans + 2 * npieces, cur->nwatches);
+		if (!s2)
+			goto keep;
+		copy_table(s2, cur);
+		carve(s2, cur, MW_SPAN_DRAINING);
+		mw_snap_publish(s2);
+		cur = s2;
+		for (i = 0; i < npieces; i++) {
+			const struct mw_span *sp = mw_table_span(cur, pieces[i].start);
+
+			if (mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot) < 0) {
+				/* Leave it converted but open; drop it from the list. */
+				mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
+				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));
+				npieces--;
+				i--;
+			}
+		}
+		s2 = mw_snap_alloc(cur->nspans, cur->nwatches);
+		if (!s2)
+			goto keep;
+		copy_table(s2, cur);
+		carve(s2, cur, -1);
+		for (i = 0; i < s2->nspans; i++)
+			s2->spans[i].state = MW_SPAN_ACTIVE;
+		/* Before the spans disappear: a thread whose fault predates the
+		 * restore must retry, not be called genuine (fault.c). */
+		atomic_fetch_add(&mw_table_generation, 1);
+		for (i = 0; i < npieces; i++)
+			pieces[i].alias = mw_table_span(cur, pieces[i].start)->alias;
+		mw_snap_publish(s2);
+		for (i = 0; i < npieces; i++)
+			mw_alias_release(pieces[i].alias, pieces[i].end - pieces[i].start);
+		cur = s2;
+	}
+keep:
+	apply_prot(cur, P0, P1);
+	mw_watch_obj_free(w);
+	return 0;
+}
+
+int mw_unwatch(int id)
+{
+	int r;
+
+	if (id <= 0)
+		return -ENOENT;
+	pthread_mutex_lock(&lock);
+	r = do_unwatch(id);
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+/* ------------------------------------------------------------------- reading */
+
+int mw_count(int id, uint64_t *count)
+{
+	unsigned slot;
+	const struct mw_snapshot *s = mw_table_enter(&slot);
+	int r = -ENOENT;
+
+	for (size_t i = 0; i < s->nwatches; i++)
+		if (s->watches[i]->id == id) {
+			if (count)
+				*count = atomic_load_explicit(&s->watches[i]->count,
+							      memory_order_relaxed);
+			r = 0;
+			break;
+		}
+	mw_table_exit(slot);
+	return r;
+}
+
+uint64_t mw_total_count(void)
+{
+	return atomic_load_explicit(&mw_table_total, memory_order_relaxed);
+}
+
+int mw_id_at(uintptr_t start)
+{
+	unsigned slot;
+	const struct mw_snapshot *s = mw_table_enter(&slot);
+	int id = -ENOENT;
+
+	for (size_t i = 0; i < s->nwatches; i++)
+		if (s->watches[i]->start == start && s->watches[i]->id > id)
+			id = s->watches[i]->id;
+	mw_table_exit(slot);
+	return id;
+}
+
+const char *mw_strerror(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0:
+		return "success";
+	case EINVAL:
+		return "invalid argument: the address is NULL, the length is 0, or the flags "
+		       "have bits other than MW_READ and MW_WRITE";
+	case EOVERFLOW:
+		return "the address range wraps around the end of the address space";
+	case EFAULT:
+		return "the address range is not entirely mapped, or part of it has no access "
+		       "at all (PROT_NONE)";
+	case ENOTSUP:
+		return "this memory cannot be watched (yet): it is a stack, a thread control "
+		       "block, a shared or executable mapping, a kernel special mapping or "
+		       "memwatch's own data";
+	case ENOENT:
+		return "no such watch: the id was never returned by mw_watch or is already "
+		       "unwatched";
+	case ENOMEM:
+		return "out of memory, or out of mappings (see /proc/sys/vm/max_map_count)";
+	default:
+		return "unknown memwatch error";
+	}
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch.h - what the generic fault path asks of an architecture folder
+ * (lib/x86_64/ today).  A port adds a folder implementing these.
+ */
+#ifndef MW_ARCH_H
+#define MW_ARCH_H
+
+#include <stdint.h>
+
+#include "table.h"
+
+#define MW_FAULT_MAX_ACCESS 4
+
+/* One fault, as the handler hands it to the architecture. */
+struct mw_fault {
+	/* in */
+	const struct mw_snapshot *snap;
+	uintptr_t addr;                 /* si_addr */
+	void *uc;                       /* ucontext_t * of the interrupted code */
+	/* out */
+	struct mw_access acc[MW_FAULT_MAX_ACCESS];
+	int nacc;
+	const char *why;                /* for MW_DECLINED */
+	uintptr_t pc;                   /* the instruction, for messages */
+	uint8_t insn[16];
+	uint8_t insn_len;
+};
+
+enum mw_perform {
+	MW_PERFORMED,   /* done; the context resumes after the instruction */
+	MW_RETRY,       /* memory in transition: resume at the same instruction */
+	MW_GENUINE,     /* the program would fault without watches too */
+	MW_DECLINED,    /* an instruction we cannot perform: f->why */
+};
+
+/* [thread] Once, before the first watch.  0 or -errno. */
+int mw_arch_init(void);
+
+/* [fault path] Perform the access that faulted at f->addr, which lies in a
+ * watched span of f->snap. */
+enum mw_perform mw_arch_perform(struct mw_fault *f);
+
+/* [fault path] If the fault is one of the library's own probes of memory
+ * that may be inaccessible, redirect it to the probe's failure exit and
+ * return 1. */
+int mw_arch_probe_fixup(void *uc);
+
+#endif /* MW_ARCH_H */

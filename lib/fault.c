@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fault.c - the SIGSEGV handler: ours, retry, or declined to what the
+ * program had before.
+ *
+ * Fault path: may call mw_table_*, mw_arch_*, mw_msg_*, sigaction,
+ * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include "arch.h"
+#include "fault.h"
+#include "say.h"
+#include "table.h"
+#include "sigsafe.h"
+
+/* What SIGSEGV did before us: genuine faults go there.  Written under the
+ * library lock before our handler is installed (sigaction orders it). */
+static struct sigaction previous;
+static volatile sig_atomic_t have_previous;
+
+/* Per thread: the table generation at this thread's last stale-looking
+ * fault (initial-exec: no allocation on first use in a handler). */
+static __thread unsigned long seen_generation
+	__attribute__((tls_model("initial-exec")));
+
+static void handler(int sig, siginfo_t *si, void *ctx);
+
+static void decline(int sig, siginfo_t *si, void *ctx)
+{
+	struct sigaction prev = previous;
+
+	if (prev.sa_handler == SIG_DFL || prev.sa_handler == SIG_IGN || !have_previous) {
+		/* Re-executing the instruction faults again; with the default
+		 * action the kernel now ends the process by SIGSEGV, with a core
+		 * dump, exactly as without the library. */
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(SIGSEGV, &dfl, NULL);
+		return;
+	}
+	/* The program's own handler, called as the kernel would have: with its
+	 * mask added for the duration. */
+	sigset_t old;
+	pthread_sigmask(SIG_BLOCK, &prev.sa_mask, &old);
+	if (prev.sa_flags & SA_RESETHAND) {
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		previous = dfl;
+	}
+	if (prev.sa_flags & SA_SIGINFO)
+		prev.sa_sigaction(sig, si, ctx);
+	else
+		prev.sa_handler(sig);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void report(const struct mw_fault *f)
+{
+	struct mw_msg m;
+
+	mw_msg_init(&m);
+	mw_msg_str(&m, "declined access to ");
+	mw_msg_hex(&m, f->addr);
+	mw_msg_str(&m, " by the instruction at ");
+	mw_msg_hex(&m, f->pc);
+	if (f->insn_len) {
+		mw_msg_str(&m, " (");
+		mw_msg_bytes(&m, f->insn, f->insn_len);
+		mw_msg_str(&m, ")");
+	}
+	mw_msg_str(&m, ": ");
+	mw_msg_str(&m, f->why ? f->why : "unknown reason");
+	mw_msg_str(&m, "; delivering the SIGSEGV as if memwatch were not there");
+	mw_msg_flush(&m);
+}
+
+static void handler(int sig, siginfo_t *si, void *ctx)
+{
+	int saved_errno = errno;
+	struct mw_fault f;
+	enum mw_perform r = MW_GENUINE;
+	unsigned slot;
+
+	if (mw_arch_probe_fixup(ctx))
+		goto out;
+	/* Only protection faults of real accesses can be ours: not kill(2),
+	 * not unmapped addresses. */
+	if (si->si_code != SEGV_ACCERR) {
+		decline(sig, si, ctx);
+		goto out;
+	}
+
+	f.snap = mw_table_enter(&slot);
+	f.addr = (uintptr_t)si->si_addr;
+	f.uc = ctx;
+	f.nacc = 0;
+	f.why = NULL;
+	f.insn_len = 0;
+	f.pc = 0;
+	if (mw_table_span(f.snap, f.addr)) {
+		r = mw_arch_perform(&f);
+		if (r == MW_PERFORMED)
+			mw_table_account(f.snap, f.acc, f.nacc);
+	} else {
+		/* Not watched now.  If pages were unwatched since this thread
+		 * last looked, the fault may predate that: run the instruction
+		 * once more before calling it genuine. */
+		unsigned long gen = atomic_load(&mw_table_generation);
+
+		if (gen != seen_generation) {
+			seen_generation = gen;
+			r = MW_RETRY;
+		}
+	}
+	mw_table_exit(slot);
+
+	switch (r) {
+	case MW_PERFORMED:
+		break;
+	case MW_RETRY:
+		sched_yield();
+		break;
+	case MW_DECLINED:
+		report(&f);
+		decline(sig, si, ctx);
+		break;
+	case MW_GENUINE:
+		decline(sig, si, ctx);
+		break;
+	}
+out:
+	errno = saved_errno;
+}
+
+int mw_fault_install(void)
+{
+	struct sigaction cur, sa;
+
+	if (sigaction(SIGSEGV, NULL, &cur) < 0)
+		return -errno;
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == handler)
+		return 0;
+	previous = cur;
+	have_previous = 1;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = handler;
+	/* NODEFER: a fault inside a handler (ours probing, or the program's
+	 * touching watched memory) must be deliverable, never blocked.
+	 * ONSTACK: use the thread's alternate stack where it has one. */
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSEGV, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * maps.h - what the kernel says about the process's mappings.   [thread]
+ */
+#ifndef MW_MAPS_H
+#define MW_MAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mw_map {
+	uintptr_t start, end;
+	int prot;               /* PROT_READ | PROT_WRITE | PROT_EXEC */
+	bool shared;
+	const char *name;       /* "" for anonymous, "[heap]", a path, ... */
+};
+
+/*
+ * Calls FN for each mapping that overlaps [lo, hi), in address order, with
+ * the part outside [lo, hi) clipped off.  Stops at the first non-zero return
+ * of FN and returns it.  A gap (unmapped bytes) in [lo, hi) makes it return
+ * GAP_ERR.  Returns -errno if /proc/self/maps cannot be read.
+ */
+int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
+		 int (*fn)(const struct mw_map *m, void *arg), void *arg);
+
+#endif /* MW_MAPS_H */

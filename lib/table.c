@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * table.c - snapshots of watched spans and watches (see table.h).
+ * Fault path (mw_table_*): reads the published snapshot, atomics; no calls.
+ * Writer (mw_snap_*, mw_watch_obj_*): mmap/munmap, under the library lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "epoch.h"
+#include "memwatch.h"
+#include "table.h"
+#include "sigsafe.h"
+
+_Atomic uint64_t mw_table_total;
+_Atomic unsigned long mw_table_generation;
+
+static struct mw_snapshot empty_snapshot;
+static _Atomic(const struct mw_snapshot *) current = &empty_snapshot;
+
+/* ---------------------------------------------------------------- fault path */
+
+const struct mw_snapshot *mw_table_enter(unsigned *slot)
+{
+	*slot = mw_epoch_enter();
+	/* acquire: pairs with the release store in mw_snap_publish; the
+	 * snapshot's contents are complete before it is visible. */
+	return atomic_load_explicit(&current, memory_order_acquire);
+}
+
+void mw_table_exit(unsigned slot)
+{
+	mw_epoch_exit(slot);
+}
+
+const struct mw_span *mw_table_span(const struct mw_snapshot *s, uintptr_t addr)
+{
+	size_t lo = 0, hi = s->nspans;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct mw_span *sp = &s->spans[mid];
+
+		if (addr < sp->start)
+			hi = mid;
+		else if (addr >= sp->end)
+			lo = mid + 1;
+		else
+			return sp;
+	}
+	return NULL;
+}
+
+/* The first span that ends after ADDR, or NULL. */
+static const struct mw_span *span_after(const struct mw_snapshot *s, uintptr_t addr)
+{
+	size_t lo = 0, hi = s->nspans;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->spans[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->nspans ? &s->spans[lo] : NULL;
+}
+
+enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
+			     size_t len, unsigned kind, uintptr_t *out)
+{
+	const struct mw_span *sp = span_after(s, addr);
+	uintptr_t end = addr + len;
+
+	if (!sp || sp->start >= end) {
+		*out = addr;
+		return MW_XL_NATIVE;
+	}
+	if (sp->start > addr || end > sp->end)
+		return MW_XL_SPLIT;
+	if (sp->state == MW_SPAN_PENDING ||
+	    (sp->state == MW_SPAN_DRAINING && (kind & MW_WRITE)))
+		return MW_XL_BUSY;
+	if (((kind & MW_WRITE) && !(sp->orig_prot & PROT_WRITE)) ||
+	    ((kind & MW_READ) && !(sp->orig_prot & PROT_READ)))
+		return MW_XL_DENIED;
+	*out = sp->alias + (addr - sp->start);
+	return MW_XL_ALIAS;
+}
+
+/* Index one past the last watch that starts before END. */
+static size_t watches_before(const struct mw_snapshot *s, uintptr_t end)
+{
+	size_t lo = 0, hi = s->nwatches;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->watches[mid]->start < end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool mw_table_account(const struct mw_snapshot *s, const struct mw_access *acc, int n)
+{
+	bool any = false;
+
+	/* One access list is one instruction: a watch counts it once even if
+	 * several of its accesses (movs: read and write) touched the watch. */
+	for (int k = 0; k < n; k++) {
+		uintptr_t lo = acc[k].addr, hi = acc[k].addr + acc[k].len;
+
+		for (size_t i = watches_before(s, hi); i-- > 0 && s->maxend[i] > lo;) {
+			struct mw_watch_obj *w = s->watches[i];
+			bool dup = false;
+
+			if (w->end <= lo || !(w->flags & acc[k].kind))
+				continue;
+			for (int j = 0; j < k && !dup; j++)
+				dup = acc[j].addr < w->end && acc[j].addr + acc[j].len > w->start &&
+				      (w->flags & acc[j].kind);
+			if (dup)
+				continue;
+			/* relaxed: a statistic; readers want no ordering with it. */
+			atomic_fetch_add_explicit(&w->count, 1, memory_order_relaxed);
+			any = true;
+		}
+	}
+	if (any)
+		atomic_fetch_add_explicit(&mw_table_total, 1, memory_order_relaxed);
+	return any;
+}
+
+/* -------------------------------------------------------------------- writer */
+
+const struct mw_snapshot *mw_snap_current(void)
+{
+	return atomic_load_explicit(&current, memory_order_relaxed);
+}
+
+struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t size = sizeof(struct mw_snapshot) + nspans * sizeof(struct mw_span) +
+		      nwatches * (sizeof(struct mw_watch_obj *) + sizeof(uintptr_t));
+	struct mw_snapshot *s;
+
+	size = (size + page - 1) & ~(page - 1);
+	s = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
+		return NULL;
+	s->mapsize = size;
+	s->spans = (struct mw_span *)(s + 1);
+	s->watches = (struct mw_watch_obj **)(s->spans + nspans);
+	s->maxend = (uintptr_t *)(s->watches + nwatches);
+	return s;
+}
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct mw_span *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int cmp_watch(const void *a, const void *b)
+{
+	const struct mw_watch_obj *x = *(struct mw_watch_obj *const *)a;
+	const struct mw_watch_obj *y = *(struct mw_watch_obj *const *)b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return x->id - y->id;
+}
+
+void mw_snap_finish(struct mw_snapshot *s)
+{
+	qsort(s->spans, s->nspans, sizeof(*s->spans), cmp_span);
+	qsort(s->watches, s->nwatches, sizeof(*s->watches), cmp_watch);
+	for (size_t i = 0; i < s->nwatches; i++) {
+		uintptr_t e = s->watches[i]->end;
+		s->maxend[i] = i && s->maxend[i - 1] > e ? s->maxend[i - 1] : e;
+	}
+}
+
+void mw_snap_publish(struct mw_snapshot *s)
+{
+	const struct mw_snapshot *old = mw_snap_current();
+
+	mw_snap_finish(s);
+	/* release: the contents written above are visible to any handler
+	 * that loads the pointer (acquire in mw_table_enter). */
+	atomic_store_explicit(&current, s, memory_order_release);
+	mw_epoch_synchronize();
+	if (old != &empty_snapshot)
+		munmap((void *)old, old->mapsize);
+}
+
+unsigned mw_snap_kinds(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
+{
+	unsigned kinds = 0;
+
+	for (size_t i = watches_before(s, hi); i-- > 0 && s->maxend[i] > lo;)
+		if (s->watches[i]->end > lo)
+			kinds |= s->watches[i]->flags;
+	return kinds;
+}
+
+/* Watch objects: fixed-size slots in mmap'ed chunks, with a free list. */
+static struct mw_watch_obj *free_list;
+
+struct mw_watch_obj *mw_watch_obj_alloc(void)
+{
+	struct mw_watch_obj *w;
+
+	if (!free_list) {
+		size_t size = 64 * 1024, n = size / sizeof(*w);
+		struct mw_watch_obj *chunk = mmap(NULL, size, PROT_READ | PROT_WRITE,
+						  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (chunk == MAP_FAILED)
+			return NULL;
+		for (size_t i = 0; i < n; i++) {
+			*(struct mw_watch_obj **)&chunk[i] = free_list;
+			free_list = &chunk[i];
+		}
+	}
+	w = free_list;
+	free_list = *(struct mw_watch_obj **)w;
+	memset(w, 0, sizeof(*w));
+	return w;
+}
+
+void mw_watch_obj_free(struct mw_watch_obj *w)
+{
+	*(struct mw_watch_obj **)w = free_list;
+	free_list = w;
+}

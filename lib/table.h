@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * table.h - the watched regions and the pages that hold them.
+ *
+ * The table is an immutable snapshot: sorted spans (runs of pages moved into
+ * a memfd, each with its read-write alias view) and sorted watches.  Writers
+ * (mw_watch/mw_unwatch, serialized by the caller's lock) build a new snapshot
+ * and publish it; the fault path reads the current one without locks inside
+ * an epoch (epoch.h).  Old snapshots are freed after a grace period.
+ *
+ * Synchronization:
+ *   call                        context          concurrent with
+ *   mw_table_enter/exit         fault path, any  everything
+ *   mw_table_span/xlate/account fault path, any  everything (inside enter/exit)
+ *   mw_snap_* and mw_watch_obj_* thread, writer   the fault path; not each other
+ *
+ * All memory here comes from mmap, never malloc, so the library's own data
+ * never shares a page with the program's watched heap.
+ */
+#ifndef MW_TABLE_H
+#define MW_TABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mw_span_state {
+	MW_SPAN_ACTIVE,     /* watched; alias valid */
+	MW_SPAN_PENDING,    /* being moved into the memfd: every fault retries */
+	MW_SPAN_DRAINING,   /* being restored: writes retry, reads use the alias */
+};
+
+struct mw_span {
+	uintptr_t start, end;   /* page aligned */
+	uintptr_t alias;        /* read-write view of start (0 while pending) */
+	int orig_prot;          /* protection before the first watch */
+	int state;              /* enum mw_span_state */
+};
+
+struct mw_watch_obj {
+	int id;
+	unsigned flags;         /* MW_READ | MW_WRITE */
+	uintptr_t start, end;   /* the watched bytes */
+	_Atomic uint64_t count; /* accesses caught; relaxed increments */
+};
+
+struct mw_snapshot {
+	size_t nspans, nwatches;
+	struct mw_span *spans;             /* sorted by start, disjoint */
+	struct mw_watch_obj **watches;     /* sorted by start */
+	uintptr_t *maxend;                 /* maxend[i] = max end of watches[0..i] */
+	size_t mapsize;
+};
+
+/* One memory access performed on behalf of the program. */
+struct mw_access {
+	uintptr_t addr;
+	size_t len;
+	unsigned kind;          /* MW_READ | MW_WRITE */
+};
+
+/* --- fault path ------------------------------------------------------- */
+
+/* Enter/leave a read-side section; the snapshot stays valid in between. */
+const struct mw_snapshot *mw_table_enter(unsigned *slot);
+void mw_table_exit(unsigned slot);
+
+/* The span holding ADDR, or NULL. */
+const struct mw_span *mw_table_span(const struct mw_snapshot *s, uintptr_t addr);
+
+enum mw_xlate {
+	MW_XL_ALIAS,   /* the whole range is in one active span: *out is its alias */
+	MW_XL_NATIVE,  /* no byte of the range is on a watched page: *out = addr */
+	MW_XL_SPLIT,   /* the range crosses a span boundary: go page by page */
+	MW_XL_BUSY,    /* a page is in transition: leave the handler and retry */
+	MW_XL_DENIED,  /* the page's own protection forbids this kind: genuine */
+};
+/* How the fault path may perform an access of KIND to [addr, addr+len). */
+enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
+			     size_t len, unsigned kind, uintptr_t *out);
+
+/* Count the accesses ACC[0..N) against the watches: each watch that one of
+ * them touched with a kind it catches counts once; the total counts once if
+ * any did.  Returns whether any did. */
+bool mw_table_account(const struct mw_snapshot *s, const struct mw_access *acc, int n);
+
+/* Total of accesses caught, for mw_total_count(). */
+extern _Atomic uint64_t mw_table_total;
+/* Incremented whenever pages stop being watched; lets the fault handler
+ * tell a stale fault (page unwatched meanwhile) from a genuine one. */
+extern _Atomic unsigned long mw_table_generation;
+
+/* --- writer (thread, under the library lock) ------------------------- */
+
+const struct mw_snapshot *mw_snap_current(void);
+/* An empty snapshot with room for the given numbers of entries. */
+struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches);
+/* Sort and compute maxend (needed by mw_snap_kinds); idempotent. */
+void mw_snap_finish(struct mw_snapshot *s);
+/* Finish, publish, wait for a grace period, free the old one. */
+void mw_snap_publish(struct mw_snapshot *s);
+/* The watches covering any byte of [lo, hi): READ and WRITE bits. */
+unsigned mw_snap_kinds(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi);
+
+struct mw_watch_obj *mw_watch_obj_alloc(void);
+void mw_watch_obj_free(struct mw_watch_obj *w);
+
+#endif /* MW_TABLE_H */

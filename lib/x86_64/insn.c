@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * insn.c - analysis and rewriting of faulting instructions (see insn.h).
+ * Fault path: Zydis decoder and encoder (no allocation), memcpy/memset.
+ */
+#include <errno.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include <Zydis/Zydis.h>
+
+#include "insn.h"
+#include "memwatch.h"
+#include "sigsafe.h"
+
+extern const char mw_x86_run_return[];
+
+/* Set up once before the handler is installed, then only read. */
+static ZydisDecoder decoder;
+
+int mw_x86_insn_init(void)
+{
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64,
+					   ZYDIS_STACK_WIDTH_64)))
+		return -ENOSYS;
+	return 0;
+}
+
+static const struct {
+	ZydisRegister reg;
+	int greg;
+} gpr[] = {
+	{ ZYDIS_REGISTER_RAX, REG_RAX }, { ZYDIS_REGISTER_RCX, REG_RCX },
+	{ ZYDIS_REGISTER_RDX, REG_RDX }, { ZYDIS_REGISTER_RBX, REG_RBX },
+	{ ZYDIS_REGISTER_RSP, REG_RSP }, { ZYDIS_REGISTER_RBP, REG_RBP },
+	{ ZYDIS_REGISTER_RSI, REG_RSI }, { ZYDIS_REGISTER_RDI, REG_RDI },
+	{ ZYDIS_REGISTER_R8, REG_R8 },   { ZYDIS_REGISTER_R9, REG_R9 },
+	{ ZYDIS_REGISTER_R10, REG_R10 }, { ZYDIS_REGISTER_R11, REG_R11 },
+	{ ZYDIS_REGISTER_R12, REG_R12 }, { ZYDIS_REGISTER_R13, REG_R13 },
+	{ ZYDIS_REGISTER_R14, REG_R14 }, { ZYDIS_REGISTER_R15, REG_R15 },
+};
+
+/* The gregs index of a general register of any width, or -1. */
+static int greg_of(ZydisRegister r)
+{
+	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+
+	for (unsigned i = 0; i < sizeof(gpr) / sizeof(gpr[0]); i++)
+		if (gpr[i].reg == big)
+			return gpr[i].greg;
+	return -1;
+}
+
+static ZydisRegister reg_of_greg(int greg)
+{
+	for (unsigned i = 0; i < sizeof(gpr) / sizeof(gpr[0]); i++)
+		if (gpr[i].greg == greg)
+			return gpr[i].reg;
+	return ZYDIS_REGISTER_NONE;
+}
+
+static void refuse(struct mw_x86_insn *out, const char *why)
+{
+	out->cls = MW_X86_REFUSED;
+	out->why = why;
+}
+
+static int is_gpr_class(ZydisRegisterClass c)
+{
+	return c == ZYDIS_REGCLASS_GPR8 || c == ZYDIS_REGCLASS_GPR16 ||
+	       c == ZYDIS_REGCLASS_GPR32 || c == ZYDIS_REGCLASS_GPR64 ||
+	       c == ZYDIS_REGCLASS_FLAGS || c == ZYDIS_REGCLASS_IP ||
+	       c == ZYDIS_REGCLASS_SEGMENT;
+}
+
+/* Address of the memory operand: base, index, scale, displacement. */
+static int set_mem(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
+		   const ZydisDecodedOperand *op)
+{
+	const ZydisRegister b = op->mem.base, x = op->mem.index;
+
+	if ((b != ZYDIS_REGISTER_NONE && b != ZYDIS_REGISTER_RIP && b != ZYDIS_REGISTER_EIP &&
+	     greg_of(b) < 0) || (x != ZYDIS_REGISTER_NONE && greg_of(x) < 0))
+		return -1;
+	out->base = b == ZYDIS_REGISTER_NONE ? MW_X86_NOREG :
+		    b == ZYDIS_REGISTER_RIP || b == ZYDIS_REGISTER_EIP ? MW_X86_RIPREG :
+		    (int8_t)greg_of(b);
+	out->index = x == ZYDIS_REGISTER_NONE ? MW_X86_NOREG : (int8_t)greg_of(x);
+	out->scale = op->mem.scale ? op->mem.scale : 1;
+	out->disp = op->mem.disp.has_displacement ? op->mem.disp.value : 0;
+	out->seg = op->mem.segment == ZYDIS_REGISTER_FS ? 1 :
+		   op->mem.segment == ZYDIS_REGISTER_GS ? 2 : 0;
+	if (ins->address_width == 32)
+		out->flags |= MW_X86_ADDR32;
+	out->size = (uint16_t)(op->size / 8);
+	if (op->actions & ZYDIS_OPERAND_ACTION_MASK_READ)
+		out->kind |= MW_READ;
+	if (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+		out->kind |= MW_WRITE;
+	return 0;
+}
+
+/* The stub: the instruction, then `jmp *0(%rip)` to mw_x86_run_return. */
+static void emit_stub(struct mw_x86_insn *out, const uint8_t *code, size_t len,
+		      uint8_t *rw, const void *rx)
+{
+	static const uint8_t jmp[6] = { 0xff, 0x25, 0, 0, 0, 0 };
+	uint64_t back = (uint64_t)(uintptr_t)mw_x86_run_return;
+
+	memcpy(rw, code, len);
+	memcpy(rw + len, jmp, sizeof(jmp));
+	memcpy(rw + len + sizeof(jmp), &back, sizeof(back));
+	out->stub = rx;
+}
+
+static void analyze_string(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
+			   const ZydisDecodedOperand *ops, uint8_t *rw, const void *rx)
+{
+	switch (ins->mnemonic) {
+	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW:
+	case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVSQ:
+		out->strop = MW_STR_MOVS; break;
+	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW:
+	case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
+		out->strop = MW_STR_STOS; break;
+	case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW:
+	case ZYDIS_MNEMONIC_LODSD: case ZYDIS_MNEMONIC_LODSQ:
+		out->strop = MW_STR_LODS; break;
+	case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW:
+	case ZYDIS_MNEMONIC_CMPSD: case ZYDIS_MNEMONIC_CMPSQ:
+		out->strop = MW_STR_CMPS; break;
+	case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW:
+	case ZYDIS_MNEMONIC_SCASD: case ZYDIS_MNEMONIC_SCASQ:
+		out->strop = MW_STR_SCAS; break;
+	default:
+		refuse(out, "this string instruction (ins/outs) is not supported");
+		return;
+	}
+	if (ins->address_width != 64) {
+		refuse(out, "string instructions with 32-bit addressing are not supported");
+		return;
+	}
+	if (ins->attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS)) {
+		refuse(out, "string instructions with an fs: or gs: override are not supported");
+		return;
+	}
+	for (int i = 0; i < ins->operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			out->elem = (uint8_t)(ops[i].size / 8);
+			break;
+		}
+	if (ins->attributes & ZYDIS_ATTRIB_HAS_REPNE)
+		out->rep = MW_REP_REPNE;
+	else if (ins->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE))
+		out->rep = MW_REP_REP;
+	out->cls = MW_X86_STRING;
+	emit_stub(out, out->bytes, out->len, rw, rx);
+}
+
+static const int scratch_order[] = {
+	REG_R11, REG_R10, REG_R9, REG_R8, REG_RSI, REG_RDI, REG_RBX, REG_RDX,
+	REG_RCX, REG_RAX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+
+/* Re-encode with the memory operand MEMOP as [scratch]. */
+static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
+			    const ZydisDecodedOperand *ops, int memop, uint8_t *rw,
+			    const void *rx)
+{
+	unsigned used = 0;
+	ZydisEncoderRequest req;
+
+	for (int i = 0; i < ins->operand_count; i++) {
+		const ZydisDecodedOperand *op = &ops[i];
+
+		if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			int g = greg_of(op->reg.value);
+
+			if (g == REG_RSP) {
+				refuse(out, "the instruction uses RSP as an operand");
+				return;
+			}
+			if (g >= 0)
+				used |= 1u << g;
+			else if (!is_gpr_class(ZydisRegisterGetClass(op->reg.value)))
+				out->flags |= MW_X86_VECTOR;
+		} else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			if (greg_of(op->mem.base) >= 0)
+				used |= 1u << greg_of(op->mem.base);
+			if (greg_of(op->mem.index) >= 0)
+				used |= 1u << greg_of(op->mem.index);
+		}
+	}
+	if (ins->meta.isa_ext == ZYDIS_ISA_EXT_X87)
+		out->flags |= MW_X86_VECTOR;
+	if ((ins->attributes & ZYDIS_ATTRIB_HAS_LOCK) || ins->mnemonic == ZYDIS_MNEMONIC_XCHG)
+		out->flags |= MW_X86_LOCKED;
+	if ((ins->mnemonic == ZYDIS_MNEMONIC_BT || ins->mnemonic == ZYDIS_MNEMONIC_BTS ||
+	     ins->mnemonic == ZYDIS_MNEMONIC_BTR || ins->mnemonic == ZYDIS_MNEMONIC_BTC) &&
+	    ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		out->flags |= MW_X86_BTREG;
+		out->btreg = (int8_t)greg_of(ops[1].reg.value);
+	}
+	if (out->size == 0) {
+		refuse(out, "the size of the memory operand is not known");
+		return;
+	}
+
+	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
+		    ins, ops, ins->operand_count_visible, &req))) {
+		refuse(out, "the instruction cannot be re-encoded");
+		return;
+	}
+	req.prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
+	req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
+	for (unsigned k = 0; k < sizeof(scratch_order) / sizeof(scratch_order[0]); k++) {
+		int g = scratch_order[k];
+		uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
+		ZyanUSize len = sizeof(buf);
+		ZydisDecodedInstruction chk;
+		ZydisDecodedOperand chkops[ZYDIS_MAX_OPERAND_COUNT];
+
+		if (used & (1u << g))
+			continue;
+		req.operands[memop].mem.base = reg_of_greg(g);
+		req.operands[memop].mem.index = ZYDIS_REGISTER_NONE;
+		req.operands[memop].mem.scale = 0;
+		req.operands[memop].mem.displacement = 0;
+		if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, buf, &len)))
+			continue;       /* e.g. %ah forbids REX: r8..r15 cannot be base */
+		/* Check the rewrite: same instruction, same operand, on scratch. */
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, buf, len, &chk, chkops)) ||
+		    chk.mnemonic != ins->mnemonic ||
+		    chkops[memop].type != ZYDIS_OPERAND_TYPE_MEMORY ||
+		    chkops[memop].mem.base != reg_of_greg(g) ||
+		    chkops[memop].size != ops[memop].size ||
+		    chkops[memop].actions != ops[memop].actions)
+			continue;
+		out->scratch = (int8_t)g;
+		out->cls = MW_X86_GENERIC;
+		emit_stub(out, buf, len, rw, rx);
+		return;
+	}
+	refuse(out, "the instruction cannot be re-encoded with a free scratch register");
+}
+
+void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
+		    struct mw_x86_insn *out, uint8_t *stub_rw, const void *stub_rx)
+{
+	ZydisDecodedInstruction ins;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	int memop = -1, nmem = 0, stackmem = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->pc = pc;
+	out->base = out->index = MW_X86_NOREG;
+	out->scratch = out->btreg = -1;
+	if (n > sizeof(out->bytes))
+		n = sizeof(out->bytes);
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, code, n, &ins, ops))) {
+		out->len = (uint8_t)n;
+		memcpy(out->bytes, code, n);
+		refuse(out, "the bytes do not decode as an x86-64 instruction");
+		return;
+	}
+	out->len = ins.length;
+	memcpy(out->bytes, code, ins.length);
+
+	for (int i = 0; i < ins.operand_count; i++) {
+		const ZydisDecodedOperand *op = &ops[i];
+
+		if (op->type != ZYDIS_OPERAND_TYPE_MEMORY)
+			continue;
+		if (op->mem.type == ZYDIS_MEMOP_TYPE_VSIB) {
+			refuse(out, "gather and scatter instructions (vector-indexed "
+				    "addressing) are not supported yet");
+			return;
+		}
+		if (op->mem.type != ZYDIS_MEMOP_TYPE_MEM)
+			continue;       /* lea, bndmk: no access */
+		if (op->visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
+		    greg_of(op->mem.base) == REG_RSP) {
+			stackmem++;
+			continue;
+		}
+		nmem++;
+		if (memop < 0)
+			memop = i;
+	}
+	if (ins.meta.category == ZYDIS_CATEGORY_STRINGOP) {
+		analyze_string(out, &ins, ops, stub_rw, stub_rx);
+		return;
+	}
+	if (nmem == 1 && ops[memop].visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN) {
+		enum mw_x86_class cls = MW_X86_GENERIC;
+
+		switch (ins.mnemonic) {
+		case ZYDIS_MNEMONIC_PUSH: cls = MW_X86_PUSH; break;
+		case ZYDIS_MNEMONIC_POP:  cls = MW_X86_POP; break;
+		case ZYDIS_MNEMONIC_CALL: cls = MW_X86_CALL; break;
+		case ZYDIS_MNEMONIC_JMP:  cls = MW_X86_JMP; break;
+		default: break;
+		}
+		if (set_mem(out, &ins, &ops[memop]) < 0) {
+			refuse(out, "the memory operand uses an unusual register");
+			return;
+		}
+		if (cls != MW_X86_GENERIC) {
+			if (ins.operand_width != 64 || (cls != MW_X86_PUSH && cls != MW_X86_POP &&
+							out->size != 8)) {
+				refuse(out, "16-bit or far stack and branch forms are not supported");
+				return;
+			}
+			out->cls = (uint8_t)cls;
+			return;
+		}
+		if (stackmem) {
+			refuse(out, "the instruction also accesses the stack");
+			return;
+		}
+		analyze_generic(out, &ins, ops, memop, stub_rw, stub_rx);
+		return;
+	}
+	if (stackmem)
+		refuse(out, "push, pop, call, ret and other stack accesses to watched memory "
+			    "are not supported yet");
+	else if (nmem == 0)
+		refuse(out, "the instruction has no memory operand the library can perform");
+	else
+		refuse(out, "instructions with several memory operands are not supported");
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * insn.h - what a faulting x86-64 instruction does to memory, and how the
+ * library performs it.
+ *
+ * An instruction is analyzed once (Zydis), then run through its class:
+ *   GENERIC  one explicit memory operand: re-encoded as [scratch] where
+ *            scratch is a register the instruction does not use; run by
+ *            run.S with scratch pointing at the alias (or a bounce buffer).
+ *            Example, `add %eax, 0x10(%rbx,%rcx,4)` (01 44 8b 10) becomes
+ *            `add %eax, (%r11)` (41 01 03), r11 = alias of rbx+rcx*4+0x10.
+ *            RIP-relative and fs:/gs: operands become plain [scratch] too.
+ *   STRING   movs/stos/lods/cmps/scas (rep or not): run unchanged with
+ *            RSI/RDI moved to the alias and RCX clamped to one page.
+ *   PUSH, POP, CALL, JMP   with a memory operand: emulated.
+ *   REFUSED  with the reason in `why`.
+ */
+#ifndef MW_X86_INSN_H
+#define MW_X86_INSN_H
+
+#include <stdint.h>
+
+enum mw_x86_class {
+	MW_X86_REFUSED,
+	MW_X86_GENERIC,
+	MW_X86_STRING,
+	MW_X86_PUSH,
+	MW_X86_POP,
+	MW_X86_CALL,
+	MW_X86_JMP,
+};
+
+/* Flags. */
+#define MW_X86_VECTOR  0x01   /* uses x87/SSE/AVX state: run with xrstor/xsave */
+#define MW_X86_LOCKED  0x02   /* atomic: must run on the real memory */
+#define MW_X86_BTREG   0x04   /* bt* with a register bit offset */
+#define MW_X86_ADDR32  0x08   /* 32-bit address size */
+
+#define MW_X86_NOREG   (-1)
+#define MW_X86_RIPREG  (-2)
+
+/* String operations. */
+enum { MW_STR_MOVS = 1, MW_STR_STOS, MW_STR_LODS, MW_STR_CMPS, MW_STR_SCAS };
+/* Repeat prefixes. */
+enum { MW_REP_NONE, MW_REP_REP, MW_REP_REPNE };
+
+struct mw_x86_insn {
+	uint64_t pc;
+	uint8_t bytes[15];
+	uint8_t len;
+	uint8_t cls;            /* enum mw_x86_class */
+	uint8_t flags;
+	uint8_t kind;           /* MW_READ | MW_WRITE on the memory operand */
+	uint8_t seg;            /* 0, or 1 = fs, 2 = gs */
+	int8_t base, index;     /* gregs index, MW_X86_NOREG or MW_X86_RIPREG */
+	uint8_t scale;
+	int8_t scratch;         /* gregs index */
+	int8_t btreg;           /* gregs index of the bit offset */
+	uint16_t size;          /* bytes accessed at the operand */
+	int64_t disp;
+	uint8_t strop, rep, elem;
+	const char *why;        /* MW_X86_REFUSED */
+	const void *stub;       /* executable: the instruction + jump back */
+};
+
+/*
+ * Analyzes the instruction in CODE[0..N) at PC into *OUT, writing its stub
+ * (at most MW_X86_STUB_SIZE bytes) to STUB_RW, which will be executable at
+ * STUB_RX.  [fault path]: the decoder and encoder do not allocate.
+ */
+#define MW_X86_STUB_SIZE 32
+void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
+		    struct mw_x86_insn *out, uint8_t *stub_rw, const void *stub_rx);
+
+/* [thread] Sets up the shared decoder; 0 or -errno. */
+int mw_x86_insn_init(void);
+
+#endif /* MW_X86_INSN_H */

@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perform.c - performing a faulting access on the program's behalf.
+ *
+ * Fault path: may call the table (mw_table_*), the instruction cache,
+ * mw_x86_run, the probes, memcpy and the arch_prctl system call.
+ *
+ * The watched page is never opened.  The access runs on the alias: the
+ * instruction itself (rewritten to address the alias through a scratch
+ * register) for most instructions, so its exact semantics - flags, atomicity,
+ * vector state - come from the CPU, not from an emulation.  An access that
+ * straddles a span boundary runs on a bounce buffer filled from (and written
+ * back to) each page's own view; atomic ones are declined, since no single
+ * view covers both pages.
+ */
+#include <asm/prctl.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "cache.h"
+#include "insn.h"
+#include "memwatch.h"
+#include "probe.h"
+#include "regs.h"
+#include "sigsafe.h"
+
+#define PAGE 4096u
+
+void mw_x86_run(greg_t *gregs, const void *stub, void *xsave, uint64_t xmask);
+
+int mw_arch_init(void)
+{
+	int r = mw_x86_insn_init();
+
+	return r ? r : mw_x86_cache_init();
+}
+
+int mw_arch_probe_fixup(void *ctx)
+{
+	greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
+	uintptr_t pc = (uintptr_t)g[REG_RIP];
+
+	if (pc < (uintptr_t)mw_probe_begin || pc >= (uintptr_t)mw_probe_end)
+		return 0;
+	g[REG_RIP] = (greg_t)(uintptr_t)mw_probe_fail;
+	return 1;
+}
+
+static uintptr_t page_end(uintptr_t a)
+{
+	return (a & ~(uintptr_t)(PAGE - 1)) + PAGE;
+}
+
+/* Up to 15 instruction bytes at PC, fewer where the code ends. */
+static size_t read_code(uintptr_t pc, uint8_t *buf)
+{
+	size_t first = page_end(pc) - pc;
+
+	if (first >= 15)
+		return mw_probe_copy(buf, (const void *)pc, 15) ? 0 : 15;
+	if (mw_probe_copy(buf, (const void *)pc, first))
+		return 0;
+	return mw_probe_copy(buf + first, (const void *)(pc + first), 15 - first) ? first : 15;
+}
+
+static uint64_t seg_base(int seg)
+{
+	unsigned long v = 0;
+
+	syscall(SYS_arch_prctl, seg == 1 ? ARCH_GET_FS : ARCH_GET_GS, &v);
+	return v;
+}
+
+static uintptr_t effective_address(const struct mw_x86_insn *in, const greg_t *g)
+{
+	uint64_t a = (uint64_t)in->disp;
+
+	if (in->base == MW_X86_RIPREG)
+		a += (uint64_t)g[REG_RIP] + in->len;
+	else if (in->base >= 0)
+		a += (uint64_t)g[in->base];
+	if (in->index >= 0)
+		a += (uint64_t)g[in->index] * in->scale;
+	if (in->flags & MW_X86_ADDR32)
+		a &= 0xffffffffu;
+	if (in->seg)
+		a += seg_base(in->seg);
+	return (uintptr_t)a;
+}
+
+/* Copies N bytes between BUF and the program's memory at A, page by page,
+ * through the alias for watched pages and with probes for the others. */
+static enum mw_perform mem_copy(struct mw_fault *f, uintptr_t a, void *buf, size_t n,
+				int to_memory)
+{
+	uint8_t *b = buf;
+
+	while (n) {
+		size_t chunk = page_end(a) - a;
+		uintptr_t p;
+
+		if (chunk > n)
+			chunk = n;
+		switch (mw_table_xlate(f->snap, a, chunk, to_memory ? MW_WRITE : MW_READ, &p)) {
+		case MW_XL_ALIAS:
+			if (to_memory)
+				memcpy((void *)p, b, chunk);
+			else
+				memcpy(b, (const void *)p, chunk);
+			break;
+		case MW_XL_NATIVE:
+			if (to_memory ? mw_probe_copy((void *)a, b, chunk)
+				      : mw_probe_copy(b, (const void *)a, chunk))
+				return MW_GENUINE;
+			break;
+		case MW_XL_BUSY:
+			return MW_RETRY;
+		default:
+			return MW_GENUINE;
+		}
+		a += chunk;
+		b += chunk;
+		n -= chunk;
+	}
+	return MW_PERFORMED;
+}
+
+/* Before a write through a bounce buffer: every page must take it. */
+static enum mw_perform check_writable(struct mw_fault *f, uintptr_t a, size_t n)
+{
+	while (n) {
+		size_t chunk = page_end(a) - a;
+		uintptr_t p;
+
+		if (chunk > n)
+			chunk = n;
+		switch (mw_table_xlate(f->snap, a, chunk, MW_WRITE, &p)) {
+		case MW_XL_ALIAS:
+			break;
+		case MW_XL_NATIVE:
+			if (mw_probe_writable((void *)a))
+				return MW_GENUINE;
+			break;
+		case MW_XL_BUSY:
+			return MW_RETRY;
+		default:
+			return MW_GENUINE;
+		}
+		a += chunk;
+		n -= chunk;
+	}
+	return MW_PERFORMED;
+}
+
+static int contains(uintptr_t a, size_t n, uintptr_t x)
+{
+	return x >= a && x - a < n;
+}
+
+#define BOUNCE_MAX 128
+
+static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
+{
+	uintptr_t ea = effective_address(in, g), a = ea, target;
+	size_t n = in->size;
+	uint8_t space[BOUNCE_MAX + 64] __attribute__((aligned(64)));
+	uint8_t *bounce = NULL;
+	void *xsave = NULL;
+	uint64_t xmask = 0;
+	greg_t saved;
+	enum mw_perform r;
+
+	if (in->flags & MW_X86_BTREG) {
+		/* bt* m, reg: the bit offset is signed and selects the operand-
+		 * sized word at ea + (offset >> log2(bits)) * bytes. */
+		unsigned bits = (unsigned)n * 8, shift = bits == 16 ? 4 : bits == 32 ? 5 : 6;
+		int64_t off = (int64_t)g[in->btreg];
+
+		if (bits == 16)
+			off = (int16_t)off;
+		else if (bits == 32)
+			off = (int32_t)off;
+		a = ea + (uintptr_t)((off >> shift) * (int64_t)n);
+	}
+	if (!contains(a, n, f->addr)) {
+		f->why = "the fault is outside the memory operand the instruction was decoded "
+			 "to access";
+		return MW_DECLINED;
+	}
+	switch (mw_table_xlate(f->snap, a, n, in->kind, &target)) {
+	case MW_XL_ALIAS:
+		break;
+	case MW_XL_BUSY:
+		return MW_RETRY;
+	case MW_XL_SPLIT:
+		if (in->flags & MW_X86_LOCKED) {
+			f->why = "an atomic access that straddles the boundary of watched "
+				 "memory cannot be performed atomically";
+			return MW_DECLINED;
+		}
+		if (n > BOUNCE_MAX) {
+			f->why = "an access larger than 128 bytes straddles the boundary of "
+				 "watched memory";
+			return MW_DECLINED;
+		}
+		/* Same alignment modulo 64 as the original: alignment checks
+		 * (movdqa, #AC) behave the same. */
+		bounce = space + (a & 63);
+		r = mem_copy(f, a, bounce, n, 0);
+		if (r == MW_PERFORMED && (in->kind & MW_WRITE))
+			r = check_writable(f, a, n);
+		if (r != MW_PERFORMED)
+			return r;
+		target = (uintptr_t)bounce;
+		break;
+	default:
+		return MW_GENUINE;
+	}
+	if (in->flags & MW_X86_VECTOR) {
+		xsave = mw_x86_xsave_area(f->uc, &xmask);
+		if (!xsave) {
+			f->why = "the signal frame has no XSAVE area for the vector state";
+			return MW_DECLINED;
+		}
+	}
+	saved = g[in->scratch];
+	g[in->scratch] = (greg_t)(target - (a - ea));
+	mw_x86_run(g, in->stub, xsave, xmask);
+	g[in->scratch] = saved;
+	if (bounce && (in->kind & MW_WRITE))
+		mem_copy(f, a, bounce, n, 1);
+	g[REG_RIP] += in->len;
+	f->acc[0] = (struct mw_access){ a, n, in->kind };
+	f->nacc = 1;
+	return MW_PERFORMED;
+}
+
+/* Elements of size E from P on (downwards when BACK) that stay in P's page;
+ * 0 when the element at P itself crosses into the next page. */
+static uint64_t room(uintptr_t p, size_t e, int back)
+{
+	uintptr_t end = page_end(p);
+
+	if (p + e > end)
+		return 0;
+	return back ? (p - (end - PAGE)) / e + 1 : (end - p) / e;
+}
+
+/* Where the string instruction's K elements at P run: the alias, the memory
+ * itself, or (K == 1 crossing pages) a bounce buffer. */
+static enum mw_perform place(struct mw_fault *f, uintptr_t p, size_t e, uint64_t k,
+			     int back, unsigned kind, int straddle, uint8_t *bounce,
+			     uintptr_t *out)
+{
+	uintptr_t lo = back ? p - (k - 1) * e : p, q;
+	enum mw_perform r;
+
+	if (straddle) {
+		r = mem_copy(f, p, bounce, e, 0);
+		if (r == MW_PERFORMED && (kind & MW_WRITE))
+			r = check_writable(f, p, e);
+		*out = (uintptr_t)bounce;
+		return r;
+	}
+	switch (mw_table_xlate(f->snap, lo, k * e, kind, &q)) {
+	case MW_XL_ALIAS:
+		*out = q + (p - lo);
+		return MW_PERFORMED;
+	case MW_XL_NATIVE: {
+		uint8_t byte;
+
+		if ((kind & MW_WRITE) ? mw_probe_writable((void *)lo)
+				      : mw_probe_copy(&byte, (const void *)lo, 1))
+			return MW_GENUINE;
+		*out = p;
+		return MW_PERFORMED;
+	}
+	case MW_XL_BUSY:
+		return MW_RETRY;
+	default:
+		return MW_GENUINE;
+	}
+}
+
+static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
+{
+	const size_t e = in->elem;
+	const int back = (g[REG_EFL] & MW_EFL_DF) != 0;
+	const int src = in->strop == MW_STR_MOVS || in->strop == MW_STR_LODS ||
+			in->strop == MW_STR_CMPS;
+	const int dst = in->strop != MW_STR_LODS;
+	const unsigned dkind = in->strop == MW_STR_MOVS || in->strop == MW_STR_STOS ?
+			       MW_WRITE : MW_READ;
+	const uintptr_t s0 = (uintptr_t)g[REG_RSI], d0 = (uintptr_t)g[REG_RDI];
+	uint64_t count = in->rep ? (uint64_t)g[REG_RCX] : 1, total = 0;
+	enum mw_perform r = MW_PERFORMED;
+	int stop = 0;
+
+	while (count && !stop) {
+		uintptr_t s = (uintptr_t)g[REG_RSI], d = (uintptr_t)g[REG_RDI], sp = s, dp = d;
+		uint64_t k = count, rs = src ? room(s, e, back) : count,
+			 rd = dst ? room(d, e, back) : count, done;
+		uint8_t sb[64 + 8] __attribute__((aligned(8))), db[64 + 8] __attribute__((aligned(8)));
+
+		if (rs < k)
+			k = rs;
+		if (rd < k)
+			k = rd;
+		if (k == 0)
+			k = 1;          /* an element crosses pages: bounce it */
+		if (src)
+			r = place(f, s, e, k, back, MW_READ, rs == 0, sb, &sp);
+		if (dst && r == MW_PERFORMED)
+			r = place(f, d, e, k, back, dkind, rd == 0, db, &dp);
+		if (r != MW_PERFORMED)
+			break;
+		g[REG_RSI] = (greg_t)sp;
+		g[REG_RDI] = (greg_t)dp;
+		if (in->rep)
+			g[REG_RCX] = (greg_t)k;
+		mw_x86_run(g, in->stub, NULL, 0);
+		done = in->rep ? k - (uint64_t)g[REG_RCX] : 1;
+		if (dst && rd == 0 && dkind == MW_WRITE)
+			mem_copy(f, d, db, e, 1);
+		g[REG_RSI] = (greg_t)(src ? (back ? s - done * e : s + done * e) : s);
+		g[REG_RDI] = (greg_t)(dst ? (back ? d - done * e : d + done * e) : d);
+		count -= done;
+		total += done;
+		if (in->rep && (in->strop == MW_STR_CMPS || in->strop == MW_STR_SCAS)) {
+			int zf = (g[REG_EFL] & MW_EFL_ZF) != 0;
+
+			stop = in->rep == MW_REP_REP ? !zf : zf;
+		}
+	}
+	if (in->rep)
+		g[REG_RCX] = (greg_t)count;
+	if (!total)
+		return r == MW_PERFORMED ? MW_GENUINE : r;
+	/* Unfinished (memory in transition, or a fault ahead): the CPU resumes
+	 * the instruction where it stopped, as after an interrupt. */
+	if (!in->rep || count == 0 || stop)
+		g[REG_RIP] += in->len;
+	f->nacc = 0;
+	if (src)
+		f->acc[f->nacc++] = (struct mw_access){
+			back ? s0 - (total - 1) * e : s0, total * e, MW_READ };
+	if (dst)
+		f->acc[f->nacc++] = (struct mw_access){
+			back ? d0 - (total - 1) * e : d0, total * e, dkind };
+	return MW_PERFORMED;
+}
+
+/* push/pop/call/jmp with a memory operand: emulated, the stack is native. */
+static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
+{
+	uintptr_t sp = (uintptr_t)g[REG_RSP], a;
+	uint64_t v;
+	enum mw_perform r;
+
+	if (in->cls == MW_X86_POP) {
+		/* pop m: the address is computed with RSP already incremented. */
+		r = mem_copy(f, sp, &v, 8, 0);
+		if (r != MW_PERFORMED)
+			return r;
+		g[REG_RSP] = (greg_t)(sp + 8);
+		a = effective_address(in, g);
+		if (!contains(a, 8, f->addr)) {
+			g[REG_RSP] = (greg_t)sp;
+			f->why = "the fault is outside the memory operand of pop";
+			return MW_DECLINED;
+		}
+		r = mem_copy(f, a, &v, 8, 1);
+		if (r != MW_PERFORMED) {
+			g[REG_RSP] = (greg_t)sp;
+			return r;
+		}
+		g[REG_RIP] += in->len;
+		f->acc[0] = (struct mw_access){ a, 8, MW_WRITE };
+		f->nacc = 1;
+		return MW_PERFORMED;
+	}
+	a = effective_address(in, g);
+	if (!contains(a, 8, f->addr)) {
+		f->why = "the fault is outside the memory operand of the stack or branch "
+			 "instruction";
+		return MW_DECLINED;
+	}
+	r = mem_copy(f, a, &v, 8, 0);
+	if (r != MW_PERFORMED)
+		return r;
+	if (in->cls == MW_X86_CALL) {
+		uint64_t ret = (uint64_t)g[REG_RIP] + in->len;
+
+		r = mem_copy(f, sp - 8, &ret, 8, 1);
+		if (r != MW_PERFORMED)
+			return r;
+		g[REG_RSP] = (greg_t)(sp - 8);
+		g[REG_RIP] = (greg_t)v;
+	} else if (in->cls == MW_X86_JMP) {
+		g[REG_RIP] = (greg_t)v;
+	} else {        /* push */
+		r = mem_copy(f, sp - 8, &v, 8, 1);
+		if (r != MW_PERFORMED)
+			return r;
+		g[REG_RSP] = (greg_t)(sp - 8);
+		g[REG_RIP] += in->len;
+	}
+	f->acc[0] = (struct mw_access){ a, 8, MW_READ };
+	f->nacc = 1;
+	return MW_PERFORMED;
+}
+
+enum mw_perform mw_arch_perform(struct mw_fault *f)
+{
+	ucontext_t *uc = f->uc;
+	greg_t *g = uc->uc_mcontext.gregs;
+	uint8_t code[15];
+	size_t n;
+	const struct mw_x86_insn *in;
+	enum mw_perform r;
+
+	f->pc = (uintptr_t)g[REG_RIP];
+	n = read_code(f->pc, code);
+	if (!n) {
+		f->why = "the instruction's bytes cannot be read";
+		return MW_DECLINED;
+	}
+	in = mw_x86_cache_get(f->pc, code, n);
+	if (!in) {
+		f->why = "the instruction cache is full (65536 distinct instructions)";
+		r = MW_DECLINED;
+	} else {
+		switch (in->cls) {
+		case MW_X86_GENERIC:
+			r = generic(f, in, g);
+			break;
+		case MW_X86_STRING:
+			r = string(f, in, g);
+			break;
+		case MW_X86_PUSH: case MW_X86_POP: case MW_X86_CALL: case MW_X86_JMP:
+			r = stack_op(f, in, g);
+			break;
+		default:
+			f->why = in->why;
+			r = MW_DECLINED;
+			break;
+		}
+	}
+	if (r == MW_DECLINED) {
+		f->insn_len = (uint8_t)(in ? in->len : n);
+		memcpy(f->insn, code, f->insn_len);
+	}
+	return r;
+}
