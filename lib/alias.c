@@ -39,7 +39,8 @@ static void copy_pages(void *dst, const void *src, size_t len)
 			memcpy((char *)dst + off, (const char *)src + off, ps);
 }
 
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, uintptr_t *alias)
+static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
+		   uintptr_t *alias)
 {
 	size_t len = end - start;
 	void *a, *m;
@@ -53,7 +54,7 @@ int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, uintptr_t *alias)
 	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (a == MAP_FAILED)
 		goto fail_fd;
-	copy_pages(a, (const void *)start, len);
+	copy_pages(a, from, len);
 	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (m == MAP_FAILED) {
 		err = -errno;
@@ -70,6 +71,16 @@ fail_fd:
 	err = -errno;
 	close(fd);
 	return err;
+}
+
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, uintptr_t *alias)
+{
+	return convert(start, end, (const void *)start, prot, alias);
+}
+
+int mw_alias_convert_from(uintptr_t start, uintptr_t end, uintptr_t from, uintptr_t *alias)
+{
+	return convert(start, end, (const void *)from, PROT_NONE, alias);
 }
 
 int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot)

@@ -23,6 +23,13 @@
 int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, uintptr_t *alias);
 
 /*
+ * Like mw_alias_convert, but the contents come from FROM (another alias of
+ * the same range) instead of the range itself.  The range is mapped
+ * PROT_NONE: set its protections afterwards.
+ */
+int mw_alias_convert_from(uintptr_t start, uintptr_t end, uintptr_t from, uintptr_t *alias);
+
+/*
  * Puts back private anonymous memory at [start, end) with the contents of
  * the alias and protection ORIG_PROT, in one step (mremap): no moment in
  * which the range is unmapped or shows other contents.  The alias stays

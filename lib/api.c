@@ -19,6 +19,7 @@
 #include "api.h"
 #include "arch.h"
 #include "fault.h"
+#include "fork.h"
 #include "maps.h"
 #include "memwatch.h"
 #include "table.h"
@@ -84,6 +85,8 @@ static void init(void)
 	}
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)&init);
 	init_err = mw_arch_init();
+	if (!init_err)
+		init_err = mw_fork_init();
 }
 
 static int add_piece(uintptr_t start, uintptr_t end, int prot)
@@ -206,6 +209,27 @@ static int apply_prot(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 			run = p;
 			run_prot = prot;
 		}
+	}
+	return 0;
+}
+
+void mw_api_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void mw_api_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+int mw_api_reprotect(const struct mw_snapshot *s)
+{
+	for (size_t i = 0; i < s->nspans; i++) {
+		int r = apply_prot(s, s->spans[i].start, s->spans[i].end);
+
+		if (r)
+			return r;
 	}
 	return 0;
 }

@@ -3,7 +3,7 @@
  * fault.c - the SIGSEGV handler: ours, retry, or declined to what the
  * program had before.
  *
- * Fault path: may call mw_table_*, mw_arch_*, mw_msg_*, sigaction,
+ * Fault path: may call mw_table_*, mw_arch_*, mw_msg_*, sigaction, raise,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  */
 #include <errno.h>
@@ -35,15 +35,21 @@ static void decline(int sig, siginfo_t *si, void *ctx)
 {
 	struct sigaction prev = previous;
 
+	if (prev.sa_handler == SIG_IGN && si->si_code <= 0)
+		return;         /* kill(2), sigqueue(3) of an ignored signal */
 	if (prev.sa_handler == SIG_DFL || prev.sa_handler == SIG_IGN || !have_previous) {
-		/* Re-executing the instruction faults again; with the default
-		 * action the kernel now ends the process by SIGSEGV, with a core
-		 * dump, exactly as without the library. */
+		/* With the default action restored, re-executing the faulting
+		 * instruction faults again and the kernel ends the process by
+		 * SIGSEGV, with a core dump, exactly as without the library.  A
+		 * SIGSEGV sent by kill(2) or raise(3) is not re-executed: send
+		 * it again, to this thread. */
 		struct sigaction dfl;
 
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		sigaction(SIGSEGV, &dfl, NULL);
+		if (si->si_code <= 0)
+			raise(SIGSEGV);
 		return;
 	}
 	/* The program's own handler, called as the kernel would have: with its

@@ -6,7 +6,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/api.c lib/api.h lib/legacy.c \
 	lib/table.c lib/table.h \
 	lib/epoch.c lib/epoch.h \
-	lib/alias.c lib/alias.h \
+	lib/alias.c lib/alias.h lib/fork.c lib/fork.h \
 	lib/maps.c lib/maps.h \
 	lib/fault.c lib/fault.h \
 	lib/say.c lib/say.h lib/sigsafe.h \

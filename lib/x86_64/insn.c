@@ -136,14 +136,10 @@ static void analyze_string(struct mw_x86_insn *out, const ZydisDecodedInstructio
 		refuse(out, "this string instruction (ins/outs) is not supported");
 		return;
 	}
-	if (ins->address_width != 64) {
-		refuse(out, "string instructions with 32-bit addressing are not supported");
-		return;
-	}
-	if (ins->attributes & (ZYDIS_ATTRIB_HAS_SEGMENT_FS | ZYDIS_ATTRIB_HAS_SEGMENT_GS)) {
-		refuse(out, "string instructions with an fs: or gs: override are not supported");
-		return;
-	}
+
+	/* An fs:/gs: override applies to the [rsi] operand (movs, lods, cmps). */
+	out->seg = ins->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_FS ? 1 :
+		   ins->attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS ? 2 : 0;
 	for (int i = 0; i < ins->operand_count; i++)
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY) {
 			out->elem = (uint8_t)(ops[i].size / 8);
@@ -154,6 +150,24 @@ static void analyze_string(struct mw_x86_insn *out, const ZydisDecodedInstructio
 	else if (ins->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE))
 		out->rep = MW_REP_REP;
 	out->cls = MW_X86_STRING;
+	if (ins->address_width == 32)
+		out->flags |= MW_X86_ADDR32;
+	if (ins->address_width == 32 || out->seg) {
+		/* Drop the 0x67 and segment prefixes: the stub addresses the
+		 * alias with plain 64-bit pointers; perform.c adds the segment
+		 * base and wraps RSI/RDI/RCX to 32 bits between chunks. */
+		uint8_t code[15];
+		size_t n = 0;
+
+		for (size_t i = 0; i < out->len; i++) {
+			uint8_t b = out->bytes[i];
+
+			if (!(i < ins->raw.prefix_count && (b == 0x67 || b == 0x64 || b == 0x65)))
+				code[n++] = b;
+		}
+		emit_stub(out, code, n, rw, rx);
+		return;
+	}
 	emit_stub(out, out->bytes, out->len, rw, rx);
 }
 
@@ -286,6 +300,17 @@ void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 		nmem++;
 		if (memop < 0)
 			memop = i;
+	}
+	if (ins.mnemonic == ZYDIS_MNEMONIC_XLAT) {
+		/* al = [rbx + al]: the index is a byte register, emulate. */
+		out->cls = MW_X86_XLAT;
+		out->size = 1;
+		out->kind = MW_READ;
+		out->seg = ins.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_FS ? 1 :
+			   ins.attributes & ZYDIS_ATTRIB_HAS_SEGMENT_GS ? 2 : 0;
+		if (ins.address_width == 32)
+			out->flags |= MW_X86_ADDR32;
+		return;
 	}
 	if (ins.meta.category == ZYDIS_CATEGORY_STRINGOP) {
 		analyze_string(out, &ins, ops, stub_rw, stub_rx);

@@ -11,8 +11,10 @@
  *            `add %eax, (%r11)` (41 01 03), r11 = alias of rbx+rcx*4+0x10.
  *            RIP-relative and fs:/gs: operands become plain [scratch] too.
  *   STRING   movs/stos/lods/cmps/scas (rep or not): run unchanged with
- *            RSI/RDI moved to the alias and RCX clamped to one page.
- *   PUSH, POP, CALL, JMP   with a memory operand: emulated.
+ *            RSI/RDI moved to the alias and RCX clamped to one page (a
+ *            32-bit address-size prefix is dropped from the stub: the
+ *            pointers are wrapped to 32 bits between chunks instead).
+ *   PUSH, POP, CALL, JMP   with a memory operand: emulated; XLAT too.
  *   REFUSED  with the reason in `why`.
  */
 #ifndef MW_X86_INSN_H
@@ -28,6 +30,7 @@ enum mw_x86_class {
 	MW_X86_POP,
 	MW_X86_CALL,
 	MW_X86_JMP,
+	MW_X86_XLAT,
 };
 
 /* Flags. */

@@ -293,14 +293,18 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 	const int dst = in->strop != MW_STR_LODS;
 	const unsigned dkind = in->strop == MW_STR_MOVS || in->strop == MW_STR_STOS ?
 			       MW_WRITE : MW_READ;
-	const uintptr_t s0 = (uintptr_t)g[REG_RSI], d0 = (uintptr_t)g[REG_RDI];
-	uint64_t count = in->rep ? (uint64_t)g[REG_RCX] : 1, total = 0;
+	const uint64_t amask = in->flags & MW_X86_ADDR32 ? 0xffffffffu : ~(uint64_t)0;
+	const uintptr_t s0 = (uintptr_t)g[REG_RSI] & amask, d0 = (uintptr_t)g[REG_RDI] & amask;
+	const greg_t s_orig = g[REG_RSI], d_orig = g[REG_RDI];
+	const uintptr_t sbase = in->seg && src ? (uintptr_t)seg_base(in->seg) : 0;
+	uint64_t count = in->rep ? (uint64_t)g[REG_RCX] & amask : 1, total = 0;
 	enum mw_perform r = MW_PERFORMED;
 	int stop = 0;
 
 	while (count && !stop) {
-		uintptr_t s = (uintptr_t)g[REG_RSI], d = (uintptr_t)g[REG_RDI], sp = s, dp = d;
-		uint64_t k = count, rs = src ? room(s, e, back) : count,
+		uintptr_t s = (uintptr_t)g[REG_RSI] & amask, d = (uintptr_t)g[REG_RDI] & amask;
+		uintptr_t sp = s, dp = d;
+		uint64_t k = count, rs = src ? room(s + sbase, e, back) : count,
 			 rd = dst ? room(d, e, back) : count, done;
 		uint8_t sb[64 + 8] __attribute__((aligned(8))), db[64 + 8] __attribute__((aligned(8)));
 
@@ -311,7 +315,7 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 		if (k == 0)
 			k = 1;          /* an element crosses pages: bounce it */
 		if (src)
-			r = place(f, s, e, k, back, MW_READ, rs == 0, sb, &sp);
+			r = place(f, s + sbase, e, k, back, MW_READ, rs == 0, sb, &sp);
 		if (dst && r == MW_PERFORMED)
 			r = place(f, d, e, k, back, dkind, rd == 0, db, &dp);
 		if (r != MW_PERFORMED)
@@ -324,8 +328,10 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 		done = in->rep ? k - (uint64_t)g[REG_RCX] : 1;
 		if (dst && rd == 0 && dkind == MW_WRITE)
 			mem_copy(f, d, db, e, 1);
-		g[REG_RSI] = (greg_t)(src ? (back ? s - done * e : s + done * e) : s);
-		g[REG_RDI] = (greg_t)(dst ? (back ? d - done * e : d + done * e) : d);
+		/* With 32-bit addressing the CPU writes ESI/EDI/ECX, which
+		 * zero-extends them; only the registers it uses change. */
+		g[REG_RSI] = src ? (greg_t)((back ? s - done * e : s + done * e) & amask) : (greg_t)s_orig;
+		g[REG_RDI] = dst ? (greg_t)((back ? d - done * e : d + done * e) & amask) : (greg_t)d_orig;
 		count -= done;
 		total += done;
 		if (in->rep && (in->strop == MW_STR_CMPS || in->strop == MW_STR_SCAS)) {
@@ -336,6 +342,8 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 	}
 	if (in->rep)
 		g[REG_RCX] = (greg_t)count;
+	else if (r != MW_PERFORMED)
+		g[REG_RSI] = s_orig, g[REG_RDI] = d_orig;
 	if (!total)
 		return r == MW_PERFORMED ? MW_GENUINE : r;
 	/* Unfinished (memory in transition, or a fault ahead): the CPU resumes
@@ -345,7 +353,7 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 	f->nacc = 0;
 	if (src)
 		f->acc[f->nacc++] = (struct mw_access){
-			back ? s0 - (total - 1) * e : s0, total * e, MW_READ };
+			(back ? s0 - (total - 1) * e : s0) + sbase, total * e, MW_READ };
 	if (dst)
 		f->acc[f->nacc++] = (struct mw_access){
 			back ? d0 - (total - 1) * e : d0, total * e, dkind };
@@ -412,6 +420,31 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 	return MW_PERFORMED;
 }
 
+/* xlat: al = [rbx + al] */
+static enum mw_perform xlat(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
+{
+	uint64_t a = (uint64_t)g[REG_RBX] + (uint8_t)g[REG_RAX];
+	uint8_t v;
+	enum mw_perform r;
+
+	if (in->flags & MW_X86_ADDR32)
+		a &= 0xffffffffu;
+	if (in->seg)
+		a += seg_base(in->seg);
+	if (a != f->addr) {
+		f->why = "the fault is not at the byte xlat reads";
+		return MW_DECLINED;
+	}
+	r = mem_copy(f, (uintptr_t)a, &v, 1, 0);
+	if (r != MW_PERFORMED)
+		return r;
+	g[REG_RAX] = (greg_t)(((uint64_t)g[REG_RAX] & ~(uint64_t)0xff) | v);
+	g[REG_RIP] += in->len;
+	f->acc[0] = (struct mw_access){ (uintptr_t)a, 1, MW_READ };
+	f->nacc = 1;
+	return MW_PERFORMED;
+}
+
 enum mw_perform mw_arch_perform(struct mw_fault *f)
 {
 	ucontext_t *uc = f->uc;
@@ -441,6 +474,9 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 			break;
 		case MW_X86_PUSH: case MW_X86_POP: case MW_X86_CALL: case MW_X86_JMP:
 			r = stack_op(f, in, g);
+			break;
+		case MW_X86_XLAT:
+			r = xlat(f, in, g);
 			break;
 		default:
 			f->why = in->why;

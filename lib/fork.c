@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fork.c - a forked child gets its own copy of the watched pages.  [thread]
+ *
+ * Watched pages are MAP_SHARED views of a memfd, so after fork(2) parent
+ * and child would share them: the child's stores (its malloc's too) would
+ * land in the parent.  The atfork child handler moves every span into a
+ * fresh memfd of the child's own, while the parent waits in its atfork
+ * handler for the child to say it is done, so the forking thread cannot
+ * change the pages under the copy.
+ *
+ * Not covered yet: other threads of the parent writing watched memory
+ * while the child copies (their writes may reach the child), raw clone(2),
+ * and vfork(2), whose child shares all memory anyway.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "alias.h"
+#include "api.h"
+#include "fork.h"
+#include "table.h"
+
+static int done_pipe[2] = { -1, -1 };
+
+static void prepare(void)
+{
+	mw_api_lock();
+	if (pipe2(done_pipe, O_CLOEXEC) < 0)
+		done_pipe[0] = done_pipe[1] = -1;
+}
+
+static void parent(void)
+{
+	if (done_pipe[0] >= 0) {
+		char c;
+
+		close(done_pipe[1]);
+		/* EOF too if the child died before saying so. */
+		while (read(done_pipe[0], &c, 1) < 0 && errno == EINTR)
+			;
+		close(done_pipe[0]);
+	}
+	mw_api_unlock();
+}
+
+static void child(void)
+{
+	const struct mw_snapshot *s = mw_snap_current();
+
+	if (done_pipe[0] >= 0)
+		close(done_pipe[0]);
+	/* Only this thread exists: the snapshot (a private copy now) can be
+	 * updated in place. */
+	for (size_t i = 0; i < s->nspans; i++) {
+		struct mw_span *sp = (struct mw_span *)&s->spans[i];
+		uintptr_t shared = sp->alias;
+
+		if (mw_alias_convert_from(sp->start, sp->end, shared, &sp->alias) == 0)
+			munmap((void *)shared, sp->end - sp->start);
+	}
+	if (s->nspans)
+		mw_api_reprotect(s);
+	if (done_pipe[1] >= 0) {
+		while (write(done_pipe[1], "", 1) < 0 && errno == EINTR)
+			;
+		close(done_pipe[1]);
+	}
+	mw_api_unlock();
+}
+
+int mw_fork_init(void)
+{
+	return -pthread_atfork(prepare, parent, child);
+}
