@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: MIT
+# The core tests: API contract, kinds of memory, overlap, unwatch, threads,
+# genuine faults, libc on watched buffers, the MemWatcher API, exported
+# symbols, instructions the library declines.
+core_tests = tests/t-api tests/t-memory tests/t-overlap tests/t-unwatch \
+	tests/t-threads tests/t-genuine tests/t-libc tests/t-legacy tests/t-decline
+check_PROGRAMS += $(core_tests)
+TESTS += $(core_tests)
+
+tests_t_api_SOURCES = tests/t-api.c
+tests_t_api_LDADD = $(MW_TEST_LIBS)
+tests_t_memory_SOURCES = tests/t-memory.c
+tests_t_memory_LDADD = $(MW_TEST_LIBS)
+tests_t_overlap_SOURCES = tests/t-overlap.c
+tests_t_overlap_LDADD = $(MW_TEST_LIBS)
+tests_t_unwatch_SOURCES = tests/t-unwatch.c
+tests_t_unwatch_LDADD = $(MW_TEST_LIBS)
+tests_t_threads_SOURCES = tests/t-threads.c
+tests_t_threads_LDADD = $(MW_TEST_LIBS)
+tests_t_genuine_SOURCES = tests/t-genuine.c
+tests_t_genuine_LDADD = $(MW_TEST_LIBS)
+tests_t_libc_SOURCES = tests/t-libc.c
+tests_t_libc_LDADD = $(MW_TEST_LIBS)
+tests_t_legacy_SOURCES = tests/t-legacy.c
+tests_t_legacy_LDADD = $(MW_TEST_LIBS)
+tests_t_decline_SOURCES = tests/t-decline.c
+tests_t_decline_LDADD = $(MW_TEST_LIBS)
+
+dist_check_SCRIPTS += tests/t-symbols.sh
+TESTS += tests/t-symbols.sh

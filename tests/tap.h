@@ -5,8 +5,9 @@
  *   plan(n); ok(cond, "fmt", ...); is_int(got, want, "name"); ...
  *   return done();
  *
- * Exit codes follow automake: 0 pass, 1 fail, 77 skip (skip_all()),
- * 99 the harness broke (bail()).
+ * Exit codes: 0 pass, 1 fail, 99 the harness broke (bail()).  skip_all()
+ * prints the TAP plan "1..0 # SKIP why" and exits 0: automake's TAP driver
+ * reports the skip from the plan and would call exit 77 an error.
  */
 #ifndef MW_TAP_H
 #define MW_TAP_H
@@ -26,14 +27,17 @@ static inline void plan(int n)
 	fflush(stdout);
 }
 
+/* A description containing "# TODO" marks a known gap: TAP reports it, and
+ * it does not fail the test. */
 static inline int vok(int cond, const char *fmt, va_list ap)
 {
+	char text[1024];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
 	tap_n++;
-	printf("%sok %d - ", cond ? "" : "not ", tap_n);
-	vprintf(fmt, ap);
-	printf("\n");
+	printf("%sok %d - %s\n", cond ? "" : "not ", tap_n, text);
 	fflush(stdout);
-	if (!cond)
+	if (!cond && !strstr(text, "# TODO"))
 		tap_failed++;
 	return cond;
 }
@@ -85,7 +89,7 @@ static inline void skip_all(const char *fmt, ...)
 	vprintf(fmt, ap);
 	printf("\n");
 	va_end(ap);
-	exit(77);
+	exit(0);
 }
 
 __attribute__((format(printf, 1, 2), noreturn))

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * t-unwatch.c - mw_unwatch gives each page back exactly the protection it
+ * had (as /proc/self/maps shows it), read-only memory stays read-only while
+ * watched, and counting stops with all the values kept.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "memwatch.h"
+#include "tap.h"
+
+/* --- Sections run in child processes, so that a crash costs only the
+ * section: the parent relays the child's TAP lines, counts them, reports the
+ * assertions a dead child did not reach, and checks how the child ended. */
+#define SECTION_TIMEOUT 30
+
+static void describe_status(int st, char *buf, size_t len)
+{
+	if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (%s)%s", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)),
+			 WTERMSIG(st) == SIGALRM ? ": timed out" : "");
+	else
+		snprintf(buf, len, "wait status 0x%x", st);
+}
+
+static void run_section(const char *name, int nassert, void (*fn)(void))
+{
+	int fds[2], st, n = 0, failed = 0;
+	char line[8192], how[128];
+	FILE *in;
+	pid_t pid;
+
+	if (pipe(fds))
+		bail("pipe: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		close(fds[0]);
+		if (dup2(fds[1], STDOUT_FILENO) < 0)
+			_exit(99);
+		close(fds[1]);
+		alarm(SECTION_TIMEOUT);
+		fn();
+		fflush(stdout);
+		exit(0);
+	}
+	close(fds[1]);
+	in = fdopen(fds[0], "r");
+	if (!in)
+		bail("fdopen: %s", strerror(errno));
+	while (fgets(line, sizeof(line), in)) {
+		fputs(line, stdout);
+		if (strncmp(line, "ok ", 3) == 0) {
+			n++;
+		} else if (strncmp(line, "not ok ", 7) == 0) {
+			n++;
+			failed++;
+		}
+	}
+	fclose(in);
+	fflush(stdout);
+	if (waitpid(pid, &st, 0) != pid)
+		bail("waitpid: %s", strerror(errno));
+	tap_n += n;
+	tap_failed += failed;
+	describe_status(st, how, sizeof(how));
+	if (n > nassert || (n < nassert && WIFEXITED(st)))
+		bail("section \"%s\" ran %d assertions, planned %d (%s)",
+		     name, n, nassert, how);
+	for (; n < nassert; n++)
+		ok(0, "%s: not reached, the section's process was %s", name, how);
+	if (!ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		"%s: the section's process ended normally", name))
+		diag("  it %s", how);
+}
+
+/* --- Protection of a page, as /proc/self/maps says ("rw-p"). */
+static char maps_buf[1 << 20];
+
+static void perms_of(const void *addr, char out[5])
+{
+	uintptr_t a = (uintptr_t)addr;
+	size_t n = 0;
+	ssize_t r;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	char *p;
+
+	if (fd < 0)
+		bail("open /proc/self/maps: %s", strerror(errno));
+	while ((r = read(fd, maps_buf + n, sizeof(maps_buf) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	maps_buf[n] = 0;
+	strcpy(out, "none");
+	for (p = maps_buf; *p; ) {
+		char *e = strchr(p, '\n');
+		unsigned long lo, hi;
+		char perms[5];
+
+		if (sscanf(p, "%lx-%lx %4s", &lo, &hi, perms) == 3 && a >= lo && a < hi) {
+			memcpy(out, perms, 5);
+			return;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
+}
+
+static void is_perms(const void *addr, const char *want, const char *what)
+{
+	char got[5];
+
+	perms_of(addr, got);
+	is_str(got, want, "%s: %s", what, want);
+}
+
+/* The protection starts with PREFIX ("---", "r--"). */
+static void perms_start(const void *addr, const char *prefix, const char *what)
+{
+	char got[5];
+
+	perms_of(addr, got);
+	if (!ok(strncmp(got, prefix, strlen(prefix)) == 0, "%s: %s.", what, prefix))
+		diag("  got %s", got);
+}
+
+/* --- A child that stores one byte; its wait status. */
+static int store_in_child(volatile unsigned char *addr, unsigned char val)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* No core file for the expected crash. */
+		struct rlimit rl = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &rl);
+		*addr = val;
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		bail("waitpid: %s", strerror(errno));
+	return st;
+}
+
+static void dies_by_segv(int st, const char *what)
+{
+	char how[128];
+
+	describe_status(st, how, sizeof(how));
+	if (!ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV && !WCOREDUMP(st),
+		"%s: the process dies by SIGSEGV", what))
+		diag("  it %s", how);
+}
+
+static void *map_pages(size_t n)
+{
+	void *p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		bail("mmap: %s", strerror(errno));
+	return p;
+}
+
+static int watch(const void *addr, size_t len, unsigned flags)
+{
+	int id = mw_watch(addr, len, flags);
+
+	if (id <= 0)
+		bail("mw_watch(%p, %zu, 0x%x) = %d (%s)", addr, len, flags, id,
+		     mw_strerror(id));
+	return id;
+}
+
+static void is_count(int id, uint64_t want, const char *what)
+{
+	uint64_t c = ~0ull;
+	int r = mw_count(id, &c);
+
+	if (!ok(r == 0 && c == want, "%s: count %" PRIu64, what, want))
+		diag("  mw_count(%d) = %d, count %" PRIu64, id, r, c);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void sec_rw_pages(void)
+{
+	unsigned char *p = map_pages(3);
+	int id;
+
+	memset(p, 0x11, 3 * 4096);
+	is_perms(p, "rw-p", "page 0 before the watch");
+	id = watch(p + 4000, 200, MW_ACCESS);
+	perms_start(p, "---", "page 0 under an MW_ACCESS watch");
+	perms_start(p + 4096, "---", "page 1 under an MW_ACCESS watch");
+	is_perms(p + 8192, "rw-p", "page 2, not watched");
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	is_perms(p, "rw-p", "page 0 after mw_unwatch");
+	is_perms(p + 4096, "rw-p", "page 1 after mw_unwatch");
+	is_perms(p + 8192, "rw-p", "page 2 after mw_unwatch");
+
+	id = watch(p + 4000, 200, MW_WRITE);
+	perms_start(p, "r--", "page 0 under an MW_WRITE watch");
+	perms_start(p + 4096, "r--", "page 1 under an MW_WRITE watch");
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	is_perms(p, "rw-p", "page 0 after mw_unwatch");
+	is_perms(p + 4096, "rw-p", "page 1 after mw_unwatch");
+	p[0] = 1;
+	p[4096 + 4095] = 2;
+	ok(p[0] == 1 && p[8191] == 2 && p[4000] == 0x11 && p[8192] == 0x11,
+	   "the pages are writable and hold their values");
+}
+#define N_RW_PAGES 14
+
+static void sec_readonly_page(void)
+{
+	volatile unsigned char *p = map_pages(2);
+	int id, st;
+
+	for (int i = 0; i < 8192; i++)
+		p[i] = (unsigned char)i;
+	if (mprotect((void *)(p + 4096), 4096, PROT_READ))
+		bail("mprotect: %s", strerror(errno));
+	is_perms((void *)(p + 4096), "r--p", "page 1 made read-only");
+
+	/* Without a watch, for comparison. */
+	st = store_in_child(p + 4096 + 50, 1);
+	dies_by_segv(st, "a store to the read-only page, no watch");
+
+	id = watch((void *)(p + 4000), 200, 0);
+	is_int(p[4096 + 50] + p[4096 + 2000], 50 + (2000 & 0xff),
+	       "reads of the read-only page while watched");
+	is_count(id, 0, "reads are not counted by a write watch");
+	p[4010] = 0xee;
+	is_count(id, 1, "a store to the rw page");
+	st = store_in_child(p + 4096 + 50, 1);
+	dies_by_segv(st, "a store to a watched byte of the read-only page");
+	st = store_in_child(p + 4096 + 2000, 1);
+	dies_by_segv(st, "a store to an unwatched byte of the read-only page");
+	is_count(id, 1, "in the parent, after the children");
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	is_perms((void *)p, "rw-p", "page 0 after mw_unwatch");
+	is_perms((void *)(p + 4096), "r--p", "page 1 after mw_unwatch");
+	st = store_in_child(p + 4096 + 50, 1);
+	dies_by_segv(st, "a store to the read-only page after mw_unwatch");
+	ok(p[4010] == 0xee && p[4096 + 50] == 50 && p[4199] == (4199 & 0xff),
+	   "the values");
+
+	/* The same under an MW_ACCESS watch: reads are counted and right. */
+	id = watch((void *)(p + 4000), 200, MW_ACCESS);
+	is_int(p[4096 + 50], 50, "a read of a watched byte of the read-only page");
+	is_count(id, 1, "the read is counted");
+	st = store_in_child(p + 4096 + 60, 1);
+	dies_by_segv(st, "a store to the read-only page under an MW_ACCESS watch");
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	is_perms((void *)(p + 4096), "r--p", "page 1 after the second mw_unwatch");
+}
+#define N_READONLY 18
+
+static void sec_stops_counting(void)
+{
+	volatile uint64_t *p = map_pages(1);
+	uint64_t t, c, sum = 0;
+	int id, good = 1;
+
+	id = watch((void *)p, 64, MW_ACCESS);
+	for (int i = 0; i < 5; i++)
+		p[i] = 100 + (uint64_t)i;
+	is_count(id, 5, "5 stores while watched");
+	t = mw_total_count();
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	for (int i = 5; i < 10; i++)
+		p[i - 2] = 200 + (uint64_t)i;	/* p[3..7] */
+	for (int i = 0; i < 8; i++)
+		sum += p[i];
+	is_u64(mw_total_count(), t, "stores and reads after mw_unwatch: the total stays");
+	is_int(mw_count(id, &c), -ENOENT, "mw_count of the unwatched id");
+	for (int i = 0; i < 3; i++)
+		if (p[i] != 100 + (uint64_t)i)
+			good = 0;
+	for (int i = 3; i < 8; i++)
+		if (p[i] != 200 + (uint64_t)i + 2)
+			good = 0;
+	ok(good && sum == 100 + 101 + 102 + 205 + 206 + 207 + 208 + 209,
+	   "the memory has the values written while watched and after");
+}
+#define N_STOPS 5
+
+static void sec_two_on_a_page(void)
+{
+	unsigned char *p = map_pages(1);
+	volatile unsigned char *v = p;
+	int w, a;
+	char got[5];
+
+	w = watch(p + 10, 10, MW_WRITE);
+	a = watch(p + 100, 10, MW_ACCESS);
+	perms_start(p, "---", "a page under a write and an access watch");
+	is_int(mw_unwatch(a), 0, "mw_unwatch of the access watch");
+	perms_of(p, got);
+	if (!ok(got[1] == '-', "the page is still not writable"))
+		diag("  got %s", got);
+	v[15] = 1;
+	is_count(w, 1, "the write watch still counts");
+	is_int(mw_unwatch(w), 0, "mw_unwatch of the write watch");
+	is_perms(p, "rw-p", "the page after both");
+	ok(v[15] == 1, "the value");
+}
+#define N_TWO 7
+
+static uint64_t bss_arr[1024];
+static const struct {
+	uint64_t v[8];
+	unsigned char pad[4096 - 64];
+} ro __attribute__((aligned(4096))) = { { 1, 2, 3, 4, 5, 6, 7, 8 }, { 0 } };
+
+static void sec_kinds_of_memory(void)
+{
+	unsigned char *heap = malloc(1000);
+	volatile const uint64_t *r = ro.v;
+	int id, st;
+
+	if (!heap)
+		bail("malloc failed");
+	is_perms(heap + 500, "rw-p", "a heap page before");
+	id = watch(heap + 500, 8, MW_ACCESS);
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	is_perms(heap + 500, "rw-p", "the heap page after");
+	is_perms(&bss_arr[512], "rw-p", "a .bss page before");
+	id = watch(&bss_arr[512], 8, MW_WRITE);
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	is_perms(&bss_arr[512], "rw-p", "the .bss page after");
+	is_perms(ro.v, "r--p", "the .rodata page before");
+	id = watch(ro.v, 64, MW_READ);
+	is_u64(r[2], 3, "a read of .rodata while watched");
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	is_perms(ro.v, "r--p", "the .rodata page after");
+	st = store_in_child((volatile unsigned char *)ro.v, 1);
+	dies_by_segv(st, "a store to .rodata after mw_unwatch");
+	heap[500] = 1;
+	bss_arr[512] = 2;
+	ok(heap[500] == 1 && bss_arr[512] == 2 && r[7] == 8, "the values");
+	free(heap);
+}
+#define N_KINDS_OF_MEMORY 12
+
+int main(void)
+{
+	plan(N_RW_PAGES + N_READONLY + N_STOPS + N_TWO + N_KINDS_OF_MEMORY + 5);
+	run_section("read-write pages", N_RW_PAGES, sec_rw_pages);
+	run_section("a read-only page", N_READONLY, sec_readonly_page);
+	run_section("counting stops", N_STOPS, sec_stops_counting);
+	run_section("two watches on a page", N_TWO, sec_two_on_a_page);
+	run_section("heap, .bss, .rodata", N_KINDS_OF_MEMORY, sec_kinds_of_memory);
+	return done();
+}
