@@ -1,1 +1,10 @@
 # SPDX-License-Identifier: MIT
+# Man pages, section 3.  memwatch.3 is the overview.
+dist_man3_MANS += \
+	doc/memwatch.3 \
+	doc/mw_watch.3 \
+	doc/mw_unwatch.3 \
+	doc/mw_count.3 \
+	doc/mw_total_count.3 \
+	doc/mw_strerror.3 \
+	doc/memwatcher.3
