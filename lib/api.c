@@ -175,8 +175,10 @@ static int scan_map(const struct mw_map *m, void *arg)
 
 static void copy_table(struct mw_snapshot *to, const struct mw_snapshot *from)
 {
-	memcpy(to->spans, from->spans, from->nspans * sizeof(*from->spans));
-	memcpy(to->watches, from->watches, from->nwatches * sizeof(*from->watches));
+	if (from->nspans)
+		memcpy(to->spans, from->spans, from->nspans * sizeof(*from->spans));
+	if (from->nwatches)
+		memcpy(to->watches, from->watches, from->nwatches * sizeof(*from->watches));
 	to->nspans = from->nspans;
 	to->nwatches = from->nwatches;
 }

@@ -156,7 +156,7 @@ static void live_setup(void)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (live_page == MAP_FAILED)
 		bail("mmap: %s", strerror(errno));
-	live_id = mw_watch(live_page + 100, 8, MW_WRITE);
+	live_id = mw_watch(live_page + 104, 8, MW_WRITE);
 	if (live_id <= 0)
 		bail("mw_watch of an anonymous page failed: %d (%s)", live_id,
 		     mw_strerror(live_id));
@@ -167,7 +167,7 @@ static void live_setup(void)
 static void live_still_works(const char *what)
 {
 	uint64_t c = ~0ull, t0 = mw_total_count(), t1;
-	volatile uint64_t *p = (volatile uint64_t *)(live_page + 100);
+	volatile uint64_t *p = (volatile uint64_t *)(live_page + 104);
 	int r;
 
 	*p = live_expect + 1000;

@@ -140,16 +140,18 @@ static void watch_something(void)
 		_exit(3);
 }
 
-/* Addresses through a volatile, so the compiler cannot see them. */
+/* Addresses through a volatile, so the compiler cannot see them.  The
+ * crashes are the point: keep UBSan's null check out of these. */
+#define NO_UBSAN __attribute__((no_sanitize("undefined")))
 static volatile uintptr_t addr_null = 0, addr_16 = 16,
 	addr_noncanonical = 0xffff800000001000ull;
 
-static void null_store(void)
+NO_UBSAN static void null_store(void)
 {
 	*(volatile int *)addr_null = 1;
 }
 
-static void null_load(void)
+NO_UBSAN static void null_load(void)
 {
 	(void)*(volatile int *)addr_null;
 }
