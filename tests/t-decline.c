@@ -15,18 +15,8 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "section.h"
 
-static void describe_status(int st, char *buf, size_t len)
-{
-	if (WIFEXITED(st))
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		snprintf(buf, len, "killed by signal %d (%s)%s", WTERMSIG(st),
-			 strsignal(WTERMSIG(st)),
-			 WTERMSIG(st) == SIGALRM ? ": timed out" : "");
-	else
-		snprintf(buf, len, "wait status 0x%x", st);
-}
 /* vpgatherdd: eight 32-bit loads from base + 4 * index[i], all enabled by
  * the mask.  t_gather_insn labels the instruction itself. */
 __asm__(
