@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * api.c - mw_watch, mw_unwatch, mw_count, mw_strerror.
+ * api.c - mw_watch, mw_unwatch, mw_count, mw_strerror; initialization
+ * (environment: MEMWATCH_RING, MEMWATCH_DEPTH, MEMWATCH_LOG).
  *
  * Watch and unwatch run in thread context under one lock; they build new
  * table snapshots, move pages into and out of their memfd (alias.c) and set
  * page protections.  mw_count and mw_total_count are async-signal-safe.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -16,12 +19,14 @@
 #include <unistd.h>
 
 #include "alias.h"
+#include "dump.h"
 #include "api.h"
 #include "arch.h"
 #include "fault.h"
 #include "fork.h"
 #include "maps.h"
 #include "memwatch.h"
+#include "ring.h"
 #include "table.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -73,9 +78,48 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
+static int watched_ever;
+
+/* A positive number from the environment, or DEF with a warning. */
+static unsigned long env_number(const char *name, unsigned long def, unsigned long max)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n > max) {
+		fprintf(stderr, "memwatch: %s=%s is not a number from 0 to %lu; using %lu\n",
+			name, v, max, def);
+		return def;
+	}
+	return n;
+}
+
+static uint64_t pow2_at_least(uint64_t n)
+{
+	uint64_t p = 2;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
 static void init(void)
 {
+	unsigned long ring, depth;
+
 	ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	ring = env_number("MEMWATCH_RING", 16384, 1u << 24);
+	depth = env_number("MEMWATCH_DEPTH", 16, MW_FRAMES_MAX);
+	atomic_store(&mw_ring_depth, (unsigned)depth);
+	init_err = mw_ring_setup(pow2_at_least(ring));
+	if (init_err)
+		return;
+	mw_logfile_init(getenv("MEMWATCH_LOG"));
 	maxpieces = 65536;
 	pieces = mmap(NULL, maxpieces * sizeof(*pieces), PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -215,6 +259,24 @@ static int apply_prot(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 	return 0;
 }
 
+int mw_api_log_setup(size_t records)
+{
+	int r = 0;
+
+	pthread_once(&once, init);
+	if (init_err)
+		return init_err;
+	if (!records)
+		return 0;
+	pthread_mutex_lock(&lock);
+	if (watched_ever)
+		r = -EBUSY;
+	else if (pow2_at_least(records) != mw_ring_capacity())
+		r = mw_ring_setup(pow2_at_least(records));
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
 void mw_api_lock(void)
 {
 	pthread_mutex_lock(&lock);
@@ -350,6 +412,7 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 	if (init_err)
 		return init_err;
 	pthread_mutex_lock(&lock);
+	watched_ever = 1;
 	r = do_watch(lo, lo + len, flags ? flags : MW_WRITE);
 	pthread_mutex_unlock(&lock);
 	return r;
@@ -545,6 +608,10 @@ const char *mw_strerror(int err)
 		       "unwatched";
 	case ENOMEM:
 		return "out of memory, or out of mappings (see /proc/sys/vm/max_map_count)";
+	case EBUSY:
+		return "the log's ring size can only be changed before the first watch";
+	case EBADF:
+		return "not an open file descriptor";
 	default:
 		return "unknown memwatch error";
 	}

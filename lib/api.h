@@ -3,12 +3,17 @@
 #ifndef MW_API_H
 #define MW_API_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* [any] The newest watch whose first byte is START, or -ENOENT. */
 int mw_id_at(uintptr_t start);
 
 struct mw_snapshot;
+
+/* [thread] Initialize if needed; then, unless RECORDS is 0, give the ring
+ * that capacity (rounded up to a power of two): -EBUSY after a watch. */
+int mw_api_log_setup(size_t records);
 
 /* [thread] The library lock, for the fork handlers. */
 void mw_api_lock(void);

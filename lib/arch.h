@@ -8,9 +8,12 @@
 
 #include <stdint.h>
 
+#include "memwatch.h"
 #include "table.h"
 
-#define MW_FAULT_MAX_ACCESS 4
+#define MW_FAULT_MAX_ACCESS 2
+/* Bytes of each access read before it is performed, for old values. */
+#define MW_PRE_MAX 256
 
 /* One fault, as the handler hands it to the architecture. */
 struct mw_fault {
@@ -22,9 +25,19 @@ struct mw_fault {
 	struct mw_access acc[MW_FAULT_MAX_ACCESS];
 	int nacc;
 	const char *why;                /* for MW_DECLINED */
-	uintptr_t pc;                   /* the instruction, for messages */
+	uintptr_t pc;                   /* the instruction */
 	uint8_t insn[16];
 	uint8_t insn_len;
+	/* For atomic read-modify-writes, set by the arch after performing:
+	 * the operand's value before, from the instruction's own result. */
+	uint8_t atomic_old[16];
+	uint8_t atomic_len;
+	/* Filled by mw_record_before() (record.h). */
+	int recording;
+	int nframes;
+	uint64_t frames[MW_FRAMES_MAX];
+	uint16_t pre_len[MW_FAULT_MAX_ACCESS];
+	uint8_t pre[MW_FAULT_MAX_ACCESS][MW_PRE_MAX];
 };
 
 enum mw_perform {
@@ -38,7 +51,10 @@ enum mw_perform {
 int mw_arch_init(void);
 
 /* [fault path] Perform the access that faulted at f->addr, which lies in a
- * watched span of f->snap. */
+ * watched span of f->snap.  Before changing anything, with f->acc set to
+ * the accesses it is about to make (string instructions: the most they may
+ * make), it calls mw_record_before(f); on return f->acc holds the accesses
+ * made. */
 enum mw_perform mw_arch_perform(struct mw_fault *f);
 
 /* [fault path] If the fault is one of the library's own probes of memory

@@ -3,7 +3,8 @@
  * fault.c - the SIGSEGV handler: ours, retry, or declined to what the
  * program had before.
  *
- * Fault path: may call mw_table_*, mw_arch_*, mw_msg_*, sigaction, raise,
+ * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_msg_*,
+ * mw_logfile_fatal, sigaction, raise,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  */
 #include <errno.h>
@@ -14,7 +15,9 @@
 #include <ucontext.h>
 
 #include "arch.h"
+#include "dump.h"
 #include "fault.h"
+#include "record.h"
 #include "say.h"
 #include "table.h"
 #include "sigsafe.h"
@@ -45,6 +48,7 @@ static void decline(int sig, siginfo_t *si, void *ctx)
 		 * it again, to this thread. */
 		struct sigaction dfl;
 
+		mw_logfile_fatal(SIGSEGV);
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		sigaction(SIGSEGV, &dfl, NULL);
@@ -113,10 +117,14 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	f.why = NULL;
 	f.insn_len = 0;
 	f.pc = 0;
+	f.recording = 0;
+	f.atomic_len = 0;
 	if (mw_table_span(f.snap, f.addr)) {
 		r = mw_arch_perform(&f);
-		if (r == MW_PERFORMED)
+		if (r == MW_PERFORMED) {
 			mw_table_account(f.snap, f.acc, f.nacc);
+			mw_record_after(&f);
+		}
 	} else {
 		/* Not watched now.  If pages were unwatched since this thread
 		 * last looked, the fault may predate that: run the instruction

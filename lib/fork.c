@@ -23,6 +23,7 @@
 #include "alias.h"
 #include "api.h"
 #include "fork.h"
+#include "record.h"
 #include "table.h"
 
 static int done_pipe[2] = { -1, -1 };
@@ -54,6 +55,7 @@ static void child(void)
 
 	if (done_pipe[0] >= 0)
 		close(done_pipe[0]);
+	mw_record_forked();
 	/* Only this thread exists: the snapshot (a private copy now) can be
 	 * updated in place. */
 	for (size_t i = 0; i < s->nspans; i++) {

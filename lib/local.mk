@@ -10,13 +10,16 @@ lib_libmemwatch_la_SOURCES = \
 	lib/maps.c lib/maps.h \
 	lib/fault.c lib/fault.h \
 	lib/say.c lib/say.h lib/sigsafe.h \
+	lib/ring.c lib/ring.h lib/record.c lib/record.h lib/unwind.c lib/unwind.h \
+	lib/log.c lib/dump.c lib/dump.h lib/symbolize.c lib/symbolize.h \
 	lib/arch.h \
 	lib/x86_64/perform.c lib/x86_64/insn.c lib/x86_64/insn.h \
 	lib/x86_64/cache.c lib/x86_64/cache.h lib/x86_64/regs.h \
 	lib/x86_64/run.S lib/x86_64/probe.S lib/x86_64/probe.h
-lib_libmemwatch_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing
+lib_libmemwatch_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
+	$(LIBUNWIND_CFLAGS) $(LIBDW_CFLAGS)
 lib_libmemwatch_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/$(MW_ARCH)
-lib_libmemwatch_la_LIBADD = $(ZYDIS_LIBS) -lpthread
+lib_libmemwatch_la_LIBADD = $(ZYDIS_LIBS) $(LIBUNWIND_LIBS) $(LIBDW_LIBS) -lpthread
 # -z now: no lazy PLT resolution inside the signal handler.
 lib_libmemwatch_la_LDFLAGS = -version-info 0:0:0 -Wl,-z,now -Wl,-z,noexecstack \
 	-Wl,--version-script=$(top_srcdir)/lib/libmemwatch.map

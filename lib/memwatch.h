@@ -90,6 +90,105 @@ uint64_t mw_total_count(void);
  */
 const char *mw_strerror(int err);
 
+/* ------------------------------------------------------------------ log */
+
+/*
+ * Every access a watch catches leaves a record in a fixed-size, lock-free
+ * ring (a flight recorder: the newest records are kept).  An access that
+ * touches several watches leaves one record per watch, each clipped to the
+ * bytes of its watch.
+ */
+
+/* Record kinds. */
+#define MW_KIND_READ    1u
+#define MW_KIND_WRITE   2u
+#define MW_KIND_RMW     3u      /* read-modify-write: MW_KIND_READ|MW_KIND_WRITE */
+#define MW_KIND_KERNEL  4u      /* by a system call (not yet produced) */
+
+/* Record flags. */
+#define MW_REC_CUT      0x1u    /* the access was wider than MW_VALUE_MAX: values cut */
+#define MW_REC_NOOLD    0x2u    /* a write whose old value is not known (beyond
+				   the first 256 bytes of a long access) */
+#define MW_REC_ATOMIC   0x4u    /* old value from the atomic instruction's result */
+
+#define MW_VALUE_MAX    64
+#define MW_FRAMES_MAX   32
+
+struct mw_record {
+	uint64_t seq;           /* 1, 2, 3, ... in the order records were started */
+	uint64_t time_ns;       /* CLOCK_MONOTONIC */
+	uint64_t addr;          /* first byte accessed, clipped to the watch */
+	uint64_t pc;            /* the accessing instruction */
+	uint32_t tid;           /* gettid() of the accessing thread */
+	int32_t watch;          /* the watch id */
+	uint32_t size;          /* bytes accessed, clipped to the watch */
+	uint8_t kind;           /* MW_KIND_* */
+	uint8_t flags;          /* MW_REC_* */
+	uint8_t nframes;        /* 0 with depth 0; else frames[0] == pc, then the
+				   callers' return addresses */
+	uint8_t value_len;      /* bytes in old_value/new_value: min(size, MW_VALUE_MAX) */
+	uint8_t old_value[MW_VALUE_MAX];        /* writes: before the access; reads: 0 */
+	uint8_t new_value[MW_VALUE_MAX];        /* writes: after; reads: the value read */
+	uint64_t frames[MW_FRAMES_MAX];
+};
+
+/* Iteration from a cursor: records come oldest first. */
+struct mw_log_cursor {
+	uint64_t next;          /* the seq to read next */
+};
+
+/*
+ * mw_log_begin - position CUR at the oldest record still in the ring.  [any]
+ */
+void mw_log_begin(struct mw_log_cursor *cur);
+
+/*
+ * mw_log_next - copy the next record at or after CUR into *REC.       [any]
+ *
+ * Records overwritten since the cursor was placed are skipped (the cursor
+ * moves on to the oldest one left).  Returns 1 with a record, 0 when there
+ * is none (yet), -EINVAL for NULL arguments.
+ */
+int mw_log_next(struct mw_log_cursor *cur, struct mw_record *rec);
+
+struct mw_log_stats {
+	uint64_t records;       /* records started: the last seq */
+	uint64_t overwritten;   /* complete records pushed out by newer ones */
+	uint64_t dropped;       /* records never written (must stay 0) */
+	uint64_t capacity;      /* ring size, records (a power of two) */
+	unsigned depth;         /* backtrace frames per record, 0..MW_FRAMES_MAX */
+};
+
+/* mw_log_stats - counters of the log.  0, or -EINVAL for NULL.          [any] */
+int mw_log_stats(struct mw_log_stats *st);
+
+/*
+ * mw_log_configure - ring size and backtrace depth.                 [thread]
+ *
+ *   records  ring capacity, rounded up to a power of two, 2 .. 2^24; 0 keeps
+ *            the current one
+ *   depth    frames per record, 0 (no backtraces) .. MW_FRAMES_MAX
+ *
+ * The ring size can only be set before the first mw_watch (-EBUSY after);
+ * the depth at any time.  The environment sets the defaults:
+ * MEMWATCH_RING (16384), MEMWATCH_DEPTH (16).  Returns 0 or -EINVAL/-EBUSY.
+ */
+int mw_log_configure(size_t records, unsigned depth);
+
+/* mw_log_clear - forget every record (counters too).                [thread] */
+void mw_log_clear(void);
+
+/*
+ * mw_log_dump - the log as text on FD, one access per block, oldest first,
+ * frames named (function+offset, module) where the library can.    [thread]
+ * Returns the number of records written, or -errno.
+ *
+ * With MEMWATCH_LOG=path in the environment, the log is written there at
+ * exit, and when the process dies of a fatal signal (then with raw
+ * addresses and the module map: naming is not safe in a signal handler).
+ */
+int mw_log_dump(int fd);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * say.c - async-signal-safe messages.
+ * say.c - async-signal-safe text output: messages and the log's dumps.
  * Fault path: calls write(2) only.
  */
 #include <errno.h>
@@ -10,16 +10,40 @@
 #include "say.h"
 #include "sigsafe.h"
 
+void mw_msg_open(struct mw_msg *m, int fd)
+{
+	m->fd = fd;
+	m->len = 0;
+}
+
 void mw_msg_init(struct mw_msg *m)
 {
-	m->len = 0;
+	mw_msg_open(m, 2);
 	mw_msg_str(m, "memwatch: ");
+}
+
+void mw_msg_write(struct mw_msg *m)
+{
+	int saved = errno;
+	size_t off = 0;
+
+	while (off < m->len) {
+		ssize_t w = write(m->fd, m->buf + off, m->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	m->len = 0;
+	errno = saved;
 }
 
 static void put(struct mw_msg *m, char c)
 {
-	if (m->len < sizeof(m->buf) - 1)
-		m->buf[m->len++] = c;
+	if (m->len == sizeof(m->buf))
+		mw_msg_write(m);
+	m->buf[m->len++] = c;
 }
 
 void mw_msg_str(struct mw_msg *m, const char *s)
@@ -71,18 +95,6 @@ void mw_msg_bytes(struct mw_msg *m, const uint8_t *p, size_t n)
 
 void mw_msg_flush(struct mw_msg *m)
 {
-	int saved = errno;
-	size_t off = 0;
-
-	m->buf[m->len++] = '\n';
-	while (off < m->len) {
-		ssize_t w = write(2, m->buf + off, m->len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	m->len = 0;
-	errno = saved;
+	put(m, '\n');
+	mw_msg_write(m);
 }

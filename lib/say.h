@@ -13,16 +13,21 @@
 #include <stdint.h>
 
 struct mw_msg {
+	int fd;
 	size_t len;
 	char buf[480];
 };
 
+/* A message to stderr, starting "memwatch: ". */
 void mw_msg_init(struct mw_msg *m);
+/* Text to FD: written out whenever the buffer fills, and by mw_msg_write. */
+void mw_msg_open(struct mw_msg *m, int fd);
+void mw_msg_write(struct mw_msg *m);
 void mw_msg_str(struct mw_msg *m, const char *s);
 void mw_msg_hex(struct mw_msg *m, uint64_t v);            /* 0x1f */
 void mw_msg_dec(struct mw_msg *m, int64_t v);
 void mw_msg_bytes(struct mw_msg *m, const uint8_t *p, size_t n);  /* "48 89 07" */
-/* Writes the message to stderr (fd 2), adding a newline. */
+/* Adds a newline and writes the message out. */
 void mw_msg_flush(struct mw_msg *m);
 
 #endif /* MW_SAY_H */

@@ -137,6 +137,57 @@ bool mw_table_account(const struct mw_snapshot *s, const struct mw_access *acc, 
 	return any;
 }
 
+bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, int n)
+{
+	for (int k = 0; k < n; k++) {
+		uintptr_t lo = acc[k].addr, hi = acc[k].addr + acc[k].len;
+
+		for (size_t i = watches_before(s, hi); i-- > 0 && s->maxend[i] > lo;)
+			if (s->watches[i]->end > lo && (s->watches[i]->flags & acc[k].kind))
+				return true;
+	}
+	return false;
+}
+
+void mw_table_each(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
+		   void (*fn)(struct mw_watch_obj *w, void *arg), void *arg)
+{
+	/* Oldest watch first: records of one access come in watch order. */
+	size_t i = watches_before(s, hi), first = i;
+
+	while (first > 0 && s->maxend[first - 1] > lo)
+		first--;
+	for (; first < i; first++)
+		if (s->watches[first]->end > lo)
+			fn(s->watches[first], arg);
+}
+
+size_t mw_table_peek(const struct mw_snapshot *s, uintptr_t addr, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (len) {
+		const struct mw_span *sp = span_after(s, addr);
+		size_t chunk;
+
+		if (!sp || sp->start >= addr + len)
+			break;
+		if (sp->start > addr) {         /* unwatched bytes: skip them */
+			chunk = sp->start - addr;
+		} else {
+			chunk = sp->end - addr < len ? sp->end - addr : len;
+			if (sp->alias) {
+				memcpy(buf, (const void *)(sp->alias + (addr - sp->start)), chunk);
+				done += chunk;
+			}
+		}
+		addr += chunk;
+		buf = (char *)buf + chunk;
+		len -= chunk;
+	}
+	return done;
+}
+
 /* -------------------------------------------------------------------- writer */
 
 const struct mw_snapshot *mw_snap_current(void)

@@ -85,6 +85,18 @@ enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
  * any did.  Returns whether any did. */
 bool mw_table_account(const struct mw_snapshot *s, const struct mw_access *acc, int n);
 
+/* Whether an access list would be counted by any watch. */
+bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, int n);
+
+/* Calls FN for each watch with a byte in [lo, hi). */
+void mw_table_each(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
+		   void (*fn)(struct mw_watch_obj *w, void *arg), void *arg);
+
+/* Copies the current contents of the watched pages in [addr, addr+len)
+ * into BUF through the alias; bytes on unwatched pages are left as they
+ * are.  Returns the number of bytes copied. */
+size_t mw_table_peek(const struct mw_snapshot *s, uintptr_t addr, void *buf, size_t len);
+
 /* Total of accesses caught, for mw_total_count(). */
 extern _Atomic uint64_t mw_table_total;
 /* Incremented whenever pages stop being watched; lets the fault handler

@@ -10,3 +10,4 @@ EXTRA_DIST += tests/tap.h tests/section.h
 
 include tests/core.mk
 include tests/corpus.mk
+include tests/log.mk

@@ -219,6 +219,30 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 		refuse(out, "the size of the memory operand is not known");
 		return;
 	}
+	/* Where an atomic read-modify-write leaves the operand's old value. */
+	switch (ins->mnemonic) {
+	case ZYDIS_MNEMONIC_XCHG:
+	case ZYDIS_MNEMONIC_XADD: {
+		const ZydisDecodedOperand *r = &ops[ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? 0 : 1];
+		ZydisRegister v = r->reg.value;
+
+		out->oldlo = (int8_t)greg_of(v);
+		if (v == ZYDIS_REGISTER_AH || v == ZYDIS_REGISTER_BH ||
+		    v == ZYDIS_REGISTER_CH || v == ZYDIS_REGISTER_DH)
+			out->flags |= MW_X86_OLDHIGH;
+		break;
+	}
+	case ZYDIS_MNEMONIC_CMPXCHG:
+		out->oldlo = REG_RAX;
+		break;
+	case ZYDIS_MNEMONIC_CMPXCHG8B:
+	case ZYDIS_MNEMONIC_CMPXCHG16B:
+		out->oldlo = REG_RAX;
+		out->oldhi = REG_RDX;
+		break;
+	default:
+		break;
+	}
 
 	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
 		    ins, ops, ins->operand_count_visible, &req))) {
@@ -268,7 +292,7 @@ void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 	memset(out, 0, sizeof(*out));
 	out->pc = pc;
 	out->base = out->index = MW_X86_NOREG;
-	out->scratch = out->btreg = -1;
+	out->scratch = out->btreg = out->oldlo = out->oldhi = -1;
 	if (n > sizeof(out->bytes))
 		n = sizeof(out->bytes);
 	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, code, n, &ins, ops))) {

@@ -38,6 +38,7 @@ enum mw_x86_class {
 #define MW_X86_LOCKED  0x02   /* atomic: must run on the real memory */
 #define MW_X86_BTREG   0x04   /* bt* with a register bit offset */
 #define MW_X86_ADDR32  0x08   /* 32-bit address size */
+#define MW_X86_OLDHIGH 0x10   /* the old value is in ah/bh/ch/dh */
 
 #define MW_X86_NOREG   (-1)
 #define MW_X86_RIPREG  (-2)
@@ -59,6 +60,8 @@ struct mw_x86_insn {
 	uint8_t scale;
 	int8_t scratch;         /* gregs index */
 	int8_t btreg;           /* gregs index of the bit offset */
+	int8_t oldlo, oldhi;    /* atomic RMW: gregs holding the old value after
+				   it (cmpxchg16b: rax, rdx), else -1 */
 	uint16_t size;          /* bytes accessed at the operand */
 	int64_t disp;
 	uint8_t strop, rep, elem;

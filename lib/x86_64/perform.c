@@ -3,7 +3,8 @@
  * perform.c - performing a faulting access on the program's behalf.
  *
  * Fault path: may call the table (mw_table_*), the instruction cache,
- * mw_x86_run, the probes, memcpy and the arch_prctl system call.
+ * mw_x86_run, the probes, the log's mw_record_before, memcpy and the
+ * arch_prctl system call.
  *
  * The watched page is never opened.  The access runs on the alias: the
  * instruction itself (rewritten to address the alias through a scratch
@@ -23,6 +24,7 @@
 #include "insn.h"
 #include "memwatch.h"
 #include "probe.h"
+#include "record.h"
 #include "regs.h"
 #include "sigsafe.h"
 
@@ -161,6 +163,23 @@ static int contains(uintptr_t a, size_t n, uintptr_t x)
 
 #define BOUNCE_MAX 128
 
+/* After an atomic RMW: its result registers hold the operand's old value. */
+static void atomic_old(struct mw_fault *f, const struct mw_x86_insn *in, const greg_t *g)
+{
+	uint64_t lo = (uint64_t)g[in->oldlo], hi = in->oldhi >= 0 ? (uint64_t)g[in->oldhi] : 0;
+	size_t n = in->size;
+
+	if (in->flags & MW_X86_OLDHIGH)
+		lo >>= 8;
+	if (in->oldhi >= 0) {           /* cmpxchg8b/16b: edx:eax, rdx:rax */
+		memcpy(f->atomic_old, &lo, n / 2);
+		memcpy(f->atomic_old + n / 2, &hi, n / 2);
+	} else {
+		memcpy(f->atomic_old, &lo, n <= 8 ? n : 8);
+	}
+	f->atomic_len = (uint8_t)n;
+}
+
 static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
 {
 	uintptr_t ea = effective_address(in, g), a = ea, target;
@@ -218,6 +237,9 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	default:
 		return MW_GENUINE;
 	}
+	f->acc[0] = (struct mw_access){ a, n, in->kind };
+	f->nacc = 1;
+	mw_record_before(f);
 	if (in->flags & MW_X86_VECTOR) {
 		xsave = mw_x86_xsave_area(f->uc, &xmask);
 		if (!xsave) {
@@ -231,9 +253,9 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	g[in->scratch] = saved;
 	if (bounce && (in->kind & MW_WRITE))
 		mem_copy(f, a, bounce, n, 1);
+	if (in->oldlo >= 0)
+		atomic_old(f, in, g);
 	g[REG_RIP] += in->len;
-	f->acc[0] = (struct mw_access){ a, n, in->kind };
-	f->nacc = 1;
 	return MW_PERFORMED;
 }
 
@@ -300,6 +322,16 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 	uint64_t count = in->rep ? (uint64_t)g[REG_RCX] & amask : 1, total = 0;
 	enum mw_perform r = MW_PERFORMED;
 	int stop = 0;
+	/* The most it may touch, for the log's old values and backtrace. */
+	uint64_t most = (count < (1ull << 32) ? count : (1ull << 32)) * e;
+
+	f->nacc = 0;
+	if (src)
+		f->acc[f->nacc++] = (struct mw_access){
+			(back ? s0 + e - most : s0) + sbase, most, MW_READ };
+	if (dst)
+		f->acc[f->nacc++] = (struct mw_access){ back ? d0 + e - most : d0, most, dkind };
+	mw_record_before(f);
 
 	while (count && !stop) {
 		uintptr_t s = (uintptr_t)g[REG_RSI] & amask, d = (uintptr_t)g[REG_RDI] & amask;
@@ -369,24 +401,26 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 
 	if (in->cls == MW_X86_POP) {
 		/* pop m: the address is computed with RSP already incremented. */
+		g[REG_RSP] = (greg_t)(sp + 8);
+		a = effective_address(in, g);
+		g[REG_RSP] = (greg_t)sp;
+		if (!contains(a, 8, f->addr)) {
+			f->why = "the fault is outside the memory operand of pop";
+			return MW_DECLINED;
+		}
+		f->acc[0] = (struct mw_access){ a, 8, MW_WRITE };
+		f->nacc = 1;
+		mw_record_before(f);
 		r = mem_copy(f, sp, &v, 8, 0);
 		if (r != MW_PERFORMED)
 			return r;
 		g[REG_RSP] = (greg_t)(sp + 8);
-		a = effective_address(in, g);
-		if (!contains(a, 8, f->addr)) {
-			g[REG_RSP] = (greg_t)sp;
-			f->why = "the fault is outside the memory operand of pop";
-			return MW_DECLINED;
-		}
 		r = mem_copy(f, a, &v, 8, 1);
 		if (r != MW_PERFORMED) {
 			g[REG_RSP] = (greg_t)sp;
 			return r;
 		}
 		g[REG_RIP] += in->len;
-		f->acc[0] = (struct mw_access){ a, 8, MW_WRITE };
-		f->nacc = 1;
 		return MW_PERFORMED;
 	}
 	a = effective_address(in, g);
@@ -395,6 +429,9 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 			 "instruction";
 		return MW_DECLINED;
 	}
+	f->acc[0] = (struct mw_access){ a, 8, MW_READ };
+	f->nacc = 1;
+	mw_record_before(f);
 	r = mem_copy(f, a, &v, 8, 0);
 	if (r != MW_PERFORMED)
 		return r;
@@ -415,8 +452,6 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 		g[REG_RSP] = (greg_t)(sp - 8);
 		g[REG_RIP] += in->len;
 	}
-	f->acc[0] = (struct mw_access){ a, 8, MW_READ };
-	f->nacc = 1;
 	return MW_PERFORMED;
 }
 
@@ -435,13 +470,14 @@ static enum mw_perform xlat(struct mw_fault *f, const struct mw_x86_insn *in, gr
 		f->why = "the fault is not at the byte xlat reads";
 		return MW_DECLINED;
 	}
+	f->acc[0] = (struct mw_access){ (uintptr_t)a, 1, MW_READ };
+	f->nacc = 1;
+	mw_record_before(f);
 	r = mem_copy(f, (uintptr_t)a, &v, 1, 0);
 	if (r != MW_PERFORMED)
 		return r;
 	g[REG_RAX] = (greg_t)(((uint64_t)g[REG_RAX] & ~(uint64_t)0xff) | v);
 	g[REG_RIP] += in->len;
-	f->acc[0] = (struct mw_access){ (uintptr_t)a, 1, MW_READ };
-	f->nacc = 1;
 	return MW_PERFORMED;
 }
 

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.c - log records of performed accesses (see record.h).
+ * Fault path: the table, the ring, mw_unwind, clock_gettime, gettid,
+ * memcpy.
+ */
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "ring.h"
+#include "unwind.h"
+#include "sigsafe.h"
+
+static _Atomic unsigned long fork_generation = 1;
+static __thread pid_t tid_cache __attribute__((tls_model("initial-exec")));
+static __thread unsigned long tid_generation __attribute__((tls_model("initial-exec")));
+
+pid_t mw_tid(void)
+{
+	unsigned long g = atomic_load_explicit(&fork_generation, memory_order_relaxed);
+
+	if (tid_generation != g) {
+		tid_cache = (pid_t)syscall(SYS_gettid);
+		tid_generation = g;
+	}
+	return tid_cache;
+}
+
+void mw_record_forked(void)
+{
+	atomic_fetch_add(&fork_generation, 1);
+}
+
+void mw_record_before(struct mw_fault *f)
+{
+	unsigned depth;
+
+	f->recording = mw_table_wanted(f->snap, f->acc, f->nacc);
+	if (!f->recording)
+		return;
+	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);
+	f->nframes = mw_unwind(f->pc, f->frames, (int)depth);
+	for (int k = 0; k < f->nacc; k++) {
+		size_t n = f->acc[k].len < MW_PRE_MAX ? f->acc[k].len : MW_PRE_MAX;
+
+		f->pre_len[k] = 0;
+		if (f->acc[k].kind & MW_WRITE) {
+			mw_table_peek(f->snap, f->acc[k].addr, f->pre[k], n);
+			f->pre_len[k] = (uint16_t)n;
+		}
+	}
+}
+
+struct emit {
+	struct mw_fault *f;
+	int k;                  /* the access */
+	struct timespec now;
+	pid_t tid;
+};
+
+static void emit_one(struct mw_watch_obj *w, void *arg)
+{
+	struct emit *e = arg;
+	struct mw_fault *f = e->f;
+	const struct mw_access *a = &f->acc[e->k];
+	uintptr_t lo = a->addr > w->start ? a->addr : w->start;
+	uintptr_t hi = a->addr + a->len < w->end ? a->addr + a->len : w->end;
+	struct mw_record *r;
+	size_t vlen;
+
+	if (lo >= hi || !(w->flags & a->kind))
+		return;
+	r = mw_ring_reserve();
+	if (!r)
+		return;
+	vlen = hi - lo < MW_VALUE_MAX ? hi - lo : MW_VALUE_MAX;
+	r->time_ns = (uint64_t)e->now.tv_sec * 1000000000u + (uint64_t)e->now.tv_nsec;
+	r->addr = lo;
+	r->pc = f->pc;
+	r->tid = (uint32_t)e->tid;
+	r->watch = w->id;
+	r->size = (uint32_t)(hi - lo);
+	r->kind = (uint8_t)(((a->kind & MW_READ) ? MW_KIND_READ : 0) |
+			    ((a->kind & MW_WRITE) ? MW_KIND_WRITE : 0));
+	r->flags = hi - lo > MW_VALUE_MAX ? MW_REC_CUT : 0;
+	r->value_len = (uint8_t)vlen;
+	r->nframes = (uint8_t)f->nframes;
+	memcpy(r->frames, f->frames, (size_t)f->nframes * sizeof(f->frames[0]));
+	/* The value now: written, or read (racy with other writers, as any
+	 * read of shared memory is). */
+	mw_table_peek(f->snap, lo, r->new_value, vlen);
+	if (a->kind & MW_WRITE) {
+		size_t off = lo - a->addr;
+
+		if (f->atomic_len && off + vlen <= f->atomic_len) {
+			memcpy(r->old_value, f->atomic_old + off, vlen);
+			r->flags |= MW_REC_ATOMIC;
+		} else if (off + vlen <= f->pre_len[e->k]) {
+			memcpy(r->old_value, f->pre[e->k] + off, vlen);
+		} else {
+			r->flags |= MW_REC_NOOLD;     /* beyond what was read before */
+			memset(r->old_value, 0, vlen);
+		}
+	} else {
+		memset(r->old_value, 0, vlen);
+	}
+	mw_ring_commit(r);
+}
+
+void mw_record_after(struct mw_fault *f)
+{
+	struct emit e;
+
+	if (!f->recording)
+		return;
+	e.f = f;
+	e.tid = mw_tid();
+	clock_gettime(CLOCK_MONOTONIC, &e.now);
+	for (e.k = 0; e.k < f->nacc; e.k++)
+		mw_table_each(f->snap, f->acc[e.k].addr, f->acc[e.k].addr + f->acc[e.k].len,
+			      emit_one, &e);
+}

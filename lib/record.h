@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.h - turning a performed access into log records.
+ *
+ * Two steps around the arch's performing of an access: before it (the
+ * registers still as the program left them) the backtrace and the old
+ * values are taken; after it, one record per (access, watch it touched with
+ * a kind the watch catches), clipped to the watch, goes into the ring.
+ * Both: [fault path].
+ */
+#ifndef MW_RECORD_H
+#define MW_RECORD_H
+
+#include <sys/types.h>
+
+#include "arch.h"
+
+void mw_record_before(struct mw_fault *f);
+void mw_record_after(struct mw_fault *f);
+
+/* [fault path] The calling thread's id, cached per thread. */
+pid_t mw_tid(void);
+/* [thread] After fork, in the child: thread ids change. */
+void mw_record_forked(void);
+
+#endif /* MW_RECORD_H */
