@@ -41,6 +41,8 @@
  * address is forced into %rax).  The floor's handler checks these bytes
  * before it steps over them.
  */
+#define NFIG 5
+
 static const unsigned char store_insn[6] = { 0xc7, 0x00, 0x01, 0x00, 0x00, 0x00 };
 
 static inline void store32(void *p)
@@ -141,6 +143,17 @@ static void measure(struct figure *fig, enum op op, void *p, int runs,
 	fig->median = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
 }
 
+/* Measures from DEPTH nested frames: the log's backtraces have them. */
+__attribute__((noinline)) static void deep_measure(int depth, struct figure *fig, void *p,
+						   int runs, long iters)
+{
+	if (depth > 0)
+		deep_measure(depth - 1, fig, p, runs, iters);
+	else
+		measure(fig, OP_STORE, p, runs, iters);
+	__asm__ volatile("");   /* no tail call: keep the frames */
+}
+
 /* --- Set-up helpers. */
 
 static long page_size;
@@ -200,12 +213,14 @@ int main(int argc, char **argv)
 {
 	int runs = (int)arg(argv, 1, argc, 15, MAX_RUNS);
 	long iters = arg(argv, 2, argc, 20000, 100000000);
-	struct figure fig[4] = {
+	struct figure fig[NFIG] = {
 		{ "floor", "bare SIGSEGV round trip (own handler)", 0, 0, 0 },
-		{ "watched_store", "4-byte store, MW_WRITE watch", 0, 0, 0 },
+		{ "watched_store", "4-byte store, MW_WRITE watch, log depth 0", 0, 0, 0 },
 		{ "watched_load", "4-byte load, MW_ACCESS watch", 0, 0, 0 },
 		{ "unwatched_store_same_page",
 		  "store to unwatched byte of watched page", 0, 0, 0 },
+		{ "watched_store_depth16",
+		  "the same, 20 frames deep, log depth 16", 0, 0, 0 },
 	};
 	/* Each access runs once more per run, in the warm-up. */
 	uint64_t expect = (uint64_t)runs * (uint64_t)iters + (uint64_t)(iters / 10 + 1);
@@ -238,7 +253,8 @@ int main(int argc, char **argv)
 	}
 	munmap(floor_page, (size_t)page_size);
 
-	/* (b) A watched store. */
+	/* (b) A watched store, recorded without a backtrace. */
+	mw_log_configure(0, 0);
 	page = new_page(PROT_READ | PROT_WRITE);
 	id = watch(page, 4, MW_WRITE);
 	measure(&fig[1], OP_STORE, page, runs, iters);
@@ -274,16 +290,40 @@ int main(int argc, char **argv)
 	mw_unwatch(id_other);
 	munmap(page, (size_t)page_size);
 
+	/* (e) A watched store with a 16-frame backtrace per record, from a
+	 * call chain deep enough to have them. */
+	mw_log_configure(0, 16);
+	page = new_page(PROT_READ | PROT_WRITE);
+	id = watch(page, 4, MW_WRITE);
+	deep_measure(20, &fig[4], page, runs, iters);
+	if (count_of(id) != expect) {
+		fprintf(stderr, "bench-store: watched_store_depth16: counted %llu, expected %llu\n",
+			(unsigned long long)count_of(id), (unsigned long long)expect);
+		bad = 1;
+	}
+	mw_unwatch(id);
+	munmap(page, (size_t)page_size);
+	{
+		struct mw_log_stats st;
+
+		mw_log_stats(&st);
+		if (st.dropped) {
+			fprintf(stderr, "bench-store: the log dropped %llu records\n",
+				(unsigned long long)st.dropped);
+			bad = 1;
+		}
+	}
+
 	printf("memwatch bench-store: %d runs x %ld accesses; ns per access\n\n",
 	       runs, iters);
 	printf("%-26s %10s %10s %10s %8s   %s\n", "access", "median", "min", "max",
 	       "x floor", "what");
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NFIG; i++)
 		printf("%-26s %10.1f %10.1f %10.1f %8.3f   %s\n", fig[i].name,
 		       fig[i].median, fig[i].min, fig[i].max,
 		       fig[i].median / fig[0].median, fig[i].what);
 	printf("\n");
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NFIG; i++)
 		printf("metric %s median_ns=%.1f min_ns=%.1f max_ns=%.1f ratio=%.3f\n",
 		       fig[i].name, fig[i].median, fig[i].min, fig[i].max,
 		       fig[i].median / fig[0].median);
