@@ -4,13 +4,12 @@
  *
  * A small server keeps its configuration next to a table of request counts
  * per hour.  After start-up, cfg.max_users should never change, yet at the
- * end it is wrong.  The demo watches the configuration for writes, runs the
- * program phase by phase, and reads the watches' counts after each phase to
- * say which phase wrote it.
+ * end it is wrong.  The demo watches the configuration for writes once
+ * start-up is over, runs the program, and then asks memwatch's access log
+ * who wrote there: the record has the old and new value, the thread and the
+ * backtrace, named down to the source line.
  *
- * This release of memwatch counts accesses; it does not yet log where they
- * came from (the access log and its GDB commands come next).  So the demo
- * brackets each phase with mw_count() instead.
+ * (With the GDB commands, the same is `mwatch srv.cfg` and `mwatch-log`.)
  *
  * Build and run from the top of the tree: make && examples/demo
  */
@@ -56,7 +55,7 @@ static int g_argc;
 static char **g_argv;
 
 /* Phase 1: apply the command line; the one phase allowed to write cfg. */
-static void apply_options(void)
+__attribute__((noinline)) static void apply_options(void)
 {
 	for (int i = 1; i + 1 < g_argc; i++)
 		if (strcmp(g_argv[i], "--timeout") == 0)
@@ -66,7 +65,7 @@ static void apply_options(void)
 
 /* Phase 2: requests per hour.  The bug: "24:00" gives hour 24, one past the
  * end of hits[], and the increment lands in the next member: cfg.max_users. */
-static void count_requests(void)
+__attribute__((noinline)) static void count_requests(void)
 {
 	for (size_t i = 0; i < NLOG; i++) {
 		int hour, minute;
@@ -106,146 +105,59 @@ static void serve_users(void)
 		pthread_join(t[i], NULL);
 }
 
-/* The watched fields, one watch each, plus one watch on the whole struct. */
-static const struct field {
-	const char *name;
-	size_t offset, size;
-} fields[] = {
-	{ "cfg.max_users", offsetof(struct config, max_users), sizeof(int) },
-	{ "cfg.timeout_s", offsetof(struct config, timeout_s), sizeof(int) },
-	{ "cfg.port",      offsetof(struct config, port),      sizeof(int) },
-};
-#define NFIELDS (sizeof fields / sizeof fields[0])
-
-static int cfg_watch, field_watch[NFIELDS];
-
-static uint64_t count_of(int id)
+static const char *field_of(uint64_t addr)
 {
-	uint64_t n = 0;
-	int err = mw_count(id, &n);
+	uintptr_t off = (uintptr_t)addr - (uintptr_t)&srv.cfg;
 
-	if (err < 0) {
-		fprintf(stderr, "demo: mw_count: %s\n", mw_strerror(err));
-		exit(1);
-	}
-	return n;
-}
-
-static int watch(const void *addr, size_t len)
-{
-	int id = mw_watch(addr, len, MW_WRITE);
-
-	if (id < 0) {
-		fprintf(stderr, "demo: mw_watch(%p, %zu): %s\n", addr, len,
-			mw_strerror(id));
-		exit(1);
-	}
-	return id;
-}
-
-static const char *plural(uint64_t n)
-{
-	return n == 1 ? "" : "s";
+	return off < offsetof(struct config, timeout_s) ? "cfg.max_users" :
+	       off < offsetof(struct config, port) ? "cfg.timeout_s" : "cfg.port";
 }
 
 int main(int argc, char **argv)
 {
-	static const struct phase {
-		const char *name;
-		void (*run)(void);
-		int may_write_cfg;
-	} phases[] = {
-		{ "apply options", apply_options, 1 },
-		{ "count requests per hour", count_requests, 0 },
-		{ "serve users (2 threads)", serve_users, 0 },
-	};
-	uint64_t before[NFIELDS + 1], unexpected = 0;
-	const char *culprit = NULL, *culprit_field = NULL;
-	const char *start = (const char *)&srv.cfg;
-	struct config expected = srv.cfg;
+	struct config expected;
+	struct mw_log_cursor cur;
+	struct mw_record rec;
+	uint64_t writes = 0;
+	int id;
 
 	g_argc = argc;
 	g_argv = argv;
 	printf("memwatch demo: who changes cfg.max_users?\n\n");
 
-	cfg_watch = watch(&srv.cfg, sizeof srv.cfg);
-	for (size_t f = 0; f < NFIELDS; f++)
-		field_watch[f] = watch(start + fields[f].offset, fields[f].size);
-	printf("watching writes to cfg: %zu bytes, %p - %p (watch %d)\n",
-	       sizeof srv.cfg, (const void *)start,
-	       (const void *)(start + sizeof srv.cfg - 1), cfg_watch);
-	for (size_t f = 0; f < NFIELDS; f++)
-		printf("  and to %-14s %p - %p (watch %d)\n", fields[f].name,
-		       (const void *)(start + fields[f].offset),
-		       (const void *)(start + fields[f].offset + fields[f].size - 1),
-		       field_watch[f]);
-	printf("\n");
-
-	for (size_t p = 0; p < sizeof phases / sizeof phases[0]; p++) {
-		uint64_t n;
-
-		before[NFIELDS] = count_of(cfg_watch);
-		for (size_t f = 0; f < NFIELDS; f++)
-			before[f] = count_of(field_watch[f]);
-
-		phases[p].run();
-		if (phases[p].may_write_cfg)
-			expected = srv.cfg;	/* what cfg should stay from now on */
-
-		n = count_of(cfg_watch) - before[NFIELDS];
-		printf("phase %zu, %-24s %" PRIu64 " write%s to cfg%s\n", p + 1,
-		       phases[p].name, n, plural(n),
-		       n && !phases[p].may_write_cfg ? "   <-- unexpected" : "");
-		for (size_t f = 0; f < NFIELDS; f++) {
-			uint64_t nf = count_of(field_watch[f]) - before[f];
-
-			if (nf == 0)
-				continue;
-			printf("         %" PRIu64 " of them to %s\n", nf,
-			       fields[f].name);
-			if (!phases[p].may_write_cfg && !culprit) {
-				culprit = phases[p].name;
-				culprit_field = fields[f].name;
-			}
-		}
-		if (!phases[p].may_write_cfg)
-			unexpected += n;
+	apply_options();                /* start-up: cfg is final after this */
+	expected = srv.cfg;
+	id = mw_watch(&srv.cfg, sizeof srv.cfg, MW_WRITE);
+	if (id < 0) {
+		fprintf(stderr, "demo: mw_watch: %s\n", mw_strerror(id));
+		return 1;
 	}
+	printf("watching writes to srv.cfg, %zu bytes at %p (watch %d)\n",
+	       sizeof srv.cfg, (void *)&srv.cfg, id);
 
-	printf("\nrequests served: %lu (2 workers x %d: their writes share the "
-	       "page with cfg, and are not counted)\n",
-	       srv.served, REQUESTS_PER_WORKER);
-	printf("cfg.max_users = %d, expected %d\n", srv.cfg.max_users,
-	       expected.max_users);
-	printf("cfg.timeout_s = %d, expected %d\n", srv.cfg.timeout_s,
-	       expected.timeout_s);
+	count_requests();
+	serve_users();
+
+	printf("requests served: %lu by 2 threads (their writes to srv.served share "
+	       "the page with cfg: performed, not logged)\n", srv.served);
+	printf("cfg.max_users = %d, expected %d\n", srv.cfg.max_users, expected.max_users);
+	printf("cfg.timeout_s = %d, expected %d\n", srv.cfg.timeout_s, expected.timeout_s);
 	printf("cfg.port      = %d, expected %d\n\n", srv.cfg.port, expected.port);
 
-	if (unexpected == 0) {
-		printf("memwatch caught no unexpected write to cfg (%p - %p)%s\n",
-		       (const void *)start,
-		       (const void *)(start + sizeof srv.cfg - 1),
-		       memcmp(&srv.cfg, &expected, sizeof expected) ?
-		       ", yet cfg changed" : "");
-	} else {
-		struct field whole = { "cfg", 0, sizeof srv.cfg };
-		const struct field *f = &whole;
-
-		for (size_t i = 0; i < NFIELDS; i++)
-			if (culprit_field && strcmp(fields[i].name, culprit_field) == 0)
-				f = &fields[i];
-		printf("memwatch caught %" PRIu64 " unexpected write%s to %s "
-		       "(%p - %p), in phase \"%s\".\n", unexpected,
-		       plural(unexpected), f->name,
-		       (const void *)(start + f->offset),
-		       (const void *)(start + f->offset + f->size - 1),
-		       culprit ? culprit : "?");
-		printf("(This release counts accesses; the access log, with the "
-		       "writing instruction and its backtrace, comes next.)\n");
+	/* The log, from the API: one record per write. */
+	mw_log_begin(&cur);
+	while (mw_log_next(&cur, &rec) == 1) {
+		if (rec.watch != id)
+			continue;
+		writes++;
+		printf("write #%llu: %s, %u bytes at %#llx, thread %u, instruction %#llx\n",
+		       (unsigned long long)rec.seq, field_of(rec.addr), rec.size,
+		       (unsigned long long)rec.addr, rec.tid, (unsigned long long)rec.pc);
 	}
-
-	for (size_t f = 0; f < NFIELDS; f++)
-		mw_unwatch(field_watch[f]);
-	mw_unwatch(cfg_watch);
-	return 0;
+	printf("memwatch caught %llu write%s to cfg after start-up; the log, with "
+	       "names and lines:\n\n", (unsigned long long)writes, writes == 1 ? "" : "s");
+	fflush(stdout);
+	mw_log_dump(1);                 /* frames named down to file:line */
+	mw_unwatch(id);
+	return writes == 0;
 }
