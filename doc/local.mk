@@ -7,4 +7,10 @@ dist_man3_MANS += \
 	doc/mw_count.3 \
 	doc/mw_total_count.3 \
 	doc/mw_strerror.3 \
+	doc/mw_log_next.3 \
+	doc/mw_log_begin.3 \
+	doc/mw_log_stats.3 \
+	doc/mw_log_configure.3 \
+	doc/mw_log_clear.3 \
+	doc/mw_log_dump.3 \
 	doc/memwatcher.3

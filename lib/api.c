@@ -259,6 +259,16 @@ static int apply_prot(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 	return 0;
 }
 
+/* At load: the log's descriptor and ring exist before the first watch
+ * (for a debugger, for mw_log_stats), and with MEMWATCH_LOG the file is
+ * written even by a process that dies before watching anything.  Nothing
+ * else changes in the process until the first mw_watch: the SIGSEGV
+ * handler is installed then. */
+__attribute__((constructor)) static void init_at_load(void)
+{
+	pthread_once(&once, init);
+}
+
 int mw_api_log_setup(size_t records)
 {
 	int r = 0;
@@ -269,9 +279,11 @@ int mw_api_log_setup(size_t records)
 	if (!records)
 		return 0;
 	pthread_mutex_lock(&lock);
-	if (watched_ever)
+	if (pow2_at_least(records) == mw_ring_capacity())
+		r = 0;
+	else if (watched_ever)
 		r = -EBUSY;
-	else if (pow2_at_least(records) != mw_ring_capacity())
+	else
 		r = mw_ring_setup(pow2_at_least(records));
 	pthread_mutex_unlock(&lock);
 	return r;

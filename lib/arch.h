@@ -57,6 +57,10 @@ int mw_arch_init(void);
  * made. */
 enum mw_perform mw_arch_perform(struct mw_fault *f);
 
+/* [fault path] The calling thread's dynamic thread vector (glibc's DTV):
+ * the dynamic loader reads it in __tls_get_addr and dl_iterate_phdr. */
+uintptr_t mw_arch_thread_dtv(void);
+
 /* [fault path] If the fault is one of the library's own probes of memory
  * that may be inaccessible, redirect it to the probe's failure exit and
  * return 1. */

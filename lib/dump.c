@@ -147,7 +147,7 @@ int mw_log_dump(int fd)
 	mw_msg_open(&m, fd);
 	n = mw_dump_records(&m, sym);
 	mw_symbolizer_close(sym);
-	return n;
+	return m.err ? m.err : n;
 }
 
 /* ------------------------------------------------------------ MEMWATCH_LOG */

@@ -73,5 +73,7 @@ int mw_log_configure(size_t records, unsigned depth)
 
 void mw_log_clear(void)
 {
+	mw_api_lock();
 	mw_ring_clear();
+	mw_api_unlock();
 }

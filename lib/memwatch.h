@@ -152,12 +152,21 @@ void mw_log_begin(struct mw_log_cursor *cur);
 int mw_log_next(struct mw_log_cursor *cur, struct mw_record *rec);
 
 struct mw_log_stats {
-	uint64_t records;       /* records started: the last seq */
+	uint64_t records;       /* records started since the last mw_log_clear */
 	uint64_t overwritten;   /* complete records pushed out by newer ones */
 	uint64_t dropped;       /* records never written (must stay 0) */
 	uint64_t capacity;      /* ring size, records (a power of two) */
 	unsigned depth;         /* backtrace frames per record, 0..MW_FRAMES_MAX */
 };
+
+/*
+ * mw_log_descriptor - for debuggers: 64-bit words (magic "MEMWLOG1",
+ * version 1, the ring's address, sizes and every record field's offset;
+ * see lib/ring.h and mw_log_next(3)) that let GDB decode the log from raw
+ * memory of a stopped process or a core file, without calling into it and
+ * without debug info.  Filled at the library's initialization.
+ */
+extern uint64_t mw_log_descriptor[];
 
 /* mw_log_stats - counters of the log.  0, or -EINVAL for NULL.          [any] */
 int mw_log_stats(struct mw_log_stats *st);
@@ -169,13 +178,14 @@ int mw_log_stats(struct mw_log_stats *st);
  *            the current one
  *   depth    frames per record, 0 (no backtraces) .. MW_FRAMES_MAX
  *
- * The ring size can only be set before the first mw_watch (-EBUSY after);
- * the depth at any time.  The environment sets the defaults:
+ * The ring size can only be changed before the first mw_watch (-EBUSY
+ * after, unless RECORDS rounds to the current size); the depth at any time.  The environment sets the defaults:
  * MEMWATCH_RING (16384), MEMWATCH_DEPTH (16).  Returns 0 or -EINVAL/-EBUSY.
  */
 int mw_log_configure(size_t records, unsigned depth);
 
-/* mw_log_clear - forget every record (counters too).                [thread] */
+/* mw_log_clear - forget the records so far and reset the counters; the
+ * sequence numbers go on.                                           [thread] */
 void mw_log_clear(void);
 
 /*

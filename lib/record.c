@@ -16,6 +16,11 @@
 #include "sigsafe.h"
 
 static _Atomic unsigned long fork_generation = 1;
+/* Set while this thread unwinds: a fault inside the unwinder (libunwind's
+ * dynamic TLS reads the thread's DTV, which glibc keeps on the heap, maybe
+ * on a watched page) is performed and logged without a backtrace of its
+ * own, instead of unwinding again, and again. */
+static __thread int unwinding __attribute__((tls_model("initial-exec")));
 static __thread pid_t tid_cache __attribute__((tls_model("initial-exec")));
 static __thread unsigned long tid_generation __attribute__((tls_model("initial-exec")));
 
@@ -43,7 +48,21 @@ void mw_record_before(struct mw_fault *f)
 	if (!f->recording)
 		return;
 	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);
-	f->nframes = mw_unwind(f->pc, f->frames, (int)depth);
+	f->nframes = 0;
+	if (!depth) {
+		/* no backtraces */
+	} else if (unwinding || f->snap->unwind_unsafe ||
+		   mw_table_read_watched(f->snap, mw_arch_thread_dtv() - 16,
+					 mw_arch_thread_dtv() + 16 * 32)) {
+		/* Nested in the unwinder, or it would read loader data on a
+		 * read-watched page with signals blocked (loader.h). */
+		f->frames[0] = f->pc;
+		f->nframes = 1;
+	} else {
+		unwinding = 1;
+		f->nframes = mw_unwind(f->pc, f->frames, (int)depth);
+		unwinding = 0;
+	}
 	for (int k = 0; k < f->nacc; k++) {
 		size_t n = f->acc[k].len < MW_PRE_MAX ? f->acc[k].len : MW_PRE_MAX;
 
@@ -111,16 +130,48 @@ static void emit_one(struct mw_watch_obj *w, void *arg)
 	mw_ring_commit(r);
 }
 
+#define MATCH_MAX 64
+
+struct matches {
+	int n;
+	struct mw_watch_obj *w[MATCH_MAX];
+	struct emit *e;
+};
+
+static void collect(struct mw_watch_obj *w, void *arg)
+{
+	struct matches *m = arg;
+
+	if (m->n < MATCH_MAX)
+		m->w[m->n++] = w;
+	else
+		emit_one(w, m->e);      /* beyond the sort buffer: unsorted */
+}
+
 void mw_record_after(struct mw_fault *f)
 {
 	struct emit e;
+	struct matches m;
 
 	if (!f->recording)
 		return;
 	e.f = f;
 	e.tid = mw_tid();
 	clock_gettime(CLOCK_MONOTONIC, &e.now);
-	for (e.k = 0; e.k < f->nacc; e.k++)
+	m.e = &e;
+	for (e.k = 0; e.k < f->nacc; e.k++) {
+		/* The records of one access come oldest watch (lowest id) first. */
+		m.n = 0;
 		mw_table_each(f->snap, f->acc[e.k].addr, f->acc[e.k].addr + f->acc[e.k].len,
-			      emit_one, &e);
+			      collect, &m);
+		for (int i = 1; i < m.n; i++)
+			for (int j = i; j > 0 && m.w[j - 1]->id > m.w[j]->id; j--) {
+				struct mw_watch_obj *t = m.w[j];
+
+				m.w[j] = m.w[j - 1];
+				m.w[j - 1] = t;
+			}
+		for (int i = 0; i < m.n; i++)
+			emit_one(m.w[i], &e);
+	}
 }

@@ -19,7 +19,7 @@ static uint64_t mask;                           /* capacity - 1 */
 static _Atomic uint64_t head __attribute__((aligned(64)));
 static _Atomic uint64_t dropped __attribute__((aligned(64)));
 static _Atomic uint64_t base;                   /* last seq before a clear */
-static uint64_t dropped_base;
+static _Atomic uint64_t dropped_base;
 
 int mw_ring_setup(uint64_t capacity)
 {
@@ -37,7 +37,7 @@ int mw_ring_setup(uint64_t capacity)
 	atomic_store(&head, 0);
 	atomic_store(&dropped, 0);
 	atomic_store(&base, 0);
-	dropped_base = 0;
+	atomic_store(&dropped_base, 0);
 
 #define OFF(f) (offsetof(struct mw_ring_slot, rec) + offsetof(struct mw_record, f))
 	d[MW_DESC_VERSION] = 1;
@@ -81,9 +81,15 @@ struct mw_record *mw_ring_reserve(void)
 	uint64_t c = atomic_load_explicit(&s->commit, memory_order_relaxed);
 
 	do {
-		/* Still being written by an older producer, or already holding a
-		 * newer record (we were slow): do not touch it. */
-		if ((c & 1) || c >= 2 * seq - 1) {
+		/* Already holding (or getting) a newer record: we were preempted
+		 * for a whole turn of the ring, and ours is older than every
+		 * record in it - overwritten at once, and counted so (seq <=
+		 * head - capacity).  Still being written by an older producer:
+		 * ours cannot be written without tearing one of the two - drop
+		 * it and count that. */
+		if (c >= 2 * seq - 1)
+			return NULL;
+		if (c & 1) {
 			atomic_fetch_add_explicit(&dropped, 1, memory_order_relaxed);
 			return NULL;
 		}
@@ -152,11 +158,12 @@ uint64_t mw_ring_oldest(void)
 
 uint64_t mw_ring_dropped(void)
 {
-	return atomic_load_explicit(&dropped, memory_order_relaxed) - dropped_base;
+	return atomic_load_explicit(&dropped, memory_order_relaxed) -
+	       atomic_load_explicit(&dropped_base, memory_order_relaxed);
 }
 
 void mw_ring_clear(void)
 {
-	dropped_base = atomic_load(&dropped);
+	atomic_store(&dropped_base, atomic_load(&dropped));
 	atomic_store(&base, mw_ring_head());
 }

@@ -16,9 +16,10 @@
  * commit word reads 2*seq before and after copying it (a seqlock): a record
  * still being written, or overwritten meanwhile, is never returned torn.
  * The newest records are kept: a producer overwrites the oldest complete
- * one.  If the slot's older record is still being written (its producer is
- * interrupted, e.g. by the signal we run in), the new record is dropped and
- * counted; with a ring larger than the number of threads that cannot happen.
+ * one.  If the slot's older record is still being written (its producer was
+ * preempted or interrupted mid-record for a whole turn of the ring), the new
+ * record is dropped and counted: rare with rings much larger than the
+ * number of threads, never with one thread.
  *
  * Synchronization:
  *   call               context                      concurrent with
@@ -67,7 +68,6 @@ enum {
 };
 #define MW_DESC_MAGIC_VALUE 0x31474f4c574d454dull   /* "MEMWLOG1" little-endian */
 
-extern uint64_t mw_log_descriptor[MW_DESC_COUNT];
 
 /* Backtrace depth for new records (0..MW_FRAMES_MAX); read on the fault path. */
 extern _Atomic unsigned mw_ring_depth;

@@ -13,6 +13,7 @@
 void mw_msg_open(struct mw_msg *m, int fd)
 {
 	m->fd = fd;
+	m->err = 0;
 	m->len = 0;
 }
 
@@ -31,8 +32,11 @@ void mw_msg_write(struct mw_msg *m)
 		ssize_t w = write(m->fd, m->buf + off, m->len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			if (!m->err)
+				m->err = w < 0 ? -errno : -EIO;
 			break;
+		}
 		off += (size_t)w;
 	}
 	m->len = 0;

@@ -14,6 +14,7 @@
 
 struct mw_msg {
 	int fd;
+	int err;                /* the first write error, as -errno */
 	size_t len;
 	char buf[480];
 };

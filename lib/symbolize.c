@@ -91,16 +91,25 @@ void mw_symbolize(struct mw_symbolizer *s, uint64_t addr, int line, int ret,
 	slash = mod ? strrchr(mod, '/') : NULL;
 	mod = slash ? slash + 1 : mod ? mod : "?";
 	name = dwfl_module_addrinfo(m, addr, &off, &sym, NULL, NULL, NULL);
-	if (name)
-		snprintf(buf, len, "%s+0x%llx (%s)", name, (unsigned long long)off, mod);
-	else
+	if (name) {
+		/* __libc_start_main@@GLIBC_2.34: the symbol version is noise. */
+		int nlen = (int)strcspn(name, "@");
+
+		snprintf(buf, len, "%.*s+0x%llx (%s)", nlen, name, (unsigned long long)off, mod);
+	} else {
 		snprintf(buf, len, "(%s)", mod);
-	if (line) {
+	}
+	if (line && name) {
 		Dwfl_Line *l = dwfl_module_getsrc(m, ret ? addr - 1 : addr);
 		const char *file;
+		Dwarf_Addr laddr = 0;
 		int lineno = 0;
 
-		if (l && (file = dwfl_lineinfo(l, NULL, &lineno, NULL, NULL, NULL)) && lineno > 0) {
+		/* The nearest line-table entry may belong to another function
+		 * when this one has no debug info (_start): only a line that
+		 * starts inside this symbol counts. */
+		if (l && (file = dwfl_lineinfo(l, &laddr, &lineno, NULL, NULL, NULL)) &&
+		    lineno > 0 && laddr >= addr - off) {
 			slash = strrchr(file, '/');
 			n = strlen(buf);
 			snprintf(buf + n, len - n, " at %s:%d", slash ? slash + 1 : file, lineno);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "epoch.h"
+#include "loader.h"
 #include "memwatch.h"
 #include "table.h"
 #include "sigsafe.h"
@@ -18,6 +19,7 @@ _Atomic uint64_t mw_table_total;
 _Atomic unsigned long mw_table_generation;
 
 static struct mw_snapshot empty_snapshot;
+static uintptr_t page = 4096;   /* set from sysconf by the first writer */
 static _Atomic(const struct mw_snapshot *) current = &empty_snapshot;
 
 /* ---------------------------------------------------------------- fault path */
@@ -152,7 +154,7 @@ bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, i
 void mw_table_each(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
 		   void (*fn)(struct mw_watch_obj *w, void *arg), void *arg)
 {
-	/* Oldest watch first: records of one access come in watch order. */
+	/* In order of start address, then id. */
 	size_t i = watches_before(s, hi), first = i;
 
 	while (first > 0 && s->maxend[first - 1] > lo)
@@ -188,6 +190,16 @@ size_t mw_table_peek(const struct mw_snapshot *s, uintptr_t addr, void *buf, siz
 	return done;
 }
 
+bool mw_table_read_watched(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
+{
+	/* Read-watched pages are PROT_NONE: any watch with MW_READ on any
+	 * byte of the page. */
+	uintptr_t plo = lo & ~(page - 1), phi = (hi + page - 1) & ~(page - 1);
+
+	return mw_table_span(s, lo) || mw_table_span(s, hi - 1) ?
+	       (mw_snap_kinds(s, plo, phi) & MW_READ) != 0 : false;
+}
+
 /* -------------------------------------------------------------------- writer */
 
 const struct mw_snapshot *mw_snap_current(void)
@@ -197,11 +209,11 @@ const struct mw_snapshot *mw_snap_current(void)
 
 struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t size = sizeof(struct mw_snapshot) + nspans * sizeof(struct mw_span) +
 		      nwatches * (sizeof(struct mw_watch_obj *) + sizeof(uintptr_t));
 	struct mw_snapshot *s;
 
+	page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	size = (size + page - 1) & ~(page - 1);
 	s = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (s == MAP_FAILED)
@@ -236,6 +248,7 @@ void mw_snap_finish(struct mw_snapshot *s)
 		uintptr_t e = s->watches[i]->end;
 		s->maxend[i] = i && s->maxend[i - 1] > e ? s->maxend[i - 1] : e;
 	}
+	s->unwind_unsafe = mw_loader_read_watched(s);
 }
 
 void mw_snap_publish(struct mw_snapshot *s)

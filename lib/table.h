@@ -51,6 +51,9 @@ struct mw_snapshot {
 	struct mw_watch_obj **watches;     /* sorted by start */
 	uintptr_t *maxend;                 /* maxend[i] = max end of watches[0..i] */
 	size_t mapsize;
+	/* A read-watched page holds the dynamic loader's module list: the
+	 * unwinder must not run (it reads the list with signals blocked). */
+	bool unwind_unsafe;
 };
 
 /* One memory access performed on behalf of the program. */
@@ -97,6 +100,9 @@ void mw_table_each(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
  * are.  Returns the number of bytes copied. */
 size_t mw_table_peek(const struct mw_snapshot *s, uintptr_t addr, void *buf, size_t len);
 
+/* Whether reading [lo, hi) would fault: some page of it is read-watched. */
+bool mw_table_read_watched(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi);
+
 /* Total of accesses caught, for mw_total_count(). */
 extern _Atomic uint64_t mw_table_total;
 /* Incremented whenever pages stop being watched; lets the fault handler
@@ -112,7 +118,7 @@ struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches);
 void mw_snap_finish(struct mw_snapshot *s);
 /* Finish, publish, wait for a grace period, free the old one. */
 void mw_snap_publish(struct mw_snapshot *s);
-/* The watches covering any byte of [lo, hi): READ and WRITE bits. */
+/* The watches covering any byte of [lo, hi): READ and WRITE bits.  [any] */
 unsigned mw_snap_kinds(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi);
 
 struct mw_watch_obj *mw_watch_obj_alloc(void);

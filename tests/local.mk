@@ -11,3 +11,9 @@ EXTRA_DIST += tests/tap.h tests/section.h
 include tests/core.mk
 include tests/corpus.mk
 include tests/log.mk
+
+# A debugger's view of the log: records decoded through mw_log_descriptor.
+check_PROGRAMS += tests/t-log-desc
+TESTS += tests/t-log-desc
+tests_t_log_desc_SOURCES = tests/t-log-desc.c
+tests_t_log_desc_LDADD = $(MW_TEST_LIBS)

@@ -39,6 +39,15 @@ int mw_arch_init(void)
 	return r ? r : mw_x86_cache_init();
 }
 
+uintptr_t mw_arch_thread_dtv(void)
+{
+	uintptr_t dtv;
+
+	/* glibc's tcbhead_t on x86-64: { tcb, dtv, self, ... } at %fs:0. */
+	__asm__("mov %%fs:8, %0" : "=r"(dtv));
+	return dtv;
+}
+
 int mw_arch_probe_fixup(void *ctx)
 {
 	greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
