@@ -3,7 +3,7 @@
  * fault.c - the SIGSEGV handler: ours, retry, or declined to what the
  * program had before.
  *
- * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_msg_*,
+ * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
  * mw_logfile_fatal, sigaction, raise,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  */
@@ -17,6 +17,7 @@
 #include "arch.h"
 #include "dump.h"
 #include "fault.h"
+#include "gdb.h"
 #include "record.h"
 #include "say.h"
 #include "table.h"
@@ -99,6 +100,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	int saved_errno = errno;
 	struct mw_fault f;
 	enum mw_perform r = MW_GENUINE;
+	uint64_t seq = 0;
 	unsigned slot;
 
 	if (mw_arch_probe_fixup(ctx))
@@ -106,7 +108,9 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	/* Only protection faults of real accesses can be ours: not kill(2),
 	 * not unmapped addresses. */
 	if (si->si_code != SEGV_ACCERR) {
-		decline(sig, si, ctx);
+		if (si->si_code <= 0 ||
+		    !mw_gdb_before_crash((uintptr_t)si->si_addr, (uint64_t)mw_arch_pc(ctx)))
+			decline(sig, si, ctx);
 		goto out;
 	}
 
@@ -123,7 +127,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 		r = mw_arch_perform(&f);
 		if (r == MW_PERFORMED) {
 			mw_table_account(f.snap, f.acc, f.nacc);
-			mw_record_after(&f);
+			seq = mw_record_after(&f);
 		}
 	} else {
 		/* Not watched now.  If pages were unwatched since this thread
@@ -140,15 +144,18 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 
 	switch (r) {
 	case MW_PERFORMED:
+		/* After the epoch: the debugger may keep us here a long time. */
+		mw_gdb_after_access(seq, (uint64_t)mw_arch_pc(ctx));
 		break;
 	case MW_RETRY:
 		sched_yield();
 		break;
 	case MW_DECLINED:
 		report(&f);
-		decline(sig, si, ctx);
-		break;
+		/* fall through */
 	case MW_GENUINE:
+		if (si->si_code > 0 && mw_gdb_before_crash(f.addr, (uint64_t)mw_arch_pc(ctx)))
+			break;          /* the debugger stops at the re-fault */
 		decline(sig, si, ctx);
 		break;
 	}

@@ -12,7 +12,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/say.c lib/say.h lib/sigsafe.h \
 	lib/ring.c lib/ring.h lib/record.c lib/record.h lib/unwind.c lib/unwind.h \
 	lib/log.c lib/dump.c lib/dump.h lib/symbolize.c lib/symbolize.h \
-	lib/loader.c lib/loader.h \
+	lib/loader.c lib/loader.h lib/gdb.c lib/gdb.h lib/codefile.c lib/codefile.h \
 	lib/arch.h \
 	lib/x86_64/perform.c lib/x86_64/insn.c lib/x86_64/insn.h \
 	lib/x86_64/cache.c lib/x86_64/cache.h lib/x86_64/regs.h \

@@ -76,6 +76,7 @@ void mw_record_before(struct mw_fault *f)
 
 struct emit {
 	struct mw_fault *f;
+	uint64_t first;         /* seq of the first record made */
 	int k;                  /* the access */
 	struct timespec now;
 	pid_t tid;
@@ -96,6 +97,8 @@ static void emit_one(struct mw_watch_obj *w, void *arg)
 	r = mw_ring_reserve();
 	if (!r)
 		return;
+	if (!e->first)
+		e->first = r->seq;
 	vlen = hi - lo < MW_VALUE_MAX ? hi - lo : MW_VALUE_MAX;
 	r->time_ns = (uint64_t)e->now.tv_sec * 1000000000u + (uint64_t)e->now.tv_nsec;
 	r->addr = lo;
@@ -148,14 +151,15 @@ static void collect(struct mw_watch_obj *w, void *arg)
 		emit_one(w, m->e);      /* beyond the sort buffer: unsorted */
 }
 
-void mw_record_after(struct mw_fault *f)
+uint64_t mw_record_after(struct mw_fault *f)
 {
 	struct emit e;
 	struct matches m;
 
 	if (!f->recording)
-		return;
+		return 0;
 	e.f = f;
+	e.first = 0;
 	e.tid = mw_tid();
 	clock_gettime(CLOCK_MONOTONIC, &e.now);
 	m.e = &e;
@@ -174,4 +178,5 @@ void mw_record_after(struct mw_fault *f)
 		for (int i = 0; i < m.n; i++)
 			emit_one(m.w[i], &e);
 	}
+	return e.first;
 }

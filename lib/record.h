@@ -11,12 +11,14 @@
 #ifndef MW_RECORD_H
 #define MW_RECORD_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "arch.h"
 
 void mw_record_before(struct mw_fault *f);
-void mw_record_after(struct mw_fault *f);
+/* Returns the seq of the first record made, 0 if none. */
+uint64_t mw_record_after(struct mw_fault *f);
 
 /* [fault path] The calling thread's id, cached per thread. */
 pid_t mw_tid(void);

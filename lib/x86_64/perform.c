@@ -21,6 +21,7 @@
 
 #include "arch.h"
 #include "cache.h"
+#include "codefile.h"
 #include "insn.h"
 #include "memwatch.h"
 #include "probe.h"
@@ -37,6 +38,11 @@ int mw_arch_init(void)
 	int r = mw_x86_insn_init();
 
 	return r ? r : mw_x86_cache_init();
+}
+
+uintptr_t mw_arch_pc(void *uc)
+{
+	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
 }
 
 uintptr_t mw_arch_thread_dtv(void)
@@ -501,6 +507,10 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 
 	f->pc = (uintptr_t)g[REG_RIP];
 	n = read_code(f->pc, code);
+	/* int3 accesses no memory: this is a debugger's breakpoint over the
+	 * instruction (codefile.h). */
+	if (n && code[0] == 0xcc)
+		n = mw_code_from_file(f->pc, code, sizeof(code));
 	if (!n) {
 		f->why = "the instruction's bytes cannot be read";
 		return MW_DECLINED;

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * codefile.h - instruction bytes as the file has them, under a debugger's
+ * breakpoint.
+ *
+ * While GDB delivers a signal to a thread it is stepping, its breakpoints
+ * are in memory: the faulting instruction may start with GDB's int3 (0xcc).
+ * An int3 never accesses memory, so a fault there is a breakpoint over the
+ * real instruction; its bytes come from the mapped file.
+ */
+#ifndef MW_CODEFILE_H
+#define MW_CODEFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* [fault path] Reads N bytes of the file mapped at PC into BUF (open, read,
+ * pread and close of /proc/self/maps and the file; no allocation).
+ * Returns the number of bytes read, 0 if PC is not in a file mapping. */
+size_t mw_code_from_file(uintptr_t pc, uint8_t *buf, size_t n);
+
+#endif /* MW_CODEFILE_H */
