@@ -39,7 +39,7 @@ set exec-wrapper env "LD_PRELOAD=/usr/local/lib/libmemwatch.so.0${LD_PRELOAD:+:$
 # Internal: is the library in the process?  Sets $mw_lib_loaded.
 define mw--check-loaded
   set $mw_lib_loaded = 0
-  if $_isvoid($_inferior) == 0
+  if $_inferior_thread_count > 0 || $_isvoid($_siginfo) == 0
     pipe info sharedlibrary | grep -q libmemwatch
     if $_shell_exitcode == 0
       set $mw_lib_loaded = 1
@@ -51,8 +51,7 @@ end
 # into an attached process.  Sets $mw_ok.
 define mw--need-process
   set $mw_ok = 0
-  pipe info inferiors | grep -q "process [0-9]"
-  if $_shell_exitcode != 0
+  if $_inferior_thread_count == 0
     printf "memwatch: no process: start the program with `run` (or `start`), or attach to it\n"
   else
     mw--check-loaded
@@ -207,42 +206,47 @@ end
 # ---------------------------------------------------------------- commands
 
 define mwatch
+  # Syntax first, then the process, then the expressions (an error in
+  # one would abort the command).
   set $mw_args_ok = 1
   set $mw_flags = 2
-  if $argc == 0
+  set $mw_lv = 0
+  if $argc == 0 || $argc > 3
     set $mw_args_ok = 0
-  end
-  if $argc > 0
+  else
     if "$arg0"[0] == '-'
-      if "$arg0"[1] != 'l' || $argc < 2 || $argc > 3
+      if "$arg0"[1] != 'l' || "$arg0"[2] != 0 || $argc < 2
         set $mw_args_ok = 0
       else
-        set $mw_addr = (unsigned long) &($arg1)
-        set $mw_size = (unsigned long) sizeof($arg1)
+        set $mw_lv = 1
         if $argc == 3
           mw--kind "$arg2"
         end
       end
     else
-      if $argc < 2 || $argc > 3
+      if $argc < 2
         set $mw_args_ok = 0
-      else
-        set $mw_addr = (unsigned long) (void *) ($arg0)
-        set $mw_size = (unsigned long) ($arg1)
-        if $argc == 3
-          mw--kind "$arg2"
-        end
+      end
+      if $argc == 3
+        mw--kind "$arg2"
       end
     end
   end
   if $mw_args_ok == 0
     printf "usage: mwatch EXPR SIZE [read|write|access]\n       mwatch -l LVALUE [read|write|access]\n"
   else
-    if $mw_size == 0
-      printf "memwatch: SIZE is 0: give the number of bytes to watch\n"
-    else
-      mw--need-process
-      if $mw_ok
+    mw--need-process
+    if $mw_ok
+      if $mw_lv
+        set $mw_addr = (unsigned long) &($arg1)
+        set $mw_size = (unsigned long) sizeof($arg1)
+      else
+        set $mw_addr = (unsigned long) (void *) ($arg0)
+        set $mw_size = (unsigned long) ($arg1)
+      end
+      if $mw_size == 0
+        printf "memwatch: SIZE is 0: give the number of bytes to watch\n"
+      else
         set $mw_id = ((int (*)(void *, unsigned long, unsigned int)) mw_watch)((void *) $mw_addr, $mw_size, $mw_flags)
         if $mw_id > 0
           printf "memwatch: watch %d: %lu bytes at ", $mw_id, $mw_size
@@ -257,9 +261,7 @@ define mwatch
             printf ", reads and writes\n"
           end
         else
-          printf "memwatch: cannot watch %lu bytes at 0x%lx: ", $mw_size, $mw_addr
-          output ((const char *(*)(int)) mw_strerror)($mw_id)
-          printf "\n"
+          printf "memwatch: cannot watch %lu bytes at 0x%lx: %s\n", $mw_size, $mw_addr, ((const char *(*)(int)) mw_strerror)($mw_id)
         end
       end
     end
@@ -311,9 +313,7 @@ define munwatch
         if $mw_r == 0
           printf "memwatch: watch %d removed\n", $arg0
         else
-          printf "memwatch: watch %d: ", $arg0
-          output ((const char *(*)(int)) mw_strerror)($mw_r)
-          printf "\n"
+          printf "memwatch: watch %d: %s\n", $arg0, ((const char *(*)(int)) mw_strerror)($mw_r)
         end
       end
     end
@@ -463,11 +463,8 @@ end
 
 define hook-stop
   if $mw_armed
-    if $_isvoid($_exitcode) && $_isvoid($_inferior) == 0
-      pipe info inferiors | grep -q "process [0-9]"
-      if $_shell_exitcode == 0
-        set var *(int *) &mw_gdb_stepping = 0
-      end
+    if $_inferior_thread_count > 0
+      set var *(int *) &mw_gdb_stepping = 0
     end
     if $mw_crash
       set $mw_crash = 0
