@@ -19,7 +19,6 @@ static uint64_t mask;                           /* capacity - 1 */
 static _Atomic uint64_t head __attribute__((aligned(64)));
 static _Atomic uint64_t dropped __attribute__((aligned(64)));
 static _Atomic uint64_t base;                   /* last seq before a clear */
-static _Atomic uint64_t dropped_base;
 
 int mw_ring_setup(uint64_t capacity)
 {
@@ -37,7 +36,6 @@ int mw_ring_setup(uint64_t capacity)
 	atomic_store(&head, 0);
 	atomic_store(&dropped, 0);
 	atomic_store(&base, 0);
-	atomic_store(&dropped_base, 0);
 
 #define OFF(f) (offsetof(struct mw_ring_slot, rec) + offsetof(struct mw_record, f))
 	d[MW_DESC_VERSION] = 1;
@@ -158,12 +156,13 @@ uint64_t mw_ring_oldest(void)
 
 uint64_t mw_ring_dropped(void)
 {
-	return atomic_load_explicit(&dropped, memory_order_relaxed) -
-	       atomic_load_explicit(&dropped_base, memory_order_relaxed);
+	return atomic_load_explicit(&dropped, memory_order_relaxed);
 }
 
 void mw_ring_clear(void)
 {
-	atomic_store(&dropped_base, atomic_load(&dropped));
+	/* The dropped counter restarts (a debugger reads it raw, through the
+	 * descriptor); records and overwritten count from `base`. */
+	atomic_store(&dropped, 0);
 	atomic_store(&base, mw_ring_head());
 }
