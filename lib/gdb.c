@@ -42,7 +42,9 @@ MW_DEBUGGER __attribute__((noinline)) void mw_gdb_crash_hook(uint64_t addr, uint
 
 void mw_gdb_after_access(uint64_t seq, uint64_t resume_pc)
 {
-	if (!seq || !(mw_gdb_stop_mode || mw_gdb_stepping))
+	/* While GDB steps, also an access that made no record (unwatched bytes
+	 * of a watched page) moved the thread past where GDB expects it. */
+	if (!mw_gdb_stepping && !(seq && mw_gdb_stop_mode))
 		return;
 	mw_gdb_stepping = 0;
 	mw_gdb_stop_hook(seq, resume_pc, (uint64_t)mw_tid());
@@ -94,8 +96,20 @@ MW_DEBUGGER const uint64_t *mw_gdb_watch_at(int i)
 	const struct mw_snapshot *s = mw_table_enter(&slot);
 	const uint64_t *r = NULL;
 
-	if (i >= 0 && (size_t)i < s->nwatches) {
-		const struct mw_watch_obj *o = s->watches[i];
+	/* The I-th by id (the snapshot is sorted by address). */
+	const struct mw_watch_obj *o = NULL;
+	int prev = 0;
+
+	for (int k = 0; k <= i && i >= 0; k++) {
+		o = NULL;
+		for (size_t j = 0; j < s->nwatches; j++)
+			if (s->watches[j]->id > prev && (!o || s->watches[j]->id < o->id))
+				o = s->watches[j];
+		if (!o)
+			break;
+		prev = o->id;
+	}
+	if (o) {
 
 		w[0] = (uint64_t)o->id;
 		w[1] = o->flags;

@@ -11,6 +11,7 @@ EXTRA_DIST += tests/tap.h tests/section.h
 include tests/core.mk
 include tests/corpus.mk
 include tests/log.mk
+include tests/gdb.mk
 
 # A debugger's view of the log: records decoded through mw_log_descriptor.
 check_PROGRAMS += tests/t-log-desc

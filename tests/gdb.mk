@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: MIT
+# GDB sessions with gdbsupport/memwatch-build.gdb (tests/t-gdb.sh): each
+# tests/gdb/CASE.gdb runs against one of these programs and its output is
+# compared with tests/gdb/CASE.expected.  The programs are plain binaries,
+# not linked with libmemwatch (the GDB file preloads it) and not libtool
+# wrappers.  -O1: the stops the expected files record depend on the code;
+# the sources also say `#pragma GCC optimize("O1")`, since configure's
+# CFLAGS come after these.
+gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
+	tests/gdb/crash tests/gdb/attach
+check_PROGRAMS += $(gdb_test_programs)
+dist_check_SCRIPTS += tests/t-gdb.sh
+TESTS += tests/t-gdb.sh
+
+gdb_test_cflags = $(AM_CFLAGS) -g -O1
+tests_gdb_basic_SOURCES = tests/gdb/basic.c
+tests_gdb_basic_CFLAGS = $(gdb_test_cflags)
+tests_gdb_step_SOURCES = tests/gdb/step.c
+tests_gdb_step_CFLAGS = $(gdb_test_cflags)
+tests_gdb_threads_SOURCES = tests/gdb/threads.c
+tests_gdb_threads_CFLAGS = $(gdb_test_cflags) -pthread
+tests_gdb_crash_SOURCES = tests/gdb/crash.c
+tests_gdb_crash_CFLAGS = $(gdb_test_cflags)
+tests_gdb_attach_SOURCES = tests/gdb/attach.c
+tests_gdb_attach_CFLAGS = $(gdb_test_cflags)
+
+EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
+	tests/gdb/basic-commands.expected tests/gdb/basic-commands.gdb \
+	tests/gdb/basic-read.expected tests/gdb/basic-read.gdb \
+	tests/gdb/basic-record.expected tests/gdb/basic-record.gdb \
+	tests/gdb/basic-set.expected tests/gdb/basic-set.gdb \
+	tests/gdb/basic-stop.expected tests/gdb/basic-stop.gdb \
+	tests/gdb/crash-core.expected tests/gdb/crash-core.gdb \
+	tests/gdb/crash-genuine.expected tests/gdb/crash-genuine.gdb \
+	tests/gdb/crash-recover.expected tests/gdb/crash-recover.gdb \
+	tests/gdb/step-break-displaced-off.expected \
+	tests/gdb/step-break-displaced-off.gdb \
+	tests/gdb/step-break-displaced-on.expected \
+	tests/gdb/step-break-displaced-on.gdb tests/gdb/step-matrix.expected \
+	tests/gdb/step-matrix.gdb tests/gdb/step-plt.expected \
+	tests/gdb/step-plt.gdb tests/gdb/threads-stop.expected \
+	tests/gdb/threads-stop.gdb
+# What the runs leave: the normalized outputs and their diffs, the core file
+# and the pid of crash-core and attach (if a run was interrupted).
+CLEANFILES += tests/gdb/out/*.out tests/gdb/out/*.diff tests/gdb/crash.core \
+	tests/gdb/attach.pid.gdb

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: MIT
+# A user breakpoint on the watched store itself (step.c:15, the store alone
+# on its line), displaced stepping on: each `continue` stops at the
+# breakpoint before the store, then after it with the report; the program
+# ends with the right values (target: step.c).
+set filename-display basename
+set displaced-stepping on
+break step.c:38
+run
+mwatch -l watched
+break step.c:15
+continue
+print watched
+continue
+print watched
+continue
+continue
+continue
+print watched
+continue
+stepi
+print watched
+delete 4
+mwatch-stop off
+continue

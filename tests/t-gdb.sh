@@ -1,0 +1,167 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# t-gdb.sh - GDB sessions with gdbsupport/memwatch-build.gdb, compared with
+# the output they should give.
+#
+# A case is tests/gdb/CASE.gdb, run as
+#     gdb -nx -batch -x gdbsupport/memwatch-build.gdb -x tests/gdb/CASE.gdb \
+#         tests/gdb/PROG
+# from the build directory, where PROG is CASE up to its first '-' (a plain
+# program, not linked with libmemwatch: the GDB file preloads it).  The
+# output, normalized (addresses, pids, thread lines, paths), must equal
+# tests/gdb/CASE.expected.  Special cases: crash-core (a second GDB reads
+# the core file the first one saved), and the basic-* cases again with
+# gdb-minimal (GDB without Python) when $GDB_MINIMAL, /usr/bin/gdb-minimal
+# or $top_builddir/tests/gdb-minimal/usr/bin/gdb (tools/fetch-gdb-minimal)
+# exists.
+#
+#     REGEN=1 tests/t-gdb.sh    rewrites the .expected files in the source
+#                               tree from this run (from the build directory,
+#                               with top_srcdir and top_builddir set if they
+#                               differ), except those of TODO cases, whose
+#                               expected output is the right behaviour, not
+#                               today's: read `git diff` before committing.
+#
+# TAP, one test point per case.  Skipped as a whole if GDB is missing or
+# may not trace a program.
+set -u
+
+: "${top_srcdir:=.}" "${top_builddir:=.}"
+abs_srcdir=$(cd "$top_srcdir" && pwd) || exit 99
+cd "$top_builddir" || exit 99
+abs_builddir=$(pwd)
+GDB=${GDB:-gdb}
+gdbfile=gdbsupport/memwatch-build.gdb
+out=tests/gdb/out
+mkdir -p "$out" || exit 99
+
+# Known gaps: the case runs and is compared, reported as TODO.
+todo() {
+	case $1 in
+	step-plt) echo "step into a lazily bound PLT call stops in libmemwatch's SIGSEGV handler" ;;
+	esac
+}
+
+if ! command -v "$GDB" > /dev/null 2>&1; then
+	echo "1..0 # SKIP gdb not found"
+	exit 0
+fi
+if ! "$GDB" -nx -batch -ex run /bin/true 2>&1 | grep -q 'exited normally'; then
+	echo "1..0 # SKIP gdb cannot run a program here (ptrace not permitted?)"
+	exit 0
+fi
+if [ ! -f "$gdbfile" ]; then
+	echo "Bail out! $gdbfile not built"
+	exit 99
+fi
+
+minimal=
+for g in "${GDB_MINIMAL:-}" /usr/bin/gdb-minimal tests/gdb-minimal/usr/bin/gdb; do
+	if [ -n "$g" ] && [ -x "$g" ]; then
+		minimal=$g
+		break
+	fi
+done
+have_log=no
+grep -q '^define mwatch-log' "$gdbfile" && have_log=yes
+
+cases="basic-commands basic-set basic-stop basic-read basic-record
+step-matrix step-plt step-break-displaced-on step-break-displaced-off
+threads-stop crash-genuine crash-recover attach crash-core"
+minimal_cases="basic-commands basic-set basic-stop basic-read basic-record"
+
+n_cases=$(echo $cases | wc -w)
+n_minimal=$(echo $minimal_cases | wc -w)
+echo "1..$((n_cases + n_minimal))"
+
+# Whatever varies from run to run or from machine to machine.
+normalize() {
+	sed -e "s|$abs_builddir/||g" -e "s|$abs_srcdir/||g" \
+	    -e 's/0x[0-9a-f]\{3,\}/0xADDR/g' \
+	    -e 's/process [0-9][0-9]*/process N/g' \
+	    -e 's/LWP [0-9][0-9]*/LWP N/g' \
+	    -e 's/thread [0-9]\{3,\}/thread N/g' \
+	    -e 's/+[0-9][0-9]* at /+OFF at /g' -e 's/^\(=> 0xADDR <[a-z_]*\)+[0-9]*>/\1+OFF>/' \
+	    -e '/^\[New Thread /d' -e '/^\[New LWP /d' \
+	    -e '/^\[Thread 0xADDR (LWP N) exited\]$/d' \
+	    -e '/^\[Thread debugging using libthread_db enabled\]$/d' \
+	    -e '/^Using host libthread_db library /d' \
+	    -e '/^warning: Memory read failed for corefile section/d' \
+	    -e '/ <__libc_start_call_main+/d' -e '/ <__libc_start_main_impl+/d' \
+	    -e '/ <_start+[0-9]*>$/d'
+}
+
+run_gdb() { # GDB CASE PROG: the normalized session in $out/CASE.out
+	timeout 60 "$1" -nx -batch -x "$gdbfile" -x "$abs_srcdir/tests/gdb/$2.gdb" \
+		"tests/gdb/$3" < /dev/null 2>&1 | normalize
+}
+
+n=0
+check() { # NAME CASE FILE: compare FILE with CASE.expected, print the test point
+	n=$((n + 1))
+	expected=$abs_srcdir/tests/gdb/$2.expected
+	directive=
+	t=$(todo "$2")
+	[ -n "$t" ] && directive=" # TODO $t"
+	if [ -n "${REGEN:-}" ] && [ "$1" = "$2" ] && [ -z "$t" ]; then
+		cp "$3" "$expected"
+		echo "ok $n - $1 (expected output rewritten)"
+	elif diff -u "$expected" "$3" > "$3.diff" 2>&1; then
+		echo "ok $n - $1$directive"
+	else
+		echo "not ok $n - $1$directive"
+		sed 's/^/# /' "$3.diff"
+	fi
+}
+
+for c in $cases; do
+	prog=${c%%-*}
+	o=$out/$c.out
+	case $c in
+	crash-core)
+		if [ $have_log = no ]; then
+			n=$((n + 1))
+			echo "ok $n # SKIP mwatch-log not yet there"
+			continue
+		fi
+		rm -f tests/gdb/crash.core
+		{
+			run_gdb "$GDB" "$c" "$prog"
+			echo "=== the core file: mwatch-log -bt"
+			timeout 60 "$GDB" -nx -batch -iex 'set filename-display basename' -x "$gdbfile" \
+				-ex 'mwatch-log -bt' "tests/gdb/$prog" tests/gdb/crash.core \
+				< /dev/null 2>&1 | normalize
+		} > "$o"
+		rm -f tests/gdb/crash.core
+		;;
+	attach)
+		rm -f tests/gdb/attach.pid.gdb
+		run_gdb "$GDB" "$c" "$prog" > "$o"
+		# If GDB did not kill it (a failure), do it here.
+		pid=$(sed -n 's/^set \$mw_test_pid = //p' tests/gdb/attach.pid.gdb 2> /dev/null)
+		[ -n "$pid" ] && kill "$pid" 2> /dev/null
+		rm -f tests/gdb/attach.pid.gdb
+		if grep -q 'ptrace: Operation not permitted' "$o"; then
+			n=$((n + 1))
+			echo "ok $n # SKIP $c: attaching is not permitted here"
+			continue
+		fi
+		;;
+	*)
+		run_gdb "$GDB" "$c" "$prog" > "$o"
+		;;
+	esac
+	check "$c" "$c" "$o"
+done
+
+for c in $minimal_cases; do
+	if [ -z "$minimal" ]; then
+		n=$((n + 1))
+		echo "ok $n # SKIP gdb-minimal not available ($c)"
+		continue
+	fi
+	o=$out/$c.minimal.out
+	run_gdb "$minimal" "$c" "${c%%-*}" > "$o"
+	check "gdb-minimal: $c" "$c" "$o"
+done
+exit 0
