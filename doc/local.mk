@@ -14,3 +14,6 @@ dist_man3_MANS += \
 	doc/mw_log_clear.3 \
 	doc/mw_log_dump.3 \
 	doc/memwatcher.3
+
+# Section 7: the GDB commands.
+dist_man7_MANS = doc/memwatch-gdb.7

@@ -1,5 +1,18 @@
 # SPDX-License-Identifier: MIT
-# The bundled example: make && examples/demo
+# The bundled examples.
+#
+# demo: the library's API (make && examples/demo).
 noinst_PROGRAMS += examples/demo
 examples_demo_SOURCES = examples/demo.c
 examples_demo_LDADD = lib/libmemwatch.la -lpthread
+
+# hours: a plain buggy program, not linked with memwatch, for the GDB session
+# examples/hours.gdb (README.md).  Built -g -O1 whatever CFLAGS say, so that
+# the session shows the same lines everywhere: hence a rule of its own, as
+# automake puts the user's CFLAGS last.
+EXTRA_DIST += examples/hours.c examples/hours.gdb
+CLEANFILES += examples/hours$(EXEEXT)
+all-local: examples/hours$(EXEEXT)
+examples/hours$(EXEEXT): examples/hours.c
+	$(AM_V_CCLD)mkdir -p examples && $(CC) $(CPPFLAGS) $(MW_WARN_CFLAGS) $(CFLAGS) -g -O1 \
+		$(LDFLAGS) -o $@ `test -f examples/hours.c || echo '$(srcdir)/'`examples/hours.c
