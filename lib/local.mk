@@ -16,7 +16,8 @@ lib_libmemwatch_la_SOURCES = \
 	lib/arch.h \
 	lib/x86_64/perform.c lib/x86_64/insn.c lib/x86_64/insn.h \
 	lib/x86_64/cache.c lib/x86_64/cache.h lib/x86_64/regs.h \
-	lib/x86_64/run.S lib/x86_64/probe.S lib/x86_64/probe.h
+	lib/x86_64/run.S lib/x86_64/probe.S lib/x86_64/probe.h \
+	lib/x86_64/jit.c lib/x86_64/jit.h
 lib_libmemwatch_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
 	$(LIBUNWIND_CFLAGS) $(LIBDW_CFLAGS)
 lib_libmemwatch_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/$(MW_ARCH)

@@ -32,6 +32,7 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/basic-stop.expected tests/gdb/basic-stop.gdb \
 	tests/gdb/crash-core.expected tests/gdb/crash-core.gdb \
 	tests/gdb/crash-genuine.expected tests/gdb/crash-genuine.gdb \
+	tests/gdb/crash-stub.expected tests/gdb/crash-stub.gdb \
 	tests/gdb/crash-recover.expected tests/gdb/crash-recover.gdb \
 	tests/gdb/step-break-displaced-off.expected \
 	tests/gdb/step-break-displaced-off.gdb \

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "jit.h"
 #include "sigsafe.h"
 
 #define ENTRIES  65536u
@@ -47,6 +48,7 @@ int mw_x86_cache_init(void)
 	close(fd);
 	if (stubs_rw == MAP_FAILED || stubs_rx == MAP_FAILED)
 		return -ENOMEM;
+	mw_x86_jit_register((uintptr_t)stubs_rx, stubs);
 	return 0;
 }
 

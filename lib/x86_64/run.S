@@ -20,16 +20,30 @@
 	.hidden	mw_x86_run, mw_x86_run_return
 	.type	mw_x86_run, @function
 mw_x86_run:
+	.cfi_startproc
 	push	%rbx
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbx, 0
 	push	%rbp
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %rbp, 0
 	push	%r12
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r12, 0
 	push	%r13
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r13, 0
 	push	%r14
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r14, 0
 	push	%r15
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r15, 0
 	push	%rdi			/* 24(%rsp): gregs */
 	push	%rdx			/* 16(%rsp): xsave area */
 	push	%rcx			/*  8(%rsp): xsave mask */
 	push	%rsi			/*  0(%rsp): stub */
+	.cfi_adjust_cfa_offset 32	/* CFA = rsp + 88 from here to the stub and back */
 	test	%rdx, %rdx
 	jz	1f
 	mov	%rdx, %r8
@@ -41,7 +55,9 @@ mw_x86_run:
 	mov	136(%rdi), %rax
 	and	$~0x100, %rax		/* never single-step our own code */
 	push	%rax
+	.cfi_adjust_cfa_offset 8
 	popfq
+	.cfi_adjust_cfa_offset -8
 	mov	0(%rdi), %r8
 	mov	8(%rdi), %r9
 	mov	16(%rdi), %r10
@@ -61,7 +77,9 @@ mw_x86_run:
 
 mw_x86_run_return:
 	pushfq				/* stack: flags, stub, mask, xsave, gregs */
+	.cfi_adjust_cfa_offset 8
 	push	%rdi
+	.cfi_adjust_cfa_offset 8
 	mov	40(%rsp), %rdi		/* gregs (above rdi, flags, stub, mask, xsave) */
 	mov	%r8, 0(%rdi)
 	mov	%r9, 8(%rdi)
@@ -78,18 +96,25 @@ mw_x86_run_return:
 	mov	%rax, 104(%rdi)
 	mov	%rcx, 112(%rdi)
 	pop	%rax
+	.cfi_adjust_cfa_offset -8
 	mov	%rax, 64(%rdi)		/* the program's rdi */
 	pop	%rax			/* the program's flags after the insn */
+	.cfi_adjust_cfa_offset -8
 	pushq	$0x202			/* C code runs with DF=0, AC=0 */
+	.cfi_adjust_cfa_offset 8
 	popfq
+	.cfi_adjust_cfa_offset -8
 	mov	136(%rdi), %rcx
 	and	$0x100, %rcx		/* keep the program's own TF */
 	and	$~0x100, %rax
 	or	%rcx, %rax
 	mov	%rax, 136(%rdi)
 	add	$8, %rsp		/* stub */
+	.cfi_adjust_cfa_offset -8
 	pop	%rax			/* mask */
+	.cfi_adjust_cfa_offset -8
 	pop	%rcx			/* xsave area */
+	.cfi_adjust_cfa_offset -8
 	test	%rcx, %rcx
 	jz	2f
 	mov	%rax, %rdx
@@ -97,13 +122,27 @@ mw_x86_run_return:
 	xsave64	(%rcx)
 2:
 	pop	%rdi
+	.cfi_adjust_cfa_offset -8
 	pop	%r15
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r15
 	pop	%r14
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r14
 	pop	%r13
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r13
 	pop	%r12
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r12
 	pop	%rbp
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbp
 	pop	%rbx
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %rbx
 	ret
+	.cfi_endproc
 	.size	mw_x86_run, .-mw_x86_run
 
 	.section .note.GNU-stack,"",@progbits
