@@ -310,6 +310,8 @@ int mw_api_reprotect(const struct mw_snapshot *s)
 	return 0;
 }
 
+static int do_unwatch(int id);
+
 static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 {
 	uintptr_t P0 = page_down(lo), P1 = page_up(hi);
@@ -402,8 +404,12 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	s->watches[s->nwatches++] = w;
 	mw_snap_publish(s);
 	r = apply_prot(s, P0, P1);
-	if (r)
-		return r;   /* the watch exists; its pages kept a weaker protection */
+	if (r) {
+		/* Out of mappings for the protections: a watch that would not
+		 * catch everything must not exist; undo it. */
+		do_unwatch(w->id);
+		return r;
+	}
 	return w->id;
 
 nomem:
