@@ -7,39 +7,24 @@
 #include <unistd.h>
 
 #include "codefile.h"
+#include "maps.h"
 #include "sigsafe.h"
-
-static uintptr_t hex(const char **p)
-{
-	uintptr_t v = 0;
-
-	for (;; (*p)++) {
-		char c = **p;
-
-		if (c >= '0' && c <= '9')
-			v = v * 16 + (uintptr_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v * 16 + (uintptr_t)(c - 'a' + 10);
-		else
-			return v;
-	}
-}
 
 /* One line of /proc/self/maps: the file offset and path of PC's mapping. */
 static int match(const char *line, uintptr_t pc, uintptr_t *off, const char **path)
 {
 	const char *p = line;
-	uintptr_t lo = hex(&p), hi;
+	uintptr_t lo = mw_maps_hex(&p), hi;
 
 	if (*p++ != '-')
 		return 0;
-	hi = hex(&p);
+	hi = mw_maps_hex(&p);
 	if (pc < lo || pc >= hi)
 		return 0;
 	while (*p == ' ')
 		p++;
 	p += 5;                         /* "r-xp " */
-	*off = hex(&p) + (pc - lo);
+	*off = mw_maps_hex(&p) + (pc - lo);
 	for (int field = 0; field < 2 && *p; field++) {  /* dev, inode */
 		while (*p == ' ')
 			p++;

@@ -54,21 +54,6 @@ static ssize_t slurp(void)
 	}
 }
 
-static uintptr_t hex(const char **p)
-{
-	uintptr_t v = 0;
-
-	for (;; (*p)++) {
-		char c = **p;
-		if (c >= '0' && c <= '9')
-			v = v * 16 + (uintptr_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v * 16 + (uintptr_t)(c - 'a' + 10);
-		else
-			return v;
-	}
-}
-
 int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
 		 int (*fn)(const struct mw_map *m, void *arg), void *arg)
 {
@@ -86,9 +71,9 @@ int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
 
 		if (!more)
 			eol = p + strlen(p);
-		m.start = hex(&p);
+		m.start = mw_maps_hex(&p);
 		p++;
-		m.end = hex(&p);
+		m.end = mw_maps_hex(&p);
 		p++;
 		m.prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
 			 (p[2] == 'x' ? PROT_EXEC : 0);

@@ -24,4 +24,21 @@ struct mw_map {
 int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
 		 int (*fn)(const struct mw_map *m, void *arg), void *arg);
 
+/* [any] Parses lower-case hex digits at *P, advancing it. */
+static inline uintptr_t mw_maps_hex(const char **p)
+{
+	uintptr_t v = 0;
+
+	for (;; (*p)++) {
+		char c = **p;
+
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (uintptr_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (uintptr_t)(c - 'a' + 10);
+		else
+			return v;
+	}
+}
+
 #endif /* MW_MAPS_H */
