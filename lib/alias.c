@@ -3,10 +3,13 @@
  * alias.c - memfd conversion of watched pages (see alias.h). [thread]
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "alias.h"
+#include "maps.h"
 
 static size_t page_size(void)
 {
@@ -48,8 +51,84 @@ MW_RAW static void copy_pages(void *dst, const void *src, size_t len)
 	}
 }
 
+/* Anonymous memory: copy only the pages that exist (present or swapped,
+ * per /proc/self/pagemap); the others read as zeros anyway, and touching
+ * them would map a zero page per page of a sparse range. */
+static void copy_present(void *dst, uintptr_t src, size_t len)
+{
+	size_t ps = page_size(), n = len / ps;
+	uint64_t ent[512];
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	for (size_t i = 0; i < n;) {
+		size_t k = n - i < 512 ? n - i : 512;
+		ssize_t r = fd < 0 ? -1 : pread(fd, ent, k * 8, (off_t)((src / ps + i) * 8));
+
+		if (r != (ssize_t)(k * 8)) {    /* no pagemap: copy it all */
+			copy_pages((char *)dst + i * ps, (const void *)(src + i * ps), (n - i) * ps);
+			break;
+		}
+		for (size_t j = 0; j < k; j++)
+			if (ent[j] & (3ull << 62))      /* present | swapped */
+				copy_pages((char *)dst + (i + j) * ps,
+					   (const void *)(src + (i + j) * ps), ps);
+		i += k;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The alias side: copy only the memfd's data extents (SEEK_DATA/HOLE
+ * through /proc/self/map_files, swapped-out pages included): reading its
+ * holes would allocate them. */
+struct extents {
+	void *dst;
+	uintptr_t alias;
+	int ok;
+};
+
+static int copy_vma_extents(const struct mw_map *m, void *arg)
+{
+	struct extents *x = arg;
+	char path[64];
+	off_t pos = (off_t)m->offset, end = (off_t)(m->offset + (m->end - m->start));
+	int fd;
+
+	/* Named by the mapping's whole range. */
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)m->vstart, (unsigned long)m->vend);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		x->ok = 0;
+		return 0;
+	}
+	while (pos < end) {
+		off_t data = lseek(fd, pos, SEEK_DATA), hole;
+
+		if (data < 0 || data >= end)
+			break;
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > end)
+			hole = end;
+		copy_pages((char *)x->dst + (m->start - x->alias) + (size_t)(data - (off_t)m->offset),
+			   (const void *)(m->start + (size_t)(data - (off_t)m->offset)),
+			   (size_t)(hole - data));
+		pos = hole;
+	}
+	close(fd);
+	return 0;
+}
+
+static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
+{
+	struct extents x = { dst, alias, 1 };
+
+	if (mw_maps_walk(alias, alias + len, -1, copy_vma_extents, &x) != 0 || !x.ok)
+		copy_pages(dst, (const void *)alias, len);
+}
+
 static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
-		   uintptr_t *alias)
+		   int anon, uintptr_t *alias)
 {
 	size_t len = end - start;
 	void *a, *m;
@@ -63,7 +142,12 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (a == MAP_FAILED)
 		goto fail_fd;
-	copy_pages(a, from, len);
+	if (anon)
+		copy_present(a, (uintptr_t)from, len);
+	else if ((uintptr_t)from != start)
+		copy_from_alias(a, (uintptr_t)from, len);
+	else
+		copy_pages(a, from, len);
 	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (m == MAP_FAILED) {
 		err = -errno;
@@ -82,14 +166,14 @@ fail_fd:
 	return err;
 }
 
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, uintptr_t *alias)
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t *alias)
 {
-	return convert(start, end, (const void *)start, prot, alias);
+	return convert(start, end, (const void *)start, prot, anon, alias);
 }
 
 int mw_alias_convert_from(uintptr_t start, uintptr_t end, uintptr_t from, uintptr_t *alias)
 {
-	return convert(start, end, (const void *)from, PROT_NONE, alias);
+	return convert(start, end, (const void *)from, PROT_NONE, 0, alias);
 }
 
 int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot)
@@ -99,7 +183,7 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 
 	if (t == MAP_FAILED)
 		return -errno;
-	copy_pages(t, (const void *)alias, len);
+	copy_from_alias(t, alias, len);
 	if ((orig_prot != (PROT_READ | PROT_WRITE) && mprotect(t, len, orig_prot) < 0) ||
 	    mremap(t, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)start) == MAP_FAILED) {
 		int err = -errno;

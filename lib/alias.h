@@ -17,10 +17,11 @@
 /*
  * Moves [start, end) (page aligned, private memory the caller has made
  * read-only or that is read-only) into a new memfd, maps it back at START
- * with PROT and returns the alias in *ALIAS.  Contents are preserved.
+ * with PROT and returns the alias in *ALIAS.  Contents are preserved; with
+ * ANON (anonymous memory) only the pages that exist are copied.
  * Returns 0 or -errno; on error nothing changed.
  */
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, uintptr_t *alias);
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t *alias);
 
 /*
  * Like mw_alias_convert, but the contents come from FROM (another alias of

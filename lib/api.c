@@ -44,6 +44,7 @@ struct piece {
 	uintptr_t start, end;
 	uintptr_t alias;
 	int prot;
+	int anon;               /* anonymous memory: absent pages are zeros */
 };
 static struct piece *pieces;
 static size_t npieces, maxpieces;
@@ -133,11 +134,11 @@ static void init(void)
 		init_err = mw_fork_init();
 }
 
-static int add_piece(uintptr_t start, uintptr_t end, int prot)
+static int add_piece(uintptr_t start, uintptr_t end, int prot, int anon)
 {
 	if (npieces == maxpieces)
 		return -ENOMEM;
-	pieces[npieces++] = (struct piece){ start, end, 0, prot };
+	pieces[npieces++] = (struct piece){ start, end, 0, prot, anon };
 	return 0;
 }
 
@@ -209,7 +210,9 @@ static int scan_map(const struct mw_map *m, void *arg)
 			return -ENOTSUP;        /* [stack], [vdso], [vvar], ... */
 		if (strncmp(m->name, "/memfd:memwatch", 15) == 0)
 			return -ENOTSUP;
-		r = add_piece(pos, stop, m->prot);
+		r = add_piece(pos, stop, m->prot,
+			      m->name[0] == 0 || strcmp(m->name, "[heap]") == 0 ||
+			      strncmp(m->name, "[anon:", 6) == 0);
 		if (r)
 			return r;
 		pos = stop;
@@ -360,7 +363,8 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 			struct mw_span *sp = (struct mw_span *)mw_table_span(cur, pieces[done].start);
 
 			r = mw_alias_convert(pieces[done].start, pieces[done].end,
-					     pieces[done].prot & ~PROT_WRITE, &sp->alias);
+					     pieces[done].prot & ~PROT_WRITE, pieces[done].anon,
+					     &sp->alias);
 			if (r)
 				break;
 		}
@@ -503,7 +507,7 @@ static int do_unwatch(int id)
 			continue;
 		if (npieces && pieces[npieces - 1].end == p && p != sp->start)
 			pieces[npieces - 1].end = p + ps;
-		else if (add_piece(p, p + ps, sp->orig_prot) < 0)
+		else if (add_piece(p, p + ps, sp->orig_prot, 0) < 0)
 			break;   /* out of room: the rest stays converted, unwatched */
 	}
 

@@ -78,14 +78,18 @@ int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
 		m.prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
 			 (p[2] == 'x' ? PROT_EXEC : 0);
 		m.shared = p[3] == 's';
-		/* perms offset dev inode: skip four fields to the name. */
-		for (spaces = 0; p < eol && spaces < 4; p++)
+		p += 5;
+		m.offset = mw_maps_hex(&p);
+		/* offset dev inode: skip three more fields to the name. */
+		for (spaces = 0; p < eol && spaces < 3; p++)
 			if (*p == ' ')
 				spaces++;
 		while (p < eol && *p == ' ')
 			p++;
 		*(char *)eol = 0;
 		m.name = p;
+		m.vstart = m.start;
+		m.vend = m.end;
 		p = more ? eol + 1 : eol;
 		if (m.end <= next)
 			continue;
@@ -93,8 +97,10 @@ int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
 			break;
 		if (m.start > next)
 			return gap_err;
-		if (m.start < lo)
+		if (m.start < lo) {
+			m.offset += lo - m.start;
 			m.start = lo;
+		}
 		if (m.end > hi)
 			m.end = hi;
 		next = m.end;

@@ -10,8 +10,10 @@
 
 struct mw_map {
 	uintptr_t start, end;
+	uintptr_t vstart, vend; /* the whole mapping, unclipped */
 	int prot;               /* PROT_READ | PROT_WRITE | PROT_EXEC */
 	bool shared;
+	uintptr_t offset;       /* file offset of START (of the clipped part) */
 	const char *name;       /* "" for anonymous, "[heap]", a path, ... */
 };
 

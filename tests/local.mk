@@ -18,3 +18,9 @@ check_PROGRAMS += tests/t-log-desc
 TESTS += tests/t-log-desc
 tests_t_log_desc_SOURCES = tests/t-log-desc.c
 tests_t_log_desc_LDADD = $(MW_TEST_LIBS)
+
+# A large sparse range: values kept, only existing pages copied.
+check_PROGRAMS += tests/t-sparse
+TESTS += tests/t-sparse
+tests_t_sparse_SOURCES = tests/t-sparse.c
+tests_t_sparse_LDADD = $(MW_TEST_LIBS)
