@@ -230,6 +230,50 @@ static void copy_table(struct mw_snapshot *to, const struct mw_snapshot *from)
 	to->nwatches = from->nwatches;
 }
 
+/* ------------------------------------------------- is a span still ours? */
+
+/* The program may unmap watched memory (free() of a large block) and map
+ * something else there.  Before the library touches a span's range again
+ * (protections, restoring), it checks that the range is still its memfd
+ * mapping: the same file as the alias, at the same offsets. */
+struct intact {
+	unsigned long inode;
+	uintptr_t offset;       /* expected file offset at the range's start */
+	uintptr_t start;
+	int ok, seen;
+};
+
+static int check_alias(const struct mw_map *m, void *arg)
+{
+	struct intact *x = arg;
+
+	x->inode = m->inode;
+	x->offset = m->offset;
+	x->seen = 1;
+	return 1;
+}
+
+static int check_range(const struct mw_map *m, void *arg)
+{
+	struct intact *x = arg;
+
+	if (!m->shared || m->inode != x->inode ||
+	    m->offset != x->offset + (m->start - x->start) ||
+	    strncmp(m->name, "/memfd:memwatch", 15) != 0)
+		x->ok = 0;
+	return x->ok ? 0 : 1;
+}
+
+static int span_intact(const struct mw_span *sp, uintptr_t lo, uintptr_t hi)
+{
+	struct intact x = { 0, 0, lo, 1, 0 };
+	uintptr_t a = sp->alias + (lo - sp->start);
+
+	if (mw_maps_walk(a, a + 1, 0, check_alias, &x) != 1 || !x.seen)
+		return 0;
+	return mw_maps_walk(lo, hi, -1, check_range, &x) == 0 && x.ok;
+}
+
 /* The protection a page of span SP gets from the watches over it. */
 static int page_prot(const struct mw_snapshot *s, const struct mw_span *sp, uintptr_t page)
 {
@@ -242,15 +286,24 @@ static int page_prot(const struct mw_snapshot *s, const struct mw_span *sp, uint
 	return sp->orig_prot;
 }
 
-/* Set the protections of the pages of [lo, hi) that are in spans of S. */
+/* Set the protections of the pages of [lo, hi) that are in spans of S and
+ * still the library's mappings. */
 static int apply_prot(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 {
 	uintptr_t run = lo;
 	int run_prot = -1;
+	const struct mw_span *checked = NULL;
+	int intact = 0;
 
 	for (uintptr_t p = lo; p <= hi; p += ps) {
 		const struct mw_span *sp = p < hi ? mw_table_span(s, p) : NULL;
-		int prot = sp ? page_prot(s, sp, p) : -1;   /* -1: not ours (any more) */
+		int prot;
+
+		if (sp && sp != checked) {
+			checked = sp;
+			intact = span_intact(sp, sp->start, sp->end);
+		}
+		prot = sp && intact ? page_prot(s, sp, p) : -1;   /* -1: not ours (any more) */
 
 		if (prot != run_prot) {
 			if (run_prot >= 0 && p > run && mprotect((void *)run, p - run, run_prot) < 0)
@@ -527,6 +580,10 @@ static int do_unwatch(int id)
 		for (i = 0; i < npieces; i++) {
 			const struct mw_span *sp = mw_table_span(cur, pieces[i].start);
 
+			/* Unmapped or replaced by the program: nothing to give
+			 * back, and nothing of the new mapping to touch. */
+			if (!span_intact(sp, sp->start, sp->end))
+				continue;
 			if (mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot) < 0) {
 				/* Leave it converted but open; drop it from the list. */
 				mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);

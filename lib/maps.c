@@ -80,10 +80,12 @@ int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
 		m.shared = p[3] == 's';
 		p += 5;
 		m.offset = mw_maps_hex(&p);
-		/* offset dev inode: skip three more fields to the name. */
-		for (spaces = 0; p < eol && spaces < 3; p++)
+		/* dev, then the inode in decimal, then the name. */
+		for (spaces = 0; p < eol && spaces < 2; p++)
 			if (*p == ' ')
 				spaces++;
+		for (m.inode = 0; *p >= '0' && *p <= '9'; p++)
+			m.inode = m.inode * 10 + (unsigned long)(*p - '0');
 		while (p < eol && *p == ' ')
 			p++;
 		*(char *)eol = 0;

@@ -14,6 +14,7 @@ struct mw_map {
 	int prot;               /* PROT_READ | PROT_WRITE | PROT_EXEC */
 	bool shared;
 	uintptr_t offset;       /* file offset of START (of the clipped part) */
+	unsigned long inode;
 	const char *name;       /* "" for anonymous, "[heap]", a path, ... */
 };
 

@@ -24,3 +24,9 @@ check_PROGRAMS += tests/t-sparse
 TESTS += tests/t-sparse
 tests_t_sparse_SOURCES = tests/t-sparse.c
 tests_t_sparse_LDADD = $(MW_TEST_LIBS)
+
+# Watched memory unmapped and replaced by the program.
+check_PROGRAMS += tests/t-replaced
+TESTS += tests/t-replaced
+tests_t_replaced_SOURCES = tests/t-replaced.c
+tests_t_replaced_LDADD = $(MW_TEST_LIBS)
