@@ -30,3 +30,9 @@ check_PROGRAMS += tests/t-replaced
 TESTS += tests/t-replaced
 tests_t_replaced_SOURCES = tests/t-replaced.c
 tests_t_replaced_LDADD = $(MW_TEST_LIBS)
+
+# A division that faults reading a watched divisor: the same SIGFPE.
+check_PROGRAMS += tests/t-divide
+TESTS += tests/t-divide
+tests_t_divide_SOURCES = tests/t-divide.c
+tests_t_divide_LDADD = $(MW_TEST_LIBS)

@@ -207,6 +207,9 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 	}
 	if (ins->meta.isa_ext == ZYDIS_ISA_EXT_X87)
 		out->flags |= MW_X86_VECTOR;
+	if (ins->mnemonic == ZYDIS_MNEMONIC_DIV || ins->mnemonic == ZYDIS_MNEMONIC_IDIV)
+		out->flags |= MW_X86_DIVIDE |
+			      (ins->mnemonic == ZYDIS_MNEMONIC_IDIV ? MW_X86_SIGNED : 0);
 	if ((ins->attributes & ZYDIS_ATTRIB_HAS_LOCK) || ins->mnemonic == ZYDIS_MNEMONIC_XCHG)
 		out->flags |= MW_X86_LOCKED;
 	if ((ins->mnemonic == ZYDIS_MNEMONIC_BT || ins->mnemonic == ZYDIS_MNEMONIC_BTS ||

@@ -39,6 +39,8 @@ enum mw_x86_class {
 #define MW_X86_BTREG   0x04   /* bt* with a register bit offset */
 #define MW_X86_ADDR32  0x08   /* 32-bit address size */
 #define MW_X86_OLDHIGH 0x10   /* the old value is in ah/bh/ch/dh */
+#define MW_X86_DIVIDE  0x20   /* div/idiv: #DE is checked before running */
+#define MW_X86_SIGNED  0x40   /* idiv */
 
 #define MW_X86_NOREG   (-1)
 #define MW_X86_RIPREG  (-2)

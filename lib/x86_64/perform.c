@@ -3,8 +3,9 @@
  * perform.c - performing a faulting access on the program's behalf.
  *
  * Fault path: may call the table (mw_table_*), the instruction cache,
- * mw_x86_run, the probes, the log's mw_record_before, memcpy and the
- * arch_prctl system call.
+ * mw_x86_run, the probes, the log's mw_record_before, memcpy, and the
+ * arch_prctl, getpid, gettid and rt_tgsigqueueinfo system calls,
+ * sigaction and pthread_sigmask.
  *
  * The watched page is never opened.  The access runs on the alias: the
  * instruction itself (rewritten to address the alias through a scratch
@@ -15,6 +16,8 @@
  * view covers both pages.
  */
 #include <asm/prctl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -178,6 +181,79 @@ static int contains(uintptr_t a, size_t n, uintptr_t x)
 
 #define BOUNCE_MAX 128
 
+/*
+ * div/idiv m: would the CPU raise #DE (divisor 0, or a quotient too large)?
+ * Then the fault must come from the program's instruction, not from our
+ * stub.  N is the operand size; DIVISOR points at the operand's bytes.
+ */
+static int divide_error(const struct mw_x86_insn *in, const greg_t *g, const void *divisor)
+{
+	uint64_t d = 0, lo = (uint64_t)g[REG_RAX], hi = (uint64_t)g[REG_RDX];
+	unsigned n = in->size, bits = n * 8;
+
+	memcpy(&d, divisor, n);
+	if (d == 0)
+		return 1;
+	if (!(in->flags & MW_X86_SIGNED)) {
+		/* The quotient fits iff the high half is below the divisor. */
+		if (n == 1)
+			return ((lo >> 8) & 0xff) >= d;
+		hi = n == 8 ? hi : hi & ((1ull << bits) - 1);
+		return hi >= d;
+	} else {
+		/* The signed quotient of the 2n-byte dividend must fit n bytes. */
+		const __int128 min128 = (__int128)((unsigned __int128)1 << 127);
+		__int128 dividend, q, max = ((__int128)1 << (bits - 1)) - 1, min = -max - 1;
+		int64_t sd = n == 1 ? (int8_t)d : n == 2 ? (int16_t)d :
+			     n == 4 ? (int32_t)d : (int64_t)d;
+
+		if (n == 1) {
+			dividend = (int16_t)(lo & 0xffff);      /* ax */
+		} else if (n == 8) {
+			dividend = (__int128)(((unsigned __int128)hi << 64) | lo);
+		} else {
+			uint64_t mask = (1ull << bits) - 1;
+			uint64_t raw = ((hi & mask) << bits) | (lo & mask);
+
+			dividend = (int64_t)(raw << (64 - 2 * bits)) >> (64 - 2 * bits);
+		}
+		if (dividend == min128 && sd == -1)
+			return 1;
+		q = dividend / sd;
+		return q > max || q < min;
+	}
+}
+
+/* The SIGFPE the instruction raises without watches: queued to this thread
+ * with the kernel's si_code and address, blocked until the handler returns
+ * (sigreturn restores the program's mask), so that it arrives in the
+ * unchanged context, at the div itself.  As the kernel does for a #DE, a
+ * SIGFPE the program blocks is unblocked, and an ignored one is reset. */
+static void raise_divide_error(ucontext_t *uc, uintptr_t pc)
+{
+	struct sigaction cur;
+	sigset_t fpe;
+	siginfo_t si;
+
+	sigemptyset(&fpe);
+	sigaddset(&fpe, SIGFPE);
+	pthread_sigmask(SIG_BLOCK, &fpe, NULL);
+	if (sigismember(&uc->uc_sigmask, SIGFPE) ||
+	    (sigaction(SIGFPE, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN)) {
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(SIGFPE, &dfl, NULL);
+		sigdelset(&uc->uc_sigmask, SIGFPE);
+	}
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGFPE;
+	si.si_code = FPE_INTDIV;
+	si.si_addr = (void *)pc;
+	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), SIGFPE, &si);
+}
+
 /* After an atomic RMW: its result registers hold the operand's old value. */
 static void atomic_old(struct mw_fault *f, const struct mw_x86_insn *in, const greg_t *g)
 {
@@ -255,6 +331,11 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	f->acc[0] = (struct mw_access){ a, n, in->kind };
 	f->nacc = 1;
 	mw_record_before(f);
+	if ((in->flags & MW_X86_DIVIDE) && divide_error(in, g, (const void *)target)) {
+		/* The operand was read; the instruction then faults: RIP stays. */
+		raise_divide_error(f->uc, f->pc);
+		return MW_PERFORMED;
+	}
 	if (in->flags & MW_X86_VECTOR) {
 		xsave = mw_x86_xsave_area(f->uc, &xmask);
 		if (!xsave) {

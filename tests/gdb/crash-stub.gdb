@@ -18,6 +18,8 @@ while $pc != (unsigned long) memwatch_stub && $n < 100
   set $n = $n + 1
 end
 x/i $pc
-bt
+# The library's own frames in between depend on its inlining: show the
+# ends of the chain, which must all be there.
+pipe bt | grep -E "memwatch_stub|signal handler called| store | main " | sed "s/^#[0-9]* *//"
 print watched
 kill
