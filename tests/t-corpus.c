@@ -651,8 +651,11 @@ struct form {
 	/* --- AVX-512 masks and byte-exact watches --- */ \
 	X(z_mst_miss, ZMM, "vmovdqu32 zmmword ptr [rbx]{k1}, zmm2", \
 	  R(RBX, B(0x1100)), K1(0x00ff), WATCH(0x1120, 0x20, MW_ACCESS), EXP0, \
-	  TODO("masked lanes are not considered in counting yet (issue 5)"), \
 	  LABEL("vmovdqu32 zmmword ptr [rbx]{k1}, zmm2 (enabled lanes miss " \
+		"the watched bytes)")) \
+	X(z_mld_miss, ZMM, "vmovdqu32 zmm0{k1}{z}, zmmword ptr [rbx]", \
+	  R(RBX, B(0x1100)), K1(0x00ff), WATCH(0x1120, 0x20, MW_ACCESS), EXP0, \
+	  LABEL("vmovdqu32 zmm0{k1}{z}, zmmword ptr [rbx] (enabled lanes miss " \
 		"the watched bytes)")) \
 	X(z_mst_hit, ZMM, "vmovdqu32 zmmword ptr [rbx]{k1}, zmm2", \
 	  R(RBX, B(0x1100)), K1(0x0100), WATCH(0x1120, 0x20, MW_ACCESS), \
@@ -661,7 +664,6 @@ struct form {
 	X(vmask_miss, YMM, "vmaskmovps ymmword ptr [rbx], ymm1, ymm2", \
 	  R(RBX, B(0x1100)), WATCH(0x1110, 0x10, MW_ACCESS), EXP0, \
 	  .prep = prep_vmask_low, \
-	  TODO("masked lanes are not considered in counting yet (issue 5)"), \
 	  LABEL("vmaskmovps ymmword ptr [rbx], ymm1, ymm2 (enabled lanes miss " \
 		"the watched bytes)")) \
 	/* --- accesses straddling a page boundary --- */ \

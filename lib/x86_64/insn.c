@@ -3,6 +3,7 @@
  * insn.c - analysis and rewriting of faulting instructions (see insn.h).
  * Fault path: Zydis decoder and encoder (no allocation), memcpy/memset.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <string.h>
 #include <ucontext.h>
@@ -18,8 +19,18 @@ extern const char mw_x86_run_return[];
 /* Set up once before the handler is installed, then only read. */
 static ZydisDecoder decoder;
 
+uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask;
+
 int mw_x86_insn_init(void)
 {
+	unsigned a, b, c, d;
+
+	if (__get_cpuid_max(0, NULL) >= 0xd) {
+		__cpuid_count(0xd, 2, a, b, c, d);
+		mw_x86_xsave_ymmh = a ? b : 0;
+		__cpuid_count(0xd, 5, a, b, c, d);
+		mw_x86_xsave_opmask = a ? b : 0;
+	}
 	if (!ZYAN_SUCCESS(ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64,
 					   ZYDIS_STACK_WIDTH_64)))
 		return -ENOSYS;
@@ -207,6 +218,33 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 	}
 	if (ins->meta.isa_ext == ZYDIS_ISA_EXT_X87)
 		out->flags |= MW_X86_VECTOR;
+	/* Masked accesses: AVX-512 with a write mask (no embedded broadcast),
+	 * and AVX's vmaskmov / vpmaskmov with a sign mask in a vector. */
+	if ((ins->avx.mask.mode == ZYDIS_MASK_MODE_MERGING ||
+	     ins->avx.mask.mode == ZYDIS_MASK_MODE_ZEROING) &&
+	    ins->avx.mask.reg > ZYDIS_REGISTER_K0 && ins->avx.mask.reg <= ZYDIS_REGISTER_K7 &&
+	    ops[memop].element_size >= 8 &&
+	    ins->avx.broadcast.mode == ZYDIS_BROADCAST_MODE_INVALID) {
+		out->maskkind = MW_MASK_K;
+		out->maskreg = (uint8_t)(ins->avx.mask.reg - ZYDIS_REGISTER_K0);
+		out->elem = (uint8_t)(ops[memop].element_size / 8);
+	}
+	switch (ins->mnemonic) {
+	case ZYDIS_MNEMONIC_VMASKMOVPS: case ZYDIS_MNEMONIC_VPMASKMOVD:
+	case ZYDIS_MNEMONIC_VMASKMOVPD: case ZYDIS_MNEMONIC_VPMASKMOVQ:
+		if (ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			ZydisRegister r = ops[1].reg.value;
+
+			out->maskkind = MW_MASK_SIGN;
+			out->maskreg = (uint8_t)(r >= ZYDIS_REGISTER_YMM0 && r <= ZYDIS_REGISTER_YMM15 ?
+						 r - ZYDIS_REGISTER_YMM0 : r - ZYDIS_REGISTER_XMM0);
+			out->elem = ins->mnemonic == ZYDIS_MNEMONIC_VMASKMOVPS ||
+				    ins->mnemonic == ZYDIS_MNEMONIC_VPMASKMOVD ? 4 : 8;
+		}
+		break;
+	default:
+		break;
+	}
 	if (ins->mnemonic == ZYDIS_MNEMONIC_DIV || ins->mnemonic == ZYDIS_MNEMONIC_IDIV)
 		out->flags |= MW_X86_DIVIDE |
 			      (ins->mnemonic == ZYDIS_MNEMONIC_IDIV ? MW_X86_SIGNED : 0);

@@ -45,6 +45,9 @@ enum mw_x86_class {
 #define MW_X86_NOREG   (-1)
 #define MW_X86_RIPREG  (-2)
 
+/* Masked vector accesses: only enabled lanes touch memory (and fault). */
+enum { MW_MASK_NONE, MW_MASK_K, MW_MASK_SIGN };
+
 /* String operations. */
 enum { MW_STR_MOVS = 1, MW_STR_STOS, MW_STR_LODS, MW_STR_CMPS, MW_STR_SCAS };
 /* Repeat prefixes. */
@@ -66,7 +69,9 @@ struct mw_x86_insn {
 				   it (cmpxchg16b: rax, rdx), else -1 */
 	uint16_t size;          /* bytes accessed at the operand */
 	int64_t disp;
-	uint8_t strop, rep, elem;
+	uint8_t strop, rep, elem;       /* elem: string or masked element bytes */
+	uint8_t maskkind;       /* MW_MASK_*: which lanes touch memory */
+	uint8_t maskreg;        /* k1..k7, or the xmm/ymm register number */
 	const char *why;        /* MW_X86_REFUSED */
 	const void *stub;       /* executable: the instruction + jump back */
 };
@@ -82,5 +87,9 @@ void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 
 /* [thread] Sets up the shared decoder; 0 or -errno. */
 int mw_x86_insn_init(void);
+
+/* Offsets of XSAVE components in the standard format (CPUID leaf 0xd):
+ * 2 = upper halves of ymm0..15, 5 = opmask k0..k7; 0 if absent. */
+extern uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask;
 
 #endif /* MW_X86_INSN_H */

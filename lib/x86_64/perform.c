@@ -254,6 +254,49 @@ static void raise_divide_error(ucontext_t *uc, uintptr_t pc)
 	syscall(SYS_rt_tgsigqueueinfo, getpid(), syscall(SYS_gettid), SIGFPE, &si);
 }
 
+/* A masked vector access touches only its enabled lanes: narrow [*a, *a+*n)
+ * to the enabled ones (the first to the last; lanes between them that are
+ * off still count as inside).  The masks come from the signal frame's
+ * XSAVE area: a k register (AVX-512), or the sign bits of a vector
+ * (vmaskmov).  Leaves the range as it is if the state cannot be read. */
+static void masked_range(struct mw_fault *f, const struct mw_x86_insn *in, uintptr_t *a,
+			 size_t *n)
+{
+	uint64_t xmask, bv, bits = 0;
+	const uint8_t *xs = mw_x86_xsave_area(f->uc, &xmask);
+	unsigned lanes = (unsigned)(*n / in->elem), lo, hi;
+
+	if (!xs || !lanes)
+		return;
+	memcpy(&bv, xs + 512, 8);               /* XSTATE_BV: components not in init */
+	if (in->maskkind == MW_MASK_K) {
+		if (!mw_x86_xsave_opmask)
+			return;
+		if (bv & (1u << 5))
+			memcpy(&bits, xs + mw_x86_xsave_opmask + 8u * in->maskreg, 8);
+	} else {
+		for (unsigned i = 0; i < lanes && i < 64; i++) {
+			unsigned top = (i + 1) * in->elem - 1;  /* the element's sign byte */
+			uint8_t v = 0;
+
+			if (top < 16 && (bv & 2))
+				v = xs[160 + 16u * in->maskreg + top];
+			else if (top >= 16 && top < 32 && mw_x86_xsave_ymmh && (bv & 4))
+				v = xs[mw_x86_xsave_ymmh + 16u * in->maskreg + top - 16];
+			if (v & 0x80)
+				bits |= 1ull << i;
+		}
+	}
+	if (lanes < 64)
+		bits &= (1ull << lanes) - 1;
+	if (!bits)
+		return;         /* it faulted, so some lane is on: state unreadable */
+	lo = (unsigned)__builtin_ctzll(bits);
+	hi = 63u - (unsigned)__builtin_clzll(bits);
+	*a += (uintptr_t)lo * in->elem;
+	*n = (size_t)(hi - lo + 1) * in->elem;
+}
+
 /* After an atomic RMW: its result registers hold the operand's old value. */
 static void atomic_old(struct mw_fault *f, const struct mw_x86_insn *in, const greg_t *g)
 {
@@ -330,6 +373,8 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	}
 	f->acc[0] = (struct mw_access){ a, n, in->kind };
 	f->nacc = 1;
+	if (in->maskkind)
+		masked_range(f, in, &f->acc[0].addr, &f->acc[0].len);
 	mw_record_before(f);
 	if ((in->flags & MW_X86_DIVIDE) && divide_error(in, g, (const void *)target)) {
 		/* The operand was read; the instruction then faults: RIP stays. */
