@@ -33,8 +33,6 @@ static volatile sig_atomic_t have_previous;
 static __thread unsigned long seen_generation
 	__attribute__((tls_model("initial-exec")));
 
-static void handler(int sig, siginfo_t *si, void *ctx);
-
 static void decline(int sig, siginfo_t *si, void *ctx)
 {
 	struct sigaction prev = previous;
@@ -125,10 +123,8 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	f.atomic_len = 0;
 	if (mw_table_span(f.snap, f.addr)) {
 		r = mw_arch_perform(&f);
-		if (r == MW_PERFORMED) {
-			mw_table_account(f.snap, f.acc, f.nacc);
-			seq = mw_record_after(&f);
-		}
+		if (r == MW_PERFORMED)
+			seq = mw_record_after(&f);     /* counts and records */
 	} else {
 		/* Not watched now.  If pages were unwatched since this thread
 		 * last looked, the fault may predate that: run the instruction

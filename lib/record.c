@@ -5,6 +5,7 @@
  * memcpy.
  */
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -43,6 +44,7 @@ void mw_record_forked(void)
 void mw_record_before(struct mw_fault *f)
 {
 	unsigned depth;
+	uintptr_t dtv = mw_arch_thread_dtv();
 
 	f->recording = mw_table_wanted(f->snap, f->acc, f->nacc);
 	if (!f->recording)
@@ -52,8 +54,7 @@ void mw_record_before(struct mw_fault *f)
 	if (!depth) {
 		/* no backtraces */
 	} else if (unwinding || f->snap->unwind_unsafe ||
-		   mw_table_read_watched(f->snap, mw_arch_thread_dtv() - 16,
-					 mw_arch_thread_dtv() + 16 * 32)) {
+		   mw_table_read_watched(f->snap, dtv - 16, dtv + 16 * 32)) {
 		/* Nested in the unwinder, or it would read loader data on a
 		 * read-watched page with signals blocked (loader.h). */
 		f->frames[0] = f->pc;
@@ -77,6 +78,7 @@ void mw_record_before(struct mw_fault *f)
 struct emit {
 	struct mw_fault *f;
 	uint64_t first;         /* seq of the first record made */
+	bool counted;           /* some watch counted this instruction */
 	int k;                  /* the access */
 	struct timespec now;
 	pid_t tid;
@@ -94,6 +96,18 @@ static void emit_one(struct mw_watch_obj *w, void *arg)
 
 	if (lo >= hi || !(w->flags & a->kind))
 		return;
+	/* One instruction counts once per watch, even when two of its
+	 * accesses (movs: read and write) touch the same watch. */
+	bool dup = false;
+
+	for (int j = 0; j < e->k && !dup; j++)
+		dup = f->acc[j].addr < w->end && f->acc[j].addr + f->acc[j].len > w->start &&
+		      (w->flags & f->acc[j].kind);
+	if (!dup) {
+		/* relaxed: a statistic; readers want no ordering with it. */
+		atomic_fetch_add_explicit(&w->count, 1, memory_order_relaxed);
+		e->counted = true;
+	}
 	r = mw_ring_reserve();
 	if (!r)
 		return;
@@ -160,6 +174,7 @@ uint64_t mw_record_after(struct mw_fault *f)
 		return 0;
 	e.f = f;
 	e.first = 0;
+	e.counted = false;
 	e.tid = mw_tid();
 	clock_gettime(CLOCK_MONOTONIC, &e.now);
 	m.e = &e;
@@ -178,5 +193,7 @@ uint64_t mw_record_after(struct mw_fault *f)
 		for (int i = 0; i < m.n; i++)
 			emit_one(m.w[i], &e);
 	}
+	if (e.counted)
+		atomic_fetch_add_explicit(&mw_table_total, 1, memory_order_relaxed);
 	return e.first;
 }

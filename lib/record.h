@@ -5,7 +5,8 @@
  * Two steps around the arch's performing of an access: before it (the
  * registers still as the program left them) the backtrace and the old
  * values are taken; after it, one record per (access, watch it touched with
- * a kind the watch catches), clipped to the watch, goes into the ring.
+ * a kind the watch catches), clipped to the watch, goes into the ring, and
+ * each watch touched counts the instruction once (mw_count).
  * Both: [fault path].
  */
 #ifndef MW_RECORD_H

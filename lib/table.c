@@ -109,36 +109,6 @@ static size_t watches_before(const struct mw_snapshot *s, uintptr_t end)
 	return lo;
 }
 
-bool mw_table_account(const struct mw_snapshot *s, const struct mw_access *acc, int n)
-{
-	bool any = false;
-
-	/* One access list is one instruction: a watch counts it once even if
-	 * several of its accesses (movs: read and write) touched the watch. */
-	for (int k = 0; k < n; k++) {
-		uintptr_t lo = acc[k].addr, hi = acc[k].addr + acc[k].len;
-
-		for (size_t i = watches_before(s, hi); i-- > 0 && s->maxend[i] > lo;) {
-			struct mw_watch_obj *w = s->watches[i];
-			bool dup = false;
-
-			if (w->end <= lo || !(w->flags & acc[k].kind))
-				continue;
-			for (int j = 0; j < k && !dup; j++)
-				dup = acc[j].addr < w->end && acc[j].addr + acc[j].len > w->start &&
-				      (w->flags & acc[j].kind);
-			if (dup)
-				continue;
-			/* relaxed: a statistic; readers want no ordering with it. */
-			atomic_fetch_add_explicit(&w->count, 1, memory_order_relaxed);
-			any = true;
-		}
-	}
-	if (any)
-		atomic_fetch_add_explicit(&mw_table_total, 1, memory_order_relaxed);
-	return any;
-}
-
 bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, int n)
 {
 	for (int k = 0; k < n; k++) {

@@ -11,7 +11,7 @@
  * Synchronization:
  *   call                        context          concurrent with
  *   mw_table_enter/exit         fault path, any  everything
- *   mw_table_span/xlate/account fault path, any  everything (inside enter/exit)
+ *   mw_table_span/xlate/...     fault path, any  everything (inside enter/exit)
  *   mw_snap_* and mw_watch_obj_* thread, writer   the fault path; not each other
  *
  * All memory here comes from mmap, never malloc, so the library's own data
@@ -82,11 +82,6 @@ enum mw_xlate {
 /* How the fault path may perform an access of KIND to [addr, addr+len). */
 enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
 			     size_t len, unsigned kind, uintptr_t *out);
-
-/* Count the accesses ACC[0..N) against the watches: each watch that one of
- * them touched with a kind it catches counts once; the total counts once if
- * any did.  Returns whether any did. */
-bool mw_table_account(const struct mw_snapshot *s, const struct mw_access *acc, int n);
 
 /* Whether an access list would be counted by any watch. */
 bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, int n);
