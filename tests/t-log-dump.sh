@@ -55,20 +55,7 @@ if [ -n "$REGEN" ]; then
 fi
 
 echo "1..4"
-n=0
-failed=0
-check() {	# check STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
-comment() {	# comment FILE: FILE's lines as TAP comments
-	sed 's/^/#   /' "$1"
-}
+. "$top_srcdir/tests/tap.sh"
 
 [ $st -eq 0 ]
 check $? "log-dump-prog ran, mw_log_dump(1) returned 3"

@@ -21,20 +21,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-log-env.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
 echo "1..15"
-n=0
-failed=0
-check() {	# check STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
-comment() {	# comment FILE: FILE's lines as TAP comments
-	if [ -f "$1" ]; then sed 's/^/#   /' "$1"; else echo "#   ($1 does not exist)"; fi
-}
+. "$top_srcdir/tests/tap.sh"
 
 # As in t-log-dump.sh.
 normalize() {
