@@ -19,8 +19,9 @@
 static _Atomic unsigned long fork_generation = 1;
 /* Set while this thread unwinds: a fault inside the unwinder (libunwind's
  * dynamic TLS reads the thread's DTV, which glibc keeps on the heap, maybe
- * on a watched page) is performed and logged without a backtrace of its
- * own, instead of unwinding again, and again. */
+ * on a watched page; its frame-pointer guesses read whatever RBP points
+ * to) is performed, but neither counted nor logged: it is not the
+ * program's access. */
 static __thread int unwinding __attribute__((tls_model("initial-exec")));
 static __thread pid_t tid_cache __attribute__((tls_model("initial-exec")));
 static __thread unsigned long tid_generation __attribute__((tls_model("initial-exec")));
@@ -46,7 +47,7 @@ void mw_record_before(struct mw_fault *f)
 	unsigned depth;
 	uintptr_t dtv = mw_arch_thread_dtv();
 
-	f->recording = mw_table_wanted(f->snap, f->acc, f->nacc);
+	f->recording = !unwinding && mw_table_wanted(f->snap, f->acc, f->nacc);
 	if (!f->recording)
 		return;
 	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);
