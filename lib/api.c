@@ -27,6 +27,8 @@
 #include "maps.h"
 #include "memwatch.h"
 #include "ring.h"
+#include "say.h"
+#include "sysdispatch.h"
 #include "table.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -474,6 +476,23 @@ nomem:
 	return -ENOMEM;
 }
 
+/* The first watch: system calls start to dispatch (sysdispatch.h). */
+static void sys_activate(void)
+{
+	static int told;
+	int r = mw_sys_activate();
+
+	if (r < 0 && !told) {
+		struct mw_msg m;
+
+		told = 1;
+		mw_msg_init(&m);
+		mw_msg_str(&m, "this kernel has no syscall user dispatch (Linux 5.11+): system "
+			       "calls that touch watched pages fail with EFAULT");
+		mw_msg_flush(&m);
+	}
+}
+
 int mw_watch(const void *addr, size_t len, unsigned flags)
 {
 	uintptr_t lo = (uintptr_t)addr;
@@ -488,7 +507,13 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 		return init_err;
 	pthread_mutex_lock(&lock);
 	watched_ever = 1;
+	/* System calls dispatch before the first page is protected: one in
+	 * progress meanwhile restarts through the handler. */
+	if (!mw_snap_current()->nwatches)
+		sys_activate();
 	r = do_watch(lo, lo + len, flags ? flags : MW_WRITE);
+	if (r <= 0 && !mw_snap_current()->nwatches)
+		mw_sys_deactivate();
 	pthread_mutex_unlock(&lock);
 	return r;
 }
@@ -605,13 +630,17 @@ static int do_unwatch(int id)
 		for (i = 0; i < npieces; i++)
 			pieces[i].alias = mw_table_span(cur, pieces[i].start)->alias;
 		mw_snap_publish(s2);
-		for (i = 0; i < npieces; i++)
+		for (i = 0; i < npieces; i++) {
+			mw_sys_unwatched(pieces[i].start, pieces[i].end, pieces[i].alias);
 			mw_alias_release(pieces[i].alias, pieces[i].end - pieces[i].start);
+		}
 		cur = s2;
 	}
 keep:
 	apply_prot(cur, P0, P1);
 	mw_watch_obj_free(w);
+	if (!cur->nwatches)
+		mw_sys_deactivate();
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #ifndef MW_ARCH_H
 #define MW_ARCH_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "memwatch.h"
@@ -28,6 +29,7 @@ struct mw_fault {
 	uintptr_t pc;                   /* the instruction */
 	uint8_t insn[16];
 	uint8_t insn_len;
+	uint8_t kernel;                 /* a system call's access, at pc */
 	/* For atomic read-modify-writes, set by the arch after performing:
 	 * the operand's value before, from the instruction's own result. */
 	uint8_t atomic_old[16];
@@ -68,5 +70,35 @@ uintptr_t mw_arch_thread_dtv(void);
  * that may be inaccessible, redirect it to the probe's failure exit and
  * return 1. */
 int mw_arch_probe_fixup(void *uc);
+
+/* --- system calls (sysdispatch.c) ------------------------------------- */
+
+/* [thread] The code range system calls may come from while the program's
+ * own raise SIGSYS (the gate), and the calling thread's switch-on.  0 or
+ * -errno (no syscall user dispatch in this kernel). */
+void mw_arch_gate_region(uintptr_t *start, uintptr_t *len);
+int mw_arch_gate_enable(void);
+/* [any] One system call from inside the gate. */
+long mw_arch_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* [any] Installs a SA_SIGINFO handler for SIG whose return goes through
+ * the gate, with FLAGS added.  0 or -errno. */
+int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags);
+
+/* [fault path] The system call a SIGSYS of syscall user dispatch stopped:
+ * its number and six arguments. */
+long mw_arch_sys_args(void *uc, long a[6]);
+/* [fault path] Its result, as the program will see it. */
+void mw_arch_sys_return(void *uc, long ret);
+/* [fault path] The address of the system call instruction. */
+uintptr_t mw_arch_sys_site(void *uc);
+/* [fault path] Perform a clone-like call (clone, clone3, fork, vfork) whose
+ * child resumes the program, on stack SP: returns the parent's result. */
+long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp);
+/* [fault path] The child's stack of clone NR with arguments A (0: it runs
+ * on the caller's); the program's stack pointer for the others. */
+uintptr_t mw_arch_sys_child_sp(void *uc, long nr, const long a[6]);
+/* [fault path] Make the context resume by performing rt_sigreturn itself
+ * (from the gate), returning the signal mask it will restore. */
+sigset_t *mw_arch_sys_sigreturn(void *uc);
 
 #endif /* MW_ARCH_H */

@@ -118,6 +118,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	f.nacc = 0;
 	f.why = NULL;
 	f.insn_len = 0;
+	f.kernel = 0;
 	f.pc = 0;
 	f.recording = 0;
 	f.atomic_len = 0;
@@ -170,14 +171,11 @@ int mw_fault_install(void)
 	previous = cur;
 	have_previous = 1;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = handler;
 	/* NODEFER: a fault inside a handler (ours probing, or the program's
 	 * touching watched memory) must be deliverable, never blocked.
-	 * ONSTACK: use the thread's alternate stack where it has one. */
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, NULL) < 0)
-		return -errno;
-	return 0;
+	 * ONSTACK: use the thread's alternate stack where it has one.
+	 * Installed with the gate's return (arch.h), so that returning costs
+	 * no SIGSYS while system calls dispatch (sysdispatch.h). */
+	(void)sa;
+	return mw_arch_gate_sigaction(SIGSEGV, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART);
 }

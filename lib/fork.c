@@ -23,6 +23,7 @@
 #include "alias.h"
 #include "api.h"
 #include "fork.h"
+#include "sysdispatch.h"
 #include "record.h"
 #include "table.h"
 
@@ -56,6 +57,7 @@ static void child(void)
 	if (done_pipe[0] >= 0)
 		close(done_pipe[0]);
 	mw_record_forked();
+	mw_sys_forked();
 	/* Only this thread exists: the snapshot (a private copy now) can be
 	 * updated in place. */
 	for (size_t i = 0; i < s->nspans; i++) {

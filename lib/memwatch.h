@@ -103,7 +103,7 @@ const char *mw_strerror(int err);
 #define MW_KIND_READ    1u
 #define MW_KIND_WRITE   2u
 #define MW_KIND_RMW     3u      /* read-modify-write: MW_KIND_READ|MW_KIND_WRITE */
-#define MW_KIND_KERNEL  4u      /* by a system call (not yet produced) */
+#define MW_KIND_KERNEL  4u      /* by the kernel, in a system call (pc: the call) */
 
 /* Record flags. */
 #define MW_REC_CUT      0x1u    /* the access was wider than MW_VALUE_MAX: values cut */

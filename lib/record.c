@@ -122,7 +122,8 @@ static void emit_one(struct mw_watch_obj *w, void *arg)
 	r->watch = w->id;
 	r->size = (uint32_t)(hi - lo);
 	r->kind = (uint8_t)(((a->kind & MW_READ) ? MW_KIND_READ : 0) |
-			    ((a->kind & MW_WRITE) ? MW_KIND_WRITE : 0));
+			    ((a->kind & MW_WRITE) ? MW_KIND_WRITE : 0) |
+			    (f->kernel ? MW_KIND_KERNEL : 0));
 	r->flags = hi - lo > MW_VALUE_MAX ? MW_REC_CUT : 0;
 	r->value_len = (uint8_t)vlen;
 	r->nframes = (uint8_t)f->nframes;

@@ -36,3 +36,9 @@ check_PROGRAMS += tests/t-divide
 TESTS += tests/t-divide
 tests_t_divide_SOURCES = tests/t-divide.c
 tests_t_divide_LDADD = $(MW_TEST_LIBS)
+
+# System calls on watched memory: no EFAULT, logged as the kernel's.
+check_PROGRAMS += tests/t-syscalls
+TESTS += tests/t-syscalls
+tests_t_syscalls_SOURCES = tests/t-syscalls.c
+tests_t_syscalls_LDADD = $(MW_TEST_LIBS)

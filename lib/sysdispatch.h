@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysdispatch.h - system calls that touch watched memory.
+ *
+ * The kernel checks page protections itself: a read(2) into a watched
+ * buffer, a futex on a mutex in a watched struct, a stat into a watched
+ * struct fail with EFAULT, or make glibc abort.  So while watches exist,
+ * syscall user dispatch (prctl PR_SET_SYSCALL_USER_DISPATCH) turns every
+ * system call made outside the library's gate (lib/<arch>/gate-code.S) into a
+ * SIGSYS.  The handler performs the call from the gate: unchanged when no
+ * argument points to a watched page, otherwise with the watched buffers
+ * copied through a bounce buffer (sysbounce.c) or, for futexes, with the
+ * word's alias (sysfutex.c), and records the kernel's accesses.
+ *
+ * With no watches, the switch (a byte the kernel reads at each system call)
+ * lets every call through at the cost of that read.
+ *
+ * Synchronization:
+ *   mw_sys_activate/deactivate   thread, under the library lock
+ *   mw_sys_unwatched             thread, under the library lock
+ *   mw_sys_forked                the child of fork, one thread
+ */
+#ifndef MW_SYSDISPATCH_H
+#define MW_SYSDISPATCH_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Watches exist now: make sure every thread dispatches, then block.
+ * Returns the number of threads that could not be prepared (they block
+ * SIGSYS), or -errno when the kernel has no syscall user dispatch. */
+int mw_sys_activate(void);
+/* No watches any more: let system calls through again. */
+void mw_sys_deactivate(void);
+/* Pages [lo, hi) whose alias is ALIAS stop being watched: wake the futex
+ * waiters sleeping on the alias, before it goes away. */
+void mw_sys_unwatched(uintptr_t lo, uintptr_t hi, uintptr_t alias);
+/* In a forked child: the kernel does not inherit dispatch. */
+void mw_sys_forked(void);
+
+/* Kernel accesses performed and recorded (for tests and statistics). */
+extern _Atomic unsigned long mw_sys_translated;
+
+#endif /* MW_SYSDISPATCH_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gate.c - x86-64 side of system call dispatch: the gate (gate-code.S), the
+ * SIGSYS frame's registers, clone's child stack, rt_sigreturn.
+ * Fault path: mw_gate_* (gate-code.S), memcpy, mw_probe_copy.  Nothing else.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+
+#include "arch.h"
+#include "probe.h"
+#include "sigsafe.h"
+
+extern const char __start_mw_gate[], __stop_mw_gate[];
+long mw_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp);
+void mw_gate_prctl(void);
+extern const char mw_gate_sigreturn[], mw_gate_restorer[];
+
+void mw_arch_gate_region(uintptr_t *start, uintptr_t *len)
+{
+	*start = (uintptr_t)__start_mw_gate;
+	*len = (uintptr_t)(__stop_mw_gate - __start_mw_gate);
+}
+
+int mw_arch_gate_enable(void)
+{
+	extern volatile char mw_sys_selector;
+	long r = mw_gate_syscall(SYS_prctl, 59 /* PR_SET_SYSCALL_USER_DISPATCH */,
+				 1 /* PR_SYS_DISPATCH_ON */, (long)__start_mw_gate,
+				 (long)(__stop_mw_gate - __start_mw_gate),
+				 (long)&mw_sys_selector, 0);
+	return r < 0 ? (int)r : 0;
+}
+
+long mw_arch_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	return mw_gate_syscall(nr, a1, a2, a3, a4, a5, a6);
+}
+
+/* The kernel's struct sigaction on x86-64. */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	const void *restorer;
+	uint64_t mask;
+};
+
+int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags)
+{
+	struct ksigaction ka = { (void *)fn, flags | SA_SIGINFO | 0x04000000 /* SA_RESTORER */,
+				 mw_gate_restorer, 0 };
+
+	return (int)mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
+}
+
+long mw_arch_sys_args(void *uc, long a[6])
+{
+	const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+
+	a[0] = g[REG_RDI];
+	a[1] = g[REG_RSI];
+	a[2] = g[REG_RDX];
+	a[3] = g[REG_R10];
+	a[4] = g[REG_R8];
+	a[5] = g[REG_R9];
+	return g[REG_RAX];      /* the kernel rolled RAX back to the number */
+}
+
+void mw_arch_sys_return(void *uc, long ret)
+{
+	((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = ret;
+}
+
+uintptr_t mw_arch_sys_site(void *uc)
+{
+	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP] - 2;
+}
+
+long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp)
+{
+	long nra[7] = { nr, a[0], a[1], a[2], a[3], a[4], a[5] };
+	const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+
+	/* A child on a stack of its own may start after the parent left this
+	 * handler and its frame is gone: it gets the registers on its stack,
+	 * below where it pushes anything. */
+	if (sp != (uintptr_t)g[REG_RSP]) {
+		greg_t *copy = (greg_t *)((sp - 512) & ~(uintptr_t)15);
+
+		if (mw_probe_copy(copy, g, sizeof(gregset_t)) == 0)
+			g = copy;
+	}
+	return mw_gate_clone(nra, g, sp);
+}
+
+uintptr_t mw_arch_sys_child_sp(void *uc, long nr, const long a[6])
+{
+	uintptr_t sp = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
+
+	if (nr == SYS_clone && a[1])
+		return (uintptr_t)a[1];         /* clone(flags, stack, ...) */
+#ifdef SYS_clone3
+	if (nr == SYS_clone3 && (size_t)a[1] >= 56) {
+		uint64_t stack[2];      /* struct clone_args: stack, stack_size at 40 */
+
+		if (mw_probe_copy(stack, (const char *)a[0] + 40, sizeof(stack)) == 0 && stack[0])
+			return (uintptr_t)(stack[0] + stack[1]);
+	}
+#endif
+	return sp;
+}
+
+sigset_t *mw_arch_sys_sigreturn(void *uc)
+{
+	greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+
+	/* At glibc's __restore_rt the frame's ucontext is at RSP (the handler's
+	 * `ret` popped the return address); the kernel reads it there too. */
+	g[REG_RIP] = (greg_t)(uintptr_t)mw_gate_sigreturn;
+	return &((ucontext_t *)(uintptr_t)g[REG_RSP])->uc_sigmask;
+}

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * t-syscalls.c - system calls that read or write watched memory behave as
+ * without the watch (no EFAULT), and the kernel's accesses are logged as
+ * MW_KIND_KERNEL records at the call: read/write, readv/writev,
+ * pread/pwrite, send/recv and their msg forms, fstat, getrandom,
+ * clock_gettime, poll, epoll_wait, pipe2, nanosleep; calls glibc makes
+ * inside (fread into a large watched buffer); a mutex, condvar, rwlock
+ * and semaphore in a watched struct shared by threads; threads created
+ * before and after the first watch; fork, posix_spawn and system() while
+ * watching; the program's own signal handlers and blocked signal masks.
+ * Each section runs in a child of its own (section.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memwatch.h"
+#include "tap.h"
+#include "section.h"
+
+extern char **environ;
+
+/* Watched objects live on pages of their own. */
+static uint8_t area[6][4096] __attribute__((aligned(4096)));
+
+struct krec {
+	int n;                  /* kernel records found */
+	unsigned kind;          /* of the last one */
+	uintptr_t addr;
+	uint32_t size;
+	uint8_t value[MW_VALUE_MAX];
+	uint64_t pc;
+};
+
+/* The kernel records of the log overlapping [p, p+n). */
+static struct krec kernel_records(const void *p, size_t n)
+{
+	struct mw_log_cursor cur;
+	struct mw_record r;
+	struct krec k;
+
+	memset(&k, 0, sizeof(k));
+	mw_log_begin(&cur);
+	while (mw_log_next(&cur, &r) > 0) {
+		if (!(r.kind & MW_KIND_KERNEL))
+			continue;
+		if (r.addr >= (uintptr_t)p + n || r.addr + r.size <= (uintptr_t)p)
+			continue;
+		k.n++;
+		k.kind = r.kind;
+		k.addr = r.addr;
+		k.size = r.size;
+		k.pc = r.pc;
+		memcpy(k.value, r.new_value, r.value_len);
+	}
+	return k;
+}
+
+static int watch(const void *p, size_t n, unsigned kind)
+{
+	int id = mw_watch(p, n, kind);
+
+	if (id <= 0)
+		bail("mw_watch(%p, %zu): %s", p, n, mw_strerror(id));
+	return id;
+}
+
+/* ------------------------------------------------------------ read, write */
+
+static void sec_read_write(void)
+{
+	char *buf = (char *)area[0];
+	int fds[2];
+	const char msg[] = "hello, watched world";
+	ssize_t n;
+	struct krec k;
+
+	if (pipe(fds))
+		bail("pipe: %s", strerror(errno));
+	watch(buf + 100, 64, MW_WRITE);
+	mw_log_clear();
+	n = write(fds[1], msg, sizeof(msg));
+	n = read(fds[0], buf + 100, 64);
+	is_int(n, (int)sizeof(msg), "read(2) into a write-watched buffer returns the bytes");
+	ok(memcmp(buf + 100, msg, sizeof(msg)) == 0, "the bytes are in the buffer");
+	k = kernel_records(buf + 100, 64);
+	is_int(k.n, 1, "one kernel record");
+	is_int(k.kind, MW_KIND_KERNEL | MW_KIND_WRITE, "kind: kernel write");
+	ok(k.addr == (uintptr_t)(buf + 100) && k.size == sizeof(msg),
+	   "address and size: the %zu bytes read (got %#lx, %u)", sizeof(msg),
+	   (unsigned long)k.addr, k.size);
+	ok(memcmp(k.value, msg, sizeof(msg)) == 0, "the record's value: the bytes read");
+	ok(k.pc != 0, "the record names the call site");
+
+	/* A read- and write-watched buffer: its page is inaccessible. */
+	watch(buf + 1000, 32, MW_ACCESS);
+	memcpy(buf + 1000, "from a PROT_NONE page", 22);
+	mw_log_clear();
+	n = write(fds[1], buf + 1000, 22);
+	is_int(n, 22, "write(2) from a read-watched buffer");
+	char back[32] = "";
+	n = read(fds[0], back, sizeof(back));
+	ok(n == 22 && memcmp(back, "from a PROT_NONE page", 22) == 0, "the pipe got the bytes");
+	k = kernel_records(buf + 1000, 32);
+	ok(k.n == 1 && k.kind == (MW_KIND_KERNEL | MW_KIND_READ) && k.size == 22,
+	   "one kernel read record of 22 bytes (%d records, kind %u, size %u)", k.n, k.kind,
+	   k.size);
+
+	/* Errors stay errors. */
+	errno = 0;
+	n = read(-1, buf + 100, 8);
+	ok(n == -1 && errno == EBADF, "read(-1) into watched memory: EBADF as without the watch");
+	close(fds[0]);
+	close(fds[1]);
+}
+#define N_READ_WRITE 11
+
+/* -------------------------------------------------------- vectors, files */
+
+static void sec_vectors(void)
+{
+	char *w = (char *)area[0];
+	char plain[16];
+	struct iovec *iov = (struct iovec *)(area[1] + 512);   /* watched too */
+	int fds[2];
+	char tmpl[] = "/tmp/t-syscalls-XXXXXX";
+	int fd = mkstemp(tmpl);
+	ssize_t n;
+
+	if (fd < 0 || pipe(fds))
+		bail("mkstemp/pipe: %s", strerror(errno));
+	unlink(tmpl);
+	iov[0] = (struct iovec){ plain, 5 };
+	iov[1] = (struct iovec){ w + 4090, 12 };       /* across two pages */
+	watch(w + 4000, 96, MW_ACCESS);
+	watch(iov, 2 * sizeof(*iov), MW_ACCESS);
+	n = write(fds[1], "abcdeFGHIJKLMNOPQ", 17);
+	n = readv(fds[0], iov, 2);
+	is_int(n, 17, "readv: 17 bytes");
+	ok(memcmp(plain, "abcde", 5) == 0 && memcmp(w + 4090, "FGHIJKLMNOPQ", 12) == 0,
+	   "into an unwatched and a watched buffer (one crossing a page)");
+	n = writev(fds[1], iov, 2);
+	is_int(n, 17, "writev from them");
+	char back[32] = "";
+	n = read(fds[0], back, sizeof(back));
+	ok(n == 17 && memcmp(back, "abcdeFGHIJKLMNOPQ", 17) == 0, "the pipe got them in order");
+
+	memcpy(w + 4000, "pwrite me", 9);
+	n = pwrite(fd, w + 4000, 9, 100);
+	is_int(n, 9, "pwrite from watched memory");
+	memset(w + 4010, 0, 9);
+	n = pread(fd, w + 4010, 9, 100);
+	ok(n == 9 && memcmp(w + 4010, "pwrite me", 9) == 0, "pread into watched memory");
+
+	struct stat *st = (struct stat *)(area[2] + 8), ref;
+	watch(st, sizeof(*st), MW_ACCESS);
+	ok(fstat(fd, st) == 0 && fstat(fd, &ref) == 0 && st->st_ino == ref.st_ino &&
+	   st->st_size == 109 && st->st_mode == ref.st_mode,
+	   "fstat into a watched struct stat: the same as into an unwatched one");
+	ok(stat("/", st) == 0 && S_ISDIR(st->st_mode), "stat(\"/\") into it");
+
+	/* glibc's own read, inside fread: large reads go straight to the
+	 * user's buffer. */
+	char *big = (char *)area[3];
+	FILE *f = fdopen(fd, "r");
+	setvbuf(f, NULL, _IONBF, 0);
+	watch(big, 4096, MW_WRITE);
+	mw_log_clear();
+	rewind(f);
+	n = (ssize_t)fread(big + 100, 1, 109, f);
+	ok(n == 109 && memcmp(big + 200, "pwrite me", 9) == 0,
+	   "fread (glibc's internal read) into a watched buffer");
+	struct krec k = kernel_records(big, 4096);
+	ok(k.n >= 1 && (k.kind & MW_KIND_KERNEL), "logged as the kernel's (%d records)", k.n);
+	fclose(f);
+	close(fds[0]);
+	close(fds[1]);
+}
+#define N_VECTORS 10
+
+/* ------------------------------------------------------------- sockets */
+
+static void sec_sockets(void)
+{
+	int sv[2];
+	char *w = (char *)area[0];
+	ssize_t n;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		bail("socketpair: %s", strerror(errno));
+	watch(w, 256, MW_ACCESS);
+	memcpy(w, "datagram one", 12);
+	n = send(sv[0], w, 12, 0);
+	is_int(n, 12, "send from watched memory");
+	n = recv(sv[1], w + 64, 64, 0);
+	ok(n == 12 && memcmp(w + 64, "datagram one", 12) == 0, "recv into watched memory");
+
+	struct msghdr *m = (struct msghdr *)(w + 128);  /* the header watched too */
+	struct iovec io[2] = { { w + 200, 4 }, { w + 220, 8 } };
+	memcpy(w + 200, "MSG!", 4);
+	memcpy(w + 220, "payload!", 8);
+	memset(m, 0, sizeof(*m));
+	m->msg_iov = io;
+	m->msg_iovlen = 2;
+	n = sendmsg(sv[0], m, 0);
+	is_int(n, 12, "sendmsg: header and data watched");
+	memset(w + 200, 0, 40);
+	m->msg_flags = -1;
+	n = recvmsg(sv[1], m, 0);
+	ok(n == 12 && memcmp(w + 200, "MSG!", 4) == 0 && memcmp(w + 220, "payload!", 8) == 0,
+	   "recvmsg into them");
+	is_int(m->msg_flags, 0, "recvmsg wrote msg_flags into the watched header");
+	ok(m->msg_iov == io, "and left its pointers as they were");
+	close(sv[0]);
+	close(sv[1]);
+}
+#define N_SOCKETS 6
+
+/* ------------------------------------------------- odds and ends of libc */
+
+static void sec_misc(void)
+{
+	uint8_t *w = area[0];
+	struct timespec *ts = (struct timespec *)(w + 16), now;
+	int *pfd = (int *)(w + 64);
+	struct pollfd *pf = (struct pollfd *)(w + 128);
+	struct epoll_event *ev = (struct epoll_event *)(w + 256);
+	ssize_t n;
+
+	watch(w, 512, MW_ACCESS);
+	memset(w + 400, 0, 32);
+	n = getrandom(w + 400, 32, 0);
+	int zero = 1;
+	for (int i = 0; i < 32; i++)
+		zero &= w[400 + i] == 0;
+	ok(n == 32 && !zero, "getrandom into watched memory");
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ok(syscall(SYS_clock_gettime, CLOCK_MONOTONIC, ts) == 0 && ts->tv_sec >= now.tv_sec &&
+	   ts->tv_sec - now.tv_sec < 5, "the clock_gettime system call into a watched timespec");
+	ok(pipe2(pfd, O_CLOEXEC) == 0 && pfd[0] > 2 && pfd[1] > 2 && pfd[0] != pfd[1],
+	   "pipe2 into a watched int[2]");
+	write(pfd[1], "x", 1);
+	pf[0] = (struct pollfd){ pfd[0], POLLIN, 0 };
+	pf[1] = (struct pollfd){ pfd[1], POLLOUT, 0 };
+	ok(poll(pf, 2, 1000) == 2 && pf[0].revents == POLLIN && pf[1].revents == POLLOUT,
+	   "poll on a watched pollfd array sets revents");
+	int ep = epoll_create1(0);
+	struct epoll_event add = { .events = EPOLLIN, .data.u64 = 0x1234 };
+	epoll_ctl(ep, EPOLL_CTL_ADD, pfd[0], &add);
+	ok(epoll_wait(ep, ev, 4, 1000) == 1 && ev[0].data.u64 == 0x1234 && ev[0].events == EPOLLIN,
+	   "epoll_wait into a watched array");
+	*ts = (struct timespec){ 0, 1000000 };
+	ok(nanosleep(ts, ts + 1) == 0, "nanosleep with a watched timespec");
+	close(ep);
+}
+#define N_MISC 6
+
+/* ------------------------------------------------------------- futexes */
+
+struct shared {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_rwlock_t rw;
+	sem_t sem;
+	long counter, turns, readers_seen;
+};
+
+#define THREADS 4
+#define ROUNDS 2000
+
+static void *worker(void *arg)
+{
+	struct shared *s = arg;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		pthread_mutex_lock(&s->lock);
+		s->counter++;
+		if (s->counter % 100 == 0)
+			pthread_cond_broadcast(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		if (i % 50 == 0) {
+			pthread_rwlock_rdlock(&s->rw);
+			__atomic_add_fetch(&s->readers_seen, 1, __ATOMIC_RELAXED);
+			pthread_rwlock_unlock(&s->rw);
+			pthread_rwlock_wrlock(&s->rw);
+			s->turns++;
+			pthread_rwlock_unlock(&s->rw);
+		}
+	}
+	sem_post(&s->sem);
+	return NULL;
+}
+
+static void run_futexes(unsigned kind)
+{
+	struct shared *s = (struct shared *)area[4];
+	pthread_t t[THREADS];
+	struct timespec deadline;
+	int id;
+
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	pthread_rwlock_init(&s->rw, NULL);
+	sem_init(&s->sem, 0, 0);
+	id = watch(s, sizeof(*s), kind);
+	for (int i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, worker, s);
+	/* The main thread waits on the condvar until all have counted. */
+	pthread_mutex_lock(&s->lock);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 20;
+	while (s->counter < THREADS * ROUNDS)
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &deadline) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&s->lock);
+	for (int i = 0; i < THREADS; i++)
+		sem_wait(&s->sem);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	is_int(s->counter, THREADS * ROUNDS, "%s watch on a struct with a mutex, condvar, "
+	       "rwlock, semaphore: %d threads x %d locked increments",
+	       kind == MW_WRITE ? "a write" : "an access", THREADS, ROUNDS);
+	is_int(s->turns, THREADS * (ROUNDS / 50), "rwlock writer turns");
+	uint64_t c = 0;
+	ok(mw_count(id, &c) == 0 && c >= (uint64_t)THREADS * ROUNDS,
+	   "the watch counted the increments at least (%llu)", (unsigned long long)c);
+	mw_unwatch(id);
+	/* Unwatched again: the objects keep working. */
+	pthread_mutex_lock(&s->lock);
+	s->counter++;
+	pthread_mutex_unlock(&s->lock);
+	is_int(s->counter, THREADS * ROUNDS + 1, "after mw_unwatch the mutex still works");
+}
+
+static void sec_futex_write(void) { run_futexes(MW_WRITE); }
+static void sec_futex_access(void) { run_futexes(MW_ACCESS); }
+#define N_FUTEX 4
+
+/* --------------------------------------------------------------- threads */
+
+struct reader_arg {
+	int fd;
+	char *dst;
+};
+
+static void *reader(void *arg)
+{
+	struct reader_arg *ra = arg;
+	ssize_t n = read(ra->fd, ra->dst, 8);
+
+	return (void *)(intptr_t)(n == 8 && memcmp(ra->dst, "threaded", 8) == 0 ? 0 : 2);
+}
+
+static void sec_threads(void)
+{
+	char *w = (char *)area[0];
+	int p1[2], p2[2];
+	pthread_t before, after;
+	void *r1 = (void *)9, *r2 = (void *)9;
+
+	if (pipe(p1) || pipe(p2))
+		bail("pipe");
+	struct reader_arg a1 = { p1[0], w + 10 }, a2 = { p2[0], w + 30 };
+	pthread_create(&before, NULL, reader, &a1);
+	usleep(20000);          /* blocked in read() when the watch starts */
+	watch(w, 64, MW_ACCESS);
+	pthread_create(&after, NULL, reader, &a2);
+	write(p1[1], "threaded", 8);
+	pthread_join(before, &r1);
+	write(p2[1], "threaded", 8);
+	pthread_join(after, &r2);
+	ok(r1 == NULL, "a thread created before the first watch reads into watched memory");
+	ok(r2 == NULL, "a thread created while watching reads into watched memory");
+}
+#define N_THREADS 2
+
+/* ----------------------------------------------------- fork, spawn, exec */
+
+static void sec_fork(void)
+{
+	char *w = (char *)area[0];
+	int fds[2], st = 0;
+	pid_t pid;
+
+	watch(w, 64, MW_ACCESS);
+	if (pipe(fds))
+		bail("pipe");
+	pid = fork();
+	if (pid == 0) {
+		/* The child: its own copy, still watched, read(2) works. */
+		char c = 0;
+		if (read(fds[0], w + 5, 4) != 4 || memcmp(w + 5, "kid!", 4) != 0)
+			_exit(2);
+		uint64_t cnt = 0;
+		mw_count(1, &cnt);
+		c = w[5];
+		_exit(c == 'k' && cnt >= 1 ? 0 : 3);
+	}
+	write(fds[1], "kid!", 4);
+	waitpid(pid, &st, 0);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "fork while watching: the child reads into its watched copy (status %#x)", st);
+	ok(w[5] == 0, "the parent's copy is untouched");
+
+	char *argv[] = { "sh", "-c", "exit 7", NULL };
+	pid_t sp;
+	ok(posix_spawn(&sp, "/bin/sh", NULL, NULL, argv, environ) == 0 &&
+	   waitpid(sp, &st, 0) == sp && WIFEXITED(st) && WEXITSTATUS(st) == 7,
+	   "posix_spawn while watching: the child runs, exit status 7");
+	errno = 0;
+	ok(posix_spawn(&sp, "/nonexistent/prog", NULL, NULL, argv, environ) == ENOENT,
+	   "posix_spawn of a missing program still reports ENOENT");
+	st = system("exit 3");
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 3, "system() while watching: status 3");
+}
+#define N_FORK 5
+
+/* ------------------------------------------------------- signals, masks */
+
+static volatile sig_atomic_t handled;
+static volatile int *sig_target;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	*sig_target += 1;       /* a watched access inside the handler */
+	handled++;
+}
+
+static void *blocker(void *arg)
+{
+	sigset_t all;
+	volatile int *p = arg;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	*p = 42;                /* with every signal blocked */
+	return NULL;
+}
+
+static void sec_signals(void)
+{
+	volatile int *w = (volatile int *)area[0];
+	struct sigaction sa;
+	sigset_t all, cur;
+	pthread_t t;
+	uint64_t c = 0;
+	int id;
+
+	id = watch((const void *)w, 64, MW_ACCESS);
+	sig_target = w + 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_usr1;
+	sigfillset(&sa.sa_mask);        /* a handler that blocks everything */
+	sigaction(SIGUSR1, &sa, NULL);
+	for (int i = 0; i < 3; i++)
+		raise(SIGUSR1);
+	ok(handled == 3 && w[1] == 3, "a handler with a full mask touches watched memory (x3)");
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	w[2] = 7;
+	ok(w[2] == 7, "with all signals blocked, watched accesses still work");
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	ok(sigismember(&cur, SIGUSR1) && sigismember(&cur, SIGINT),
+	   "the mask holds what the program blocked");
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+
+	pthread_create(&t, NULL, blocker, (void *)(w + 3));
+	pthread_join(t, NULL);
+	ok(w[3] == 42, "a thread that blocks every signal writes watched memory");
+	mw_count(id, &c);
+	ok(c >= 3 + 3 + 1 + 1, "all counted (%llu)", (unsigned long long)c);
+}
+#define N_SIGNALS 5
+
+int main(void)
+{
+	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
+	     N_SIGNALS + 9);
+	run_section("read/write", N_READ_WRITE, sec_read_write);
+	run_section("vectors and files", N_VECTORS, sec_vectors);
+	run_section("sockets", N_SOCKETS, sec_sockets);
+	run_section("misc", N_MISC, sec_misc);
+	run_section("futex, write watch", N_FUTEX, sec_futex_write);
+	run_section("futex, access watch", N_FUTEX, sec_futex_access);
+	run_section("threads", N_THREADS, sec_threads);
+	run_section("fork", N_FORK, sec_fork);
+	run_section("signals", N_SIGNALS, sec_signals);
+	return done();
+}
