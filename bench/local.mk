@@ -3,16 +3,20 @@
 # bench-store: the library alone.  bench-gdb.sh: under GDB, with
 # bench/gdb-target (a plain program, not linked with memwatch); only when
 # configure found gdb.
-EXTRA_PROGRAMS = bench/bench-store bench/gdb-target
+EXTRA_PROGRAMS = bench/bench-store bench/gdb-target bench/bench-syscall
 bench_bench_store_SOURCES = bench/bench-store.c
 bench_bench_store_LDADD = lib/libmemwatch.la
+bench_bench_syscall_SOURCES = bench/bench-syscall.c
+bench_bench_syscall_LDADD = lib/libmemwatch.la
 bench_gdb_target_SOURCES = bench/gdb-target.c
 bench_gdb_target_CFLAGS = $(AM_CFLAGS) -g
 EXTRA_DIST += bench/bench-gdb.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
-bench: bench/bench-store$(EXEEXT) bench/gdb-target$(EXEEXT) gdbsupport/memwatch-build.gdb
+bench: bench/bench-store$(EXEEXT) bench/bench-syscall$(EXEEXT) bench/gdb-target$(EXEEXT) gdbsupport/memwatch-build.gdb
 	bench/bench-store$(EXEEXT)
+	@echo
+	bench/bench-syscall$(EXEEXT)
 	@if test -n "$(GDB)"; then \
 	  echo; \
 	  echo "GDB=$(GDB) $(SHELL) $(srcdir)/bench/bench-gdb.sh"; \
