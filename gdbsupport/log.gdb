@@ -116,10 +116,13 @@ define mwl--record
   if $mwl_kind == 3
     printf "rmw  "
   end
-  if $mwl_kind == 4
-    printf "kernel"
+  if $mwl_kind == 5
+    printf "kernel-read"
   end
-  if $mwl_kind < 1 || $mwl_kind > 4
+  if $mwl_kind == 6
+    printf "kernel-write"
+  end
+  if $mwl_kind < 1 || $mwl_kind > 6 || $mwl_kind == 4
     printf "kind %u", $mwl_kind
   end
   printf "  watch %d  ", *(int *) ($mwl_p + $mwl_d[15])
@@ -340,7 +343,8 @@ Usage: mwatch-log [N] [-w ID] [-bt [DEPTH]]
               recorded); a number right after -bt is the DEPTH
 One line per record:
   #SEQ  thread TID  KIND  watch ID  ADDRESS <symbol+off>  SIZE bytes  VALUES  at PC <func+off at file:line>
-KIND is read, write, rmw (read-modify-write) or kernel.  VALUES are hex
+KIND is read, write, rmw (read-modify-write), kernel-read or
+kernel-write (by a system call; PC is the call).  VALUES are hex
 bytes, at most 8 then "...": "value V" for reads, "OLD -> NEW" for writes
 ("old ?" when not known); "(cut)" when the access was wider than the
 record holds, "(atomic)" when the old value came from the atomic

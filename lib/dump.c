@@ -26,7 +26,8 @@ static const char *kind_name(unsigned k)
 	case MW_KIND_READ: return "read";
 	case MW_KIND_WRITE: return "write";
 	case MW_KIND_RMW: return "rmw";
-	case MW_KIND_KERNEL: return "kernel";
+	case MW_KIND_KERNEL | MW_KIND_READ: return "kernel-read";
+	case MW_KIND_KERNEL | MW_KIND_WRITE: return "kernel-write";
 	default: return "?";
 	}
 }
