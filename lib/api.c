@@ -232,6 +232,22 @@ static void copy_table(struct mw_snapshot *to, const struct mw_snapshot *from)
 	to->nwatches = from->nwatches;
 }
 
+void mw_api_freeze(int frozen)
+{
+	const struct mw_snapshot *cur = mw_snap_current();
+	struct mw_snapshot *s;
+
+	if (!cur || !cur->nspans)
+		return;
+	s = mw_snap_alloc(cur->nspans, cur->nwatches);
+	if (!s)
+		return;         /* no memory: the fork goes on unfrozen */
+	copy_table(s, cur);
+	for (size_t i = 0; i < s->nspans; i++)
+		s->spans[i].state = frozen ? MW_SPAN_DRAINING : MW_SPAN_ACTIVE;
+	mw_snap_publish(s);
+}
+
 /* ------------------------------------------------- is a span still ours? */
 
 /* The program may unmap watched memory (free() of a large block) and map

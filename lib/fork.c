@@ -9,13 +9,21 @@
  * handler for the child to say it is done, so the forking thread cannot
  * change the pages under the copy.
  *
- * Not covered yet: other threads of the parent writing watched memory
- * while the child copies (their writes may reach the child), raw clone(2),
- * and vfork(2), whose child shares all memory anyway.
+ * Other threads of the parent may go on writing watched memory meanwhile:
+ * from the fork's system call until the child is done, the spans are
+ * frozen (a write waits in the fault path, as while unwatching), so the
+ * child copies the pages as they were at the fork.  Not earlier: a thread
+ * waiting to write may hold a lock fork(3) takes after our prepare handler
+ * (malloc's); at the system call, fork(3) holds them all.  The system call
+ * reaches the library by syscall user dispatch (sysdispatch.h).
+ *
+ * Not covered: raw clone(2) without CLONE_VM (no atfork handlers run), and
+ * vfork(2), whose child shares all memory anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -28,12 +36,24 @@
 #include "table.h"
 
 static int done_pipe[2] = { -1, -1 };
+/* Between prepare() and parent(), in the forking thread: */
+static _Atomic pid_t forking;   /* the thread inside fork(3), after prepare */
+static int frozen;              /* the spans are frozen */
+
+void mw_fork_at_syscall(void)
+{
+	if (atomic_load(&forking) == mw_tid() && !frozen) {
+		mw_api_freeze(1);
+		frozen = 1;
+	}
+}
 
 static void prepare(void)
 {
 	mw_api_lock();
 	if (pipe2(done_pipe, O_CLOEXEC) < 0)
 		done_pipe[0] = done_pipe[1] = -1;
+	atomic_store(&forking, mw_tid());
 }
 
 static void parent(void)
@@ -47,6 +67,11 @@ static void parent(void)
 			;
 		close(done_pipe[0]);
 	}
+	atomic_store(&forking, 0);
+	if (frozen) {
+		frozen = 0;
+		mw_api_freeze(0);
+	}
 	mw_api_unlock();
 }
 
@@ -56,6 +81,8 @@ static void child(void)
 
 	if (done_pipe[0] >= 0)
 		close(done_pipe[0]);
+	atomic_store(&forking, 0);
+	frozen = 0;
 	mw_record_forked();
 	mw_sys_forked();
 	/* Only this thread exists: the snapshot (a private copy now) can be
@@ -66,6 +93,7 @@ static void child(void)
 
 		if (mw_alias_convert_from(sp->start, sp->end, shared, &sp->alias) == 0)
 			munmap((void *)shared, sp->end - sp->start);
+		sp->state = MW_SPAN_ACTIVE;     /* frozen by prepare() */
 	}
 	if (s->nspans)
 		mw_api_reprotect(s);

@@ -6,4 +6,8 @@
 /* [thread] Once, at initialization.  0 or -errno. */
 int mw_fork_init(void);
 
+/* [fault path of the forking thread] fork(3)'s own system call is about to
+ * be made (dispatched, see sysdispatch.h): freeze the watched pages. */
+void mw_fork_at_syscall(void);
+
 #endif /* MW_FORK_H */

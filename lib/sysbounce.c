@@ -6,6 +6,7 @@
  * come from mmap through the gate.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include <ucontext.h>
 
 #include "arch.h"
+#include "fork.h"
 #include "probe.h"
 #include "record.h"
 #include "sysbounce.h"
@@ -718,6 +720,48 @@ static long sigprocmask_frame(void *uc, const long a[6])
 	return 0;
 }
 
+/* madvise(MADV_DONTNEED) on watched pages: their memory is a memfd now,
+ * where the advice would keep the contents; punch them out of the memfd
+ * instead, so that they read as zeros as before, and log the kernel's
+ * write.  MADV_FREE may keep contents anyway: nothing more to do. */
+static long madvise_watched(void *uc, const long a[6])
+{
+	uintptr_t lo = (uintptr_t)a[0], hi = lo + (uintptr_t)a[1];
+	long r = sys6(SYS_madvise, a);
+
+	if (r < 0 || a[2] != MADV_DONTNEED || hi <= lo)
+		return r;
+	for (;;) {
+		unsigned slot;
+		const struct mw_snapshot *s = mw_table_enter(&slot);
+		struct mw_fault f;
+
+		if (!touches(s, lo, hi)) {
+			mw_table_exit(slot);
+			return r;
+		}
+		if (busy_out(s, lo, hi - lo)) {
+			mw_table_exit(slot);
+			yield();
+			continue;
+		}
+		record_setup(&f, s, uc, lo, hi - lo, MW_WRITE);
+		record_before(&f);
+		for (size_t i = 0; i < s->nspans; i++) {
+			const struct mw_span *sp = &s->spans[i];
+			uintptr_t from = sp->start > lo ? sp->start : lo;
+			uintptr_t to = sp->end < hi ? sp->end : hi;
+
+			if (from < to)
+				mw_arch_gate_syscall(SYS_madvise, (long)(sp->alias + (from - sp->start)),
+						     (long)(to - from), MADV_REMOVE, 0, 0, 0);
+		}
+		mw_record_after(&f);
+		mw_table_exit(slot);
+		return r;
+	}
+}
+
 static bool is_clone(long nr)
 {
 	return nr == SYS_clone ||
@@ -739,11 +783,17 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		return;
 	}
 	if (is_clone(nr)) {
+		if (nr != SYS_clone || !(a[0] & CLONE_VM))
+			mw_fork_at_syscall();
 		mw_arch_sys_return(uc, mw_arch_sys_clone(uc, nr, a, mw_arch_sys_child_sp(uc, nr, a)));
 		return;
 	}
 	if (nr == SYS_rt_sigprocmask) {
 		mw_arch_sys_return(uc, sigprocmask_frame(uc, a));
+		return;
+	}
+	if (nr == SYS_madvise) {
+		mw_arch_sys_return(uc, madvise_watched(uc, a));
 		return;
 	}
 	if (nr == SYS_futex) {

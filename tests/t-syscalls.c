@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -434,6 +435,78 @@ static void sec_fork(void)
 }
 #define N_FORK 5
 
+/* A writer thread stores I at the first page, then at the last page, for
+ * I = 1, 2, ...: at any instant last <= first.  A child forked meanwhile
+ * must see its copy as of one instant. */
+static volatile uint64_t *fork_lo, *fork_hi;
+static _Atomic int fork_stop;
+
+static void *fork_writer(void *arg)
+{
+	(void)arg;
+	for (uint64_t i = 1; !__atomic_load_n(&fork_stop, __ATOMIC_RELAXED); i++) {
+		*fork_lo = i;
+		*fork_hi = i;
+	}
+	return NULL;
+}
+
+static void sec_fork_writers(void)
+{
+	static uint8_t pages[8][4096] __attribute__((aligned(4096)));
+	pthread_t t;
+	int bad = 0, ran = 0;
+
+	fork_lo = (volatile uint64_t *)pages[0];
+	fork_hi = (volatile uint64_t *)pages[7];
+	watch(pages, sizeof(pages), MW_WRITE);
+	pthread_create(&t, NULL, fork_writer, NULL);
+	for (int k = 0; k < 40; k++) {
+		int st = 0;
+		pid_t pid;
+
+		usleep(1000);
+		pid = fork();
+		if (pid == 0)
+			_exit(*fork_hi <= *fork_lo && *fork_lo - *fork_hi <= 1 ? 0 : 1);
+		waitpid(pid, &st, 0);
+		ran += WIFEXITED(st);
+		bad += !WIFEXITED(st) || WEXITSTATUS(st) != 0;
+	}
+	__atomic_store_n(&fork_stop, 1, __ATOMIC_RELAXED);
+	pthread_join(t, NULL);
+	is_int(ran, 40, "40 forks while another thread writes watched memory");
+	is_int(bad, 0, "each child's copy is one instant of the parent's memory");
+	ok(*fork_hi >= 40, "the writer went on (%llu writes)", (unsigned long long)*fork_hi);
+}
+#define N_FORK_WRITERS 3
+
+/* ------------------------------------------------------- madvise */
+
+static void sec_madvise(void)
+{
+	uint8_t *m = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int id, zero = 1;
+
+	if (m == MAP_FAILED)
+		bail("mmap");
+	memset(m, 0xab, 2 * 4096);
+	id = watch(m + 4096 + 100, 50, MW_ACCESS);
+	mw_log_clear();
+	ok(madvise(m, 2 * 4096, MADV_DONTNEED) == 0, "madvise(MADV_DONTNEED) over a watched page");
+	for (int i = 0; i < 2 * 4096; i++)
+		zero &= m[i] == 0;
+	ok(zero, "both pages read as zeros afterwards, the watched one too");
+	struct krec k = kernel_records(m + 4096, 4096);
+	ok(k.n == 1 && k.kind == (MW_KIND_KERNEL | MW_KIND_WRITE) && k.addr == (uintptr_t)(m + 4196) &&
+	   k.size == 50, "one kernel write record of the 50 watched bytes");
+	m[4096 + 120] = 7;
+	uint64_t c = 0;
+	mw_count(id, &c);
+	ok(m[4096 + 120] == 7 && c >= 2, "the watch goes on (%llu)", (unsigned long long)c);
+}
+#define N_MADVISE 4
+
 /* ------------------------------------------------------- signals, masks */
 
 static volatile sig_atomic_t handled;
@@ -496,7 +569,7 @@ static void sec_signals(void)
 int main(void)
 {
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
-	     N_SIGNALS + 9);
+	     N_SIGNALS + N_FORK_WRITERS + N_MADVISE + 11);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("sockets", N_SOCKETS, sec_sockets);
@@ -505,6 +578,8 @@ int main(void)
 	run_section("futex, access watch", N_FUTEX, sec_futex_access);
 	run_section("threads", N_THREADS, sec_threads);
 	run_section("fork", N_FORK, sec_fork);
+	run_section("fork, other threads writing", N_FORK_WRITERS, sec_fork_writers);
+	run_section("madvise", N_MADVISE, sec_madvise);
 	run_section("signals", N_SIGNALS, sec_signals);
 	return done();
 }
