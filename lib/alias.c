@@ -200,3 +200,38 @@ void mw_alias_release(uintptr_t alias, uintptr_t len)
 	madvise((void *)alias, len, MADV_REMOVE);
 	munmap((void *)alias, len);
 }
+
+int mw_alias_share(uintptr_t start, uintptr_t end, int prot, uintptr_t *alias)
+{
+	size_t len = end - start;
+	void *a = mremap((void *)start, 0, len, MREMAP_MAYMOVE);
+
+	if (a == MAP_FAILED)
+		return -errno;
+	/* The new view has the range's current protection; a file opened
+	 * read-only stays a read-only alias (writes there are genuine). */
+	if (mprotect(a, len, PROT_READ | PROT_WRITE) < 0 && mprotect(a, len, PROT_READ) < 0) {
+		int err = -errno;
+
+		munmap(a, len);
+		return err;
+	}
+	if (mprotect((void *)start, len, prot) < 0) {
+		int err = -errno;
+
+		munmap(a, len);
+		return err;
+	}
+	*alias = (uintptr_t)a;
+	return 0;
+}
+
+int mw_alias_unshare(uintptr_t start, uintptr_t end, int orig_prot)
+{
+	return mprotect((void *)start, end - start, orig_prot) < 0 ? -errno : 0;
+}
+
+void mw_alias_drop(uintptr_t alias, uintptr_t len)
+{
+	munmap((void *)alias, len);
+}

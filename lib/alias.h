@@ -41,4 +41,16 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 /* Frees the memory behind an alias range and unmaps it. */
 void mw_alias_release(uintptr_t alias, uintptr_t len);
 
+/*
+ * Shared mappings (MAP_SHARED files, memfds, shared memory) already are
+ * pages another view can show: the alias is a second mapping of the same
+ * pages (mremap with old size 0), read-write where the file allows it.
+ * Nothing is copied; the range keeps its pages, gets PROT.  Unsharing
+ * gives the range ORIG_PROT back; after a grace period, mw_alias_drop()
+ * unmaps the alias.  Neither touches the pages' contents.  0 or -errno.
+ */
+int mw_alias_share(uintptr_t start, uintptr_t end, int prot, uintptr_t *alias);
+int mw_alias_unshare(uintptr_t start, uintptr_t end, int orig_prot);
+void mw_alias_drop(uintptr_t alias, uintptr_t len);
+
 #endif /* MW_ALIAS_H */

@@ -47,6 +47,7 @@ struct piece {
 	uintptr_t alias;
 	int prot;
 	int anon;               /* anonymous memory: absent pages are zeros */
+	int shared;             /* a MAP_SHARED mapping (alias.h) */
 };
 static struct piece *pieces;
 static size_t npieces, maxpieces;
@@ -136,11 +137,11 @@ static void init(void)
 		init_err = mw_fork_init();
 }
 
-static int add_piece(uintptr_t start, uintptr_t end, int prot, int anon)
+static int add_piece(uintptr_t start, uintptr_t end, int prot, int anon, int shared)
 {
 	if (npieces == maxpieces)
 		return -ENOMEM;
-	pieces[npieces++] = (struct piece){ start, end, 0, prot, anon };
+	pieces[npieces++] = (struct piece){ start, end, 0, prot, anon, shared };
 	return 0;
 }
 
@@ -205,7 +206,7 @@ static int scan_map(const struct mw_map *m, void *arg)
 				stop = cur->spans[i].start;
 		if (!(m->prot & (PROT_READ | PROT_WRITE)))
 			return -EFAULT;
-		if (m->shared || (m->prot & PROT_EXEC))
+		if (m->prot & PROT_EXEC)
 			return -ENOTSUP;
 		if (m->name[0] == '[' && strcmp(m->name, "[heap]") != 0 &&
 		    strncmp(m->name, "[anon:", 6) != 0)
@@ -213,8 +214,9 @@ static int scan_map(const struct mw_map *m, void *arg)
 		if (strncmp(m->name, "/memfd:memwatch", 15) == 0)
 			return -ENOTSUP;
 		r = add_piece(pos, stop, m->prot,
-			      m->name[0] == 0 || strcmp(m->name, "[heap]") == 0 ||
-			      strncmp(m->name, "[anon:", 6) == 0);
+			      !m->shared && (m->name[0] == 0 || strcmp(m->name, "[heap]") == 0 ||
+					     strncmp(m->name, "[anon:", 6) == 0),
+			      m->shared);
 		if (r)
 			return r;
 		pos = stop;
@@ -259,6 +261,7 @@ struct intact {
 	uintptr_t offset;       /* expected file offset at the range's start */
 	uintptr_t start;
 	int ok, seen;
+	bool shared;            /* the span's own mapping: any file's name */
 };
 
 static int check_alias(const struct mw_map *m, void *arg)
@@ -277,14 +280,14 @@ static int check_range(const struct mw_map *m, void *arg)
 
 	if (!m->shared || m->inode != x->inode ||
 	    m->offset != x->offset + (m->start - x->start) ||
-	    strncmp(m->name, "/memfd:memwatch", 15) != 0)
+	    (!x->shared && strncmp(m->name, "/memfd:memwatch", 15) != 0))
 		x->ok = 0;
 	return x->ok ? 0 : 1;
 }
 
 static int span_intact(const struct mw_span *sp, uintptr_t lo, uintptr_t hi)
 {
-	struct intact x = { 0, 0, lo, 1, 0 };
+	struct intact x = { 0, 0, lo, 1, 0, sp->shared };
 	uintptr_t a = sp->alias + (lo - sp->start);
 
 	if (mw_maps_walk(a, a + 1, 0, check_alias, &x) != 1 || !x.seen)
@@ -422,7 +425,8 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		copy_table(s, cur);
 		for (i = 0; i < npieces; i++)
 			s->spans[s->nspans++] = (struct mw_span){
-				pieces[i].start, pieces[i].end, 0, pieces[i].prot, MW_SPAN_PENDING };
+				pieces[i].start, pieces[i].end, 0, pieces[i].prot, MW_SPAN_PENDING,
+				pieces[i].shared != 0 };
 		mw_snap_publish(s);
 		cur = s;
 		for (i = 0; i < npieces; i++)
@@ -433,9 +437,13 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		for (done = 0; done < i; done++) {
 			struct mw_span *sp = (struct mw_span *)mw_table_span(cur, pieces[done].start);
 
-			r = mw_alias_convert(pieces[done].start, pieces[done].end,
-					     pieces[done].prot & ~PROT_WRITE, pieces[done].anon,
-					     &sp->alias);
+			if (pieces[done].shared)
+				r = mw_alias_share(pieces[done].start, pieces[done].end,
+						   pieces[done].prot & ~PROT_WRITE, &sp->alias);
+			else
+				r = mw_alias_convert(pieces[done].start, pieces[done].end,
+						     pieces[done].prot & ~PROT_WRITE, pieces[done].anon,
+						     &sp->alias);
 			if (r)
 				break;
 		}
@@ -445,8 +453,12 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 			for (size_t k = 0; k < npieces; k++) {
 				const struct mw_span *sp = mw_table_span(cur, pieces[k].start);
 
-				if (k < done && mw_alias_restore(sp->start, sp->end, sp->alias,
-								 sp->orig_prot) == 0)
+				if (k < done && sp->shared) {
+					mw_alias_unshare(sp->start, sp->end, sp->orig_prot);
+					mw_alias_drop(sp->alias, sp->end - sp->start);
+				}
+				else if (k < done && mw_alias_restore(sp->start, sp->end, sp->alias,
+								      sp->orig_prot) == 0)
 					mw_alias_release(sp->alias, sp->end - sp->start);
 				else if (k >= done && k < i)
 					mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
@@ -549,7 +561,7 @@ static void carve(struct mw_snapshot *to, const struct mw_snapshot *from, int st
 
 #define EMIT(a, b, st) do { \
 		to->spans[to->nspans++] = (struct mw_span){ (a), (b), \
-			sp.alias + ((a) - sp.start), sp.orig_prot, (st) }; } while (0)
+			sp.alias + ((a) - sp.start), sp.orig_prot, (st), sp.shared }; } while (0)
 		while (r < npieces && pieces[r].start < sp.end) {
 			if (pieces[r].start > pos)
 				EMIT(pos, pieces[r].start, sp.state);
@@ -601,7 +613,7 @@ static int do_unwatch(int id)
 			continue;
 		if (npieces && pieces[npieces - 1].end == p && p != sp->start)
 			pieces[npieces - 1].end = p + ps;
-		else if (add_piece(p, p + ps, sp->orig_prot, 0) < 0)
+		else if (add_piece(p, p + ps, sp->orig_prot, 0, sp->shared) < 0)
 			break;   /* out of room: the rest stays converted, unwatched */
 	}
 
@@ -625,6 +637,12 @@ static int do_unwatch(int id)
 			 * back, and nothing of the new mapping to touch. */
 			if (!span_intact(sp, sp->start, sp->end))
 				continue;
+			if (sp->shared) {
+				/* Its pages stay where they are: only the
+				 * protection comes back (the alias goes below). */
+				mw_alias_unshare(sp->start, sp->end, sp->orig_prot);
+				continue;
+			}
 			if (mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot) < 0) {
 				/* Leave it converted but open; drop it from the list. */
 				mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
@@ -648,7 +666,10 @@ static int do_unwatch(int id)
 		mw_snap_publish(s2);
 		for (i = 0; i < npieces; i++) {
 			mw_sys_unwatched(pieces[i].start, pieces[i].end, pieces[i].alias);
-			mw_alias_release(pieces[i].alias, pieces[i].end - pieces[i].start);
+			if (pieces[i].shared)
+				mw_alias_drop(pieces[i].alias, pieces[i].end - pieces[i].start);
+			else
+				mw_alias_release(pieces[i].alias, pieces[i].end - pieces[i].start);
 		}
 		cur = s2;
 	}
@@ -725,7 +746,7 @@ const char *mw_strerror(int err)
 		       "at all (PROT_NONE)";
 	case ENOTSUP:
 		return "this memory cannot be watched (yet): it is a stack, a thread control "
-		       "block, a shared or executable mapping, a kernel special mapping or "
+		       "block, an executable mapping, a kernel special mapping or "
 		       "memwatch's own data";
 	case ENOENT:
 		return "no such watch: the id was never returned by mw_watch or is already "

@@ -91,9 +91,11 @@ static void child(void)
 		struct mw_span *sp = (struct mw_span *)&s->spans[i];
 		uintptr_t shared = sp->alias;
 
+		sp->state = MW_SPAN_ACTIVE;     /* frozen by the parent */
+		if (sp->shared)
+			continue;       /* MAP_SHARED: shared with the child anyway */
 		if (mw_alias_convert_from(sp->start, sp->end, shared, &sp->alias) == 0)
 			munmap((void *)shared, sp->end - sp->start);
-		sp->state = MW_SPAN_ACTIVE;     /* frozen by prepare() */
 	}
 	if (s->nspans)
 		mw_api_reprotect(s);

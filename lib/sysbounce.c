@@ -752,7 +752,7 @@ static long madvise_watched(void *uc, const long a[6])
 			uintptr_t from = sp->start > lo ? sp->start : lo;
 			uintptr_t to = sp->end < hi ? sp->end : hi;
 
-			if (from < to)
+			if (from < to && !sp->shared)
 				mw_arch_gate_syscall(SYS_madvise, (long)(sp->alias + (from - sp->start)),
 						     (long)(to - from), MADV_REMOVE, 0, 0, 0);
 		}

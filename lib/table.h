@@ -36,6 +36,8 @@ struct mw_span {
 	uintptr_t alias;        /* read-write view of start (0 while pending) */
 	int orig_prot;          /* protection before the first watch */
 	int state;              /* enum mw_span_state */
+	bool shared;            /* a MAP_SHARED mapping: the alias is a second
+				 * view of its own pages, not a memfd */
 };
 
 struct mw_watch_obj {

@@ -42,3 +42,9 @@ check_PROGRAMS += tests/t-syscalls
 TESTS += tests/t-syscalls
 tests_t_syscalls_SOURCES = tests/t-syscalls.c
 tests_t_syscalls_LDADD = $(MW_TEST_LIBS)
+
+# Shared memory watched: the other side sees every write.
+check_PROGRAMS += tests/t-shared
+TESTS += tests/t-shared
+tests_t_shared_SOURCES = tests/t-shared.c
+tests_t_shared_LDADD = $(MW_TEST_LIBS)

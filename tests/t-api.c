@@ -339,10 +339,6 @@ static void sec_unwatchable(void)
 		   "mw_watch(a function's code, MW_READ)");
 	EXPECT_ERR(mw_watch(rx + 64, 16, MW_WRITE), -ENOTSUP,
 		   "mw_watch(anonymous PROT_READ|PROT_EXEC mapping)");
-	EXPECT_ERR(mw_watch(shared + 64, 16, MW_WRITE), -ENOTSUP,
-		   "mw_watch(anonymous MAP_SHARED mapping)");
-	EXPECT_ERR(mw_watch(fshared + 64, 16, MW_ACCESS), -ENOTSUP,
-		   "mw_watch(MAP_SHARED file mapping)");
 	if (vdso)
 		EXPECT_ERR(mw_watch((const void *)vdso, 16, MW_WRITE), -ENOTSUP,
 			   "mw_watch([vdso])");
@@ -362,7 +358,7 @@ static void sec_unwatchable(void)
 	ok(shared[0] == 9 && fshared[0] == 8, "the shared mappings are intact");
 	is_int(some_code(4), 13, "the function still runs");
 }
-#define N_UNWATCHABLE (9 * 3 + 4)
+#define N_UNWATCHABLE (7 * 3 + 4)
 
 static void sec_ids(void)
 {
