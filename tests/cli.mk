@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: MIT
+# The memwatch command (cli/) and the bundled examples' bug hunts.
+# cli-prog: a plain program (not linked with memwatch), -g so that lines show.
+check_PROGRAMS += tests/cli-prog
+tests_cli_prog_SOURCES = tests/cli-prog.c
+tests_cli_prog_CFLAGS = $(AM_CFLAGS) -g
+dist_check_SCRIPTS += tests/t-cli.sh
+TESTS += tests/t-cli.sh

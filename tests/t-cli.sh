@@ -1,0 +1,90 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# t-cli.sh - the memwatch command with tests/cli-prog: watches by symbol
+# (global, static, offset, size, kind), from the start of main; the log
+# named to function and file:line; the exit status the program's, also when
+# it crashes or is killed with SIGKILL (the log is still complete); the
+# user's LD_PRELOAD kept; -o; clear errors for bad input.
+top_builddir=${top_builddir:-.}
+top_srcdir=${top_srcdir:-$(dirname "$0")/..}
+memwatch=$top_builddir/cli/memwatch
+prog=$top_builddir/tests/cli-prog
+src=$top_srcdir/tests/cli-prog.c
+MEMWATCH_PRELOAD=$top_builddir/lib/.libs/libmemwatch.so.0:$top_builddir/lib/.libs/memwatch-run.so
+export MEMWATCH_PRELOAD
+unset MEMWATCH_LOG MEMWATCH_RING MEMWATCH_DEPTH LD_PRELOAD
+ulimit -c 0 2>/dev/null
+
+if [ ! -x "$prog" ] || [ ! -x "$memwatch" ]; then
+	echo "1..0 # SKIP not built"
+	exit 0
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+
+echo "1..29"
+. "$top_srcdir/tests/tap.sh"
+
+line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
+# has FILE REGEX DESCRIPTION
+has() {
+	grep -Eq -- "$2" "$1"
+	r=$?
+	check $r "$3"
+	[ $r -eq 0 ] || comment "$1"
+}
+
+# The program exits 3; one write each to g_config.timeout_s and s_counter
+# (an rmw); the constructor's write before main is not caught.
+"$memwatch" -w g_config -w s_counter -w before_main -- "$prog" exit > "$tmp/out" 2> "$tmp/log"
+check $(( $? != 3 )) "exit status is the program's (3)"
+has "$tmp/log" '^memwatch: .*cli-prog exited with status 3$' "the end is said"
+has "$tmp/log" '^memwatch: watch 1: g_config, 16 bytes at 0x[0-9a-f]+, writes: 1 record$' "g_config: its size from the symbol table, 1 record"
+has "$tmp/log" '^memwatch: watch 2: s_counter, 8 bytes at 0x[0-9a-f]+, writes: 1 record$' "a static variable"
+has "$tmp/log" '^memwatch: watch 3: before_main, 8 bytes at 0x[0-9a-f]+, writes: 1 record$' "from the start of main: the constructor's write is not caught"
+has "$tmp/log" "^  #0 0x[0-9a-f]+ set_timeout\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line set_timeout)\$" "the write: function and line"
+has "$tmp/log" "^  4 bytes at 0x[0-9a-f]+ g_config\\+0x4 \\(cli-prog\\)\$" "the write: address and size (g_config.timeout_s)"
+has "$tmp/log" '^  old: 1e 00 00 00$' "old value 30"
+has "$tmp/log" '^  new: 3c 00 00 00$' "new value 60"
+has "$tmp/log" "^#[0-9]+ rmw watch 2 " "s_counter += 5 is a read-modify-write"
+has "$tmp/log" "^  #0 0x[0-9a-f]+ bump\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line bump)\$" "bump: function and line"
+has "$tmp/log" "^  #1 0x[0-9a-f]+ main\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:[0-9]+\$" "callers named too"
+has "$tmp/log" "^  #0 0x[0-9a-f]+ main\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line main)\$" "main's own write"
+
+# SIGKILL: nothing runs in the program after it; the log is in memwatch's file.
+"$memwatch" -w g_config+4:4 -- "$prog" kill > "$tmp/out" 2> "$tmp/log"
+check $(( $? != 137 )) "killed by SIGKILL: status 128+9"
+has "$tmp/log" '^memwatch: .* was killed by signal 9 \(Killed\)$' "the death is said"
+has "$tmp/log" "^  #0 0x[0-9a-f]+ set_timeout\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line set_timeout)\$" "the killed program's write is in the log, named"
+"$memwatch" -w s_counter -- "$prog" segv > "$tmp/out" 2> "$tmp/log"
+check $(( $? != 139 )) "a crash: status 128+11"
+has "$tmp/log" "bump\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line bump)\$" "the crashed program's write is in the log"
+
+# Options: kind, depth, output file, the user's LD_PRELOAD kept.
+"$memwatch" -w g_config:4:r -d 0 -o "$tmp/o" -- "$prog" exit > "$tmp/out" 2> "$tmp/log"
+has "$tmp/o" '^#1 read watch 1 ' ":r watches reads (t_local = g_config.max_users)"
+has "$tmp/o" "^  at 0x[0-9a-f]+ main\\+0x[0-9a-f]+ \\(cli-prog\\)" "-d 0: no backtrace, the instruction named"
+check $(( $(wc -c < "$tmp/log") != 0 )) "-o: nothing on stderr"
+LD_PRELOAD=libm.so.6 "$memwatch" -w g_config -- "$prog" exit preload > "$tmp/out" 2> "$tmp/log"
+has "$tmp/out" '^LD_PRELOAD=.*memwatch-run.so:libm.so.6$' "the user's LD_PRELOAD is kept, after memwatch's"
+
+# Bad input: clear errors, status 125, the program not run.
+err() {
+	"$memwatch" "$@" > "$tmp/out" 2> "$tmp/log"
+	echo $? > "$tmp/rc"
+}
+err -w nosuch -- "$prog" exit
+has "$tmp/log" "^memwatch: -w nosuch: no variable 'nosuch' in .*cli-prog or its libraries$" "unknown symbol"
+check $(( $(cat "$tmp/rc") != 125 || $(wc -c < "$tmp/out") != 0 )) "status 125, program not run"
+err -w main -- "$prog"
+has "$tmp/log" "'main' is a function, not a variable" "a function"
+err -w t_local -- "$prog"
+has "$tmp/log" "'t_local' is thread-local" "a thread-local variable"
+cp "$prog" "$tmp/stripped" && strip "$tmp/stripped"
+err -w g_config -- "$tmp/stripped"
+has "$tmp/log" "has no symbol table \\(stripped\\), and no library of it exports 'g_config'" "a stripped program"
+err -w g_config:0 -- "$prog"
+has "$tmp/log" "'0' is neither a size \\(> 0\\) nor r, w or rw" "a bad size"
+err -w g_config -- "$tmp/nonexistent"
+check $(( $(cat "$tmp/rc") != 127 )) "a program that does not exist: 127"
+exit $failed
