@@ -22,15 +22,17 @@ struct cell {
 	unsigned kinds;         /* MW_KIND_READ | MW_KIND_WRITE seen */
 };
 
-/* 4 columns: " .  ", " w1 ", " b12", " r++". */
+/* 4 columns, right-aligned: "   .", "  w1", " b12", " r++". */
 static void glyph(FILE *out, const struct cell *c)
 {
 	char k = c->kinds == MW_KIND_RMW ? 'b' : c->kinds & MW_KIND_WRITE ? 'w' : 'r';
 
 	if (!c->n)
-		fprintf(out, " .  ");
+		fprintf(out, "   .");
+	else if (c->n < 10)
+		fprintf(out, "  %c%" PRIu64, k, c->n);
 	else if (c->n < 100)
-		fprintf(out, " %c%-2" PRIu64, k, c->n);
+		fprintf(out, " %c%" PRIu64, k, c->n);
 	else
 		fprintf(out, " %c++", k);
 }
@@ -71,7 +73,7 @@ static void map_one(FILE *out, const struct mwc_log *log, const struct mw_share_
 		reads == 1 ? "" : "s", writes, writes == 1 ? "" : "s");
 	fprintf(out, "%-8s", "offset");
 	for (int i = 0; i < ROW; i++)
-		fprintf(out, " %-3" PRIx64, (uint64_t)i * per);
+		fprintf(out, " %3" PRIx64, (uint64_t)i * per);
 	fprintf(out, "\n");
 	for (uint64_t row = 0; row < ncell; row += ROW) {
 		fprintf(out, "+%-7" PRIx64, row * per);

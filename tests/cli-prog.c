@@ -22,6 +22,7 @@ struct config g_config = { 100, 30, "srv" };
 static long s_counter;                  /* static: only in .symtab */
 static __thread int t_local;            /* thread-local: refused */
 long before_main;                       /* written by a constructor */
+char g_big[4096];                       /* a map of 4 bytes per cell */
 
 __attribute__((constructor)) static void init(void)
 {
@@ -48,6 +49,8 @@ int main(int argc, char **argv)
 	before_main = 2;                        /* line:main */
 	set_timeout(&g_config, 60);
 	bump();
+	memcpy(&g_big[1000], "abcd", 4);
+	g_big[4095] = 1;
 	t_local = g_config.max_users;           /* a read: not caught by w */
 	if (!strcmp(mode, "kill"))
 		raise(SIGKILL);

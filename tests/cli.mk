@@ -6,3 +6,7 @@ tests_cli_prog_SOURCES = tests/cli-prog.c
 tests_cli_prog_CFLAGS = $(AM_CFLAGS) -g
 dist_check_SCRIPTS += tests/t-cli.sh
 TESTS += tests/t-cli.sh
+
+# mwatch-map in GDB, live and on a core file.
+dist_check_SCRIPTS += tests/t-map-gdb.sh
+TESTS += tests/t-map-gdb.sh

@@ -22,7 +22,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..29"
+echo "1..35"
 . "$top_srcdir/tests/tap.sh"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
@@ -67,6 +67,15 @@ has "$tmp/o" "^  at 0x[0-9a-f]+ main\\+0x[0-9a-f]+ \\(cli-prog\\)" "-d 0: no bac
 check $(( $(wc -c < "$tmp/log") != 0 )) "-o: nothing on stderr"
 LD_PRELOAD=libm.so.6 "$memwatch" -w g_config -- "$prog" exit preload > "$tmp/out" 2> "$tmp/log"
 has "$tmp/out" '^LD_PRELOAD=.*memwatch-run.so:libm.so.6$' "the user's LD_PRELOAD is kept, after memwatch's"
+
+# The heat map: one byte per cell; 4 bytes per cell for 4 KiB.
+"$memwatch" -w g_config -w g_big --map -- "$prog" exit > "$tmp/out" 2> "$tmp/log"
+has "$tmp/log" '^memwatch: map of watch 1 \(g_config\): 16 bytes at 0x[0-9a-f]+, 1 byte per cell; 0 reads, 1 write$' "map: range, cell size, counts"
+has "$tmp/log" '^\+0      (   \.){4}(  w1){4}(   \.){8}$' "map: g_config.timeout_s written once"
+has "$tmp/log" '^memwatch: map of watch 2 \(g_big\): 4096 bytes at 0x[0-9a-f]+, 4 bytes per cell; 0 reads, 2 writes$' "map: 4 KiB, 4 bytes per cell"
+has "$tmp/log" '^\+3c0    (   \.){10}  w1(   \.){5}$' "map: g_big[1000..1003] in one cell"
+has "$tmp/log" '^\+fc0    (   \.){15}  w1$' "map: g_big[4095] in the last cell"
+has "$tmp/log" '^first byte accessed: \+0x3e8 \(0x[0-9a-f]+\)$' "map: the first byte accessed"
 
 # Bad input: clear errors, status 125, the program not run.
 err() {
