@@ -54,6 +54,9 @@ void mwc_log_free(struct mwc_log *log);
  * over the program's modules. */
 void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 
+/* Who accessed each watch: records grouped by instruction. */
+void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+
 /* The heat map of each watch. */
 void mwc_map(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 

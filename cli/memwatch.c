@@ -48,8 +48,10 @@ static const char usage[] =
 "                      Repeat for more watches.\n"
 "  -d, --depth=N       backtrace frames per access, 0 to 32 (default 16)\n"
 "  -r, --ring=N        keep the last N accesses (default 16384, up to 2^24)\n"
+"  -s, --summary       who accessed each watch: the accesses grouped by\n"
+"                      instruction, with their threads, instead of the log\n"
 "  -m, --map           a heat map of each watch instead of the log\n"
-"  -l, --log           the log too, with --map\n"
+"  -l, --log           the log too, with --summary or --map\n"
 "  -o, --output=FILE   write to FILE instead of standard error\n"
 "      --help          this help\n"
 "      --version       the version\n"
@@ -57,7 +59,8 @@ static const char usage[] =
 "The exit status is PROGRAM's, or 128+N if signal N killed it; 125 if\n"
 "memwatch failed, 126 if PROGRAM cannot run, 127 if it was not found.\n"
 "Environment: MEMWATCH_PRELOAD overrides the libraries preloaded (default\n"
-MWC_PRELOAD ").\n"
+MWC_PRELOAD ",\n"
+"or those of the build tree when memwatch runs from it).\n"
 "Manual: man memwatch; the GDB commands: man memwatch-gdb.\n";
 
 static pid_t child;
@@ -66,6 +69,30 @@ static void forward(int sig)
 {
 	if (child > 0)
 		kill(child, sig);
+}
+
+/* Run from the build tree (cli/memwatch next to lib/.libs): the libraries
+ * of that tree, so that it works before `make install`.  NULL if not. */
+static char *build_tree_preload(void)
+{
+	static char pre[8300];
+	char exe[4096], a[4150], b[4150];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	snprintf(a, sizeof(a), "%s/../lib/.libs/libmemwatch.so.0", exe);
+	snprintf(b, sizeof(b), "%s/../lib/.libs/memwatch-run.so", exe);
+	if (access(a, R_OK) || access(b, R_OK))
+		return NULL;
+	snprintf(pre, sizeof(pre), "%s:%s", a, b);
+	return pre;
 }
 
 /* PROG as execvp would find it; NULL (and errno) if it would not. */
@@ -143,6 +170,7 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, NULL, 'd' },
 		{ "ring", required_argument, NULL, 'r' },
 		{ "map", no_argument, NULL, 'm' },
+		{ "summary", no_argument, NULL, 's' },
 		{ "log", no_argument, NULL, 'l' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -150,7 +178,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct mwc_watch *w = calloc((size_t)argc, sizeof(*w));
-	int nw = 0, c, fd, pipefd[2], status, e = 0, want_map = 0, want_log = 0, code;
+	int nw = 0, c, fd, pipefd[2], status, e = 0, want_map = 0, want_summary = 0, want_log = 0, code;
 	const char *output = NULL, *preload = getenv("MEMWATCH_PRELOAD");
 	const char *old_preload = getenv("LD_PRELOAD");
 	unsigned long n;
@@ -161,7 +189,7 @@ int main(int argc, char **argv)
 
 	if (!w)
 		return EXIT_MEMWATCH;
-	while ((c = getopt_long(argc, argv, "+w:d:r:mlo:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+w:d:r:smlo:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			if (nw >= MW_SHARE_WATCHES) {
@@ -186,6 +214,7 @@ int main(int argc, char **argv)
 			setenv("MEMWATCH_RING", optarg, 1);
 			break;
 		case 'm': want_map = 1; break;
+		case 's': want_summary = 1; break;
 		case 'l': want_log = 1; break;
 		case 'o': output = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -222,6 +251,8 @@ int main(int argc, char **argv)
 	setenv("MEMWATCH_SHARE_FD", buf, 1);
 	setenv("MEMWATCH_WATCHES", list, 1);
 	if (!preload || !*preload)
+		preload = build_tree_preload();
+	if (!preload)
 		preload = MWC_PRELOAD;
 	for (const char *p = preload; *p; ) {
 		size_t len = strcspn(p, ": ");
@@ -278,8 +309,10 @@ int main(int argc, char **argv)
 			WCOREDUMP(status) ? ", core dumped" : "");
 	else
 		fprintf(out, "memwatch: %s exited with status %d\n", path, code);
-	if (!want_map || want_log)
+	if ((!want_map && !want_summary) || want_log)
 		mwc_report(out, &log, w, nw);
+	if (want_summary)
+		mwc_summary(out, &log, w, nw);
 	if (want_map)
 		mwc_map(out, &log, w, nw);
 	if (out != stderr && fclose(out) != 0) {

@@ -10,3 +10,7 @@ TESTS += tests/t-cli.sh
 # mwatch-map in GDB, live and on a core file.
 dist_check_SCRIPTS += tests/t-map-gdb.sh
 TESTS += tests/t-map-gdb.sh
+
+# The bug hunts of examples/README.md, with the commands it shows.
+dist_check_SCRIPTS += tests/t-examples.sh
+TESTS += tests/t-examples.sh
