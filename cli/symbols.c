@@ -84,6 +84,20 @@ struct found {
 	int bad_type;           /* STT_FUNC, STT_TLS... */
 };
 
+/* SN names NAME; for a local symbol also "NAME.N", GCC's name for a
+ * function-scope static variable. */
+static int same_name(const char *sn, const char *name, int local)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(sn, name, n))
+		return 0;
+	if (!sn[n])
+		return 1;
+	return local && sn[n] == '.' && sn[n + 1] && strspn(sn + n + 1, "0123456789") ==
+	       strlen(sn + n + 1);
+}
+
 static void scan_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char *name,
 		       struct found *f)
 {
@@ -97,7 +111,7 @@ static void scan_table(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, const char *na
 		if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
 			continue;
 		sn = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (!sn || strcmp(sn, name))
+		if (!sn || !same_name(sn, name, GELF_ST_BIND(sym.st_info) == STB_LOCAL))
 			continue;
 		switch (GELF_ST_TYPE(sym.st_info)) {
 		case STT_OBJECT: case STT_NOTYPE: case STT_COMMON:

@@ -36,7 +36,10 @@ __attribute__((noipa)) static void set_timeout(struct config *c, int t)
 
 __attribute__((noipa)) static void bump(void)
 {
+	static int calls;                       /* function-scope: calls.0 */
+
 	s_counter += 5;                         /* line:bump */
+	calls++;                                /* line:calls */
 }
 
 int main(int argc, char **argv)

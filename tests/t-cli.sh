@@ -22,7 +22,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..35"
+echo "1..40"
 . "$top_srcdir/tests/tap.sh"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
@@ -50,6 +50,21 @@ has "$tmp/log" "^#[0-9]+ rmw watch 2 " "s_counter += 5 is a read-modify-write"
 has "$tmp/log" "^  #0 0x[0-9a-f]+ bump\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line bump)\$" "bump: function and line"
 has "$tmp/log" "^  #1 0x[0-9a-f]+ main\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:[0-9]+\$" "callers named too"
 has "$tmp/log" "^  #0 0x[0-9a-f]+ main\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line main)\$" "main's own write"
+
+# A function-scope static (GCC's calls.0), --summary, --help.
+"$memwatch" -s -w calls -- "$prog" exit > "$tmp/out" 2> "$tmp/log"
+has "$tmp/log" '^memwatch: who accessed watch 1 \(calls\): 1 access by 1 instruction$' "a function-scope static, summarized"
+has "$tmp/log" "^       1  rmw     [0-9]+ +0x[0-9a-f]+ bump\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line calls)\$" "--summary: count, kind, thread, where"
+"$memwatch" --help > "$tmp/out" 2>&1
+check $? "--help exits 0"
+has "$tmp/out" '^Usage: memwatch \[OPTION\]\.\.\. \[--\] PROGRAM \[ARG\]\.\.\.$' "--help: usage"
+# Every long option of --help is in the man page.
+missing=
+sed 's/\\-/-/g' "$top_srcdir/doc/memwatch.1" > "$tmp/man"
+for o in $(grep -o -- '--[a-z][a-z]*' "$tmp/out" | sort -u); do
+	grep -qF -- "$o" "$tmp/man" || missing="$missing $o"
+done
+check $(( ${#missing} != 0 )) "memwatch(1) documents every option of --help${missing:+ (missing:$missing)}"
 
 # SIGKILL: nothing runs in the program after it; the log is in memwatch's file.
 "$memwatch" -w g_config+4:4 -- "$prog" kill > "$tmp/out" 2> "$tmp/log"
