@@ -39,7 +39,7 @@ struct mwc_log {
 	const unsigned char *slots;     /* the file's slots */
 	uint64_t capacity, slot_size;
 	struct mw_record *rec;          /* complete records, by seq */
-	size_t nrec;
+	size_t nrec, nmax;
 	uint64_t last_seq;              /* the largest seq seen, also incomplete */
 	uint64_t incomplete;            /* being written when the program ended */
 	void *map;

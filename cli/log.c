@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -63,11 +64,64 @@ static void decode(const uint64_t *d, const unsigned char *s, struct mw_record *
 	memcpy(r->frames, s + d[MW_DESC_OFF_FRAMES], r->nframes * 8u);
 }
 
+/* Slot I: counted (OUT NULL) or taken into OUT. */
+static size_t take(struct mwc_log *log, uint64_t i, struct mw_record *out)
+{
+	const uint64_t *d = log->hdr->desc;
+	const unsigned char *s = log->slots + i * log->slot_size;
+	uint64_t c = get(s, d[MW_DESC_OFF_COMMIT], 8);
+
+	if (!c)
+		return 0;
+	if (!out)
+		return !(c & 1);
+	if (c & 1) {
+		log->incomplete++;
+		if ((c + 1) / 2 > log->last_seq)
+			log->last_seq = (c + 1) / 2;
+		return 0;
+	}
+	if (log->nrec >= log->nmax)
+		return 0;
+	decode(d, s, &out[log->nrec]);
+	if (out[log->nrec].seq != c / 2)
+		return 0;       /* torn: not a record */
+	if (c / 2 > log->last_seq)
+		log->last_seq = c / 2;
+	log->nrec++;
+	return 1;
+}
+
+/* Every slot whose commit word is in data of the file (SEEK_DATA): the
+ * holes are slots never written. */
+static size_t scan(int fd, struct mwc_log *log, struct mw_record *out)
+{
+	uint64_t ssz = log->slot_size, offc = log->hdr->desc[MW_DESC_OFF_COMMIT];
+	off_t pos = MW_SHARE_HDR, data, hole;
+	size_t n = 0;
+
+	while ((data = lseek(fd, pos, SEEK_DATA)) >= 0) {
+		uint64_t first, end;
+
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = (off_t)log->map_len;
+		first = (uint64_t)data <= MW_SHARE_HDR + offc ? 0 :
+			((uint64_t)data - MW_SHARE_HDR - offc + ssz - 1) / ssz;
+		end = ((uint64_t)hole - MW_SHARE_HDR - offc + ssz - 1) / ssz;
+		for (uint64_t i = first; i < end && i < log->capacity; i++)
+			n += take(log, i, out);
+		pos = hole;
+	}
+	return n;
+}
+
 int mwc_log_read(int fd, struct mwc_log *log)
 {
 	struct stat st;
 	const uint64_t *d;
 	uint64_t cap, ssz;
+	size_t n = 0;
 
 	memset(log, 0, sizeof(*log));
 	if (fstat(fd, &st) < 0 || st.st_size < MW_SHARE_HDR) {
@@ -100,30 +154,16 @@ int mwc_log_read(int fd, struct mwc_log *log)
 	log->capacity = cap;
 	log->slot_size = ssz;
 	log->slots = (const unsigned char *)log->map + MW_SHARE_HDR;
-	log->rec = calloc(cap, sizeof(*log->rec));
+	/* Room for the complete records only: a large ring is mostly holes
+	 * in the file, and reading a hole of a memfd allocates it. */
+	n = scan(fd, log, NULL);
+	log->rec = calloc(n + 1, sizeof(*log->rec));
 	if (!log->rec) {
-		fprintf(stderr, "memwatch: out of memory for %llu records\n", (unsigned long long)cap);
+		fprintf(stderr, "memwatch: out of memory for %zu records\n", n);
 		return -1;
 	}
-	for (uint64_t i = 0; i < cap; i++) {
-		const unsigned char *s = log->slots + i * ssz;
-		uint64_t c = get(s, d[MW_DESC_OFF_COMMIT], 8);
-
-		if (!c)
-			continue;
-		if (c & 1) {
-			log->incomplete++;
-			if ((c + 1) / 2 > log->last_seq)
-				log->last_seq = (c + 1) / 2;
-			continue;
-		}
-		decode(d, s, &log->rec[log->nrec]);
-		if (log->rec[log->nrec].seq != c / 2)
-			continue;       /* torn: not a record */
-		if (c / 2 > log->last_seq)
-			log->last_seq = c / 2;
-		log->nrec++;
-	}
+	log->nmax = n;
+	scan(fd, log, log->rec);
 	qsort(log->rec, log->nrec, sizeof(*log->rec), by_seq);
 	return 0;
 }

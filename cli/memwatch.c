@@ -299,9 +299,16 @@ int main(int argc, char **argv)
 	if (mwc_log_read(fd, &log) < 0)
 		return code == 0 ? EXIT_MEMWATCH : code;
 	if (nw && log.hdr->setup_done != 1) {
+		uint64_t i = log.hdr->nwatches;
+
 		if (log.hdr->setup_done == 2)
 			return EXIT_MEMWATCH;   /* lib/run.c said which watch failed */
-		fprintf(stderr, "memwatch: %s ended before main: nothing was watched\n", path);
+		if (log.hdr->setup_done == 3 && i >= 1 && i <= (uint64_t)nw)
+			fprintf(stderr, "memwatch: %s died while memwatch set its watch %s "
+				"(at the start of main)\n", path, w[i - 1].spec);
+		else
+			fprintf(stderr, "memwatch: %s ended before main: nothing was watched\n",
+				path);
 	}
 	if (WIFSIGNALED(status))
 		fprintf(out, "memwatch: %s was killed by signal %d (%s)%s\n", path,

@@ -59,7 +59,8 @@ struct mw_share_hdr {
 	uint64_t desc[MW_DESC_COUNT];   /* mw_log_descriptor, copied */
 	uint64_t t0_ns;                 /* CLOCK_MONOTONIC at the start of main */
 	uint64_t nwatches;              /* entries of watch[] set (the -w order) */
-	uint64_t setup_done;            /* 1 once main's watches are all set */
+	uint64_t setup_done;            /* 0 main not reached, 3 setting the
+					   watches, 1 all set, 2 one failed */
 	uint64_t nmodules;
 	struct mw_share_watch watch[MW_SHARE_WATCHES];
 	struct mw_share_module module[MW_SHARE_MODULES];

@@ -179,6 +179,7 @@ static void set_watches(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	hdr->t0_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	list_modules();
+	hdr->setup_done = 3;    /* setting: a death from here on is said so */
 	for (line = list ? strtok_r(list, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (hdr->nwatches >= MW_SHARE_WATCHES)

@@ -62,10 +62,10 @@ if command -v gdb > /dev/null 2>&1 && gdb -nx -batch -ex run /bin/true 2>&1 | gr
 	stale=$(line uaf.c 'through a pointer to freed memory')
 	start=$(sed -n 's/^memwatch: watch 1: 24 bytes at \(0x[0-9a-f]*\), writes$/\1/p' "$tmp/out")
 	uid=$(printf '0x%x' $((start + 16)))
-	has "$tmp/out" "<logout\\+[0-9]+ at examples/uaf.c:$free_line>" "uaf: free, called by logout"
+	has "$tmp/out" "<logout\\+[0-9]+ at [^ ]*uaf.c:$free_line>" "uaf: free, called by logout"
 	has "$tmp/out" "^#[0-9]+  thread [0-9]+  write  watch 1  0x[0-9a-f]+  8 bytes  .* at 0x[0-9a-f]+ <[_A-Za-z]*malloc" "uaf: malloc hands the memory out again"
-	has "$tmp/out" "^#[0-9]+  thread [0-9]+  write  watch 1  $uid  4 bytes  e8 03 00 00 -> e9 03 00 00  at 0x[0-9a-f]+ <login\\+[0-9]+ at examples/uaf.c:[0-9]+>" "uaf: login writes bob's uid 1001 at watch+16"
-	has "$tmp/out" "^#[0-9]+  thread [0-9]+  write  watch 1  $uid  4 bytes  e9 03 00 00 -> 00 00 00 00  at 0x[0-9a-f]+ <anonymize_ended\\+[0-9]+ at examples/uaf.c:$stale>" "uaf: anonymize_ended overwrites it, the line"
+	has "$tmp/out" "^#[0-9]+  thread [0-9]+  write  watch 1  $uid  4 bytes  e8 03 00 00 -> e9 03 00 00  at 0x[0-9a-f]+ <login\\+[0-9]+ at [^ ]*uaf.c:[0-9]+>" "uaf: login writes bob's uid 1001 at watch+16"
+	has "$tmp/out" "^#[0-9]+  thread [0-9]+  write  watch 1  $uid  4 bytes  e9 03 00 00 -> 00 00 00 00  at 0x[0-9a-f]+ <anonymize_ended\\+[0-9]+ at [^ ]*uaf.c:$stale>" "uaf: anonymize_ended overwrites it, the line"
 	# The order is the story: free, then bob's uid, then the stale write.
 	order=$(grep -n -e '<_int_free' -e 'e8 03 00 00 -> e9 03' -e 'e9 03 00 00 -> 00 00' "$tmp/out" | grep '^[0-9]*:#' | cut -d: -f1 | tr '\n' ' ')
 	set -- $order
