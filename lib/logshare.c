@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,28 @@
 
 static int share_fd = -2;               /* -2: not looked at yet; -1: none */
 static void *share_slots;
+static size_t share_bytes;
+
+/*
+ * [atfork child] A forked child has its own copy of the ring's counters
+ * (ring.c), not of the slots: its records would land in the parent's slots
+ * with the parent's next sequence numbers, and the parent's then be taken
+ * for overwritten.  The child gets a fresh private ring at the same
+ * address instead: the file stays the parent's alone, and the child's log
+ * starts empty.  (Not a copy: reading the file's holes would allocate
+ * them, up to the whole ring's size.)  The child is single-threaded here.
+ */
+static void fork_child(void)
+{
+	if (!share_slots)
+		return;
+	mmap(share_slots, share_bytes, PROT_READ | PROT_WRITE,
+	     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	share_slots = NULL;
+	if (share_fd >= 0)
+		close(share_fd);
+	share_fd = -1;
+}
 
 static int get_fd(void)
 {
@@ -60,7 +83,10 @@ void *mw_logshare_map(size_t bytes)
 		fprintf(stderr, "memwatch: cannot map the shared log: %s\n", strerror(errno));
 		return NULL;
 	}
+	if (!share_slots && share_bytes == 0)
+		pthread_atfork(NULL, NULL, fork_child);
 	share_slots = p;
+	share_bytes = bytes;
 	return p;
 }
 

@@ -5,12 +5,15 @@
  *   exit      returns 3
  *   kill      SIGKILL to itself (nothing of it runs after)
  *   segv      a NULL write
+ *   fork      a child bumps s_counter too, then the parent again; returns 3
  * Lines marked "line:NAME" are the ones t-cli.sh expects in the log.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct config {
 	int max_users;
@@ -57,6 +60,16 @@ int main(int argc, char **argv)
 	t_local = g_config.max_users;           /* a read: not caught by w */
 	if (!strcmp(mode, "kill"))
 		raise(SIGKILL);
+	if (!strcmp(mode, "fork")) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			bump();                 /* the child's: not in the log */
+			_exit(0);
+		}
+		waitpid(pid, NULL, 0);
+		bump();
+	}
 	if (!strcmp(mode, "segv"))
 		*(volatile int *)(argc > 99 ? (void *)&t_local : NULL) = 1;
 	return 3;

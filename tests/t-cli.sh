@@ -22,7 +22,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..40"
+echo "1..42"
 . "$top_srcdir/tests/tap.sh"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
@@ -74,6 +74,12 @@ has "$tmp/log" "^  #0 0x[0-9a-f]+ set_timeout\\+0x[0-9a-f]+ \\(cli-prog\\) at cl
 "$memwatch" -w s_counter -- "$prog" segv > "$tmp/out" 2> "$tmp/log"
 check $(( $? != 139 )) "a crash: status 128+11"
 has "$tmp/log" "bump\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line bump)\$" "the crashed program's write is in the log"
+
+# fork: the child's accesses stay out of the parent's log, and do not
+# push the parent's own out (they would share its slots).
+"$memwatch" -w s_counter -- "$prog" fork > "$tmp/out" 2> "$tmp/log"
+has "$tmp/log" '^memwatch: watch 1: s_counter, 8 bytes at 0x[0-9a-f]+, writes: 2 records$' "fork: the parent's two writes"
+check $(( $(sed -n 's/^#[0-9]* rmw watch 1 thread \([0-9]*\) .*/\1/p' "$tmp/log" | sort -u | wc -l) != 1 )) "fork: all by the parent's thread"
 
 # Options: kind, depth, output file, the user's LD_PRELOAD kept.
 "$memwatch" -w g_config:4:r -d 0 -o "$tmp/o" -- "$prog" exit > "$tmp/out" 2> "$tmp/log"
