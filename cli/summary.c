@@ -98,6 +98,9 @@ void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
 				kind_name(g[j].kind), thr, g[j].pc, name);
 		}
 	}
+	if (log->last_seq > log->capacity)
+		fprintf(out, "note: the oldest %" PRIu64 " accesses were pushed out of the ring "
+			"and are not counted (--ring)\n", log->last_seq - log->capacity);
 	free(g);
 	mwc_sym_close(sym);
 }
