@@ -50,7 +50,10 @@ struct mwc_log {
 int mwc_log_read(int fd, struct mwc_log *log);
 void mwc_log_free(struct mwc_log *log);
 
-/* Writes the watches, counters and every record, frames named with libdw
+/* One line per watch: where it was set, its records. */
+void mwc_watches(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+
+/* Writes the counters and every record, frames named with libdw
  * over the program's modules. */
 void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 

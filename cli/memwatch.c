@@ -316,6 +316,7 @@ int main(int argc, char **argv)
 			WCOREDUMP(status) ? ", core dumped" : "");
 	else
 		fprintf(out, "memwatch: %s exited with status %d\n", path, code);
+	mwc_watches(out, &log, w, nw);
 	if ((!want_map && !want_summary) || want_log)
 		mwc_report(out, &log, w, nw);
 	if (want_summary)

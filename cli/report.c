@@ -40,11 +40,9 @@ static const char *kinds(uint64_t flags)
 	return flags == MW_ACCESS ? "reads and writes" : flags == MW_READ ? "reads" : "writes";
 }
 
-void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw)
+void mwc_watches(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw)
 {
 	const struct mw_share_hdr *h = log->hdr;
-	struct mwc_sym *sym = mwc_sym_open(h);
-	uint64_t overwritten = log->last_seq > log->capacity ? log->last_seq - log->capacity : 0;
 
 	for (int i = 0; i < nw && (uint64_t)i < h->nwatches; i++) {
 		uint64_t hits = 0;
@@ -55,6 +53,14 @@ void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w,
 			", %s: %" PRIu64 " record%s\n", h->watch[i].id, w[i].spec, h->watch[i].size,
 			h->watch[i].addr, kinds(h->watch[i].flags), hits, hits == 1 ? "" : "s");
 	}
+}
+
+void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw)
+{
+	const struct mw_share_hdr *h = log->hdr;
+	struct mwc_sym *sym = mwc_sym_open(h);
+	uint64_t overwritten = log->last_seq > log->capacity ? log->last_seq - log->capacity : 0;
+
 	fprintf(out, "memwatch log: %zu record%s (%" PRIu64 " overwritten, %" PRIu64
 		" incomplete); ring %" PRIu64 " records\n", log->nrec,
 		log->nrec == 1 ? "" : "s", overwritten, log->incomplete, log->capacity);

@@ -22,7 +22,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..42"
+echo "1..44"
 . "$top_srcdir/tests/tap.sh"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
@@ -74,6 +74,12 @@ has "$tmp/log" "^  #0 0x[0-9a-f]+ set_timeout\\+0x[0-9a-f]+ \\(cli-prog\\) at cl
 "$memwatch" -w s_counter -- "$prog" segv > "$tmp/out" 2> "$tmp/log"
 check $(( $? != 139 )) "a crash: status 128+11"
 has "$tmp/log" "bump\\+0x[0-9a-f]+ \\(cli-prog\\) at cli-prog.c:$(line bump)\$" "the crashed program's write is in the log"
+
+# A library's variable: libc's stdout, read by printf (the program does
+# not name it, so it is libc's own copy).
+"$memwatch" -s -w stdout:r -- "$prog" exit preload > "$tmp/out" 2> "$tmp/log"
+has "$tmp/log" '^memwatch: watch 1: stdout:r, 8 bytes at 0x[0-9a-f]+, reads: [1-9][0-9]* records?$' "a variable of a library, found in libc.so.6"
+has "$tmp/log" '^ +[0-9]+  read    [0-9]+ +0x[0-9a-f]+ [_A-Za-z]*printf[_a-z]*\+0x[0-9a-f]+ \(libc\.so\.6\)' "read by printf in libc, named"
 
 # fork: the child's accesses stay out of the parent's log, and do not
 # push the parent's own out (they would share its slots).
