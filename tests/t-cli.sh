@@ -22,7 +22,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..44"
+echo "1..45"
 . "$top_srcdir/tests/tap.sh"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
@@ -103,6 +103,11 @@ has "$tmp/log" '^memwatch: map of watch 2 \(g_big\): 4096 bytes at 0x[0-9a-f]+, 
 has "$tmp/log" '^\+3c0    (   \.){10}  w1(   \.){5}$' "map: g_big[1000..1003] in one cell"
 has "$tmp/log" '^\+fc0    (   \.){15}  w1$' "map: g_big[4095] in the last cell"
 has "$tmp/log" '^first byte accessed: \+0x3e8 \(0x[0-9a-f]+\)$' "map: the first byte accessed"
+
+# memwatch-run.so, the preloaded part, exports its one interposer only.
+syms=$(${NM:-nm} -D --defined-only "$top_builddir/lib/.libs/memwatch-run.so" | awk '{ print $3 }' | tr '\n' ' ')
+[ "$syms" = "__libc_start_main " ]
+check $? "memwatch-run.so exports __libc_start_main only ($syms)"
 
 # Bad input: clear errors, status 125, the program not run.
 err() {
