@@ -149,7 +149,9 @@ static char *watch_list(const struct mwc_watch *w, int nw)
 	return s;
 }
 
-static void run_child(char *path, char **argv, int fd, int errpipe)
+/* In the child: PROGRAM, or its errno on ERRPIPE.  The memfd stays open
+ * across exec (the library maps it); ERRPIPE closes on success. */
+static void run_child(char *path, char **argv, int errpipe)
 {
 	int e;
 
@@ -160,7 +162,6 @@ static void run_child(char *path, char **argv, int fd, int errpipe)
 	if (write(errpipe, &e, sizeof(e)) < 0)
 		_exit(127);
 	_exit(e == ENOENT ? 127 : 126);
-	(void)fd;
 }
 
 int main(int argc, char **argv)
@@ -236,7 +237,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nw; i++)
 		if (mwc_resolve(path, &w[i]) < 0)
 			return EXIT_MEMWATCH;
-	if (output && !(out = fopen(output, "w"))) {
+	if (output && !(out = fopen(output, "we"))) {
 		fprintf(stderr, "memwatch: %s: %s\n", output, strerror(errno));
 		return EXIT_MEMWATCH;
 	}
@@ -285,7 +286,7 @@ int main(int argc, char **argv)
 		return EXIT_MEMWATCH;
 	}
 	if (child == 0)
-		run_child(path, argv + optind, fd, pipefd[1]);
+		run_child(path, argv + optind, pipefd[1]);
 	close(pipefd[1]);
 	if (read(pipefd[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
 		fprintf(stderr, "memwatch: cannot run %s: %s\n", path, strerror(e));
