@@ -14,3 +14,8 @@ TESTS += tests/t-map-gdb.sh
 # The bug hunts of examples/README.md, with the commands it shows.
 dist_check_SCRIPTS += tests/t-examples.sh
 TESTS += tests/t-examples.sh
+# The same, not position-independent: symbols at their link-time address.
+check_PROGRAMS += tests/cli-prog-nopie
+tests_cli_prog_nopie_SOURCES = tests/cli-prog.c
+tests_cli_prog_nopie_CFLAGS = $(AM_CFLAGS) -g -fno-pie
+tests_cli_prog_nopie_LDFLAGS = -no-pie

@@ -22,7 +22,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..45"
+echo "1..48"
 . "$top_srcdir/tests/tap.sh"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
@@ -65,6 +65,17 @@ for o in $(grep -o -- '--[a-z][a-z]*' "$tmp/out" | sort -u); do
 	grep -qF -- "$o" "$tmp/man" || missing="$missing $o"
 done
 check $(( ${#missing} != 0 )) "memwatch(1) documents every option of --help${missing:+ (missing:$missing)}"
+
+# Exact addresses: a non-PIE program's symbols are where nm says; a PIE
+# one's are at its load base plus nm's value (the same offset in the page).
+nopie=$top_builddir/tests/cli-prog-nopie
+want=$(${NM:-nm} "$nopie" | sed -n 's/^0*\([0-9a-f]*\) [Dd] g_config$/0x\1/p')
+"$memwatch" -w g_config -- "$nopie" exit > "$tmp/out" 2> "$tmp/log"
+has "$tmp/log" "^memwatch: watch 1: g_config, 16 bytes at $want, writes: 1 record\$" "non-PIE: g_config at nm's address ($want)"
+has "$tmp/log" "^  4 bytes at $(printf '0x%x' $((want + 4))) g_config\\+0x4 \\(cli-prog-nopie\\)\$" "non-PIE: the write at g_config+4"
+low=$(${NM:-nm} "$prog" | sed -n 's/^0*\([0-9a-f]*\) [Dd] g_config$/\1/p' | sed 's/.*\(...\)$/\1/')
+"$memwatch" -w g_config -- "$prog" exit > "$tmp/out" 2> "$tmp/log"
+has "$tmp/log" "^memwatch: watch 1: g_config, 16 bytes at 0x[0-9a-f]*$low, writes" "PIE: g_config at the load base + nm's value (...$low)"
 
 # SIGKILL: nothing runs in the program after it; the log is in memwatch's file.
 "$memwatch" -w g_config+4:4 -- "$prog" kill > "$tmp/out" 2> "$tmp/log"
