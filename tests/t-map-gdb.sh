@@ -19,7 +19,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-map-gdb.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..13"
+echo "1..16"
 . "$top_srcdir/tests/tap.sh"
 has() {
 	grep -Eq -- "$2" "$1"
@@ -63,4 +63,26 @@ timeout 60 "$GDB" -nx -batch -x "$gdbfile" -ex 'mwatch-map 2' "$prog" "$tmp/core
 has "$tmp/core.out" '^memwatch: a core file: the map spans the bytes the records of watch 2 touched$' "core: says what the map spans"
 has "$tmp/core.out" '^memwatch: map of watch 2: 16 bytes at 0x[0-9a-f]+ <g_cfg>, 1 byte per cell; 0 reads, 2 writes$' "core: g_cfg.a to g_cfg.b"
 has "$tmp/core.out" '^\+0      (  w1){4}(   \.){4}(  w1){8}$' "core: the same cells"
+
+# The same commands in GDB without Python (tools/fetch-gdb-minimal), as
+# t-gdb.sh finds it.
+minimal=
+for g in "${GDB_MINIMAL:-}" /usr/bin/gdb-minimal "$top_builddir/tests/gdb-minimal/usr/bin/gdb"; do
+	if [ -n "$g" ] && [ -x "$g" ]; then
+		minimal=$g
+		break
+	fi
+done
+if [ -n "$minimal" ]; then
+	sed '/generate-core-file/d' "$tmp/s.gdb" > "$tmp/m.gdb"
+	timeout 60 "$minimal" -nx -batch -x "$gdbfile" -x "$tmp/m.gdb" "$prog" < /dev/null > "$tmp/min.out" 2>&1
+	has "$tmp/min.out" '^memwatch: map of watch 1: 64 bytes at 0x[0-9a-f]+ <table>, 1 byte per cell; 1 reads, 16 writes$' "gdb-minimal: map of watch 1"
+	has "$tmp/min.out" "^\\+30     (  w1){12}(  b2){4}\$" "gdb-minimal: table[15] written, then read"
+	has "$tmp/min.out" '^\+0      (  w1){4}(   \.){4}(  w1){8}$' "gdb-minimal: g_cfg"
+else
+	for i in 1 2 3; do
+		n=$((n + 1))
+		echo "ok $n # SKIP gdb-minimal not available"
+	done
+fi
 exit $failed
