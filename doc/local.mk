@@ -17,3 +17,6 @@ dist_man3_MANS += \
 
 # Section 7: the GDB commands.
 dist_man7_MANS = doc/memwatch-gdb.7
+
+# Section 1: the memwatch command.
+dist_man1_MANS = doc/memwatch.1

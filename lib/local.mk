@@ -10,7 +10,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/maps.c lib/maps.h \
 	lib/fault.c lib/fault.h \
 	lib/say.c lib/say.h lib/sigsafe.h \
-	lib/ring.c lib/ring.h lib/record.c lib/record.h lib/unwind.c lib/unwind.h \
+	lib/ring.c lib/ring.h lib/logshare.c lib/logshare.h lib/record.c lib/record.h lib/unwind.c lib/unwind.h \
 	lib/log.c lib/dump.c lib/dump.h lib/symbolize.c lib/symbolize.h \
 	lib/sysdispatch.c lib/sysdispatch.h lib/sysbounce.c lib/sysbounce.h \
 	lib/sysfutex.c lib/sysfutex.h \
@@ -30,3 +30,12 @@ lib_libmemwatch_la_LDFLAGS = -version-info 0:0:0 -Wl,-z,now -Wl,-z,noexecstack \
 	-Wl,--version-script=$(top_srcdir)/lib/libmemwatch.map
 EXTRA_lib_libmemwatch_la_DEPENDENCIES = lib/libmemwatch.map
 EXTRA_DIST += lib/libmemwatch.map
+
+# memwatch-run.so: the preload part of the memwatch command (cli/): sets the
+# command's watches at the start of main.  A module of its own, installed in
+# $(pkglibdir), because it interposes libc's __libc_start_main.
+pkglib_LTLIBRARIES = lib/memwatch-run.la
+lib_memwatch_run_la_SOURCES = lib/run.c
+lib_memwatch_run_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+lib_memwatch_run_la_LIBADD = lib/libmemwatch.la -ldl
+lib_memwatch_run_la_LDFLAGS = -module -avoid-version -shared -Wl,-z,now

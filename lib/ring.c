@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "logshare.h"
 #include "ring.h"
 #include "sigsafe.h"
 
@@ -23,10 +24,13 @@ static _Atomic uint64_t base;                   /* last seq before a clear */
 int mw_ring_setup(uint64_t capacity)
 {
 	size_t size = capacity * sizeof(struct mw_ring_slot);
-	struct mw_ring_slot *s = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* Run by the memwatch command: in its file (logshare.h). */
+	struct mw_ring_slot *s = mw_logshare_map(size);
 	uint64_t *d = mw_log_descriptor;
 
+	if (!s)
+		s = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s == MAP_FAILED)
 		return -ENOMEM;
 	if (slots)
@@ -68,6 +72,7 @@ int mw_ring_setup(uint64_t capacity)
 	/* The magic last: a debugger that sees it sees a complete descriptor. */
 	atomic_thread_fence(memory_order_release);
 	d[MW_DESC_MAGIC] = MW_DESC_MAGIC_VALUE;
+	mw_logshare_publish(d, slots);
 	return 0;
 }
 

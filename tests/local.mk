@@ -48,3 +48,5 @@ check_PROGRAMS += tests/t-shared
 TESTS += tests/t-shared
 tests_t_shared_SOURCES = tests/t-shared.c
 tests_t_shared_LDADD = $(MW_TEST_LIBS)
+
+include tests/cli.mk

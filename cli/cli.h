@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h - the memwatch command's parts: watch specs and symbols
+ * (symbols.c), the program's log read back from the shared file (log.c),
+ * its text (report.c) and the heat map (map.c).
+ */
+#ifndef MWC_CLI_H
+#define MWC_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "logshare.h"
+#include "memwatch.h"
+
+/* One -w SYMBOL[+OFFSET][:SIZE][:r|w|rw]. */
+struct mwc_watch {
+	const char *spec;       /* as given */
+	char name[256];
+	uint64_t offset;        /* +OFFSET */
+	uint64_t size;          /* 0: the symbol's size minus OFFSET */
+	unsigned flags;         /* MW_READ, MW_WRITE */
+	/* resolved: */
+	char module[4096];      /* "" for the executable */
+	uint64_t value;         /* symbol value + OFFSET, in MODULE's file */
+};
+
+/* Parses W->spec.  0, or -1 with a message on stderr. */
+int mwc_parse_watch(struct mwc_watch *w);
+
+/* Finds W's symbol in PROG (the executable's path) or its libraries, sets
+ * module, value and size.  0, or -1 with a message on stderr. */
+int mwc_resolve(const char *prog, struct mwc_watch *w);
+
+/* The program's log, read from the shared file after it ended. */
+struct mwc_log {
+	const struct mw_share_hdr *hdr;
+	const unsigned char *slots;     /* the file's slots */
+	uint64_t capacity, slot_size;
+	struct mw_record *rec;          /* complete records, by seq */
+	size_t nrec, nmax;
+	uint64_t last_seq;              /* the largest seq seen, also incomplete */
+	uint64_t incomplete;            /* being written when the program ended */
+	void *map;
+	size_t map_len;
+};
+
+/* Maps FD and collects the records.  0, or -1 with a message. */
+int mwc_log_read(int fd, struct mwc_log *log);
+void mwc_log_free(struct mwc_log *log);
+
+/* One line per watch: where it was set, its records. */
+void mwc_watches(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+
+/* Writes the counters and every record, frames named with libdw
+ * over the program's modules. */
+void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+
+/* Who accessed each watch: records grouped by instruction. */
+void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+
+/* The heat map of each watch. */
+void mwc_map(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+
+/* Names for addresses in the program: "name+0xoff (module)" and
+ * " at file:line" (LINE), RET for return addresses. */
+struct mwc_sym;
+struct mwc_sym *mwc_sym_open(const struct mw_share_hdr *hdr);
+void mwc_sym_close(struct mwc_sym *s);
+void mwc_sym_name(struct mwc_sym *s, uint64_t addr, int line, int ret, char *buf, size_t len);
+
+#endif /* MWC_CLI_H */
