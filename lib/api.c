@@ -30,6 +30,7 @@
 #include "say.h"
 #include "sysdispatch.h"
 #include "table.h"
+#include "threads.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -82,6 +83,15 @@ static int find_own(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
+static int tls_size(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_TLS)
+			*(size_t *)arg += info->dlpi_phdr[i].p_memsz + info->dlpi_phdr[i].p_align;
+	return 0;
+}
+
 static int watched_ever;
 
 /* A positive number from the environment, or DEF with a warning. */
@@ -132,6 +142,10 @@ static void init(void)
 		return;
 	}
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)&init);
+	size_t tls = 0;
+
+	dl_iterate_phdr(tls_size, &tls);
+	mw_threads_init(tls);
 	init_err = mw_arch_init();
 	if (!init_err)
 		init_err = mw_fork_init();
@@ -152,33 +166,13 @@ static int overlaps(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 	return a < d && c < b;
 }
 
-/* Pages the calling thread cannot live without being accessible: its stack,
- * its thread control block and rseq area (the kernel writes those at every
- * signal delivery).  Other threads' stacks are not known yet. */
+/* Pages no thread can live without being accessible: its thread control
+ * block, rseq area (the kernel writes those at every signal delivery) and
+ * static TLS (threads.h).  Stacks can be watched: each thread has an
+ * alternate signal stack while watches exist. */
 static int thread_areas(uintptr_t lo, uintptr_t hi)
 {
-	uintptr_t tp = (uintptr_t)pthread_self();
-	pthread_attr_t attr;
-
-	if (overlaps(lo, hi, page_down(tp), page_up(tp + 1)))
-		return -ENOTSUP;
-	if (__rseq_size && overlaps(lo, hi, page_down(tp + (uintptr_t)__rseq_offset),
-				    page_up(tp + (uintptr_t)__rseq_offset + __rseq_size)))
-		return -ENOTSUP;
-	/* The main thread's stack shows as [stack] in the maps; asking glibc
-	 * would read the maps with stdio. */
-	if (getpid() != gettid() && pthread_getattr_np(pthread_self(), &attr) == 0) {
-		void *addr;
-		size_t size;
-		int r = 0;
-
-		if (pthread_attr_getstack(&attr, &addr, &size) == 0 &&
-		    overlaps(lo, hi, page_down((uintptr_t)addr), page_up((uintptr_t)addr + size)))
-			r = -ENOTSUP;
-		pthread_attr_destroy(&attr);
-		return r;
-	}
-	return 0;
+	return mw_threads_refuse(lo, hi) ? -ENOTSUP : 0;
 }
 
 struct scan {
@@ -209,8 +203,12 @@ static int scan_map(const struct mw_map *m, void *arg)
 		if (m->prot & PROT_EXEC)
 			return -ENOTSUP;
 		if (m->name[0] == '[' && strcmp(m->name, "[heap]") != 0 &&
-		    strncmp(m->name, "[anon:", 6) != 0)
-			return -ENOTSUP;        /* [stack], [vdso], [vvar], ... */
+		    strcmp(m->name, "[stack]") != 0 && strncmp(m->name, "[anon:", 6) != 0)
+			return -ENOTSUP;        /* [vdso], [vvar], ... */
+		/* The main stack grows from its lowest page: that page must
+		 * stay the kernel's growing mapping. */
+		if (strcmp(m->name, "[stack]") == 0 && pos == m->vstart)
+			return -ENOTSUP;
 		if (strncmp(m->name, "/memfd:memwatch", 15) == 0)
 			return -ENOTSUP;
 		r = add_piece(pos, stop, m->prot,
@@ -504,6 +502,43 @@ nomem:
 	return -ENOMEM;
 }
 
+/* mw_watch and mw_unwatch work on a stack of the library's (one: they hold
+ * the lock): the pages they freeze may hold the caller's stack, a watched
+ * local variable, where frames of theirs would wait for themselves. */
+#define WORK_STACK (256 * 1024)
+static char *work_top;
+
+struct watch_args {
+	uintptr_t lo, hi;
+	unsigned flags;
+};
+
+static long watch_thunk(void *p)
+{
+	struct watch_args a = *(struct watch_args *)p;
+
+	return do_watch(a.lo, a.hi, a.flags);
+}
+
+static long unwatch_thunk(void *p)
+{
+	return do_unwatch(*(int *)p);
+}
+
+static int on_work_stack(long (*fn)(void *), void *arg)
+{
+	if (!work_top) {
+		char *s = mmap(NULL, WORK_STACK + 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (s == MAP_FAILED)
+			return (int)fn(arg);    /* on the caller's, then */
+		mprotect(s, 4096, PROT_NONE);
+		work_top = s + 4096 + WORK_STACK;
+	}
+	return (int)mw_arch_on_stack(work_top, fn, arg);
+}
+
 /* The first watch: system calls start to dispatch (sysdispatch.h). */
 static void sys_activate(void)
 {
@@ -539,7 +574,7 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 	 * progress meanwhile restarts through the handler. */
 	if (!mw_snap_current()->nwatches)
 		sys_activate();
-	r = do_watch(lo, lo + len, flags ? flags : MW_WRITE);
+	r = on_work_stack(watch_thunk, &(struct watch_args){ lo, lo + len, flags ? flags : MW_WRITE });
 	if (r <= 0 && !mw_snap_current()->nwatches)
 		mw_sys_deactivate();
 	pthread_mutex_unlock(&lock);
@@ -688,7 +723,7 @@ int mw_unwatch(int id)
 	if (id <= 0)
 		return -ENOENT;
 	pthread_mutex_lock(&lock);
-	r = do_unwatch(id);
+	r = on_work_stack(unwatch_thunk, &id);
 	pthread_mutex_unlock(&lock);
 	return r;
 }
@@ -745,9 +780,9 @@ const char *mw_strerror(int err)
 		return "the address range is not entirely mapped, or part of it has no access "
 		       "at all (PROT_NONE)";
 	case ENOTSUP:
-		return "this memory cannot be watched (yet): it is a stack, a thread control "
-		       "block, an executable mapping, a kernel special mapping or "
-		       "memwatch's own data";
+		return "this memory cannot be watched (yet): it is a thread's control block or "
+		       "static TLS, the lowest page of the main stack, an executable mapping, a "
+		       "kernel special mapping or memwatch's own data";
 	case ENOENT:
 		return "no such watch: the id was never returned by mw_watch or is already "
 		       "unwatched";

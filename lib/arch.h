@@ -71,6 +71,9 @@ uintptr_t mw_arch_thread_dtv(void);
  * return 1. */
 int mw_arch_probe_fixup(void *uc);
 
+/* [thread] FN(ARG) on the stack that ends at TOP; returns its result. */
+long mw_arch_on_stack(void *top, long (*fn)(void *), void *arg);
+
 /* --- system calls (sysdispatch.c) ------------------------------------- */
 
 /* [thread] The code range system calls may come from while the program's
@@ -78,11 +81,17 @@ int mw_arch_probe_fixup(void *uc);
  * -errno (no syscall user dispatch in this kernel). */
 void mw_arch_gate_region(uintptr_t *start, uintptr_t *len);
 int mw_arch_gate_enable(void);
+/* [any] The same, with the calling thread's own switch at SELECTOR. */
+int mw_arch_gate_enable_at(volatile char *selector);
 /* [any] One system call from inside the gate. */
 long mw_arch_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 /* [any] Installs a SA_SIGINFO handler for SIG whose return goes through
  * the gate, with FLAGS added.  0 or -errno. */
 int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags);
+
+/* [thread] Removes the signals of BITS (1 << (sig - 1)) from the masks of
+ * every installed handler (they would block them while running). */
+void mw_arch_gate_unmask_handlers(uint64_t bits);
 
 /* [fault path] The system call a SIGSYS of syscall user dispatch stopped:
  * its number and six arguments. */

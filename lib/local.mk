@@ -13,14 +13,14 @@ lib_libmemwatch_la_SOURCES = \
 	lib/ring.c lib/ring.h lib/logshare.c lib/logshare.h lib/record.c lib/record.h lib/unwind.c lib/unwind.h \
 	lib/log.c lib/dump.c lib/dump.h lib/symbolize.c lib/symbolize.h \
 	lib/sysdispatch.c lib/sysdispatch.h lib/sysbounce.c lib/sysbounce.h \
-	lib/sysfutex.c lib/sysfutex.h \
+	lib/sysfutex.c lib/sysfutex.h lib/threads.c lib/threads.h \
 	lib/loader.c lib/loader.h lib/gdb.c lib/gdb.h lib/codefile.c lib/codefile.h \
 	lib/arch.h \
 	lib/x86_64/perform.c lib/x86_64/insn.c lib/x86_64/insn.h \
 	lib/x86_64/cache.c lib/x86_64/cache.h lib/x86_64/regs.h \
 	lib/x86_64/run.S lib/x86_64/probe.S lib/x86_64/probe.h \
 	lib/x86_64/jit.c lib/x86_64/jit.h \
-	lib/x86_64/gate-code.S lib/x86_64/gate.c
+	lib/x86_64/gate-code.S lib/x86_64/gate.c lib/x86_64/onstack.S
 lib_libmemwatch_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
 	$(LIBUNWIND_CFLAGS) $(LIBDW_CFLAGS)
 lib_libmemwatch_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/$(MW_ARCH)

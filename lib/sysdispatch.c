@@ -21,6 +21,7 @@
 #include "sysbounce.h"
 #include "sysdispatch.h"
 #include "sysfutex.h"
+#include "threads.h"
 
 #ifndef SYS_USER_DISPATCH
 #define SYS_USER_DISPATCH 2     /* si_code of a dispatch SIGSYS */
@@ -35,8 +36,7 @@ static int state;               /* 0 not tried, 1 works, -errno: cannot */
 static struct sigaction previous;
 static volatile sig_atomic_t have_previous;
 
-/* A broadcast of mw_sys_activate in progress, and its answers. */
-static _Atomic int asking;
+/* Answers to the broadcast of mw_sys_activate. */
 static _Atomic int answered;
 
 static void chain(int sig, siginfo_t *si, void *uc)
@@ -58,20 +58,28 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		prev.sa_handler(sig);
 }
 
+/* Our broadcast: sent with rt_tgsigqueueinfo, SI_QUEUE and this value, so
+ * that a late one (a thread that unblocked SIGSYS after the broadcast) is
+ * still ours, and the program's own SIGSYS never is. */
+#define BROADCAST ((void *)0x6d77737973ul)      /* "mwsys" */
+
 static void handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved_errno = errno;
 
+	mw_thread_seen(uc);
 	if (si->si_code == SYS_USER_DISPATCH) {
 		long a[6];
 		long nr = mw_arch_sys_args(uc, a);
 
 		mw_sysbounce_perform(uc, nr, a);
-	} else if (si->si_code == SI_TKILL && si->si_pid == getpid() && atomic_load(&asking)) {
-		/* A broadcast of mw_sys_activate: switch this thread on.  The
-		 * system call it interrupted restarts, and now dispatches. */
-		if (mw_arch_gate_enable() == 0)
-			atomic_fetch_add(&answered, 1);
+	} else if (si->si_code == SI_QUEUE && si->si_value.sival_ptr == BROADCAST &&
+		   si->si_pid == getpid()) {
+		/* mw_sys_activate asks: this thread's switch follows the
+		 * watches; the system call it interrupted restarts, and now
+		 * dispatches. */
+		mw_thread_switch_self(uc);
+		atomic_fetch_add(&answered, 1);
 	} else {
 		chain(sig, si, uc);
 	}
@@ -94,6 +102,19 @@ static int install(void)
 	return mw_arch_gate_sigaction(SIGSYS, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART);
 }
 
+static int ask(pid_t tid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGSYS;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value.sival_ptr = BROADCAST;
+	return (int)syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, SIGSYS, &si);
+}
+
 int mw_sys_activate(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid);
@@ -104,38 +125,40 @@ int mw_sys_activate(void)
 
 	if (state < 0)
 		return state;
-	if (install() < 0 || mw_arch_gate_enable() < 0) {
+	if (install() < 0 || mw_thread_enable_self() < 0) {
 		state = -ENOSYS;
 		return state;
 	}
 	state = 1;
-	/* Block first, then ask every other thread to switch on: a system call
+	/* Handlers the program installed before, blocking everything while
+	 * they run, would block SIGSYS and SIGSEGV then. */
+	mw_arch_gate_unmask_handlers((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)));
+	/* Switch on first, then ask every other thread to look: a system call
 	 * it is blocked in (a read into the memory about to be watched) is
-	 * interrupted and restarts through the handler.  Threads switched on
-	 * before are asked again for that reason. */
+	 * interrupted and restarts through the handler.  A thread that blocks
+	 * SIGSYS gets the question when it unblocks it. */
 	mw_sys_selector = 1;
+	mw_threads_switch(1);
 	atomic_store(&answered, 0);
-	atomic_store(&asking, 1);
 	d = opendir("/proc/self/task");
 	while (d && (e = readdir(d))) {
 		pid_t tid = (pid_t)atoi(e->d_name);
 
-		if (tid > 0 && tid != self && syscall(SYS_tgkill, getpid(), tid, SIGSYS) == 0)
+		if (tid > 0 && tid != self && ask(tid) == 0)
 			asked++;
 	}
 	if (d)
 		closedir(d);
 	for (int i = 0; i < 200 && atomic_load(&answered) < asked; i++)
 		nanosleep(&ms, NULL);
-	atomic_store(&asking, 0);
 	missed = asked - atomic_load(&answered);
 	if (missed > 0) {
 		struct mw_msg m;
 
 		mw_msg_init(&m);
 		mw_msg_dec(&m, missed);
-		mw_msg_str(&m, " thread(s) did not answer (SIGSYS blocked, or gone): their system "
-			       "calls that touch watched pages may fail with EFAULT");
+		mw_msg_str(&m, " thread(s) block SIGSYS now: until they unblock it, their system "
+			       "calls that touch watched pages fail with EFAULT");
 		mw_msg_flush(&m);
 	}
 	return missed > 0 ? missed : 0;
@@ -144,14 +167,16 @@ int mw_sys_activate(void)
 void mw_sys_deactivate(void)
 {
 	mw_sys_selector = 0;
+	mw_threads_switch(0);
 }
 
 void mw_sys_forked(void)
 {
 	/* The child's one thread switched dispatch on as it left fork (gate);
 	 * a fork made while no watch existed did not: do it now. */
+	mw_threads_forked();
 	if (state == 1)
-		mw_arch_gate_enable();
+		mw_thread_enable_self();
 }
 
 void mw_sys_unwatched(uintptr_t lo, uintptr_t hi, uintptr_t alias)

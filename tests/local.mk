@@ -50,3 +50,9 @@ tests_t_shared_SOURCES = tests/t-shared.c
 tests_t_shared_LDADD = $(MW_TEST_LIBS)
 
 include tests/cli.mk
+
+# Stacks: locals of this and other threads; control blocks refused.
+check_PROGRAMS += tests/t-stack
+TESTS += tests/t-stack
+tests_t_stack_SOURCES = tests/t-stack.c
+tests_t_stack_LDADD = $(MW_TEST_LIBS)

@@ -329,10 +329,6 @@ static void sec_unwatchable(void)
 	shared[0] = 9;
 	fshared[0] = 8;
 
-	EXPECT_ERR(mw_watch((const void *)&local, sizeof(local), MW_WRITE), -ENOTSUP,
-		   "mw_watch(a local variable on the main stack)");
-	EXPECT_ERR(mw_watch((const void *)&local, sizeof(local), MW_ACCESS), -ENOTSUP,
-		   "mw_watch(a local variable on the main stack, MW_ACCESS)");
 	EXPECT_ERR(mw_watch((const void *)(uintptr_t)&some_code, 16, MW_WRITE), -ENOTSUP,
 		   "mw_watch(a function's code)");
 	EXPECT_ERR(mw_watch((const void *)(uintptr_t)&some_code, 16, MW_READ), -ENOTSUP,
@@ -358,7 +354,7 @@ static void sec_unwatchable(void)
 	ok(shared[0] == 9 && fshared[0] == 8, "the shared mappings are intact");
 	is_int(some_code(4), 13, "the function still runs");
 }
-#define N_UNWATCHABLE (7 * 3 + 4)
+#define N_UNWATCHABLE (5 * 3 + 4)
 
 static void sec_ids(void)
 {

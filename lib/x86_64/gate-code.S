@@ -76,7 +76,13 @@ mw_gate_clone:
 	ret
 	.cfi_endproc
 1:	/* The child, on its own stack (or a copy of ours).  Nothing below
-	 * may depend on the parent's frames, which may be gone already. */
+	 * may depend on the parent's frames, which may be gone already.
+	 * A vfork child shares the parent's alternate signal stack, where the
+	 * parent waits in our handler: the child must not use it. */
+	mov	$131, %eax		/* sigaltstack(&disabled, NULL) */
+	lea	altstack_off(%rip), %rdi
+	xor	%esi, %esi
+	syscall
 	call	mw_gate_prctl
 	lea	-16(%r13), %rsp
 	mov	128(%r12), %rcx		/* RIP: after the program's syscall */
@@ -117,6 +123,12 @@ mw_gate_prctl:
 	ret
 	.cfi_endproc
 	.size	mw_gate_prctl, .-mw_gate_prctl
+
+	.balign	8
+altstack_off:				/* stack_t { NULL, SS_DISABLE, 0 } */
+	.quad	0
+	.long	2, 0
+	.quad	0
 
 	.type	mw_gate_sigreturn, @function
 mw_gate_sigreturn:

@@ -27,14 +27,19 @@ void mw_arch_gate_region(uintptr_t *start, uintptr_t *len)
 	*len = (uintptr_t)(__stop_mw_gate - __start_mw_gate);
 }
 
+int mw_arch_gate_enable_at(volatile char *selector)
+{
+	long r = mw_gate_syscall(SYS_prctl, 59 /* PR_SET_SYSCALL_USER_DISPATCH */,
+				 1 /* PR_SYS_DISPATCH_ON */, (long)__start_mw_gate,
+				 (long)(__stop_mw_gate - __start_mw_gate), (long)selector, 0);
+	return r < 0 ? (int)r : 0;
+}
+
 int mw_arch_gate_enable(void)
 {
 	extern volatile char mw_sys_selector;
-	long r = mw_gate_syscall(SYS_prctl, 59 /* PR_SET_SYSCALL_USER_DISPATCH */,
-				 1 /* PR_SYS_DISPATCH_ON */, (long)__start_mw_gate,
-				 (long)(__stop_mw_gate - __start_mw_gate),
-				 (long)&mw_sys_selector, 0);
-	return r < 0 ? (int)r : 0;
+
+	return mw_arch_gate_enable_at(&mw_sys_selector);
 }
 
 long mw_arch_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
@@ -56,6 +61,21 @@ int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsign
 				 mw_gate_restorer, 0 };
 
 	return (int)mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
+}
+
+void mw_arch_gate_unmask_handlers(uint64_t bits)
+{
+	for (int sig = 1; sig <= 64; sig++) {
+		struct ksigaction ka;
+
+		if (sig == SIGKILL || sig == SIGSTOP ||
+		    mw_gate_syscall(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) < 0)
+			continue;
+		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN || !(ka.mask & bits))
+			continue;
+		ka.mask &= ~bits;
+		mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
+	}
 }
 
 long mw_arch_sys_args(void *uc, long a[6])

@@ -19,13 +19,15 @@ extern const char mw_x86_run_return[];
 /* Set up once before the handler is installed, then only read. */
 static ZydisDecoder decoder;
 
-uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask;
+uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask, mw_x86_xsave_size;
 
 int mw_x86_insn_init(void)
 {
 	unsigned a, b, c, d;
 
 	if (__get_cpuid_max(0, NULL) >= 0xd) {
+		__cpuid_count(0xd, 0, a, b, c, d);
+		mw_x86_xsave_size = b;  /* the features XCR0 enables, standard form */
 		__cpuid_count(0xd, 2, a, b, c, d);
 		mw_x86_xsave_ymmh = a ? b : 0;
 		__cpuid_count(0xd, 5, a, b, c, d);
@@ -74,6 +76,63 @@ static void refuse(struct mw_x86_insn *out, const char *why)
 {
 	out->cls = MW_X86_REFUSED;
 	out->why = why;
+}
+
+/* The plain stack instructions, whose only memory is the stack (a watched
+ * stack page: a local variable nearby).  1 if it is one of them. */
+static int analyze_implicit(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
+			    const ZydisDecodedOperand *ops)
+{
+	const ZydisDecodedOperand *op = ins->operand_count_visible ? &ops[0] : NULL;
+
+	out->stkreg = -1;
+	out->disp = 0;
+	if (ins->operand_width != 64 && ins->mnemonic != ZYDIS_MNEMONIC_RET &&
+	    ins->mnemonic != ZYDIS_MNEMONIC_LEAVE)
+		return 0;
+	switch (ins->mnemonic) {
+	case ZYDIS_MNEMONIC_PUSH:
+	case ZYDIS_MNEMONIC_POP:
+		out->stk = ins->mnemonic == ZYDIS_MNEMONIC_PUSH ? MW_STK_PUSH : MW_STK_POP;
+		if (op && op->type == ZYDIS_OPERAND_TYPE_REGISTER && greg_of(op->reg.value) >= 0 &&
+		    ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, op->reg.value) == 64)
+			out->stkreg = (int8_t)greg_of(op->reg.value);
+		else if (op && op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && out->stk == MW_STK_PUSH)
+			out->disp = (int64_t)op->imm.value.s;
+		else
+			return 0;       /* segment registers */
+		break;
+	case ZYDIS_MNEMONIC_PUSHFQ:
+		out->stk = MW_STK_PUSHF;
+		break;
+	case ZYDIS_MNEMONIC_POPFQ:
+		out->stk = MW_STK_POPF;
+		break;
+	case ZYDIS_MNEMONIC_CALL:
+		out->stk = MW_STK_CALL;
+		if (op && op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->imm.is_relative)
+			out->disp = (int64_t)op->imm.value.s;
+		else if (op && op->type == ZYDIS_OPERAND_TYPE_REGISTER && greg_of(op->reg.value) >= 0)
+			out->stkreg = (int8_t)greg_of(op->reg.value);
+		else
+			return 0;       /* far calls */
+		break;
+	case ZYDIS_MNEMONIC_RET:
+		if (ins->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
+			return 0;
+		out->stk = MW_STK_RET;
+		if (op && op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+			out->disp = (int64_t)op->imm.value.u;
+		break;
+	case ZYDIS_MNEMONIC_LEAVE:
+		out->stk = MW_STK_LEAVE;
+		break;
+	default:
+		return 0;
+	}
+	out->cls = MW_X86_IMPLICIT;
+	out->size = 8;
+	return 1;
 }
 
 static int is_gpr_class(ZydisRegisterClass c)
@@ -218,6 +277,23 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 	}
 	if (ins->meta.isa_ext == ZYDIS_ISA_EXT_X87)
 		out->flags |= MW_X86_VECTOR;
+	/* fxsave/fxrstor and xsave/xrstor save and load the program's vector
+	 * state (the lazy binding trampoline saves it on the stack: a watched
+	 * stack page).  An xsave area is at most as large as CPUID says for
+	 * the features XCR0 enables; xsaves/xrstors are the kernel's. */
+	if (ins->meta.isa_set == ZYDIS_ISA_SET_FXSAVE || ins->meta.isa_set == ZYDIS_ISA_SET_FXSAVE64)
+		out->flags |= MW_X86_VECTOR;
+	if (ins->meta.category == ZYDIS_CATEGORY_XSAVE ||
+	    ins->meta.category == ZYDIS_CATEGORY_XSAVEOPT) {
+		if (ins->mnemonic == ZYDIS_MNEMONIC_XSAVES || ins->mnemonic == ZYDIS_MNEMONIC_XSAVES64 ||
+		    ins->mnemonic == ZYDIS_MNEMONIC_XRSTORS || ins->mnemonic == ZYDIS_MNEMONIC_XRSTORS64 ||
+		    !mw_x86_xsave_size) {
+			refuse(out, "xsaves and xrstors are for the kernel");
+			return;
+		}
+		out->flags |= MW_X86_VECTOR;
+		out->size = (uint16_t)mw_x86_xsave_size;
+	}
 	/* Masked accesses: AVX-512 with a write mask (no embedded broadcast),
 	 * and AVX's vmaskmov / vpmaskmov with a sign mask in a vector. */
 	if ((ins->avx.mask.mode == ZYDIS_MASK_MODE_MERGING ||
@@ -411,9 +487,11 @@ void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 		analyze_generic(out, &ins, ops, memop, stub_rw, stub_rx);
 		return;
 	}
+	if (stackmem && nmem == 0 && analyze_implicit(out, &ins, ops))
+		return;
 	if (stackmem)
-		refuse(out, "push, pop, call, ret and other stack accesses to watched memory "
-			    "are not supported yet");
+		refuse(out, "this stack instruction (enter, far call or return, push or pop of "
+			    "a segment register, 16-bit forms) is not supported on a watched stack");
 	else if (nmem == 0)
 		refuse(out, "the instruction has no memory operand the library can perform");
 	else

@@ -31,6 +31,18 @@ enum mw_x86_class {
 	MW_X86_CALL,
 	MW_X86_JMP,
 	MW_X86_XLAT,
+	MW_X86_IMPLICIT,        /* push/pop/call/ret/leave on a watched stack */
+};
+
+/* MW_X86_IMPLICIT: what the instruction does with the stack. */
+enum mw_x86_stk {
+	MW_STK_PUSH,            /* push reg (stkreg) or imm (disp) */
+	MW_STK_PUSHF,
+	MW_STK_POP,             /* pop reg (stkreg) */
+	MW_STK_POPF,
+	MW_STK_CALL,            /* call rel (disp from the next insn) or reg */
+	MW_STK_RET,             /* ret, ret imm16 (disp) */
+	MW_STK_LEAVE,
 };
 
 /* Flags. */
@@ -72,6 +84,8 @@ struct mw_x86_insn {
 	uint8_t strop, rep, elem;       /* elem: string or masked element bytes */
 	uint8_t maskkind;       /* MW_MASK_*: which lanes touch memory */
 	uint8_t maskreg;        /* k1..k7, or the xmm/ymm register number */
+	uint8_t stk;            /* MW_X86_IMPLICIT: enum mw_x86_stk */
+	int8_t stkreg;          /* its register (gregs index), or -1 */
 	const char *why;        /* MW_X86_REFUSED */
 	const void *stub;       /* executable: the instruction + jump back */
 };
@@ -91,5 +105,8 @@ int mw_x86_insn_init(void);
 /* Offsets of XSAVE components in the standard format (CPUID leaf 0xd):
  * 2 = upper halves of ymm0..15, 5 = opmask k0..k7; 0 if absent. */
 extern uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask;
+
+/* CPUID: the size of an xsave area for the features XCR0 enables. */
+extern uint32_t mw_x86_xsave_size;
 
 #endif /* MW_X86_INSN_H */

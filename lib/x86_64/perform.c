@@ -179,7 +179,7 @@ static int contains(uintptr_t a, size_t n, uintptr_t x)
 	return x >= a && x - a < n;
 }
 
-#define BOUNCE_MAX 128
+#define BOUNCE_MAX 8192         /* an xsave area with AVX-512 and AMX */
 
 /*
  * div/idiv m: would the CPU raise #DE (divisor 0, or a quotient too large)?
@@ -354,7 +354,7 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 			return MW_DECLINED;
 		}
 		if (n > BOUNCE_MAX) {
-			f->why = "an access larger than 128 bytes straddles the boundary of "
+			f->why = "an access larger than 8 KiB straddles the boundary of "
 				 "watched memory";
 			return MW_DECLINED;
 		}
@@ -533,7 +533,8 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 	return MW_PERFORMED;
 }
 
-/* push/pop/call/jmp with a memory operand: emulated, the stack is native. */
+/* push/pop/call/jmp with a memory operand: emulated; the fault may be at
+ * the operand or at the stack slot (a watched stack page). */
 static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
 {
 	uintptr_t sp = (uintptr_t)g[REG_RSP], a;
@@ -545,12 +546,13 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 		g[REG_RSP] = (greg_t)(sp + 8);
 		a = effective_address(in, g);
 		g[REG_RSP] = (greg_t)sp;
-		if (!contains(a, 8, f->addr)) {
+		if (!contains(a, 8, f->addr) && !contains(sp, 8, f->addr)) {
 			f->why = "the fault is outside the memory operand of pop";
 			return MW_DECLINED;
 		}
-		f->acc[0] = (struct mw_access){ a, 8, MW_WRITE };
-		f->nacc = 1;
+		f->acc[0] = (struct mw_access){ sp, 8, MW_READ };
+		f->acc[1] = (struct mw_access){ a, 8, MW_WRITE };
+		f->nacc = 2;
 		mw_record_before(f);
 		r = mem_copy(f, sp, &v, 8, 0);
 		if (r != MW_PERFORMED)
@@ -565,13 +567,16 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 		return MW_PERFORMED;
 	}
 	a = effective_address(in, g);
-	if (!contains(a, 8, f->addr)) {
+	if (!contains(a, 8, f->addr) &&
+	    (in->cls == MW_X86_JMP || !contains(sp - 8, 8, f->addr))) {
 		f->why = "the fault is outside the memory operand of the stack or branch "
 			 "instruction";
 		return MW_DECLINED;
 	}
 	f->acc[0] = (struct mw_access){ a, 8, MW_READ };
 	f->nacc = 1;
+	if (in->cls != MW_X86_JMP)
+		f->acc[f->nacc++] = (struct mw_access){ sp - 8, 8, MW_WRITE };
 	mw_record_before(f);
 	r = mem_copy(f, a, &v, 8, 0);
 	if (r != MW_PERFORMED)
@@ -592,6 +597,75 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 			return r;
 		g[REG_RSP] = (greg_t)(sp - 8);
 		g[REG_RIP] += in->len;
+	}
+	return MW_PERFORMED;
+}
+
+/* push, pop, call, ret, leave on a watched stack page.  User-mode popfq
+ * changes these flags only: CF PF AF ZF SF TF DF OF NT AC ID. */
+#define POPF_MASK 0x244dd5u
+
+static enum mw_perform implicit(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
+{
+	uintptr_t sp = (uintptr_t)g[REG_RSP], next = (uintptr_t)g[REG_RIP] + in->len;
+	int push = in->stk == MW_STK_PUSH || in->stk == MW_STK_PUSHF || in->stk == MW_STK_CALL;
+	uintptr_t a;
+	uint64_t v;
+	enum mw_perform r;
+
+	if (in->stk == MW_STK_LEAVE)
+		sp = (uintptr_t)g[REG_RBP];
+	a = push ? sp - 8 : sp;
+	if (!contains(a, 8, f->addr)) {
+		f->why = "the fault is not at the stack slot the instruction uses";
+		return MW_DECLINED;
+	}
+	f->acc[0] = (struct mw_access){ a, 8, push ? MW_WRITE : MW_READ };
+	f->nacc = 1;
+	mw_record_before(f);
+	if (push) {
+		switch (in->stk) {
+		case MW_STK_PUSH:
+			v = in->stkreg >= 0 ? (uint64_t)g[in->stkreg] : (uint64_t)in->disp;
+			break;
+		case MW_STK_PUSHF:
+			v = (uint64_t)g[REG_EFL] & ~(uint64_t)0x30000;      /* RF, VM read 0 */
+			break;
+		default:        /* call */
+			v = next;
+			break;
+		}
+		r = mem_copy(f, a, &v, 8, 1);
+		if (r != MW_PERFORMED)
+			return r;
+		g[REG_RSP] = (greg_t)a;
+		if (in->stk == MW_STK_CALL)
+			g[REG_RIP] = in->stkreg >= 0 ? g[in->stkreg] == (greg_t)a ?
+				     (greg_t)sp : g[in->stkreg] : (greg_t)(next + (uint64_t)in->disp);
+		else
+			g[REG_RIP] = (greg_t)next;
+		return MW_PERFORMED;
+	}
+	r = mem_copy(f, a, &v, 8, 0);
+	if (r != MW_PERFORMED)
+		return r;
+	g[REG_RSP] = (greg_t)(a + 8);
+	g[REG_RIP] = (greg_t)next;
+	switch (in->stk) {
+	case MW_STK_POP:
+		g[in->stkreg] = (greg_t)v;      /* pop rsp: the value read */
+		break;
+	case MW_STK_POPF:
+		g[REG_EFL] = (greg_t)(((uint64_t)g[REG_EFL] & ~(uint64_t)POPF_MASK) |
+				      (v & POPF_MASK));
+		break;
+	case MW_STK_RET:
+		g[REG_RSP] = (greg_t)(a + 8 + (uint64_t)in->disp);
+		g[REG_RIP] = (greg_t)v;
+		break;
+	case MW_STK_LEAVE:
+		g[REG_RBP] = (greg_t)v;
+		break;
 	}
 	return MW_PERFORMED;
 }
@@ -658,6 +732,9 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 			break;
 		case MW_X86_XLAT:
 			r = xlat(f, in, g);
+			break;
+		case MW_X86_IMPLICIT:
+			r = implicit(f, in, g);
 			break;
 		default:
 			f->why = in->why;

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * threads.h - what each thread needs while watches exist.
+ *
+ * A watched page may be on a thread's stack (a local variable): the
+ * kernel cannot push the SIGSEGV frame there, so every thread gets an
+ * alternate signal stack of the library's (unless it has one), where the
+ * library's handlers run (SA_ONSTACK).  And some pages of a thread can
+ * never be watched: its thread control block with the rseq area (the
+ * kernel writes it at every signal delivery) and its static TLS.  Each
+ * thread registers them the first time it passes through the library's
+ * signal handlers while watches exist (its first system call, or the
+ * broadcast of the first watch, see sysdispatch.h).
+ *
+ * Each registered thread also has its own dispatch switch: a thread that
+ * blocks SIGSYS must not dispatch (the kernel would kill the process).
+ * One that blocks it when watches begin stays off until it unblocks it:
+ * then the broadcast's SIGSYS, pending meanwhile, reaches it.
+ */
+#ifndef MW_THREADS_H
+#define MW_THREADS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* [thread] Once, at initialization: the bytes of static TLS of the modules
+ * loaded so far (below the thread pointer on x86-64 and most others). */
+void mw_threads_init(size_t static_tls);
+/* [fault path] The calling thread: register it, give it an alternate
+ * stack.  Cheap after the first call.  UC: the signal context it runs in,
+ * or NULL: rt_sigreturn sets the alternate stack the context holds. */
+void mw_thread_seen(void *uc);
+/* [fault path] The calling thread's dispatch switch: on while watches
+ * exist, unless it blocks SIGSYS in the signal context UC. */
+void mw_thread_switch_self(void *uc);
+/* [thread] Every registered thread's switch (off, or on where the thread
+ * does not block SIGSYS). */
+void mw_threads_switch(int on);
+/* [thread] Register the calling thread and switch dispatch on for it (its
+ * switch stays as mw_threads_switch sets it).  0 or -errno. */
+int mw_thread_enable_self(void);
+/* [thread] In a forked child: its one thread registers anew. */
+void mw_threads_forked(void);
+/* [thread] Whether [lo, hi) holds a registered thread's control block,
+ * rseq area or static TLS. */
+int mw_threads_refuse(uintptr_t lo, uintptr_t hi);
+
+#endif /* MW_THREADS_H */
