@@ -122,7 +122,10 @@ define mwl--record
   if $mwl_kind == 6
     printf "kernel-write"
   end
-  if $mwl_kind < 1 || $mwl_kind > 6 || $mwl_kind == 4
+  if $mwl_kind == 8
+    printf "gone "
+  end
+  if $mwl_kind < 1 || ($mwl_kind > 6 && $mwl_kind != 8) || $mwl_kind == 4
     printf "kind %u", $mwl_kind
   end
   printf "  watch %d  ", *(int *) ($mwl_p + $mwl_d[15])
@@ -135,7 +138,10 @@ define mwl--record
     printf "  %u bytes  ", $mwl_vn
   end
   set $mwl_vn = *(unsigned char *) ($mwl_p + $mwl_d[20])
-  if $mwl_kind & 2
+  if $mwl_kind == 8
+    printf "the watch ended: its memory was unmapped or replaced"
+  end
+  if $mwl_kind != 8 && ($mwl_kind & 2)
     if $mwl_flags & 2
       printf "old ?"
     else
@@ -143,11 +149,14 @@ define mwl--record
       mwl--bytes
     end
     printf " -> "
-  else
+  end
+  if $mwl_kind != 8 && !($mwl_kind & 2)
     printf "value "
   end
-  set $mwl_vp = $mwl_p + $mwl_d[22]
-  mwl--bytes
+  if $mwl_kind != 8
+    set $mwl_vp = $mwl_p + $mwl_d[22]
+    mwl--bytes
+  end
   if $mwl_flags & 1
     printf " (cut)"
   end
@@ -344,7 +353,8 @@ Usage: mwatch-log [N] [-w ID] [-bt [DEPTH]]
 One line per record:
   #SEQ  thread TID  KIND  watch ID  ADDRESS <symbol+off>  SIZE bytes  VALUES  at PC <func+off at file:line>
 KIND is read, write, rmw (read-modify-write), kernel-read or
-kernel-write (by a system call; PC is the call).  VALUES are hex
+kernel-write (by a system call; PC is the call), or gone: the watch
+ended because the program unmapped or replaced its memory.  VALUES are hex
 bytes, at most 8 then "...": "value V" for reads, "OLD -> NEW" for writes
 ("old ?" when not known); "(cut)" when the access was wider than the
 record holds, "(atomic)" when the old value came from the atomic

@@ -26,6 +26,7 @@
 #include "fork.h"
 #include "maps.h"
 #include "memwatch.h"
+#include "record.h"
 #include "ring.h"
 #include "say.h"
 #include "sysdispatch.h"
@@ -35,6 +36,13 @@
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int init_err;
+
+/* The library lock, and whether this thread holds it: the system calls
+ * the library makes under it are its own (sysbounce.c lets them be). */
+static __thread int holding __attribute__((tls_model("initial-exec")));
+
+static void api_lock(void);
+static void api_unlock(void);
 static int next_id = 1;
 static uintptr_t ps;            /* page size */
 
@@ -353,25 +361,42 @@ int mw_api_log_setup(size_t records)
 		return init_err;
 	if (!records)
 		return 0;
-	pthread_mutex_lock(&lock);
+	api_lock();
 	if (pow2_at_least(records) == mw_ring_capacity())
 		r = 0;
 	else if (watched_ever)
 		r = -EBUSY;
 	else
 		r = mw_ring_setup(pow2_at_least(records));
-	pthread_mutex_unlock(&lock);
+	api_unlock();
 	return r;
+}
+
+static void api_lock(void)
+{
+	pthread_mutex_lock(&lock);
+	holding = 1;
+}
+
+static void api_unlock(void)
+{
+	holding = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+int mw_api_held(void)
+{
+	return holding;
 }
 
 void mw_api_lock(void)
 {
-	pthread_mutex_lock(&lock);
+	api_lock();
 }
 
 void mw_api_unlock(void)
 {
-	pthread_mutex_unlock(&lock);
+	api_unlock();
 }
 
 int mw_api_reprotect(const struct mw_snapshot *s)
@@ -527,6 +552,14 @@ static long unwatch_thunk(void *p)
 
 static int on_work_stack(long (*fn)(void *), void *arg)
 {
+	stack_t ss;
+
+	/* Called from a signal handler on the alternate stack (the program
+	 * unmapped watched memory, sysbounce.c): that stack is never watched,
+	 * and leaving it would let a nested signal start over at its top,
+	 * over our frames. */
+	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
+		return (int)fn(arg);
 	if (!work_top) {
 		char *s = mmap(NULL, WORK_STACK + 4096, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -568,7 +601,7 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 	pthread_once(&once, init);
 	if (init_err)
 		return init_err;
-	pthread_mutex_lock(&lock);
+	api_lock();
 	watched_ever = 1;
 	/* System calls dispatch before the first page is protected: one in
 	 * progress meanwhile restarts through the handler. */
@@ -577,7 +610,7 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 	r = on_work_stack(watch_thunk, &(struct watch_args){ lo, lo + len, flags ? flags : MW_WRITE });
 	if (r <= 0 && !mw_snap_current()->nwatches)
 		mw_sys_deactivate();
-	pthread_mutex_unlock(&lock);
+	api_unlock();
 	return r;
 }
 
@@ -722,9 +755,89 @@ int mw_unwatch(int id)
 
 	if (id <= 0)
 		return -ENOENT;
-	pthread_mutex_lock(&lock);
+	api_lock();
 	r = on_work_stack(unwatch_thunk, &id);
-	pthread_mutex_unlock(&lock);
+	api_unlock();
+	return r;
+}
+
+/* ------------------------------------------ the program changes its memory */
+
+void mw_api_gone(uintptr_t lo, uintptr_t hi, uintptr_t pc)
+{
+	api_lock();
+	for (;;) {
+		const struct mw_snapshot *cur = mw_snap_current();
+		const struct mw_watch_obj *w = NULL;
+		int id;
+
+		for (size_t i = 0; i < cur->nwatches && !w; i++)
+			if (overlaps(lo, hi, page_down(cur->watches[i]->start),
+				     page_up(cur->watches[i]->end)))
+				w = cur->watches[i];
+		if (!w)
+			break;
+		mw_record_gone(w, pc);
+		id = w->id;
+		on_work_stack(unwatch_thunk, &id);
+	}
+	api_unlock();
+}
+
+long mw_api_protect(uintptr_t lo, uintptr_t hi, int prot)
+{
+	const struct mw_snapshot *cur;
+	struct mw_snapshot *s;
+	long r = 0;
+
+	api_lock();
+	cur = mw_snap_current();
+	s = mw_snap_alloc(cur->nspans + 2, cur->nwatches);
+	if (!s) {
+		api_unlock();
+		return -ENOMEM;
+	}
+	copy_table(s, cur);
+	/* Spans split at lo and hi; the part inside gets the program's
+	 * protection, which the watches then restrict (page_prot). */
+	s->nspans = 0;
+	for (size_t i = 0; i < cur->nspans; i++) {
+		struct mw_span sp = cur->spans[i];
+		uintptr_t c1 = lo < sp.start ? sp.start : lo > sp.end ? sp.end : lo;
+		uintptr_t c2 = hi < c1 ? c1 : hi > sp.end ? sp.end : hi;
+		uintptr_t cut[4] = { sp.start, c1, c2, sp.end };
+
+		for (int k = 0; k < 3; k++) {
+			struct mw_span part = sp;
+
+			if (cut[k] >= cut[k + 1])
+				continue;
+			part.start = cut[k];
+			part.end = cut[k + 1];
+			part.alias = sp.alias + (cut[k] - sp.start);
+			if (part.start >= lo && part.end <= hi)
+				part.orig_prot = prot;
+			s->spans[s->nspans++] = part;
+		}
+	}
+	mw_snap_publish(s);
+	/* The rest of the range as the program asked, gap by gap. */
+	for (uintptr_t p = lo; p < hi && !r;) {
+		const struct mw_span *sp = mw_table_span(s, p);
+		uintptr_t q = p;
+
+		if (sp) {
+			p = sp->end;
+			continue;
+		}
+		while (q < hi && !mw_table_span(s, q))
+			q += ps;
+		if (mprotect((void *)p, q - p, prot) < 0)
+			r = -errno;
+		p = q;
+	}
+	apply_prot(s, lo, hi);
+	api_unlock();
 	return r;
 }
 

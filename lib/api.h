@@ -28,4 +28,15 @@ int mw_api_reprotect(const struct mw_snapshot *s);
  * them; 0 lets them go on.  Returns after every write in flight ended. */
 void mw_api_freeze(int frozen);
 
+/* [any, not inside the library lock] The program unmaps or replaces
+ * [lo, hi) (page aligned) by the system call at PC: the watches with a
+ * byte there end, with a MW_KIND_GONE record each. */
+void mw_api_gone(uintptr_t lo, uintptr_t hi, uintptr_t pc);
+/* [any, not inside the library lock] mprotect(lo, hi - lo, PROT) by the
+ * program: watched pages take PROT as theirs (kept when the watches end,
+ * restricted by them meanwhile), the rest gets it now.  0 or -errno. */
+long mw_api_protect(uintptr_t lo, uintptr_t hi, int prot);
+/* [any] Whether the calling thread holds the library lock. */
+int mw_api_held(void);
+
 #endif /* MW_API_H */

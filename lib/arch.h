@@ -7,6 +7,7 @@
 #define MW_ARCH_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "memwatch.h"
@@ -93,11 +94,20 @@ int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsign
  * every installed handler (they would block them while running). */
 void mw_arch_gate_unmask_handlers(uint64_t bits);
 
+/* [fault path] The kernel's struct sigaction (rt_sigaction's argument, at
+ * most MW_KSA_MAX bytes) to and from the C library's. */
+#define MW_KSA_MAX 64
+size_t mw_arch_ksa_size(void);
+void mw_arch_ksa_to_sa(const void *k, struct sigaction *sa);
+void mw_arch_sa_to_ksa(const struct sigaction *sa, void *k);
+
 /* [fault path] The system call a SIGSYS of syscall user dispatch stopped:
  * its number and six arguments. */
 long mw_arch_sys_args(void *uc, long a[6]);
 /* [fault path] Its result, as the program will see it. */
 void mw_arch_sys_return(void *uc, long ret);
+/* [fault path] The stack pointer of a signal context. */
+uintptr_t mw_arch_sp(void *uc);
 /* [fault path] The address of the system call instruction. */
 uintptr_t mw_arch_sys_site(void *uc);
 /* [fault path] Perform a clone-like call (clone, clone3, fork, vfork) whose

@@ -28,6 +28,7 @@ static const char *kind_name(unsigned k)
 	case MW_KIND_RMW: return "rmw";
 	case MW_KIND_KERNEL | MW_KIND_READ: return "kernel-read";
 	case MW_KIND_KERNEL | MW_KIND_WRITE: return "kernel-write";
+	case MW_KIND_GONE: return "gone";
 	default: return "?";
 	}
 }
@@ -79,7 +80,9 @@ static void put_record(struct mw_msg *m, const struct mw_record *r,
 		mw_msg_str(m, " bytes)");
 	}
 	mw_msg_str(m, "\n");
-	if (r->kind & MW_KIND_WRITE) {
+	if (r->kind == MW_KIND_GONE) {
+		mw_msg_str(m, "  the watch ended: its memory was unmapped or replaced");
+	} else if (r->kind & MW_KIND_WRITE) {
 		mw_msg_str(m, "  old: ");
 		if (r->flags & MW_REC_NOOLD)
 			mw_msg_str(m, "(not known)");
@@ -91,7 +94,8 @@ static void put_record(struct mw_msg *m, const struct mw_record *r,
 	} else {
 		mw_msg_str(m, "  value: ");
 	}
-	mw_msg_bytes(m, r->new_value, r->value_len);
+	if (r->kind != MW_KIND_GONE)
+		mw_msg_bytes(m, r->new_value, r->value_len);
 	mw_msg_str(m, "\n");
 	for (unsigned i = 0; i < r->nframes && i < MW_FRAMES_MAX; i++) {
 		mw_msg_str(m, "  #");

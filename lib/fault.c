@@ -27,6 +27,7 @@
  * library lock before our handler is installed (sigaction orders it). */
 static struct sigaction previous;
 static volatile sig_atomic_t have_previous;
+static volatile sig_atomic_t installed;  /* ours is SIGSEGV's handler */
 
 /* Per thread: the table generation at this thread's last stale-looking
  * fault (initial-exec: no allocation on first use in a handler). */
@@ -48,6 +49,7 @@ static void decline(int sig, siginfo_t *si, void *ctx)
 		struct sigaction dfl;
 
 		mw_logfile_fatal(SIGSEGV);
+		installed = 0;
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		sigaction(SIGSEGV, &dfl, NULL);
@@ -160,14 +162,35 @@ out:
 	errno = saved_errno;
 }
 
+int mw_fault_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+	if (!installed)
+		return -1;
+	if (old) {
+		if (have_previous) {
+			*old = previous;
+		} else {
+			memset(old, 0, sizeof(*old));
+			old->sa_handler = SIG_DFL;
+		}
+	}
+	if (act) {
+		previous = *act;
+		have_previous = 1;
+	}
+	return 0;
+}
+
 int mw_fault_install(void)
 {
 	struct sigaction cur, sa;
 
 	if (sigaction(SIGSEGV, NULL, &cur) < 0)
 		return -errno;
-	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == handler)
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == handler) {
+		installed = 1;
 		return 0;
+	}
 	previous = cur;
 	have_previous = 1;
 
@@ -177,5 +200,8 @@ int mw_fault_install(void)
 	 * Installed with the gate's return (arch.h), so that returning costs
 	 * no SIGSYS while system calls dispatch (sysdispatch.h). */
 	(void)sa;
-	return mw_arch_gate_sigaction(SIGSEGV, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART);
+	if (mw_arch_gate_sigaction(SIGSEGV, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART) < 0)
+		return -errno;
+	installed = 1;
+	return 0;
 }

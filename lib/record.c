@@ -149,6 +149,36 @@ static void emit_one(struct mw_watch_obj *w, void *arg)
 	mw_ring_commit(r);
 }
 
+void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc)
+{
+	struct mw_record *r = mw_ring_reserve();
+	unsigned depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);
+	struct timespec now;
+
+	if (!r)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	r->time_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	r->addr = w->start;
+	r->pc = pc;
+	r->tid = (uint32_t)mw_tid();
+	r->watch = w->id;
+	r->size = (uint32_t)(w->end - w->start);
+	r->kind = MW_KIND_GONE;
+	r->flags = 0;
+	r->value_len = 0;
+	r->nframes = 0;
+	if (depth && !unwinding) {
+		uint64_t frames[MW_FRAMES_MAX];
+
+		unwinding = 1;
+		r->nframes = (uint8_t)mw_unwind(pc, frames, (int)depth);
+		unwinding = 0;
+		memcpy(r->frames, frames, r->nframes * sizeof(frames[0]));
+	}
+	mw_ring_commit(r);
+}
+
 #define MATCH_MAX 64
 
 struct matches {

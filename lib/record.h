@@ -21,6 +21,10 @@ void mw_record_before(struct mw_fault *f);
 /* Returns the seq of the first record made, 0 if none. */
 uint64_t mw_record_after(struct mw_fault *f);
 
+/* [fault path] A MW_KIND_GONE record for watch W, whose memory the system
+ * call at PC (in signal context UC) takes away. */
+void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc);
+
 /* [fault path] The calling thread's id, cached per thread. */
 pid_t mw_tid(void);
 /* [thread] After fork, in the child: thread ids change. */

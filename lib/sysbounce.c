@@ -17,7 +17,9 @@
 #include <sys/uio.h>
 #include <ucontext.h>
 
+#include "api.h"
 #include "arch.h"
+#include "fault.h"
 #include "fork.h"
 #include "probe.h"
 #include "record.h"
@@ -351,7 +353,6 @@ static const struct rule rules[] = {
 	{ SYS_rt_sigsuspend, { P(0, IN, K_MASK, 0, 8) } },
 	{ SYS_rt_sigtimedwait, { P(0, IN, K_FIXED, 0, 8), P(1, OUT, K_FIXED, 0, 128),
 				 P(2, IN, K_FIXED, 0, 16) } },
-	{ SYS_sigaltstack, { P(0, IN, K_FIXED, 0, 24), P(1, OUT, K_FIXED, 0, 24) } },
 	{ SYS_prlimit64,  { P(2, IN, K_FIXED, 0, 16), P(3, OUT, K_FIXED, 0, 16) } },
 	{ SYS_getrlimit,  { P(1, OUT, K_FIXED, 0, 16) } },
 	{ SYS_setrlimit,  { P(1, IN, K_FIXED, 0, 16) } },
@@ -762,6 +763,156 @@ static long madvise_watched(void *uc, const long a[6])
 	}
 }
 
+/* The program unmaps, moves or replaces memory, or changes its protection:
+ * watches over memory that goes away end (api.h), the program's protection
+ * of watched pages is kept for when their watches end.  The library's own
+ * calls, made under its lock, pass. */
+static long address_space(void *uc, long nr, const long a[6], bool *done)
+{
+	uintptr_t lo = 0, hi = 0, pg = 4096;
+	unsigned slot;
+	const struct mw_snapshot *s;
+	bool touched;
+
+	*done = false;
+	if (mw_api_held())
+		return 0;
+	switch (nr) {
+	case SYS_munmap:
+		lo = (uintptr_t)a[0];
+		hi = lo + (uintptr_t)a[1];
+		break;
+	case SYS_mremap:
+		/* The old range goes (old size 0 on shared memory: a copy stays),
+		 * and a fixed destination is replaced. */
+		if (a[1]) {
+			lo = (uintptr_t)a[0];
+			hi = lo + (uintptr_t)a[1];
+		}
+		if (a[3] & MREMAP_FIXED) {
+			s = mw_table_enter(&slot);
+			touched = touches(s, (uintptr_t)a[4], (uintptr_t)a[4] + (uintptr_t)a[2]);
+			mw_table_exit(slot);
+			if (touched)
+				mw_api_gone((uintptr_t)a[4], (uintptr_t)a[4] + (uintptr_t)a[2],
+					    mw_arch_sys_site(uc));
+		}
+		break;
+	case SYS_mmap:
+		if (!(a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)) || (a[3] & MAP_FIXED_NOREPLACE))
+			return 0;
+		lo = (uintptr_t)a[0];
+		hi = lo + (uintptr_t)a[1];
+		break;
+	case SYS_brk: {
+		uintptr_t now = (uintptr_t)mw_arch_gate_syscall(SYS_brk, 0, 0, 0, 0, 0, 0);
+
+		if (a[0] && (uintptr_t)a[0] < now) {
+			lo = (uintptr_t)a[0];
+			hi = now;
+		}
+		break;
+	}
+	case SYS_mprotect:
+		lo = (uintptr_t)a[0];
+		hi = lo + (uintptr_t)a[1];
+		break;
+	default:
+		return 0;
+	}
+	if (lo & (pg - 1))
+		return 0;       /* EINVAL from the kernel */
+	hi = (hi + pg - 1) & ~(uintptr_t)(pg - 1);
+	if (hi <= lo)
+		return 0;
+	s = mw_table_enter(&slot);
+	touched = touches(s, lo, hi);
+	mw_table_exit(slot);
+	if (!touched)
+		return 0;
+	if (nr == SYS_mprotect) {
+		*done = true;
+		return mw_api_protect(lo, hi, (int)a[2]);
+	}
+	mw_api_gone(lo, hi, mw_arch_sys_site(uc));
+	return 0;
+}
+
+/* sigaction(SIGSEGV) by the program while ours is installed: its handler
+ * becomes the one genuine faults go to (fault.h); ours stays.  1 when the
+ * call should go to the kernel instead. */
+static long sigsegv_action(const long a[6])
+{
+	uint8_t k[MW_KSA_MAX];
+	struct sigaction act, old;
+	int r;
+
+	if (a[1]) {
+		r = bring_in(k, (uintptr_t)a[1], mw_arch_ksa_size());
+		if (r)
+			return r;
+		mw_arch_ksa_to_sa(k, &act);
+	}
+	if (mw_fault_sigaction(a[1] ? &act : NULL, a[2] ? &old : NULL) < 0)
+		return 1;
+	if (a[2]) {
+		unsigned slot;
+		const struct mw_snapshot *s = mw_table_enter(&slot);
+
+		mw_arch_sa_to_ksa(&old, k);
+		r = copy_out(s, (uintptr_t)a[2], k, mw_arch_ksa_size());
+		mw_table_exit(slot);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* sigaltstack, on the signal frame: performed here, on our alternate stack,
+ * it would see this handler's stack, not the program's, and refuse to
+ * change a stack in use.  The frame's uc_stack is the alternate stack at
+ * the call (its flags as set, without SS_ONSTACK) and what rt_sigreturn
+ * installs. */
+static long sigaltstack_frame(void *uc, const long a[6])
+{
+	stack_t *cur = &((ucontext_t *)uc)->uc_stack, set;
+	stack_t old = *cur;
+	uintptr_t sp = mw_arch_sp(uc);
+	int r;
+
+	if (!(old.ss_flags & SS_DISABLE) && sp > (uintptr_t)old.ss_sp &&
+	    sp - (uintptr_t)old.ss_sp <= old.ss_size)
+		old.ss_flags |= SS_ONSTACK;
+	if (a[0]) {
+		r = bring_in(&set, (uintptr_t)a[0], sizeof(set));
+		if (r)
+			return r;
+		if (old.ss_flags & SS_ONSTACK)
+			return -EPERM;
+		if (set.ss_flags & ~(SS_DISABLE | (int)0x80000000u /* SS_AUTODISARM */))
+			return -EINVAL;
+		if (!(set.ss_flags & SS_DISABLE) && set.ss_size < (size_t)MINSIGSTKSZ)
+			return -ENOMEM;
+	}
+	if (a[1]) {
+		unsigned slot;
+		const struct mw_snapshot *s = mw_table_enter(&slot);
+
+		r = copy_out(s, (uintptr_t)a[1], &old, sizeof(old));
+		mw_table_exit(slot);
+		if (r)
+			return r;
+	}
+	if (a[0]) {
+		if (set.ss_flags & SS_DISABLE) {
+			set.ss_sp = NULL;
+			set.ss_size = 0;
+		}
+		*cur = set;
+	}
+	return 0;
+}
+
 static bool is_clone(long nr)
 {
 	return nr == SYS_clone ||
@@ -788,9 +939,29 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		mw_arch_sys_return(uc, mw_arch_sys_clone(uc, nr, a, mw_arch_sys_child_sp(uc, nr, a)));
 		return;
 	}
+	if (nr == SYS_sigaltstack) {
+		mw_arch_sys_return(uc, sigaltstack_frame(uc, a));
+		return;
+	}
 	if (nr == SYS_rt_sigprocmask) {
 		mw_arch_sys_return(uc, sigprocmask_frame(uc, a));
 		return;
+	}
+	if (nr == SYS_munmap || nr == SYS_mremap || nr == SYS_mmap || nr == SYS_brk ||
+	    nr == SYS_mprotect) {
+		bool done;
+		long r = address_space(uc, nr, a, &done);
+
+		mw_arch_sys_return(uc, done ? r : sys6(nr, a));
+		return;
+	}
+	if (nr == SYS_rt_sigaction && a[0] == SIGSEGV && a[3] == 8) {
+		long r = sigsegv_action(a);
+
+		if (r != 1) {
+			mw_arch_sys_return(uc, r);
+			return;
+		}
 	}
 	if (nr == SYS_madvise) {
 		mw_arch_sys_return(uc, madvise_watched(uc, a));

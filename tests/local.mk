@@ -56,3 +56,13 @@ check_PROGRAMS += tests/t-stack
 TESTS += tests/t-stack
 tests_t_stack_SOURCES = tests/t-stack.c
 tests_t_stack_LDADD = $(MW_TEST_LIBS)
+
+# The program changes its address space under watches.
+check_PROGRAMS += tests/t-addrspace
+TESTS += tests/t-addrspace
+check_LTLIBRARIES += tests/addr-mod.la
+tests_addr_mod_la_SOURCES = tests/addr-mod.c
+tests_addr_mod_la_LDFLAGS = -module -avoid-version -rpath /nowhere
+tests_t_addrspace_SOURCES = tests/t-addrspace.c
+tests_t_addrspace_CPPFLAGS = $(AM_CPPFLAGS) -DMODULE='"$(abs_builddir)/tests/.libs/addr-mod.so"'
+tests_t_addrspace_LDADD = $(MW_TEST_LIBS) -ldl

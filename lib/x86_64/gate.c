@@ -78,6 +78,34 @@ void mw_arch_gate_unmask_handlers(uint64_t bits)
 	}
 }
 
+size_t mw_arch_ksa_size(void)
+{
+	return sizeof(struct ksigaction);
+}
+
+void mw_arch_ksa_to_sa(const void *k, struct sigaction *sa)
+{
+	struct ksigaction ka;
+
+	memcpy(&ka, k, sizeof(ka));
+	memset(sa, 0, sizeof(*sa));
+	sa->sa_handler = (void (*)(int))ka.handler;
+	sa->sa_flags = (int)ka.flags;
+	sa->sa_restorer = (void (*)(void))ka.restorer;
+	memcpy(&sa->sa_mask, &ka.mask, sizeof(ka.mask));
+}
+
+void mw_arch_sa_to_ksa(const struct sigaction *sa, void *k)
+{
+	struct ksigaction ka;
+
+	ka.handler = (void *)sa->sa_handler;
+	ka.flags = (unsigned long)(unsigned)sa->sa_flags;
+	ka.restorer = (const void *)sa->sa_restorer;
+	memcpy(&ka.mask, &sa->sa_mask, sizeof(ka.mask));
+	memcpy(k, &ka, sizeof(ka));
+}
+
 long mw_arch_sys_args(void *uc, long a[6])
 {
 	const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
@@ -94,6 +122,11 @@ long mw_arch_sys_args(void *uc, long a[6])
 void mw_arch_sys_return(void *uc, long ret)
 {
 	((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = ret;
+}
+
+uintptr_t mw_arch_sp(void *uc)
+{
+	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
 }
 
 uintptr_t mw_arch_sys_site(void *uc)
