@@ -39,3 +39,6 @@ tests_t_divide_LDADD = $(MW_TEST_LIBS)
 
 # The environment of the sanitizer builds.
 include tests/sanitizers.mk
+
+# Stress: watch, unwatch and accesses from several threads (make stress).
+include tests/stress.mk
