@@ -41,12 +41,18 @@
  *     while it lived is at least the accesses made within its life before
  *     that read, and at most its final number.
  *
+ * Meanwhile the main thread signals the watcher threads, often inside
+ * mw_watch or mw_unwatch; their handler calls mw_total_count, mw_count,
+ * mw_log_stats and mw_log_next (async-signal-safe, memwatch.h), and every
+ * watch and unwatch must still succeed.
+ *
  * Not tested: mw_watch from a signal handler.  mw_watch and mw_unwatch are
  * thread-context calls (memwatch.h): they take the library's lock, allocate
  * and read /proc/self/maps, so they are not async-signal-safe.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -122,6 +128,7 @@ static pthread_mutex_t wlock = PTHREAD_MUTEX_INITIALIZER;
 static struct winfo *winfos;            /* indexed by id */
 static size_t nwinfo;
 static int round_ids[1 << 16], nround_ids;      /* ids of this round */
+static atomic_int last_id;                      /* the newest watch */
 
 static struct winfo *winfo_of(int id)
 {
@@ -172,6 +179,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags, int is_static)
 				     .flags = flags, .wcall = t0, .wret = t1 };
 	round_ids[nround_ids++] = id;
 	pthread_mutex_unlock(&wlock);
+	atomic_store(&last_id, id);
 	return id;
 }
 
@@ -601,6 +609,32 @@ static void *watcher(void *arg)
 	return NULL;
 }
 
+/* Signals to the watcher threads, often inside mw_watch or mw_unwatch: the
+ * handler calls what memwatch.h says any context may call. */
+static atomic_uint_fast64_t sig_calls, sig_bad;
+static __thread uint64_t sig_last_total;
+
+static void on_usr1(int sig)
+{
+	int saved = errno, id = atomic_load(&last_id), r;
+	uint64_t c = 0, t = mw_total_count();
+	struct mw_log_stats st;
+	struct mw_log_cursor cur;
+	struct mw_record rec;
+	int bad = t < sig_last_total;
+
+	r = mw_count(id, &c);
+	bad |= r != 0 && r != -ENOENT;
+	bad |= mw_log_stats(&st) != 0 || st.dropped != 0;
+	mw_log_begin(&cur);
+	bad |= mw_log_next(&cur, &rec) < 0;
+	sig_last_total = t;
+	if (bad)
+		atomic_fetch_add(&sig_bad, 1);
+	atomic_fetch_add(&sig_calls, 1);
+	errno = saved;
+}
+
 /* ----------------------------------------------------------------- checks */
 
 static struct mw_record *recs;
@@ -958,6 +992,12 @@ static void one_round(uint64_t *seed, uint64_t deadline)
 		if (pthread_create(&wt[i], NULL, watcher, &wseed[i]))
 			bail("pthread_create failed");
 	}
+	while (atomic_load(&accessors_running) > 0) {
+		struct timespec ts = { 0, 50000 + (long)below(seed, 200000) };
+
+		pthread_kill(wt[below(seed, NWATCHER)], SIGUSR1);
+		nanosleep(&ts, NULL);
+	}
 	for (int i = 0; i < NACC; i++)
 		pthread_join(acc_thr[i].th, NULL);
 	for (int i = 0; i < NWATCHER; i++)
@@ -1032,11 +1072,21 @@ int main(void)
 	if (!(op_mask & ((1u << NOPS) - 1)))
 		bail("STRESS_OPS=%s selects no op (bits 0..%d)", ops_env, NOPS - 1);
 	verify_each = verify_env && *verify_env && *verify_env != '0';
-	plan(NCHECKS + 1);
+	plan(NCHECKS + 2);
 	if (!seed)
 		seed = 1;
 	seed0 = seed;
 	diag("STRESS_SEED=%" PRIu64 " STRESS_SECONDS=%g", seed, secs);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_usr1;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGUSR1, &sa, NULL))
+			bail("sigaction: %s", strerror(errno));
+	}
 	r = mw_log_configure(RING, 0);
 	if (r)
 		bail("mw_log_configure(%u, 0): %s", RING, mw_strerror(r));
@@ -1104,6 +1154,11 @@ int main(void)
 			if (!ok(!fails[c], "%s", what[c]))
 				diag("  %" PRIu64 " failure(s); the first: %s", fails[c], first_fail[c]);
 	}
+	ok(atomic_load(&sig_calls) > 0 && atomic_load(&sig_bad) == 0,
+	   "%" PRIu64 " signal handlers interrupting the watcher threads (in mw_watch, "
+	   "mw_unwatch...) called mw_total_count, mw_count, mw_log_stats, mw_log_next: "
+	   "%" PRIu64 " odd results", (uint64_t)atomic_load(&sig_calls),
+	   (uint64_t)atomic_load(&sig_bad));
 	ok(total_ops > 0 && total_records > 0, "%" PRIu64 " rounds: %" PRIu64 " accesses, %"
 	   PRIu64 " records, %" PRIu64 " watches", nrounds, total_ops, total_records,
 	   total_watches);
