@@ -252,7 +252,6 @@ struct acc {
 	uint8_t rd[MAXLEN];     /* bytes read (loads, movs source) */
 	uint8_t old[MAXLEN];    /* bytes written: before */
 	uint8_t new[MAXLEN];    /* and after */
-	/* checks: records seen per watch, by bytes */
 };
 
 struct thr {
