@@ -97,7 +97,7 @@ struct mw_record *mw_ring_reserve(void)
 			return NULL;
 		}
 	} while (!atomic_compare_exchange_weak_explicit(&s->commit, &c, 2 * seq - 1,
-							memory_order_relaxed,
+							memory_order_acquire,
 							memory_order_relaxed));
 	/* release fence: "being written" is visible before any byte of the new
 	 * record (pairs with the reader's acquire fence before its re-check). */

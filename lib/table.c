@@ -83,8 +83,9 @@ enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
 	}
 	if (sp->start > addr || end > sp->end)
 		return MW_XL_SPLIT;
-	if (sp->state == MW_SPAN_PENDING ||
-	    (sp->state == MW_SPAN_DRAINING && (kind & MW_WRITE)))
+	/* Draining: reads retry too.  Once the pages are restored, the
+	 * program writes them natively, and the alias is stale. */
+	if (sp->state == MW_SPAN_PENDING || sp->state == MW_SPAN_DRAINING)
 		return MW_XL_BUSY;
 	if (((kind & MW_WRITE) && !(sp->orig_prot & PROT_WRITE)) ||
 	    ((kind & MW_READ) && !(sp->orig_prot & PROT_READ)))

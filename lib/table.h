@@ -28,7 +28,7 @@
 enum mw_span_state {
 	MW_SPAN_ACTIVE,     /* watched; alias valid */
 	MW_SPAN_PENDING,    /* being moved into the memfd: every fault retries */
-	MW_SPAN_DRAINING,   /* being restored: writes retry, reads use the alias */
+	MW_SPAN_DRAINING,   /* being restored: every fault retries */
 };
 
 struct mw_span {

@@ -66,3 +66,9 @@ tests_addr_mod_la_LDFLAGS = -module -avoid-version -rpath /nowhere
 tests_t_addrspace_SOURCES = tests/t-addrspace.c
 tests_t_addrspace_CPPFLAGS = $(AM_CPPFLAGS) -DMODULE='"$(abs_builddir)/tests/.libs/addr-mod.so"'
 tests_t_addrspace_LDADD = $(MW_TEST_LIBS) -ldl
+
+# The environment of the sanitizer builds.
+include tests/sanitizers.mk
+
+# Stress: watch, unwatch and accesses from several threads (make stress).
+include tests/stress.mk

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -74,9 +75,12 @@ static void *storer(void *arg)
 	return NULL;
 }
 
+static int n_extra;     /* threads on the barrier that join_threads does not join */
+
 static void start_threads(int n, int extra)
 {
 	n_threads = n;
+	n_extra = extra;
 	if (pthread_barrier_init(&start, NULL, (unsigned)(n + extra)))
 		bail("pthread_barrier_init failed");
 	for (int t = 0; t < n; t++)
@@ -88,7 +92,8 @@ static void join_threads(void)
 {
 	for (int t = 0; t < n_threads; t++)
 		pthread_join(th[t], NULL);
-	pthread_barrier_destroy(&start);
+	if (!n_extra)           /* else, once the extra ones are joined */
+		pthread_barrier_destroy(&start);
 }
 
 static int thread_of(uint32_t tid)
@@ -246,7 +251,7 @@ static void sec_tiny(void)
 #define N_TINY 7
 
 /* Reader: reads the log while the storers run; every record must be whole. */
-static volatile int writers_done;
+static atomic_int writers_done;
 static long reader_records, reader_torn, reader_rounds;
 
 static void *reader(void *arg)
@@ -280,7 +285,7 @@ static void *reader(void *arg)
 				last_val[t] = nv & 0xffffffffu;
 			last_seq = r.seq;
 		}
-	} while (!writers_done);
+	} while (!atomic_load(&writers_done));
 	return NULL;
 }
 
@@ -305,8 +310,9 @@ static void sec_concurrent(void)
 	if (pthread_create(&rd, NULL, reader, (void *)(intptr_t)id))
 		bail("pthread_create failed");
 	join_threads();
-	writers_done = 1;
+	atomic_store(&writers_done, 1);
 	pthread_join(rd, NULL);
+	pthread_barrier_destroy(&start);
 	diag("  the reader read %ld records in %ld rounds", reader_records, reader_rounds);
 	ok(reader_torn == 0, "4 threads x 20000 stores into a ring of 64, read meanwhile: "
 	   "every record read is whole and in order");
