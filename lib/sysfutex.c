@@ -51,8 +51,8 @@ static uintptr_t alias_of(const struct mw_snapshot *s, uintptr_t addr)
 
 	if (!sp)
 		return 0;
-	if (sp->state == MW_SPAN_PENDING)
-		return 1;
+	if (sp->state != MW_SPAN_ACTIVE)
+		return 1;       /* in transition: wait */
 	return sp->alias + (addr - sp->start);
 }
 
