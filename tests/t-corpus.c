@@ -702,7 +702,12 @@ struct form {
 	X(st_exact_x, NONE, "mov qword ptr [rbx], rax", R(RBX, B(0x2ffd)), \
 	  WATCH(0x2ffe, 2, MW_ACCESS), \
 	  LABEL("mov qword ptr [rbx], rax (straddling; only the last 2 bytes " \
-		"of the page watched)"))
+		"of the page watched)")) \
+	/* --- found by fuzzing (tests/fuzz-insn.c, tests/t-fuzz-exec.c) --- */ \
+	X(fz_rex67, NONE, ".byte 0x48, 0x67, 0xab", \
+	  R(RDI, 0x7777000000000000ULL | B(0x1100)), \
+	  LABEL("48 67 ab: addr32 stosd (a REX before another prefix is " \
+		"ignored; without the 67 it would make stosq)"))
 
 /* --- preparations that pokes cannot express --- */
 

@@ -166,14 +166,19 @@ static void analyze_string(struct mw_x86_insn *out, const ZydisDecodedInstructio
 	if (ins->address_width == 32 || out->seg) {
 		/* Drop the 0x67 and segment prefixes: the stub addresses the
 		 * alias with plain 64-bit pointers; perform.c adds the segment
-		 * base and wraps RSI/RDI/RCX to 32 bits between chunks. */
+		 * base and wraps RSI/RDI/RCX to 32 bits between chunks.  A REX
+		 * that another prefix follows is ignored by the CPU; dropped
+		 * too, since without the prefixes after it it would count
+		 * (48 67 ab is stosd, 48 ab would be stosq). */
 		uint8_t code[15];
 		size_t n = 0;
 
 		for (size_t i = 0; i < out->len; i++) {
 			uint8_t b = out->bytes[i];
 
-			if (!(i < ins->raw.prefix_count && (b == 0x67 || b == 0x64 || b == 0x65)))
+			if (!(i < ins->raw.prefix_count &&
+			      (b == 0x67 || b == 0x64 || b == 0x65 ||
+			       ((b & 0xf0) == 0x40 && i + 1 < ins->raw.prefix_count))))
 				code[n++] = b;
 		}
 		emit_stub(out, code, n, rw, rx);
