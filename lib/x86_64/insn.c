@@ -111,16 +111,21 @@ static int set_mem(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
 	return 0;
 }
 
-/* The stub: the instruction, then `jmp *0(%rip)` to mw_x86_run_return. */
+/* The stub: the instruction, then `jmp *SLOT(%rip)` to mw_x86_run_return,
+ * SLOT the stub's last 8 bytes: aligned (stubs are), so that the jump cannot
+ * raise #AC when the program runs with RFLAGS.AC set. */
+#define STUB_SLOT (MW_X86_STUB_SIZE - 8)
 static void emit_stub(struct mw_x86_insn *out, const uint8_t *code, size_t len,
 		      uint8_t *rw, const void *rx)
 {
-	static const uint8_t jmp[6] = { 0xff, 0x25, 0, 0, 0, 0 };
+	static const uint8_t jmp[2] = { 0xff, 0x25 };
 	uint64_t back = (uint64_t)(uintptr_t)mw_x86_run_return;
+	int32_t rel = (int32_t)(STUB_SLOT - (len + 6));
 
 	memcpy(rw, code, len);
 	memcpy(rw + len, jmp, sizeof(jmp));
-	memcpy(rw + len + sizeof(jmp), &back, sizeof(back));
+	memcpy(rw + len + sizeof(jmp), &rel, sizeof(rel));
+	memcpy(rw + STUB_SLOT, &back, sizeof(back));
 	out->stub = rx;
 }
 

@@ -43,6 +43,32 @@ int mw_arch_init(void)
 	return r ? r : mw_x86_cache_init();
 }
 
+/* The kernel delivers a signal with the program's RFLAGS.AC: with it on,
+ * any misaligned access in the library (memcpy, libunwind) would raise #AC.
+ * Off for the handler; sigreturn restores the program's. */
+void mw_arch_handler_entry(void)
+{
+	__asm__ volatile("pushfq; andq $~0x40000, (%%rsp); popfq" ::: "cc", "memory");
+}
+
+/* With RFLAGS.AC on, a misaligned access raises #AC (SIGBUS) in user mode.
+ * The stub runs with the program's flags, so such an access would raise it
+ * inside the handler, and the emulated ones would not raise it at all:
+ * decline them.  An access is taken as aligned if its address is a multiple
+ * of its size rounded up to a power of two (at most 64): never less strict
+ * than the CPU. */
+static int misaligned_under_ac(const greg_t *g, uintptr_t a, size_t n)
+{
+	size_t align = 1;
+
+	if (!(g[REG_EFL] & MW_EFL_AC) || n <= 1)
+		return 0;
+	while (align < n && align < 64)
+		align *= 2;
+	return (a & (align - 1)) != 0;
+}
+#define WHY_AC "alignment checking (RFLAGS.AC) is on and the access is misaligned"
+
 uintptr_t mw_arch_pc(void *uc)
 {
 	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
@@ -342,6 +368,10 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 			 "to access";
 		return MW_DECLINED;
 	}
+	if (misaligned_under_ac(g, a, n)) {
+		f->why = WHY_AC;
+		return MW_DECLINED;
+	}
 	switch (mw_table_xlate(f->snap, a, n, in->kind, &target)) {
 	case MW_XL_ALIAS:
 		break;
@@ -466,6 +496,10 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 	/* The most it may touch, for the log's old values and backtrace. */
 	uint64_t most = (count < (1ull << 32) ? count : (1ull << 32)) * e;
 
+	if (misaligned_under_ac(g, (src ? s0 + sbase : 0) | (dst ? d0 : 0), e)) {
+		f->why = WHY_AC;
+		return MW_DECLINED;
+	}
 	f->nacc = 0;
 	if (src)
 		f->acc[f->nacc++] = (struct mw_access){
@@ -549,6 +583,10 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 			f->why = "the fault is outside the memory operand of pop";
 			return MW_DECLINED;
 		}
+		if (misaligned_under_ac(g, a | sp, 8)) {
+			f->why = WHY_AC;
+			return MW_DECLINED;
+		}
 		f->acc[0] = (struct mw_access){ a, 8, MW_WRITE };
 		f->nacc = 1;
 		mw_record_before(f);
@@ -568,6 +606,10 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 	if (!contains(a, 8, f->addr)) {
 		f->why = "the fault is outside the memory operand of the stack or branch "
 			 "instruction";
+		return MW_DECLINED;
+	}
+	if (misaligned_under_ac(g, a | (in->cls == MW_X86_JMP ? 0 : sp), 8)) {
+		f->why = WHY_AC;
 		return MW_DECLINED;
 	}
 	f->acc[0] = (struct mw_access){ a, 8, MW_READ };
