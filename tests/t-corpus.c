@@ -712,9 +712,31 @@ struct form {
 	  LABEL("48 67 ab: addr32 stosd (a REX before another prefix is " \
 		"ignored; without the 67 it would make stosq)")) \
 	X(fz_ac, NONE, "mov qword ptr [rbx], rax", R(RBX, B(0x1100)), FL(0x40000), \
-	  LABEL("mov qword ptr [rbx], rax (aligned) with RFLAGS.AC set"))
+	  LABEL("mov qword ptr [rbx], rax (aligned) with RFLAGS.AC set")) \
+	X(fz_cvtnan, XMM, "cvttss2si ecx, dword ptr [rbx]", R(RBX, B(0x1100)), \
+	  POKE(0, 0x1100, 4, 0x7fc00000), \
+	  LABEL("cvttss2si ecx, dword ptr [rbx] (a NaN: sets MXCSR.IE, no vector " \
+		"register operand)")) \
+	X(fz_fxsave, XMM, "pxor xmm4, xmm4; pxor xmm5, xmm5; pxor xmm6, xmm6; " \
+	  "pxor xmm7, xmm7; pxor xmm8, xmm8; pxor xmm9, xmm9; pxor xmm10, xmm10; " \
+	  "pxor xmm11, xmm11; pxor xmm12, xmm12; pxor xmm13, xmm13; " \
+	  "pxor xmm14, xmm14; pxor xmm15, xmm15; fxsave [rbx]", R(RBX, B(0x1200)), \
+	  LABEL("fxsave [rbx] (xmm4-15 cleared first: the harness sets only " \
+		"xmm0-3)")) \
+	X(fz_fxrstor, XMM, "fxrstor [rbx]", R(RBX, B(0x1200)), .prep = prep_fxrstor) \
+	X(fz_xsave, XMM, "xsave [rbx]", R(RBX, B(0x1200)), R(RAX, 3), R(RDX, 0), \
+	  TODO("xsave is declined: its size depends on the processor"))
 
 /* --- preparations that pokes cannot express --- */
+
+/* A valid FXSAVE image: the current state, with xmm0 changed. */
+static void prep_fxrstor(struct ctx *c)
+{
+	uint8_t *p = (uint8_t *)(uintptr_t)c->r[RBX];
+
+	__asm__ volatile("fxsave %0" : "=m"(*(uint8_t (*)[512])p));
+	memset(p + 160, 0x5a, 16);
+}
 
 static void prep_gather(struct ctx *c)
 {

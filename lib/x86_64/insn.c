@@ -226,8 +226,19 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 				used |= 1u << greg_of(op->mem.index);
 		}
 	}
-	if (ins->meta.isa_ext == ZYDIS_ISA_EXT_X87)
+	/* Vector state without a vector register operand: x87, SSE/AVX
+	 * instructions that update MXCSR (cvttss2si eax, [m] has a SIMD
+	 * exception class), fxsave/fxrstor. */
+	if (ins->meta.isa_ext == ZYDIS_ISA_EXT_X87 ||
+	    ins->meta.exception_class != ZYDIS_EXCEPTION_CLASS_NONE ||
+	    ins->meta.isa_set == ZYDIS_ISA_SET_FXSAVE || ins->meta.isa_set == ZYDIS_ISA_SET_FXSAVE64)
 		out->flags |= MW_X86_VECTOR;
+	if (ins->meta.category == ZYDIS_CATEGORY_XSAVE ||
+	    ins->meta.category == ZYDIS_CATEGORY_XSAVEOPT) {
+		refuse(out, "xsave and xrstor are not supported: the size of their area "
+			    "depends on the processor and the feature mask");
+		return;
+	}
 	/* Masked accesses: AVX-512 with a write mask (no embedded broadcast),
 	 * and AVX's vmaskmov / vpmaskmov with a sign mask in a vector. */
 	if ((ins->avx.mask.mode == ZYDIS_MASK_MODE_MERGING ||
