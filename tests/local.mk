@@ -36,3 +36,4 @@ check_PROGRAMS += tests/t-divide
 TESTS += tests/t-divide
 tests_t_divide_SOURCES = tests/t-divide.c
 tests_t_divide_LDADD = $(MW_TEST_LIBS)
+include tests/fuzz.mk
