@@ -148,8 +148,11 @@ static void check_generic(const struct mw_x86_insn *in, const uint8_t *stub,
 		    ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM && memop < 0)
 			memop = i;
 	CHECK(memop >= 0, "GENERIC without a memory operand");
-	CHECK(in->size == ops[memop].size / 8, "size %u, operand %u bits", in->size,
-	      ops[memop].size);
+	CHECK(in->size == ops[memop].size / 8 ||
+	      (in->size == 1 && (ins->mnemonic == ZYDIS_MNEMONIC_CLFLUSH ||
+				 ins->mnemonic == ZYDIS_MNEMONIC_CLFLUSHOPT ||
+				 ins->mnemonic == ZYDIS_MNEMONIC_CLWB)),
+	      "size %u, operand %u bits", in->size, ops[memop].size);
 	CHECK(in->disp == (ops[memop].mem.disp.has_displacement ? ops[memop].mem.disp.value : 0),
 	      "displacement %lld", (long long)in->disp);
 	CHECK(in->base == (ops[memop].mem.base == ZYDIS_REGISTER_NONE ? MW_X86_NOREG :

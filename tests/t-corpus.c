@@ -725,7 +725,11 @@ struct form {
 		"xmm0-3)")) \
 	X(fz_fxrstor, XMM, "fxrstor [rbx]", R(RBX, B(0x1200)), .prep = prep_fxrstor) \
 	X(fz_xsave, XMM, "xsave [rbx]", R(RBX, B(0x1200)), R(RAX, 3), R(RDX, 0), \
-	  TODO("xsave is declined: its size depends on the processor"))
+	  TODO("xsave is declined: its size depends on the processor")) \
+	X(fz_clflush, NONE, "clflush [rbx]", R(RBX, B(0x7fe7)), \
+	  WATCH(0x7000, 0x1000, MW_ACCESS), \
+	  LABEL("clflush [rbx] (rbx 25 bytes before the end of the buffer: " \
+		"its line, not 64 bytes from rbx)"))
 
 /* --- preparations that pokes cannot express --- */
 

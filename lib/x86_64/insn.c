@@ -277,6 +277,12 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 		out->flags |= MW_X86_BTREG;
 		out->btreg = (int8_t)greg_of(ops[1].reg.value);
 	}
+	/* clflush, clflushopt, clwb [m]: decoded as the 64-byte line, but m
+	 * need not be aligned; only the line holding the byte at m is
+	 * touched, on m's page: one byte, not m .. m + 63. */
+	if (ins->mnemonic == ZYDIS_MNEMONIC_CLFLUSH || ins->mnemonic == ZYDIS_MNEMONIC_CLFLUSHOPT ||
+	    ins->mnemonic == ZYDIS_MNEMONIC_CLWB)
+		out->size = 1;
 	if (out->size == 0) {
 		refuse(out, "the size of the memory operand is not known");
 		return;
