@@ -34,7 +34,8 @@
 
 #define PAGE 4096u
 
-void mw_x86_run(greg_t *gregs, const void *stub, void *xsave, uint64_t xmask);
+int mw_x86_run(greg_t *gregs, const void *stub, void *xsave, uint64_t xmask);
+extern const char mw_x86_run_fault[];
 
 int mw_arch_init(void)
 {
@@ -88,6 +89,12 @@ int mw_arch_probe_fixup(void *ctx)
 	greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)g[REG_RIP];
 
+	if (mw_x86_cache_has_stub(pc)) {
+		/* The instruction faulted in its stub, not on memory: give up
+		 * the run (run.S) and let the program's instruction fault. */
+		g[REG_RIP] = (greg_t)(uintptr_t)mw_x86_run_fault;
+		return 1;
+	}
 	if (pc < (uintptr_t)mw_probe_begin || pc >= (uintptr_t)mw_probe_end)
 		return 0;
 	g[REG_RIP] = (greg_t)(uintptr_t)mw_probe_fail;
@@ -350,6 +357,7 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	uint64_t xmask = 0;
 	greg_t saved;
 	enum mw_perform r;
+	int faulted;
 
 	if (in->flags & MW_X86_BTREG) {
 		/* bt* m, reg: the bit offset is signed and selects the operand-
@@ -420,8 +428,18 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	}
 	saved = g[in->scratch];
 	g[in->scratch] = (greg_t)(target - (a - ea));
-	mw_x86_run(g, in->stub, xsave, xmask);
+	faulted = mw_x86_run(g, in->stub, xsave, xmask);
 	g[in->scratch] = saved;
+	if (xsave) {
+		/* The program's x87 and SSE control state (ldmxcsr, fldcw may
+		 * have just unmasked exceptions) is saved in the frame; the
+		 * rest of the handler runs with the defaults it started with. */
+		static const uint32_t mxcsr_default = 0x1f80;
+
+		__asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr_default));
+	}
+	if (faulted)
+		return MW_GENUINE;      /* nothing written: the stub faulted first */
 	if (bounce && (in->kind & MW_WRITE))
 		mem_copy(f, a, bounce, n, 1);
 	if (in->oldlo >= 0)
@@ -531,7 +549,14 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 		g[REG_RDI] = (greg_t)dp;
 		if (in->rep)
 			g[REG_RCX] = (greg_t)k;
-		mw_x86_run(g, in->stub, NULL, 0);
+		if (mw_x86_run(g, in->stub, NULL, 0)) {
+			/* Cannot happen (string instructions fault only on
+			 * memory, which place() checked); never loop on it. */
+			g[REG_RSI] = total ? (greg_t)s : s_orig;
+			g[REG_RDI] = total ? (greg_t)d : d_orig;
+			r = MW_GENUINE;
+			break;
+		}
 		done = in->rep ? k - (uint64_t)g[REG_RCX] : 1;
 		if (dst && rd == 0 && dkind == MW_WRITE)
 			mem_copy(f, d, db, e, 1);
