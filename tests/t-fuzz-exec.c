@@ -558,6 +558,8 @@ static void child(const struct tcase *t, int watched)
 		res->ctx = c;
 	}
 	res->count = mw_total_count() - before;
+	if (watched && getenv("FUZZ_DUMP"))
+		mw_log_dump(2);
 	for (int i = 0; i < 2; i++)
 		if (ids[i] > 0)
 			mw_unwatch(ids[i]);
@@ -747,7 +749,7 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 	return v && *v ? strtoull(v, NULL, 0) : dflt;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uint64_t seed = env_u64("FUZZ_SEED", 1), ncases = env_u64("FUZZ_CASES", 400);
 	uint64_t seconds = env_u64("FUZZ_SECONDS", 0), only = env_u64("FUZZ_CASE", 0);
@@ -758,6 +760,17 @@ int main(void)
 	struct timespec t0, now;
 	void *p;
 
+	/* Backtraces off unless FUZZ_BACKTRACE=1: libunwind's frame-pointer
+	 * walk, at a PC without unwind info as here, reads [rbp], which the
+	 * random registers aim at the data pages (memwatch-instructions(7),
+	 * BUGS).  That is not the instruction path.  The library reads the
+	 * variable when it is loaded: run again with it. */
+	(void)argc;
+	if (!getenv("FUZZ_BACKTRACE") && !getenv("MEMWATCH_DEPTH")) {
+		setenv("MEMWATCH_DEPTH", "0", 1);
+		execv("/proc/self/exe", argv);
+		bail("execv: %s", strerror(errno));
+	}
 	p = mmap((void *)DATA, DATA_SIZE + PAGE, PROT_NONE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p != (void *)DATA)
@@ -835,16 +848,22 @@ int main(void)
 			printf("# case %lu: %s (", (unsigned long)i, t.text);
 			for (int j = 0; j < t.len; j++)
 				printf("%s%02x", j ? " " : "", t.code[j]);
-			printf(") at %#lx, %u bytes, watches %s/%s:%s%s%s\n", (unsigned long)t.target,
+			printf(") at %#lx, %u bytes, watches %s/%s:%s%s%.0lu%s\n", (unsigned long)t.target,
 			       t.size, t.w[0].kind == MW_ACCESS ? "rw" : t.w[0].kind == MW_WRITE ? "w" : "r",
 			       t.w[1].kind == MW_ACCESS ? "rw" : t.w[1].kind == MW_WRITE ? "w" : "r",
-			       diff, wat->count > 1 ? " counted more than once;" : "",
+			       diff, wat->count > 1 ? " counted more than once:" : "",
+			       wat->count > 1 ? (unsigned long)wat->count : 0ul,
 			       wat->stage < ST_SIGNAL ? " the watched child died or hung;" : "");
 			if (err_wat[0])
-				printf("#   watched stderr: %.*s\n", (int)strcspn(err_wat, "\n"), err_wat);
+				printf("#   watched stderr: %.*s\n", getenv("FUZZ_DUMP") ? (int)strlen(err_wat) :
+				       (int)strcspn(err_wat, "\n"), err_wat);
 		}
 		if (verbose)
-			printf("# %lu %s: %s\n", (unsigned long)i, t.text,
+			printf("# %lu %s: flags %#lx, ref stage %d sig %d, watched stage %d sig %d "
+			       "(rip %#lx addr %#lx code %d) count %lu: %s\n", (unsigned long)i, t.text,
+			       (unsigned long)t.ctx.flags, ref->stage, ref->sig, wat->stage, wat->sig,
+			       (unsigned long)wat->rip, (unsigned long)wat->faddr, wat->si_code,
+			       (unsigned long)wat->count,
 			       declined_ok ? "declined" : diff[0] ? "DIFFERS" : "same");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
