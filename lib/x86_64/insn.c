@@ -219,6 +219,14 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 				used |= 1u << g;
 			else if (!is_gpr_class(ZydisRegisterGetClass(op->reg.value)))
 				out->flags |= MW_X86_VECTOR;
+			/* mov fs, [m], lgs r, [m]: run in the handler, the load
+			 * would change its own thread pointer. */
+			if (ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_SEGMENT &&
+			    (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) {
+				refuse(out, "loading a segment register from watched memory is "
+					    "not supported");
+				return;
+			}
 		} else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
 			if (greg_of(op->mem.base) >= 0)
 				used |= 1u << greg_of(op->mem.base);
@@ -441,6 +449,9 @@ void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 	if (stackmem)
 		refuse(out, "push, pop, call, ret and other stack accesses to watched memory "
 			    "are not supported yet");
+	else if (nmem == 1)
+		refuse(out, "instructions whose only memory operand is implicit (maskmovdqu, "
+			    "maskmovq) are not supported");
 	else if (nmem == 0)
 		refuse(out, "the instruction has no memory operand the library can perform");
 	else
