@@ -16,4 +16,4 @@ dist_man3_MANS += \
 	doc/memwatcher.3
 
 # Section 7: the GDB commands.
-dist_man7_MANS = doc/memwatch-gdb.7
+dist_man7_MANS = doc/memwatch-gdb.7 doc/memwatch-instructions.7
