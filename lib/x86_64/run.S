@@ -12,11 +12,6 @@
  * of the frame (standard XSAVE format, 64-byte aligned, features XMASK) is
  * loaded before and saved after, for instructions that use it.  Returns 0.
  *
- * If the instruction itself faults in the stub (ldmxcsr or fxrstor of
- * invalid data: #GP), the handler resumes at mw_x86_run_fault
- * (mw_arch_probe_fixup), which returns 1 with gregs[] and the XSAVE area
- * untouched: the program's instruction then faults as it would have.
- *
  * gregs[] offsets (sys/ucontext.h): R8 0 .. R15 56, RDI 64, RSI 72, RBP 80,
  * RBX 88, RDX 96, RAX 104, RCX 112, RSP 120, RIP 128, EFL 136.
  */
@@ -151,8 +146,12 @@ mw_x86_run_return:
 	.cfi_endproc
 	.size	mw_x86_run, .-mw_x86_run
 
-/* Reached by sigreturn, RSP as the stub had it: stub, mask, xsave area,
- * gregs, then the six saved registers and the return address. */
+/* If the instruction itself faults in the stub (ldmxcsr or fxrstor of
+ * invalid data: #GP), the handler resumes here (mw_arch_probe_fixup), by
+ * sigreturn, with RSP as the stub had it: stub, mask, xsave area, gregs,
+ * then the six saved registers and the return address.  mw_x86_run then
+ * returns 1 with gregs[] and the XSAVE area untouched: the program's
+ * instruction faults as it would have. */
 	.type	mw_x86_run_fault, @function
 mw_x86_run_fault:
 	pushq	$0x202			/* C code runs with DF=0, AC=0 */
