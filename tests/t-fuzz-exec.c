@@ -3,13 +3,15 @@
  * t-fuzz-exec.c - differential execution of random memory-operand
  * instructions.
  *
- * Each case is one random instruction: prefixes, an opcode from one of the
+ * A case is a string instruction from a template (one in five: movs, stos,
+ * lods, cmps, scas with random prefixes, direction, RSI, RDI and RCX), or
+ * one random instruction: prefixes, an opcode from one of the
  * maps (one-byte, 0f, 0f 38, 0f 3a, VEX, EVEX), a ModRM byte with a memory
  * form, SIB, displacement and immediate bytes.  Zydis decodes it and keeps
  * it only if it has exactly one explicit memory operand and nothing the
  * harness cannot run in place: no control flow, no stack, no RSP, no
- * segment register writes, no hidden memory operands (strings, xlat), no
- * vector-indexed addressing, no system instructions.  The harness then sets
+ * segment register writes, no hidden memory operands (xlat; strings come
+ * from the template), no vector-indexed addressing, no system instructions.  The harness then sets
  * the registers the address is made of (and patches an absolute or
  * RIP-relative displacement) so that the operand lands on a chosen byte of
  * the data pages - inside a watched page, or straddling a boundary between
@@ -33,7 +35,7 @@
  * else is a finding: the diagnostic gives the bytes, the case number and
  * the seed to replay it (FUZZ_SEED=S FUZZ_CASE=N).
  *
- * Environment: FUZZ_SEED (default 1), FUZZ_CASES (default 400) or
+ * Environment: FUZZ_SEED (default 1), FUZZ_CASES (default 300) or
  * FUZZ_SECONDS (run as many cases as fit), FUZZ_CASE (only that case),
  * FUZZ_VERBOSE=1 (a line per case).
  */
@@ -362,27 +364,9 @@ static uint64_t random_target(void)
 	}
 }
 
-/* Makes case N of the run with SEED: 0 on success, -1 if the bytes are not
- * a usable instruction (the caller tries the next stream value). */
-static int make_case(struct tcase *t)
+/* Random general registers, RFLAGS, vector, mask and x87 state. */
+static void random_state(struct tcase *t)
 {
-	ZydisDecodedInstruction ins;
-	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	const ZydisDecodedOperand *m;
-	int memop, b, x;
-	uint64_t T, disp, base, idx = 0;
-	static const unsigned kinds[4] = { MW_ACCESS, MW_ACCESS, MW_WRITE, MW_READ };
-
-	random_bytes(t->code);
-	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, t->code, 15, &ins, ops)))
-		return -1;
-	memop = acceptable(&ins, ops);
-	if (memop < 0)
-		return -1;
-	m = &ops[memop];
-	t->len = ins.length;
-	t->size = (uint16_t)(m->size / 8);
-
 	memset(&t->ctx, 0, sizeof(t->ctx));
 	for (int i = 0; i < 16; i++)
 		t->ctx.r[i] = random_reg();
@@ -411,6 +395,107 @@ static int make_case(struct tcase *t)
 			t->ctx.fx[32 + 16 * i + j] = (uint8_t)next();
 	for (int i = 0; i < 16; i++)
 		memcpy(t->ctx.fx + 160 + 16 * i, t->ctx.z[i], 16);
+}
+
+static const unsigned kinds[4] = { MW_ACCESS, MW_ACCESS, MW_WRITE, MW_READ };
+
+/*
+ * A string instruction from a template: movs, stos, lods, cmps or scas of
+ * any element size, with or without rep/repe/repne, 32-bit addresses, an
+ * fs/gs source, either direction, RSI/RDI aimed anywhere on the data pages
+ * (or off their ends) and RCX up to two pages of elements.
+ */
+static int make_string_case(struct tcase *t)
+{
+	static const uint8_t ops8[10] = { 0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad, 0xa6, 0xa7,
+					  0xae, 0xaf };
+	ZydisDecodedInstruction ins;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	uint8_t op = ops8[below(10)];
+	int n = 0, a32 = below(4) == 0, seg = below(6), elem, src;
+	uint64_t s, d, count;
+
+	memset(t->code, 0x90, sizeof(t->code));
+	if (a32)
+		t->code[n++] = 0x67;
+	if (seg == 0)
+		t->code[n++] = 0x64;
+	else if (seg == 1)
+		t->code[n++] = 0x65;
+	switch (below(3)) {
+	case 0: t->code[n++] = 0xf3; break;
+	case 1: t->code[n++] = 0xf2; break;
+	default: break;
+	}
+	if (op & 1) {
+		switch (below(3)) {
+		case 0: t->code[n++] = 0x66; break;
+		case 1: t->code[n++] = 0x48; break;
+		default: break;
+		}
+	}
+	t->code[n++] = op;
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, t->code, (ZyanUSize)n, &ins, ops)) ||
+	    ins.meta.category != ZYDIS_CATEGORY_STRINGOP)
+		return -1;
+	t->len = ins.length;
+	elem = 0;
+	for (int i = 0; i < ins.operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY)
+			elem = ops[i].size / 8;
+	t->size = (uint16_t)elem;
+	random_state(t);
+	if (below(2))
+		t->ctx.flags |= 0x400;          /* DF: backwards */
+	src = op <= 0xa7 || op == 0xac || op == 0xad;
+	s = random_target() - (below(4) == 0 ? 0x1000 : 0);
+	d = random_target() - (below(4) == 0 ? 0x1000 : 0);
+	count = below(3) == 0 ? below(8) : below(2 * PAGE / (unsigned)elem);
+	if (src && seg == 0)
+		s -= fs_base;
+	else if (src && seg == 1)
+		s -= gs_base;
+	if (a32) {
+		s = (s & 0xffffffffu) | (next() << 32);
+		d = (d & 0xffffffffu) | (next() << 32);
+		count |= next() << 32;
+	}
+	t->ctx.r[RSI] = s;
+	t->ctx.r[RDI] = d;
+	t->ctx.r[RCX] = count;
+	t->target = src ? (uint64_t)(uint32_t)s : d;
+	t->w[0] = (struct watch){ 0x1000, 0x2000, kinds[below(4)] };
+	t->w[1] = (struct watch){ 0x4000, 0x1000, kinds[below(4)] };
+	t->seed = next();
+	ZydisFormatterFormatInstruction(&fmt, &ins, ops, ins.operand_count_visible,
+					t->text, sizeof(t->text), INSN, NULL);
+	return 0;
+}
+
+/* Makes a case (a string instruction from the template if STRING): 0 on
+ * success, -1 if the bytes are not a usable instruction (the caller tries
+ * the next stream value). */
+static int make_case(struct tcase *t, int string)
+{
+	ZydisDecodedInstruction ins;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	const ZydisDecodedOperand *m;
+	int memop, b, x;
+	uint64_t T, disp, base, idx = 0;
+
+	if (string)
+		return make_string_case(t);
+	random_bytes(t->code);
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, t->code, 15, &ins, ops)))
+		return -1;
+	memop = acceptable(&ins, ops);
+	if (memop < 0)
+		return -1;
+	m = &ops[memop];
+	t->len = ins.length;
+	t->size = (uint16_t)(m->size / 8);
+
+	random_state(t);
 
 	/* The address: base + index * scale + disp (+ segment base). */
 	T = random_target();
@@ -751,7 +836,7 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 
 int main(int argc, char **argv)
 {
-	uint64_t seed = env_u64("FUZZ_SEED", 1), ncases = env_u64("FUZZ_CASES", 400);
+	uint64_t seed = env_u64("FUZZ_SEED", 1), ncases = env_u64("FUZZ_CASES", 300);
 	uint64_t seconds = env_u64("FUZZ_SECONDS", 0), only = env_u64("FUZZ_CASE", 0);
 	int verbose = (int)env_u64("FUZZ_VERBOSE", 0);
 	static char err_ref[4096], err_wat[4096];
@@ -802,7 +887,7 @@ int main(int argc, char **argv)
 	for (uint64_t i = 1;; i++) {
 		struct tcase t;
 		char diff[1024], why[160];
-		int declined_ok, st;
+		int declined_ok, st, string;
 
 		if (only && i != only) {
 			if (i > only)
@@ -816,8 +901,9 @@ int main(int argc, char **argv)
 		}
 		/* Case I: the first usable instruction of stream (seed, i). */
 		rng = seed * 0x100000001b3ULL ^ (i << 20);
+		string = below(5) == 0;
 		for (int tries = 0;; tries++) {
-			if (make_case(&t) == 0)
+			if (make_case(&t, string) == 0)
 				break;
 			if (tries > 100000)
 				bail("no usable instruction in 100000 tries");
