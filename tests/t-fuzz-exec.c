@@ -226,6 +226,8 @@ struct tcase {
 	uint64_t target;	/* the operand's address */
 	uint16_t size;		/* its bytes */
 	uint64_t seed;		/* of the data pages */
+	long poke_off;		/* 4 bytes at DATA + poke_off (if non-zero) */
+	uint32_t poke;
 };
 
 static ZydisDecoder dec;
@@ -621,6 +623,8 @@ static void child(const struct tcase *t, int watched)
 	if (buf != (uint8_t *)DATA)
 		_exit(3);
 	fill(buf, DATA_SIZE, t->seed);
+	if (t->poke_off)
+		memcpy(buf + t->poke_off, &t->poke, 4);
 	c = t->ctx;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_signal;
@@ -776,6 +780,8 @@ static int declined(const struct tcase *t, const struct result *w, const char *e
 		if (i != RSP && w->g[i] != t->ctx.r[i])
 			return 0;
 	fill(mem, DATA_SIZE, t->seed);
+	if (t->poke_off)
+		memcpy(mem + t->poke_off, &t->poke, 4);
 	return memcmp(mem, w->mem, DATA_SIZE) == 0;
 }
 
@@ -834,17 +840,130 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 	return v && *v ? strtoull(v, NULL, 0) : dflt;
 }
 
+/*
+ * The findings, replayed before the random cases: each must now run on
+ * watched memory exactly as on unwatched memory.  The rest of the state is
+ * random, from a fixed stream.
+ */
+#define HI 0x5a5a5a5a00000000ULL
+static const struct finding {
+	const char *name;
+	uint8_t code[15], len;
+	uint64_t rsi, rdi, rcx, flags;
+	long poke_off;
+	uint32_t poke;
+} findings[] = {
+	{ "addr32 rep movsb, genuine fault on the destination: RCX's upper half kept",
+	  { 0x67, 0xf3, 0xa4 }, 3, HI | (DATA + 0x1000), HI | (DATA + 0x5000), HI | 0x10,
+	  0x202, 0, 0 },
+	{ "clflush [rdi] 25 bytes before an unmapped page: flushes its line",
+	  { 0x0f, 0xae, 0x3f }, 3, 0, DATA + 0x4fe7, 0, 0x202, 0, 0 },
+	{ "ldmxcsr [rdi] of a value with reserved bits: #GP at the program's instruction",
+	  { 0x0f, 0xae, 0x17 }, 3, 0, DATA + 0x1100, 0, 0x202, 0x1100, 0xffffffff },
+	{ "mov [rdi], rax (aligned) with RFLAGS.AC set",
+	  { 0x48, 0x89, 0x07 }, 3, 0, DATA + 0x1100, 0, 0x40202, 0, 0 },
+	{ "mov [rdi], rax (misaligned) with RFLAGS.AC set: SIGBUS at the instruction",
+	  { 0x48, 0x89, 0x07 }, 3, 0, DATA + 0x1101, 0, 0x40202, 0, 0 },
+	{ "movups xmm0, [rdi] (misaligned) with RFLAGS.AC set: SIGBUS at the instruction",
+	  { 0x0f, 0x10, 0x07 }, 3, 0, DATA + 0x1101, 0, 0x40202, 0, 0 },
+	{ "rep movsw, destination misaligned, RFLAGS.AC set: declined",
+	  { 0xf3, 0x66, 0xa5 }, 3, DATA + 0x1100, DATA + 0x3101, 4, 0x40202, 0, 0 },
+};
+
+static void make_finding(const struct finding *fd, struct tcase *t)
+{
+	ZydisDecodedInstruction ins;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	rng = 0xf1d1;
+	memset(t, 0, sizeof(*t));
+	memset(t->code, 0x90, sizeof(t->code));
+	memcpy(t->code, fd->code, fd->len);
+	t->len = fd->len;
+	random_state(t);
+	t->ctx.r[RSI] = fd->rsi;
+	t->ctx.r[RDI] = fd->rdi;
+	t->ctx.r[RCX] = fd->rcx;
+	t->ctx.flags = fd->flags;
+	t->target = fd->rdi;
+	t->w[0] = (struct watch){ 0x1000, 0x2000, MW_ACCESS };
+	t->w[1] = (struct watch){ 0x4000, 0x1000, MW_ACCESS };
+	t->seed = 0x5eed;
+	t->poke_off = fd->poke_off;
+	t->poke = fd->poke;
+	if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, t->code, t->len, &ins, ops)))
+		ZydisFormatterFormatInstruction(&fmt, &ins, ops, ins.operand_count_visible,
+						t->text, sizeof(t->text), INSN, NULL);
+}
+
+enum { CASE_SAME, CASE_DECLINED, CASE_DIFFERS, CASE_SKIPPED };
+
+static struct result *ref, *wat;
+static char err_ref[4096], err_wat[4096];
+static unsigned same, decl, faults, performed, bad, skipped;
+static int verbose;
+
+/* Runs case I unwatched and watched and compares; counts and reports the
+ * outcome. */
+static int one_case(const struct tcase *t, unsigned long i)
+{
+	char diff[1024], why[160];
+	int declined_ok, st;
+
+	if (setup_code(t))
+		bail("mprotect: %s", strerror(errno));
+	st = run(t, 0, ref, err_ref, sizeof(err_ref));
+	if (ref->stage < ST_SIGNAL) {
+		skipped++;	/* the reference hung or died: not a test */
+		if (verbose)
+			printf("# %lu %s: reference run ended with status %#x at stage %d\n",
+			       (unsigned long)i, t->text, st, ref->stage);
+		return CASE_SKIPPED;
+	}
+	run(t, 1, wat, err_wat, sizeof(err_wat));
+	differences(t, ref, wat, diff, sizeof(diff));
+	declined_ok = diff[0] && declined(t, wat, err_wat);
+	if (declined_ok) {
+		reason(err_wat, why, sizeof(why));
+		tally(why);
+		decl++;
+	} else if (!diff[0] && wat->count <= 1) {
+		same++;
+		faults += ref->stage == ST_SIGNAL;
+		performed += wat->count == 1;
+	} else {
+		bad++;
+		printf("# case %lu: %s (", (unsigned long)i, t->text);
+		for (int j = 0; j < t->len; j++)
+			printf("%s%02x", j ? " " : "", t->code[j]);
+		printf(") at %#lx, %u bytes, watches %s/%s:%s%s%.0lu%s\n", (unsigned long)t->target,
+		       t->size, t->w[0].kind == MW_ACCESS ? "rw" : t->w[0].kind == MW_WRITE ? "w" : "r",
+		       t->w[1].kind == MW_ACCESS ? "rw" : t->w[1].kind == MW_WRITE ? "w" : "r",
+		       diff, wat->count > 1 ? " counted more than once:" : "",
+		       wat->count > 1 ? (unsigned long)wat->count : 0ul,
+		       wat->stage < ST_SIGNAL ? " the watched child died or hung;" : "");
+		if (err_wat[0])
+			printf("#   watched stderr: %.*s\n", getenv("FUZZ_DUMP") ? (int)strlen(err_wat) :
+			       (int)strcspn(err_wat, "\n"), err_wat);
+	}
+	if (verbose)
+		printf("# %lu %s: flags %#lx, ref stage %d sig %d, watched stage %d sig %d "
+		       "(rip %#lx addr %#lx code %d) count %lu: %s\n", (unsigned long)i, t->text,
+		       (unsigned long)t->ctx.flags, ref->stage, ref->sig, wat->stage, wat->sig,
+		       (unsigned long)wat->rip, (unsigned long)wat->faddr, wat->si_code,
+		       (unsigned long)wat->count,
+		       declined_ok ? "declined" : diff[0] ? "DIFFERS" : "same");
+	return declined_ok ? CASE_DECLINED : diff[0] || wat->count > 1 ? CASE_DIFFERS : CASE_SAME;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t seed = env_u64("FUZZ_SEED", 1), ncases = env_u64("FUZZ_CASES", 300);
 	uint64_t seconds = env_u64("FUZZ_SECONDS", 0), only = env_u64("FUZZ_CASE", 0);
-	int verbose = (int)env_u64("FUZZ_VERBOSE", 0);
-	static char err_ref[4096], err_wat[4096];
-	unsigned same = 0, decl = 0, faults = 0, performed = 0, bad = 0, skipped = 0;
-	struct result *ref, *wat;
 	struct timespec t0, now;
 	void *p;
 
+	verbose = (int)env_u64("FUZZ_VERBOSE", 0);
 	/* Backtraces off unless FUZZ_BACKTRACE=1: libunwind's frame-pointer
 	 * walk, at a PC without unwind info as here, reads [rbp], which the
 	 * random registers aim at the data pages (memwatch-instructions(7),
@@ -878,7 +997,16 @@ int main(int argc, char **argv)
 	syscall(SYS_arch_prctl, ARCH_GET_FS, &fs_base);
 	syscall(SYS_arch_prctl, ARCH_GET_GS, &gs_base);
 
-	plan(2);
+	plan(2 + (int)(sizeof(findings) / sizeof(findings[0])));
+	for (unsigned k = 0; k < sizeof(findings) / sizeof(findings[0]); k++) {
+		struct tcase t;
+		int want = strstr(findings[k].name, "declined") ? CASE_DECLINED : CASE_SAME;
+
+		make_finding(&findings[k], &t);
+		ok(one_case(&t, 0) == want, "finding: %s", findings[k].name);
+	}
+	same = decl = faults = performed = bad = skipped = 0;
+	memset(reasons, 0, sizeof(reasons));
 	printf("# seed %lu, %s %lu (replay: FUZZ_SEED=%lu FUZZ_CASE=N %s)\n",
 	       (unsigned long)seed, seconds ? "seconds" : "cases",
 	       (unsigned long)(seconds ? seconds : ncases), (unsigned long)seed,
@@ -886,8 +1014,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (uint64_t i = 1;; i++) {
 		struct tcase t;
-		char diff[1024], why[160];
-		int declined_ok, st, string;
+		int string;
 
 		if (only && i != only) {
 			if (i > only)
@@ -908,49 +1035,8 @@ int main(int argc, char **argv)
 			if (tries > 100000)
 				bail("no usable instruction in 100000 tries");
 		}
-		if (setup_code(&t))
-			bail("mprotect: %s", strerror(errno));
-		st = run(&t, 0, ref, err_ref, sizeof(err_ref));
-		if (ref->stage < ST_SIGNAL) {
-			skipped++;	/* the reference hung or died: not a test */
-			if (verbose)
-				printf("# %lu %s: reference run ended with status %#x at stage %d\n",
-				       (unsigned long)i, t.text, st, ref->stage);
+		if (one_case(&t, (unsigned long)i) == CASE_SKIPPED)
 			continue;
-		}
-		run(&t, 1, wat, err_wat, sizeof(err_wat));
-		differences(&t, ref, wat, diff, sizeof(diff));
-		declined_ok = diff[0] && declined(&t, wat, err_wat);
-		if (declined_ok) {
-			reason(err_wat, why, sizeof(why));
-			tally(why);
-			decl++;
-		} else if (!diff[0] && wat->count <= 1) {
-			same++;
-			faults += ref->stage == ST_SIGNAL;
-			performed += wat->count == 1;
-		} else {
-			bad++;
-			printf("# case %lu: %s (", (unsigned long)i, t.text);
-			for (int j = 0; j < t.len; j++)
-				printf("%s%02x", j ? " " : "", t.code[j]);
-			printf(") at %#lx, %u bytes, watches %s/%s:%s%s%.0lu%s\n", (unsigned long)t.target,
-			       t.size, t.w[0].kind == MW_ACCESS ? "rw" : t.w[0].kind == MW_WRITE ? "w" : "r",
-			       t.w[1].kind == MW_ACCESS ? "rw" : t.w[1].kind == MW_WRITE ? "w" : "r",
-			       diff, wat->count > 1 ? " counted more than once:" : "",
-			       wat->count > 1 ? (unsigned long)wat->count : 0ul,
-			       wat->stage < ST_SIGNAL ? " the watched child died or hung;" : "");
-			if (err_wat[0])
-				printf("#   watched stderr: %.*s\n", getenv("FUZZ_DUMP") ? (int)strlen(err_wat) :
-				       (int)strcspn(err_wat, "\n"), err_wat);
-		}
-		if (verbose)
-			printf("# %lu %s: flags %#lx, ref stage %d sig %d, watched stage %d sig %d "
-			       "(rip %#lx addr %#lx code %d) count %lu: %s\n", (unsigned long)i, t.text,
-			       (unsigned long)t.ctx.flags, ref->stage, ref->sig, wat->stage, wat->sig,
-			       (unsigned long)wat->rip, (unsigned long)wat->faddr, wat->si_code,
-			       (unsigned long)wat->count,
-			       declined_ok ? "declined" : diff[0] ? "DIFFERS" : "same");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	printf("# %u identical (%u with an access performed and counted, %u raising the same "

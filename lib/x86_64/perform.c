@@ -506,7 +506,7 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 			       MW_WRITE : MW_READ;
 	const uint64_t amask = in->flags & MW_X86_ADDR32 ? 0xffffffffu : ~(uint64_t)0;
 	const uintptr_t s0 = (uintptr_t)g[REG_RSI] & amask, d0 = (uintptr_t)g[REG_RDI] & amask;
-	const greg_t s_orig = g[REG_RSI], d_orig = g[REG_RDI];
+	const greg_t s_orig = g[REG_RSI], d_orig = g[REG_RDI], c_orig = g[REG_RCX];
 	const uintptr_t sbase = in->seg && src ? (uintptr_t)seg_base(in->seg) : 0;
 	uint64_t count = in->rep ? (uint64_t)g[REG_RCX] & amask : 1, total = 0;
 	enum mw_perform r = MW_PERFORMED;
@@ -576,8 +576,14 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 		g[REG_RCX] = (greg_t)count;
 	else if (r != MW_PERFORMED)
 		g[REG_RSI] = s_orig, g[REG_RDI] = d_orig;
-	if (!total)
+	if (!total) {
+		/* Nothing done: the registers as they were (with 32-bit
+		 * addresses, count is ECX: RCX's upper half must stay). */
+		g[REG_RSI] = s_orig;
+		g[REG_RDI] = d_orig;
+		g[REG_RCX] = c_orig;
 		return r == MW_PERFORMED ? MW_GENUINE : r;
+	}
 	/* Unfinished (memory in transition, or a fault ahead): the CPU resumes
 	 * the instruction where it stopped, as after an interrupt. */
 	if (!in->rep || count == 0 || stop)
