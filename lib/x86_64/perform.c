@@ -52,12 +52,15 @@ void mw_arch_handler_entry(void)
 	__asm__ volatile("pushfq; andq $~0x40000, (%%rsp); popfq" ::: "cc", "memory");
 }
 
-/* With RFLAGS.AC on, a misaligned access raises #AC (SIGBUS) in user mode.
- * The stub runs with the program's flags, so such an access would raise it
- * inside the handler, and the emulated ones would not raise it at all:
- * decline them.  An access is taken as aligned if its address is a multiple
- * of its size rounded up to a power of two (at most 64): never less strict
- * than the CPU. */
+/* With RFLAGS.AC on, a misaligned access raises #AC (SIGBUS) in user mode,
+ * before the page fault: an instruction with one memory operand that gets
+ * here is one the processor does not check, and its stub, at the same
+ * alignment, is not checked either.  But where an instruction makes a
+ * second access after the faulting one (string instructions, the stack
+ * side of push, pop and call), the stub would raise #AC inside the handler
+ * and the emulation would not raise it at all: decline those.  Taken as
+ * aligned: a multiple of the size rounded up to a power of two (at most
+ * 64), never less strict than the processor. */
 static int misaligned_under_ac(const greg_t *g, uintptr_t a, size_t n)
 {
 	size_t align = 1;
@@ -374,10 +377,6 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	if (!contains(a, n, f->addr)) {
 		f->why = "the fault is outside the memory operand the instruction was decoded "
 			 "to access";
-		return MW_DECLINED;
-	}
-	if (misaligned_under_ac(g, a, n)) {
-		f->why = WHY_AC;
 		return MW_DECLINED;
 	}
 	switch (mw_table_xlate(f->snap, a, n, in->kind, &target)) {
