@@ -16,7 +16,7 @@ dist_man3_MANS += \
 	doc/memwatcher.3
 
 # Section 7: the GDB commands.
-dist_man7_MANS = doc/memwatch-gdb.7 doc/memwatch-guarantees.7
+dist_man7_MANS = doc/memwatch-gdb.7 doc/memwatch-guarantees.7 doc/memwatch-instructions.7
 
 # Section 1: the memwatch command.
 dist_man1_MANS = doc/memwatch.1

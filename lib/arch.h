@@ -60,6 +60,10 @@ int mw_arch_init(void);
  * made. */
 enum mw_perform mw_arch_perform(struct mw_fault *f);
 
+/* [fault path] First thing in the handler: the state the library's own code
+ * needs that the kernel leaves as the program had it (x86-64: RFLAGS.AC). */
+void mw_arch_handler_entry(void);
+
 /* [fault path] The program counter of a signal context. */
 uintptr_t mw_arch_pc(void *uc);
 

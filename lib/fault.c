@@ -103,6 +103,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	uint64_t seq = 0;
 	unsigned slot;
 
+	mw_arch_handler_entry();
 	if (mw_arch_probe_fixup(ctx))
 		goto out;
 	/* Only protection faults of real accesses can be ours: not kill(2),

@@ -72,3 +72,5 @@ include tests/sanitizers.mk
 
 # Stress: watch, unwatch and accesses from several threads (make stress).
 include tests/stress.mk
+
+include tests/fuzz.mk

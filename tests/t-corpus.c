@@ -77,7 +77,8 @@ struct ctx {
 	uint64_t x87sw;			/* 136: x87 status word after */
 	uint8_t st0[16];		/* 144: 80-bit st0, in and/or out */
 	uint64_t k1;			/* 160: k1 (16 bits used) */
-	uint8_t pad[24];
+	uint32_t mxcsr;			/* 168: MXCSR after */
+	uint8_t pad[20];
 	uint8_t v[4][64];		/* 192: xmm/ymm/zmm 0..3 */
 } __attribute__((aligned(64)));
 
@@ -85,6 +86,7 @@ _Static_assert(offsetof(struct ctx, flags) == 128, "ctx layout");
 _Static_assert(offsetof(struct ctx, x87sw) == 136, "ctx layout");
 _Static_assert(offsetof(struct ctx, st0) == 144, "ctx layout");
 _Static_assert(offsetof(struct ctx, k1) == 160, "ctx layout");
+_Static_assert(offsetof(struct ctx, mxcsr) == 168, "ctx layout");
 _Static_assert(offsetof(struct ctx, v) == 192, "ctx layout");
 
 /* The array RIP-relative forms address.  Page-aligned and a whole number of
@@ -98,8 +100,8 @@ extern const char corpus_call_target[], corpus_jmp_target[],
  * The harness.  CF_PRO saves the callee-saved registers and the context
  * pointer on the stack, loads the vector state the kind asks for, RFLAGS
  * (popfq) and the general registers (RDI last).  CF_EPI stores them back,
- * then RFLAGS (the movs in between leave the flags alone), then clears DF
- * for the C caller.
+ * then RFLAGS (the movs in between leave the flags alone) and MXCSR, then
+ * clears DF and AC for the C caller.
  *
  * Kinds: NONE; XMM, YMM, ZMM (vector registers 0..3; ZMM also k1); X87
  * (fninit, status word out), X87I (st0 loaded first), X87O (st0 stored and
@@ -150,7 +152,8 @@ __asm__(
 	" mov [rdi+96], r12; mov [rdi+104], r13; mov [rdi+112], r14; mov [rdi+120], r15\n"
 	" pop rax; mov [rdi+56], rax\n"
 	" pushfq; pop rax; mov [rdi+128], rax\n"
-	" cld\n"
+	" push 0x202; popfq\n"		/* DF and AC off for C */
+	" stmxcsr [rdi+168]\n"
 	" .ifc \\kind,XMM\n"
 	"  movdqu [rdi+192], xmm0; movdqu [rdi+256], xmm1\n"
 	"  movdqu [rdi+320], xmm2; movdqu [rdi+384], xmm3\n"
@@ -702,9 +705,46 @@ struct form {
 	X(st_exact_x, NONE, "mov qword ptr [rbx], rax", R(RBX, B(0x2ffd)), \
 	  WATCH(0x2ffe, 2, MW_ACCESS), \
 	  LABEL("mov qword ptr [rbx], rax (straddling; only the last 2 bytes " \
-		"of the page watched)"))
+		"of the page watched)")) \
+	/* --- found by fuzzing (tests/fuzz-insn.c, tests/t-fuzz-exec.c) --- */ \
+	X(fz_rex67, NONE, ".byte 0x48, 0x67, 0xab", \
+	  R(RDI, 0x7777000000000000ULL | B(0x1100)), \
+	  LABEL("48 67 ab: addr32 stosd (a REX before another prefix is " \
+		"ignored; without the 67 it would make stosq)")) \
+	X(fz_ac, NONE, "mov qword ptr [rbx], rax", R(RBX, B(0x1100)), FL(0x40000), \
+	  LABEL("mov qword ptr [rbx], rax (aligned) with RFLAGS.AC set")) \
+	X(fz_cvtnan, XMM, "cvttss2si ecx, dword ptr [rbx]", R(RBX, B(0x1100)), \
+	  POKE(0, 0x1100, 4, 0x7fc00000), \
+	  LABEL("cvttss2si ecx, dword ptr [rbx] (a NaN: sets MXCSR.IE, no vector " \
+		"register operand)")) \
+	X(fz_fxsave, XMM, "pxor xmm4, xmm4; pxor xmm5, xmm5; pxor xmm6, xmm6; " \
+	  "pxor xmm7, xmm7; pxor xmm8, xmm8; pxor xmm9, xmm9; pxor xmm10, xmm10; " \
+	  "pxor xmm11, xmm11; pxor xmm12, xmm12; pxor xmm13, xmm13; " \
+	  "pxor xmm14, xmm14; pxor xmm15, xmm15; fxsave [rbx]", R(RBX, B(0x1200)), \
+	  LABEL("fxsave [rbx] (xmm4-15 cleared first: the harness sets only " \
+		"xmm0-3)")) \
+	X(fz_fxrstor, XMM, "fxrstor [rbx]", R(RBX, B(0x1200)), .prep = prep_fxrstor) \
+	X(fz_xsave, XMM, "pxor xmm4, xmm4; pxor xmm5, xmm5; pxor xmm6, xmm6; " \
+	  "pxor xmm7, xmm7; pxor xmm8, xmm8; pxor xmm9, xmm9; pxor xmm10, xmm10; " \
+	  "pxor xmm11, xmm11; pxor xmm12, xmm12; pxor xmm13, xmm13; " \
+	  "pxor xmm14, xmm14; pxor xmm15, xmm15; xsave [rbx]", R(RBX, B(0x1200)), \
+	  R(RAX, 3), R(RDX, 0), \
+	  LABEL("xsave [rbx] of x87 and SSE (xmm4-15 cleared first)")) \
+	X(fz_clflush, NONE, "clflush [rbx]", R(RBX, B(0x7fe7)), \
+	  WATCH(0x7000, 0x1000, MW_ACCESS), \
+	  LABEL("clflush [rbx] (rbx 25 bytes before the end of the buffer: " \
+		"its line, not 64 bytes from rbx)"))
 
 /* --- preparations that pokes cannot express --- */
+
+/* A valid FXSAVE image: the current state, with xmm0 changed. */
+static void prep_fxrstor(struct ctx *c)
+{
+	uint8_t *p = (uint8_t *)(uintptr_t)c->r[RBX];
+
+	__asm__ volatile("fxsave %0" : "=m"(*(uint8_t (*)[512])p));
+	memset(p + 160, 0x5a, 16);
+}
 
 static void prep_gather(struct ctx *c)
 {
@@ -1092,6 +1132,10 @@ static int compare(const struct form *f, const struct result *ref,
 			diag_mem("vector register", a->v[i], b->v[i], vb, 0);
 			same = 0;
 		}
+	if (a->mxcsr != b->mxcsr) {
+		diag("  mxcsr: reference %#x, watched %#x", a->mxcsr, b->mxcsr);
+		same = 0;
+	}
 	if (f->kind == K_ZMM && (uint16_t)a->k1 != (uint16_t)b->k1) {
 		diag("  k1: reference %#x, watched %#x", (unsigned)(uint16_t)a->k1,
 		     (unsigned)(uint16_t)b->k1);

@@ -52,6 +52,11 @@ int mw_x86_cache_init(void)
 	return 0;
 }
 
+int mw_x86_cache_has_stub(uintptr_t pc)
+{
+	return stubs_rx && pc - (uintptr_t)stubs_rx < (size_t)ENTRIES * MW_X86_STUB_SIZE;
+}
+
 static uint32_t hash(uint64_t pc)
 {
 	pc ^= pc >> 29;

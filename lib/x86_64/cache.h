@@ -26,4 +26,7 @@ int mw_x86_cache_init(void);
  * is full. */
 const struct mw_x86_insn *mw_x86_cache_get(uint64_t pc, const uint8_t *code, size_t n);
 
+/* [fault path] Is PC in a stub? */
+int mw_x86_cache_has_stub(uintptr_t pc);
+
 #endif /* MW_X86_CACHE_H */

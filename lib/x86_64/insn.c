@@ -170,16 +170,21 @@ static int set_mem(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
 	return 0;
 }
 
-/* The stub: the instruction, then `jmp *0(%rip)` to mw_x86_run_return. */
+/* The stub: the instruction, then `jmp *SLOT(%rip)` to mw_x86_run_return,
+ * SLOT the stub's last 8 bytes: aligned (stubs are), so that the jump cannot
+ * raise #AC when the program runs with RFLAGS.AC set. */
+#define STUB_SLOT (MW_X86_STUB_SIZE - 8)
 static void emit_stub(struct mw_x86_insn *out, const uint8_t *code, size_t len,
 		      uint8_t *rw, const void *rx)
 {
-	static const uint8_t jmp[6] = { 0xff, 0x25, 0, 0, 0, 0 };
+	static const uint8_t jmp[2] = { 0xff, 0x25 };
 	uint64_t back = (uint64_t)(uintptr_t)mw_x86_run_return;
+	int32_t rel = (int32_t)(STUB_SLOT - (len + 6));
 
 	memcpy(rw, code, len);
 	memcpy(rw + len, jmp, sizeof(jmp));
-	memcpy(rw + len + sizeof(jmp), &back, sizeof(back));
+	memcpy(rw + len + sizeof(jmp), &rel, sizeof(rel));
+	memcpy(rw + STUB_SLOT, &back, sizeof(back));
 	out->stub = rx;
 }
 
@@ -225,14 +230,19 @@ static void analyze_string(struct mw_x86_insn *out, const ZydisDecodedInstructio
 	if (ins->address_width == 32 || out->seg) {
 		/* Drop the 0x67 and segment prefixes: the stub addresses the
 		 * alias with plain 64-bit pointers; perform.c adds the segment
-		 * base and wraps RSI/RDI/RCX to 32 bits between chunks. */
+		 * base and wraps RSI/RDI/RCX to 32 bits between chunks.  A REX
+		 * that another prefix follows is ignored by the CPU; dropped
+		 * too, since without the prefixes after it it would count
+		 * (48 67 ab is stosd, 48 ab would be stosq). */
 		uint8_t code[15];
 		size_t n = 0;
 
 		for (size_t i = 0; i < out->len; i++) {
 			uint8_t b = out->bytes[i];
 
-			if (!(i < ins->raw.prefix_count && (b == 0x67 || b == 0x64 || b == 0x65)))
+			if (!(i < ins->raw.prefix_count &&
+			      (b == 0x67 || b == 0x64 || b == 0x65 ||
+			       ((b & 0xf0) == 0x40 && i + 1 < ins->raw.prefix_count))))
 				code[n++] = b;
 		}
 		emit_stub(out, code, n, rw, rx);
@@ -268,6 +278,14 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 				used |= 1u << g;
 			else if (!is_gpr_class(ZydisRegisterGetClass(op->reg.value)))
 				out->flags |= MW_X86_VECTOR;
+			/* mov fs, [m], lgs r, [m]: run in the handler, the load
+			 * would change its own thread pointer. */
+			if (ZydisRegisterGetClass(op->reg.value) == ZYDIS_REGCLASS_SEGMENT &&
+			    (op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) {
+				refuse(out, "loading a segment register from watched memory is "
+					    "not supported");
+				return;
+			}
 		} else if (op->type == ZYDIS_OPERAND_TYPE_MEMORY) {
 			if (greg_of(op->mem.base) >= 0)
 				used |= 1u << greg_of(op->mem.base);
@@ -275,14 +293,17 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 				used |= 1u << greg_of(op->mem.index);
 		}
 	}
-	if (ins->meta.isa_ext == ZYDIS_ISA_EXT_X87)
+	/* Vector state without a vector register operand: x87, SSE/AVX
+	 * instructions that update MXCSR (cvttss2si eax, [m] has a SIMD
+	 * exception class), fxsave/fxrstor. */
+	if (ins->meta.isa_ext == ZYDIS_ISA_EXT_X87 ||
+	    ins->meta.exception_class != ZYDIS_EXCEPTION_CLASS_NONE ||
+	    ins->meta.isa_set == ZYDIS_ISA_SET_FXSAVE || ins->meta.isa_set == ZYDIS_ISA_SET_FXSAVE64)
 		out->flags |= MW_X86_VECTOR;
-	/* fxsave/fxrstor and xsave/xrstor save and load the program's vector
-	 * state (the lazy binding trampoline saves it on the stack: a watched
-	 * stack page).  An xsave area is at most as large as CPUID says for
-	 * the features XCR0 enables; xsaves/xrstors are the kernel's. */
-	if (ins->meta.isa_set == ZYDIS_ISA_SET_FXSAVE || ins->meta.isa_set == ZYDIS_ISA_SET_FXSAVE64)
-		out->flags |= MW_X86_VECTOR;
+	/* xsave/xrstor save and load the program's vector state (the lazy
+	 * binding trampoline saves it on the stack: a watched stack page).  An
+	 * xsave area is at most as large as CPUID says for the features XCR0
+	 * enables; xsaves/xrstors are the kernel's. */
 	if (ins->meta.category == ZYDIS_CATEGORY_XSAVE ||
 	    ins->meta.category == ZYDIS_CATEGORY_XSAVEOPT) {
 		if (ins->mnemonic == ZYDIS_MNEMONIC_XSAVES || ins->mnemonic == ZYDIS_MNEMONIC_XSAVES64 ||
@@ -332,6 +353,12 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 		out->flags |= MW_X86_BTREG;
 		out->btreg = (int8_t)greg_of(ops[1].reg.value);
 	}
+	/* clflush, clflushopt, clwb [m]: decoded as the 64-byte line, but m
+	 * need not be aligned; only the line holding the byte at m is
+	 * touched, on m's page: one byte, not m .. m + 63. */
+	if (ins->mnemonic == ZYDIS_MNEMONIC_CLFLUSH || ins->mnemonic == ZYDIS_MNEMONIC_CLFLUSHOPT ||
+	    ins->mnemonic == ZYDIS_MNEMONIC_CLWB)
+		out->size = 1;
 	if (out->size == 0) {
 		refuse(out, "the size of the memory operand is not known");
 		return;
@@ -492,6 +519,9 @@ void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 	if (stackmem)
 		refuse(out, "this stack instruction (enter, far call or return, push or pop of "
 			    "a segment register, 16-bit forms) is not supported on a watched stack");
+	else if (nmem == 1)
+		refuse(out, "instructions whose only memory operand is implicit (maskmovdqu, "
+			    "maskmovq) are not supported");
 	else if (nmem == 0)
 		refuse(out, "the instruction has no memory operand the library can perform");
 	else

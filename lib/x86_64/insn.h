@@ -93,7 +93,8 @@ struct mw_x86_insn {
 /*
  * Analyzes the instruction in CODE[0..N) at PC into *OUT, writing its stub
  * (at most MW_X86_STUB_SIZE bytes) to STUB_RW, which will be executable at
- * STUB_RX.  [fault path]: the decoder and encoder do not allocate.
+ * STUB_RX, aligned to MW_X86_STUB_SIZE.  [fault path]: the decoder and
+ * encoder do not allocate.
  */
 #define MW_X86_STUB_SIZE 32
 void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,

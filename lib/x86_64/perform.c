@@ -34,7 +34,8 @@
 
 #define PAGE 4096u
 
-void mw_x86_run(greg_t *gregs, const void *stub, void *xsave, uint64_t xmask);
+int mw_x86_run(greg_t *gregs, const void *stub, void *xsave, uint64_t xmask);
+extern const char mw_x86_run_fault[];
 
 int mw_arch_init(void)
 {
@@ -42,6 +43,35 @@ int mw_arch_init(void)
 
 	return r ? r : mw_x86_cache_init();
 }
+
+/* The kernel delivers a signal with the program's RFLAGS.AC: with it on,
+ * any misaligned access in the library (memcpy, libunwind) would raise #AC.
+ * Off for the handler; sigreturn restores the program's. */
+void mw_arch_handler_entry(void)
+{
+	__asm__ volatile("pushfq; andq $~0x40000, (%%rsp); popfq" ::: "cc", "memory");
+}
+
+/* With RFLAGS.AC on, a misaligned access raises #AC (SIGBUS) in user mode,
+ * before the page fault: an instruction with one memory operand that gets
+ * here is one the processor does not check, and its stub, at the same
+ * alignment, is not checked either.  But where an instruction makes a
+ * second access after the faulting one (string instructions, the stack
+ * side of push, pop and call), the stub would raise #AC inside the handler
+ * and the emulation would not raise it at all: decline those.  Taken as
+ * aligned: a multiple of the size rounded up to a power of two (at most
+ * 64), never less strict than the processor. */
+static int misaligned_under_ac(const greg_t *g, uintptr_t a, size_t n)
+{
+	size_t align = 1;
+
+	if (!(g[REG_EFL] & MW_EFL_AC) || n <= 1)
+		return 0;
+	while (align < n && align < 64)
+		align *= 2;
+	return (a & (align - 1)) != 0;
+}
+#define WHY_AC "alignment checking (RFLAGS.AC) is on and the access is misaligned"
 
 uintptr_t mw_arch_pc(void *uc)
 {
@@ -62,6 +92,12 @@ int mw_arch_probe_fixup(void *ctx)
 	greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)g[REG_RIP];
 
+	if (mw_x86_cache_has_stub(pc)) {
+		/* The instruction faulted in its stub, not on memory: give up
+		 * the run (run.S) and let the program's instruction fault. */
+		g[REG_RIP] = (greg_t)(uintptr_t)mw_x86_run_fault;
+		return 1;
+	}
 	if (pc < (uintptr_t)mw_probe_begin || pc >= (uintptr_t)mw_probe_end)
 		return 0;
 	g[REG_RIP] = (greg_t)(uintptr_t)mw_probe_fail;
@@ -324,6 +360,7 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	uint64_t xmask = 0;
 	greg_t saved;
 	enum mw_perform r;
+	int faulted;
 
 	if (in->flags & MW_X86_BTREG) {
 		/* bt* m, reg: the bit offset is signed and selects the operand-
@@ -390,8 +427,18 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	}
 	saved = g[in->scratch];
 	g[in->scratch] = (greg_t)(target - (a - ea));
-	mw_x86_run(g, in->stub, xsave, xmask);
+	faulted = mw_x86_run(g, in->stub, xsave, xmask);
 	g[in->scratch] = saved;
+	if (xsave) {
+		/* The program's x87 and SSE control state (ldmxcsr, fldcw may
+		 * have just unmasked exceptions) is saved in the frame; the
+		 * rest of the handler runs with the defaults it started with. */
+		static const uint32_t mxcsr_default = 0x1f80;
+
+		__asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr_default));
+	}
+	if (faulted)
+		return MW_GENUINE;      /* nothing written: the stub faulted first */
 	if (bounce && (in->kind & MW_WRITE))
 		mem_copy(f, a, bounce, n, 1);
 	if (in->oldlo >= 0)
@@ -458,7 +505,7 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 			       MW_WRITE : MW_READ;
 	const uint64_t amask = in->flags & MW_X86_ADDR32 ? 0xffffffffu : ~(uint64_t)0;
 	const uintptr_t s0 = (uintptr_t)g[REG_RSI] & amask, d0 = (uintptr_t)g[REG_RDI] & amask;
-	const greg_t s_orig = g[REG_RSI], d_orig = g[REG_RDI];
+	const greg_t s_orig = g[REG_RSI], d_orig = g[REG_RDI], c_orig = g[REG_RCX];
 	const uintptr_t sbase = in->seg && src ? (uintptr_t)seg_base(in->seg) : 0;
 	uint64_t count = in->rep ? (uint64_t)g[REG_RCX] & amask : 1, total = 0;
 	enum mw_perform r = MW_PERFORMED;
@@ -466,6 +513,10 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 	/* The most it may touch, for the log's old values and backtrace. */
 	uint64_t most = (count < (1ull << 32) ? count : (1ull << 32)) * e;
 
+	if (misaligned_under_ac(g, (src ? s0 + sbase : 0) | (dst ? d0 : 0), e)) {
+		f->why = WHY_AC;
+		return MW_DECLINED;
+	}
 	f->nacc = 0;
 	if (src)
 		f->acc[f->nacc++] = (struct mw_access){
@@ -497,7 +548,14 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 		g[REG_RDI] = (greg_t)dp;
 		if (in->rep)
 			g[REG_RCX] = (greg_t)k;
-		mw_x86_run(g, in->stub, NULL, 0);
+		if (mw_x86_run(g, in->stub, NULL, 0)) {
+			/* Cannot happen (string instructions fault only on
+			 * memory, which place() checked); never loop on it. */
+			g[REG_RSI] = total ? (greg_t)s : s_orig;
+			g[REG_RDI] = total ? (greg_t)d : d_orig;
+			r = MW_GENUINE;
+			break;
+		}
 		done = in->rep ? k - (uint64_t)g[REG_RCX] : 1;
 		if (dst && rd == 0 && dkind == MW_WRITE)
 			mem_copy(f, d, db, e, 1);
@@ -517,8 +575,14 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 		g[REG_RCX] = (greg_t)count;
 	else if (r != MW_PERFORMED)
 		g[REG_RSI] = s_orig, g[REG_RDI] = d_orig;
-	if (!total)
+	if (!total) {
+		/* Nothing done: the registers as they were (with 32-bit
+		 * addresses, count is ECX: RCX's upper half must stay). */
+		g[REG_RSI] = s_orig;
+		g[REG_RDI] = d_orig;
+		g[REG_RCX] = c_orig;
 		return r == MW_PERFORMED ? MW_GENUINE : r;
+	}
 	/* Unfinished (memory in transition, or a fault ahead): the CPU resumes
 	 * the instruction where it stopped, as after an interrupt. */
 	if (!in->rep || count == 0 || stop)
@@ -550,6 +614,10 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 			f->why = "the fault is outside the memory operand of pop";
 			return MW_DECLINED;
 		}
+		if (misaligned_under_ac(g, a | sp, 8)) {
+			f->why = WHY_AC;
+			return MW_DECLINED;
+		}
 		f->acc[0] = (struct mw_access){ sp, 8, MW_READ };
 		f->acc[1] = (struct mw_access){ a, 8, MW_WRITE };
 		f->nacc = 2;
@@ -571,6 +639,10 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 	    (in->cls == MW_X86_JMP || !contains(sp - 8, 8, f->addr))) {
 		f->why = "the fault is outside the memory operand of the stack or branch "
 			 "instruction";
+		return MW_DECLINED;
+	}
+	if (misaligned_under_ac(g, a | (in->cls == MW_X86_JMP ? 0 : sp), 8)) {
+		f->why = WHY_AC;
 		return MW_DECLINED;
 	}
 	f->acc[0] = (struct mw_access){ a, 8, MW_READ };
@@ -618,6 +690,10 @@ static enum mw_perform implicit(struct mw_fault *f, const struct mw_x86_insn *in
 	a = push ? sp - 8 : sp;
 	if (!contains(a, 8, f->addr)) {
 		f->why = "the fault is not at the stack slot the instruction uses";
+		return MW_DECLINED;
+	}
+	if (misaligned_under_ac(g, a, 8)) {
+		f->why = WHY_AC;
 		return MW_DECLINED;
 	}
 	f->acc[0] = (struct mw_access){ a, 8, push ? MW_WRITE : MW_READ };

@@ -13,6 +13,7 @@
 #define MW_EFL_TF 0x100
 #define MW_EFL_ZF 0x040
 #define MW_EFL_DF 0x400
+#define MW_EFL_AC 0x40000
 
 /* The frame's XSAVE area and its feature mask, or NULL if the frame has
  * only the legacy FXSAVE layout.  [fault path] */

@@ -2,7 +2,7 @@
 /*
  * run.S - run one instruction with the interrupted program's registers.
  *
- * void mw_x86_run(greg_t *gregs, const void *stub, void *xsave, uint64_t xmask)
+ * int mw_x86_run(greg_t *gregs, const void *stub, void *xsave, uint64_t xmask)
  *
  * Loads every general register but RSP, and RFLAGS (without TF), from the
  * signal frame's gregs[], jumps to STUB - the instruction, rewritten to use
@@ -10,14 +10,14 @@
  * registers and flags back into gregs[].  RSP stays ours: instructions that
  * use RSP are never run here.  With XSAVE non-NULL, the vector and x87 state
  * of the frame (standard XSAVE format, 64-byte aligned, features XMASK) is
- * loaded before and saved after, for instructions that use it.
+ * loaded before and saved after, for instructions that use it.  Returns 0.
  *
  * gregs[] offsets (sys/ucontext.h): R8 0 .. R15 56, RDI 64, RSI 72, RBP 80,
  * RBX 88, RDX 96, RAX 104, RCX 112, RSP 120, RIP 128, EFL 136.
  */
 	.text
-	.globl	mw_x86_run, mw_x86_run_return
-	.hidden	mw_x86_run, mw_x86_run_return
+	.globl	mw_x86_run, mw_x86_run_return, mw_x86_run_fault
+	.hidden	mw_x86_run, mw_x86_run_return, mw_x86_run_fault
 	.type	mw_x86_run, @function
 mw_x86_run:
 	.cfi_startproc
@@ -141,8 +141,30 @@ mw_x86_run_return:
 	pop	%rbx
 	.cfi_adjust_cfa_offset -8
 	.cfi_restore %rbx
+	xor	%eax, %eax
 	ret
 	.cfi_endproc
 	.size	mw_x86_run, .-mw_x86_run
+
+/* If the instruction itself faults in the stub (ldmxcsr or fxrstor of
+ * invalid data: #GP), the handler resumes here (mw_arch_probe_fixup), by
+ * sigreturn, with RSP as the stub had it: stub, mask, xsave area, gregs,
+ * then the six saved registers and the return address.  mw_x86_run then
+ * returns 1 with gregs[] and the XSAVE area untouched: the program's
+ * instruction faults as it would have. */
+	.type	mw_x86_run_fault, @function
+mw_x86_run_fault:
+	pushq	$0x202			/* C code runs with DF=0, AC=0 */
+	popfq
+	add	$32, %rsp
+	pop	%r15
+	pop	%r14
+	pop	%r13
+	pop	%r12
+	pop	%rbp
+	pop	%rbx
+	mov	$1, %eax
+	ret
+	.size	mw_x86_run_fault, .-mw_x86_run_fault
 
 	.section .note.GNU-stack,"",@progbits
