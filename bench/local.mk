@@ -4,7 +4,7 @@
 # bench/gdb-target (a plain program, not linked with memwatch); only when
 # configure found gdb.
 EXTRA_PROGRAMS = bench/bench-store bench/gdb-target
-bench_bench_store_SOURCES = bench/bench-store.c
+bench_bench_store_SOURCES = bench/bench-store.c bench/bench.c bench/bench.h
 bench_bench_store_LDADD = lib/libmemwatch.la
 bench_gdb_target_SOURCES = bench/gdb-target.c
 bench_gdb_target_CFLAGS = $(AM_CFLAGS) -g
