@@ -146,10 +146,10 @@ static void human(enum bench_unit unit, double v, char *buf, size_t size)
 		snprintf(buf, size, "%.0f/s", v);
 	else if (v < 1e4)
 		snprintf(buf, size, "%.1fns", v);
-	else if (v < 1e7)
+	else if (v < 1e6)
 		snprintf(buf, size, "%.1fus", v / 1e3);
 	else if (v < 1e9)
-		snprintf(buf, size, "%.1fms", v / 1e6);
+		snprintf(buf, size, "%.2fms", v / 1e6);
 	else
 		snprintf(buf, size, "%.3fs", v / 1e9);
 }

@@ -4,7 +4,9 @@
 # bench/gdb-target (a plain program, not linked with memwatch); only when
 # configure found gdb.
 EXTRA_PROGRAMS = bench/bench-store bench/gdb-target
-EXTRA_PROGRAMS += bench/bench-log
+EXTRA_PROGRAMS += bench/bench-log bench/bench-watch
+bench_bench_watch_SOURCES = bench/bench-watch.c bench/bench.c bench/bench.h
+bench_bench_watch_LDADD = lib/libmemwatch.la
 bench_bench_log_SOURCES = bench/bench-log.c bench/bench.c bench/bench.h
 bench_bench_log_LDADD = lib/libmemwatch.la -lpthread
 bench_bench_store_SOURCES = bench/bench-store.c bench/bench.c bench/bench.h
