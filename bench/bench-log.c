@@ -21,7 +21,11 @@
  * fastest and slowest run; the ratio to the floor is the time per access
  * in floors (with several threads on several CPUs it can be below 1).
  * The log is cleared before each run; mw_log_stats' overwritten and
- * dropped records, summed over the runs, come with each figure.  The watch
+ * dropped records, summed over the runs, come with each figure.  Before
+ * each run of the threads_N figures, the floor is taken with as many
+ * threads (bench_floor_rate: bare SIGSEGVs in N threads, per second):
+ * floor_threads_per_s is its median, x_floor_threads the time per access
+ * in those floors.  The watch
  * counts are checked against the accesses made, and the newest record's
  * backtrace has 16 frames.
  *
@@ -128,7 +132,8 @@ static int newest_frames(void)
 /* NTHREADS = 0: run_here.  Returns 1 if a check failed. */
 static int measure(struct bench_fig *fig, int nthreads, int runs, long n)
 {
-	double t[BENCH_MAX_RUNS];
+	double t[BENCH_MAX_RUNS], tf[BENCH_MAX_RUNS];
+	int len;
 	uint64_t overwritten = 0, dropped = 0, count = 0;
 	uint64_t expect = (uint64_t)runs * (uint64_t)n + (uint64_t)(n / 10 + 1);
 	struct mw_log_stats st;
@@ -143,6 +148,9 @@ static int measure(struct bench_fig *fig, int nthreads, int runs, long n)
 		long k = r < 0 ? n / 10 + 1 : n;        /* r = -1: the warm-up */
 		double rate;
 
+		/* The same threads' floor, next to each run. */
+		if (nthreads && r >= 0)
+			tf[r] = bench_floor_rate(nthreads, n);
 		mw_log_clear();
 		rate = nthreads ? run_once(nthreads, k) : run_here(k);
 		mw_log_stats(&st);
@@ -154,9 +162,17 @@ static int measure(struct bench_fig *fig, int nthreads, int runs, long n)
 	}
 	bench_stats(fig, t, runs);
 	fig->unit = BENCH_PER_S;
-	snprintf(fig->extra, sizeof fig->extra, "overwritten=%llu dropped=%llu ring=%llu",
-		 (unsigned long long)overwritten, (unsigned long long)dropped,
-		 (unsigned long long)st.capacity);
+	len = snprintf(fig->extra, sizeof fig->extra, "overwritten=%llu dropped=%llu ring=%llu",
+		       (unsigned long long)overwritten, (unsigned long long)dropped,
+		       (unsigned long long)st.capacity);
+	if (nthreads) {
+		struct bench_fig f;
+
+		bench_stats(&f, tf, runs);
+		snprintf(fig->extra + len, sizeof fig->extra - (size_t)len,
+			 " floor_threads_per_s=%.0f x_floor_threads=%.3f", f.median,
+			 f.median / fig->median);
+	}
 	mw_count(id, &count);
 	if (count != expect) {
 		fprintf(stderr, "bench-log: %s: counted %llu, expected %llu\n", fig->name,

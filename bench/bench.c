@@ -2,6 +2,7 @@
 /*
  * bench.c - the floor, statistics and output of the benchmarks (bench.h).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +44,8 @@ void bench_stats(struct bench_fig *fig, double *t, int n)
 
 static const unsigned char store_insn[6] = { 0xc7, 0x00, 0x01, 0x00, 0x00, 0x00 };
 static void *floor_page;
-static volatile sig_atomic_t floor_faults;
+static long floor_faults;       /* atomic: threads share the handler */
+static struct sigaction floor_old;
 
 static void floor_handler(int sig, siginfo_t *si, void *ctx)
 {
@@ -54,7 +56,7 @@ static void floor_handler(int sig, siginfo_t *si, void *ctx)
 	(void)sig;
 	if (si->si_addr == floor_page && memcmp(ip, store_insn, sizeof store_insn) == 0) {
 		uc->uc_mcontext.gregs[REG_RIP] += (greg_t)sizeof store_insn;
-		floor_faults++;
+		__atomic_fetch_add(&floor_faults, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	/* Not the fault we provoke: die of it, as without this handler. */
@@ -70,14 +72,13 @@ static double floor_run(long iters)
 	return (bench_now_ns() - t0) / (double)iters;
 }
 
-void bench_floor(struct bench_fig *fig, int runs, long iters)
+/* Our page and handler in, the previous handler saved. */
+static void floor_begin(void)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	struct sigaction sa, old;
-	double t[BENCH_MAX_RUNS];
-	long expect = (long)runs * iters + iters / 10 + 1;
+	struct sigaction sa;
 
-	floor_page = mmap(NULL, (size_t)page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	floor_page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (floor_page == MAP_FAILED) {
 		perror("bench: mmap");
 		exit(1);
@@ -86,29 +87,84 @@ void bench_floor(struct bench_fig *fig, int runs, long iters)
 	sa.sa_sigaction = floor_handler;
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, &old) != 0) {
+	if (sigaction(SIGSEGV, &sa, &floor_old) != 0) {
 		perror("bench: sigaction");
 		exit(1);
 	}
 	floor_faults = 0;
-	floor_run(iters / 10 + 1);      /* warm-up */
-	for (int r = 0; r < runs; r++)
-		t[r] = floor_run(iters);
-	if (sigaction(SIGSEGV, &old, NULL) != 0) {
+}
+
+/* The previous handler back; exits unless there were EXPECT faults. */
+static void floor_end(long expect)
+{
+	if (sigaction(SIGSEGV, &floor_old, NULL) != 0) {
 		perror("bench: sigaction");
 		exit(1);
 	}
-	munmap(floor_page, (size_t)page);
-	if ((long)floor_faults != expect) {
-		fprintf(stderr, "bench: floor: %ld faults, expected %ld\n",
-			(long)floor_faults, expect);
+	munmap(floor_page, (size_t)sysconf(_SC_PAGESIZE));
+	if (floor_faults != expect) {
+		fprintf(stderr, "bench: floor: %ld faults, expected %ld\n", floor_faults, expect);
 		exit(1);
 	}
+}
+
+void bench_floor(struct bench_fig *fig, int runs, long iters)
+{
+	double t[BENCH_MAX_RUNS];
+
+	floor_begin();
+	floor_run(iters / 10 + 1);      /* warm-up */
+	for (int r = 0; r < runs; r++)
+		t[r] = floor_run(iters);
+	floor_end((long)runs * iters + iters / 10 + 1);
 	memset(fig, 0, sizeof *fig);
 	fig->name = "floor";
 	fig->what = "bare SIGSEGV round trip (own handler)";
 	fig->unit = BENCH_NS;
 	bench_stats(fig, t, runs);
+}
+
+struct floor_thread {
+	pthread_t thread;
+	pthread_barrier_t *start;
+	long n;
+};
+
+static void *floor_work(void *arg)
+{
+	struct floor_thread *ft = arg;
+
+	pthread_barrier_wait(ft->start);
+	floor_run(ft->n);
+	return NULL;
+}
+
+double bench_floor_rate(int nthreads, long n)
+{
+	struct floor_thread ft[BENCH_MAX_THREADS];
+	pthread_barrier_t start;
+	double t0, t;
+
+	if (nthreads < 1 || nthreads > BENCH_MAX_THREADS)
+		abort();
+	floor_begin();
+	pthread_barrier_init(&start, NULL, (unsigned)nthreads + 1);
+	for (int i = 0; i < nthreads; i++) {
+		ft[i].start = &start;
+		ft[i].n = n / nthreads + (i < n % nthreads);
+		if (pthread_create(&ft[i].thread, NULL, floor_work, &ft[i]) != 0) {
+			fprintf(stderr, "bench: pthread_create failed\n");
+			exit(1);
+		}
+	}
+	pthread_barrier_wait(&start);
+	t0 = bench_now_ns();
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(ft[i].thread, NULL);
+	t = bench_now_ns() - t0;
+	pthread_barrier_destroy(&start);
+	floor_end(n);
+	return (double)n * 1e9 / t;
 }
 
 /* --- Output. */

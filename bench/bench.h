@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #define BENCH_MAX_RUNS 1000
+#define BENCH_MAX_THREADS 64
 
 enum bench_unit { BENCH_NS, BENCH_PER_S };
 
@@ -54,6 +55,14 @@ void bench_stats(struct bench_fig *fig, double *t, int n);
  * Exits the program if the handler missed an access.
  */
 void bench_floor(struct bench_fig *fig, int runs, long iters);
+
+/*
+ * The floor in NTHREADS threads at once (1..BENCH_MAX_THREADS): N accesses
+ * in all, from the start barrier to the last join, per second.  The
+ * kernel delivers the signals of one process's threads under one lock
+ * (its sighand lock), so this does not grow with the CPUs either.
+ */
+double bench_floor_rate(int nthreads, long n);
 
 /* The ratio of FIG to FLOOR (see above). */
 double bench_ratio(const struct bench_fig *fig, const struct bench_fig *floor);

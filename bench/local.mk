@@ -28,12 +28,12 @@ bench_gdb_target_CFLAGS = $(AM_CFLAGS) -g
 EXTRA_DIST += bench/bench-gdb.sh bench/bench-callgrind.sh
 CLEANFILES += $(EXTRA_PROGRAMS)
 
-BENCH_PROGRAMS = bench/bench-store$(EXEEXT) bench/bench-log$(EXEEXT) \
+BENCH_BINS = bench/bench-store$(EXEEXT) bench/bench-log$(EXEEXT) \
 	bench/bench-watch$(EXEEXT) bench/unwatched$(EXEEXT) \
 	bench/unwatched-plain$(EXEEXT) bench/gdb-target$(EXEEXT)
 
 # Every part runs, also after one that failed; the status says if any did.
-bench: $(BENCH_PROGRAMS) gdbsupport/memwatch-build.gdb
+bench: $(BENCH_BINS) gdbsupport/memwatch-build.gdb
 	@st=0; \
 	for p in bench-store bench-log bench-watch; do \
 	  echo "bench/$$p"; bench/$$p$(EXEEXT) || st=1; echo; \
