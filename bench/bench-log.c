@@ -18,14 +18,12 @@
  *
  * Each figure is the median of RUNS runs of ACCESSES accesses in all
  * (defaults 7 and 100000; a warm-up run of ACCESSES / 10 first), with the
- * fastest and slowest run; the ratio to the floor is the time per access
- * in floors (with several threads on several CPUs it can be below 1).
+ * fastest and slowest run.  Before each run the floor is taken with as
+ * many threads (bench_floor_rate: ACCESSES bare SIGSEGVs in all); the
+ * ratio is the time per access in those floors (floor_ns: the floor's
+ * median in ns per access, all threads together).
  * The log is cleared before each run; mw_log_stats' overwritten and
- * dropped records, summed over the runs, come with each figure.  Before
- * each run of the threads_N figures, the floor is taken with as many
- * threads (bench_floor_rate: bare SIGSEGVs in N threads, per second):
- * floor_threads_per_s is its median, x_floor_threads the time per access
- * in those floors.  The watch
+ * dropped records, summed over the runs, come with each figure.  The watch
  * counts are checked against the accesses made, and the newest record's
  * backtrace has 16 frames.
  *
@@ -133,7 +131,7 @@ static int newest_frames(void)
 static int measure(struct bench_fig *fig, int nthreads, int runs, long n)
 {
 	double t[BENCH_MAX_RUNS], tf[BENCH_MAX_RUNS];
-	int len;
+	struct bench_fig f;
 	uint64_t overwritten = 0, dropped = 0, count = 0;
 	uint64_t expect = (uint64_t)runs * (uint64_t)n + (uint64_t)(n / 10 + 1);
 	struct mw_log_stats st;
@@ -148,9 +146,9 @@ static int measure(struct bench_fig *fig, int nthreads, int runs, long n)
 		long k = r < 0 ? n / 10 + 1 : n;        /* r = -1: the warm-up */
 		double rate;
 
-		/* The same threads' floor, next to each run. */
-		if (nthreads && r >= 0)
-			tf[r] = bench_floor_rate(nthreads, n);
+		/* The floor with as many threads, next to each run. */
+		if (r >= 0)
+			tf[r] = bench_floor_rate(nthreads ? nthreads : 1, n);
 		mw_log_clear();
 		rate = nthreads ? run_once(nthreads, k) : run_here(k);
 		mw_log_stats(&st);
@@ -162,17 +160,11 @@ static int measure(struct bench_fig *fig, int nthreads, int runs, long n)
 	}
 	bench_stats(fig, t, runs);
 	fig->unit = BENCH_PER_S;
-	len = snprintf(fig->extra, sizeof fig->extra, "overwritten=%llu dropped=%llu ring=%llu",
-		       (unsigned long long)overwritten, (unsigned long long)dropped,
-		       (unsigned long long)st.capacity);
-	if (nthreads) {
-		struct bench_fig f;
-
-		bench_stats(&f, tf, runs);
-		snprintf(fig->extra + len, sizeof fig->extra - (size_t)len,
-			 " floor_threads_per_s=%.0f x_floor_threads=%.3f", f.median,
-			 f.median / fig->median);
-	}
+	snprintf(fig->extra, sizeof fig->extra, "overwritten=%llu dropped=%llu ring=%llu",
+		 (unsigned long long)overwritten, (unsigned long long)dropped,
+		 (unsigned long long)st.capacity);
+	bench_stats(&f, tf, runs);
+	fig->floor_ns = 1e9 / f.median;
 	mw_count(id, &count);
 	if (count != expect) {
 		fprintf(stderr, "bench-log: %s: counted %llu, expected %llu\n", fig->name,

@@ -124,6 +124,16 @@ void bench_floor(struct bench_fig *fig, int runs, long iters)
 	bench_stats(fig, t, runs);
 }
 
+double bench_floor_once(long iters)
+{
+	double t;
+
+	floor_begin();
+	t = floor_run(iters);
+	floor_end(iters);
+	return t;
+}
+
 struct floor_thread {
 	pthread_t thread;
 	pthread_barrier_t *start;
@@ -171,9 +181,11 @@ double bench_floor_rate(int nthreads, long n)
 
 double bench_ratio(const struct bench_fig *fig, const struct bench_fig *floor)
 {
+	double f = fig->floor_ns ? fig->floor_ns : floor->median;
+
 	if (fig->unit == BENCH_PER_S)
-		return 1e9 / fig->median / floor->median;
-	return fig->median / floor->median;
+		return 1e9 / fig->median / f;
+	return fig->median / f;
 }
 
 static const char *unit_name(enum bench_unit u)
@@ -270,6 +282,8 @@ int bench_print(const char *title, const struct bench_fig *fig, int n)
 			target_text(f, t, sizeof t);
 			printf(" target=%s met=%s", t, m ? "yes" : "no");
 		}
+		if (f->floor_ns)
+			printf(" floor_ns=%.1f", f->floor_ns);
 		printf("%s%s\n", f->extra[0] ? " " : "", f->extra);
 	}
 	fflush(stdout);

@@ -18,6 +18,8 @@
  * where the unit is ns (a time; the ratio is median / floor), per_s (a
  * rate; the ratio is (1 s / median) / floor: the time per access in
  * floors), and, when the figure has a target, target=... met=yes|no.
+ * Where a figure's runs alternate with runs of the floor, its ratio is to
+ * the median of those (floor_ns=... on its line), not to the first floor.
  */
 #ifndef MW_BENCH_H
 #define MW_BENCH_H
@@ -37,6 +39,10 @@ struct bench_fig {
 	/* Target: the ratio to the floor (ratio_max), or the median in the
 	 * figure's unit (at_most / at_least); 0 = none. */
 	double ratio_max, at_most, at_least;
+	/* The floor taken next to this figure, run for run, in ns per
+	 * access: the ratio's denominator (the machine drifts, shared as it
+	 * is); 0: the first figure's median. */
+	double floor_ns;
 	int skipped;            /* not measured here; `extra` says why */
 	char extra[160];        /* more key=value pairs for the metric line */
 };
@@ -46,6 +52,10 @@ double bench_now_ns(void);
 
 /* Median, min and max of the N samples in T (sorted in place). */
 void bench_stats(struct bench_fig *fig, double *t, int n);
+
+/* One run of the floor: ITERS accesses, ns per access.  Same conditions
+ * as bench_floor(). */
+double bench_floor_once(long iters);
 
 /*
  * The floor: RUNS runs of ITERS accesses (plus a warm-up run) in ns per
