@@ -240,17 +240,17 @@ int bench_print(const char *title, const struct bench_fig *fig, int n)
 	int missed = 0;
 
 	printf("%s\n\n", title);
-	printf("%-28s %11s %11s %11s %8s %8s %4s   %s\n", "figure", "median", "min", "max",
-	       "x floor", "target", "ok", "what");
+	printf("%-22s %10s %10s %10s %9s %7s %10s %4s   %s\n", "figure", "median", "min", "max",
+	       "floor", "x floor", "target", "ok", "what");
 	for (int i = 0; i < n; i++) {
 		const struct bench_fig *f = &fig[i];
-		char a[32], b[32], c[32], t[32];
+		char a[32], b[32], c[32], t[32], fl[32];
 		double r;
 		int m;
 
 		if (f->skipped) {
-			printf("%-28s %11s %11s %11s %8s %8s %4s   %s (%s)\n", f->name, "-", "-",
-			       "-", "-", "-", "-", f->what, f->extra);
+			printf("%-22s %10s %10s %10s %9s %7s %10s %4s   %s (%s)\n", f->name, "-", "-",
+			       "-", "-", "-", "-", "-", f->what, f->extra);
 			continue;
 		}
 		r = bench_ratio(f, &fig[0]);
@@ -259,7 +259,8 @@ int bench_print(const char *title, const struct bench_fig *fig, int n)
 		human(f->unit, f->min, b, sizeof b);
 		human(f->unit, f->max, c, sizeof c);
 		target_text(f, t, sizeof t);
-		printf("%-28s %11s %11s %11s %8.3f %8s %4s   %s%s%s\n", f->name, a, b, c, r, t,
+		human(BENCH_NS, f->floor_ns ? f->floor_ns : fig[0].median, fl, sizeof fl);
+		printf("%-22s %10s %10s %10s %9s %7.3f %10s %4s   %s%s%s\n", f->name, a, b, c, fl, r, t,
 		       m < 0 ? "" : m ? "yes" : "NO", f->what, f->extra[0] ? "; " : "",
 		       f->extra);
 		missed |= m == 0;
