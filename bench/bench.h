@@ -68,9 +68,10 @@ void bench_floor(struct bench_fig *fig, int runs, long iters);
 
 /*
  * The floor in NTHREADS threads at once (1..BENCH_MAX_THREADS): N accesses
- * in all, from the start barrier to the last join, per second.  The
- * kernel delivers the signals of one process's threads under one lock
- * (its sighand lock), so this does not grow with the CPUs either.
+ * in all, from the start barrier to the last join, per second: what
+ * memwatch's threads figures are compared with, as the rate of bare
+ * signals need not grow with the threads (not with fewer CPUs, nor on a
+ * machine whose other CPUs are busy).
  */
 double bench_floor_rate(int nthreads, long n);
 
