@@ -15,5 +15,6 @@ dist_man3_MANS += \
 	doc/mw_log_dump.3 \
 	doc/memwatcher.3
 
-# Section 7: the GDB commands.
+# Section 7: the GDB commands; what memwatch costs (make bench).
 dist_man7_MANS = doc/memwatch-gdb.7
+dist_man7_MANS += doc/memwatch-performance.7
