@@ -19,7 +19,8 @@
  * Each figure is the median of RUNS runs (default 15; 5 for the 1 GiB
  * cases, 3 for the populated one), with the fastest and slowest.  The 4 KiB
  * figure is the mean of 100 pairs per run.  Each watch is checked: one
- * store to a populated page of it counts 1, and the contents survive.
+ * store to a populated page of it counts 1, and after the last unwatch each
+ * page holds what the program wrote (a byte of its own) or zeros.
  *
  * Usage: bench-watch [RUNS]        (make bench runs it)
  */
@@ -78,6 +79,13 @@ static void check(int id, volatile char *p, char was, const char *name)
 	}
 }
 
+/* The byte the program writes to page N of a range: a page moved to the
+ * wrong place shows. */
+static char mark(size_t n)
+{
+	return (char)(n * 37 % 251 + 1);
+}
+
 /* 4 KiB: the mean time of PAIRS watch + unwatch pairs, per pair. */
 static void pairs_4k(struct bench_fig *fig, int runs)
 {
@@ -110,20 +118,28 @@ static void pair(struct bench_fig *w, struct bench_fig *u, int runs, size_t len,
 	char *p = map(len);
 
 	for (size_t off = 0; off < len; off += step)
-		p[off] = 7;
+		p[off] = mark(off / step);
 	for (int r = 0; r < runs; r++) {
 		double t0 = bench_now_ns();
 		int id = watch(p, len);
 		double t1 = bench_now_ns();
 
 		if (r == 0)
-			check(id, p + step, 7, w->name);
+			check(id, p + step, mark(1), w->name);
 		mw_unwatch(id);
 		tw[r] = t1 - t0;
 		tu[r] = bench_now_ns() - t1;
 	}
 	bench_stats(w, tw, runs);
 	bench_stats(u, tu, runs);
+	/* Every touched page is back with its own byte, the others zero. */
+	for (size_t off = 0; off < len; off += (size_t)page_size)
+		if (p[off] != (off % step ? 0 : mark(off / step)) || p[off + 1] != 0) {
+			fprintf(stderr, "bench-watch: %s: after unwatch, byte %zu is %d\n",
+				u->name, off, p[off]);
+			bad = 1;
+			break;
+		}
 	munmap(p, len);
 }
 
