@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "alias.h"
@@ -183,10 +184,37 @@ static int copy_vma_extents(const struct mw_map *m, void *arg)
 	return 0;
 }
 
+/*
+ * A few pages, on a system without swap: the memfd's pages are the ones in
+ * its page cache, which mincore() reports for the alias - no read of
+ * /proc/self/maps (~57 us in a process of 74 mappings: 1/7 of a 4 KiB
+ * watch + unwatch).  With swap, a swapped-out page would look like a hole:
+ * then, and if swap appeared while we looked, the caller goes by the
+ * memfd's extents.  Returns 0 when the copy is done.
+ */
+#define RESIDENT_PAGES_MAX 16
+
+static int copy_resident(void *dst, uintptr_t alias, size_t len)
+{
+	size_t ps = page_size(), n = len / ps;
+	unsigned char vec[RESIDENT_PAGES_MAX];
+	struct sysinfo si;
+
+	if (n > RESIDENT_PAGES_MAX || sysinfo(&si) != 0 || si.totalswap != 0 ||
+	    mincore((void *)alias, len, vec) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (vec[i] & 1)
+			copy_pages((char *)dst + i * ps, (const void *)(alias + i * ps), ps);
+	return sysinfo(&si) == 0 && si.totalswap == 0 ? 0 : -1;
+}
+
 static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
 {
 	struct extents x = { dst, alias, 1 };
 
+	if (copy_resident(dst, alias, len) == 0)
+		return;
 	if (mw_maps_walk(alias, alias + len, -1, copy_vma_extents, &x) != 0 || !x.ok)
 		copy_pages(dst, (const void *)alias, len);
 }
