@@ -182,9 +182,14 @@ echo
 			printf "%-15s %10.2f %10.2f %10.2f %8.2f   %s\n", name[i], med[i] / 1000,
 			       lo[i] / 1000, hi[i] / 1000, med[i] / floor, desc[i]
 		printf "\n"
-		for (i = 1; i <= NR; i++)
-			printf "metric gdb_%s median_ns=%.1f min_ns=%.1f max_ns=%.1f ratio=%.3f\n",
+		for (i = 1; i <= NR; i++) {
+			printf "metric gdb_%s median_ns=%.1f min_ns=%.1f max_ns=%.1f ratio=%.3f",
 			       name[i], med[i], lo[i], hi[i], med[i] / floor
+			# The target (issue 7): memwatch under GDB, <= 1.2 x (a).
+			if (name[i] == "mwatch_record")
+				printf " target=<=1.2x met=%s", med[i] / floor <= 1.2 ? "yes" : "no"
+			printf "\n"
+		}
 	}'
 
 if [ "$bad" -ne 0 ]; then

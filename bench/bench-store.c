@@ -2,331 +2,303 @@
 /*
  * bench-store.c - what one watched access costs, next to the floor.
  *
- * In one process, each figure in nanoseconds per access:
+ * In one process, each figure in nanoseconds per access (bench.h: the
+ * floor, the statistics, the output):
  *
- *   floor                  a bare SIGSEGV round trip: a store to our own
- *                          PROT_NONE page, whose handler (ours, not
- *                          memwatch's) only steps over the 6-byte store;
- *                          the least any page-protection design can cost
- *   watched_store          a 4-byte store to bytes watched with MW_WRITE
- *   watched_load           a 4-byte load of bytes watched with MW_ACCESS
- *   unwatched_store_same_page
- *                          a 4-byte store to an unwatched byte of a page
- *                          that holds a MW_WRITE watch
+ *   store_d0, store_d16     a 4-byte store (`movl $1, (%rax)`) to bytes
+ *                           watched with MW_WRITE, recorded with a backtrace
+ *                           depth of 0 and of 16 (from 20 frames deep, so
+ *                           that 16 frames exist)
+ *   load_d0, load_d16       a 4-byte load of bytes watched with MW_ACCESS
+ *   unwatched_same_page     a 4-byte store to an unwatched byte of a page
+ *                           that holds a MW_WRITE watch: faults, performed,
+ *                           not recorded
+ *   add_d0, add_d16         a read-modify-write, `addl $1, (%rax)`
+ *   lock_add_d0, lock_add_d16   the same with a lock prefix
+ *   avx_d0, avx_d16         a 32-byte AVX store, `vmovdqu %ymm0, (%rax)`
+ *                           (skipped without AVX)
+ *   memcpy4k_call_d0/_d16   memcpy() of 4 KiB into a watched page, per call
+ *   memcpy4k_access_d0/_d16 the same per access the watch counted (the
+ *                           number of faulting instructions depends on the C
+ *                           library's memcpy: a `rep movsb` is one access
+ *                           per page, vector stores one per store)
+ *   floor_again             the floor once more, at the end: how much the
+ *                           machine drifted while the rest ran
  *
  * Each figure is the median of RUNS runs of ITERS accesses (defaults 15 and
- * 20000), with the fastest and slowest run, and its ratio to the floor's
- * median.  A table for people comes first, then one line per metric for
- * tools:  metric NAME median_ns=... min_ns=... max_ns=... ratio=...
+ * 20000; memcpy ITERS / 64 calls), after a warm-up run of ITERS / 10 + 1,
+ * with the fastest and slowest run.  Its runs alternate with runs of the
+ * floor (ITERS accesses each), and its ratio is to the median of those:
+ * other processes load the machine unevenly over the minute this takes,
+ * and each ratio compares runs made under the same load.  `floor` is taken
+ * first, `floor_again` last.
+ * Each watch's count is checked against the accesses made.  The targets
+ * (issue 7, doc/memwatch-performance.7) are printed next to the figures.
  *
  * Usage: bench-store [RUNS [ITERS]]        (make bench runs it)
  */
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "memwatch.h"
 
-#define MAX_RUNS 1000
+#define USAGE "bench-store [RUNS (1-1000) [ITERS (1-100000000)]]"
 
-/*
- * The accesses, in inline assembly so that the instruction is known:
- * `movl $1, (%rax)` is c7 00 01 00 00 00, 6 bytes (no REX prefix, as the
- * address is forced into %rax).  The floor's handler checks these bytes
- * before it steps over them.
- */
-#define NFIG 5
+/* --- The accesses, in inline assembly so that the instruction is known. */
 
-static const unsigned char store_insn[6] = { 0xc7, 0x00, 0x01, 0x00, 0x00, 0x00 };
+typedef void op_fn(void *p, long n);
 
-static inline void store32(void *p)
+static void op_store(void *p, long n)
 {
-	__asm__ volatile("movl $1, (%0)" : : "a"(p) : "memory");
+	for (long i = 0; i < n; i++)
+		__asm__ volatile("movl $1, (%0)" : : "a"(p) : "memory");
 }
 
-static inline uint32_t load32(const void *p)
+static void op_load(void *p, long n)
 {
-	uint32_t v;
+	uint32_t v, sink = 0;
 
-	__asm__ volatile("movl (%1), %0" : "=d"(v) : "a"(p) : "memory");
-	return v;
-}
-
-/* --- The floor: our own page, our own handler. */
-
-static void *floor_page;
-static volatile sig_atomic_t floor_faults;
-
-static void floor_handler(int sig, siginfo_t *si, void *ctx)
-{
-	ucontext_t *uc = ctx;
-	const unsigned char *ip =
-		(const unsigned char *)(uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-
-	(void)sig;
-	if (si->si_addr == floor_page) {
-		size_t i;
-
-		for (i = 0; i < sizeof store_insn; i++)
-			if (ip[i] != store_insn[i])
-				break;
-		if (i == sizeof store_insn) {
-			uc->uc_mcontext.gregs[REG_RIP] += (greg_t)sizeof store_insn;
-			floor_faults++;
-			return;
-		}
+	for (long i = 0; i < n; i++) {
+		__asm__ volatile("movl (%1), %0" : "=d"(v) : "a"(p) : "memory");
+		sink += v;
 	}
-	/* Not the fault we provoke: die of it, as without this handler. */
-	signal(SIGSEGV, SIG_DFL);
+	__asm__ volatile("" : : "r"(sink));
+}
+
+static void op_add(void *p, long n)
+{
+	for (long i = 0; i < n; i++)
+		__asm__ volatile("addl $1, (%0)" : : "a"(p) : "memory", "cc");
+}
+
+static void op_lock_add(void *p, long n)
+{
+	for (long i = 0; i < n; i++)
+		__asm__ volatile("lock addl $1, (%0)" : : "a"(p) : "memory", "cc");
+}
+
+static void op_avx(void *p, long n)
+{
+	for (long i = 0; i < n; i++)
+		__asm__ volatile("vmovdqu %%ymm0, (%0)" : : "a"(p) : "memory", "xmm0");
+}
+
+static char memcpy_src[4096];
+/* Through a volatile pointer: the C library's memcpy, never an inlined
+ * copy. */
+static void *(*volatile memcpy_fn)(void *, const void *, size_t) = memcpy;
+
+static void op_memcpy(void *p, long n)
+{
+	for (long i = 0; i < n; i++)
+		memcpy_fn(p, memcpy_src, sizeof memcpy_src);
 }
 
 /* --- Measuring. */
 
-enum op { OP_STORE, OP_LOAD };
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* ns per access over ITERS accesses to P. */
-static double run_once(enum op op, void *p, long iters)
-{
-	uint32_t sink = 0;
-	double t0 = now_ns();
-
-	if (op == OP_STORE)
-		for (long i = 0; i < iters; i++)
-			store32(p);
-	else
-		for (long i = 0; i < iters; i++)
-			sink += load32(p);
-	double t1 = now_ns();
-
-	__asm__ volatile("" : : "r"(sink));
-	return (t1 - t0) / (double)iters;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-struct figure {
+struct bench_case {
 	const char *name;
 	const char *what;
-	double median, min, max;
+	op_fn *op;
+	unsigned flags;         /* of the watch */
+	size_t watch_len;       /* bytes watched at the page's start */
+	size_t offset;          /* of the access in the page */
+	unsigned depth;         /* backtrace frames per record */
+	long per_run;           /* divides ITERS: memcpy makes fewer calls */
+	int counted;            /* each operation is counted (else never) */
+	double ratio_max;       /* target, or 0 */
+	const char *needs;      /* CPU feature, or NULL */
 };
 
-static void measure(struct figure *fig, enum op op, void *p, int runs,
-		    long iters)
-{
-	double t[MAX_RUNS];
+static const struct bench_case cases[] = {
+	{ "store_d0", "4-byte store, MW_WRITE watch, depth 0", op_store, MW_WRITE, 4, 0, 0, 1, 1, 1.1, NULL },
+	{ "store_d16", "the same, 20 frames deep, depth 16", op_store, MW_WRITE, 4, 0, 16, 1, 1, 1.5, NULL },
+	{ "load_d0", "4-byte load, MW_ACCESS watch, depth 0", op_load, MW_ACCESS, 4, 0, 0, 1, 1, 0, NULL },
+	{ "load_d16", "the same, depth 16", op_load, MW_ACCESS, 4, 0, 16, 1, 1, 0, NULL },
+	{ "unwatched_same_page", "store to an unwatched byte of a watched page", op_store, MW_WRITE, 4, 64, 0, 1, 0, 1.1, NULL },
+	{ "add_d0", "addl $1,(m): read-modify-write, depth 0", op_add, MW_WRITE, 4, 0, 0, 1, 1, 1.3, NULL },
+	{ "add_d16", "the same, depth 16", op_add, MW_WRITE, 4, 0, 16, 1, 1, 0, NULL },
+	{ "lock_add_d0", "lock addl $1,(m), depth 0", op_lock_add, MW_WRITE, 4, 0, 0, 1, 1, 1.3, NULL },
+	{ "lock_add_d16", "the same, depth 16", op_lock_add, MW_WRITE, 4, 0, 16, 1, 1, 0, NULL },
+	{ "avx_d0", "vmovdqu %ymm0,(m): 32-byte AVX store, depth 0", op_avx, MW_WRITE, 32, 0, 0, 1, 1, 1.3, "avx" },
+	{ "avx_d16", "the same, depth 16", op_avx, MW_WRITE, 32, 0, 16, 1, 1, 0, "avx" },
+	{ "memcpy4k_call_d0", "memcpy of 4 KiB into a watched page, per call, depth 0", op_memcpy, MW_WRITE, 4096, 0, 0, 64, -1, 0, NULL },
+	{ "memcpy4k_call_d16", "the same, depth 16", op_memcpy, MW_WRITE, 4096, 0, 16, 64, -1, 0, NULL },
+};
 
-	run_once(op, p, iters / 10 + 1);	/* warm up: caches, decoding */
-	for (int r = 0; r < runs; r++)
-		t[r] = run_once(op, p, iters);
-	qsort(t, (size_t)runs, sizeof t[0], cmp_double);
-	fig->min = t[0];
-	fig->max = t[runs - 1];
-	fig->median = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
+#define NCASES (sizeof cases / sizeof cases[0])
+/* The floor, the cases, and one more figure per memcpy case. */
+#define NFIG_MAX (1 + NCASES + 2 + 1)
+
+static double run_once(op_fn *op, void *p, long n)
+{
+	double t0 = bench_now_ns();
+
+	op(p, n);
+	return (bench_now_ns() - t0) / (double)n;
+}
+
+struct job {
+	op_fn *op;
+	void *p;
+	int runs;
+	long n;
+	long floor_iters;
+	struct bench_fig *fig;
+};
+
+/* The runs alternate with runs of the floor: the ratio compares runs
+ * made under the same load. */
+static void measure(const struct job *j)
+{
+	double t[BENCH_MAX_RUNS], tf[BENCH_MAX_RUNS];
+	struct bench_fig f;
+
+	run_once(j->op, j->p, j->n / 10 + 1);  /* warm up: caches, decoding */
+	for (int r = 0; r < j->runs; r++) {
+		tf[r] = bench_floor_once(j->floor_iters);
+		t[r] = run_once(j->op, j->p, j->n);
+	}
+	bench_stats(j->fig, t, j->runs);
+	bench_stats(&f, tf, j->runs);
+	j->fig->floor_ns = f.median;
 }
 
 /* Measures from DEPTH nested frames: the log's backtraces have them. */
-__attribute__((noinline)) static void deep_measure(int depth, struct figure *fig, void *p,
-						   int runs, long iters)
+__attribute__((noinline)) static void deep_measure(int depth, const struct job *j)
 {
 	if (depth > 0)
-		deep_measure(depth - 1, fig, p, runs, iters);
+		deep_measure(depth - 1, j);
 	else
-		measure(fig, OP_STORE, p, runs, iters);
+		measure(j);
 	__asm__ volatile("");   /* no tail call: keep the frames */
 }
 
-/* --- Set-up helpers. */
-
-static long page_size;
-
-static void *new_page(int prot)
+/* The frames of the newest record in the log, or -1 if there is none. */
+static int newest_frames(void)
 {
-	void *p = mmap(NULL, (size_t)page_size, prot,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static struct mw_record rec;
+	struct mw_log_cursor cur;
+	int n = -1;
 
-	if (p == MAP_FAILED) {
-		perror("bench-store: mmap");
-		exit(1);
-	}
-	return p;
-}
-
-static int watch(void *addr, size_t len, unsigned flags)
-{
-	int id = mw_watch(addr, len, flags);
-
-	if (id < 0) {
-		fprintf(stderr, "bench-store: mw_watch: %s\n", mw_strerror(id));
-		exit(1);
-	}
-	return id;
-}
-
-static uint64_t count_of(int id)
-{
-	uint64_t n = 0;
-	int err = mw_count(id, &n);
-
-	if (err < 0) {
-		fprintf(stderr, "bench-store: mw_count: %s\n", mw_strerror(err));
-		exit(1);
-	}
+	mw_log_begin(&cur);
+	while (mw_log_next(&cur, &rec) == 1)
+		n = rec.nframes;
 	return n;
 }
 
-static long arg(char **argv, int i, int argc, long dflt, long max)
+/* One case into FIG (and FIG[1] for memcpy's per-access figure); returns the
+ * figures made; sets *BAD when a count is wrong. */
+static int run_case(const struct bench_case *c, struct bench_fig *fig, int runs,
+		    long iters, long page_size, int *bad)
 {
-	char *end;
-	long v;
+	long n = iters / c->per_run > 0 ? iters / c->per_run : 1;
+	uint64_t ops = (uint64_t)runs * (uint64_t)n + (uint64_t)(n / 10 + 1);
+	struct job j = { c->op, NULL, runs, n, iters, fig };
+	struct mw_log_stats st;
+	uint64_t count = 0;
+	char *page;
+	int id, err;
 
-	if (i >= argc)
-		return dflt;
-	v = strtol(argv[i], &end, 10);
-	if (*end || v < 1 || v > max) {
-		fprintf(stderr, "usage: bench-store [RUNS (1-%d) [ITERS]]\n",
-			MAX_RUNS);
-		exit(2);
+	memset(fig, 0, sizeof *fig);
+	fig->name = c->name;
+	fig->what = c->what;
+	fig->unit = BENCH_NS;
+	fig->ratio_max = c->ratio_max;
+	if (c->needs && !__builtin_cpu_supports("avx")) {
+		fig->skipped = 1;
+		snprintf(fig->extra, sizeof fig->extra, "reason=no_%s_on_this_cpu", c->needs);
+		return 1;
 	}
-	return v;
+	page = mmap(NULL, (size_t)page_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED) {
+		perror("bench-store: mmap");
+		exit(1);
+	}
+	memset(page, 0, (size_t)page_size);
+	mw_log_configure(0, c->depth);
+	mw_log_clear();
+	id = mw_watch(page, c->watch_len, c->flags);
+	if (id < 0) {
+		fprintf(stderr, "bench-store: %s: mw_watch: %s\n", c->name, mw_strerror(id));
+		exit(1);
+	}
+	j.p = page + c->offset;
+	if (c->depth)
+		deep_measure(20, &j);
+	else
+		measure(&j);
+	if ((err = mw_count(id, &count)) < 0) {
+		fprintf(stderr, "bench-store: mw_count: %s\n", mw_strerror(err));
+		exit(1);
+	}
+	if (c->counted >= 0 && count != (c->counted ? ops : 0)) {
+		fprintf(stderr, "bench-store: %s: counted %llu, expected %llu\n", c->name,
+			(unsigned long long)count, (unsigned long long)(c->counted ? ops : 0));
+		*bad = 1;
+	}
+	if (c->depth && c->counted > 0 && newest_frames() != (int)c->depth) {
+		fprintf(stderr, "bench-store: %s: the newest record has %d frames, not %u\n",
+			c->name, newest_frames(), c->depth);
+		*bad = 1;
+	}
+	mw_log_stats(&st);
+	if (st.dropped) {
+		fprintf(stderr, "bench-store: %s: the log dropped %llu records\n", c->name,
+			(unsigned long long)st.dropped);
+		*bad = 1;
+	}
+	mw_unwatch(id);
+	munmap(page, (size_t)page_size);
+	if (c->counted >= 0)
+		return 1;
+
+	/* memcpy: the same per counted access. */
+	double per_call = (double)count / (double)ops;
+
+	if (count % ops) {
+		fprintf(stderr, "bench-store: %s: %llu accesses in %llu calls: not the same each call\n",
+			c->name, (unsigned long long)count, (unsigned long long)ops);
+		*bad = 1;
+	}
+	snprintf(fig->extra, sizeof fig->extra, "accesses_per_call=%.0f", per_call);
+	fig[1] = fig[0];
+	fig[1].name = c->depth ? "memcpy4k_access_d16" : "memcpy4k_access_d0";
+	fig[1].what = "the same, per access counted";
+	fig[1].median /= per_call;
+	fig[1].min /= per_call;
+	fig[1].max /= per_call;         /* floor_ns: per access already */
+	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	int runs = (int)arg(argv, 1, argc, 15, MAX_RUNS);
-	long iters = arg(argv, 2, argc, 20000, 100000000);
-	struct figure fig[NFIG] = {
-		{ "floor", "bare SIGSEGV round trip (own handler)", 0, 0, 0 },
-		{ "watched_store", "4-byte store, MW_WRITE watch, log depth 0", 0, 0, 0 },
-		{ "watched_load", "4-byte load, MW_ACCESS watch", 0, 0, 0 },
-		{ "unwatched_store_same_page",
-		  "store to unwatched byte of watched page", 0, 0, 0 },
-		{ "watched_store_depth16",
-		  "the same, 20 frames deep, log depth 16", 0, 0, 0 },
-	};
-	/* Each access runs once more per run, in the warm-up. */
-	uint64_t expect = (uint64_t)runs * (uint64_t)iters + (uint64_t)(iters / 10 + 1);
-	struct sigaction sa, old;
-	char *page;
-	int id, id_load, id_other, bad = 0;
+	int runs = (int)bench_arg(argc, argv, 1, 15, BENCH_MAX_RUNS, USAGE);
+	long iters = bench_arg(argc, argv, 2, 20000, 100000000, USAGE);
+	long page_size = sysconf(_SC_PAGESIZE);
+	struct bench_fig fig[NFIG_MAX];
+	char title[128];
+	int n = 1, bad = 0;
 
-	page_size = sysconf(_SC_PAGESIZE);
+	memset(memcpy_src, 0x5a, sizeof memcpy_src);
+	bench_floor(&fig[0], runs, iters);
+	for (size_t i = 0; i < NCASES; i++)
+		n += run_case(&cases[i], &fig[n], runs, iters, page_size, &bad);
+	/* Again at the end: how far the machine drifted meanwhile. */
+	bench_floor(&fig[n], runs, iters);
+	fig[n].name = "floor_again";
+	fig[n++].what = "the floor once more, after the rest: the drift";
 
-	/* (a) The floor, with our handler; the previous one is put back before
-	 * memwatch is used. */
-	floor_page = new_page(PROT_NONE);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = floor_handler;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGSEGV, &sa, &old) != 0) {
-		perror("bench-store: sigaction");
-		return 1;
-	}
-	measure(&fig[0], OP_STORE, floor_page, runs, iters);
-	if (sigaction(SIGSEGV, &old, NULL) != 0) {
-		perror("bench-store: sigaction");
-		return 1;
-	}
-	if ((uint64_t)floor_faults != expect) {
-		fprintf(stderr, "bench-store: floor: %lu faults, expected %llu\n",
-			(unsigned long)floor_faults, (unsigned long long)expect);
-		bad = 1;
-	}
-	munmap(floor_page, (size_t)page_size);
-
-	/* (b) A watched store, recorded without a backtrace. */
-	mw_log_configure(0, 0);
-	page = new_page(PROT_READ | PROT_WRITE);
-	id = watch(page, 4, MW_WRITE);
-	measure(&fig[1], OP_STORE, page, runs, iters);
-	if (count_of(id) != expect) {
-		fprintf(stderr, "bench-store: watched_store: counted %llu, expected %llu\n",
-			(unsigned long long)count_of(id), (unsigned long long)expect);
-		bad = 1;
-	}
-	mw_unwatch(id);
-	munmap(page, (size_t)page_size);
-
-	/* (c) A watched load. */
-	page = new_page(PROT_READ | PROT_WRITE);
-	id_load = watch(page, 4, MW_ACCESS);
-	measure(&fig[2], OP_LOAD, page, runs, iters);
-	if (count_of(id_load) != expect) {
-		fprintf(stderr, "bench-store: watched_load: counted %llu, expected %llu\n",
-			(unsigned long long)count_of(id_load), (unsigned long long)expect);
-		bad = 1;
-	}
-	mw_unwatch(id_load);
-	munmap(page, (size_t)page_size);
-
-	/* (d) A store next to a watch: faults, performed, not counted. */
-	page = new_page(PROT_READ | PROT_WRITE);
-	id_other = watch(page, 4, MW_WRITE);
-	measure(&fig[3], OP_STORE, page + 64, runs, iters);
-	if (count_of(id_other) != 0) {
-		fprintf(stderr, "bench-store: unwatched_store_same_page: counted %llu, expected 0\n",
-			(unsigned long long)count_of(id_other));
-		bad = 1;
-	}
-	mw_unwatch(id_other);
-	munmap(page, (size_t)page_size);
-
-	/* (e) A watched store with a 16-frame backtrace per record, from a
-	 * call chain deep enough to have them. */
-	mw_log_configure(0, 16);
-	page = new_page(PROT_READ | PROT_WRITE);
-	id = watch(page, 4, MW_WRITE);
-	deep_measure(20, &fig[4], page, runs, iters);
-	if (count_of(id) != expect) {
-		fprintf(stderr, "bench-store: watched_store_depth16: counted %llu, expected %llu\n",
-			(unsigned long long)count_of(id), (unsigned long long)expect);
-		bad = 1;
-	}
-	mw_unwatch(id);
-	munmap(page, (size_t)page_size);
-	{
-		struct mw_log_stats st;
-
-		mw_log_stats(&st);
-		if (st.dropped) {
-			fprintf(stderr, "bench-store: the log dropped %llu records\n",
-				(unsigned long long)st.dropped);
-			bad = 1;
-		}
-	}
-
-	printf("memwatch bench-store: %d runs x %ld accesses; ns per access\n\n",
-	       runs, iters);
-	printf("%-26s %10s %10s %10s %8s   %s\n", "access", "median", "min", "max",
-	       "x floor", "what");
-	for (int i = 0; i < NFIG; i++)
-		printf("%-26s %10.1f %10.1f %10.1f %8.3f   %s\n", fig[i].name,
-		       fig[i].median, fig[i].min, fig[i].max,
-		       fig[i].median / fig[0].median, fig[i].what);
-	printf("\n");
-	for (int i = 0; i < NFIG; i++)
-		printf("metric %s median_ns=%.1f min_ns=%.1f max_ns=%.1f ratio=%.3f\n",
-		       fig[i].name, fig[i].median, fig[i].min, fig[i].max,
-		       fig[i].median / fig[0].median);
+	snprintf(title, sizeof title,
+		 "memwatch bench-store: %d runs x %ld accesses (memcpy: %ld calls); per access",
+		 runs, iters, iters / 64 > 0 ? iters / 64 : 1);
+	bench_print(title, fig, n);
 	if (bad)
 		fprintf(stderr, "bench-store: counts were wrong (see above)\n");
 	return bad;

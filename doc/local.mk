@@ -15,8 +15,10 @@ dist_man3_MANS += \
 	doc/mw_log_dump.3 \
 	doc/memwatcher.3
 
-# Section 7: the GDB commands.
+# Section 7: the GDB commands, guarantees, instructions, what memwatch
+# costs (make bench).
 dist_man7_MANS = doc/memwatch-gdb.7 doc/memwatch-guarantees.7 doc/memwatch-instructions.7
+dist_man7_MANS += doc/memwatch-performance.7
 
 # Section 1: the memwatch command.
 dist_man1_MANS = doc/memwatch.1

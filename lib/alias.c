@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "alias.h"
@@ -51,31 +53,71 @@ MW_RAW static void copy_pages(void *dst, const void *src, size_t len)
 	}
 }
 
-/* Anonymous memory: copy only the pages that exist (present or swapped,
- * per /proc/self/pagemap); the others read as zeros anyway, and touching
- * them would map a zero page per page of a sparse range. */
-static void copy_present(void *dst, uintptr_t src, size_t len)
+/* Writes the N bytes at SRC into the memfd FD at OFF; copies through the
+ * mapping DST if the write fails.  A write fills new memfd pages without
+ * first clearing them and without a page fault per page: a populated 1 GiB
+ * watch takes 0.45 s of CPU instead of 0.78 s through the mapping.  The system
+ * call, not pwrite(): a sanitizer's pwrite checks SRC, which may hold its
+ * redzones (see MW_RAW). */
+static void write_run(int fd, void *dst, uintptr_t src, size_t off, size_t n)
 {
-	size_t ps = page_size(), n = len / ps;
+	size_t done = 0;
+
+	while (fd >= 0 && done < n) {
+		long r = syscall(SYS_pwrite64, fd, (const void *)(src + off + done), n - done,
+				 (off_t)(off + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+	}
+	if (done < n)
+		copy_pages((char *)dst + off + done, (const void *)(src + off + done), n - done);
+}
+
+/* Anonymous memory: copy only the pages that exist (present or swapped,
+ * per /proc/self/pagemap) and hold something else than zeros; the others
+ * read as zeros anyway, and touching them would map a zero page per page of
+ * a sparse range.  Runs of such pages go into the memfd FD in one write. */
+static void copy_present(int fd, void *dst, uintptr_t src, size_t len)
+{
+	size_t ps = page_size(), n = len / ps, run = 0, nrun = 0;
 	uint64_t ent[512];
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
 	for (size_t i = 0; i < n;) {
 		size_t k = n - i < 512 ? n - i : 512;
-		ssize_t r = fd < 0 ? -1 : pread(fd, ent, k * 8, (off_t)((src / ps + i) * 8));
+		ssize_t r = pm < 0 ? -1 : pread(pm, ent, k * 8, (off_t)((src / ps + i) * 8));
 
-		if (r != (ssize_t)(k * 8)) {    /* no pagemap: copy it all */
+		if (r != (ssize_t)(k * 8)) {    /* no pagemap: copy the rest */
+			if (nrun)
+				write_run(fd, dst, src, run * ps, nrun * ps);
+			nrun = 0;
 			copy_pages((char *)dst + i * ps, (const void *)(src + i * ps), (n - i) * ps);
 			break;
 		}
-		for (size_t j = 0; j < k; j++)
-			if (ent[j] & (3ull << 62))      /* present | swapped */
-				copy_pages((char *)dst + (i + j) * ps,
-					   (const void *)(src + (i + j) * ps), ps);
+		for (size_t j = 0; j < k; j++) {
+			size_t pg = i + j;
+
+			if ((ent[j] & (3ull << 62)) &&  /* present | swapped */
+			    !all_zero((const void *)(src + pg * ps), ps)) {
+				if (!nrun)
+					run = pg;
+				nrun++;
+				continue;
+			}
+			if (nrun)
+				write_run(fd, dst, src, run * ps, nrun * ps);
+			nrun = 0;
+		}
 		i += k;
 	}
-	if (fd >= 0)
-		close(fd);
+	if (nrun)
+		write_run(fd, dst, src, run * ps, nrun * ps);
+	if (pm >= 0)
+		close(pm);
 }
 
 /* The alias side: copy only the memfd's data extents (SEEK_DATA/HOLE
@@ -86,6 +128,30 @@ struct extents {
 	uintptr_t alias;
 	int ok;
 };
+
+/* N bytes of the memfd FD at OFF, also mapped at SRC, into DST: read
+ * from the file, into pages populated in one go (MADV_POPULATE_WRITE,
+ * where the kernel has it), not a page fault per page on both sides (the
+ * alias has no page tables where write_run filled the memfd): a populated
+ * 1 GiB unwatch takes 0.60 s of CPU, 0.75 s through the mapping.  Copies
+ * through the mapping if the read fails. */
+static void read_extent(int fd, char *dst, uintptr_t src, off_t off, size_t n)
+{
+	size_t done = 0;
+
+	madvise(dst, n, MADV_POPULATE_WRITE);
+	while (done < n) {
+		ssize_t r = pread(fd, dst + done, n - done, off + (off_t)done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+	}
+	if (done < n)
+		copy_pages(dst + done, (const void *)(src + done), n - done);
+}
 
 static int copy_vma_extents(const struct mw_map *m, void *arg)
 {
@@ -110,19 +176,45 @@ static int copy_vma_extents(const struct mw_map *m, void *arg)
 		hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0 || hole > end)
 			hole = end;
-		copy_pages((char *)x->dst + (m->start - x->alias) + (size_t)(data - (off_t)m->offset),
-			   (const void *)(m->start + (size_t)(data - (off_t)m->offset)),
-			   (size_t)(hole - data));
+		read_extent(fd, (char *)x->dst + (m->start - x->alias) + (size_t)(data - (off_t)m->offset),
+			    m->start + (size_t)(data - (off_t)m->offset), data, (size_t)(hole - data));
 		pos = hole;
 	}
 	close(fd);
 	return 0;
 }
 
+/*
+ * A few pages, on a system without swap: the memfd's pages are the ones in
+ * its page cache, which mincore() reports for the alias - no read of
+ * /proc/self/maps (~57 us in a process of 74 mappings: 1/7 of a 4 KiB
+ * watch + unwatch).  With swap, a swapped-out page would look like a hole:
+ * then, and if swap appeared while we looked, the caller goes by the
+ * memfd's extents.  Returns 0 when the copy is done.
+ */
+#define RESIDENT_PAGES_MAX 16
+
+static int copy_resident(void *dst, uintptr_t alias, size_t len)
+{
+	size_t ps = page_size(), n = len / ps;
+	unsigned char vec[RESIDENT_PAGES_MAX];
+	struct sysinfo si;
+
+	if (n > RESIDENT_PAGES_MAX || sysinfo(&si) != 0 || si.totalswap != 0 ||
+	    mincore((void *)alias, len, vec) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (vec[i] & 1)
+			copy_pages((char *)dst + i * ps, (const void *)(alias + i * ps), ps);
+	return sysinfo(&si) == 0 && si.totalswap == 0 ? 0 : -1;
+}
+
 static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
 {
 	struct extents x = { dst, alias, 1 };
 
+	if (copy_resident(dst, alias, len) == 0)
+		return;
 	if (mw_maps_walk(alias, alias + len, -1, copy_vma_extents, &x) != 0 || !x.ok)
 		copy_pages(dst, (const void *)alias, len);
 }
@@ -143,7 +235,7 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 	if (a == MAP_FAILED)
 		goto fail_fd;
 	if (anon)
-		copy_present(a, (uintptr_t)from, len);
+		copy_present(fd, a, (uintptr_t)from, len);
 	else if ((uintptr_t)from != start)
 		copy_from_alias(a, (uintptr_t)from, len);
 	else

@@ -2,7 +2,8 @@
 /*
  * table.c - snapshots of watched spans and watches (see table.h).
  * Fault path (mw_table_*): reads the published snapshot, atomics; no calls.
- * Writer (mw_snap_*, mw_watch_obj_*): mmap/munmap, under the library lock.
+ * Writer (mw_snap_*, mw_watch_obj_*): mmap/munmap, under the library lock;
+ * retired snapshots are kept for reuse (see snap_release).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,28 @@ const struct mw_snapshot *mw_snap_current(void)
 	return atomic_load_explicit(&current, memory_order_relaxed);
 }
 
+/*
+ * A few retired snapshots are kept for reuse: each watch publishes two
+ * snapshots and each unwatch three, and an mmap, its first-touch page
+ * fault and the munmap cost more than clearing a page.  Only the writer
+ * touches the spares, under the library lock, and only after the grace
+ * period of their publish (no handler can still read them).
+ */
+#define SPARE_MAX 4
+static struct mw_snapshot *spare[SPARE_MAX];
+
+static void snap_release(struct mw_snapshot *s)
+{
+	/* Small ones only: a snapshot of many watches gives its memory back. */
+	if (s->mapsize <= 4 * page)
+		for (int i = 0; i < SPARE_MAX; i++)
+			if (!spare[i]) {
+				spare[i] = s;
+				return;
+			}
+	munmap(s, s->mapsize);
+}
+
 struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches)
 {
 	size_t size = sizeof(struct mw_snapshot) + nspans * sizeof(struct mw_span) +
@@ -186,9 +209,19 @@ struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches)
 
 	page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	size = (size + page - 1) & ~(page - 1);
-	s = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s == MAP_FAILED)
-		return NULL;
+	s = NULL;
+	for (int i = 0; i < SPARE_MAX && !s; i++)
+		if (spare[i] && spare[i]->mapsize >= size) {
+			s = spare[i];
+			spare[i] = NULL;
+			size = s->mapsize;
+			memset(s, 0, size);     /* as fresh from mmap */
+		}
+	if (!s) {
+		s = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (s == MAP_FAILED)
+			return NULL;
+	}
 	s->mapsize = size;
 	s->spans = (struct mw_span *)(s + 1);
 	s->watches = (struct mw_watch_obj **)(s->spans + nspans);
@@ -232,7 +265,7 @@ void mw_snap_publish(struct mw_snapshot *s)
 	atomic_store_explicit(&current, s, memory_order_release);
 	mw_epoch_synchronize();
 	if (old != &empty_snapshot)
-		munmap((void *)old, old->mapsize);
+		snap_release((struct mw_snapshot *)old);
 }
 
 unsigned mw_snap_kinds(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)

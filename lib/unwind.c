@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * unwind.c - backtraces from the SIGSEGV handler with libunwind.
- * Fault path: unw_backtrace only.
+ * Fault path: unw_backtrace and a relaxed atomic hint only.
  *
  * unw_backtrace() (the fast path with its per-thread cache) costs a few
  * hundred nanoseconds here; the cursor API (unw_init_local + unw_step)
@@ -17,27 +17,53 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include <stdatomic.h>
+
 #include "unwind.h"
 #include "sigsafe.h"
 
 #define OWN_FRAMES_MAX 40     /* handler, perform, hooks: about 8 */
 
+/* How many of our own frames the last backtrace had: unw_backtrace walks
+ * as many frames as it is given room for, and a deep program stack would
+ * otherwise cost OWN_FRAMES_MAX frames of unwinding more than needed.
+ * relaxed: a hint; any value works, a wrong one costs a retry. */
+static _Atomic int own_hint = 8;
+
 int mw_unwind(uintptr_t pc, uint64_t *frames, int depth)
 {
 	void *ips[OWN_FRAMES_MAX + 32];
-	int n, i, k;
+	int n, i, k, want, own = atomic_load_explicit(&own_hint, memory_order_relaxed);
 
 	if (depth <= 0)
 		return 0;
 	if (depth > 32)
 		depth = 32;
-	n = unw_backtrace(ips, OWN_FRAMES_MAX + depth);
-	for (i = 0; i < n && (uintptr_t)ips[i] != pc; i++)
-		;
+	for (int tries = 0;; tries++) {
+		if (own > OWN_FRAMES_MAX)
+			own = OWN_FRAMES_MAX;
+		want = own + depth;
+		if (want > OWN_FRAMES_MAX + depth)
+			want = OWN_FRAMES_MAX + depth;
+		n = unw_backtrace(ips, want);
+		for (i = 0; i < n && (uintptr_t)ips[i] != pc; i++)
+			;
+		/* More of our frames than the hint, and the room ran out
+		 * before the interrupted PC or before DEPTH frames after it:
+		 * once more with room for them. */
+		if (n == want && tries < 2 && want < OWN_FRAMES_MAX + depth &&
+		    (i == n || n - i < depth)) {
+			own = i == n ? OWN_FRAMES_MAX : i;
+			continue;
+		}
+		break;
+	}
 	if (i == n) {           /* could not unwind to the signal frame */
 		frames[0] = pc;
 		return 1;
 	}
+	if (i != own)
+		atomic_store_explicit(&own_hint, i, memory_order_relaxed);
 	for (k = 0; k < depth && i + k < n; k++)
 		frames[k] = (uint64_t)(uintptr_t)ips[i + k];
 	return k;
