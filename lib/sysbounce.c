@@ -949,6 +949,13 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		mw_arch_sys_return(uc, sigprocmask_frame(uc, a));
 		return;
 	}
+	if (mw_api_held()) {
+		/* The library's own call, under its lock: it knows what it
+		 * passes (pages being watched, read directly).  The calls
+		 * above act on the signal frame and must be emulated anyway. */
+		mw_arch_sys_return(uc, sys6(nr, a));
+		return;
+	}
 	if (nr == SYS_munmap || nr == SYS_mremap || nr == SYS_mmap || nr == SYS_brk ||
 	    nr == SYS_mprotect) {
 		bool done;
