@@ -12,8 +12,8 @@
 # program, not linked with libmemwatch: the GDB file preloads it).  The
 # output, normalized (addresses, pids, thread lines, paths), must equal
 # tests/gdb/CASE.expected.  Special cases: crash-core (a second GDB reads
-# the core file the first one saved), and the basic-* cases again with
-# gdb-minimal (GDB without Python) when $GDB_MINIMAL, /usr/bin/gdb-minimal
+# the core file the first one saved), and the basic-* and step-record cases
+# again with gdb-minimal (GDB without Python) when $GDB_MINIMAL, /usr/bin/gdb-minimal
 # or $top_builddir/tests/gdb-minimal/usr/bin/gdb (tools/fetch-gdb-minimal)
 # exists.
 #
@@ -68,9 +68,9 @@ have_log=no
 grep -q '^define mwatch-log' "$gdbfile" && have_log=yes
 
 cases="basic-commands basic-set basic-stop basic-read basic-record
-step-matrix step-plt step-break-displaced-on step-break-displaced-off
+step-matrix step-record step-record-break step-plt step-break-displaced-on step-break-displaced-off
 threads-stop crash-genuine crash-recover crash-stub attach crash-core"
-minimal_cases="basic-commands basic-set basic-stop basic-read basic-record"
+minimal_cases="basic-commands basic-set basic-stop basic-read basic-record step-record"
 
 n_cases=$(echo $cases | wc -w)
 n_minimal=$(echo $minimal_cases | wc -w)
