@@ -69,7 +69,7 @@ grep -q '^define mwatch-log' "$gdbfile" && have_log=yes
 
 cases="basic-commands basic-set basic-stop basic-read basic-record
 step-matrix step-record step-record-break step-plt step-break-displaced-on step-break-displaced-off
-threads-stop crash-genuine crash-recover crash-stub attach crash-core"
+threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core"
 minimal_cases="basic-commands basic-set basic-stop basic-read basic-record step-record"
 
 n_cases=$(echo $cases | wc -w)
