@@ -121,7 +121,7 @@ for c in $cases; do
 	prog=${c%%-*}
 	o=$out/$c.out
 	case $c in
-	crash-core)
+	crash-core) # and `mwatch` refusing the core file
 		if [ $have_log = no ]; then
 			n=$((n + 1))
 			echo "ok $n # SKIP mwatch-log not yet there"
@@ -132,7 +132,7 @@ for c in $cases; do
 			run_gdb "$GDB" "$c" "$prog"
 			echo "=== the core file: mwatch-log -bt"
 			timeout 60 "$GDB" -nx -batch -iex 'set filename-display basename' -x "$gdbfile" \
-				-ex 'mwatch-log -bt' "tests/gdb/$prog" tests/gdb/crash.core \
+				-ex 'mwatch-log -bt' -ex 'mwatch -l watched' "tests/gdb/$prog" tests/gdb/crash.core \
 				< /dev/null 2>&1 | normalize
 		} > "$o"
 		rm -f tests/gdb/crash.core
