@@ -12,9 +12,10 @@
 # program, not linked with libmemwatch: the GDB file preloads it).  The
 # output, normalized (addresses, pids, thread lines, paths), must equal
 # tests/gdb/CASE.expected.  Special cases: crash-core (a second GDB reads
-# the core file the first one saved), and the basic-* and step-record cases
-# again with gdb-minimal (GDB without Python) when $GDB_MINIMAL, /usr/bin/gdb-minimal
-# or $top_builddir/tests/gdb-minimal/usr/bin/gdb (tools/fetch-gdb-minimal)
+# the core file the first one saved), and the basic-*, step-record* and
+# threads-* cases again with gdb-minimal (GDB without Python) when
+# $GDB_MINIMAL, /usr/bin/gdb-minimal or
+# $top_builddir/tests/gdb-minimal/usr/bin/gdb (tools/fetch-gdb-minimal)
 # exists.
 #
 #     REGEN=1 tests/t-gdb.sh    rewrites the .expected files in the source
@@ -70,7 +71,8 @@ grep -q '^define mwatch-log' "$gdbfile" && have_log=yes
 cases="basic-commands basic-set basic-stop basic-read basic-record
 step-matrix step-record step-record-break step-plt step-break-displaced-on step-break-displaced-off
 threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core"
-minimal_cases="basic-commands basic-set basic-stop basic-read basic-record step-record"
+minimal_cases="basic-commands basic-set basic-stop basic-read basic-record
+step-record step-record-break threads-stop threads-record"
 
 n_cases=$(echo $cases | wc -w)
 n_minimal=$(echo $minimal_cases | wc -w)
