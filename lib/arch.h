@@ -31,6 +31,7 @@ struct mw_fault {
 	uint8_t insn[16];
 	uint8_t insn_len;
 	uint8_t kernel;                 /* a system call's access, at pc */
+	uint8_t under_break;            /* a debugger's breakpoint is at pc */
 	/* For atomic read-modify-writes, set by the arch after performing:
 	 * the operand's value before, from the instruction's own result. */
 	uint8_t atomic_old[16];

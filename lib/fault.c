@@ -122,6 +122,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	f.why = NULL;
 	f.insn_len = 0;
 	f.kernel = 0;
+	f.under_break = 0;
 	f.pc = 0;
 	f.recording = 0;
 	f.atomic_len = 0;
@@ -145,7 +146,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	switch (r) {
 	case MW_PERFORMED:
 		/* After the epoch: the debugger may keep us here a long time. */
-		mw_gdb_after_access(seq, (uint64_t)mw_arch_pc(ctx));
+		mw_gdb_after_access(seq, f.under_break, f.pc, (uint64_t)mw_arch_pc(ctx));
 		break;
 	case MW_RETRY:
 		sched_yield();

@@ -19,9 +19,6 @@
 
 /* Set by the debugger: stop after every watched access (mwatch-stop on). */
 MW_DEBUGGER volatile int mw_gdb_stop_mode;
-/* Set by the debugger while it steps (step, next, stepi, ...): stop after
- * the next watched access of any thread, then it clears it. */
-MW_DEBUGGER volatile int mw_gdb_stepping;
 /* Set by the debugger: genuine faults go through mw_gdb_crash_hook. */
 MW_DEBUGGER volatile int mw_gdb_attached;
 /* Set by the debugger in the crash hook's breakpoint: re-execute. */
@@ -30,9 +27,11 @@ MW_DEBUGGER volatile int mw_gdb_refault;
 /* The debugger's breakpoints.  noinline and an asm barrier: a call that
  * really happens, at an address GDB can find by name. */
 MW_DEBUGGER __attribute__((noinline)) void mw_gdb_stop_hook(uint64_t seq, uint64_t resume_pc,
-							     uint64_t tid)
+							     uint64_t tid, uint64_t why,
+							     uint64_t pc)
 {
-	__asm__ volatile("" : : "r"(seq), "r"(resume_pc), "r"(tid) : "memory");
+	__asm__ volatile("" : : "r"(seq), "r"(resume_pc), "r"(tid), "r"(why), "r"(pc)
+			 : "memory");
 }
 
 MW_DEBUGGER __attribute__((noinline)) void mw_gdb_crash_hook(uint64_t addr, uint64_t pc)
@@ -40,14 +39,22 @@ MW_DEBUGGER __attribute__((noinline)) void mw_gdb_crash_hook(uint64_t addr, uint
 	__asm__ volatile("" : : "r"(addr), "r"(pc) : "memory");
 }
 
-void mw_gdb_after_access(uint64_t seq, uint64_t resume_pc)
+void mw_gdb_after_access(uint64_t seq, int under_break, uint64_t pc, uint64_t resume_pc)
 {
-	/* While GDB steps, also an access that made no record (unwatched bytes
-	 * of a watched page) moved the thread past where GDB expects it. */
-	if (!mw_gdb_stepping && !(seq && mw_gdb_stop_mode))
-		return;
-	mw_gdb_stepping = 0;
-	mw_gdb_stop_hook(seq, resume_pc, (uint64_t)mw_tid());
+	uint64_t why = 0;
+
+	if (seq && mw_gdb_stop_mode)
+		why |= MW_GDB_REPORT;
+	/* GDB's breakpoint on the instruction: GDB is stepping it, or stepping
+	 * the thread off a breakpoint there, and passed the SIGSEGV expecting
+	 * the handler to return to the instruction, onto its breakpoint.  The
+	 * thread resumes after it instead and would run away from the step:
+	 * GDB must take over there, whatever the access (also one that made
+	 * no record: unwatched bytes of a watched page). */
+	if (under_break && mw_gdb_attached)
+		why |= MW_GDB_STEPPED;
+	if (why)
+		mw_gdb_stop_hook(seq, resume_pc, (uint64_t)mw_tid(), why, pc);
 }
 
 /* The thread (its last genuine fault) the debugger already saw once. */

@@ -38,9 +38,12 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/step-break-displaced-off.gdb \
 	tests/gdb/step-break-displaced-on.expected \
 	tests/gdb/step-break-displaced-on.gdb tests/gdb/step-matrix.expected \
-	tests/gdb/step-matrix.gdb tests/gdb/step-plt.expected \
+	tests/gdb/step-matrix.gdb tests/gdb/step-record.expected \
+	tests/gdb/step-record.gdb tests/gdb/step-record-break.expected \
+	tests/gdb/step-record-break.gdb tests/gdb/step-plt.expected \
 	tests/gdb/step-plt.gdb tests/gdb/threads-stop.expected \
-	tests/gdb/threads-stop.gdb
+	tests/gdb/threads-stop.gdb tests/gdb/threads-record.expected \
+	tests/gdb/threads-record.gdb
 # What the runs leave: the normalized outputs and their diffs, the core file
 # and the pid of crash-core and attach (if a run was interrupted).
 CLEANFILES += tests/gdb/out/*.out tests/gdb/out/*.diff tests/gdb/crash.core \

@@ -12,9 +12,10 @@
 # program, not linked with libmemwatch: the GDB file preloads it).  The
 # output, normalized (addresses, pids, thread lines, paths), must equal
 # tests/gdb/CASE.expected.  Special cases: crash-core (a second GDB reads
-# the core file the first one saved), and the basic-* cases again with
-# gdb-minimal (GDB without Python) when $GDB_MINIMAL, /usr/bin/gdb-minimal
-# or $top_builddir/tests/gdb-minimal/usr/bin/gdb (tools/fetch-gdb-minimal)
+# the core file the first one saved), and the basic-*, step-record* and
+# threads-* cases again with gdb-minimal (GDB without Python) when
+# $GDB_MINIMAL, /usr/bin/gdb-minimal or
+# $top_builddir/tests/gdb-minimal/usr/bin/gdb (tools/fetch-gdb-minimal)
 # exists.
 #
 #     REGEN=1 tests/t-gdb.sh    rewrites the .expected files in the source
@@ -68,9 +69,10 @@ have_log=no
 grep -q '^define mwatch-log' "$gdbfile" && have_log=yes
 
 cases="basic-commands basic-set basic-stop basic-read basic-record
-step-matrix step-plt step-break-displaced-on step-break-displaced-off
-threads-stop crash-genuine crash-recover crash-stub attach crash-core"
-minimal_cases="basic-commands basic-set basic-stop basic-read basic-record"
+step-matrix step-record step-record-break step-plt step-break-displaced-on step-break-displaced-off
+threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core"
+minimal_cases="basic-commands basic-set basic-stop basic-read basic-record
+step-record step-record-break threads-stop threads-record"
 
 n_cases=$(echo $cases | wc -w)
 n_minimal=$(echo $minimal_cases | wc -w)
@@ -140,7 +142,7 @@ for c in $cases; do
 		continue
 	fi
 	case $c in
-	crash-core)
+	crash-core) # and `mwatch` refusing the core file
 		if [ $have_log = no ]; then
 			n=$((n + 1))
 			echo "ok $n # SKIP mwatch-log not yet there"
@@ -151,7 +153,7 @@ for c in $cases; do
 			run_gdb "$GDB" "$c" "$prog"
 			echo "=== the core file: mwatch-log -bt"
 			timeout 60 "$GDB" -nx -batch -iex 'set filename-display basename' -x "$gdbfile" \
-				-ex 'mwatch-log -bt' "tests/gdb/$prog" tests/gdb/crash.core \
+				-ex 'mwatch-log -bt' -ex 'mwatch -l watched' "tests/gdb/$prog" tests/gdb/crash.core \
 				< /dev/null 2>&1 | normalize
 		} > "$o"
 		rm -f tests/gdb/crash.core

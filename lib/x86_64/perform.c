@@ -785,8 +785,10 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 	n = read_code(f->pc, code);
 	/* int3 accesses no memory: this is a debugger's breakpoint over the
 	 * instruction (codefile.h). */
-	if (n && code[0] == 0xcc)
+	if (n && code[0] == 0xcc) {
+		f->under_break = 1;
 		n = mw_code_from_file(f->pc, code, sizeof(code));
+	}
 	if (!n) {
 		f->why = "the instruction's bytes cannot be read";
 		return MW_DECLINED;
