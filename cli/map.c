@@ -53,7 +53,7 @@ static void map_one(FILE *out, const struct mwc_log *log, const struct mw_share_
 		const struct mw_record *r = &log->rec[k];
 		uint64_t lo, hi;
 
-		if (r->watch != sw->id || r->addr < sw->addr || !r->size ||
+		if (r->kind == MW_KIND_GONE || r->watch != sw->id || r->addr < sw->addr || !r->size ||
 		    r->addr + r->size > sw->addr + sw->size)
 			continue;
 		lo = (r->addr - sw->addr) / per;

@@ -14,7 +14,9 @@ static const char *kind_name(unsigned k)
 	case MW_KIND_READ: return "read";
 	case MW_KIND_WRITE: return "write";
 	case MW_KIND_RMW: return "rmw";
-	case MW_KIND_KERNEL: return "kernel";
+	case MW_KIND_KERNEL | MW_KIND_READ: return "kernel-read";
+	case MW_KIND_KERNEL | MW_KIND_WRITE: return "kernel-write";
+	case MW_KIND_GONE: return "gone";
 	default: return "?";
 	}
 }
@@ -76,7 +78,9 @@ void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w,
 		if (r->flags & MW_REC_CUT)
 			fprintf(out, " (values: the first %u bytes)", r->value_len);
 		fprintf(out, "\n");
-		if (r->kind & MW_KIND_WRITE) {
+		if (r->kind == MW_KIND_GONE) {
+			fprintf(out, "  the watch ended: its memory was unmapped or replaced");
+		} else if (r->kind & MW_KIND_WRITE) {
 			fprintf(out, "  old: ");
 			if (r->flags & MW_REC_NOOLD)
 				fprintf(out, "(not known)");
@@ -86,7 +90,8 @@ void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w,
 		} else {
 			fprintf(out, "  value: ");
 		}
-		bytes(out, r->new_value, r->value_len);
+		if (r->kind != MW_KIND_GONE)
+			bytes(out, r->new_value, r->value_len);
 		fprintf(out, "\n");
 		for (unsigned i = 0; i < r->nframes; i++) {
 			fprintf(out, "  #%u ", i);

@@ -42,7 +42,9 @@ static void add_thread(struct group *g, uint32_t tid)
 static const char *kind_name(unsigned k)
 {
 	return k == MW_KIND_READ ? "read" : k == MW_KIND_WRITE ? "write" :
-	       k == MW_KIND_RMW ? "rmw" : "kernel";
+	       k == MW_KIND_RMW ? "rmw" : k == (MW_KIND_KERNEL | MW_KIND_READ) ? "kernel-read" :
+	       k == (MW_KIND_KERNEL | MW_KIND_WRITE) ? "kernel-write" :
+	       k == MW_KIND_GONE ? "gone" : "?";
 }
 
 void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw)
