@@ -31,6 +31,9 @@ struct mw_fault {
 	uint8_t insn[16];
 	uint8_t insn_len;
 	uint8_t kernel;                 /* a system call's access, at pc */
+	/* MW_GENUINE: where the access really fails, when not at addr (a
+	 * straddle into an unmapped page), else 0. */
+	uintptr_t genuine_addr;
 	uint8_t under_break;            /* a debugger's breakpoint is at pc */
 	/* For atomic read-modify-writes, set by the arch after performing:
 	 * the operand's value before, from the instruction's own result. */

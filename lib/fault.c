@@ -4,7 +4,7 @@
  * program had before.
  *
  * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
- * mw_logfile_fatal, sigaction, raise,
+ * mw_logfile_fatal, sigaction, raise, mincore,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  */
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 
 #include "arch.h"
@@ -122,6 +123,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	f.why = NULL;
 	f.insn_len = 0;
 	f.kernel = 0;
+	f.genuine_addr = 0;
 	f.under_break = 0;
 	f.pc = 0;
 	f.recording = 0;
@@ -157,6 +159,18 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	case MW_GENUINE:
 		if (si->si_code > 0 && mw_gdb_before_crash(f.addr, (uint64_t)mw_arch_pc(ctx)))
 			break;          /* the debugger stops at the re-fault */
+		if (f.genuine_addr && f.genuine_addr != f.addr) {
+			/* The access straddles into memory the program cannot
+			 * touch: that is the fault the processor would report. */
+			siginfo_t moved = *si;
+			unsigned char v;
+
+			moved.si_addr = (void *)f.genuine_addr;
+			moved.si_code = mincore((void *)(f.genuine_addr & ~(uintptr_t)4095), 1, &v) < 0 ?
+					SEGV_MAPERR : SEGV_ACCERR;
+			decline(sig, &moved, ctx);
+			break;
+		}
 		decline(sig, si, ctx);
 		break;
 	}

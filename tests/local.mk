@@ -74,3 +74,9 @@ include tests/sanitizers.mk
 include tests/stress.mk
 
 include tests/fuzz.mk
+
+# The program's own fault handlers while watching; faults beyond a watch.
+check_PROGRAMS += tests/t-handlers
+TESTS += tests/t-handlers
+tests_t_handlers_SOURCES = tests/t-handlers.c
+tests_t_handlers_LDADD = $(MW_TEST_LIBS)

@@ -168,12 +168,15 @@ static enum mw_perform mem_copy(struct mw_fault *f, uintptr_t a, void *buf, size
 			break;
 		case MW_XL_NATIVE:
 			if (to_memory ? mw_probe_copy((void *)a, b, chunk)
-				      : mw_probe_copy(b, (const void *)a, chunk))
+				      : mw_probe_copy(b, (const void *)a, chunk)) {
+				f->genuine_addr = a;
 				return MW_GENUINE;
+			}
 			break;
 		case MW_XL_BUSY:
 			return MW_RETRY;
 		default:
+			f->genuine_addr = a;
 			return MW_GENUINE;
 		}
 		a += chunk;

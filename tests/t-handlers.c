@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * t-handlers.c - the program's own fault handlers while watching: a SIGSEGV
+ * handler installed after the first watch still gets exactly the genuine
+ * faults (and sigaction reports it, not memwatch's), watching goes on; a
+ * SIGBUS from a truncated file mapping arrives unchanged; an access that
+ * straddles from a watched page into an unmapped one faults with the
+ * address and si_code the processor gives without the watch.
+ * Each section runs in a child of its own (section.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "memwatch.h"
+#include "tap.h"
+#include "section.h"
+
+#define PG 4096
+
+static sigjmp_buf env;
+static volatile int got_sig, got_code, calls;
+static void *volatile got_addr;
+
+static void handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	got_sig = sig;
+	got_code = si->si_code;
+	got_addr = si->si_addr;
+	calls++;
+	siglongjmp(env, 1);
+}
+
+static void install(int sig)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = handler;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(sig, &sa, NULL))
+		bail("sigaction: %s", strerror(errno));
+}
+
+#define FAULTS(stmt) (sigsetjmp(env, 1) ? 1 : ((stmt), 0))
+
+static void sec_after(void)
+{
+	volatile char *w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *none = mmap(NULL, PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sigaction cur;
+	uint64_t c = 0;
+	int id = mw_watch((const void *)w, 16, MW_ACCESS);
+
+	install(SIGSEGV);
+	ok(sigaction(SIGSEGV, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+	   cur.sa_sigaction == handler, "sigaction reports the program's handler");
+	w[1] = 5;
+	ok(w[1] == 5 && calls == 0, "watched accesses do not reach it");
+	ok(FAULTS((void)none[77]) && got_sig == SIGSEGV && got_code == SEGV_ACCERR &&
+	   got_addr == (void *)(none + 77), "a genuine fault reaches it: SIGSEGV, SEGV_ACCERR, "
+	   "the exact address");
+	w[2] = 6;
+	mw_count(id, &c);
+	is_u64(c, 3, "watching goes on: 3 accesses counted");
+}
+#define N_AFTER 4
+
+static void sec_sigbus(void)
+{
+	char path[] = "/tmp/t-handlers-XXXXXX";
+	int fd = mkstemp(path);
+	volatile char *m;
+	static char w[64] __attribute__((aligned(4096)));
+
+	if (fd < 0 || ftruncate(fd, 2 * PG))
+		bail("mkstemp: %s", strerror(errno));
+	unlink(path);
+	m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		bail("mmap: %s", strerror(errno));
+	m[PG + 1] = 1;
+	mw_watch(w, sizeof(w), MW_WRITE);
+	install(SIGBUS);
+	if (ftruncate(fd, PG))
+		bail("ftruncate: %s", strerror(errno));
+	ok(FAULTS((void)m[PG + 8]) && got_sig == SIGBUS && got_code == BUS_ADRERR &&
+	   got_addr == (void *)(m + PG + 8), "a load beyond a truncated file: SIGBUS, BUS_ADRERR, "
+	   "the exact address, with a watch elsewhere");
+	close(fd);
+}
+#define N_SIGBUS 1
+
+/* An 8-byte load 4 bytes before the end of a page whose next page is not
+ * mapped; the first page watched or not. */
+static void straddle(int watched, int *sig, int *code, void **addr)
+{
+	char *m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	/* Unmapped after the watch: the library's alias could take the hole. */
+	if (watched)
+		mw_watch(m + PG - 64, 64, MW_READ);
+	munmap(m + PG, PG);
+	install(SIGSEGV);
+	got_sig = 0;
+	if (!FAULTS((void)*(volatile uint64_t *)(m + PG - 4)))
+		got_sig = -1;
+	*sig = got_sig;
+	*code = got_code;
+	*addr = got_addr;
+	signal(SIGSEGV, SIG_DFL);
+}
+
+static void sec_straddle(void)
+{
+	int s0, c0, s1, c1;
+	void *a0, *a1;
+
+	straddle(0, &s0, &c0, &a0);
+	straddle(1, &s1, &c1, &a1);
+	ok(s0 == SIGSEGV && s1 == SIGSEGV, "a load straddling into an unmapped page: SIGSEGV, "
+	   "watched or not (%d, %d)", s0, s1);
+	ok(c1 == c0 && a1 != NULL && (uintptr_t)a1 % PG == (uintptr_t)a0 % PG,
+	   "the same si_code (%d, %d) and the address in the unmapped page (%p, %p)", c0, c1,
+	   a0, a1);
+}
+#define N_STRADDLE 2
+
+int main(void)
+{
+	plan(N_AFTER + N_SIGBUS + N_STRADDLE + 3);
+	run_section("a handler installed while watching", N_AFTER, sec_after);
+	run_section("SIGBUS", N_SIGBUS, sec_sigbus);
+	run_section("straddling into an unmapped page", N_STRADDLE, sec_straddle);
+	return done();
+}
