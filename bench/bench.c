@@ -108,7 +108,112 @@ static void floor_end(long expect)
 	}
 }
 
+/* The floor is measured in a helper process forked before the first
+ * watch: while watches exist, memwatch dispatches every system call of the
+ * program (memwatch(3), "System calls"), the floor handler's rt_sigreturn
+ * too, which would add a SIGSYS round trip to the floor. */
+struct floor_req {
+	int kind;               /* 0: runs, 1: once, 2: rate */
+	int runs, nthreads;
+	long iters;
+};
+
+static int req_fd = -1, rsp_fd = -1;
+
+static void local_floor(struct bench_fig *fig, int runs, long iters);
+static double local_floor_once(long iters);
+static double local_floor_rate(int nthreads, long n);
+
+static void full(int fd, void *buf, size_t n, int wr)
+{
+	char *p = buf;
+
+	while (n) {
+		ssize_t r = wr ? write(fd, p, n) : read(fd, p, n);
+
+		if (r <= 0)
+			exit(wr ? 1 : 0);
+		p += r;
+		n -= (size_t)r;
+	}
+}
+
+static void floor_server(void)
+{
+	int req[2], rsp[2];
+
+	if (req_fd >= 0 || pipe(req) || pipe(rsp))
+		return;
+	fflush(stdout);
+	fflush(stderr);
+	switch (fork()) {
+	case -1:
+		return;
+	case 0:
+		close(req[1]);
+		close(rsp[0]);
+		for (;;) {
+			struct floor_req q;
+			struct bench_fig fig;
+			double t;
+
+			full(req[0], &q, sizeof q, 0);
+			if (q.kind == 0) {
+				local_floor(&fig, q.runs, q.iters);
+				full(rsp[1], &fig, sizeof fig, 1);
+				continue;
+			}
+			t = q.kind == 1 ? local_floor_once(q.iters) : local_floor_rate(q.nthreads, q.iters);
+			full(rsp[1], &t, sizeof t, 1);
+		}
+	default:
+		close(req[0]);
+		close(rsp[1]);
+		req_fd = req[1];
+		rsp_fd = rsp[0];
+	}
+}
+
 void bench_floor(struct bench_fig *fig, int runs, long iters)
+{
+	struct floor_req q = { 0, runs, 0, iters };
+
+	floor_server();
+	if (req_fd < 0) {
+		local_floor(fig, runs, iters);
+		return;
+	}
+	full(req_fd, &q, sizeof q, 1);
+	full(rsp_fd, fig, sizeof *fig, 0);
+}
+
+double bench_floor_once(long iters)
+{
+	struct floor_req q = { 1, 0, 0, iters };
+	double t;
+
+	floor_server();
+	if (req_fd < 0)
+		return local_floor_once(iters);
+	full(req_fd, &q, sizeof q, 1);
+	full(rsp_fd, &t, sizeof t, 0);
+	return t;
+}
+
+double bench_floor_rate(int nthreads, long n)
+{
+	struct floor_req q = { 2, 0, nthreads, n };
+	double t;
+
+	floor_server();
+	if (req_fd < 0)
+		return local_floor_rate(nthreads, n);
+	full(req_fd, &q, sizeof q, 1);
+	full(rsp_fd, &t, sizeof t, 0);
+	return t;
+}
+
+static void local_floor(struct bench_fig *fig, int runs, long iters)
 {
 	double t[BENCH_MAX_RUNS];
 
@@ -124,7 +229,7 @@ void bench_floor(struct bench_fig *fig, int runs, long iters)
 	bench_stats(fig, t, runs);
 }
 
-double bench_floor_once(long iters)
+static double local_floor_once(long iters)
 {
 	double t;
 
@@ -149,7 +254,7 @@ static void *floor_work(void *arg)
 	return NULL;
 }
 
-double bench_floor_rate(int nthreads, long n)
+static double local_floor_rate(int nthreads, long n)
 {
 	struct floor_thread ft[BENCH_MAX_THREADS];
 	pthread_barrier_t start;

@@ -583,8 +583,11 @@ static void sys_activate(void)
 
 		told = 1;
 		mw_msg_init(&m);
-		mw_msg_str(&m, "this kernel has no syscall user dispatch (Linux 5.11+): system "
-			       "calls that touch watched pages fail with EFAULT");
+		mw_msg_str(&m, r == -EPERM ?
+			   "system call dispatch is off (MEMWATCH_SYSCALLS=0, or under valgrind): "
+			   "system calls that touch watched pages fail with EFAULT" :
+			   "this kernel has no syscall user dispatch (Linux 5.11+): system "
+			   "calls that touch watched pages fail with EFAULT");
 		mw_msg_flush(&m);
 	}
 }

@@ -115,6 +115,19 @@ static int ask(pid_t tid)
 	return (int)syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, SIGSYS, &si);
 }
 
+int mw_sys_wanted(void)
+{
+	const char *e = getenv("MEMWATCH_SYSCALLS"), *pre = getenv("LD_PRELOAD");
+
+	if (e && strcmp(e, "0") == 0)
+		return 0;
+	/* Valgrind runs the program's code from its own translations, never
+	 * from our gate: every system call, its own too, would be a SIGSYS. */
+	if (pre && strstr(pre, "vgpreload"))
+		return 0;
+	return 1;
+}
+
 int mw_sys_activate(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid);
@@ -125,6 +138,10 @@ int mw_sys_activate(void)
 
 	if (state < 0)
 		return state;
+	if (!mw_sys_wanted()) {
+		state = -EPERM;
+		return state;
+	}
 	if (install() < 0 || mw_thread_enable_self() < 0) {
 		state = -ENOSYS;
 		return state;

@@ -28,8 +28,11 @@
 
 /* Watches exist now: make sure every thread dispatches, then block.
  * Returns the number of threads that could not be prepared (they block
- * SIGSYS), or -errno when the kernel has no syscall user dispatch. */
+ * SIGSYS), -EPERM when dispatch is off (MEMWATCH_SYSCALLS=0, or under
+ * valgrind), -ENOSYS when the kernel has no syscall user dispatch. */
 int mw_sys_activate(void);
+/* Whether the environment lets dispatch be used. */
+int mw_sys_wanted(void);
 /* No watches any more: let system calls through again. */
 void mw_sys_deactivate(void);
 /* Pages [lo, hi) whose alias is ALIAS stop being watched: wake the futex

@@ -507,6 +507,23 @@ static void sec_madvise(void)
 }
 #define N_MADVISE 4
 
+/* MEMWATCH_SYSCALLS=0: no dispatch, the kernel's EFAULT as it decides. */
+static void sec_off(void)
+{
+	char *buf = (char *)area[0];
+	int fds[2];
+
+	setenv("MEMWATCH_SYSCALLS", "0", 1);
+	if (pipe(fds))
+		bail("pipe");
+	watch(buf, 64, MW_ACCESS);
+	write(fds[1], "x", 1);
+	errno = 0;
+	ok(read(fds[0], buf, 1) == -1 && errno == EFAULT,
+	   "MEMWATCH_SYSCALLS=0: read(2) into watched memory fails with EFAULT");
+}
+#define N_OFF 1
+
 /* ------------------------------------------------------- signals, masks */
 
 static volatile sig_atomic_t handled;
@@ -569,7 +586,7 @@ static void sec_signals(void)
 int main(void)
 {
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
-	     N_SIGNALS + N_FORK_WRITERS + N_MADVISE + 11);
+	     N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 12);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("sockets", N_SOCKETS, sec_sockets);
@@ -581,5 +598,6 @@ int main(void)
 	run_section("fork, other threads writing", N_FORK_WRITERS, sec_fork_writers);
 	run_section("madvise", N_MADVISE, sec_madvise);
 	run_section("signals", N_SIGNALS, sec_signals);
+	run_section("dispatch off", N_OFF, sec_off);
 	return done();
 }
