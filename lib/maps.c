@@ -3,14 +3,102 @@
  * maps.c - reading /proc/self/maps without stdio or malloc. [thread]
  *
  * The buffer is mmap'ed: a malloc'ed one could sit on a watched heap page.
+ *
+ * Since Linux 6.11 the PROCMAP_QUERY ioctl on the file answers "the mapping
+ * at or after this address" directly: no text of every mapping to format
+ * and parse (57 us for 74 mappings here, five times per watch and unwatch).
+ * It is tried first; the text is the fallback.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "maps.h"
+
+/* The kernel's interface (include/uapi/linux/fs.h, Linux 6.11). */
+struct procmap_query {
+	uint64_t size;
+	uint64_t query_flags;
+	uint64_t query_addr;
+	uint64_t vma_start, vma_end;
+	uint64_t vma_flags;
+	uint64_t vma_page_size;
+	uint64_t vma_offset;
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	uint32_t vma_name_size;
+	uint32_t build_id_size;
+	uint64_t vma_name_addr;
+	uint64_t build_id_addr;
+};
+#define PROCMAP_QUERY_COVERING_OR_NEXT_VMA 0x10
+#define PROCMAP_QUERY_VMA_READABLE 0x01
+#define PROCMAP_QUERY_VMA_WRITABLE 0x02
+#define PROCMAP_QUERY_VMA_EXECUTABLE 0x04
+#define PROCMAP_QUERY_VMA_SHARED 0x08
+#define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
+
+static int no_query;            /* the kernel has no PROCMAP_QUERY */
+
+/* mw_maps_walk by PROCMAP_QUERY; 1 when the kernel does not have it. */
+static int walk_query(uintptr_t lo, uintptr_t hi, int gap_err,
+		      int (*fn)(const struct mw_map *m, void *arg), void *arg)
+{
+	char name[4096];
+	uintptr_t next = lo;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (next < hi) {
+		struct procmap_query q;
+		struct mw_map m;
+
+		memset(&q, 0, sizeof(q));
+		q.size = sizeof(q);
+		q.query_flags = PROCMAP_QUERY_COVERING_OR_NEXT_VMA;
+		q.query_addr = next;
+		q.vma_name_addr = (uintptr_t)name;
+		q.vma_name_size = sizeof(name);
+		if (ioctl(fd, PROCMAP_QUERY, &q) < 0) {
+			if (errno == ENOTTY || errno == EINVAL) {
+				no_query = 1;
+				r = 1;
+			} else {
+				r = errno == ENOENT ? gap_err : -errno;
+			}
+			break;
+		}
+		if (q.vma_start >= hi || q.vma_start > next) {
+			r = gap_err;
+			break;
+		}
+		if (!q.vma_name_size)
+			name[0] = 0;
+		m.vstart = q.vma_start;
+		m.vend = q.vma_end;
+		m.start = next;
+		m.end = q.vma_end < hi ? q.vma_end : hi;
+		m.prot = (q.vma_flags & PROCMAP_QUERY_VMA_READABLE ? PROT_READ : 0) |
+			 (q.vma_flags & PROCMAP_QUERY_VMA_WRITABLE ? PROT_WRITE : 0) |
+			 (q.vma_flags & PROCMAP_QUERY_VMA_EXECUTABLE ? PROT_EXEC : 0);
+		m.shared = (q.vma_flags & PROCMAP_QUERY_VMA_SHARED) != 0;
+		m.offset = q.vma_offset + (next - q.vma_start);
+		m.inode = q.inode;
+		m.name = name;
+		next = m.end;
+		r = fn(&m, arg);
+		if (r)
+			break;
+	}
+	close(fd);
+	return r;
+}
 
 static char *buf;
 static size_t bufsize;
@@ -57,10 +145,17 @@ static ssize_t slurp(void)
 int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
 		 int (*fn)(const struct mw_map *m, void *arg), void *arg)
 {
-	ssize_t len = slurp();
+	ssize_t len;
 	const char *p;
 	uintptr_t next = lo;   /* first byte not yet seen mapped */
 
+	if (!no_query && getenv("MEMWATCH_MAPS_TEXT") == NULL) {
+		int r = walk_query(lo, hi, gap_err, fn, arg);
+
+		if (!(r == 1 && no_query))
+			return r;
+	}
+	len = slurp();
 	if (len < 0)
 		return (int)len;
 	for (p = buf; *p && next < hi;) {

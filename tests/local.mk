@@ -80,3 +80,7 @@ check_PROGRAMS += tests/t-handlers
 TESTS += tests/t-handlers
 tests_t_handlers_SOURCES = tests/t-handlers.c
 tests_t_handlers_LDADD = $(MW_TEST_LIBS)
+
+# The mappings read as text, as on kernels before 6.11.
+dist_check_SCRIPTS += tests/t-maps-text.sh
+TESTS += tests/t-maps-text.sh
