@@ -372,14 +372,19 @@ int mw_api_log_setup(size_t records)
 	return r;
 }
 
+/* mw_watch and mw_unwatch: their own system calls (a few dozen) need not
+ * be dispatched, so this thread's switch is off meanwhile (threads.h).  Not
+ * in the fork handlers: fork(3)'s own call must reach the library. */
 static void api_lock(void)
 {
 	pthread_mutex_lock(&lock);
 	holding = 1;
+	mw_thread_hold(1);
 }
 
 static void api_unlock(void)
 {
+	mw_thread_hold(0);
 	holding = 0;
 	pthread_mutex_unlock(&lock);
 }
@@ -391,7 +396,8 @@ int mw_api_held(void)
 
 void mw_api_lock(void)
 {
-	api_lock();
+	pthread_mutex_lock(&lock);
+	holding = 1;
 }
 
 void mw_api_unlock(void)

@@ -70,6 +70,12 @@ static bool sigsys_blocked(void *uc)
 	return set & (1ull << (SIGSYS - 1));
 }
 
+void mw_thread_hold(int hold)
+{
+	if (mine)
+		mine->selector = hold ? 0 : mw_sys_selector && !sigsys_blocked(NULL);
+}
+
 void mw_thread_switch_self(void *uc)
 {
 	if (mine)
@@ -177,8 +183,8 @@ void mw_threads_switch(int on)
 	for (int i = 0; i < SLOTS; i++) {
 		pid_t t = atomic_load(&slots[i].tid);
 
-		if (!t)
-			continue;
+		if (!t || &slots[i] == mine)
+			continue;       /* the caller's: mw_thread_hold's */
 		if (!on) {
 			slots[i].selector = 0;
 			continue;
