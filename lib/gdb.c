@@ -19,6 +19,10 @@
 
 /* Set by the debugger: stop after every watched access (mwatch-stop on). */
 MW_DEBUGGER volatile int mw_gdb_stop_mode;
+/* The stack the GDB commands' calls into the library run on: the
+ * program's own may be watched, and GDB cannot write the call's frame into
+ * a page that is watched. */
+MW_DEBUGGER char mw_gdb_call_stack[64 * 1024] __attribute__((aligned(64)));
 /* Set by the debugger: genuine faults go through mw_gdb_crash_hook. */
 MW_DEBUGGER volatile int mw_gdb_attached;
 /* Set by the debugger in the crash hook's breakpoint: re-execute. */

@@ -7,7 +7,7 @@
 # the sources also say `#pragma GCC optimize("O1")`, since configure's
 # CFLAGS come after these.
 gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
-	tests/gdb/crash tests/gdb/attach
+	tests/gdb/crash tests/gdb/attach tests/gdb/kernel
 check_PROGRAMS += $(gdb_test_programs)
 dist_check_SCRIPTS += tests/t-gdb.sh
 TESTS += tests/t-gdb.sh
@@ -23,8 +23,12 @@ tests_gdb_crash_SOURCES = tests/gdb/crash.c
 tests_gdb_crash_CFLAGS = $(gdb_test_cflags)
 tests_gdb_attach_SOURCES = tests/gdb/attach.c
 tests_gdb_attach_CFLAGS = $(gdb_test_cflags)
+tests_gdb_kernel_SOURCES = tests/gdb/kernel.c
+tests_gdb_kernel_CFLAGS = $(gdb_test_cflags)
 
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
+	tests/gdb/kernel-read.expected tests/gdb/kernel-read.gdb \
+	tests/gdb/kernel-local.expected tests/gdb/kernel-local.gdb \
 	tests/gdb/basic-commands.expected tests/gdb/basic-commands.gdb \
 	tests/gdb/basic-read.expected tests/gdb/basic-read.gdb \
 	tests/gdb/basic-record.expected tests/gdb/basic-record.gdb \
