@@ -31,7 +31,7 @@
 #include "say.h"
 #include "sysdispatch.h"
 #include "table.h"
-#include "threads.h"
+#include "perthread.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -176,7 +176,7 @@ static int overlaps(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
 
 /* Pages no thread can live without being accessible: its thread control
  * block, rseq area (the kernel writes those at every signal delivery) and
- * static TLS (threads.h).  Stacks can be watched: each thread has an
+ * static TLS (perthread.h).  Stacks can be watched: each thread has an
  * alternate signal stack while watches exist. */
 static int thread_areas(uintptr_t lo, uintptr_t hi)
 {
@@ -373,7 +373,7 @@ int mw_api_log_setup(size_t records)
 }
 
 /* mw_watch and mw_unwatch: their own system calls (a few dozen) need not
- * be dispatched, so this thread's switch is off meanwhile (threads.h).  Not
+ * be dispatched, so this thread's switch is off meanwhile (perthread.h).  Not
  * in the fork handlers: fork(3)'s own call must reach the library. */
 static void api_lock(void)
 {

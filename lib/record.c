@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * record.c - log records of performed accesses (see record.h).
- * Fault path: the table, the ring, mw_unwind, clock_gettime, gettid,
- * memcpy.
+ * Fault path: the table, the ring, mw_unwind, mw_thread_hold, clock_gettime,
+ * gettid, memcpy.
  */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "perthread.h"
 #include "ring.h"
 #include "unwind.h"
 #include "sigsafe.h"
@@ -42,6 +43,19 @@ void mw_record_forked(void)
 	atomic_fetch_add(&fork_generation, 1);
 }
 
+/* libunwind makes system calls of its own (signal masks, checking that
+ * memory can be read): not the program's, so they go straight to the
+ * kernel instead of each costing a SIGSYS, on what may be a small stack. */
+static int unwind(uintptr_t pc, uint64_t *frames, int depth)
+{
+	int n;
+
+	mw_thread_hold(1);
+	n = mw_unwind(pc, frames, depth);
+	mw_thread_hold(0);
+	return n;
+}
+
 void mw_record_before(struct mw_fault *f)
 {
 	unsigned depth;
@@ -55,14 +69,16 @@ void mw_record_before(struct mw_fault *f)
 	if (!depth) {
 		/* no backtraces */
 	} else if (unwinding || f->snap->unwind_unsafe ||
-		   mw_table_read_watched(f->snap, dtv - 16, dtv + 16 * 32)) {
+		   mw_table_read_watched(f->snap, dtv - 16, dtv + 16 * 32) ||
+		   mw_thread_stack_short(12 * 1024)) {
 		/* Nested in the unwinder, or it would read loader data on a
-		 * read-watched page with signals blocked (loader.h). */
+		 * read-watched page with signals blocked (loader.h), or the
+		 * signal stack (the program's own) has no room for it. */
 		f->frames[0] = f->pc;
 		f->nframes = 1;
 	} else {
 		unwinding = 1;
-		f->nframes = mw_unwind(f->pc, f->frames, (int)depth);
+		f->nframes = unwind(f->pc, f->frames, (int)depth);
 		unwinding = 0;
 	}
 	for (int k = 0; k < f->nacc; k++) {
@@ -172,7 +188,7 @@ void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc)
 		uint64_t frames[MW_FRAMES_MAX];
 
 		unwinding = 1;
-		r->nframes = (uint8_t)mw_unwind(pc, frames, (int)depth);
+		r->nframes = (uint8_t)unwind(pc, frames, (int)depth);
 		unwinding = 0;
 		memcpy(r->frames, frames, r->nframes * sizeof(frames[0]));
 	}

@@ -27,6 +27,7 @@
 #include "sysdispatch.h"
 #include "sysfutex.h"
 #include "table.h"
+#include "perthread.h"
 #include "sigsafe.h"
 
 #define PAGE 4096u
@@ -211,7 +212,7 @@ struct bounce {
 	int nmaps;
 	void *map[8];
 	size_t maplen[8];
-	char arena[2048] __attribute__((aligned(16)));
+	char arena[1024] __attribute__((aligned(16)));
 };
 
 static void *balloc(struct bounce *b, size_t n)
@@ -381,7 +382,10 @@ static void sanitize(uint64_t *mask)
 
 /* ------------------------------------------------------- performing */
 
-#define IOV_MAX_BOUNCED 64
+/* Kept small: the handler may run on the program's own small alternate
+ * stack.  Vectors of more entries with watched buffers are left to the
+ * kernel (EFAULT). */
+#define IOV_MAX_BOUNCED 16
 #define STR_MAX 4096
 
 /* One buffer of a call, as passed and as bounced. */
@@ -497,8 +501,10 @@ static int add_iov(struct call *c, const struct mw_snapshot *s, const struct par
 
 /* Prepares the bounces of a call (inside the table).  0, BUSY or -errno. */
 static int prepare(struct call *c, const struct mw_snapshot *s, const struct rule *ru,
-		   long a[6], char *scratch)
+		   long a[6], char **scratchp)
 {
+	char *scratch;
+
 	for (int i = 0; i < 4 && ru->p[i].kind; i++) {
 		const struct param *p = &ru->p[i];
 		uintptr_t at = (uintptr_t)a[p->arg];
@@ -543,6 +549,14 @@ static int prepare(struct call *c, const struct mw_snapshot *s, const struct rul
 			}
 			continue;
 		}
+		/* A path on a watched page is copied: room for it, mapped
+		 * (bfree unmaps it), not on the signal stack. */
+		if (p->kind == K_STR && at && mw_table_span(s, at) && !*scratchp) {
+			*scratchp = balloc(&c->bo, STR_MAX);
+			if (!*scratchp)
+				return -ENOMEM;
+		}
+		scratch = *scratchp;
 		size_t len = length(s, p, a, scratch, &err);
 
 		if (err)
@@ -604,7 +618,7 @@ static size_t written(const struct buf *bf, long r)
 static void perform_rule(void *uc, long nr, long a[6], const struct rule *ru)
 {
 	struct call c;
-	char scratch[STR_MAX];
+	char *scratch = NULL;
 	long b[6], r;
 	int tries = 0;
 	const struct mw_snapshot *seen;
@@ -620,8 +634,9 @@ again:
 		c.nbuf = 0;
 		c.msg_buf = -1;
 		memcpy(b, a, sizeof(b));
+		scratch = NULL;
 		r = s->nspans || ru->p[0].kind == K_MASK || ru->p[1].kind == K_MASK ||
-		    ru->p[2].kind == K_MASK ? prepare(&c, s, ru, b, scratch) : 0;
+		    ru->p[2].kind == K_MASK ? prepare(&c, s, ru, b, &scratch) : 0;
 		mw_table_exit(slot);
 		if (r != BUSY)
 			break;
@@ -911,6 +926,7 @@ static long sigaltstack_frame(void *uc, const long a[6])
 			set.ss_size = 0;
 		}
 		*cur = set;
+		mw_thread_altstack((uintptr_t)set.ss_sp, set.ss_size);
 	}
 	return 0;
 }

@@ -21,7 +21,7 @@
 #include "sysbounce.h"
 #include "sysdispatch.h"
 #include "sysfutex.h"
-#include "threads.h"
+#include "perthread.h"
 
 #ifndef SYS_USER_DISPATCH
 #define SYS_USER_DISPATCH 2     /* si_code of a dispatch SIGSYS */

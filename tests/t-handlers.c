@@ -134,11 +134,36 @@ static void sec_straddle(void)
 }
 #define N_STRADDLE 2
 
+/* The program's own alternate signal stack, small (16 KiB): memwatch's
+ * handlers run there, with backtraces and system calls, and fit. */
+static void sec_small_altstack(void)
+{
+	static char buf[64];
+	stack_t ss = { malloc(16384), 0, 16384 };
+	int p[2], id;
+	uint64_t c = 0;
+	ssize_t n;
+
+	if (!ss.ss_sp || sigaltstack(&ss, NULL) || pipe(p))
+		bail("sigaltstack/pipe: %s", strerror(errno));
+	id = mw_watch(buf, sizeof(buf), MW_ACCESS);
+	for (int i = 0; i < 10; i++)
+		buf[i] = (char)i;
+	write(p[1], "abcdef", 6);
+	n = read(p[0], buf + 10, 6);
+	mw_count(id, &c);
+	ok(n == 6 && memcmp(buf + 10, "abcdef", 6) == 0 && buf[9] == 9,
+	   "stores and a read(2) into watched memory, handlers on a 16 KiB alternate stack");
+	is_u64(c, 11, "10 stores and the kernel's write counted");
+}
+#define N_SMALL 2
+
 int main(void)
 {
-	plan(N_AFTER + N_SIGBUS + N_STRADDLE + 3);
+	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + 4);
 	run_section("a handler installed while watching", N_AFTER, sec_after);
 	run_section("SIGBUS", N_SIGBUS, sec_sigbus);
 	run_section("straddling into an unmapped page", N_STRADDLE, sec_straddle);
+	run_section("a small alternate stack of the program's", N_SMALL, sec_small_altstack);
 	return done();
 }

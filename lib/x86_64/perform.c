@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -353,11 +354,12 @@ static void atomic_old(struct mw_fault *f, const struct mw_x86_insn *in, const g
 	f->atomic_len = (uint8_t)n;
 }
 
-static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
+/* SPACE: BOUNCE_MAX + 64 bytes, 64-byte aligned, for a straddling operand. */
+static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g,
+				  uint8_t *space)
 {
 	uintptr_t ea = effective_address(in, g), a = ea, target;
 	size_t n = in->size;
-	uint8_t space[BOUNCE_MAX + 64] __attribute__((aligned(64)));
 	uint8_t *bounce = NULL;
 	void *xsave = NULL;
 	uint64_t xmask = 0;
@@ -448,6 +450,30 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 		atomic_old(f, in, g);
 	g[REG_RIP] += in->len;
 	return MW_PERFORMED;
+}
+
+/* The bounce buffer of a straddling operand is on the signal stack for the
+ * usual sizes; an xsave area's (up to 8 KiB) is mapped for the occasion:
+ * the program's alternate signal stack may be small. */
+#define BOUNCE_STACK 256
+
+static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
+{
+	uint8_t small[BOUNCE_STACK + 64] __attribute__((aligned(64)));
+	enum mw_perform r;
+	long p;
+
+	if (in->size <= BOUNCE_STACK)
+		return generic_in(f, in, g, small);
+	p = mw_arch_gate_syscall(SYS_mmap, 0, BOUNCE_MAX + 64, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p < 0 && p > -4096) {
+		f->why = "no memory for the bounce buffer of a large access";
+		return MW_DECLINED;
+	}
+	r = generic_in(f, in, g, (uint8_t *)p);
+	mw_arch_gate_syscall(SYS_munmap, p, BOUNCE_MAX + 64, 0, 0, 0, 0);
+	return r;
 }
 
 /* Elements of size E from P on (downwards when BACK) that stay in P's page;

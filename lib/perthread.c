@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * threads.c - per-thread needs: alternate stacks, untouchable pages, the
- * dispatch switch (see threads.h).
+ * perthread.c - per-thread needs: alternate stacks, untouchable pages, the
+ * dispatch switch (see perthread.h).
  * Fault path (mw_thread_seen, mw_thread_switch_self): mw_arch_gate_*,
  * atomics.  Thread side (mw_threads_switch): /proc/self/task/TID/status.
  */
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "arch.h"
-#include "threads.h"
+#include "perthread.h"
 
 #define ALTSTACK (64 * 1024)    /* the handlers, libunwind, an AVX-512 frame */
 #define GUARD 4096
@@ -40,6 +40,10 @@ static size_t tls_static;       /* bytes of static TLS below the thread pointer 
 
 static __thread int seen __attribute__((tls_model("initial-exec")));
 static __thread struct slot *mine __attribute__((tls_model("initial-exec")));
+static __thread int holds __attribute__((tls_model("initial-exec")));
+/* The thread's alternate signal stack, ours or its own. */
+static __thread uintptr_t alt_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
 static _Atomic int fork_gen = 1;
 
 void mw_threads_init(size_t static_tls)
@@ -72,13 +76,15 @@ static bool sigsys_blocked(void *uc)
 
 void mw_thread_hold(int hold)
 {
+	/* Nested: the library lock held, then unwinding for a record. */
+	holds += hold ? 1 : -1;
 	if (mine)
-		mine->selector = hold ? 0 : mw_sys_selector && !sigsys_blocked(NULL);
+		mine->selector = holds > 0 ? 0 : mw_sys_selector && !sigsys_blocked(NULL);
 }
 
 void mw_thread_switch_self(void *uc)
 {
-	if (mine)
+	if (mine && holds <= 0)
 		mine->selector = mw_sys_selector && !sigsys_blocked(uc);
 }
 
@@ -122,7 +128,10 @@ void mw_thread_seen(void *uc)
 	}
 
 	/* An alternate stack unless the thread has one of its own. */
-	if (sys(SYS_sigaltstack, 0, (long)&cur, 0, 0, 0, 0) == 0 && (cur.ss_flags & SS_DISABLE)) {
+	if (sys(SYS_sigaltstack, 0, (long)&cur, 0, 0, 0, 0) == 0 && !(cur.ss_flags & SS_DISABLE)) {
+		alt_lo = (uintptr_t)cur.ss_sp;
+		alt_hi = alt_lo + cur.ss_size;
+	} else if (cur.ss_flags & SS_DISABLE) {
 		if (!stack) {
 			long p = sys(SYS_mmap, 0, ALTSTACK + GUARD, PROT_READ | PROT_WRITE,
 				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -138,6 +147,8 @@ void mw_thread_seen(void *uc)
 		ss.ss_size = ALTSTACK;
 		ss.ss_flags = 0;
 		sys(SYS_sigaltstack, (long)&ss, 0, 0, 0, 0, 0);
+		alt_lo = (uintptr_t)stack;
+		alt_hi = alt_lo + ALTSTACK;
 		/* rt_sigreturn sets the alternate stack the frame holds. */
 		if (uc)
 			((ucontext_t *)uc)->uc_stack = ss;
@@ -150,6 +161,19 @@ int mw_thread_enable_self(void)
 	if (mine)
 		return 0;
 	return mw_arch_gate_enable();
+}
+
+void mw_thread_altstack(uintptr_t lo, size_t size)
+{
+	alt_lo = lo;
+	alt_hi = lo + size;
+}
+
+int mw_thread_stack_short(size_t need)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	return sp > alt_lo && sp <= alt_hi && sp - alt_lo < need;
 }
 
 void mw_threads_forked(void)

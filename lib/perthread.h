@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * threads.h - what each thread needs while watches exist.
+ * perthread.h - what each thread needs while watches exist.
  *
  * A watched page may be on a thread's stack (a local variable): the
  * kernel cannot push the SIGSEGV frame there, so every thread gets an
@@ -17,8 +17,8 @@
  * One that blocks it when watches begin stays off until it unblocks it:
  * then the broadcast's SIGSYS, pending meanwhile, reaches it.
  */
-#ifndef MW_THREADS_H
-#define MW_THREADS_H
+#ifndef MW_PERTHREAD_H
+#define MW_PERTHREAD_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -33,9 +33,9 @@ void mw_thread_seen(void *uc);
 /* [fault path] The calling thread's dispatch switch: on while watches
  * exist, unless it blocks SIGSYS in the signal context UC. */
 void mw_thread_switch_self(void *uc);
-/* [thread] HOLD: the calling thread's own system calls go straight to the
- * kernel (it holds the library lock: they are the library's); 0 puts its
- * switch back as the watches want. */
+/* [any] HOLD: the calling thread's own system calls go straight to the
+ * kernel (it holds the library lock, or unwinds: they are the library's);
+ * 0 puts its switch back as the watches want. */
 void mw_thread_hold(int hold);
 /* [thread] Every registered thread's switch (off, or on where the thread
  * does not block SIGSYS). */
@@ -43,10 +43,16 @@ void mw_threads_switch(int on);
 /* [thread] Register the calling thread and switch dispatch on for it (its
  * switch stays as mw_threads_switch sets it).  0 or -errno. */
 int mw_thread_enable_self(void);
+/* [fault path] The program set the calling thread's alternate signal stack
+ * (sysbounce.c performs sigaltstack): LO, SIZE (0: none). */
+void mw_thread_altstack(uintptr_t lo, size_t size);
+/* [fault path] Whether the calling thread runs on its alternate signal
+ * stack with less than NEED bytes left (the program's own may be small). */
+int mw_thread_stack_short(size_t need);
 /* [thread] In a forked child: its one thread registers anew. */
 void mw_threads_forked(void);
 /* [thread] Whether [lo, hi) holds a registered thread's control block,
  * rseq area or static TLS. */
 int mw_threads_refuse(uintptr_t lo, uintptr_t hi);
 
-#endif /* MW_THREADS_H */
+#endif /* MW_PERTHREAD_H */
