@@ -24,10 +24,12 @@
 #include "arch.h"
 #include "fault.h"
 #include "fork.h"
+#include "loader.h"
 #include "maps.h"
 #include "memwatch.h"
 #include "ring.h"
 #include "say.h"
+#include "selfread.h"
 #include "sysdispatch.h"
 #include "table.h"
 
@@ -37,7 +39,8 @@ static int init_err;
 static int next_id = 1;
 static uintptr_t ps;            /* page size */
 
-/* The library's own loaded segments: never watchable. */
+/* The library's own loaded segments, and its decoder's: never watchable
+ * (the fault path reads them; a fault there would fault again). */
 static struct { uintptr_t lo, hi; } own[16];
 static int nown;
 
@@ -132,6 +135,9 @@ static void init(void)
 		return;
 	}
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)&init);
+	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_arch_decoder_code());
+	mw_loader_init();
+	mw_selfread_init();
 	init_err = mw_arch_init();
 	if (!init_err)
 		init_err = mw_fork_init();
@@ -402,6 +408,8 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	for (int k = 0; k < nown; k++)
 		if (overlaps(P0, P1, own[k].lo, own[k].hi))
 			return -ENOTSUP;
+	if (mw_selfread_refused(P0, P1, flags))
+		return -ENOTSUP;
 	r = thread_areas(P0, P1);
 	if (r)
 		return r;
@@ -746,8 +754,9 @@ const char *mw_strerror(int err)
 		       "at all (PROT_NONE)";
 	case ENOTSUP:
 		return "this memory cannot be watched (yet): it is a stack, a thread control "
-		       "block, an executable mapping, a kernel special mapping or "
-		       "memwatch's own data";
+		       "block, an executable mapping, a kernel special mapping, "
+		       "memwatch's own data or its decoder's, or (for a read watch) a page "
+		       "of libc or the loader that memwatch's fault handling reads itself";
 	case ENOENT:
 		return "no such watch: the id was never returned by mw_watch or is already "
 		       "unwatched";

@@ -52,6 +52,10 @@ enum mw_perform {
 /* [thread] Once, before the first watch.  0 or -errno. */
 int mw_arch_init(void);
 
+/* [any] A function of the instruction decoder's library: the fault path
+ * reads that library's data, so its pages cannot be watched. */
+const void *mw_arch_decoder_code(void);
+
 /* [fault path] Perform the access that faulted at f->addr, which lies in a
  * watched span of f->snap.  Before changing anything, with f->acc set to
  * the accesses it is about to make (string instructions: the most they may

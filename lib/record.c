@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * record.c - log records of performed accesses (see record.h).
- * Fault path: the table, the ring, mw_unwind, clock_gettime, gettid,
- * memcpy.
+ * Fault path: the table, the ring, mw_unwind, mw_loader_lock_free,
+ * clock_gettime, gettid, memcpy.
  */
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -11,18 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loader.h"
 #include "record.h"
 #include "ring.h"
 #include "unwind.h"
 #include "sigsafe.h"
 
 static _Atomic unsigned long fork_generation = 1;
-/* Set while this thread unwinds: a fault inside the unwinder (libunwind's
- * dynamic TLS reads the thread's DTV, which glibc keeps on the heap, maybe
- * on a watched page; its frame-pointer guesses read whatever RBP points
- * to) is performed, but neither counted nor logged: it is not the
- * program's access. */
-static __thread int unwinding __attribute__((tls_model("initial-exec")));
+/* Set while this thread records (backtrace, clock, thread id, ring): a
+ * fault inside that is the library's own access, performed but neither
+ * counted nor logged.  libunwind's dynamic TLS reads the thread's DTV, which
+ * glibc keeps on the heap, maybe on a watched page; its frame-pointer
+ * guesses read whatever RBP points to; clock_gettime reads libc's GOT and
+ * the loader's data.  Logging those would record again, and fault again,
+ * until the stack overflows. */
+static __thread int recording_now __attribute__((tls_model("initial-exec")));
 static __thread pid_t tid_cache __attribute__((tls_model("initial-exec")));
 static __thread unsigned long tid_generation __attribute__((tls_model("initial-exec")));
 
@@ -47,23 +50,24 @@ void mw_record_before(struct mw_fault *f)
 	unsigned depth;
 	uintptr_t dtv = mw_arch_thread_dtv();
 
-	f->recording = !unwinding && mw_table_wanted(f->snap, f->acc, f->nacc);
+	f->recording = !recording_now && mw_table_wanted(f->snap, f->acc, f->nacc);
 	if (!f->recording)
 		return;
+	recording_now = 1;
 	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);
 	f->nframes = 0;
 	if (!depth) {
 		/* no backtraces */
-	} else if (unwinding || f->snap->unwind_unsafe ||
-		   mw_table_read_watched(f->snap, dtv - 16, dtv + 16 * 32)) {
-		/* Nested in the unwinder, or it would read loader data on a
-		 * read-watched page with signals blocked (loader.h). */
+	} else if (f->snap->unwind_unsafe ||
+		   mw_table_read_watched(f->snap, dtv - 16, dtv + 16 * 32) ||
+		   !mw_loader_lock_free()) {
+		/* The unwinder would read loader data on a read-watched page
+		 * with signals blocked, or wait for the loader's lock that this
+		 * thread holds (loader.h). */
 		f->frames[0] = f->pc;
 		f->nframes = 1;
 	} else {
-		unwinding = 1;
 		f->nframes = mw_unwind(f->pc, f->frames, (int)depth);
-		unwinding = 0;
 	}
 	for (int k = 0; k < f->nacc; k++) {
 		size_t n = f->acc[k].len < MW_PRE_MAX ? f->acc[k].len : MW_PRE_MAX;
@@ -74,6 +78,7 @@ void mw_record_before(struct mw_fault *f)
 			f->pre_len[k] = (uint16_t)n;
 		}
 	}
+	recording_now = 0;
 }
 
 struct emit {
@@ -174,6 +179,7 @@ uint64_t mw_record_after(struct mw_fault *f)
 
 	if (!f->recording)
 		return 0;
+	recording_now = 1;
 	e.f = f;
 	e.first = 0;
 	e.counted = false;
@@ -197,5 +203,6 @@ uint64_t mw_record_after(struct mw_fault *f)
 	}
 	if (e.counted)
 		atomic_fetch_add_explicit(&mw_table_total, 1, memory_order_relaxed);
+	recording_now = 0;
 	return e.first;
 }

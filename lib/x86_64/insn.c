@@ -9,6 +9,7 @@
 #include <ucontext.h>
 
 #include <Zydis/Zydis.h>
+#include "arch.h"
 
 #include "insn.h"
 #include "memwatch.h"
@@ -35,6 +36,11 @@ int mw_x86_insn_init(void)
 					   ZYDIS_STACK_WIDTH_64)))
 		return -ENOSYS;
 	return 0;
+}
+
+const void *mw_arch_decoder_code(void)
+{
+	return (const void *)(uintptr_t)ZydisDecoderDecodeFull;
 }
 
 static const struct {
