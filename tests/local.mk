@@ -50,3 +50,4 @@ tests_t_shared_SOURCES = tests/t-shared.c
 tests_t_shared_LDADD = $(MW_TEST_LIBS)
 
 include tests/cli.mk
+include tests/libdata.mk

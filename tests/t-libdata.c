@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * t-libdata.c - watches on the data of libc, the loader, the libraries the
+ * fault path calls into (libunwind, libdw) and memwatch's own: each page,
+ * read-and-write and write-only, either runs a program that uses stdio,
+ * malloc, threads, dl_iterate_phdr and getenv to the end with the same
+ * output as without watching, or is refused by mw_watch with -ENOTSUP
+ * (memwatch's and its decoder's pages always; libc's GOT and the loader's
+ * _rtld_global_ro for read watches).  Named cases count exactly.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memwatch.h"
+#include "tap.h"
+
+#define TIMEOUT_MS 20000
+#define OUT_MAX 512
+
+struct module {
+	const char *name;       /* part of its file name */
+	int all_refused;        /* memwatch's own, its decoder's */
+	uintptr_t lo, hi;       /* its writable segment, page-aligned */
+	uintptr_t relro_end;
+};
+
+static struct module mods[] = {
+	{ "libc.so", 0, 0, 0, 0 },
+	{ "ld-linux", 0, 0, 0, 0 },
+	{ "libunwind", 0, 0, 0, 0 },
+	{ "libdw", 0, 0, 0, 0 },
+	{ "libmemwatch", 1, 0, 0, 0 },
+	{ "libZydis", 1, 0, 0, 0 },
+};
+#define NMODS (sizeof(mods) / sizeof(mods[0]))
+
+static uintptr_t ps;
+
+static int find_segments(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	for (size_t m = 0; m < NMODS; m++) {
+		if (!strstr(info->dlpi_name, mods[m].name) || mods[m].lo)
+			continue;
+		for (int i = 0; i < info->dlpi_phnum; i++) {
+			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+			uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+			if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
+				mods[m].lo = lo & ~(ps - 1);
+				mods[m].hi = (lo + ph->p_memsz + ps - 1) & ~(ps - 1);
+			} else if (ph->p_type == PT_GNU_RELRO) {
+				mods[m].relro_end = lo + ph->p_memsz;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- the workload */
+
+static int count_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)info;
+	(void)size;
+	++*(int *)arg;
+	return 0;
+}
+
+static void *thread_main(void *arg)
+{
+	char *p = malloc(64);
+
+	snprintf(p, 64, "t%ld", (long)(intptr_t)arg);
+	intptr_t n = (intptr_t)strlen(p) + (intptr_t)arg;
+
+	free(p);
+	return (void *)n;
+}
+
+/* Prints what a program sees; the same with and without watches. */
+static void workload(void)
+{
+	pthread_t t[2];
+	intptr_t sum = 0;
+	int modules = 0;
+
+	printf("hello %d %.3f %s|", 42, 2.5, getenv("T_LIBDATA") ? "env" : "noenv");
+	for (long i = 0; i < 2; i++)
+		pthread_create(&t[i], NULL, thread_main, (void *)i);
+	for (int i = 0; i < 2; i++) {
+		void *r;
+
+		pthread_join(t[i], &r);
+		sum += (intptr_t)r;
+	}
+	dl_iterate_phdr(count_module, &modules);
+	printf("threads %ld|modules %d|", (long)sum, modules);
+}
+
+/* --------------------------------------------------------- child runs */
+
+/* Runs FN(ARG) in a child whose standard output is captured into OUT;
+ * returns its wait status, or -1 when it had to be killed (a hang). */
+static int run_child(void (*fn)(void *), void *arg, char *out)
+{
+	int fds[2], st, n = 0;
+	pid_t pid;
+	struct pollfd p;
+
+	if (pipe(fds) < 0)
+		return -2;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 1);
+		fn(arg);
+		fflush(stdout);
+		_exit(0);
+	}
+	close(fds[1]);
+	p.fd = fds[0];
+	p.events = POLLIN;
+	for (;;) {
+		ssize_t r;
+
+		if (poll(&p, 1, TIMEOUT_MS) <= 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			close(fds[0]);
+			out[n] = 0;
+			return -1;
+		}
+		r = read(fds[0], out + n, OUT_MAX - 1 - n);
+		if (r <= 0)
+			break;
+		n += (int)r;
+	}
+	out[n] = 0;
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	return st;
+}
+
+struct page_case {
+	uintptr_t page;
+	unsigned flags;
+};
+
+static void watch_page_and_work(void *arg)
+{
+	const struct page_case *c = arg;
+	int id = mw_watch((void *)c->page, ps, c->flags);
+
+	if (id < 0) {
+		printf("refused %d", id);
+		return;
+	}
+	workload();
+	mw_unwatch(id);
+	printf("end");
+}
+
+static void plain(void *arg)
+{
+	(void)arg;
+	workload();
+	printf("end");
+}
+
+static char expected[OUT_MAX];
+
+/* Every page of module M with FLAGS: runs as without watching, or is
+ * refused (only where allowed). */
+static void every_page(const struct module *m, unsigned flags)
+{
+	const char *kind = flags == MW_WRITE ? "write" : "read-write";
+	uintptr_t got = m->relro_end ? (m->relro_end - 1) & ~(ps - 1) : 0;
+	int bad = 0, ran = 0, refused = 0;
+
+	for (uintptr_t pg = m->lo; pg < m->hi; pg += ps) {
+		struct page_case c = { pg, flags };
+		char out[OUT_MAX];
+		int st = run_child(watch_page_and_work, &c, out);
+		int is_refused = strcmp(out, "refused -95") == 0;
+		int may_refuse = m->all_refused || (flags & MW_READ);
+
+		if (st == 0 && is_refused && may_refuse) {
+			refused++;
+		} else if (st == 0 && strcmp(out, expected) == 0 && !m->all_refused) {
+			ran++;
+		} else {
+			bad++;
+			diag("%s page %#lx (+%#lx), %s watch: status %d, output \"%s\"", m->name,
+			     (unsigned long)pg, (unsigned long)(pg - m->lo), kind, st, out);
+		}
+		if (!m->all_refused && pg == got && (flags & MW_READ) && !strcmp(m->name, "libc.so"))
+			ok(is_refused, "libc's GOT page (%#lx) is refused for a read watch",
+			   (unsigned long)pg);
+	}
+	ok(bad == 0, "%s: each of its %lu data pages, %s watch: %s (%d ran, %d refused)",
+	   m->name, (unsigned long)((m->hi - m->lo) / ps), kind,
+	   m->all_refused ? "refused with -ENOTSUP" : "runs to the end with the same output, "
+	   "or is refused with -ENOTSUP", ran, refused);
+}
+
+/* ------------------------------------------------------- named cases */
+
+struct counted {
+	const void *addr;
+	size_t len;
+	unsigned flags;
+	int reads;              /* direct reads of the first byte, each counted */
+};
+
+static void watch_counted(void *arg)
+{
+	const struct counted *c = arg;
+	int id = mw_watch(c->addr, c->len, c->flags);
+	uint64_t before = 0, after = 0;
+	int sum = 0;
+
+	if (id < 0) {
+		printf("refused %d", id);
+		return;
+	}
+	workload();
+	mw_count(id, &before);
+	for (int i = 0; i < c->reads; i++)
+		sum += *(const volatile char *)c->addr;
+	mw_count(id, &after);
+	mw_unwatch(id);
+	printf("end|counted %d %s|", (int)(after - before), before > 0 ? "libc-too" : "none");
+	(void)sum;
+}
+
+static void named(const char *what, const void *addr, size_t len, unsigned flags)
+{
+	struct counted c = { addr, len, flags, 5 };
+	char out[OUT_MAX], want[OUT_MAX + 32];
+	int st = run_child(watch_counted, &c, out);
+
+	snprintf(want, sizeof(want), "%s|counted 5 libc-too|", expected);
+	ok(st == 0 && strcmp(out, want) == 0,
+	   "%s watched: the program runs to the end, its 5 reads count 5, libc's own count too",
+	   what);
+	if (st != 0 || strcmp(out, want) != 0)
+		diag("  status %d, got \"%s\", want \"%s\"", st, out, want);
+}
+
+int main(void)
+{
+	int n = 0, st;
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	const char *single = libc ? dlsym(libc, "__libc_single_threaded") : NULL;
+
+	ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	/* libunwind and libdw are loaded with libmemwatch. */
+	dl_iterate_phdr(find_segments, NULL);
+	for (size_t m = 0; m < NMODS; m++)
+		n += 2 + (!strcmp(mods[m].name, "libc.so") && mods[m].relro_end);
+	plan(n + 5);
+
+	st = run_child(plain, NULL, expected);
+	ok(st == 0 && strstr(expected, "threads 5|") && strstr(expected, "end"),
+	   "the workload runs unwatched: \"%s\"", expected);
+
+	for (size_t m = 0; m < NMODS; m++) {
+		if (!mods[m].lo) {
+			ok(0, "%s: no writable segment found", mods[m].name);
+			ok(0, "%s: no writable segment found", mods[m].name);
+			continue;
+		}
+		every_page(&mods[m], MW_READ | MW_WRITE);
+		every_page(&mods[m], MW_WRITE);
+	}
+
+	/* A read watch on __libc_single_threaded: glibc's mutex code reads
+	 * it inside dl_iterate_phdr's unlock, where a backtrace used to wait
+	 * for its own lock. */
+	if (single)
+		named("libc's __libc_single_threaded (read watch)", single, 1, MW_READ);
+	else
+		ok(0, "libc's __libc_single_threaded not found");
+	named("stdout's FILE (read-write watch)", stdout, sizeof(FILE), MW_READ | MW_WRITE);
+
+	/* The last byte of its writable segment: .bss. */
+	is_int(mw_watch((void *)(mods[4].hi - 1), 1, MW_WRITE), -ENOTSUP,
+	       "memwatch's own .bss is refused");
+	ok(strstr(mw_strerror(-ENOTSUP), "memwatch's own data") &&
+	   strstr(mw_strerror(-ENOTSUP), "libc or the loader"),
+	   "mw_strerror(-ENOTSUP) names memwatch's data and libc's and the loader's pages");
+	return tap_failed ? 1 : 0;
+}
