@@ -244,18 +244,48 @@ static void watch_counted(void *arg)
 	(void)sum;
 }
 
-static void named(const char *what, const void *addr, size_t len, unsigned flags)
+/* LIBS: 1 if libc's or the loader's own accesses must count too, -1 if
+ * they may or may not. */
+static void named(const char *what, const void *addr, size_t len, unsigned flags, int libs)
 {
 	struct counted c = { addr, len, flags, 5 };
 	char out[OUT_MAX], want[OUT_MAX + 32];
 	int st = run_child(watch_counted, &c, out);
 
-	snprintf(want, sizeof(want), "%s|counted 5 libc-too|", expected);
-	ok(st == 0 && strcmp(out, want) == 0,
-	   "%s watched: the program runs to the end, its 5 reads count 5, libc's own count too",
-	   what);
-	if (st != 0 || strcmp(out, want) != 0)
+	snprintf(want, sizeof(want), "%s|counted 5 %s", expected, libs > 0 ? "libc-too|" : "");
+	ok(st == 0 && strncmp(out, want, strlen(want)) == 0,
+	   "%s watched: the program runs to the end, its 5 reads count 5%s", what,
+	   libs > 0 ? ", libc's or the loader's own count too" : "");
+	if (st != 0 || strncmp(out, want, strlen(want)) != 0)
 		diag("  status %d, got \"%s\", want \"%s\"", st, out, want);
+}
+
+/* The log's own ring watched while another watch logs: the library's
+ * writes into it are its own, performed and not logged. */
+static volatile long counter;
+
+static void watch_ring(void *arg)
+{
+	struct mw_log_stats st;
+	uint64_t c = 0, cr = 0;
+	int w, r;
+
+	(void)arg;
+	mw_log_configure(64, 8);
+	w = mw_watch((const void *)&counter, sizeof(counter), MW_READ | MW_WRITE);
+	r = mw_watch((const void *)(uintptr_t)mw_log_descriptor[3], 4096, MW_READ | MW_WRITE);
+	for (int i = 0; i < 100; i++) {
+		long v = counter;       /* a read, */
+
+		counter = v + i;        /* and a write */
+	}
+	mw_count(w, &c);
+	if (r > 0)
+		mw_count(r, &cr);
+	mw_log_stats(&st);
+	printf("ring %s|counter %lu|ring %lu|records %lu|dropped %lu", r > 0 ? "watched" : "refused",
+	       (unsigned long)c, (unsigned long)cr, (unsigned long)st.records,
+	       (unsigned long)st.dropped);
 }
 
 int main(void)
@@ -263,13 +293,15 @@ int main(void)
 	int n = 0, st;
 	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
 	const char *single = libc ? dlsym(libc, "__libc_single_threaded") : NULL;
+	void *r_debug = dlsym(RTLD_DEFAULT, "_r_debug");
+	struct link_map *libc_map = NULL;
 
 	ps = (uintptr_t)sysconf(_SC_PAGESIZE);
 	/* libunwind and libdw are loaded with libmemwatch. */
 	dl_iterate_phdr(find_segments, NULL);
 	for (size_t m = 0; m < NMODS; m++)
 		n += 2 + (!strcmp(mods[m].name, "libc.so") && mods[m].relro_end);
-	plan(n + 5);
+	plan(n + 8);
 
 	st = run_child(plain, NULL, expected);
 	ok(st == 0 && strstr(expected, "threads 5|") && strstr(expected, "end"),
@@ -289,10 +321,29 @@ int main(void)
 	 * it inside dl_iterate_phdr's unlock, where a backtrace used to wait
 	 * for its own lock. */
 	if (single)
-		named("libc's __libc_single_threaded (read watch)", single, 1, MW_READ);
+		named("libc's __libc_single_threaded (read watch)", single, 1, MW_READ, 1);
 	else
 		ok(0, "libc's __libc_single_threaded not found");
-	named("stdout's FILE (read-write watch)", stdout, sizeof(FILE), MW_READ | MW_WRITE);
+	named("stdout's FILE (read-write watch)", stdout, sizeof(FILE), MW_READ | MW_WRITE, 1);
+	if (r_debug)
+		named("the loader's _r_debug (read-write watch)", r_debug, sizeof(struct r_debug),
+		      MW_READ | MW_WRITE, -1);
+	else
+		ok(0, "the loader's _r_debug not found");
+	if (libc && dlinfo(libc, RTLD_DI_LINKMAP, &libc_map) == 0)
+		named("libc's link_map (read-write watch)", libc_map, sizeof(*libc_map),
+		      MW_READ | MW_WRITE, 1);
+	else
+		ok(0, "libc's link_map not found");
+	{
+		char out[OUT_MAX];
+
+		st = run_child(watch_ring, NULL, out);
+		is_str(st == 0 ? out : "(died)",
+		       "ring watched|counter 200|ring 0|records 200|dropped 0",
+		       "the log's ring watched too: 100 reads and 100 writes count 200, all logged, "
+		       "the library's own writes into the ring neither counted nor logged");
+	}
 
 	/* The last byte of its writable segment: .bss. */
 	is_int(mw_watch((void *)(mods[4].hi - 1), 1, MW_WRITE), -ENOTSUP,
