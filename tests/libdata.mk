@@ -5,3 +5,7 @@ check_PROGRAMS += tests/t-libdata
 TESTS += tests/t-libdata
 tests_t_libdata_SOURCES = tests/t-libdata.c
 tests_t_libdata_LDADD = $(MW_TEST_LIBS) -ldl
+
+# The same through the memwatch command (tests/cli-prog, cli.mk).
+dist_check_SCRIPTS += tests/t-libdata-cli.sh
+TESTS += tests/t-libdata-cli.sh
