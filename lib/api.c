@@ -32,6 +32,7 @@
 #include "selfread.h"
 #include "sysdispatch.h"
 #include "table.h"
+#include "unwind.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -39,8 +40,9 @@ static int init_err;
 static int next_id = 1;
 static uintptr_t ps;            /* page size */
 
-/* The library's own loaded segments, and its decoder's: never watchable
- * (the fault path reads them; a fault there would fault again). */
+/* The library's own loaded segments, its decoder's and its unwinder's:
+ * never watchable (the fault path reads them, a fault there would fault
+ * again; the unwinder's lock is there, see unwind.h). */
 static struct { uintptr_t lo, hi; } own[16];
 static int nown;
 
@@ -136,6 +138,7 @@ static void init(void)
 	}
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)&init);
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_arch_decoder_code());
+	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_unwind_code());
 	mw_loader_init();
 	mw_selfread_init();
 	init_err = mw_arch_init();
@@ -755,8 +758,9 @@ const char *mw_strerror(int err)
 	case ENOTSUP:
 		return "this memory cannot be watched (yet): it is a stack, a thread control "
 		       "block, an executable mapping, a kernel special mapping, "
-		       "memwatch's own data or its decoder's, or (for a read watch) a page "
-		       "of libc or the loader that memwatch's fault handling reads itself";
+		       "memwatch's own data, its decoder's or its unwinder's, or (for a read "
+		       "watch) a page of libc or the loader that memwatch's fault handling "
+		       "reads itself";
 	case ENOENT:
 		return "no such watch: the id was never returned by mw_watch or is already "
 		       "unwatched";

@@ -22,6 +22,11 @@
 
 #define OWN_FRAMES_MAX 40     /* handler, perform, hooks: about 8 */
 
+const void *mw_unwind_code(void)
+{
+	return (const void *)(uintptr_t)unw_backtrace;
+}
+
 int mw_unwind(uintptr_t pc, uint64_t *frames, int depth)
 {
 	void *ips[OWN_FRAMES_MAX + 32];

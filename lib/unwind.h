@@ -14,4 +14,10 @@
  */
 int mw_unwind(uintptr_t pc, uint64_t *frames, int depth);
 
+/* [any] A function of the unwinder's library.  Its pages cannot be
+ * watched: a program that unwinds with libunwind itself holds libunwind's
+ * cache lock (in that library's data) while it accesses them, and the
+ * backtrace of such an access would wait for that lock forever. */
+const void *mw_unwind_code(void);
+
 #endif /* MW_UNWIND_H */

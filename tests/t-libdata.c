@@ -5,8 +5,9 @@
  * read-and-write and write-only, either runs a program that uses stdio,
  * malloc, threads, dl_iterate_phdr and getenv to the end with the same
  * output as without watching, or is refused by mw_watch with -ENOTSUP
- * (memwatch's and its decoder's pages always; libc's GOT and the loader's
- * _rtld_global_ro for read watches).  Named cases count exactly.
+ * (memwatch's, its decoder's and its unwinder's pages always; libc's GOT
+ * and the loader's _rtld_global_ro for read watches).  Named cases count
+ * exactly.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -35,7 +36,7 @@ struct module {
 static struct module mods[] = {
 	{ "libc.so", 0, 0, 0, 0 },
 	{ "ld-linux", 0, 0, 0, 0 },
-	{ "libunwind", 0, 0, 0, 0 },
+	{ "libunwind", 1, 0, 0, 0 },
 	{ "libdw", 0, 0, 0, 0 },
 	{ "libmemwatch", 1, 0, 0, 0 },
 	{ "libZydis", 1, 0, 0, 0 },
