@@ -139,6 +139,12 @@ static void init(void)
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)&init);
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_arch_decoder_code());
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_unwind_code());
+	{
+		uintptr_t lo, hi;
+
+		if (mw_loader_segment(mw_unwind_code(), &lo, &hi))
+			mw_unwind_init(lo, hi);
+	}
 	mw_loader_init();
 	mw_selfread_init();
 	init_err = mw_arch_init();

@@ -66,6 +66,9 @@ enum mw_perform mw_arch_perform(struct mw_fault *f);
 /* [fault path] The program counter of a signal context. */
 uintptr_t mw_arch_pc(void *uc);
 
+/* [fault path] The stack pointer of a signal context. */
+uintptr_t mw_arch_sp(void *uc);
+
 /* [fault path] The calling thread's dynamic thread vector (glibc's DTV):
  * the dynamic loader reads it in __tls_get_addr and dl_iterate_phdr. */
 uintptr_t mw_arch_thread_dtv(void);

@@ -3,7 +3,7 @@
  * loader.c - where the dynamic loader keeps its module list and its lock
  * (see loader.h).
  * [thread]: reads the list, which may fault on watched pages (performed);
- * mw_loader_init: dlsym, dladdr1, dl_iterate_phdr.
+ * mw_loader_init, mw_loader_segment: dlsym, dladdr1, dl_iterate_phdr.
  * Fault path (mw_loader_lock_free): reads the lock, mw_tid.  Nothing else.
  */
 #include <dlfcn.h>
@@ -84,6 +84,39 @@ void mw_loader_init(void)
 			write_lock = h.found[i];
 			return;
 		}
+}
+
+struct segment {
+	uintptr_t addr, lo, hi;
+};
+
+static int find_segment(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct segment *s = arg;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && s->addr >= lo && s->addr < lo + ph->p_memsz) {
+			s->lo = lo;
+			s->hi = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+bool mw_loader_segment(const void *addr, uintptr_t *lo, uintptr_t *hi)
+{
+	struct segment s = { (uintptr_t)addr, 0, 0 };
+
+	if (!dl_iterate_phdr(find_segment, &s))
+		return false;
+	*lo = s.lo;
+	*hi = s.hi;
+	return true;
 }
 
 bool mw_loader_lock_free(void)

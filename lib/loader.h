@@ -13,6 +13,7 @@
 #define MW_LOADER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct mw_snapshot;
 
@@ -36,5 +37,8 @@ bool mw_loader_read_watched(const struct mw_snapshot *s);
  */
 void mw_loader_init(void);
 bool mw_loader_lock_free(void);
+
+/* [thread] The loaded segment holding ADDR: true and [*LO, *HI), or false. */
+bool mw_loader_segment(const void *addr, uintptr_t *lo, uintptr_t *hi);
 
 #endif /* MW_LOADER_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * record.c - log records of performed accesses (see record.h).
- * Fault path: the table, the ring, mw_unwind, mw_loader_lock_free,
+ * Fault path: the table, the ring, mw_unwind*, mw_loader_lock_free, mw_arch_sp,
  * clock_gettime, gettid, memcpy.
  */
 #include <stdatomic.h>
@@ -60,10 +60,11 @@ void mw_record_before(struct mw_fault *f)
 		/* no backtraces */
 	} else if (f->snap->unwind_unsafe ||
 		   mw_table_read_watched(f->snap, dtv - 16, dtv + 16 * 32) ||
-		   !mw_loader_lock_free()) {
+		   !mw_loader_lock_free() ||
+		   mw_unwind_interrupted(f->pc, mw_arch_sp(f->uc))) {
 		/* The unwinder would read loader data on a read-watched page
-		 * with signals blocked, or wait for the loader's lock that this
-		 * thread holds (loader.h). */
+		 * with signals blocked, or wait for a lock that this thread
+		 * holds: the loader's (loader.h), or libunwind's (unwind.h). */
 		f->frames[0] = f->pc;
 		f->nframes = 1;
 	} else {

@@ -4,7 +4,8 @@
 check_PROGRAMS += tests/t-libdata
 TESTS += tests/t-libdata
 tests_t_libdata_SOURCES = tests/t-libdata.c
-tests_t_libdata_LDADD = $(MW_TEST_LIBS) -ldl
+tests_t_libdata_CFLAGS = $(AM_CFLAGS) $(LIBUNWIND_CFLAGS)
+tests_t_libdata_LDADD = $(MW_TEST_LIBS) -ldl $(LIBUNWIND_LIBS)
 
 # The same through the memwatch command (tests/cli-prog, cli.mk).
 dist_check_SCRIPTS += tests/t-libdata-cli.sh

@@ -9,8 +9,10 @@
  * and the loader's _rtld_global_ro for read watches).  Named cases count
  * exactly.
  */
+#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
 #include <errno.h>
+#include <libunwind.h>
 #include <link.h>
 #include <poll.h>
 #include <pthread.h>
@@ -289,6 +291,46 @@ static void watch_ring(void *arg)
 	       (unsigned long)st.dropped);
 }
 
+/* The program unwinds with libunwind itself, with its own .eh_frame_hdr
+ * page read-watched: libunwind reads it holding its cache lock. */
+static uintptr_t eh_page;
+
+static int find_eh(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+			eh_page = (info->dlpi_addr + info->dlpi_phdr[i].p_vaddr) & ~(ps - 1);
+	return 1;               /* the program only */
+}
+
+__attribute__((noinline)) static int unwind_steps(void)
+{
+	unw_context_t ctx;
+	unw_cursor_t cur;
+	int n = 0;
+
+	unw_getcontext(&ctx);
+	unw_init_local(&cur, &ctx);
+	while (unw_step(&cur) > 0)
+		n++;
+	return n;
+}
+
+static void self_unwind(void *arg)
+{
+	uint64_t c = 0;
+	int id = arg ? mw_watch((const void *)eh_page, ps, MW_READ) : 0;
+	int n = 0;
+
+	for (int i = 0; i < 3; i++)
+		n += unwind_steps();
+	if (id > 0)
+		mw_count(id, &c);
+	printf("id %d|frames %d|%s", id, n, c > 0 ? "counted" : "not counted");
+}
+
 int main(void)
 {
 	int n = 0, st;
@@ -302,7 +344,7 @@ int main(void)
 	dl_iterate_phdr(find_segments, NULL);
 	for (size_t m = 0; m < NMODS; m++)
 		n += 2 + (!strcmp(mods[m].name, "libc.so") && mods[m].relro_end);
-	plan(n + 8);
+	plan(n + 9);
 
 	st = run_child(plain, NULL, expected);
 	ok(st == 0 && strstr(expected, "threads 5|") && strstr(expected, "end"),
@@ -347,6 +389,19 @@ int main(void)
 	}
 
 	/* The last byte of its writable segment: .bss. */
+	dl_iterate_phdr(find_eh, NULL);
+	{
+		char plain_out[OUT_MAX], out[OUT_MAX], want[OUT_MAX];
+		int frames = -1;
+
+		run_child(self_unwind, NULL, plain_out);
+		sscanf(plain_out, "id 0|frames %d", &frames);
+		snprintf(want, sizeof(want), "id 1|frames %d|counted", frames);
+		st = run_child(self_unwind, (void *)1, out);
+		is_str(st == 0 ? out : "(died or hung)", want,
+		       "the program unwinds with libunwind itself, its .eh_frame_hdr page "
+		       "read-watched: it ends, with the same frames, and libunwind's reads count");
+	}
 	is_int(mw_watch((void *)(mods[4].hi - 1), 1, MW_WRITE), -ENOTSUP,
 	       "memwatch's own .bss is refused");
 	ok(strstr(mw_strerror(-ENOTSUP), "memwatch's own data") &&
