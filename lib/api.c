@@ -764,9 +764,8 @@ const char *mw_strerror(int err)
 	case ENOTSUP:
 		return "this memory cannot be watched (yet): it is a stack, a thread control "
 		       "block, an executable mapping, a kernel special mapping, "
-		       "memwatch's own data, its decoder's or its unwinder's, or (for a read "
-		       "watch) a page of libc or the loader that memwatch's fault handling "
-		       "reads itself";
+		       "memwatch's own data, its decoder's or its unwinder's, or a page of "
+		       "libc or the loader that memwatch's fault handling reads itself";
 	case ENOENT:
 		return "no such watch: the id was never returned by mw_watch or is already "
 		       "unwatched";

@@ -13,22 +13,25 @@
 
 #define RANGES 4
 
-static struct { uintptr_t lo, hi; } ranges[RANGES];
+static struct { uintptr_t lo, hi; unsigned kinds; } ranges[RANGES];
 static int nranges;
 
-static void add(uintptr_t lo, uintptr_t hi)
+static void add(uintptr_t lo, uintptr_t hi, unsigned kinds)
 {
 	uintptr_t ps = (uintptr_t)sysconf(_SC_PAGESIZE);
 
 	if (nranges < RANGES && lo < hi) {
 		ranges[nranges].lo = lo & ~(ps - 1);
 		ranges[nranges].hi = (hi + ps - 1) & ~(ps - 1);
+		ranges[nranges].kinds = kinds;
 		nranges++;
 	}
 }
 
 /* libc: the last page of its RELRO part (where .got is) through the end
- * of .got.plt, whose page also starts .data. */
+ * of .got.plt, whose page also starts .data.  Any watch: a forked child
+ * copying its watched pages makes them inaccessible for a moment, and
+ * calls libc meanwhile. */
 static int libc_got(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	uintptr_t me = (uintptr_t)arg, relro_end = 0, pltgot = 0, pltrelsz = 0;
@@ -58,9 +61,10 @@ static int libc_got(struct dl_phdr_info *info, size_t size, void *arg)
 	if (pltgot && pltgot < info->dlpi_addr)
 		pltgot += info->dlpi_addr;      /* not relocated in place */
 	if (relro_end && pltgot)
-		add(relro_end - 1, pltgot + (3 + pltrelsz / sizeof(ElfW(Rela))) * sizeof(void *));
+		add(relro_end - 1, pltgot + (3 + pltrelsz / sizeof(ElfW(Rela))) * sizeof(void *),
+		    MW_READ | MW_WRITE);
 	else if (relro_end)
-		add(relro_end - 1, relro_end);
+		add(relro_end - 1, relro_end, MW_READ | MW_WRITE);
 	return 1;
 }
 
@@ -72,15 +76,13 @@ void mw_selfread_init(void)
 
 	dl_iterate_phdr(libc_got, (void *)(uintptr_t)__errno_location);
 	if (ro && dladdr1(ro, &info, (void **)&sym, RTLD_DL_SYMENT) && sym)
-		add((uintptr_t)ro, (uintptr_t)ro + sym->st_size);
+		add((uintptr_t)ro, (uintptr_t)ro + sym->st_size, MW_READ);
 }
 
 bool mw_selfread_refused(uintptr_t lo, uintptr_t hi, unsigned flags)
 {
-	if (!(flags & MW_READ))
-		return false;
 	for (int i = 0; i < nranges; i++)
-		if (lo < ranges[i].hi && ranges[i].lo < hi)
+		if ((flags & ranges[i].kinds) && lo < ranges[i].hi && ranges[i].lo < hi)
 			return true;
 	return false;
 }

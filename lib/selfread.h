@@ -9,8 +9,9 @@
  * instruction decoder); the loader's lazy binding trampoline reads
  * _rtld_global_ro with an instruction on RSP (`sub rsp, [m]`) that cannot
  * be performed elsewhere.  A read watch on those pages would fault again
- * inside the handler, forever.  Write watches keep pages readable: they are
- * fine.
+ * inside the handler, forever.  Write watches keep pages readable: fine on
+ * _rtld_global_ro; not on libc's GOT pages, which a forked child makes
+ * inaccessible for a moment while it copies them, calling libc.
  */
 #ifndef MW_SELFREAD_H
 #define MW_SELFREAD_H

@@ -5,9 +5,9 @@
  * read-and-write and write-only, either runs a program that uses stdio,
  * malloc, threads, dl_iterate_phdr and getenv to the end with the same
  * output as without watching, or is refused by mw_watch with -ENOTSUP
- * (memwatch's, its decoder's and its unwinder's pages always; libc's GOT
- * and the loader's _rtld_global_ro for read watches).  Named cases count
- * exactly.
+ * (memwatch's, its decoder's and its unwinder's pages, and libc's GOT,
+ * always; the loader's _rtld_global_ro for read watches).  Named cases
+ * count exactly.
  */
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
@@ -196,7 +196,9 @@ static void every_page(const struct module *m, unsigned flags)
 		char out[OUT_MAX];
 		int st = run_child(watch_page_and_work, &c, out);
 		int is_refused = strcmp(out, "refused -95") == 0;
-		int may_refuse = m->all_refused || (flags & MW_READ);
+		/* libc's GOT pages: any watch. */
+		int may_refuse = m->all_refused || (flags & MW_READ) ||
+				 (got && (pg == got || pg == got + ps));
 
 		if (st == 0 && is_refused && may_refuse) {
 			refused++;
