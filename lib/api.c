@@ -120,6 +120,7 @@ static uint64_t pow2_at_least(uint64_t n)
 static void init(void)
 {
 	unsigned long ring, depth;
+	uintptr_t code_lo, code_hi;
 
 	ps = (uintptr_t)sysconf(_SC_PAGESIZE);
 	ring = env_number("MEMWATCH_RING", 16384, 1u << 24);
@@ -139,12 +140,8 @@ static void init(void)
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)&init);
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_arch_decoder_code());
 	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_unwind_code());
-	{
-		uintptr_t lo, hi;
-
-		if (mw_loader_segment(mw_unwind_code(), &lo, &hi))
-			mw_unwind_init(lo, hi);
-	}
+	if (mw_loader_segment(mw_unwind_code(), &code_lo, &code_hi))
+		mw_unwind_init(code_lo, code_hi);
 	mw_loader_init();
 	mw_selfread_init();
 	init_err = mw_arch_init();

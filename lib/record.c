@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * record.c - log records of performed accesses (see record.h).
- * Fault path: the table, the ring, mw_unwind*, mw_loader_lock_free, mw_arch_sp,
- * clock_gettime, gettid, memcpy.
+ * Fault path: the table, the ring, mw_unwind*, mw_loader_lock_free,
+ * mw_arch_sp, clock_gettime, gettid, memcpy.
  */
 #include <stdatomic.h>
 #include <stdbool.h>

@@ -45,7 +45,8 @@ logged __libc_single_threaded:r "reads: [1-9][0-9]* records" "libc's reads are l
 logged __libc_single_threaded:r "^  #0 .*\(libc\.so\.6\)" "with frames in libc"
 run __libc_single_threaded:rw
 run _IO_2_1_stdout_:rw
-logged _IO_2_1_stdout_:rw "^#[0-9]+ (read|write) watch 1 " "libc's accesses to stdout's FILE are logged"
+logged _IO_2_1_stdout_:rw "^#[0-9]+ (read|write) watch 1 " \
+	"libc's accesses to stdout's FILE are logged"
 run _r_debug:rw
 logged _r_debug:rw "exited with status 3" "memwatch reports the end"
 exit $failed

@@ -9,8 +9,8 @@
 #include <ucontext.h>
 
 #include <Zydis/Zydis.h>
-#include "arch.h"
 
+#include "arch.h"
 #include "insn.h"
 #include "memwatch.h"
 #include "sigsafe.h"
