@@ -114,7 +114,8 @@ static void workload(void)
 /* --------------------------------------------------------- child runs */
 
 /* Runs FN(ARG) in a child whose standard output is captured into OUT;
- * returns its wait status, or -1 when it had to be killed (a hang). */
+ * returns its wait status, or -1 when it had to be killed (a hang), with
+ * its process group. */
 static int timeout_ms = TIMEOUT_MS;
 
 static int run_child(void (*fn)(void *), void *arg, char *out)
@@ -128,6 +129,7 @@ static int run_child(void (*fn)(void *), void *arg, char *out)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
+		setpgid(0, 0);  /* its own children are killed with it */
 		close(fds[0]);
 		dup2(fds[1], 1);
 		fn(arg);
@@ -141,6 +143,7 @@ static int run_child(void (*fn)(void *), void *arg, char *out)
 		ssize_t r;
 
 		if (poll(&p, 1, timeout_ms) <= 0) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			close(fds[0]);
