@@ -24,14 +24,17 @@
 #include "arch.h"
 #include "fault.h"
 #include "fork.h"
+#include "loader.h"
 #include "maps.h"
 #include "memwatch.h"
 #include "record.h"
 #include "ring.h"
 #include "say.h"
+#include "selfread.h"
 #include "sysdispatch.h"
 #include "table.h"
 #include "perthread.h"
+#include "unwind.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -46,7 +49,9 @@ static void api_unlock(void);
 static int next_id = 1;
 static uintptr_t ps;            /* page size */
 
-/* The library's own loaded segments: never watchable. */
+/* The library's own loaded segments, its decoder's and its unwinder's:
+ * never watchable (the fault path reads them, a fault there would fault
+ * again; the unwinder's lock is there, see unwind.h). */
 static struct { uintptr_t lo, hi; } own[16];
 static int nown;
 
@@ -133,6 +138,7 @@ static uint64_t pow2_at_least(uint64_t n)
 static void init(void)
 {
 	unsigned long ring, depth;
+	uintptr_t code_lo, code_hi;
 
 	ps = (uintptr_t)sysconf(_SC_PAGESIZE);
 	ring = env_number("MEMWATCH_RING", 16384, 1u << 24);
@@ -154,6 +160,13 @@ static void init(void)
 
 	dl_iterate_phdr(tls_size, &tls);
 	mw_threads_init(tls);
+	mw_maps_init();
+	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_arch_decoder_code());
+	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_unwind_code());
+	if (mw_loader_segment(mw_unwind_code(), &code_lo, &code_hi))
+		mw_unwind_init(code_lo, code_hi);
+	mw_loader_init();
+	mw_selfread_init();
 	init_err = mw_arch_init();
 	if (!init_err)
 		init_err = mw_fork_init();
@@ -252,7 +265,7 @@ void mw_api_freeze(int frozen)
 		return;         /* no memory: the fork goes on unfrozen */
 	copy_table(s, cur);
 	for (size_t i = 0; i < s->nspans; i++)
-		s->spans[i].state = frozen ? MW_SPAN_DRAINING : MW_SPAN_ACTIVE;
+		s->spans[i].state = frozen ? MW_SPAN_FROZEN : MW_SPAN_ACTIVE;
 	mw_snap_publish(s);
 }
 
@@ -431,6 +444,8 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	for (int k = 0; k < nown; k++)
 		if (overlaps(P0, P1, own[k].lo, own[k].hi))
 			return -ENOTSUP;
+	if (mw_selfread_refused(P0, P1, flags))
+		return -ENOTSUP;
 	r = thread_areas(P0, P1);
 	if (r)
 		return r;
@@ -904,7 +919,9 @@ const char *mw_strerror(int err)
 	case ENOTSUP:
 		return "this memory cannot be watched (yet): it is a thread's control block or "
 		       "static TLS, the lowest page of the main stack, an executable mapping, a "
-		       "kernel special mapping or memwatch's own data";
+		       "kernel special mapping, memwatch's own data, its decoder's or its "
+		       "unwinder's, or a page of libc or the loader that memwatch's fault "
+		       "handling reads itself";
 	case ENOENT:
 		return "no such watch: the id was never returned by mw_watch or is already "
 		       "unwatched";

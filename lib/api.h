@@ -23,9 +23,9 @@ void mw_api_unlock(void);
  * watches over it.  0 or -errno. */
 int mw_api_reprotect(const struct mw_snapshot *s);
 
-/* [thread, lock held] FROZEN: watched pages stop taking writes (they wait,
- * as while draining) so that a fork's child copies a still picture of
- * them; 0 lets them go on.  Returns after every write in flight ended. */
+/* [thread, lock held] FROZEN: watched pages stop taking writes (they wait;
+ * reads go on) so that a fork's child copies a still picture of them; 0
+ * lets them go on.  Returns after every write in flight ended. */
 void mw_api_freeze(int frozen);
 
 /* [any, not inside the library lock] The program unmaps or replaces

@@ -57,6 +57,10 @@ enum mw_perform {
 /* [thread] Once, before the first watch.  0 or -errno. */
 int mw_arch_init(void);
 
+/* [any] A function of the instruction decoder's library: the fault path
+ * reads that library's data, so its pages cannot be watched. */
+const void *mw_arch_decoder_code(void);
+
 /* [fault path] Perform the access that faulted at f->addr, which lies in a
  * watched span of f->snap.  Before changing anything, with f->acc set to
  * the accesses it is about to make (string instructions: the most they may
@@ -70,6 +74,9 @@ void mw_arch_handler_entry(void);
 
 /* [fault path] The program counter of a signal context. */
 uintptr_t mw_arch_pc(void *uc);
+
+/* [fault path] The stack pointer of a signal context. */
+uintptr_t mw_arch_sp(void *uc);
 
 /* [fault path] The calling thread's dynamic thread vector (glibc's DTV):
  * the dynamic loader reads it in __tls_get_addr and dl_iterate_phdr. */
@@ -114,8 +121,6 @@ void mw_arch_sa_to_ksa(const struct sigaction *sa, void *k);
 long mw_arch_sys_args(void *uc, long a[6]);
 /* [fault path] Its result, as the program will see it. */
 void mw_arch_sys_return(void *uc, long ret);
-/* [fault path] The stack pointer of a signal context. */
-uintptr_t mw_arch_sp(void *uc);
 /* [fault path] The address of the system call instruction. */
 uintptr_t mw_arch_sys_site(void *uc);
 /* [fault path] Perform a clone-like call (clone, clone3, fork, vfork) whose

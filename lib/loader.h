@@ -13,10 +13,32 @@
 #define MW_LOADER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct mw_snapshot;
 
 /* [thread] Whether a read-watched page of S holds a module's link_map. */
 bool mw_loader_read_watched(const struct mw_snapshot *s);
+
+/*
+ * dl_iterate_phdr takes the loader's write lock, a recursive mutex in the
+ * loader's own data.  glibc's mutex code runs a few instructions with the
+ * lock word taken but no owner (after the atomic lock, before storing the
+ * owner; after clearing the owner, before the atomic unlock), and reads
+ * __libc_single_threaded or the mutex there.  A watched access in that
+ * window, unwound with dl_iterate_phdr, waits for itself forever.
+ *
+ * mw_loader_init [thread]: finds the lock (in _rtld_global, by which of its
+ * mutexes this thread owns inside a dl_iterate_phdr callback); without it,
+ * mw_loader_lock_free always says yes, as before.
+ * mw_loader_lock_free [fault path]: whether the calling thread may call
+ * dl_iterate_phdr now: the lock is free, owned by another thread, or
+ * properly owned by this one.
+ */
+void mw_loader_init(void);
+bool mw_loader_lock_free(void);
+
+/* [thread] The loaded segment holding ADDR: true and [*LO, *HI), or false. */
+bool mw_loader_segment(const void *addr, uintptr_t *lo, uintptr_t *hi);
 
 #endif /* MW_LOADER_H */

@@ -14,7 +14,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/log.c lib/dump.c lib/dump.h lib/symbolize.c lib/symbolize.h \
 	lib/sysdispatch.c lib/sysdispatch.h lib/sysbounce.c lib/sysbounce.h \
 	lib/sysfutex.c lib/sysfutex.h lib/perthread.c lib/perthread.h \
-	lib/loader.c lib/loader.h lib/gdb.c lib/gdb.h lib/codefile.c lib/codefile.h \
+	lib/loader.c lib/loader.h lib/selfread.c lib/selfread.h lib/gdb.c lib/gdb.h lib/codefile.c lib/codefile.h \
 	lib/arch.h \
 	lib/x86_64/perform.c lib/x86_64/insn.c lib/x86_64/insn.h \
 	lib/x86_64/cache.c lib/x86_64/cache.h lib/x86_64/regs.h \

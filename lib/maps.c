@@ -43,7 +43,15 @@ struct procmap_query {
 #define PROCMAP_QUERY_VMA_SHARED 0x08
 #define PROCMAP_QUERY _IOWR('f', 17, struct procmap_query)
 
-static int no_query;            /* the kernel has no PROCMAP_QUERY */
+static int no_query;            /* the kernel has no PROCMAP_QUERY, or
+				 * MEMWATCH_MAPS_TEXT asks for the text */
+
+void mw_maps_init(void)
+{
+	/* Read once: environ may be on a page watched later. */
+	if (getenv("MEMWATCH_MAPS_TEXT"))
+		no_query = 1;
+}
 
 /* mw_maps_walk by PROCMAP_QUERY; 1 when the kernel does not have it. */
 static int walk_query(uintptr_t lo, uintptr_t hi, int gap_err,
@@ -149,7 +157,7 @@ int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
 	const char *p;
 	uintptr_t next = lo;   /* first byte not yet seen mapped */
 
-	if (!no_query && getenv("MEMWATCH_MAPS_TEXT") == NULL) {
+	if (!no_query) {
 		int r = walk_query(lo, hi, gap_err, fn, arg);
 
 		if (!(r == 1 && no_query))

@@ -24,6 +24,9 @@ struct mw_map {
  * of FN and returns it.  A gap (unmapped bytes) in [lo, hi) makes it return
  * GAP_ERR.  Returns -errno if /proc/self/maps cannot be read.
  */
+/* Once, at initialization: MEMWATCH_MAPS_TEXT=1 reads the text only. */
+void mw_maps_init(void);
+
 int mw_maps_walk(uintptr_t lo, uintptr_t hi, int gap_err,
 		 int (*fn)(const struct mw_map *m, void *arg), void *arg);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * record.c - log records of performed accesses (see record.h).
- * Fault path: the table, the ring, mw_unwind, mw_thread_hold, clock_gettime,
+ * Fault path: the table, the ring, mw_unwind*, mw_loader_lock_free,
+ * mw_arch_sp, mw_thread_hold, mw_thread_stack_short, clock_gettime,
  * gettid, memcpy.
  */
 #include <stdatomic.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loader.h"
 #include "record.h"
 #include "perthread.h"
 #include "ring.h"
@@ -18,12 +20,14 @@
 #include "sigsafe.h"
 
 static _Atomic unsigned long fork_generation = 1;
-/* Set while this thread unwinds: a fault inside the unwinder (libunwind's
- * dynamic TLS reads the thread's DTV, which glibc keeps on the heap, maybe
- * on a watched page; its frame-pointer guesses read whatever RBP points
- * to) is performed, but neither counted nor logged: it is not the
- * program's access. */
-static __thread int unwinding __attribute__((tls_model("initial-exec")));
+/* Set while this thread records (backtrace, clock, thread id, ring): a
+ * fault inside that is the library's own access, performed but neither
+ * counted nor logged.  libunwind's dynamic TLS reads the thread's DTV, which
+ * glibc keeps on the heap, maybe on a watched page; its frame-pointer
+ * guesses read whatever RBP points to; clock_gettime reads libc's GOT and
+ * the loader's data.  Logging those would record again, and fault again,
+ * until the stack overflows. */
+static __thread int recording_now __attribute__((tls_model("initial-exec")));
 static __thread pid_t tid_cache __attribute__((tls_model("initial-exec")));
 static __thread unsigned long tid_generation __attribute__((tls_model("initial-exec")));
 
@@ -43,17 +47,13 @@ void mw_record_forked(void)
 	atomic_fetch_add(&fork_generation, 1);
 }
 
-/* libunwind makes system calls of its own (signal masks, checking that
- * memory can be read): not the program's, so they go straight to the
- * kernel instead of each costing a SIGSYS, on what may be a small stack. */
+/* libunwind's own system calls stay dispatched: it blocks every signal
+ * around its caches with rt_sigprocmask, and only the dispatched call keeps
+ * SIGSEGV out of that mask, for the faults its own reads of watched pages
+ * (libc's data) cause meanwhile. */
 static int unwind(uintptr_t pc, uint64_t *frames, int depth)
 {
-	int n;
-
-	mw_thread_hold(1);
-	n = mw_unwind(pc, frames, depth);
-	mw_thread_hold(0);
-	return n;
+	return mw_unwind(pc, frames, depth);
 }
 
 void mw_record_before(struct mw_fault *f)
@@ -61,25 +61,27 @@ void mw_record_before(struct mw_fault *f)
 	unsigned depth;
 	uintptr_t dtv = mw_arch_thread_dtv();
 
-	f->recording = !unwinding && mw_table_wanted(f->snap, f->acc, f->nacc);
+	f->recording = !recording_now && mw_table_wanted(f->snap, f->acc, f->nacc);
 	if (!f->recording)
 		return;
+	recording_now = 1;
 	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);
 	f->nframes = 0;
 	if (!depth) {
 		/* no backtraces */
-	} else if (unwinding || f->snap->unwind_unsafe ||
+	} else if (f->snap->unwind_unsafe ||
 		   mw_table_read_watched(f->snap, dtv - 16, dtv + 16 * 32) ||
+		   !mw_loader_lock_free() ||
+		   mw_unwind_interrupted(f->pc, mw_arch_sp(f->uc)) ||
 		   mw_thread_stack_short(12 * 1024)) {
-		/* Nested in the unwinder, or it would read loader data on a
-		 * read-watched page with signals blocked (loader.h), or the
-		 * signal stack (the program's own) has no room for it. */
+		/* The unwinder would read loader data on a read-watched page
+		 * with signals blocked, or wait for a lock that this thread
+		 * holds: the loader's (loader.h), or libunwind's (unwind.h); or
+		 * the signal stack (the program's own) has no room for it. */
 		f->frames[0] = f->pc;
 		f->nframes = 1;
 	} else {
-		unwinding = 1;
 		f->nframes = unwind(f->pc, f->frames, (int)depth);
-		unwinding = 0;
 	}
 	for (int k = 0; k < f->nacc; k++) {
 		size_t n = f->acc[k].len < MW_PRE_MAX ? f->acc[k].len : MW_PRE_MAX;
@@ -90,6 +92,7 @@ void mw_record_before(struct mw_fault *f)
 			f->pre_len[k] = (uint16_t)n;
 		}
 	}
+	recording_now = 0;
 }
 
 struct emit {
@@ -184,12 +187,12 @@ void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc)
 	r->flags = 0;
 	r->value_len = 0;
 	r->nframes = 0;
-	if (depth && !unwinding) {
+	if (depth && !recording_now && mw_loader_lock_free()) {
 		uint64_t frames[MW_FRAMES_MAX];
 
-		unwinding = 1;
+		recording_now = 1;
 		r->nframes = (uint8_t)unwind(pc, frames, (int)depth);
-		unwinding = 0;
+		recording_now = 0;
 		memcpy(r->frames, frames, r->nframes * sizeof(frames[0]));
 	}
 	mw_ring_commit(r);
@@ -220,6 +223,7 @@ uint64_t mw_record_after(struct mw_fault *f)
 
 	if (!f->recording)
 		return 0;
+	recording_now = 1;
 	e.f = f;
 	e.first = 0;
 	e.counted = false;
@@ -243,5 +247,6 @@ uint64_t mw_record_after(struct mw_fault *f)
 	}
 	if (e.counted)
 		atomic_fetch_add_explicit(&mw_table_total, 1, memory_order_relaxed);
+	recording_now = 0;
 	return e.first;
 }

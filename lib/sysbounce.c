@@ -68,7 +68,7 @@ static int copy_in(const struct mw_snapshot *s, void *dst, uintptr_t addr, size_
 		if (sp) {
 			/* Draining: the program's pages may be back already,
 			 * newer than the alias (table.h). */
-			if (sp->state != MW_SPAN_ACTIVE)
+			if (sp->state != MW_SPAN_ACTIVE && sp->state != MW_SPAN_FROZEN)
 				return BUSY;
 			memcpy(dst, (const void *)(sp->alias + (addr - sp->start)), chunk);
 		} else if (mw_probe_copy(dst, (const void *)addr, chunk) < 0) {

@@ -117,6 +117,8 @@ static int ask(pid_t tid)
 
 int mw_sys_wanted(void)
 {
+	/* Read when the first watch is made: no page is watched yet, so
+	 * environ is not either. */
 	const char *e = getenv("MEMWATCH_SYSCALLS"), *pre = getenv("LD_PRELOAD");
 
 	if (e && strcmp(e, "0") == 0)

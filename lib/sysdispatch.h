@@ -31,7 +31,8 @@
  * SIGSYS), -EPERM when dispatch is off (MEMWATCH_SYSCALLS=0, or under
  * valgrind), -ENOSYS when the kernel has no syscall user dispatch. */
 int mw_sys_activate(void);
-/* Whether the environment lets dispatch be used. */
+/* Whether the environment lets dispatch be used (read while no watch
+ * exists). */
 int mw_sys_wanted(void);
 /* No watches any more: let system calls through again. */
 void mw_sys_deactivate(void);

@@ -13,6 +13,7 @@
 #include "epoch.h"
 #include "loader.h"
 #include "memwatch.h"
+#include "api.h"
 #include "table.h"
 #include "sigsafe.h"
 
@@ -85,8 +86,13 @@ enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
 	if (sp->start > addr || end > sp->end)
 		return MW_XL_SPLIT;
 	/* Draining: reads retry too.  Once the pages are restored, the
-	 * program writes them natively, and the alias is stale. */
-	if (sp->state == MW_SPAN_PENDING || sp->state == MW_SPAN_DRAINING)
+	 * program writes them natively, and the alias is stale.  Not for the
+	 * thread that unwatches (it holds the library lock): it faults on
+	 * them only before it restores them (reading libc's data, say), and
+	 * would wait for itself. */
+	if (sp->state == MW_SPAN_PENDING ||
+	    (sp->state == MW_SPAN_DRAINING && ((kind & MW_WRITE) || !mw_api_held())) ||
+	    (sp->state == MW_SPAN_FROZEN && (kind & MW_WRITE)))
 		return MW_XL_BUSY;
 	if (((kind & MW_WRITE) && !(sp->orig_prot & PROT_WRITE)) ||
 	    ((kind & MW_READ) && !(sp->orig_prot & PROT_READ)))

@@ -29,6 +29,8 @@ enum mw_span_state {
 	MW_SPAN_ACTIVE,     /* watched; alias valid */
 	MW_SPAN_PENDING,    /* being moved into the memfd: every fault retries */
 	MW_SPAN_DRAINING,   /* being restored: every fault retries */
+	MW_SPAN_FROZEN,     /* a fork's child copies it: writes retry, reads
+			     * use the alias (it changes only by writes) */
 };
 
 struct mw_span {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * unwind.c - backtraces from the SIGSEGV handler with libunwind.
- * Fault path: unw_backtrace and a relaxed atomic hint only.
+ * Fault path: unw_backtrace, mw_probe_copy, a relaxed atomic hint.
+ * [thread] mw_unwind_init: nothing.
  *
  * unw_backtrace() (the fast path with its per-thread cache) costs a few
  * hundred nanoseconds here; the cursor API (unw_init_local + unw_step)
@@ -19,8 +20,15 @@
 
 #include <stdatomic.h>
 
+#include "probe.h"
 #include "unwind.h"
 #include "sigsafe.h"
+
+/* libunwind's code, [lo, hi). */
+static uintptr_t code_lo, code_hi;
+
+/* Stack words looked at for a return address into libunwind. */
+#define STACK_WORDS 16
 
 #define OWN_FRAMES_MAX 40     /* handler, perform, hooks: about 8 */
 
@@ -29,6 +37,31 @@
  * otherwise cost OWN_FRAMES_MAX frames of unwinding more than needed.
  * relaxed: a hint; any value works, a wrong one costs a retry. */
 static _Atomic int own_hint = 8;
+
+const void *mw_unwind_code(void)
+{
+	return (const void *)(uintptr_t)unw_backtrace;
+}
+
+void mw_unwind_init(uintptr_t lo, uintptr_t hi)
+{
+	code_lo = lo;
+	code_hi = hi;
+}
+
+bool mw_unwind_interrupted(uintptr_t pc, uintptr_t sp)
+{
+	uint64_t w[STACK_WORDS];
+
+	if (pc >= code_lo && pc < code_hi)
+		return true;
+	if (!code_hi || mw_probe_copy(w, (const void *)sp, sizeof(w)) < 0)
+		return false;
+	for (int i = 0; i < STACK_WORDS; i++)
+		if (w[i] >= code_lo && w[i] < code_hi)
+			return true;
+	return false;
+}
 
 int mw_unwind(uintptr_t pc, uint64_t *frames, int depth)
 {

@@ -84,3 +84,5 @@ tests_t_handlers_LDADD = $(MW_TEST_LIBS)
 # The mappings read as text, as on kernels before 6.11.
 dist_check_SCRIPTS += tests/t-maps-text.sh
 TESTS += tests/t-maps-text.sh
+
+include tests/libdata.mk

@@ -124,11 +124,6 @@ void mw_arch_sys_return(void *uc, long ret)
 	((ucontext_t *)uc)->uc_mcontext.gregs[REG_RAX] = ret;
 }
 
-uintptr_t mw_arch_sp(void *uc)
-{
-	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
-}
-
 uintptr_t mw_arch_sys_site(void *uc)
 {
 	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP] - 2;

@@ -10,6 +10,7 @@
 
 #include <Zydis/Zydis.h>
 
+#include "arch.h"
 #include "insn.h"
 #include "memwatch.h"
 #include "sigsafe.h"
@@ -37,6 +38,11 @@ int mw_x86_insn_init(void)
 					   ZYDIS_STACK_WIDTH_64)))
 		return -ENOSYS;
 	return 0;
+}
+
+const void *mw_arch_decoder_code(void)
+{
+	return (const void *)(uintptr_t)ZydisDecoderDecodeFull;
 }
 
 static const struct {

@@ -79,6 +79,11 @@ uintptr_t mw_arch_pc(void *uc)
 	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
 }
 
+uintptr_t mw_arch_sp(void *uc)
+{
+	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
+}
+
 uintptr_t mw_arch_thread_dtv(void)
 {
 	uintptr_t dtv;
