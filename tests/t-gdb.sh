@@ -128,10 +128,9 @@ sanitized() {
 	case ${MW_SANITIZERS:-} in
 	'') return 1 ;;
 	esac
-	case $1 in
-	basic-stop|basic-read|step-matrix|step-plt|threads-stop|crash-genuine|crash-recover|attach|crash-core) return 0 ;;
-	esac
-	return 1
+	# All of them: besides the code, the stops of every case depend on
+	# system call dispatch, which the sanitizer builds leave off.
+	return 0
 }
 
 for c in $cases; do
