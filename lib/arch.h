@@ -124,8 +124,9 @@ void mw_arch_sys_return(void *uc, long ret);
 /* [fault path] The address of the system call instruction. */
 uintptr_t mw_arch_sys_site(void *uc);
 /* [fault path] Perform a clone-like call (clone, clone3, fork, vfork) whose
- * child resumes the program, on stack SP: returns the parent's result. */
-long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp);
+ * child resumes the program, on stack SP, after calling EARLY if not NULL:
+ * returns the parent's result. */
+long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp, void (*early)(void));
 /* [fault path] The child's stack of clone NR with arguments A (0: it runs
  * on the caller's); the program's stack pointer for the others. */
 uintptr_t mw_arch_sys_child_sp(void *uc, long nr, const long a[6]);

@@ -15,7 +15,10 @@
  * child copies the pages as they were at the fork.  Not earlier: a thread
  * waiting to write may hold a lock fork(3) takes after our prepare handler
  * (malloc's); at the system call, fork(3) holds them all.  The system call
- * reaches the library by syscall user dispatch (sysdispatch.h).
+ * reaches the library by syscall user dispatch (sysdispatch.h), and the
+ * child then copies first thing, from the gate, before glibc's own child
+ * code (which writes its locks and the loader's data: maybe watched pages)
+ * runs; the atfork child handler copies only when that did not happen.
  *
  * Not covered: raw clone(2) without CLONE_VM (no atfork handlers run), and
  * vfork(2), whose child shares all memory anyway.
@@ -75,16 +78,13 @@ static void parent(void)
 	mw_api_unlock();
 }
 
-static void child(void)
+/* The child's own copies of the watched pages (its only thread). */
+static int copied;              /* in this child, by mw_fork_child_early */
+
+static void copy_spans(void)
 {
 	const struct mw_snapshot *s = mw_snap_current();
 
-	if (done_pipe[0] >= 0)
-		close(done_pipe[0]);
-	atomic_store(&forking, 0);
-	frozen = 0;
-	mw_record_forked();
-	mw_sys_forked();
 	/* Only this thread exists: the snapshot (a private copy now) can be
 	 * updated in place. */
 	for (size_t i = 0; i < s->nspans; i++) {
@@ -99,6 +99,29 @@ static void child(void)
 	}
 	if (s->nspans)
 		mw_api_reprotect(s);
+}
+
+void mw_fork_child_early(void)
+{
+	/* Before glibc's own child code, which may write watched pages (its
+	 * locks, the loader's data): they are frozen until copied. */
+	if (atomic_load(&forking) && frozen) {
+		copy_spans();
+		copied = 1;
+	}
+}
+
+static void child(void)
+{
+	if (done_pipe[0] >= 0)
+		close(done_pipe[0]);
+	atomic_store(&forking, 0);
+	frozen = 0;
+	mw_record_forked();
+	mw_sys_forked();
+	if (!copied)
+		copy_spans();
+	copied = 0;
 	if (done_pipe[1] >= 0) {
 		while (write(done_pipe[1], "", 1) < 0 && errno == EINTR)
 			;

@@ -952,9 +952,20 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		return;
 	}
 	if (is_clone(nr)) {
+		/* A fork (no shared memory): the child copies the watched pages
+		 * first thing.  clone3's flags are in memory: its forks (rare)
+		 * copy in the fork handler instead. */
+		bool forklike = nr == SYS_clone ? !(a[0] & CLONE_VM) :
+#ifdef SYS_fork
+				nr == SYS_fork;
+#else
+				false;
+#endif
+
 		if (nr != SYS_clone || !(a[0] & CLONE_VM))
 			mw_fork_at_syscall();
-		mw_arch_sys_return(uc, mw_arch_sys_clone(uc, nr, a, mw_arch_sys_child_sp(uc, nr, a)));
+		mw_arch_sys_return(uc, mw_arch_sys_clone(uc, nr, a, mw_arch_sys_child_sp(uc, nr, a),
+							 forklike ? mw_fork_child_early : NULL));
 		return;
 	}
 	if (nr == SYS_sigaltstack) {

@@ -10,13 +10,15 @@
  *
  *   long mw_gate_syscall(long nr, long a1, ..., long a6)
  *       One system call, as the kernel's ABI wants it.
- *   long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp)
+ *   long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp,
+ *                      void (*early)(void))
  *       clone/clone3/fork/vfork with NRA[0] the number and NRA[1..6] the
  *       arguments.  The parent returns the result.  The child never
  *       returns: it turns syscall user dispatch on for itself (the kernel
- *       does not inherit it), then resumes the program right after its
- *       system call, with the registers of GREGS (the signal frame's, RAX
- *       0, RCX and R11 as the kernel leaves them) and RSP = SP.
+ *       does not inherit it), calls EARLY if not NULL (on its stack below
+ *       SP), then resumes the program right after its system call, with
+ *       the registers of GREGS (the signal frame's, RAX 0, RCX and R11 as
+ *       the kernel leaves them) and RSP = SP.
  *   __restore_rt
  *       The return from our signal handlers: rt_sigreturn from inside the
  *       region.  Named and written like glibc's (mov $15,%rax; syscall), so
@@ -55,8 +57,12 @@ mw_gate_clone:
 	push	%r13
 	.cfi_adjust_cfa_offset 8
 	.cfi_rel_offset %r13, 0
+	push	%r14
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r14, 0
 	mov	%rsi, %r12		/* gregs */
 	mov	%rdx, %r13		/* the child's stack pointer */
+	mov	%rcx, %r14		/* early */
 	mov	0(%rdi), %rax
 	mov	16(%rdi), %rsi
 	mov	24(%rdi), %rdx
@@ -67,6 +73,9 @@ mw_gate_clone:
 	syscall
 	test	%rax, %rax
 	jz	1f
+	pop	%r14
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r14
 	pop	%r13
 	.cfi_adjust_cfa_offset -8
 	.cfi_restore %r13
@@ -84,7 +93,12 @@ mw_gate_clone:
 	xor	%esi, %esi
 	syscall
 	call	mw_gate_prctl
-	lea	-16(%r13), %rsp
+	test	%r14, %r14
+	jz	2f
+	lea	-512(%r13), %rsp	/* below the program's red zone */
+	and	$-16, %rsp
+	call	*%r14
+2:	lea	-16(%r13), %rsp
 	mov	128(%r12), %rcx		/* RIP: after the program's syscall */
 	mov	%rcx, 8(%rsp)
 	mov	136(%r12), %r11		/* EFL */

@@ -17,7 +17,7 @@
 
 extern const char __start_mw_gate[], __stop_mw_gate[];
 long mw_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
-long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp);
+long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp, void (*early)(void));
 void mw_gate_prctl(void);
 extern const char mw_gate_sigreturn[], mw_gate_restorer[];
 
@@ -129,21 +129,23 @@ uintptr_t mw_arch_sys_site(void *uc)
 	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP] - 2;
 }
 
-long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp)
+long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp, void (*early)(void))
 {
 	long nra[7] = { nr, a[0], a[1], a[2], a[3], a[4], a[5] };
 	const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
 
 	/* A child on a stack of its own may start after the parent left this
-	 * handler and its frame is gone: it gets the registers on its stack,
-	 * below where it pushes anything. */
-	if (sp != (uintptr_t)g[REG_RSP]) {
+	 * handler and its frame is gone; a child that runs EARLY takes signals
+	 * (its system calls dispatch) on a copy of our alternate stack, over
+	 * this frame: either gets the registers on its stack, below the
+	 * program's red zone and above where EARLY's frames go. */
+	if (sp != (uintptr_t)g[REG_RSP] || early) {
 		greg_t *copy = (greg_t *)((sp - 512) & ~(uintptr_t)15);
 
 		if (mw_probe_copy(copy, g, sizeof(gregset_t)) == 0)
 			g = copy;
 	}
-	return mw_gate_clone(nra, g, sp);
+	return mw_gate_clone(nra, g, sp, early);
 }
 
 uintptr_t mw_arch_sys_child_sp(void *uc, long nr, const long a[6])
