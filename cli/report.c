@@ -6,20 +6,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "kindname.h"
 #include "cli.h"
-
-static const char *kind_name(unsigned k)
-{
-	switch (k) {
-	case MW_KIND_READ: return "read";
-	case MW_KIND_WRITE: return "write";
-	case MW_KIND_RMW: return "rmw";
-	case MW_KIND_KERNEL | MW_KIND_READ: return "kernel-read";
-	case MW_KIND_KERNEL | MW_KIND_WRITE: return "kernel-write";
-	case MW_KIND_GONE: return "gone";
-	default: return "?";
-	}
-}
 
 static void where(FILE *out, struct mwc_sym *sym, uint64_t addr, int line, int ret)
 {
@@ -71,7 +59,7 @@ void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w,
 		uint64_t t = r->time_ns > h->t0_ns ? r->time_ns - h->t0_ns : 0;
 
 		fprintf(out, "#%" PRIu64 " %s watch %d thread %u +%" PRIu64 ".%06" PRIu64 "s\n",
-			r->seq, kind_name(r->kind), r->watch, r->tid, t / 1000000000u,
+			r->seq, mw_kind_name(r->kind), r->watch, r->tid, t / 1000000000u,
 			(t / 1000) % 1000000);
 		fprintf(out, "  %u byte%s at ", r->size, r->size == 1 ? "" : "s");
 		where(out, sym, r->addr, 0, 0);

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "kindname.h"
 #include "cli.h"
 
 struct group {
@@ -37,14 +38,6 @@ static void add_thread(struct group *g, uint32_t tid)
 	if (g->threads < 8)
 		g->seen[g->threads] = tid;
 	g->threads++;           /* beyond 8: at least that many */
-}
-
-static const char *kind_name(unsigned k)
-{
-	return k == MW_KIND_READ ? "read" : k == MW_KIND_WRITE ? "write" :
-	       k == MW_KIND_RMW ? "rmw" : k == (MW_KIND_KERNEL | MW_KIND_READ) ? "kernel-read" :
-	       k == (MW_KIND_KERNEL | MW_KIND_WRITE) ? "kernel-write" :
-	       k == MW_KIND_GONE ? "gone" : "?";
 }
 
 void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw)
@@ -97,7 +90,7 @@ void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
 					 g[j].threads > 8 ? 8 : g[j].threads);
 			mwc_sym_name(sym, g[j].pc, 1, 0, name, sizeof(name));
 			fprintf(out, "%8" PRIu64 "  %-6s  %-13s  0x%" PRIx64 " %s\n", g[j].count,
-				kind_name(g[j].kind), thr, g[j].pc, name);
+				mw_kind_name(g[j].kind), thr, g[j].pc, name);
 		}
 	}
 	if (log->last_seq > log->capacity)

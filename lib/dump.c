@@ -16,22 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kindname.h"
 #include "dump.h"
 #include "memwatch.h"
 #include "ring.h"
-
-static const char *kind_name(unsigned k)
-{
-	switch (k) {
-	case MW_KIND_READ: return "read";
-	case MW_KIND_WRITE: return "write";
-	case MW_KIND_RMW: return "rmw";
-	case MW_KIND_KERNEL | MW_KIND_READ: return "kernel-read";
-	case MW_KIND_KERNEL | MW_KIND_WRITE: return "kernel-write";
-	case MW_KIND_GONE: return "gone";
-	default: return "?";
-	}
-}
 
 static void put_where(struct mw_msg *m, struct mw_symbolizer *sym, uint64_t addr,
 		      int line, int ret)
@@ -61,7 +49,7 @@ static void put_record(struct mw_msg *m, const struct mw_record *r,
 	mw_msg_str(m, "#");
 	mw_msg_dec(m, (int64_t)r->seq);
 	mw_msg_str(m, " ");
-	mw_msg_str(m, kind_name(r->kind));
+	mw_msg_str(m, mw_kind_name(r->kind));
 	mw_msg_str(m, " watch ");
 	mw_msg_dec(m, r->watch);
 	mw_msg_str(m, " thread ");

@@ -11,7 +11,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/fault.c lib/fault.h \
 	lib/say.c lib/say.h lib/sigsafe.h \
 	lib/ring.c lib/ring.h lib/logshare.c lib/logshare.h lib/record.c lib/record.h lib/unwind.c lib/unwind.h \
-	lib/log.c lib/dump.c lib/dump.h lib/symbolize.c lib/symbolize.h \
+	lib/log.c lib/dump.c lib/dump.h lib/kindname.h lib/symbolize.c lib/symbolize.h \
 	lib/sysdispatch.c lib/sysdispatch.h lib/sysbounce.c lib/sysbounce.h \
 	lib/sysfutex.c lib/sysfutex.h lib/perthread.c lib/perthread.h \
 	lib/loader.c lib/loader.h lib/selfread.c lib/selfread.h lib/gdb.c lib/gdb.h lib/codefile.c lib/codefile.h \

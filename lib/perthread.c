@@ -76,7 +76,6 @@ static bool sigsys_blocked(void *uc)
 
 void mw_thread_hold(int hold)
 {
-	/* Nested: the library lock held, then unwinding for a record. */
 	holds += hold ? 1 : -1;
 	if (mine)
 		mine->selector = holds > 0 ? 0 : mw_sys_selector && !sigsys_blocked(NULL);

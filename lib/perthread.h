@@ -33,9 +33,9 @@ void mw_thread_seen(void *uc);
 /* [fault path] The calling thread's dispatch switch: on while watches
  * exist, unless it blocks SIGSYS in the signal context UC. */
 void mw_thread_switch_self(void *uc);
-/* [any] HOLD: the calling thread's own system calls go straight to the
- * kernel (it holds the library lock, or unwinds: they are the library's);
- * 0 puts its switch back as the watches want. */
+/* [thread] HOLD: the calling thread's own system calls go straight to the
+ * kernel (it holds the library lock: they are the library's); 0 puts its
+ * switch back as the watches want.  Nests. */
 void mw_thread_hold(int hold);
 /* [thread] Every registered thread's switch (off, or on where the thread
  * does not block SIGSYS). */

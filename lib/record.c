@@ -2,7 +2,7 @@
 /*
  * record.c - log records of performed accesses (see record.h).
  * Fault path: the table, the ring, mw_unwind*, mw_loader_lock_free,
- * mw_arch_sp, mw_thread_hold, mw_thread_stack_short, clock_gettime,
+ * mw_arch_sp, mw_thread_stack_short, clock_gettime,
  * gettid, memcpy.
  */
 #include <stdatomic.h>
@@ -47,15 +47,6 @@ void mw_record_forked(void)
 	atomic_fetch_add(&fork_generation, 1);
 }
 
-/* libunwind's own system calls stay dispatched: it blocks every signal
- * around its caches with rt_sigprocmask, and only the dispatched call keeps
- * SIGSEGV out of that mask, for the faults its own reads of watched pages
- * (libc's data) cause meanwhile. */
-static int unwind(uintptr_t pc, uint64_t *frames, int depth)
-{
-	return mw_unwind(pc, frames, depth);
-}
-
 void mw_record_before(struct mw_fault *f)
 {
 	unsigned depth;
@@ -81,7 +72,11 @@ void mw_record_before(struct mw_fault *f)
 		f->frames[0] = f->pc;
 		f->nframes = 1;
 	} else {
-		f->nframes = unwind(f->pc, f->frames, (int)depth);
+		/* libunwind's own system calls stay dispatched: it blocks every
+		 * signal around its caches, and only the dispatched
+		 * rt_sigprocmask keeps SIGSEGV out of that mask, for faults its
+		 * reads of watched pages (libc's data) cause meanwhile. */
+		f->nframes = mw_unwind(f->pc, f->frames, (int)depth);
 	}
 	for (int k = 0; k < f->nacc; k++) {
 		size_t n = f->acc[k].len < MW_PRE_MAX ? f->acc[k].len : MW_PRE_MAX;
@@ -191,7 +186,7 @@ void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc)
 		uint64_t frames[MW_FRAMES_MAX];
 
 		recording_now = 1;
-		r->nframes = (uint8_t)unwind(pc, frames, (int)depth);
+		r->nframes = (uint8_t)mw_unwind(pc, frames, (int)depth);
 		recording_now = 0;
 		memcpy(r->frames, frames, r->nframes * sizeof(frames[0]));
 	}

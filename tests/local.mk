@@ -6,7 +6,7 @@ SH_LOG_DRIVER = $(LOG_DRIVER)
 AM_TESTS_ENVIRONMENT = top_builddir='$(top_builddir)' top_srcdir='$(top_srcdir)' NM='$(NM)'; export top_builddir top_srcdir NM;
 
 MW_TEST_LIBS = lib/libmemwatch.la -lpthread
-EXTRA_DIST += tests/tap.h tests/tap.sh tests/section.h
+EXTRA_DIST += tests/tap.h tests/tap.sh tests/section.h tests/dispatch.h
 
 include tests/core.mk
 include tests/corpus.mk

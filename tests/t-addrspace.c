@@ -21,6 +21,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "dispatch.h"
 #include "section.h"
 
 #define PG 4096
@@ -221,10 +222,7 @@ static void sec_mprotect(void)
 
 int main(void)
 {
-	/* The sanitizer builds run the suite without system call dispatch
-	 * (tests/sanitizers.mk), which this test is about. */
-	if (getenv("MEMWATCH_SYSCALLS") && strcmp(getenv("MEMWATCH_SYSCALLS"), "0") == 0)
-		skip_all("MEMWATCH_SYSCALLS=0: no system call dispatch, which this test needs");
+	need_dispatch();
 	plan(N_MUNMAP + N_FIXED + N_MREMAP + N_BRK + N_FREE + N_DLCLOSE + N_MPROTECT + 7);
 	run_section("munmap", N_MUNMAP, sec_munmap);
 	run_section("MAP_FIXED", N_FIXED, sec_fixed);

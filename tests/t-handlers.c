@@ -21,6 +21,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "dispatch.h"
 #include "section.h"
 
 #define PG 4096
@@ -160,10 +161,7 @@ static void sec_small_altstack(void)
 
 int main(void)
 {
-	/* The sanitizer builds run the suite without system call dispatch
-	 * (tests/sanitizers.mk), which this test is about. */
-	if (getenv("MEMWATCH_SYSCALLS") && strcmp(getenv("MEMWATCH_SYSCALLS"), "0") == 0)
-		skip_all("MEMWATCH_SYSCALLS=0: no system call dispatch, which this test needs");
+	need_dispatch();
 	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + 4);
 	run_section("a handler installed while watching", N_AFTER, sec_after);
 	run_section("SIGBUS", N_SIGBUS, sec_sigbus);

@@ -12,6 +12,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "dispatch.h"
 
 int main(void)
 {
@@ -37,7 +38,7 @@ int main(void)
 		bail("could not map again at the same address");
 	memset(q, 0x33, len);
 
-	if (getenv("MEMWATCH_SYSCALLS") && strcmp(getenv("MEMWATCH_SYSCALLS"), "0") == 0)
+	if (dispatch_off())
 		is_int(mw_unwatch(id), 0, "mw_unwatch of the watch whose memory went away "
 		       "(no system call dispatch: the munmap was not seen)");
 	else

@@ -18,6 +18,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "dispatch.h"
 #include "section.h"
 
 static uint64_t count_of(int id)
@@ -217,10 +218,7 @@ static void sec_refused(void)
 
 int main(void)
 {
-	/* The sanitizer builds run the suite without system call dispatch
-	 * (tests/sanitizers.mk), which this test is about. */
-	if (getenv("MEMWATCH_SYSCALLS") && strcmp(getenv("MEMWATCH_SYSCALLS"), "0") == 0)
-		skip_all("MEMWATCH_SYSCALLS=0: no system call dispatch, which this test needs");
+	need_dispatch();
 	plan(N_LOCAL + N_RECURSION + N_OTHER + N_REFUSED + 4);
 	run_section("a local variable", N_LOCAL, sec_local);
 	run_section("deep recursion", N_RECURSION, sec_recursion);

@@ -35,6 +35,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "dispatch.h"
 #include "section.h"
 
 extern char **environ;
@@ -585,10 +586,7 @@ static void sec_signals(void)
 
 int main(void)
 {
-	/* The sanitizer builds run the suite without system call dispatch
-	 * (tests/sanitizers.mk), which this test is about. */
-	if (getenv("MEMWATCH_SYSCALLS") && strcmp(getenv("MEMWATCH_SYSCALLS"), "0") == 0)
-		skip_all("MEMWATCH_SYSCALLS=0: no system call dispatch, which this test needs");
+	need_dispatch();
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
 	     N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 12);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
