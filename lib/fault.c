@@ -203,7 +203,8 @@ int mw_fault_install(void)
 
 	if (sigaction(SIGSEGV, NULL, &cur) < 0)
 		return -errno;
-	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == handler) {
+	if ((cur.sa_flags & SA_SIGINFO) &&
+	    (void *)cur.sa_sigaction == mw_arch_gate_handler(handler)) {
 		installed = 1;
 		return 0;
 	}

@@ -20,6 +20,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/x86_64/cache.c lib/x86_64/cache.h lib/x86_64/regs.h \
 	lib/x86_64/run.S lib/x86_64/probe.S lib/x86_64/probe.h \
 	lib/x86_64/jit.c lib/x86_64/jit.h \
+	lib/x86_64/entry.c lib/x86_64/entry.h \
 	lib/x86_64/gate-code.S lib/x86_64/gate.c lib/x86_64/onstack.S
 lib_libmemwatch_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
 	$(LIBUNWIND_CFLAGS) $(LIBDW_CFLAGS)

@@ -92,7 +92,8 @@ static int install(void)
 
 	if (sigaction(SIGSYS, NULL, &cur) < 0)
 		return -errno;
-	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == handler)
+	if ((cur.sa_flags & SA_SIGINFO) &&
+	    (void *)cur.sa_sigaction == mw_arch_gate_handler(handler))
 		return 0;
 	previous = cur;
 	have_previous = 1;

@@ -7,7 +7,7 @@
 # the sources also say `#pragma GCC optimize("O1")`, since configure's
 # CFLAGS come after these.
 gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
-	tests/gdb/crash tests/gdb/attach tests/gdb/kernel
+	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt
 check_PROGRAMS += $(gdb_test_programs)
 dist_check_SCRIPTS += tests/t-gdb.sh
 TESTS += tests/t-gdb.sh
@@ -25,6 +25,17 @@ tests_gdb_attach_SOURCES = tests/gdb/attach.c
 tests_gdb_attach_CFLAGS = $(gdb_test_cflags)
 tests_gdb_kernel_SOURCES = tests/gdb/kernel.c
 tests_gdb_kernel_CFLAGS = $(gdb_test_cflags)
+# plt calls tests/gdb/libmwplt.so through PLT entries the dynamic linker
+# binds at the first call (-z lazy), found through its run path
+# (-no-install: a plain binary, not a libtool wrapper).
+check_LTLIBRARIES += tests/gdb/libmwplt.la
+tests_gdb_libmwplt_la_SOURCES = tests/gdb/plt-lib.c tests/gdb/plt-lib.h
+tests_gdb_libmwplt_la_CFLAGS = $(gdb_test_cflags)
+tests_gdb_libmwplt_la_LDFLAGS = -avoid-version -rpath /nowhere
+tests_gdb_plt_SOURCES = tests/gdb/plt.c
+tests_gdb_plt_CFLAGS = $(gdb_test_cflags)
+tests_gdb_plt_LDFLAGS = -no-install -Wl,-z,lazy
+tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/kernel-read.expected tests/gdb/kernel-read.gdb \
@@ -45,7 +56,8 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/step-matrix.gdb tests/gdb/step-record.expected \
 	tests/gdb/step-record.gdb tests/gdb/step-record-break.expected \
 	tests/gdb/step-record-break.gdb tests/gdb/step-plt.expected \
-	tests/gdb/step-plt.gdb tests/gdb/threads-stop.expected \
+	tests/gdb/step-plt.gdb tests/gdb/plt-step.expected tests/gdb/plt-step.gdb \
+	tests/gdb/threads-stop.expected \
 	tests/gdb/threads-stop.gdb tests/gdb/threads-record.expected \
 	tests/gdb/threads-record.gdb
 # What the runs leave: the normalized outputs and their diffs, the core file

@@ -2,7 +2,8 @@
 /*
  * gate.c - x86-64 side of system call dispatch: the gate (gate-code.S), the
  * SIGSYS frame's registers, clone's child stack, rt_sigreturn.
- * Fault path: mw_gate_* (gate-code.S), memcpy, mw_probe_copy.  Nothing else.
+ * Fault path: mw_gate_* (gate-code.S), memcpy, mw_probe_copy, mw_x86_entry.
+ * Nothing else.
  */
 #include <errno.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <ucontext.h>
 
 #include "arch.h"
+#include "entry.h"
 #include "probe.h"
 #include "sigsafe.h"
 
@@ -55,9 +57,15 @@ struct ksigaction {
 	uint64_t mask;
 };
 
+void *mw_arch_gate_handler(void (*fn)(int, siginfo_t *, void *))
+{
+	return fn ? mw_x86_entry(fn) : NULL;
+}
+
 int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags)
 {
-	struct ksigaction ka = { (void *)fn, flags | SA_SIGINFO | 0x04000000 /* SA_RESTORER */,
+	struct ksigaction ka = { mw_arch_gate_handler(fn),
+				 flags | SA_SIGINFO | 0x04000000 /* SA_RESTORER */,
 				 mw_gate_restorer, 0 };
 
 	return (int)mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
