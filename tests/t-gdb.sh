@@ -68,7 +68,7 @@ have_log=no
 grep -q '^define mwatch-log' "$gdbfile" && have_log=yes
 
 cases="basic-commands basic-set basic-stop basic-read basic-record
-step-matrix step-record step-record-break step-plt plt-step step-break-displaced-on step-break-displaced-off
+step-matrix step-record step-record-break step-plt plt-step plt-access step-break-displaced-on step-break-displaced-off
 threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core
 kernel-read kernel-local"
 minimal_cases="basic-commands basic-set basic-stop basic-read basic-record

@@ -22,6 +22,7 @@ int main(void)
 	watched = r;
 	r = mwplt_twice(watched);
 	watched = r;
-	printf("watched=%d\n", watched);
+	r = mwplt_add(r, 1);
+	printf("watched=%d r=%d\n", watched, r);
 	return 0;
 }
