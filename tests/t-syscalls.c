@@ -7,8 +7,9 @@
  * clock_gettime, poll, epoll_wait, pipe2, nanosleep; calls glibc makes
  * inside (fread into a large watched buffer); a mutex, condvar, rwlock
  * and semaphore in a watched struct shared by threads; threads created
- * before and after the first watch; fork, posix_spawn and system() while
- * watching; the program's own signal handlers and blocked signal masks.
+ * before and after the first watch; fork, vfork, posix_spawn and system()
+ * while watching; the program's own signal handlers and blocked signal
+ * masks.
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
@@ -436,6 +437,51 @@ static void sec_fork(void)
 }
 #define N_FORK 5
 
+/* vfork: the child runs in the parent's memory, on its stack, and shares
+ * its alternate signal stack - where the parent waits, inside the
+ * library's SIGSYS handler, until the child execs or exits.  A child that
+ * touches watched memory runs the SIGSEGV handler too: not on that stack. */
+static void sec_vfork(void)
+{
+	volatile char *w = (volatile char *)area[0];
+	volatile int local = 42;
+	uint64_t c0 = 0, c1 = 0;
+	int id, st = 0;
+	pid_t pid;
+
+	id = watch((const void *)w, 64, MW_ACCESS);
+	w[0] = 1;
+	mw_count(id, &c0);
+	pid = vfork();
+	if (pid == 0) {
+		char *argv[] = { "sh", "-c", "exit 5", NULL };
+
+		w[1] = (char)(w[0] + 1);        /* a read, a write */
+		execve("/bin/sh", argv, environ);
+		_exit(127);
+	}
+	mw_count(id, &c1);
+	if (pid > 0 && waitpid(pid, &st, 0) != pid)
+		st = -1;
+	ok(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 5,
+	   "vfork while watching: the child reads and writes watched memory, then execs (status %#x)",
+	   st);
+	ok(c1 - c0 == 2, "its two accesses are counted (%llu)", (unsigned long long)(c1 - c0));
+	ok(w[1] == 2 && local == 42, "the parent goes on: the child's write is there, its own locals intact");
+
+	pid = vfork();
+	if (pid == 0) {
+		w[2] = 3;
+		_exit(w[2] == 3 ? 6 : 1);
+	}
+	if (pid > 0 && waitpid(pid, &st, 0) != pid)
+		st = -1;
+	ok(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 6,
+	   "a vfork child that writes watched memory and exits: status %#x", st);
+	ok(w[2] == 3 && local == 42, "the parent goes on again");
+}
+#define N_VFORK 5
+
 /* A writer thread stores I at the first page, then at the last page, for
  * I = 1, 2, ...: at any instant last <= first.  A child forked meanwhile
  * must see its copy as of one instant. */
@@ -588,7 +634,7 @@ int main(void)
 {
 	need_dispatch();
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
-	     N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 12);
+	     N_VFORK + N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 12);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("sockets", N_SOCKETS, sec_sockets);
@@ -597,6 +643,7 @@ int main(void)
 	run_section("futex, access watch", N_FUTEX, sec_futex_access);
 	run_section("threads", N_THREADS, sec_threads);
 	run_section("fork", N_FORK, sec_fork);
+	run_section("vfork", N_VFORK, sec_vfork);
 	run_section("fork, other threads writing", N_FORK_WRITERS, sec_fork_writers);
 	run_section("madvise", N_MADVISE, sec_madvise);
 	run_section("signals", N_SIGNALS, sec_signals);

@@ -87,7 +87,12 @@ mw_gate_clone:
 1:	/* The child, on its own stack (or a copy of ours).  Nothing below
 	 * may depend on the parent's frames, which may be gone already.
 	 * A vfork child shares the parent's alternate signal stack, where the
-	 * parent waits in our handler: the child must not use it. */
+	 * parent waits in our handler: the child must not use it.  Off it
+	 * first (below the program's red zone): the kernel refuses to
+	 * disable the stack a thread is running on (EPERM), and the child's
+	 * handlers would then overwrite the parent's frames there. */
+	lea	-512(%r13), %rsp
+	and	$-16, %rsp
 	mov	$131, %eax		/* sigaltstack(&disabled, NULL) */
 	lea	altstack_off(%rip), %rdi
 	xor	%esi, %esi
@@ -95,8 +100,6 @@ mw_gate_clone:
 	call	mw_gate_prctl
 	test	%r14, %r14
 	jz	2f
-	lea	-512(%r13), %rsp	/* below the program's red zone */
-	and	$-16, %rsp
 	call	*%r14
 2:	lea	-16(%r13), %rsp
 	mov	128(%r12), %rcx		/* RIP: after the program's syscall */
