@@ -634,7 +634,7 @@ int main(void)
 {
 	need_dispatch();
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
-	     N_VFORK + N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 12);
+	     N_VFORK + N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 13);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("sockets", N_SOCKETS, sec_sockets);
