@@ -126,6 +126,10 @@ long mw_arch_sys_args(void *uc, long a[6]);
 void mw_arch_sys_return(void *uc, long ret);
 /* [fault path] The address of the system call instruction. */
 uintptr_t mw_arch_sys_site(void *uc);
+/* [fault path] If the context UC is right after the system call instruction
+ * ending at PC, which made call NR with arguments A and was ended by EINTR:
+ * set it up to make that call again, return 1; else 0, UC unchanged. */
+int mw_arch_sys_redo(void *uc, long nr, const long a[6], uintptr_t pc);
 /* [fault path] Perform a clone-like call (clone, clone3, fork, vfork) whose
  * child resumes the program, on stack SP, after calling EARLY if not NULL:
  * returns the parent's result. */

@@ -3,8 +3,9 @@
  * sysdispatch.c - the SIGSYS handler and switching dispatch on (see
  * sysdispatch.h).
  * Fault path (the handler): mw_arch_gate_*, mw_arch_sys_*, mw_sysbounce_*,
- * mw_sysfutex_*, sigdelset, the previous SIGSYS handler.  Nothing else.
- * Thread side (activate): /proc/self/task, tgkill, nanosleep.
+ * mw_sysfutex_*, mw_sysredo_apply, sigdelset, the previous SIGSYS handler.
+ * Nothing else.
+ * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "sysbounce.h"
 #include "sysdispatch.h"
 #include "sysfutex.h"
+#include "sysredo.h"
 #include "perthread.h"
 
 #ifndef SYS_USER_DISPATCH
@@ -79,6 +81,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		 * watches; the system call it interrupted restarts, and now
 		 * dispatches. */
 		mw_thread_switch_self(uc);
+		mw_sysredo_apply((pid_t)mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), uc);
 		atomic_fetch_add(&answered, 1);
 	} else {
 		chain(sig, si, uc);
@@ -160,11 +163,16 @@ int mw_sys_activate(void)
 	mw_sys_selector = 1;
 	mw_threads_switch(1);
 	atomic_store(&answered, 0);
+	mw_sysredo_reset();
 	d = opendir("/proc/self/task");
 	while (d && (e = readdir(d))) {
 		pid_t tid = (pid_t)atoi(e->d_name);
 
-		if (tid > 0 && tid != self && ask(tid) == 0)
+		if (tid <= 0 || tid == self)
+			continue;
+		/* A call the signal will end with EINTR is made again. */
+		mw_sysredo_note(tid);
+		if (ask(tid) == 0)
 			asked++;
 	}
 	if (d)

@@ -42,6 +42,10 @@ check_PROGRAMS += tests/t-syscalls
 TESTS += tests/t-syscalls
 tests_t_syscalls_SOURCES = tests/t-syscalls.c
 tests_t_syscalls_LDADD = $(MW_TEST_LIBS)
+check_PROGRAMS += tests/t-firstwatch
+TESTS += tests/t-firstwatch
+tests_t_firstwatch_SOURCES = tests/t-firstwatch.c
+tests_t_firstwatch_LDADD = $(MW_TEST_LIBS) -lpthread
 
 # Shared memory watched: the other side sees every write.
 check_PROGRAMS += tests/t-shared

@@ -137,6 +137,23 @@ uintptr_t mw_arch_sys_site(void *uc)
 	return (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP] - 2;
 }
 
+int mw_arch_sys_redo(void *uc, long nr, const long a[6], uintptr_t pc)
+{
+	greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+	const greg_t args[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
+	unsigned char insn[2];
+
+	if (g[REG_RAX] != -EINTR || (uintptr_t)g[REG_RIP] != pc ||
+	    mw_probe_copy(insn, (const void *)(pc - 2), 2) != 0 || insn[0] != 0x0f || insn[1] != 0x05)
+		return 0;
+	for (int i = 0; i < 6; i++)
+		if (args[i] != a[i])
+			return 0;
+	g[REG_RIP] = (greg_t)(pc - 2);  /* syscall again, */
+	g[REG_RAX] = nr;                /* with the number the kernel overwrote */
+	return 1;
+}
+
 long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp, void (*early)(void))
 {
 	long nra[7] = { nr, a[0], a[1], a[2], a[3], a[4], a[5] };
