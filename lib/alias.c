@@ -12,6 +12,7 @@
 
 #include "alias.h"
 #include "maps.h"
+#include "procfd.h"
 
 static size_t page_size(void)
 {
@@ -85,7 +86,7 @@ static void copy_present(int fd, void *dst, uintptr_t src, size_t len)
 {
 	size_t ps = page_size(), n = len / ps, run = 0, nrun = 0;
 	uint64_t ent[512];
-	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int pm = mw_procfd_get(MW_PROC_PAGEMAP);
 
 	for (size_t i = 0; i < n;) {
 		size_t k = n - i < 512 ? n - i : 512;
@@ -116,8 +117,7 @@ static void copy_present(int fd, void *dst, uintptr_t src, size_t len)
 	}
 	if (nrun)
 		write_run(fd, dst, src, run * ps, nrun * ps);
-	if (pm >= 0)
-		close(pm);
+	mw_procfd_put(MW_PROC_PAGEMAP, pm);
 }
 
 /* The alias side: copy only the memfd's data extents (SEEK_DATA/HOLE

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "maps.h"
+#include "procfd.h"
 
 /* The kernel's interface (include/uapi/linux/fs.h, Linux 6.11). */
 struct procmap_query {
@@ -59,10 +60,10 @@ static int walk_query(uintptr_t lo, uintptr_t hi, int gap_err,
 {
 	char name[4096];
 	uintptr_t next = lo;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC), r = 0;
+	int fd = mw_procfd_get(MW_PROC_MAPS), r = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	while (next < hi) {
 		struct procmap_query q;
 		struct mw_map m;
@@ -104,7 +105,7 @@ static int walk_query(uintptr_t lo, uintptr_t hi, int gap_err,
 		if (r)
 			break;
 	}
-	close(fd);
+	mw_procfd_put(MW_PROC_MAPS, fd);
 	return r;
 }
 

@@ -57,7 +57,9 @@ static int redoable(long nr)
 
 void mw_sysredo_reset(void)
 {
-	for (int i = 0; i < NOTES; i++)
+	int n = atomic_load(&n_notes);
+
+	for (int i = 0; i < n; i++)
 		atomic_store(&notes[i].tid, 0);
 	atomic_store(&n_notes, 0);
 }
