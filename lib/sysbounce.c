@@ -2,10 +2,11 @@
 /*
  * sysbounce.c - performing dispatched system calls (see sysbounce.h).
  * Fault path: mw_table_*, mw_record_*, mw_arch_gate_syscall, mw_arch_sys_*,
- * mw_sysfutex, mw_probe_copy, memcpy.  Bounce buffers beyond the stack's
- * come from mmap through the gate.
+ * mw_sysfutex, mw_probe_copy, mw_unwind_busy, memcpy.  Bounce buffers
+ * beyond the stack's come from mmap through the gate.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -28,9 +29,16 @@
 #include "sysfutex.h"
 #include "table.h"
 #include "perthread.h"
+#include "procfd.h"
+#include "unwind.h"
 #include "sigsafe.h"
 
 #define PAGE 4096u
+#ifdef SYS_pipe
+#define IS_SYS_PIPE(nr) ((nr) == SYS_pipe)
+#else
+#define IS_SYS_PIPE(nr) 0
+#endif
 #define BUSY 1
 
 static long sys6(long nr, const long a[6])
@@ -943,6 +951,32 @@ static bool is_clone(long nr)
 	       0;
 }
 
+/* libunwind opens a pipe, to test addresses with, the first time one of
+ * our backtraces needs it, and keeps it: at the lowest free numbers (3 and
+ * 4, say), which the program's next open(2) and pipe(2) would get without
+ * the library.  Ours go up to MW_HIGH_FD. */
+static long unwinder_pipe(long nr, const long a[6])
+{
+	long flags = nr == SYS_pipe2 ? a[1] : 0;
+	int fds[2];
+	long r = mw_arch_gate_syscall(SYS_pipe2, (long)fds, flags, 0, 0, 0, 0);
+
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 2; i++) {
+		long h = mw_arch_gate_syscall(SYS_fcntl, fds[i],
+					      flags & O_CLOEXEC ? F_DUPFD_CLOEXEC : F_DUPFD,
+					      MW_HIGH_FD, 0, 0, 0);
+
+		if (h >= 0) {
+			mw_arch_gate_syscall(SYS_close, fds[i], 0, 0, 0, 0, 0);
+			fds[i] = (int)h;
+		}
+	}
+	memcpy((void *)a[0], fds, sizeof(fds));
+	return 0;
+}
+
 void mw_sysbounce_perform(void *uc, long nr, long a[6])
 {
 	const struct rule *ru;
@@ -974,6 +1008,10 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 	}
 	if (nr == SYS_rt_sigprocmask) {
 		mw_arch_sys_return(uc, sigprocmask_frame(uc, a));
+		return;
+	}
+	if ((nr == SYS_pipe2 || IS_SYS_PIPE(nr)) && mw_unwind_busy()) {
+		mw_arch_sys_return(uc, unwinder_pipe(nr, a));
 		return;
 	}
 	if (mw_api_held()) {

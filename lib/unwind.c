@@ -38,6 +38,15 @@ static uintptr_t code_lo, code_hi;
  * relaxed: a hint; any value works, a wrong one costs a retry. */
 static _Atomic int own_hint = 8;
 
+/* Set while this thread is in unw_backtrace (initial-exec: no allocation
+ * on first use in a handler). */
+static __thread int unwinding __attribute__((tls_model("initial-exec")));
+
+bool mw_unwind_busy(void)
+{
+	return unwinding != 0;
+}
+
 const void *mw_unwind_code(void)
 {
 	return (const void *)(uintptr_t)unw_backtrace;
@@ -78,7 +87,9 @@ int mw_unwind(uintptr_t pc, uint64_t *frames, int depth)
 		want = own + depth;
 		if (want > OWN_FRAMES_MAX + depth)
 			want = OWN_FRAMES_MAX + depth;
+		unwinding++;
 		n = unw_backtrace(ips, want);
+		unwinding--;
 		for (i = 0; i < n && (uintptr_t)ips[i] != pc; i++)
 			;
 		/* More of our frames than the hint, and the room ran out

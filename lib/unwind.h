@@ -15,6 +15,10 @@
  */
 int mw_unwind(uintptr_t pc, uint64_t *frames, int depth);
 
+/* [fault path] Whether this thread is inside mw_unwind's unwinder: the
+ * system calls it makes are the library's, not the program's. */
+bool mw_unwind_busy(void);
+
 /* [any] A function of the unwinder's library.  Its pages cannot be
  * watched: a program that unwinds with libunwind itself holds libunwind's
  * cache lock (in that library's data) while it accesses them, and the
