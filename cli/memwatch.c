@@ -243,6 +243,16 @@ int main(int argc, char **argv)
 	}
 
 	fd = memfd_create("memwatch-log", 0);   /* inherited by the program */
+	if (fd >= 0) {
+		/* High, where the library keeps its own: the program's open(2)s
+		 * get the numbers they get without memwatch. */
+		int high = fcntl(fd, F_DUPFD, 900);
+
+		if (high >= 0) {
+			close(fd);
+			fd = high;
+		}
+	}
 	list = watch_list(w, nw);
 	if (fd < 0 || !list || pipe2(pipefd, O_CLOEXEC) < 0) {
 		fprintf(stderr, "memwatch: %s\n", strerror(errno));

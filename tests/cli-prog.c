@@ -6,8 +6,11 @@
  *   kill      SIGKILL to itself (nothing of it runs after)
  *   segv      a NULL write
  *   fork      a child bumps s_counter too, then the parent again; returns 3
+ * A second argument "preload" prints LD_PRELOAD; "fds" the descriptor an
+ * open(2) gets after the watched writes.
  * Lines marked "line:NAME" are the ones t-cli.sh expects in the log.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +61,12 @@ int main(int argc, char **argv)
 	memcpy(&g_big[1000], "abcd", 4);
 	g_big[4095] = 1;
 	t_local = g_config.max_users;           /* a read: not caught by w */
+	if (argc > 2 && !strcmp(argv[2], "fds")) {
+		int fd = open("/dev/null", O_RDONLY);
+
+		printf("fd=%d\n", fd);
+		close(fd);
+	}
 	if (!strcmp(mode, "kill"))
 		raise(SIGKILL);
 	if (!strcmp(mode, "fork")) {

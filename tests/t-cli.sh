@@ -29,7 +29,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..48"
+echo "1..49"
 . "$top_srcdir/tests/tap.sh"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
@@ -121,6 +121,13 @@ has "$tmp/log" '^memwatch: map of watch 2 \(g_big\): 4096 bytes at 0x[0-9a-f]+, 
 has "$tmp/log" '^\+3c0    (   \.){10}  w1(   \.){5}$' "map: g_big[1000..1003] in one cell"
 has "$tmp/log" '^\+fc0    (   \.){15}  w1$' "map: g_big[4095] in the last cell"
 has "$tmp/log" '^first byte accessed: \+0x3e8 \(0x[0-9a-f]+\)$' "map: the first byte accessed"
+
+# The program's descriptors are numbered as without memwatch: the shared
+# log and the library's own are kept at 900 and above.
+"$prog" exit fds > "$tmp/plain" 2>&1
+"$memwatch" -w g_config -w s_counter -- "$prog" exit fds > "$tmp/out" 2> "$tmp/log"
+cmp -s "$tmp/plain" "$tmp/out" && grep -q '^fd=[0-9]' "$tmp/out"
+check $? "the program's open gets the number it gets without memwatch ($(cat "$tmp/out"))"
 
 # memwatch-run.so, the preloaded part, exports its one interposer only.
 syms=$(${NM:-nm} -D --defined-only "$top_builddir/lib/.libs/memwatch-run.so" | awk '{ print $3 }' | tr '\n' ' ')
