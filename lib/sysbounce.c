@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -263,6 +264,7 @@ enum kind {
 	K_IOV,          /* an iovec array of a[X] entries: data in DIR */
 	K_MSG,          /* a struct msghdr: data in DIR */
 	K_MASK,         /* IN, SIZE bytes, a sigset at offset X: sanitized */
+	K_IOCTL,        /* what ioctl command a[X] says (ioctl_param) */
 };
 
 struct param {
@@ -372,7 +374,49 @@ static const struct rule rules[] = {
 	{ SYS_timerfd_settime, { P(2, IN, K_FIXED, 0, 32), P(3, OUT, K_FIXED, 0, 32) } },
 	{ SYS_timerfd_gettime, { P(1, OUT, K_FIXED, 0, 32) } },
 	{ SYS_sched_getaffinity, { P(2, OUT, K_RET, 1, 1) } },
+	{ SYS_ioctl,      { P(2, 0, K_IOCTL, 1, 0) } },
 };
+
+/* The argument of ioctl command CMD, as a fixed-size buffer: its size and
+ * direction from the command's encoding (_IOC_DIR, _IOC_SIZE), or for the
+ * terminal commands older than the encoding, from this list.  0 for other
+ * commands: their argument goes to the kernel as it is. */
+static int ioctl_param(unsigned long cmd, struct param *q)
+{
+	static const struct {
+		unsigned long cmd;
+		uint8_t dir;
+		uint16_t size;
+	} old[] = {
+		{ TIOCGWINSZ, OUT, sizeof(struct winsize) },
+		{ TIOCSWINSZ, IN, sizeof(struct winsize) },
+		{ FIONREAD, OUT, sizeof(int) },
+		{ TIOCOUTQ, OUT, sizeof(int) },
+		{ FIONBIO, IN, sizeof(int) },
+		{ FIOASYNC, IN, sizeof(int) },
+		{ TIOCGPGRP, OUT, sizeof(pid_t) },
+		{ TIOCSPGRP, IN, sizeof(pid_t) },
+		{ TIOCGSID, OUT, sizeof(pid_t) },
+		{ TIOCMGET, OUT, sizeof(int) },
+		{ TIOCMSET, IN, sizeof(int) },
+		{ TIOCMBIS, IN, sizeof(int) },
+		{ TIOCMBIC, IN, sizeof(int) },
+	};
+	unsigned dir = _IOC_DIR(cmd);
+
+	*q = (struct param){ 2, 0, K_FIXED, 0, 0 };
+	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++)
+		if (old[i].cmd == cmd) {
+			q->dir = old[i].dir;
+			q->size = old[i].size;
+			return 1;
+		}
+	if (dir == _IOC_NONE || !_IOC_SIZE(cmd))
+		return 0;
+	q->dir = (uint8_t)((dir & _IOC_WRITE ? IN : 0) | (dir & _IOC_READ ? OUT : 0));
+	q->size = (uint16_t)_IOC_SIZE(cmd);
+	return 1;
+}
 
 static const struct rule *rule_of(long nr)
 {
@@ -524,6 +568,16 @@ static int prepare(struct call *c, const struct mw_snapshot *s, const struct rul
 				return r;
 			if (r)
 				a[p->arg] = (long)c->iov;
+			continue;
+		}
+		if (p->kind == K_IOCTL) {
+			struct param q;
+
+			if (!ioctl_param((unsigned long)a[p->x], &q))
+				continue;
+			r = add(c, s, at, q.size, &q, q.dir, false, (void **)&a[p->arg]);
+			if (r < 0)
+				return r;
 			continue;
 		}
 		if (p->kind == K_MSG) {

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -275,6 +276,50 @@ static void sec_misc(void)
 	close(ep);
 }
 #define N_MISC 6
+
+/* ioctl: the argument as its command says (encoded size and direction, or
+ * the list of older terminal commands); others go to the kernel as they are. */
+static void sec_ioctl(void)
+{
+	volatile int *w = (volatile int *)area[1];
+	struct winsize *ws = (struct winsize *)(area[1] + 64);
+	unsigned *ptn = (unsigned *)(area[1] + 128);
+	int pfd[2], m, r;
+	struct krec k;
+
+	watch(area[1], 256, MW_ACCESS);
+	if (pipe(pfd) || write(pfd[1], "12345", 5) != 5)
+		bail("pipe");
+	w[0] = -1;
+	r = ioctl(pfd[0], FIONREAD, (int *)&w[0]);
+	ok(r == 0 && w[0] == 5, "FIONREAD into a watched int: %d, %d", r, w[0]);
+	k = kernel_records((const void *)&w[0], 4);
+	ok(k.n == 1 && k.kind == (MW_KIND_KERNEL | MW_KIND_WRITE) && k.size == 4 && k.value[0] == 5,
+	   "logged as the kernel's write of 4 bytes (%d records)", k.n);
+	w[1] = 1;
+	ok(ioctl(pfd[0], FIONBIO, (int *)&w[1]) == 0 && (fcntl(pfd[0], F_GETFL) & O_NONBLOCK),
+	   "FIONBIO from a watched int: the pipe is non-blocking");
+	m = posix_openpt(O_RDWR | O_NOCTTY);
+	if (m < 0) {
+		for (int i = 0; i < 3; i++)
+			ok(1, "# SKIP no pseudo-terminal: %s", strerror(errno));
+		return;
+	}
+	ws->ws_row = 33;
+	ws->ws_col = 101;
+	ok(ioctl(m, TIOCSWINSZ, ws) == 0, "TIOCSWINSZ from a watched struct winsize");
+	memset(ws, 0, sizeof(*ws));
+	r = ioctl(m, TIOCGWINSZ, ws);
+	ok(r == 0 && ws->ws_row == 33 && ws->ws_col == 101,
+	   "TIOCGWINSZ into it: %d, %u rows, %u columns", r, ws->ws_row, ws->ws_col);
+	*ptn = 123456;
+	r = ioctl(m, TIOCGPTN, ptn);
+	ok(r == 0 && *ptn != 123456 && strstr(ptsname(m), "/dev/pts/") &&
+	   (unsigned)atoi(ptsname(m) + 9) == *ptn,
+	   "TIOCGPTN (an encoded _IOR) into a watched unsigned: %d, %u, as ptsname says", r, *ptn);
+	close(m);
+}
+#define N_IOCTL 6
 
 /* ------------------------------------------------------------- futexes */
 
@@ -634,11 +679,12 @@ int main(void)
 {
 	need_dispatch();
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
-	     N_VFORK + N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 13);
+	     N_VFORK + N_IOCTL + N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 14);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("sockets", N_SOCKETS, sec_sockets);
 	run_section("misc", N_MISC, sec_misc);
+	run_section("ioctl", N_IOCTL, sec_ioctl);
 	run_section("futex, write watch", N_FUTEX, sec_futex_write);
 	run_section("futex, access watch", N_FUTEX, sec_futex_access);
 	run_section("threads", N_THREADS, sec_threads);
