@@ -23,6 +23,9 @@ MW_DEBUGGER volatile int mw_gdb_stop_mode;
  * program's own may be watched, and GDB cannot write the call's frame into
  * a page that is watched. */
 MW_DEBUGGER char mw_gdb_call_stack[64 * 1024] __attribute__((aligned(64)));
+/* Its end, for the debugger: the library has no debug information by
+ * default (configure --enable-library-debug-info), so no sizeof there. */
+MW_DEBUGGER char *const mw_gdb_call_stack_end = mw_gdb_call_stack + sizeof(mw_gdb_call_stack);
 /* Set by the debugger: genuine faults go through mw_gdb_crash_hook. */
 MW_DEBUGGER volatile int mw_gdb_attached;
 /* Set by the debugger in the crash hook's breakpoint: re-execute. */

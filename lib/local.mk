@@ -28,7 +28,7 @@ lib_libmemwatch_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/$(MW_ARCH)
 lib_libmemwatch_la_LIBADD = $(ZYDIS_LIBS) $(LIBUNWIND_LIBS) $(LIBDW_LIBS) -lpthread
 # -z now: no lazy PLT resolution inside the signal handler.
 lib_libmemwatch_la_LDFLAGS = -version-info 0:0:0 -Wl,-z,now -Wl,-z,noexecstack \
-	-Wl,--version-script=$(top_srcdir)/lib/libmemwatch.map
+	-Wl,--version-script=$(top_srcdir)/lib/libmemwatch.map $(MW_LIB_STRIP_LDFLAGS)
 EXTRA_lib_libmemwatch_la_DEPENDENCIES = lib/libmemwatch.map
 EXTRA_DIST += lib/libmemwatch.map
 
@@ -39,4 +39,4 @@ pkglib_LTLIBRARIES = lib/memwatch-run.la
 lib_memwatch_run_la_SOURCES = lib/run.c
 lib_memwatch_run_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_memwatch_run_la_LIBADD = lib/libmemwatch.la -ldl
-lib_memwatch_run_la_LDFLAGS = -module -avoid-version -shared -Wl,-z,now
+lib_memwatch_run_la_LDFLAGS = -module -avoid-version -shared -Wl,-z,now $(MW_LIB_STRIP_LDFLAGS)

@@ -41,6 +41,7 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/kernel-read.expected tests/gdb/kernel-read.gdb \
 	tests/gdb/kernel-local.expected tests/gdb/kernel-local.gdb \
 	tests/gdb/basic-commands.expected tests/gdb/basic-commands.gdb \
+	tests/gdb/basic-nolines.expected tests/gdb/basic-nolines.gdb \
 	tests/gdb/basic-read.expected tests/gdb/basic-read.gdb \
 	tests/gdb/basic-record.expected tests/gdb/basic-record.gdb \
 	tests/gdb/basic-set.expected tests/gdb/basic-set.gdb \

@@ -3,7 +3,9 @@
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
-AM_TESTS_ENVIRONMENT = top_builddir='$(top_builddir)' top_srcdir='$(top_srcdir)' NM='$(NM)'; export top_builddir top_srcdir NM;
+AM_TESTS_ENVIRONMENT = top_builddir='$(top_builddir)' top_srcdir='$(top_srcdir)' NM='$(NM)' \
+	MW_LIBRARY_DEBUG_INFO='$(MW_LIBRARY_DEBUG_INFO)'; \
+	export top_builddir top_srcdir NM MW_LIBRARY_DEBUG_INFO;
 
 MW_TEST_LIBS = lib/libmemwatch.la -lpthread
 EXTRA_DIST += tests/tap.h tests/tap.sh tests/section.h tests/dispatch.h
