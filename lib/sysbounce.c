@@ -216,8 +216,14 @@ static int give_out(void *uc, uintptr_t addr, const void *src, size_t n)
 
 /* ------------------------------------------------------ bounce buffers */
 
+/* A small arena on the stack, then mappings: each at least SLAB bytes,
+ * the last one's rest used for the next small buffers (a vector call with
+ * many watched pieces needs many). */
+#define SLAB (64 * 1024)
+
 struct bounce {
-	size_t used;
+	size_t used;            /* of the arena */
+	size_t slab_used;       /* of the last mapping */
 	int nmaps;
 	void *map[8];
 	size_t maplen[8];
@@ -226,6 +232,8 @@ struct bounce {
 
 static void *balloc(struct bounce *b, size_t n)
 {
+	size_t len;
+
 	n = (n + 15) & ~(size_t)15;
 	if (n <= sizeof(b->arena) - b->used) {
 		void *p = b->arena + b->used;
@@ -233,14 +241,22 @@ static void *balloc(struct bounce *b, size_t n)
 		b->used += n;
 		return p;
 	}
+	if (b->nmaps && n <= b->maplen[b->nmaps - 1] - b->slab_used) {
+		void *p = (char *)b->map[b->nmaps - 1] + b->slab_used;
+
+		b->slab_used += n;
+		return p;
+	}
 	if (b->nmaps == 8)
 		return NULL;
-	long p = mw_arch_gate_syscall(SYS_mmap, 0, (long)n, PROT_READ | PROT_WRITE,
+	len = n < SLAB ? SLAB : n;
+	long p = mw_arch_gate_syscall(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
 				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p < 0 && p > -4096)
 		return NULL;
 	b->map[b->nmaps] = (void *)p;
-	b->maplen[b->nmaps++] = n;
+	b->maplen[b->nmaps++] = len;
+	b->slab_used = n;
 	return (void *)p;
 }
 
@@ -435,9 +451,10 @@ static void sanitize(uint64_t *mask)
 /* ------------------------------------------------------- performing */
 
 /* Kept small: the handler may run on the program's own small alternate
- * stack.  Vectors of more entries with watched buffers are left to the
- * kernel (EFAULT). */
-#define IOV_MAX_BOUNCED 16
+ * stack.  Vectors of more entries get arrays from balloc, up to the
+ * kernel's own limit (UIO_MAXIOV): longer ones it refuses anyway. */
+#define IOV_INLINE 16
+#define IOV_MAX_BOUNCED 1024
 #define STR_MAX 4096
 
 /* One buffer of a call, as passed and as bounced. */
@@ -454,9 +471,11 @@ struct buf {
 
 struct call {
 	struct bounce bo;
-	struct buf buf[4 + IOV_MAX_BOUNCED + 3];
-	int nbuf;
-	struct iovec iov[IOV_MAX_BOUNCED];
+	struct buf *buf;        /* buf0, or a larger array for long vectors */
+	int nbuf, capbuf;
+	struct iovec *iov;      /* iov0, or larger */
+	struct buf buf0[4 + IOV_INLINE + 3];
+	struct iovec iov0[IOV_INLINE];
 	struct msghdr msg;
 	int msg_buf;            /* index of the msghdr's buffer, or -1 */
 };
@@ -468,7 +487,7 @@ static int add(struct call *c, const struct mw_snapshot *s, uintptr_t addr, size
 {
 	struct buf *bf;
 
-	if (!addr || !len || c->nbuf == (int)(sizeof(c->buf) / sizeof(c->buf[0])))
+	if (!addr || !len || c->nbuf == c->capbuf)
 		return 0;
 	if (!force && !touches(s, addr, addr + len))
 		return 0;
@@ -535,8 +554,23 @@ static int add_iov(struct call *c, const struct mw_snapshot *s, const struct par
 	size_t off = 0;
 	int any, r;
 
-	if (!v || !n || n > IOV_MAX_BOUNCED || copy_in(s, c->iov, v, n * sizeof(c->iov[0])))
+	if (!v || !n || n > IOV_MAX_BOUNCED)
 		return 0;       /* as it is: the kernel says EFAULT or EINVAL */
+	if (n > IOV_INLINE) {
+		/* Room for N entries, and for a buffer each besides those
+		 * added so far and the few that may follow (msghdr). */
+		struct iovec *iov = balloc(&c->bo, n * sizeof(*iov));
+		struct buf *buf = balloc(&c->bo, (c->nbuf + n + 4) * sizeof(*buf));
+
+		if (!iov || !buf)
+			return -ENOMEM;
+		memcpy(buf, c->buf, (size_t)c->nbuf * sizeof(*buf));
+		c->buf = buf;
+		c->capbuf = c->nbuf + (int)n + 4;
+		c->iov = iov;
+	}
+	if (copy_in(s, c->iov, v, n * sizeof(c->iov[0])))
+		return 0;
 	any = touches(s, v, v + n * sizeof(c->iov[0]));
 	for (size_t k = 0; k < n; k++) {
 		r = add(c, s, (uintptr_t)c->iov[k].iov_base, c->iov[k].iov_len, p, p->dir, false,
@@ -693,6 +727,9 @@ again:
 		seen = s;
 		c.bo.used = 0;
 		c.bo.nmaps = 0;
+		c.buf = c.buf0;
+		c.capbuf = (int)(sizeof(c.buf0) / sizeof(c.buf0[0]));
+		c.iov = c.iov0;
 		c.nbuf = 0;
 		c.msg_buf = -1;
 		memcpy(b, a, sizeof(b));

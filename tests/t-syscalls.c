@@ -200,6 +200,68 @@ static void sec_vectors(void)
 }
 #define N_VECTORS 10
 
+/* Vectors longer than the 16 entries kept on the signal stack: 40 pieces,
+ * the odd ones on two watched pages (four of them 1500 bytes long), the
+ * even ones on an unwatched page. */
+static void sec_long_vectors(void)
+{
+	enum { N = 40 };
+	char *w = (char *)area[2], *u = (char *)area[4];
+	char *ref = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *back = ref + 32768;
+	struct iovec iov[N];
+	size_t total = 0, wo = 0, uo = 0, off;
+	int fds[2], id, same;
+	ssize_t n;
+	uint64_t c0 = 0, c1 = 0;
+	struct krec k;
+
+	if (pipe(fds) || ref == MAP_FAILED)
+		bail("pipe, mmap");
+	id = watch(area[2], 2 * 4096, MW_ACCESS);
+	for (int i = 0; i < N; i++) {
+		size_t len = i % 10 == 3 ? 1500 : 20 + (size_t)i;
+
+		iov[i].iov_base = i & 1 ? w + wo : u + uo;
+		iov[i].iov_len = len;
+		*(i & 1 ? &wo : &uo) += len;
+		memset(iov[i].iov_base, 'A' + i % 26, len);
+		memcpy(ref + total, iov[i].iov_base, len);
+		total += len;
+	}
+	mw_count(id, &c0);
+	n = writev(fds[1], iov, N);
+	mw_count(id, &c1);
+	ok(n == (ssize_t)total, "writev of %d pieces, half of them watched: %zd of %zu bytes", N, n,
+	   total);
+	ok(c1 - c0 == N / 2, "the kernel's reads of the %d watched pieces are counted: %llu", N / 2,
+	   (unsigned long long)(c1 - c0));
+	n = read(fds[0], back, 32768);
+	ok(n == (ssize_t)total && memcmp(back, ref, total) == 0, "the pipe got them in order");
+
+	/* And back into the pieces, after scrambling them. */
+	for (int i = 0; i < N; i++)
+		memset(iov[i].iov_base, '.', iov[i].iov_len);
+	mw_log_clear();
+	if (write(fds[1], ref, total) != (ssize_t)total)
+		bail("write");
+	n = readv(fds[0], iov, N);
+	same = n == (ssize_t)total;
+	off = 0;
+	for (int i = 0; i < N && same; i++) {
+		same = memcmp(iov[i].iov_base, ref + off, iov[i].iov_len) == 0;
+		off += iov[i].iov_len;
+	}
+	ok(same, "readv into the %d pieces: %zd bytes, each piece its own", N, n);
+	k = kernel_records(w, 2 * 4096);
+	ok(k.n == N / 2 && k.kind == (MW_KIND_KERNEL | MW_KIND_WRITE),
+	   "the kernel's writes into the %d watched pieces are logged (%d records)", N / 2, k.n);
+	munmap(ref, 65536);
+	close(fds[0]);
+	close(fds[1]);
+}
+#define N_LONG_VECTORS 5
+
 /* ------------------------------------------------------------- sockets */
 
 static void sec_sockets(void)
@@ -679,9 +741,10 @@ int main(void)
 {
 	need_dispatch();
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
-	     N_VFORK + N_IOCTL + N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 14);
+	     N_VFORK + N_IOCTL + N_LONG_VECTORS + N_SIGNALS + N_FORK_WRITERS + N_MADVISE + N_OFF + 15);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
+	run_section("long vectors", N_LONG_VECTORS, sec_long_vectors);
 	run_section("sockets", N_SOCKETS, sec_sockets);
 	run_section("misc", N_MISC, sec_misc);
 	run_section("ioctl", N_IOCTL, sec_ioctl);
