@@ -2,7 +2,7 @@
 /*
  * sysbounce.c - performing dispatched system calls (see sysbounce.h).
  * Fault path: mw_table_*, mw_record_*, mw_arch_gate_syscall, mw_arch_sys_*,
- * mw_sysfutex, mw_probe_copy, mw_unwind_busy, memcpy.  Bounce buffers
+ * mw_sysfutex, mw_probe_copy, mw_unwind_busy, mw_msg_*, memcpy.  Bounce buffers
  * beyond the stack's come from mmap through the gate.
  */
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include "fork.h"
 #include "probe.h"
 #include "record.h"
+#include "say.h"
 #include "sysbounce.h"
 #include "sysdispatch.h"
 #include "sysfutex.h"
@@ -1068,6 +1069,24 @@ static long unwinder_pipe(long nr, const long a[6])
 	return 0;
 }
 
+/* io_uring's operations reach the kernel without a system call each: the
+ * ones on watched pages fail (EFAULT in their completions), unbounced and
+ * unlogged.  Said once, when a watch meets the program's io_uring. */
+static void io_uring_said(long nr)
+{
+	static _Atomic int said;
+	struct mw_msg m;
+
+	if (nr != SYS_io_uring_setup && nr != SYS_io_uring_enter && nr != SYS_io_uring_register)
+		return;
+	if (atomic_exchange(&said, 1))
+		return;
+	mw_msg_init(&m);
+	mw_msg_str(&m, "the program uses io_uring: its operations on watched pages fail with "
+		       "EFAULT, and are not logged");
+	mw_msg_flush(&m);
+}
+
 void mw_sysbounce_perform(void *uc, long nr, long a[6])
 {
 	const struct rule *ru;
@@ -1105,6 +1124,7 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		mw_arch_sys_return(uc, unwinder_pipe(nr, a));
 		return;
 	}
+	io_uring_said(nr);
 	if (mw_api_held()) {
 		/* The library's own call, under its lock: it knows what it
 		 * passes (pages being watched, read directly).  The calls
