@@ -130,6 +130,10 @@ uintptr_t mw_arch_sys_site(void *uc);
  * ending at PC, which made call NR with arguments A and was ended by EINTR:
  * set it up to make that call again, return 1; else 0, UC unchanged. */
 int mw_arch_sys_redo(void *uc, long nr, const long a[6], uintptr_t pc);
+/* [thread] The number of the system call made by the instruction ending at
+ * PC, read off the code before it when it loads a constant (a C library's
+ * wrapper), else -1: for a call the kernel restarts as restart_syscall. */
+long mw_arch_sys_number_at(uintptr_t pc);
 /* [fault path] Perform a clone-like call (clone, clone3, fork, vfork) whose
  * child resumes the program, on stack SP, after calling EARLY if not NULL:
  * returns the parent's result. */

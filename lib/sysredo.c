@@ -4,7 +4,8 @@
  * interrupted (see sysredo.h).
  * Fault path (mw_sysredo_apply): mw_arch_gate_syscall (rt_sigpending),
  * mw_arch_sys_redo, sigismember.  Nothing else.
- * Thread side (note): open, read, close of /proc/self/task/TID/syscall.
+ * Thread side (note): open, read, close of /proc/self/task/TID/syscall,
+ * mw_arch_sys_number_at.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -91,7 +92,13 @@ void mw_sysredo_note(pid_t tid)
 			return;
 		p = end;
 	}
-	if (buf[0] == '-' || !redoable((long)v[0]))
+	if (buf[0] == '-')
+		return;
+	/* A call stopped and continued (a debugger's stop, SIGSTOP) goes on
+	 * as restart_syscall, its own number gone: the code says it. */
+	if ((long)v[0] == SYS_restart_syscall)
+		v[0] = (unsigned long)mw_arch_sys_number_at(v[8]);
+	if (!redoable((long)v[0]))
 		return;
 	notes[i].nr = (long)v[0];
 	for (n = 0; n < 6; n++)

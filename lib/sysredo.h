@@ -8,7 +8,9 @@
  * restart after a handler (nanosleep, poll, epoll_wait, a futex wait with a
  * timeout ... signal(7)) would return EINTR, which without memwatch it would
  * not.  Before asking a thread, the asker notes the call it is blocked in
- * (/proc/self/task/TID/syscall); the thread's handler, finding that very
+ * (/proc/self/task/TID/syscall; a call a debugger stopped and continued
+ * shows as restart_syscall there, and its number is read off the code
+ * before it); the thread's handler, finding that very
  * call ended by EINTR and no other signal waiting to be handled, sets it up
  * to be made again - through dispatch now.
  *

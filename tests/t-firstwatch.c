@@ -4,7 +4,9 @@
  * first watch.  The library then signals every thread to switch system call
  * dispatch on (memwatch(3), "System calls"); calls the kernel does not
  * restart after a handler must not fail with EINTR because of it: each
- * thread's call ends as it would have without memwatch.  A signal of the
+ * thread's call ends as it would have without memwatch, also one that was
+ * stopped and continued before (SIGSTOP and SIGCONT, as a debugger's stop
+ * does): the kernel goes on with it as restart_syscall.  A signal of the
  * program's own still interrupts them.
  * The whole test runs in one process: its first watch is the one tested.
  */
@@ -20,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,9 +32,10 @@
 
 static uint8_t area[4096] __attribute__((aligned(4096)));
 
-enum { NANOSLEEP, SLEEP_REM, POLL, EPOLL, SEM, SELECT, USR1_POLL, KINDS };
+enum { RESTARTED, NANOSLEEP, SLEEP_REM, POLL, EPOLL, SEM, SELECT, USR1_POLL, KINDS };
 
 static const char *const names[KINDS] = {
+	"clock_nanosleep(1 s), stopped and continued before",
 	"nanosleep(1 s)", "clock_nanosleep(1 s) with its remainder", "poll",
 	"epoll_wait", "sem_timedwait", "select", "poll, then the program's SIGUSR1",
 };
@@ -78,6 +82,7 @@ static void *run(void *arg)
 		b->ret = nanosleep(&ts, NULL);
 		break;
 	}
+	case RESTARTED:
 	case SLEEP_REM: {
 		struct timespec ts = { 1, 0 };
 
@@ -121,8 +126,8 @@ static void *run(void *arg)
 }
 
 /* Until thread TID sleeps in a system call (its /proc syscall file shows
- * the call's number); 0, or -1 after 5 s. */
-static int wait_blocked(pid_t tid)
+ * the call's number, NR if not -1); 0, or -1 after 5 s. */
+static int wait_blocked(pid_t tid, long nr)
 {
 	char path[64], buf[256];
 
@@ -134,7 +139,7 @@ static int wait_blocked(pid_t tid)
 		if (f)
 			fclose(f);
 		buf[n] = 0;
-		if (n > 0 && buf[0] >= '0' && buf[0] <= '9') {
+		if (n > 0 && buf[0] >= '0' && buf[0] <= '9' && (nr < 0 || atol(buf) == nr)) {
 			char stat[64], line[512];
 			snprintf(stat, sizeof(stat), "/proc/self/task/%d/stat", (int)tid);
 			f = fopen(stat, "r");
@@ -173,14 +178,33 @@ int main(void)
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, pipes[EPOLL][0], &ev) || sem_init(&sem, 0, 0))
 		bail("epoll, sem");
 
-	for (int k = 0; k < KINDS; k++) {
+	/* The first sleeper, stopped and continued by a child of ours while it
+	 * sleeps: then it sleeps on in restart_syscall.  Before the others
+	 * exist (epoll_wait, for one, fails with EINTR after a stop). */
+	threads[RESTARTED].kind = RESTARTED;
+	pthread_create(&t[RESTARTED], NULL, run, &threads[RESTARTED]);
+	while (!__atomic_load_n(&threads[RESTARTED].tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	if (wait_blocked(threads[RESTARTED].tid, -1) == 0) {
+		pid_t child = fork();
+
+		if (child == 0) {
+			kill(getppid(), SIGSTOP);
+			usleep(20000);
+			kill(getppid(), SIGCONT);
+			_exit(0);
+		}
+		waitpid(child, NULL, 0);
+		blocked += wait_blocked(threads[RESTARTED].tid, SYS_restart_syscall) == 0;
+	}
+	for (int k = RESTARTED + 1; k < KINDS; k++) {
 		threads[k].kind = k;
 		pthread_create(&t[k], NULL, run, &threads[k]);
 	}
-	for (int k = 0; k < KINDS; k++) {
+	for (int k = RESTARTED + 1; k < KINDS; k++) {
 		while (!__atomic_load_n(&threads[k].tid, __ATOMIC_ACQUIRE))
 			usleep(1000);
-		blocked += wait_blocked(threads[k].tid) == 0;
+		blocked += wait_blocked(threads[k].tid, -1) == 0;
 	}
 
 	/* The program's own signal, then the first watch: whichever comes
@@ -189,9 +213,9 @@ int main(void)
 	id = mw_watch(area, 64, MW_ACCESS);
 	watched_at = now();
 	ok(id > 0, "the first watch: %d", id);
-	ok(blocked == KINDS && watched_at < threads[NANOSLEEP].start + 0.9,
-	   "made while all %d threads sleep in their system calls (%d; %.3f s into the sleeps)",
-	   KINDS, blocked, watched_at - threads[NANOSLEEP].start);
+	ok(blocked == KINDS && watched_at < threads[RESTARTED].start + 0.9,
+	   "made while all %d threads sleep in their system calls, the first in restart_syscall "
+	   "(%d; %.3f s into its sleep)", KINDS, blocked, watched_at - threads[RESTARTED].start);
 	usleep(50000);
 	/* Wake those that wait for something. */
 	for (int k = POLL; k < KINDS; k++)
@@ -203,11 +227,11 @@ int main(void)
 
 	for (int k = 0; k < KINDS; k++) {
 		struct blocked *b = &threads[k];
-		long want = k == NANOSLEEP || k == SLEEP_REM || k == SEM ? 0 :
+		long want = k == RESTARTED || k == NANOSLEEP || k == SLEEP_REM || k == SEM ? 0 :
 			    k == USR1_POLL ? -1 : 1;
 		int good = b->ret == want && (want != -1 || b->err == EINTR);
 
-		if (k == NANOSLEEP || k == SLEEP_REM)
+		if (k == RESTARTED || k == NANOSLEEP || k == SLEEP_REM)
 			good = good && b->took >= 1.0;
 		ok(good, "%s returns %ld%s%s after %.3f s (as without memwatch: %ld%s)", names[k],
 		   b->ret, b->ret < 0 ? ", " : "", b->ret < 0 ? strerror(b->err) : "", b->took, want,

@@ -154,6 +154,19 @@ int mw_arch_sys_redo(void *uc, long nr, const long a[6], uintptr_t pc)
 	return 1;
 }
 
+long mw_arch_sys_number_at(uintptr_t pc)
+{
+	unsigned char c[7];
+	int32_t nr;
+
+	/* mov $NR, %eax; syscall: b8 imm32 0f 05, as glibc's wrappers have it. */
+	if (mw_probe_copy(c, (const void *)(pc - 7), 7) != 0 || c[0] != 0xb8 || c[5] != 0x0f ||
+	    c[6] != 0x05)
+		return -1;
+	memcpy(&nr, c + 1, 4);
+	return nr;
+}
+
 long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp, void (*early)(void))
 {
 	long nra[7] = { nr, a[0], a[1], a[2], a[3], a[4], a[5] };
