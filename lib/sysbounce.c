@@ -608,7 +608,7 @@ static int prepare(struct call *c, const struct mw_snapshot *s, const struct rul
 		if (p->kind == K_IOCTL) {
 			struct param q;
 
-			if (!ioctl_param((unsigned long)a[p->x], &q))
+			if (!ioctl_param((uint32_t)a[p->x], &q))   /* the kernel's unsigned int */
 				continue;
 			r = add(c, s, at, q.size, &q, q.dir, false, (void **)&a[p->arg]);
 			if (r < 0)
