@@ -180,8 +180,7 @@ void mw_threads_forked(void)
 	atomic_fetch_add(&fork_gen, 1);
 }
 
-/* Whether thread TID blocks SIGSYS now (its status's SigBlk). */
-static bool blocks_sigsys(pid_t tid)
+bool mw_thread_blocks_sigsys(pid_t tid)
 {
 	char path[64], buf[2048], *p;
 	unsigned long long blk;
@@ -217,7 +216,7 @@ void mw_threads_switch(int on)
 		 * one that blocks it later does so by a dispatched call, which
 		 * never blocks it. */
 		slots[i].selector = 1;
-		if (blocks_sigsys(t))
+		if (mw_thread_blocks_sigsys(t))
 			slots[i].selector = 0;
 	}
 }

@@ -20,8 +20,10 @@
 #ifndef MW_PERTHREAD_H
 #define MW_PERTHREAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* [thread] Once, at initialization: the bytes of static TLS of the modules
  * loaded so far (below the thread pointer on x86-64 and most others). */
@@ -49,6 +51,9 @@ void mw_thread_altstack(uintptr_t lo, size_t size);
 /* [fault path] Whether the calling thread runs on its alternate signal
  * stack with less than NEED bytes left (the program's own may be small). */
 int mw_thread_stack_short(size_t need);
+/* [thread] Whether thread TID of this process blocks SIGSYS now (its
+ * /proc status's SigBlk). */
+bool mw_thread_blocks_sigsys(pid_t tid);
 /* [thread] In a forked child: its one thread registers anew. */
 void mw_threads_forked(void);
 /* [thread] Whether [lo, hi) holds a registered thread's control block,

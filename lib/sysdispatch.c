@@ -39,8 +39,16 @@ static int state;               /* 0 not tried, 1 works, -errno: cannot */
 static struct sigaction previous;
 static volatile sig_atomic_t have_previous;
 
-/* Answers to the broadcast of mw_sys_activate. */
-static _Atomic int answered;
+/* The threads mw_sys_activate asked, and whether each answered (their
+ * handlers mark it) or is found to block SIGSYS (not waited for). */
+#define ASKED_MAX 256
+static struct {
+	_Atomic pid_t tid;
+	_Atomic int answered;
+	int blocks;
+} asked_tab[ASKED_MAX];
+static _Atomic int n_asked;
+static int said_blocking;       /* the message is said once */
 
 static void chain(int sig, siginfo_t *si, void *uc)
 {
@@ -81,9 +89,14 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		/* mw_sys_activate asks: this thread's switch follows the
 		 * watches; the system call it interrupted restarts, and now
 		 * dispatches. */
+		pid_t me = (pid_t)mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
+		int n = atomic_load(&n_asked);
+
 		mw_thread_switch_self(uc);
-		mw_sysredo_apply((pid_t)mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), uc);
-		atomic_fetch_add(&answered, 1);
+		mw_sysredo_apply(me, uc);
+		for (int i = 0; i < n; i++)
+			if (atomic_load(&asked_tab[i].tid) == me)
+				atomic_store(&asked_tab[i].answered, 1);
 	} else {
 		chain(sig, si, uc);
 	}
@@ -135,12 +148,43 @@ int mw_sys_wanted(void)
 	return 1;
 }
 
+/* Waits for the asked threads' answers: up to a second for those that
+ * can answer (a loaded machine may not run them at once), not for those
+ * that block SIGSYS or have ended (looked at after 1 ms, then every 20).
+ * Returns how many did not answer. */
+static int wait_answers(void)
+{
+	struct timespec ms = { 0, 1000000 };
+	int n = atomic_load(&n_asked), waiting = n, missed = 0;
+
+	for (int t = 0; t < 1000 && waiting > 0; t++) {
+		if (t == 1 || (t > 1 && t % 20 == 0))
+			for (int i = 0; i < n; i++) {
+				pid_t tid = atomic_load(&asked_tab[i].tid);
+
+				if (asked_tab[i].blocks || atomic_load(&asked_tab[i].answered))
+					continue;
+				if (syscall(SYS_tgkill, getpid(), tid, 0) < 0 && errno == ESRCH)
+					atomic_store(&asked_tab[i].answered, 1);        /* ended */
+				else
+					asked_tab[i].blocks = mw_thread_blocks_sigsys(tid);
+			}
+		waiting = 0;
+		for (int i = 0; i < n; i++)
+			waiting += !asked_tab[i].blocks && !atomic_load(&asked_tab[i].answered);
+		if (waiting)
+			nanosleep(&ms, NULL);
+	}
+	for (int i = 0; i < n; i++)
+		missed += !atomic_load(&asked_tab[i].answered);
+	return missed;
+}
+
 int mw_sys_activate(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid);
-	struct timespec ms = { 0, 1000000 };
 	struct stat st;
-	int asked = 0, missed;
+	int missed, n = 0;
 	DIR *d;
 	struct dirent *e;
 
@@ -164,12 +208,12 @@ int mw_sys_activate(void)
 	 * SIGSYS gets the question when it unblocks it. */
 	mw_sys_selector = 1;
 	mw_threads_switch(1);
-	atomic_store(&answered, 0);
 	/* The task directory has 2 + the number of threads links: with only
 	 * this one, nobody to ask. */
 	if (stat("/proc/self/task", &st) == 0 && st.st_nlink == 3)
 		return 0;
 	mw_sysredo_reset();
+	atomic_store(&n_asked, 0);
 	d = opendir("/proc/self/task");
 	while (d && (e = readdir(d))) {
 		pid_t tid = (pid_t)atoi(e->d_name);
@@ -178,24 +222,33 @@ int mw_sys_activate(void)
 			continue;
 		/* A call the signal will end with EINTR is made again. */
 		mw_sysredo_note(tid);
-		if (ask(tid) == 0)
-			asked++;
+		if (n == ASKED_MAX) {   /* asked, not waited for */
+			ask(tid);
+			continue;
+		}
+		/* In the table before the question: it may answer at once. */
+		atomic_store(&asked_tab[n].tid, tid);
+		atomic_store(&asked_tab[n].answered, 0);
+		asked_tab[n].blocks = 0;
+		atomic_store(&n_asked, n + 1);
+		if (ask(tid) != 0)
+			atomic_store(&asked_tab[n].answered, 1);        /* gone */
+		n++;
 	}
 	if (d)
 		closedir(d);
-	for (int i = 0; i < 200 && atomic_load(&answered) < asked; i++)
-		nanosleep(&ms, NULL);
-	missed = asked - atomic_load(&answered);
-	if (missed > 0) {
+	missed = wait_answers();
+	if (missed > 0 && !said_blocking) {
 		struct mw_msg m;
 
+		said_blocking = 1;
 		mw_msg_init(&m);
 		mw_msg_dec(&m, missed);
 		mw_msg_str(&m, " thread(s) block SIGSYS now: until they unblock it, their system "
 			       "calls that touch watched pages fail with EFAULT");
 		mw_msg_flush(&m);
 	}
-	return missed > 0 ? missed : 0;
+	return missed;
 }
 
 void mw_sys_deactivate(void)

@@ -7,7 +7,9 @@
  * thread's call ends as it would have without memwatch, also one that was
  * stopped and continued before (SIGSTOP and SIGCONT, as a debugger's stop
  * does): the kernel goes on with it as restart_syscall.  A signal of the
- * program's own still interrupts them.
+ * program's own still interrupts them.  Then a thread that blocks every
+ * signal: the watches that follow do not wait for it, and say once that
+ * it cannot be switched on.
  * The whole test runs in one process: its first watch is the one tested.
  */
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +55,20 @@ static int pipes[KINDS][2];
 static int ep;
 static sem_t sem;
 static volatile sig_atomic_t usr1;
+
+static _Atomic int deaf_ready;
+
+static void *deaf(void *arg)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	atomic_store(&deaf_ready, 1);
+	for (;;)
+		pause();
+	return arg;
+}
 
 static double now(void)
 {
@@ -165,7 +182,7 @@ int main(void)
 	double watched_at;
 
 	need_dispatch();
-	plan(2 + KINDS + 1);
+	plan(2 + KINDS + 1 + 2);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_usr1;        /* no SA_RESTART: poll gets EINTR */
@@ -239,5 +256,33 @@ int main(void)
 	}
 	ok(usr1 == 1, "the program's SIGUSR1 handler ran once (%d)", (int)usr1);
 	mw_unwatch(id);
+
+	/* A worker that blocks every signal, as thread pools do: it cannot
+	 * answer.  Each first watch after none (5 here) asks again and must
+	 * not wait for it; the message about it is said once. */
+	char tmpl[] = "/tmp/t-firstwatch-XXXXXX", text[4096];
+	int fd = mkstemp(tmpl), saved = dup(2), said = 0, good = 1;
+	ssize_t n;
+
+	if (fd < 0 || saved < 0)
+		bail("mkstemp, dup");
+	unlink(tmpl);
+	pthread_create(&t[0], NULL, deaf, NULL);
+	while (!__atomic_load_n(&deaf_ready, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	dup2(fd, 2);
+	for (int i = 0; i < 5; i++) {
+		id = mw_watch(area, 64, MW_ACCESS);
+		area[1] = (uint8_t)i;
+		good = good && id > 0 && area[1] == i && mw_unwatch(id) == 0;
+	}
+	dup2(saved, 2);
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	text[n > 0 ? n : 0] = 0;
+	for (char *p = text; (p = strstr(p, "block SIGSYS")); p++)
+		said++;
+	ok(good, "5 watches and unwatches with a thread that blocks every signal");
+	ok(said == 1 && strstr(text, "memwatch: 1 thread(s) block SIGSYS now"),
+	   "the message about it is said once (%d)", said);
 	return done();
 }
