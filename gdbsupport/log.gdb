@@ -48,7 +48,7 @@ define mwl--open
   if $_thread == 0
     printf "memwatch: no process and no core file: run or attach to the program, or load a core file\n"
   else
-    pipe info variables ^mw_log_descriptor$ | grep -q "[[:space:]]mw_log_descriptor"
+    pipe info variables ^mw_log_descriptor$ | grep "[[:space:]]mw_log_descriptor" > /dev/null
     if $_shell_exitcode != 0
       printf "memwatch: libmemwatch is not loaded in this process\n"
     else

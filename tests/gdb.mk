@@ -42,6 +42,7 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/kernel-local.expected tests/gdb/kernel-local.gdb \
 	tests/gdb/basic-commands.expected tests/gdb/basic-commands.gdb \
 	tests/gdb/basic-nolines.expected tests/gdb/basic-nolines.gdb \
+	tests/gdb/basic-delete.expected tests/gdb/basic-delete.gdb \
 	tests/gdb/basic-read.expected tests/gdb/basic-read.gdb \
 	tests/gdb/basic-record.expected tests/gdb/basic-record.gdb \
 	tests/gdb/basic-set.expected tests/gdb/basic-set.gdb \
