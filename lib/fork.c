@@ -33,6 +33,7 @@
 
 #include "alias.h"
 #include "api.h"
+#include "arch.h"
 #include "fork.h"
 #include "sysdispatch.h"
 #include "record.h"
@@ -103,6 +104,7 @@ static void copy_spans(void)
 
 void mw_fork_child_early(void)
 {
+	mw_arch_forked();
 	/* Before glibc's own child code, which may write watched pages (its
 	 * locks, the loader's data): they are frozen until copied. */
 	if (atomic_load(&forking) && frozen) {
@@ -117,6 +119,7 @@ static void child(void)
 		close(done_pipe[0]);
 	atomic_store(&forking, 0);
 	frozen = 0;
+	mw_arch_forked();       /* if the child did not already, early */
 	mw_record_forked();
 	mw_sys_forked();
 	if (!copied)

@@ -552,10 +552,64 @@ static void sec_fork(void)
 }
 #define N_FORK 12
 
+/* Instructions first run (analyzed, given a stub) after the fork below. */
+__attribute__((noipa)) static void store_reg(volatile long *p, long v)
+{
+	*p = v;
+}
+
+__attribute__((noipa)) static void store_seven(volatile long *p)
+{
+	*p = 7;
+}
+
+/* After a fork, parent and child each analyze a new instruction.  Their
+ * stubs must not share memory: the child's next stub went into the slot of
+ * the parent's, which then ran the child's instruction as its own (dash's
+ * parent took its child's `gotsigchld = 1` for `pathopt = NULL`). */
+static void sec_fork_stubs(void)
+{
+	volatile long *pg = map_pages(1);
+	int go[2], st, id;
+	pid_t pid;
+
+	if (pipe(go) < 0)
+		bail("pipe: %s", strerror(errno));
+	id = watch_or_bail((const void *)pg, 16, MW_WRITE);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		char c;
+
+		/* After the parent's first store_reg. */
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		store_seven(&pg[1]);
+		_exit(pg[1] == 7 && pg[0] == 0 ? 0 : 1);
+	}
+	close(go[0]);
+	store_reg(&pg[0], 0x1234);
+	if (write(go[1], "", 1) != 1)
+		bail("write: %s", strerror(errno));
+	if (waitpid(pid, &st, 0) != pid)
+		bail("waitpid: %s", strerror(errno));
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child's new store is its own");
+	store_reg(&pg[0], 0x5678);
+	is_int((int)pg[0], 0x5678, "the parent's store, again after the child's new one");
+	is_int((int)pg[1], 0, "the child's store is not the parent's");
+	is_count(id, 2, "the parent's two stores");
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+}
+#define N_FORK_STUBS 6
+
+
 int main(void)
 {
 	plan(N_MALLOC_WRITE + N_MALLOC_ACCESS + N_DATA + N_BSS + N_RODATA +
-	     N_LARGE_MALLOC + N_MMAP5 + N_STRADDLE + N_FILE_PRIVATE + N_PRESERVE + N_FORK + 11);
+	     N_LARGE_MALLOC + N_MMAP5 + N_STRADDLE + N_FILE_PRIVATE + N_PRESERVE + N_FORK + N_FORK_STUBS + 12);
 	run_section("malloc'ed block, write watch", N_MALLOC_WRITE, sec_malloc_write);
 	run_section("malloc'ed block, MW_ACCESS", N_MALLOC_ACCESS, sec_malloc_access);
 	run_section(".data", N_DATA, sec_data);
@@ -567,5 +621,6 @@ int main(void)
 	run_section("MAP_PRIVATE file mapping", N_FILE_PRIVATE, sec_file_private);
 	run_section("contents preserved", N_PRESERVE, sec_preserve);
 	run_section("fork while watched", N_FORK, sec_fork);
+	run_section("fork: new instructions in parent and child", N_FORK_STUBS, sec_fork_stubs);
 	return done();
 }
