@@ -962,10 +962,14 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 				false;
 #endif
 
-		if (nr != SYS_clone || !(a[0] & CLONE_VM))
-			mw_fork_at_syscall();
-		mw_arch_sys_return(uc, mw_arch_sys_clone(uc, nr, a, mw_arch_sys_child_sp(uc, nr, a),
-							 forklike ? mw_fork_child_early : NULL));
+		bool forking = (nr != SYS_clone || !(a[0] & CLONE_VM)) &&
+			       mw_fork_at_syscall(forklike);
+		long r = mw_arch_sys_clone(uc, nr, a, mw_arch_sys_child_sp(uc, nr, a),
+					   forklike ? mw_fork_child_early : NULL);
+
+		if (forking)
+			mw_fork_after_syscall(r);
+		mw_arch_sys_return(uc, r);
 		return;
 	}
 	if (nr == SYS_sigaltstack) {
