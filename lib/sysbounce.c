@@ -856,9 +856,11 @@ static long address_space(void *uc, long nr, const long a[6], bool *done)
 }
 
 /* sigaction(SIGSEGV) by the program while ours is installed: its handler
- * becomes the one genuine faults go to (fault.h); ours stays.  1 when the
- * call should go to the kernel instead. */
-static long sigsegv_action(const long a[6])
+ * becomes the one genuine faults go to (fault.h); ours stays.  The same for
+ * SIGSYS: its handler gets the SIGSYS that are not dispatch's (bash's
+ * `read -t` installs one for SIGSYS among others, and died of the next
+ * dispatched call).  1 when the call should go to the kernel instead. */
+static long our_action(const long a[6])
 {
 	uint8_t k[MW_KSA_MAX];
 	struct sigaction act, old;
@@ -870,7 +872,8 @@ static long sigsegv_action(const long a[6])
 			return r;
 		mw_arch_ksa_to_sa(k, &act);
 	}
-	if (mw_fault_sigaction(a[1] ? &act : NULL, a[2] ? &old : NULL) < 0)
+	if ((a[0] == SIGSEGV ? mw_fault_sigaction : mw_sys_sigaction)(a[1] ? &act : NULL,
+								    a[2] ? &old : NULL) < 0)
 		return 1;
 	if (a[2]) {
 		unsigned slot;
@@ -995,8 +998,8 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		mw_arch_sys_return(uc, done ? r : sys6(nr, a));
 		return;
 	}
-	if (nr == SYS_rt_sigaction && a[0] == SIGSEGV && a[3] == 8) {
-		long r = sigsegv_action(a);
+	if (nr == SYS_rt_sigaction && (a[0] == SIGSEGV || a[0] == SIGSYS) && a[3] == 8) {
+		long r = our_action(a);
 
 		if (r != 1) {
 			mw_arch_sys_return(uc, r);
