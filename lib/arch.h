@@ -102,6 +102,8 @@ long mw_arch_on_stack(void *top, long (*fn)(void *), void *arg);
  * -errno (no syscall user dispatch in this kernel). */
 void mw_arch_gate_region(uintptr_t *start, uintptr_t *len);
 int mw_arch_gate_enable(void);
+/* [any] Dispatch off for the calling thread. */
+int mw_arch_gate_disable(void);
 /* [any] The same, with the calling thread's own switch at SELECTOR. */
 int mw_arch_gate_enable_at(volatile char *selector);
 /* [any] One system call from inside the gate. */

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -972,6 +973,19 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 
 		if (forking)
 			mw_fork_after_syscall(r);
+		mw_arch_sys_return(uc, r);
+		return;
+	}
+	if (nr == SYS_ptrace && a[0] == PTRACE_TRACEME) {
+		/* The thread asks its parent to trace it (gdb's and strace's
+		 * children, between fork or vfork and exec): each signal it
+		 * gets from now on is a stop for the tracer, which may be
+		 * waiting for its exec (vfork): no more SIGSYS.  Its system
+		 * calls on watched pages fail with EFAULT from here. */
+		long r = sys6(nr, a);
+
+		if (r == 0)
+			mw_arch_gate_disable();
 		mw_arch_sys_return(uc, r);
 		return;
 	}

@@ -44,6 +44,13 @@ int mw_arch_gate_enable(void)
 	return mw_arch_gate_enable_at(&mw_sys_selector);
 }
 
+int mw_arch_gate_disable(void)
+{
+	long r = mw_gate_syscall(SYS_prctl, 59 /* PR_SET_SYSCALL_USER_DISPATCH */,
+				 0 /* PR_SYS_DISPATCH_OFF */, 0, 0, 0, 0);
+	return r < 0 ? (int)r : 0;
+}
+
 long mw_arch_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
 	return mw_gate_syscall(nr, a1, a2, a3, a4, a5, a6);
