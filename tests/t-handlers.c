@@ -6,7 +6,8 @@
  * SIGBUS from a truncated file mapping arrives unchanged; an access that
  * straddles from a watched page into an unmapped one faults with the
  * address and si_code the processor gives without the watch; a SIGSYS
- * handler installed while watching gets the program's own SIGSYS only.
+ * handler installed while watching gets the program's own SIGSYS only; a
+ * forked child keeps the program's alternate signal stack.
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "memwatch.h"
@@ -204,14 +206,42 @@ static void sec_sigsys(void)
 }
 #define N_SIGSYS 4
 
+/* A forked child keeps the program's alternate signal stack (its own copy),
+ * as without the library: the gate took it away from every child, as it
+ * must from a vfork child only (which shares its parent's). */
+static void sec_fork_altstack(void)
+{
+	static char stk[64 * 1024];
+	stack_t ss = { .ss_sp = stk, .ss_size = sizeof(stk) }, cur;
+	char *w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int id, st = -1;
+	pid_t pid;
+
+	if (sigaltstack(&ss, NULL) < 0)
+		bail("sigaltstack: %s", strerror(errno));
+	id = mw_watch(w, 16, MW_ACCESS);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(sigaltstack(NULL, &cur) == 0 && cur.ss_sp == stk &&
+		      cur.ss_size == sizeof(stk) && !(cur.ss_flags & SS_DISABLE) ? 0 : 1);
+	if (pid > 0 && waitpid(pid, &st, 0) != pid)
+		st = -1;
+	ok(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "a forked child has the program's alternate signal stack (status %#x)", st);
+	ok(mw_unwatch(id) == 0, "mw_unwatch");
+}
+#define N_FORK_ALTSTACK 2
+
 int main(void)
 {
 	need_dispatch();
-	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + N_SIGSYS + 5);
+	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + N_SIGSYS + N_FORK_ALTSTACK + 6);
 	run_section("a handler installed while watching", N_AFTER, sec_after);
 	run_section("SIGBUS", N_SIGBUS, sec_sigbus);
 	run_section("straddling into an unmapped page", N_STRADDLE, sec_straddle);
 	run_section("a small alternate stack of the program's", N_SMALL, sec_small_altstack);
 	run_section("a SIGSYS handler installed while watching", N_SIGSYS, sec_sigsys);
+	run_section("a forked child's alternate stack", N_FORK_ALTSTACK, sec_fork_altstack);
 	return done();
 }
