@@ -57,6 +57,11 @@ enum mw_perform {
 /* [thread] Once, before the first watch.  0 or -errno. */
 int mw_arch_init(void);
 
+/* [a forked child, first thing; also again, harmless] The child's own
+ * copy of what the architecture shares with the parent (the instruction
+ * stubs), so that neither process's new entries overwrite the other's. */
+void mw_arch_forked(void);
+
 /* [any] A function of the instruction decoder's library: the fault path
  * reads that library's data, so its pages cannot be watched. */
 const void *mw_arch_decoder_code(void);
@@ -97,6 +102,8 @@ long mw_arch_on_stack(void *top, long (*fn)(void *), void *arg);
  * -errno (no syscall user dispatch in this kernel). */
 void mw_arch_gate_region(uintptr_t *start, uintptr_t *len);
 int mw_arch_gate_enable(void);
+/* [any] Dispatch off for the calling thread. */
+int mw_arch_gate_disable(void);
 /* [any] The same, with the calling thread's own switch at SELECTOR. */
 int mw_arch_gate_enable_at(volatile char *selector);
 /* [any] One system call from inside the gate. */

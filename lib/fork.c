@@ -20,19 +20,31 @@
  * code (which writes its locks and the loader's data: maybe watched pages)
  * runs; the atfork child handler copies only when that did not happen.
  *
+ * The forking thread itself must not write a frozen page: it would wait for
+ * itself.  So for a fork whose child copies early, the whole freeze lies
+ * inside the dispatch of the fork's system call (mw_fork_at_syscall ..
+ * mw_fork_after_syscall), with the thread's asynchronous signals blocked:
+ * no handler of the program (a SIGCHLD handler counting children, as
+ * shells have) runs in it.  The parent waits there for the child's early
+ * copy and thaws the spans before glibc's parent code or the program runs
+ * again.  The child restores the signal mask first thing.
+ *
  * Not covered: raw clone(2) without CLONE_VM (no atfork handlers run), and
  * vfork(2), whose child shares all memory anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "alias.h"
 #include "api.h"
+#include "arch.h"
 #include "fork.h"
 #include "sysdispatch.h"
 #include "record.h"
@@ -42,13 +54,49 @@ static int done_pipe[2] = { -1, -1 };
 /* Between prepare() and parent(), in the forking thread: */
 static _Atomic pid_t forking;   /* the thread inside fork(3), after prepare */
 static int frozen;              /* the spans are frozen */
+static uint64_t fork_mask;      /* the signal mask at the fork (for the child) */
+static int masked;              /* signals blocked from the fork's system call */
 
-void mw_fork_at_syscall(void)
+static long sys(long nr, long a, long b, long c)
 {
-	if (atomic_load(&forking) == mw_tid() && !frozen) {
-		mw_api_freeze(1);
-		frozen = 1;
+	return mw_arch_gate_syscall(nr, a, b, c, 8 /* rt_sigprocmask's sigsetsize */, 0, 0);
+}
+
+bool mw_fork_at_syscall(bool early)
+{
+	/* Synchronous signals stay deliverable: our own faults. */
+	uint64_t all = ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)) |
+			 (1ull << (SIGBUS - 1)) | (1ull << (SIGILL - 1)) |
+			 (1ull << (SIGFPE - 1)) | (1ull << (SIGTRAP - 1)));
+
+	if (atomic_load(&forking) != mw_tid() || frozen)
+		return false;
+	if (early && done_pipe[0] >= 0 &&
+	    sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&fork_mask) == 0)
+		masked = 1;
+	mw_api_freeze(1);
+	frozen = 1;
+	return true;
+}
+
+void mw_fork_after_syscall(long pid)
+{
+	char c;
+
+	if (!masked)
+		return;         /* the atfork parent handler waits and thaws */
+	if (pid > 0) {
+		/* EOF too if the child died before saying so. */
+		sys(SYS_close, done_pipe[1], 0, 0);
+		while (sys(SYS_read, done_pipe[0], (long)&c, 1) == -EINTR)
+			;
+		sys(SYS_close, done_pipe[0], 0, 0);
+		done_pipe[0] = done_pipe[1] = -1;
 	}
+	frozen = 0;
+	mw_api_freeze(0);
+	/* The signal frame's mask comes back when the dispatch returns. */
+	masked = 0;
 }
 
 static void prepare(void)
@@ -103,11 +151,21 @@ static void copy_spans(void)
 
 void mw_fork_child_early(void)
 {
+	mw_arch_forked();
 	/* Before glibc's own child code, which may write watched pages (its
 	 * locks, the loader's data): they are frozen until copied. */
 	if (atomic_load(&forking) && frozen) {
 		copy_spans();
 		copied = 1;
+	}
+	if (masked) {
+		/* The parent waits in mw_fork_after_syscall. */
+		sys(SYS_write, done_pipe[1], (long)"", 1);
+		sys(SYS_close, done_pipe[1], 0, 0);
+		sys(SYS_close, done_pipe[0], 0, 0);
+		done_pipe[0] = done_pipe[1] = -1;
+		masked = 0;
+		sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&fork_mask, 0);
 	}
 }
 
@@ -117,6 +175,7 @@ static void child(void)
 		close(done_pipe[0]);
 	atomic_store(&forking, 0);
 	frozen = 0;
+	mw_arch_forked();       /* if the child did not already, early */
 	mw_record_forked();
 	mw_sys_forked();
 	if (!copied)

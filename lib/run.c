@@ -158,6 +158,31 @@ static struct mw_share_hdr *map_header(const char *fdv)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/*
+ * Take NAME out of the environment in place, as glibc's unsetenv does.  Not
+ * with unsetenv: the program may define its own, which the dynamic linker
+ * binds our call to (bash's works on its shell variables, none of which
+ * exist before its main, and so left the variable to every command bash
+ * ran: each then found the file's descriptor closed and exited 125).
+ */
+static void drop_env(const char *name)
+{
+	size_t len = strlen(name);
+	char **ep = environ;
+
+	while (ep && *ep) {
+		if (!strncmp(*ep, name, len) && (*ep)[len] == '=') {
+			char **dp = ep;
+
+			do
+				dp[0] = dp[1];
+			while (*dp++);
+		} else {
+			ep++;
+		}
+	}
+}
+
 static void set_watches(void)
 {
 	const char *fdv = getenv("MEMWATCH_SHARE_FD"), *spec = getenv("MEMWATCH_WATCHES");
@@ -170,8 +195,8 @@ static void set_watches(void)
 	hdr = map_header(fdv);
 	list = spec ? strdup(spec) : NULL;
 	/* Not for the program's own children: the file is the parent's. */
-	unsetenv("MEMWATCH_SHARE_FD");
-	unsetenv("MEMWATCH_WATCHES");
+	drop_env("MEMWATCH_SHARE_FD");
+	drop_env("MEMWATCH_WATCHES");
 	if (!hdr) {
 		fprintf(stderr, "memwatch: the library did not set up the shared log\n");
 		_exit(125);

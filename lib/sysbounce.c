@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -956,9 +957,11 @@ static long address_space(void *uc, long nr, const long a[6], bool *done)
 }
 
 /* sigaction(SIGSEGV) by the program while ours is installed: its handler
- * becomes the one genuine faults go to (fault.h); ours stays.  1 when the
- * call should go to the kernel instead. */
-static long sigsegv_action(const long a[6])
+ * becomes the one genuine faults go to (fault.h); ours stays.  The same for
+ * SIGSYS: its handler gets the SIGSYS that are not dispatch's (bash's
+ * `read -t` installs one for SIGSYS among others, and died of the next
+ * dispatched call).  1 when the call should go to the kernel instead. */
+static long our_action(const long a[6])
 {
 	uint8_t k[MW_KSA_MAX];
 	struct sigaction act, old;
@@ -970,7 +973,8 @@ static long sigsegv_action(const long a[6])
 			return r;
 		mw_arch_ksa_to_sa(k, &act);
 	}
-	if (mw_fault_sigaction(a[1] ? &act : NULL, a[2] ? &old : NULL) < 0)
+	if ((a[0] == SIGSEGV ? mw_fault_sigaction : mw_sys_sigaction)(a[1] ? &act : NULL,
+								    a[2] ? &old : NULL) < 0)
 		return 1;
 	if (a[2]) {
 		unsigned slot;
@@ -1106,10 +1110,27 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 				false;
 #endif
 
-		if (nr != SYS_clone || !(a[0] & CLONE_VM))
-			mw_fork_at_syscall();
-		mw_arch_sys_return(uc, mw_arch_sys_clone(uc, nr, a, mw_arch_sys_child_sp(uc, nr, a),
-							 forklike ? mw_fork_child_early : NULL));
+		bool forking = (nr != SYS_clone || !(a[0] & CLONE_VM)) &&
+			       mw_fork_at_syscall(forklike);
+		long r = mw_arch_sys_clone(uc, nr, a, mw_arch_sys_child_sp(uc, nr, a),
+					   forklike ? mw_fork_child_early : NULL);
+
+		if (forking)
+			mw_fork_after_syscall(r);
+		mw_arch_sys_return(uc, r);
+		return;
+	}
+	if (nr == SYS_ptrace && a[0] == PTRACE_TRACEME) {
+		/* The thread asks its parent to trace it (gdb's and strace's
+		 * children, between fork or vfork and exec): each signal it
+		 * gets from now on is a stop for the tracer, which may be
+		 * waiting for its exec (vfork): no more SIGSYS.  Its system
+		 * calls on watched pages fail with EFAULT from here. */
+		long r = sys6(nr, a);
+
+		if (r == 0)
+			mw_arch_gate_disable();
+		mw_arch_sys_return(uc, r);
 		return;
 	}
 	if (nr == SYS_sigaltstack) {
@@ -1140,8 +1161,8 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		mw_arch_sys_return(uc, done ? r : sys6(nr, a));
 		return;
 	}
-	if (nr == SYS_rt_sigaction && a[0] == SIGSEGV && a[3] == 8) {
-		long r = sigsegv_action(a);
+	if (nr == SYS_rt_sigaction && (a[0] == SIGSEGV || a[0] == SIGSYS) && a[3] == 8) {
+		long r = our_action(a);
 
 		if (r != 1) {
 			mw_arch_sys_return(uc, r);

@@ -2,10 +2,11 @@
 /*
  * sysdispatch.c - the SIGSYS handler and switching dispatch on (see
  * sysdispatch.h).
- * Fault path (the handler): mw_arch_gate_*, mw_arch_sys_*, mw_sysbounce_*,
- * mw_sysfutex_*, mw_sysredo_apply, sigdelset, the previous SIGSYS handler.
- * Nothing else.
- * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*.
+ * Fault path (the handler, mw_sys_sigaction): mw_arch_gate_*, mw_arch_sys_*,
+ * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, sigdelset, memset, the
+ * previous SIGSYS handler.  Nothing else.
+ * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
+ * mw_thread_blocks_sigsys.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -101,6 +102,25 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		chain(sig, si, uc);
 	}
 	errno = saved_errno;
+}
+
+int mw_sys_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+	if (state != 1)
+		return -1;
+	if (old) {
+		if (have_previous) {
+			*old = previous;
+		} else {
+			memset(old, 0, sizeof(*old));
+			old->sa_handler = SIG_DFL;
+		}
+	}
+	if (act) {
+		previous = *act;
+		have_previous = 1;
+	}
+	return 0;
 }
 
 static int install(void)

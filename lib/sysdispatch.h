@@ -23,6 +23,7 @@
 #ifndef MW_SYSDISPATCH_H
 #define MW_SYSDISPATCH_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -41,6 +42,12 @@ void mw_sys_deactivate(void);
 void mw_sys_unwatched(uintptr_t lo, uintptr_t hi, uintptr_t alias);
 /* In a forked child: the kernel does not inherit dispatch. */
 void mw_sys_forked(void);
+
+/* [fault path] sigaction(SIGSYS) by the program while our handler is
+ * installed: ACT (if not NULL) becomes the handler of the SIGSYS that are
+ * not dispatch's, OLD gets the one before.  -1 if ours is not installed
+ * (then the call is the kernel's). */
+int mw_sys_sigaction(const struct sigaction *act, struct sigaction *old);
 
 /* Kernel accesses performed and recorded (for tests and statistics). */
 extern _Atomic unsigned long mw_sys_translated;

@@ -6,6 +6,7 @@
  *   kill      SIGKILL to itself (nothing of it runs after)
  *   segv      a NULL write
  *   fork      a child bumps s_counter too, then the parent again; returns 3
+ *   spawn     runs itself ("exit") in a child, says the child's status
  * A second argument "preload" prints LD_PRELOAD; "fds" the descriptor an
  * open(2) gets after the watched writes.
  * Lines marked "line:NAME" are the ones t-cli.sh expects in the log.
@@ -29,6 +30,17 @@ static long s_counter;                  /* static: only in .symtab */
 static __thread int t_local;            /* thread-local: refused */
 long before_main;                       /* written by a constructor */
 char g_big[4096];                       /* a map of 4 bytes per cell */
+
+/*
+ * Like bash: the program's own unsetenv, which knows only its own variables
+ * (bash's shell variables, none before its main).  memwatch must still take
+ * its variables out of the environment the program's children get.
+ */
+int unsetenv(const char *name)
+{
+	(void)name;
+	return 0;
+}
 
 __attribute__((constructor)) static void init(void)
 {
@@ -78,6 +90,17 @@ int main(int argc, char **argv)
 		}
 		waitpid(pid, NULL, 0);
 		bump();
+	}
+	if (!strcmp(mode, "spawn")) {
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0) {
+			execl(argv[0], argv[0], "exit", (char *)NULL);
+			_exit(127);
+		}
+		waitpid(pid, &status, 0);
+		printf("child: status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
 	if (!strcmp(mode, "segv"))
 		*(volatile int *)(argc > 99 ? (void *)&t_local : NULL) = 1;

@@ -213,7 +213,22 @@ static void check_generic(const struct mw_x86_insn *in, const uint8_t *stub,
 		      "%d/%d, elements %u*%u/%u*%u)", i, a->type, b->type, a->size, b->size,
 		      a->actions, b->actions, a->visibility, b->visibility, a->element_count,
 		      a->element_size, b->element_count, b->element_size);
-		if (a->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		if (a->type == ZYDIS_OPERAND_TYPE_REGISTER && a->reg.value == ZYDIS_REGISTER_RSP &&
+		    in->rspreg >= 0) {
+			/* An explicit RSP runs as its stand-in, a free register. */
+			CHECK(greg(b->reg.value) == in->rspreg && in->rspreg != REG_RSP &&
+			      in->rspreg != in->scratch && b->reg.value != a->reg.value &&
+			      ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, b->reg.value) == 64,
+			      "operand %d: rsp -> %s, stand-in %d", i,
+			      ZydisRegisterGetString(b->reg.value), in->rspreg);
+			for (int j = 0; j < ins->operand_count; j++)
+				CHECK(j == i || (ops[j].type == ZYDIS_OPERAND_TYPE_REGISTER ?
+						 greg(ops[j].reg.value) != in->rspreg :
+						 ops[j].type != ZYDIS_OPERAND_TYPE_MEMORY ||
+						 (greg(ops[j].mem.base) != in->rspreg &&
+						  greg(ops[j].mem.index) != in->rspreg)),
+				      "operand %d names the RSP stand-in", j);
+		} else if (a->type == ZYDIS_OPERAND_TYPE_REGISTER) {
 			CHECK(a->reg.value == b->reg.value, "operand %d: %s -> %s", i,
 			      ZydisRegisterGetString(a->reg.value),
 			      ZydisRegisterGetString(b->reg.value));

@@ -29,7 +29,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..49"
+echo "1..51"
 . "$top_srcdir/tests/tap.sh"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
@@ -104,6 +104,13 @@ has "$tmp/log" '^ +[0-9]+  read    [0-9]+ +0x[0-9a-f]+ [_A-Za-z]*printf[_a-z]*\+
 "$memwatch" -w s_counter -- "$prog" fork > "$tmp/out" 2> "$tmp/log"
 has "$tmp/log" '^memwatch: watch 1: s_counter, 8 bytes at 0x[0-9a-f]+, writes: 2 records$' "fork: the parent's two writes"
 check $(( $(sed -n 's/^#[0-9]* rmw watch 1 thread \([0-9]*\) .*/\1/p' "$tmp/log" | sort -u | wc -l) != 1 )) "fork: all by the parent's thread"
+
+# The program's children run without watches, and unharmed: memwatch's
+# variables are out of the environment even when the program has its own
+# unsetenv (bash does; its commands all exited 125).
+"$memwatch" -w s_counter -- "$prog" spawn > "$tmp/out" 2> "$tmp/log"
+has "$tmp/out" '^child: status 3$' "a child of the program runs unharmed (its own unsetenv)"
+check $(( $(grep -c '^memwatch: .*shared log' "$tmp/log") != 0 )) "no complaint about the shared log"
 
 # Options: kind, depth, output file, the user's LD_PRELOAD kept.
 "$memwatch" -w g_config:4:r -d 0 -o "$tmp/o" -- "$prog" exit > "$tmp/out" 2> "$tmp/log"

@@ -258,6 +258,8 @@ struct form {
 	X(ld_ah, NONE, "mov ah, byte ptr [rdi]", R(RDI, B(0x1400))) \
 	X(ld_dh, NONE, "mov dh, byte ptr [rbx+rcx*4]", \
 	  R(RBX, B(0x1400)), R(RCX, 3)) \
+	X(st_rsp, NONE, "mov qword ptr [rbx], rsp", R(RBX, B(0x1100))) \
+	X(cmp_rsp, NONE, "cmp qword ptr [rbx+8], rsp", R(RBX, B(0x1100))) \
 	X(sti8, NONE, "mov byte ptr [rbx], 0x5a", R(RBX, B(0x1100))) \
 	X(sti16, NONE, "mov word ptr [rbx+2], 0x1234", R(RBX, B(0x1100))) \
 	X(sti32, NONE, "mov dword ptr [rbx+4], 0x89abcdef", R(RBX, B(0x1100))) \

@@ -5,7 +5,9 @@
  * faults (and sigaction reports it, not memwatch's), watching goes on; a
  * SIGBUS from a truncated file mapping arrives unchanged; an access that
  * straddles from a watched page into an unmapped one faults with the
- * address and si_code the processor gives without the watch.
+ * address and si_code the processor gives without the watch; a SIGSYS
+ * handler installed while watching gets the program's own SIGSYS only; a
+ * forked child keeps the program's alternate signal stack.
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "memwatch.h"
@@ -159,13 +162,86 @@ static void sec_small_altstack(void)
 }
 #define N_SMALL 2
 
+static volatile int sys_calls, sys_sig, sys_code;
+
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	sys_sig = sig;
+	sys_code = si->si_code;
+	sys_calls++;
+}
+
+/* A SIGSYS handler of the program's, installed while watching (bash's
+ * `read -t` installs one): it replaced the library's, got the next
+ * dispatched system call's SIGSYS, and bash died of it.  It gets the
+ * program's own SIGSYS only, and sigaction reports it. */
+static void sec_sigsys(void)
+{
+	char *w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sigaction sa, cur;
+	char back[16];
+	int fds[2], id;
+	long n;
+
+	memset(w, 'x', 16);
+	if (pipe(fds) < 0)
+		bail("pipe: %s", strerror(errno));
+	id = mw_watch(w, 16, MW_ACCESS);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGSYS, &sa, NULL))
+		bail("sigaction: %s", strerror(errno));
+	ok(sigaction(SIGSYS, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+	   cur.sa_sigaction == on_sigsys, "sigaction reports the program's SIGSYS handler");
+	n = write(fds[1], w, 16);
+	ok(n == 16 && read(fds[0], back, 16) == 16 && memcmp(back, "xxxxxxxxxxxxxxxx", 16) == 0 &&
+	   sys_calls == 0, "system calls go on, without reaching it (write of 16 watched bytes: %ld)",
+	   n);
+	raise(SIGSYS);
+	ok(sys_calls == 1 && sys_sig == SIGSYS && sys_code == SI_TKILL,
+	   "the program's own SIGSYS reaches it (%d calls)", sys_calls);
+	ok(mw_unwatch(id) == 0, "mw_unwatch");
+}
+#define N_SIGSYS 4
+
+/* A forked child keeps the program's alternate signal stack (its own copy),
+ * as without the library: the gate took it away from every child, as it
+ * must from a vfork child only (which shares its parent's). */
+static void sec_fork_altstack(void)
+{
+	static char stk[64 * 1024];
+	stack_t ss = { .ss_sp = stk, .ss_size = sizeof(stk) }, cur;
+	char *w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int id, st = -1;
+	pid_t pid;
+
+	if (sigaltstack(&ss, NULL) < 0)
+		bail("sigaltstack: %s", strerror(errno));
+	id = mw_watch(w, 16, MW_ACCESS);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(sigaltstack(NULL, &cur) == 0 && cur.ss_sp == stk &&
+		      cur.ss_size == sizeof(stk) && !(cur.ss_flags & SS_DISABLE) ? 0 : 1);
+	if (pid > 0 && waitpid(pid, &st, 0) != pid)
+		st = -1;
+	ok(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "a forked child has the program's alternate signal stack (status %#x)", st);
+	ok(mw_unwatch(id) == 0, "mw_unwatch");
+}
+#define N_FORK_ALTSTACK 2
+
 int main(void)
 {
 	need_dispatch();
-	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + 4);
+	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + N_SIGSYS + N_FORK_ALTSTACK + 6);
 	run_section("a handler installed while watching", N_AFTER, sec_after);
 	run_section("SIGBUS", N_SIGBUS, sec_sigbus);
 	run_section("straddling into an unmapped page", N_STRADDLE, sec_straddle);
 	run_section("a small alternate stack of the program's", N_SMALL, sec_small_altstack);
+	run_section("a SIGSYS handler installed while watching", N_SIGSYS, sec_sigsys);
+	run_section("a forked child's alternate stack", N_FORK_ALTSTACK, sec_fork_altstack);
 	return done();
 }

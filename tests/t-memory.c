@@ -552,10 +552,117 @@ static void sec_fork(void)
 }
 #define N_FORK 12
 
+/* Instructions first run (analyzed, given a stub) after the fork below. */
+__attribute__((noipa)) static void store_reg(volatile long *p, long v)
+{
+	*p = v;
+}
+
+__attribute__((noipa)) static void store_seven(volatile long *p)
+{
+	*p = 7;
+}
+
+/* After a fork, parent and child each analyze a new instruction.  Their
+ * stubs must not share memory: the child's next stub went into the slot of
+ * the parent's, which then ran the child's instruction as its own (dash's
+ * parent took its child's `gotsigchld = 1` for `pathopt = NULL`). */
+static void sec_fork_stubs(void)
+{
+	volatile long *pg = map_pages(1);
+	int go[2], st, id;
+	pid_t pid;
+
+	if (pipe(go) < 0)
+		bail("pipe: %s", strerror(errno));
+	id = watch_or_bail((const void *)pg, 16, MW_WRITE);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		bail("fork: %s", strerror(errno));
+	if (pid == 0) {
+		char c;
+
+		/* After the parent's first store_reg. */
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		store_seven(&pg[1]);
+		_exit(pg[1] == 7 && pg[0] == 0 ? 0 : 1);
+	}
+	close(go[0]);
+	store_reg(&pg[0], 0x1234);
+	if (write(go[1], "", 1) != 1)
+		bail("write: %s", strerror(errno));
+	if (waitpid(pid, &st, 0) != pid)
+		bail("waitpid: %s", strerror(errno));
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child's new store is its own");
+	store_reg(&pg[0], 0x5678);
+	is_int((int)pg[0], 0x5678, "the parent's store, again after the child's new one");
+	is_int((int)pg[1], 0, "the child's store is not the parent's");
+	is_count(id, 2, "the parent's two stores");
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+}
+#define N_FORK_STUBS 6
+
+static volatile long *chld_page;
+
+static void on_chld(int sig)
+{
+	(void)sig;
+	chld_page[2]++;                 /* a watched page, during a fork maybe */
+}
+
+/* A signal handler that writes watched memory, run in the thread that
+ * forks while the watched pages are frozen for the child's copy: it waited
+ * for the thaw, which that thread itself was to do after the child's copy -
+ * a hang (shells count their children in SIGCHLD handlers, and fork at
+ * once again: each fork's SIGCHLD lands in the next one). */
+static void sec_fork_signal(void)
+{
+	struct sigaction sa;
+	long reaped = 0;
+	int id, bad = 0;
+
+	chld_page = map_pages(1);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_chld;
+	sigaction(SIGCHLD, &sa, NULL);
+	id = watch_or_bail((const void *)chld_page, 24, MW_WRITE);
+	fflush(stdout);
+	for (int i = 0; i < 300; i++) {
+		pid_t a, b;
+
+		chld_page[0] = i;
+		a = fork();
+		if (a == 0)
+			_exit(chld_page[0] == i ? 0 : 1);
+		b = fork();
+		if (b == 0)
+			_exit(chld_page[0] == i ? 0 : 1);
+		for (int k = 0; k < 2; k++) {
+			int st;
+			pid_t p;
+
+			while ((p = waitpid(k ? b : a, &st, 0)) < 0 && errno == EINTR)
+				;
+			if (p < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+				bad++;
+			else
+				reaped++;
+		}
+	}
+	is_int(bad, 0, "600 children forked while a SIGCHLD handler writes a watched page");
+	ok(chld_page[2] > 0 && chld_page[2] <= reaped, "the handler ran (%ld times)", chld_page[2]);
+	signal(SIGCHLD, SIG_DFL);
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+}
+#define N_FORK_SIGNAL 4
+
 int main(void)
 {
 	plan(N_MALLOC_WRITE + N_MALLOC_ACCESS + N_DATA + N_BSS + N_RODATA +
-	     N_LARGE_MALLOC + N_MMAP5 + N_STRADDLE + N_FILE_PRIVATE + N_PRESERVE + N_FORK + 11);
+	     N_LARGE_MALLOC + N_MMAP5 + N_STRADDLE + N_FILE_PRIVATE + N_PRESERVE + N_FORK + N_FORK_STUBS + N_FORK_SIGNAL + 13);
 	run_section("malloc'ed block, write watch", N_MALLOC_WRITE, sec_malloc_write);
 	run_section("malloc'ed block, MW_ACCESS", N_MALLOC_ACCESS, sec_malloc_access);
 	run_section(".data", N_DATA, sec_data);
@@ -567,5 +674,7 @@ int main(void)
 	run_section("MAP_PRIVATE file mapping", N_FILE_PRIVATE, sec_file_private);
 	run_section("contents preserved", N_PRESERVE, sec_preserve);
 	run_section("fork while watched", N_FORK, sec_fork);
+	run_section("fork: new instructions in parent and child", N_FORK_STUBS, sec_fork_stubs);
+	run_section("fork with a signal handler on watched memory", N_FORK_SIGNAL, sec_fork_signal);
 	return done();
 }

@@ -26,6 +26,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -620,8 +621,22 @@ static void sec_vfork(void)
 	ok(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 6,
 	   "a vfork child that writes watched memory and exits: status %#x", st);
 	ok(w[2] == 3 && local == 42, "the parent goes on again");
+
+	/* gdb starts a program so: vfork, PTRACE_TRACEME, exec.  Each
+	 * dispatched call of the traced child was a SIGSYS, so a stop for its
+	 * tracer: the parent, which waits in vfork until the child execs. */
+	pid = vfork();
+	if (pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+			_exit(126);
+		_exit(syscall(SYS_getppid) > 0 ? 7 : 1);
+	}
+	if (pid > 0 && waitpid(pid, &st, 0) != pid)
+		st = -1;
+	ok(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 7,
+	   "a vfork child that asks to be traced makes system calls and exits: status %#x", st);
 }
-#define N_VFORK 5
+#define N_VFORK 6
 
 /* A writer thread stores I at the first page, then at the last page, for
  * I = 1, 2, ...: at any instant last <= first.  A child forked meanwhile

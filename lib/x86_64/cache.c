@@ -5,13 +5,21 @@
  *
  * Stubs live in a memfd mapped twice, read-write for writing them and
  * read-execute for running them: no page is ever writable and executable.
+ * A forked child would share that memfd with its parent, but not the
+ * count of stubs used: each would write its next new stub into the same
+ * slot, and run the other's (dash, forking for a pipeline, ran its child's
+ * `gotsigchld = 1` as its own `pathopt = NULL`).  mw_arch_forked gives the
+ * child a memfd of its own, at the same addresses.
+ * mw_arch_forked: mw_arch_gate_syscall, memcpy.
  */
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "cache.h"
 #include "jit.h"
 #include "sigsafe.h"
@@ -24,6 +32,7 @@ static _Atomic uint32_t *slots;         /* entry index + 1, 0 = empty */
 static _Atomic uint32_t used;
 static uint8_t *stubs_rw;
 static const uint8_t *stubs_rx;
+static pid_t stubs_pid;                 /* the process the memfd is for */
 
 int mw_x86_cache_init(void)
 {
@@ -48,8 +57,49 @@ int mw_x86_cache_init(void)
 	close(fd);
 	if (stubs_rw == MAP_FAILED || stubs_rx == MAP_FAILED)
 		return -ENOMEM;
+	stubs_pid = getpid();
 	mw_x86_jit_register((uintptr_t)stubs_rx, stubs);
 	return 0;
+}
+
+static long sys(long nr, long a, long b, long c, long d, long e, long f)
+{
+	return mw_arch_gate_syscall(nr, a, b, c, d, e, f);
+}
+
+void mw_arch_forked(void)
+{
+	size_t size = (size_t)ENTRIES * MW_X86_STUB_SIZE;
+	uint32_t n = atomic_load_explicit(&used, memory_order_relaxed);
+	pid_t pid = (pid_t)sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	long fd, tmp;
+
+	if (!stubs_rw || pid == stubs_pid)
+		return;
+	stubs_pid = pid;
+	if (n > ENTRIES)
+		n = ENTRIES;
+	fd = sys(SYS_memfd_create, (long)"memwatch-code", MFD_CLOEXEC, 0, 0, 0, 0);
+	if (fd < 0)
+		return;
+	if (sys(SYS_ftruncate, fd, (long)size, 0, 0, 0, 0) < 0) {
+		sys(SYS_close, fd, 0, 0, 0, 0, 0);
+		return;
+	}
+	tmp = sys(SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (tmp < 0 && tmp > -4096) {
+		sys(SYS_close, fd, 0, 0, 0, 0, 0);
+		return;
+	}
+	/* The stubs of the entries the child has (a parent's thread may be
+	 * writing one past them: never published here, never run). */
+	memcpy((void *)tmp, stubs_rw, (size_t)n * MW_X86_STUB_SIZE);
+	sys(SYS_mmap, (long)stubs_rw, (long)size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+	    fd, 0);
+	sys(SYS_mmap, (long)stubs_rx, (long)size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED,
+	    fd, 0);
+	sys(SYS_munmap, tmp, (long)size, 0, 0, 0, 0);
+	sys(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
 int mw_x86_cache_has_stub(uintptr_t pc)

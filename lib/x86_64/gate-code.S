@@ -11,10 +11,11 @@
  *   long mw_gate_syscall(long nr, long a1, ..., long a6)
  *       One system call, as the kernel's ABI wants it.
  *   long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp,
- *                      void (*early)(void))
+ *                      void (*early)(void), long shares_vm)
  *       clone/clone3/fork/vfork with NRA[0] the number and NRA[1..6] the
  *       arguments.  The parent returns the result.  The child never
- *       returns: it turns syscall user dispatch on for itself (the kernel
+ *       returns: if SHARES_VM, it leaves the alternate signal stack it
+ *       shares with the parent; it turns syscall user dispatch on for itself (the kernel
  *       does not inherit it), calls EARLY if not NULL (on its stack below
  *       SP), then resumes the program right after its system call, with
  *       the registers of GREGS (the signal frame's, RAX 0, RCX and R11 as
@@ -60,9 +61,13 @@ mw_gate_clone:
 	push	%r14
 	.cfi_adjust_cfa_offset 8
 	.cfi_rel_offset %r14, 0
+	push	%r15
+	.cfi_adjust_cfa_offset 8
+	.cfi_rel_offset %r15, 0
 	mov	%rsi, %r12		/* gregs */
 	mov	%rdx, %r13		/* the child's stack pointer */
 	mov	%rcx, %r14		/* early */
+	mov	%r8, %r15		/* shares_vm */
 	mov	0(%rdi), %rax
 	mov	16(%rdi), %rsi
 	mov	24(%rdi), %rdx
@@ -73,6 +78,9 @@ mw_gate_clone:
 	syscall
 	test	%rax, %rax
 	jz	1f
+	pop	%r15
+	.cfi_adjust_cfa_offset -8
+	.cfi_restore %r15
 	pop	%r14
 	.cfi_adjust_cfa_offset -8
 	.cfi_restore %r14
@@ -93,11 +101,14 @@ mw_gate_clone:
 	 * handlers would then overwrite the parent's frames there. */
 	lea	-512(%r13), %rsp
 	and	$-16, %rsp
+	/* A forked child's alternate stack is its own copy: it keeps it. */
+	test	%r15, %r15
+	jz	3f
 	mov	$131, %eax		/* sigaltstack(&disabled, NULL) */
 	lea	altstack_off(%rip), %rdi
 	xor	%esi, %esi
 	syscall
-	call	mw_gate_prctl
+3:	call	mw_gate_prctl
 	test	%r14, %r14
 	jz	2f
 	call	*%r14

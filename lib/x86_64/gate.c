@@ -6,6 +6,7 @@
  * Nothing else.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,7 +20,8 @@
 
 extern const char __start_mw_gate[], __stop_mw_gate[];
 long mw_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
-long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp, void (*early)(void));
+long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp, void (*early)(void),
+		   long shares_vm);
 void mw_gate_prctl(void);
 extern const char mw_gate_sigreturn[], mw_gate_restorer[];
 
@@ -42,6 +44,13 @@ int mw_arch_gate_enable(void)
 	extern volatile char mw_sys_selector;
 
 	return mw_arch_gate_enable_at(&mw_sys_selector);
+}
+
+int mw_arch_gate_disable(void)
+{
+	long r = mw_gate_syscall(SYS_prctl, 59 /* PR_SET_SYSCALL_USER_DISPATCH */,
+				 0 /* PR_SYS_DISPATCH_OFF */, 0, 0, 0, 0);
+	return r < 0 ? (int)r : 0;
 }
 
 long mw_arch_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
@@ -167,6 +176,28 @@ long mw_arch_sys_number_at(uintptr_t pc)
 	return nr;
 }
 
+/* Whether the child of clone-like call NR shares the parent's memory (its
+ * alternate signal stack with it, for vfork).  In doubt, yes: it then only
+ * loses an alternate stack (the library gives it one again). */
+static long shares_vm(long nr, const long a[6])
+{
+	if (nr == SYS_clone)
+		return !!(a[0] & CLONE_VM);
+#ifdef SYS_fork
+	if (nr == SYS_fork)
+		return 0;
+#endif
+#ifdef SYS_clone3
+	if (nr == SYS_clone3) {
+		uint64_t flags;         /* struct clone_args: flags at 0 */
+
+		return (size_t)a[1] < 8 || mw_probe_copy(&flags, (const void *)a[0], 8) != 0 ||
+		       (flags & CLONE_VM);
+	}
+#endif
+	return 1;
+}
+
 long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp, void (*early)(void))
 {
 	long nra[7] = { nr, a[0], a[1], a[2], a[3], a[4], a[5] };
@@ -183,7 +214,7 @@ long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp, void (*
 		if (mw_probe_copy(copy, g, sizeof(gregset_t)) == 0)
 			g = copy;
 	}
-	return mw_gate_clone(nra, g, sp, early);
+	return mw_gate_clone(nra, g, sp, early, shares_vm(nr, a));
 }
 
 uintptr_t mw_arch_sys_child_sp(void *uc, long nr, const long a[6])

@@ -268,6 +268,7 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 			    const void *rx)
 {
 	unsigned used = 0;
+	int rspop = -1;
 	ZydisEncoderRequest req;
 
 	for (int i = 0; i < ins->operand_count; i++) {
@@ -276,6 +277,15 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 		if (op->type == ZYDIS_OPERAND_TYPE_REGISTER) {
 			int g = greg_of(op->reg.value);
 
+			/* The stub runs on our stack: an explicit RSP operand
+			 * (cc1 saves its stack pointer with mov [m], rsp)
+			 * becomes another free register holding the program's
+			 * RSP, copied back after. */
+			if (g == REG_RSP && op->reg.value == ZYDIS_REGISTER_RSP &&
+			    i < ins->operand_count_visible && rspop < 0) {
+				rspop = i;
+				continue;
+			}
 			if (g == REG_RSP) {
 				refuse(out, "the instruction uses RSP as an operand");
 				return;
@@ -408,8 +418,19 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 		ZydisDecodedInstruction chk;
 		ZydisDecodedOperand chkops[ZYDIS_MAX_OPERAND_COUNT];
 
+		int sp = -1;
+
 		if (used & (1u << g))
 			continue;
+		for (unsigned j = 0; rspop >= 0 && sp < 0 &&
+		     j < sizeof(scratch_order) / sizeof(scratch_order[0]); j++)
+			if (!(used & (1u << scratch_order[j])) && scratch_order[j] != g)
+				sp = scratch_order[j];
+		if (rspop >= 0) {
+			if (sp < 0)
+				break;
+			req.operands[rspop].reg.value = reg_of_greg(sp);
+		}
 		req.operands[memop].mem.base = reg_of_greg(g);
 		req.operands[memop].mem.index = ZYDIS_REGISTER_NONE;
 		req.operands[memop].mem.scale = 0;
@@ -422,9 +443,12 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 		    chkops[memop].type != ZYDIS_OPERAND_TYPE_MEMORY ||
 		    chkops[memop].mem.base != reg_of_greg(g) ||
 		    chkops[memop].size != ops[memop].size ||
-		    chkops[memop].actions != ops[memop].actions)
+		    chkops[memop].actions != ops[memop].actions ||
+		    (rspop >= 0 && (chkops[rspop].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+				    chkops[rspop].reg.value != reg_of_greg(sp))))
 			continue;
 		out->scratch = (int8_t)g;
+		out->rspreg = (int8_t)sp;
 		out->cls = MW_X86_GENERIC;
 		emit_stub(out, buf, len, rw, rx);
 		return;
@@ -442,7 +466,7 @@ void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 	memset(out, 0, sizeof(*out));
 	out->pc = pc;
 	out->base = out->index = MW_X86_NOREG;
-	out->scratch = out->btreg = out->oldlo = out->oldhi = -1;
+	out->scratch = out->rspreg = out->btreg = out->oldlo = out->oldhi = -1;
 	if (n > sizeof(out->bytes))
 		n = sizeof(out->bytes);
 	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, code, n, &ins, ops))) {

@@ -76,6 +76,8 @@ struct mw_x86_insn {
 	int8_t base, index;     /* gregs index, MW_X86_NOREG or MW_X86_RIPREG */
 	uint8_t scale;
 	int8_t scratch;         /* gregs index */
+	int8_t rspreg;          /* gregs index that stands in for an RSP
+				   register operand (mov [m], rsp), or -1 */
 	int8_t btreg;           /* gregs index of the bit offset */
 	int8_t oldlo, oldhi;    /* atomic RMW: gregs holding the old value after
 				   it (cmpxchg16b: rax, rdx), else -1 */

@@ -368,7 +368,7 @@ static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *
 	uint8_t *bounce = NULL;
 	void *xsave = NULL;
 	uint64_t xmask = 0;
-	greg_t saved;
+	greg_t saved, saved_sp = 0;
 	enum mw_perform r;
 	int faulted;
 
@@ -437,8 +437,18 @@ static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *
 	}
 	saved = g[in->scratch];
 	g[in->scratch] = (greg_t)(target - (a - ea));
+	if (in->rspreg >= 0) {
+		/* Its stand-in for RSP: the program's value in, the result out. */
+		saved_sp = g[in->rspreg];
+		g[in->rspreg] = g[REG_RSP];
+	}
 	faulted = mw_x86_run(g, in->stub, xsave, xmask);
 	g[in->scratch] = saved;
+	if (in->rspreg >= 0) {
+		if (!faulted)
+			g[REG_RSP] = g[in->rspreg];
+		g[in->rspreg] = saved_sp;
+	}
 	if (xsave) {
 		/* The program's x87 and SSE control state (ldmxcsr, fldcw may
 		 * have just unmasked exceptions) is saved in the frame; the
