@@ -137,6 +137,11 @@ uintptr_t mw_arch_sys_site(void *uc);
  * ending at PC, which made call NR with arguments A and was ended by EINTR:
  * set it up to make that call again, return 1; else 0, UC unchanged. */
 int mw_arch_sys_redo(void *uc, long nr, const long a[6], uintptr_t pc);
+/* [fault path] Set the calling thread's alternate signal stack to SS now,
+ * from a handler that may run on the current one (the kernel would not
+ * take the change from the frame of such a handler at rt_sigreturn): made
+ * with the stack pointer of the interrupted context UC, signals held. */
+void mw_arch_sys_altstack(void *uc, const stack_t *ss);
 /* [thread] The number of the system call made by the instruction ending at
  * PC, read off the code before it when it loads a constant (a C library's
  * wrapper), else -1: for a call the kernel restarts as restart_syscall. */

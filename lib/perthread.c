@@ -44,6 +44,8 @@ static __thread int holds __attribute__((tls_model("initial-exec")));
 /* The thread's alternate signal stack, ours or its own. */
 static __thread uintptr_t alt_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
+/* The alternate stack the library gave the thread, if it did. */
+static __thread uintptr_t our_stack __attribute__((tls_model("initial-exec")));
 static _Atomic int fork_gen = 1;
 
 void mw_threads_init(size_t static_tls)
@@ -146,6 +148,7 @@ void mw_thread_seen(void *uc)
 		ss.ss_size = ALTSTACK;
 		ss.ss_flags = 0;
 		sys(SYS_sigaltstack, (long)&ss, 0, 0, 0, 0, 0);
+		our_stack = (uintptr_t)stack;
 		alt_lo = (uintptr_t)stack;
 		alt_hi = alt_lo + ALTSTACK;
 		/* rt_sigreturn sets the alternate stack the frame holds. */
@@ -166,6 +169,16 @@ void mw_thread_altstack(uintptr_t lo, size_t size)
 {
 	alt_lo = lo;
 	alt_hi = lo + size;
+}
+
+bool mw_thread_our_altstack(stack_t *ss)
+{
+	if (!our_stack)
+		return false;
+	ss->ss_sp = (void *)our_stack;
+	ss->ss_size = ALTSTACK;
+	ss->ss_flags = 0;
+	return true;
 }
 
 int mw_thread_stack_short(size_t need)

@@ -20,6 +20,7 @@
 #ifndef MW_PERTHREAD_H
 #define MW_PERTHREAD_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,9 @@ int mw_thread_enable_self(void);
 /* [fault path] The program set the calling thread's alternate signal stack
  * (sysbounce.c performs sigaltstack): LO, SIZE (0: none). */
 void mw_thread_altstack(uintptr_t lo, size_t size);
+/* [fault path] The alternate stack the library gave the calling thread
+ * (the program did not set one): into SS, and true; false if none. */
+bool mw_thread_our_altstack(stack_t *ss);
 /* [fault path] Whether the calling thread runs on its alternate signal
  * stack with less than NEED bytes left (the program's own may be small). */
 int mw_thread_stack_short(size_t need);

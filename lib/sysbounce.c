@@ -996,14 +996,18 @@ static long our_action(const long a[6])
  * installs. */
 static long sigaltstack_frame(void *uc, const long a[6])
 {
-	stack_t *cur = &((ucontext_t *)uc)->uc_stack, set;
+	stack_t *cur = &((ucontext_t *)uc)->uc_stack, set, ours;
 	stack_t old = *cur;
 	uintptr_t sp = mw_arch_sp(uc);
+	bool have_ours = mw_thread_our_altstack(&ours);
 	int r;
 
 	if (!(old.ss_flags & SS_DISABLE) && sp > (uintptr_t)old.ss_sp &&
 	    sp - (uintptr_t)old.ss_sp <= old.ss_size)
 		old.ss_flags |= SS_ONSTACK;
+	/* The library's own stack is none, as far as the program can tell. */
+	if (have_ours && old.ss_sp == ours.ss_sp && !(old.ss_flags & SS_ONSTACK))
+		old = (stack_t){ NULL, SS_DISABLE, 0 };
 	if (a[0]) {
 		r = bring_in(&set, (uintptr_t)a[0], sizeof(set));
 		if (r)
@@ -1028,8 +1032,16 @@ static long sigaltstack_frame(void *uc, const long a[6])
 		if (set.ss_flags & SS_DISABLE) {
 			set.ss_sp = NULL;
 			set.ss_size = 0;
+			/* No stack of the program's: the library's again, for
+			 * its handlers (the program sees none). */
+			if (have_ours)
+				set = ours;
 		}
 		*cur = set;
+		/* The frame's copy is what rt_sigreturn restores, but the
+		 * kernel does not take it while this handler runs on an
+		 * alternate stack without SS_AUTODISARM (ours): set it now. */
+		mw_arch_sys_altstack(uc, &set);
 		mw_thread_altstack((uintptr_t)set.ss_sp, set.ss_size);
 	}
 	return 0;

@@ -233,15 +233,70 @@ static void sec_fork_altstack(void)
 }
 #define N_FORK_ALTSTACK 2
 
+/* The program sets its own alternate signal stack while watching (the
+ * library gave the thread one at the first watch): sigaltstack reports
+ * none before, as without the library; the program's is then the one its
+ * SA_ONSTACK handlers really run on, and watched accesses there work;
+ * disabling it reports none again. */
+static volatile uintptr_t on_stack_sp;
+static volatile char *on_stack_watched;
+
+static void on_stack(int sig)
+{
+	(void)sig;
+	on_stack_sp = (uintptr_t)__builtin_frame_address(0);
+	on_stack_watched[3] = 7;        /* a watched access on that stack */
+}
+
+static void sec_own_altstack(void)
+{
+	static char stk[64 * 1024];
+	stack_t ss = { .ss_sp = stk, .ss_size = sizeof(stk) }, cur;
+	char *w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sigaction sa;
+	uint64_t c = 0;
+	int id, r;
+
+	id = mw_watch(w, 16, MW_ACCESS);
+	on_stack_watched = w;
+	r = sigaltstack(NULL, &cur);
+	ok(r == 0 && (cur.ss_flags & SS_DISABLE) && !cur.ss_sp,
+	   "before: no alternate stack, as without memwatch (%d, flags %d)", r, cur.ss_flags);
+	ok(sigaltstack(&ss, NULL) == 0 && sigaltstack(NULL, &cur) == 0 && cur.ss_sp == stk &&
+	   cur.ss_size == sizeof(stk) && !(cur.ss_flags & SS_DISABLE),
+	   "the program's own is set, and reported");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stack;
+	sa.sa_flags = SA_ONSTACK;
+	sigaction(SIGUSR1, &sa, NULL);
+	raise(SIGUSR1);
+	mw_count(id, &c);
+	ok(on_stack_sp >= (uintptr_t)stk && on_stack_sp < (uintptr_t)stk + sizeof(stk) && w[3] == 7 &&
+	   c == 1,
+	   "an SA_ONSTACK handler runs on it (%#lx in %p..%p), its watched store counted (%llu)",
+	   (unsigned long)on_stack_sp, (void *)stk, (void *)(stk + sizeof(stk)),
+	   (unsigned long long)c);
+	ss.ss_flags = SS_DISABLE;
+	ok(sigaltstack(&ss, NULL) == 0 && sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE),
+	   "disabled again: reported none");
+	w[4] = 1;
+	raise(SIGUSR1);
+	ok(w[4] == 1 && w[3] == 7 && mw_unwatch(id) == 0, "watched accesses still work after");
+}
+#define N_OWN_ALTSTACK 5
+
 int main(void)
 {
 	need_dispatch();
-	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + N_SIGSYS + N_FORK_ALTSTACK + 6);
+	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + N_SIGSYS + N_FORK_ALTSTACK + N_OWN_ALTSTACK +
+	     7);
 	run_section("a handler installed while watching", N_AFTER, sec_after);
 	run_section("SIGBUS", N_SIGBUS, sec_sigbus);
 	run_section("straddling into an unmapped page", N_STRADDLE, sec_straddle);
 	run_section("a small alternate stack of the program's", N_SMALL, sec_small_altstack);
 	run_section("a SIGSYS handler installed while watching", N_SIGSYS, sec_sigsys);
 	run_section("a forked child's alternate stack", N_FORK_ALTSTACK, sec_fork_altstack);
+	run_section("the program's own alternate stack, set while watching", N_OWN_ALTSTACK,
+		    sec_own_altstack);
 	return done();
 }

@@ -46,6 +46,26 @@ mw_gate_syscall:
 	.cfi_endproc
 	.size	mw_gate_syscall, .-mw_gate_syscall
 
+/* long mw_gate_syscall_sp(long nr, long a1, long a2, uintptr_t sp): a
+ * system call of two arguments made with RSP = SP, for the kernel's look at
+ * the user stack pointer (sigaltstack refuses to change the stack RSP is
+ * on).  Nothing is written at SP; the caller holds signals meanwhile. */
+	.globl	mw_gate_syscall_sp
+	.hidden	mw_gate_syscall_sp
+	.type	mw_gate_syscall_sp, @function
+mw_gate_syscall_sp:
+	.cfi_startproc
+	mov	%rdi, %rax
+	mov	%rsi, %rdi
+	mov	%rdx, %rsi
+	mov	%rsp, %r8
+	mov	%rcx, %rsp
+	syscall
+	mov	%r8, %rsp
+	ret
+	.cfi_endproc
+	.size	mw_gate_syscall_sp, .-mw_gate_syscall_sp
+
 /* gregs[] offsets (sys/ucontext.h): R8 0, R9 8, R10 16, R11 24, R12 32,
  * R13 40, R14 48, R15 56, RDI 64, RSI 72, RBP 80, RBX 88, RDX 96, RAX 104,
  * RCX 112, RSP 120, RIP 128, EFL 136. */

@@ -20,6 +20,7 @@
 
 extern const char __start_mw_gate[], __stop_mw_gate[];
 long mw_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+long mw_gate_syscall_sp(long nr, long a1, long a2, uintptr_t sp);
 long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp, void (*early)(void),
 		   long shares_vm);
 void mw_gate_prctl(void);
@@ -161,6 +162,19 @@ int mw_arch_sys_redo(void *uc, long nr, const long a[6], uintptr_t pc)
 	g[REG_RIP] = (greg_t)(pc - 2);  /* syscall again, */
 	g[REG_RAX] = nr;                /* with the number the kernel overwrote */
 	return 1;
+}
+
+void mw_arch_sys_altstack(void *uc, const stack_t *ss)
+{
+	uint64_t all = ~0ull, old;
+	/* Below the interrupted code's red zone: a stack address of the
+	 * thread's that is not the alternate stack this handler runs on. */
+	uintptr_t sp = (mw_arch_sp(uc) - 256) & ~(uintptr_t)15;
+
+	if (mw_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&old, 8, 0, 0) < 0)
+		return;
+	mw_gate_syscall_sp(SYS_sigaltstack, (long)ss, 0, sp);
+	mw_gate_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
 }
 
 long mw_arch_sys_number_at(uintptr_t pc)
