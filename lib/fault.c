@@ -23,6 +23,7 @@
 #include "say.h"
 #include "table.h"
 #include "sigsafe.h"
+#include "sigview.h"
 
 /* What SIGSEGV did before us: genuine faults go there.  Written under the
  * library lock before our handler is installed (sigaction orders it). */
@@ -182,18 +183,7 @@ int mw_fault_sigaction(const struct sigaction *act, struct sigaction *old)
 {
 	if (!installed)
 		return -1;
-	if (old) {
-		if (have_previous) {
-			*old = previous;
-		} else {
-			memset(old, 0, sizeof(*old));
-			old->sa_handler = SIG_DFL;
-		}
-	}
-	if (act) {
-		previous = *act;
-		have_previous = 1;
-	}
+	mw_sigview_swap(&previous, &have_previous, act, old);
 	return 0;
 }
 

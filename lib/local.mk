@@ -13,7 +13,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/ring.c lib/ring.h lib/logshare.c lib/logshare.h lib/record.c lib/record.h lib/unwind.c lib/unwind.h \
 	lib/log.c lib/dump.c lib/dump.h lib/kindname.h lib/symbolize.c lib/symbolize.h \
 	lib/sysdispatch.c lib/sysdispatch.h lib/sysbounce.c lib/sysbounce.h \
-	lib/sysfutex.c lib/sysfutex.h lib/sysredo.c lib/sysredo.h lib/procfd.c lib/procfd.h lib/perthread.c lib/perthread.h \
+	lib/sysfutex.c lib/sysfutex.h lib/sysredo.c lib/sysredo.h lib/procfd.c lib/procfd.h lib/sigview.h lib/perthread.c lib/perthread.h \
 	lib/loader.c lib/loader.h lib/selfread.c lib/selfread.h lib/gdb.c lib/gdb.h lib/codefile.c lib/codefile.h \
 	lib/arch.h \
 	lib/x86_64/perform.c lib/x86_64/insn.c lib/x86_64/insn.h \

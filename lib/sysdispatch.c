@@ -26,6 +26,7 @@
 #include "sysfutex.h"
 #include "sysredo.h"
 #include "perthread.h"
+#include "sigview.h"
 
 #ifndef SYS_USER_DISPATCH
 #define SYS_USER_DISPATCH 2     /* si_code of a dispatch SIGSYS */
@@ -108,18 +109,7 @@ int mw_sys_sigaction(const struct sigaction *act, struct sigaction *old)
 {
 	if (state != 1)
 		return -1;
-	if (old) {
-		if (have_previous) {
-			*old = previous;
-		} else {
-			memset(old, 0, sizeof(*old));
-			old->sa_handler = SIG_DFL;
-		}
-	}
-	if (act) {
-		previous = *act;
-		have_previous = 1;
-	}
+	mw_sigview_swap(&previous, &have_previous, act, old);
 	return 0;
 }
 
