@@ -59,7 +59,13 @@ static int masked;              /* signals blocked from the fork's system call *
 
 static long sys(long nr, long a, long b, long c)
 {
-	return mw_arch_gate_syscall(nr, a, b, c, 8 /* rt_sigprocmask's sigsetsize */, 0, 0);
+	return mw_arch_gate_syscall(nr, a, b, c, 0, 0, 0);
+}
+
+/* rt_sigprocmask(HOW, SET, OLD) of the calling thread, 64 signals. */
+static long set_mask(int how, const uint64_t *set, uint64_t *old)
+{
+	return mw_arch_gate_syscall(SYS_rt_sigprocmask, how, (long)set, (long)old, 8, 0, 0);
 }
 
 bool mw_fork_at_syscall(bool early)
@@ -72,7 +78,7 @@ bool mw_fork_at_syscall(bool early)
 	if (atomic_load(&forking) != mw_tid() || frozen)
 		return false;
 	if (early && done_pipe[0] >= 0 &&
-	    sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)&fork_mask) == 0)
+	    set_mask(SIG_BLOCK, &all, &fork_mask) == 0)
 		masked = 1;
 	mw_api_freeze(1);
 	frozen = 1;
@@ -165,7 +171,7 @@ void mw_fork_child_early(void)
 		sys(SYS_close, done_pipe[0], 0, 0);
 		done_pipe[0] = done_pipe[1] = -1;
 		masked = 0;
-		sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)&fork_mask, 0);
+		set_mask(SIG_SETMASK, &fork_mask, NULL);
 	}
 }
 
