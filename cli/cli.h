@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "logshare.h"
+#include "log/logshare.h"
 #include "memwatch.h"
 
 /* One -w SYMBOL[+OFFSET][:SIZE][:r|w|rw]. */

@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "kindname.h"
+#include "log/kindname.h"
 #include "cli.h"
 
 static void where(FILE *out, struct mwc_sym *sym, uint64_t addr, int line, int ret)

@@ -7,7 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "kindname.h"
+#include "log/kindname.h"
 #include "cli.h"
 
 struct group {

@@ -3,28 +3,28 @@ lib_LTLIBRARIES += lib/libmemwatch.la
 include_HEADERS += lib/memwatch.h lib/memwatcher.h
 
 lib_libmemwatch_la_SOURCES = \
-	lib/api.c lib/api.h lib/legacy.c \
-	lib/table.c lib/table.h \
-	lib/epoch.c lib/epoch.h \
-	lib/alias.c lib/alias.h lib/fork.c lib/fork.h \
-	lib/maps.c lib/maps.h \
-	lib/fault.c lib/fault.h \
-	lib/say.c lib/say.h lib/sigsafe.h \
-	lib/ring.c lib/ring.h lib/logshare.c lib/logshare.h lib/record.c lib/record.h lib/unwind.c lib/unwind.h \
-	lib/log.c lib/dump.c lib/dump.h lib/kindname.h lib/symbolize.c lib/symbolize.h \
-	lib/sysdispatch.c lib/sysdispatch.h lib/sysbounce.c lib/sysbounce.h \
-	lib/sysfutex.c lib/sysfutex.h lib/sysredo.c lib/sysredo.h lib/procfd.c lib/procfd.h lib/sigview.h lib/perthread.c lib/perthread.h \
-	lib/loader.c lib/loader.h lib/selfread.c lib/selfread.h lib/gdb.c lib/gdb.h lib/codefile.c lib/codefile.h \
-	lib/arch.h \
-	lib/x86_64/perform.c lib/x86_64/insn.c lib/x86_64/insn.h \
-	lib/x86_64/cache.c lib/x86_64/cache.h lib/x86_64/regs.h \
-	lib/x86_64/run.S lib/x86_64/probe.S lib/x86_64/probe.h \
-	lib/x86_64/jit.c lib/x86_64/jit.h \
-	lib/x86_64/entry.c lib/x86_64/entry.h \
-	lib/x86_64/gate-code.S lib/x86_64/gate.c lib/x86_64/onstack.S
+	lib/front/api.c lib/front/api.h lib/front/legacy.c \
+	lib/watch/table.c lib/watch/table.h \
+	lib/base/epoch.c lib/base/epoch.h \
+	lib/watch/alias.c lib/watch/alias.h lib/sys/fork.c lib/sys/fork.h \
+	lib/base/maps.c lib/base/maps.h \
+	lib/fault/fault.c lib/fault/fault.h \
+	lib/base/say.c lib/base/say.h lib/base/sigsafe.h \
+	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h lib/log/record.c lib/log/record.h lib/log/unwind.c lib/log/unwind.h \
+	lib/log/log.c lib/log/dump.c lib/log/dump.h lib/log/kindname.h lib/log/symbolize.c lib/log/symbolize.h \
+	lib/sys/dispatch.c lib/sys/dispatch.h lib/sys/bounce.c lib/sys/bounce.h \
+	lib/sys/futex.c lib/sys/futex.h lib/sys/redo.c lib/sys/redo.h lib/base/procfd.c lib/base/procfd.h lib/fault/sigview.h lib/threads/perthread.c lib/threads/perthread.h \
+	lib/log/loader.c lib/log/loader.h lib/base/selfread.c lib/base/selfread.h lib/front/gdb.c lib/front/gdb.h lib/base/codefile.c lib/base/codefile.h \
+	lib/arch/arch.h \
+	lib/arch/x86_64/perform.c lib/arch/x86_64/insn.c lib/arch/x86_64/insn.h \
+	lib/arch/x86_64/cache.c lib/arch/x86_64/cache.h lib/arch/x86_64/regs.h \
+	lib/arch/x86_64/run.S lib/arch/x86_64/probe.S lib/arch/x86_64/probe.h \
+	lib/arch/x86_64/jit.c lib/arch/x86_64/jit.h \
+	lib/arch/x86_64/entry.c lib/arch/x86_64/entry.h \
+	lib/arch/x86_64/gate-code.S lib/arch/x86_64/gate.c lib/arch/x86_64/onstack.S
 lib_libmemwatch_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
 	$(LIBUNWIND_CFLAGS) $(LIBDW_CFLAGS)
-lib_libmemwatch_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/$(MW_ARCH)
+lib_libmemwatch_la_CPPFLAGS = $(AM_CPPFLAGS) 
 lib_libmemwatch_la_LIBADD = $(ZYDIS_LIBS) $(LIBUNWIND_LIBS) $(LIBDW_LIBS) -lpthread
 # -z now: no lazy PLT resolution inside the signal handler.
 lib_libmemwatch_la_LDFLAGS = -version-info 0:0:0 -Wl,-z,now -Wl,-z,noexecstack \
@@ -36,7 +36,7 @@ EXTRA_DIST += lib/libmemwatch.map
 # command's watches at the start of main.  A module of its own, installed in
 # $(pkglibdir), because it interposes libc's __libc_start_main.
 pkglib_LTLIBRARIES = lib/memwatch-run.la
-lib_memwatch_run_la_SOURCES = lib/run.c
+lib_memwatch_run_la_SOURCES = lib/front/run.c
 lib_memwatch_run_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_memwatch_run_la_LIBADD = lib/libmemwatch.la -ldl
 lib_memwatch_run_la_LDFLAGS = -module -avoid-version -shared -Wl,-z,now $(MW_LIB_STRIP_LDFLAGS)

@@ -37,7 +37,7 @@
 
 #include <Zydis/Zydis.h>
 
-#include "insn.h"
+#include "arch/x86_64/insn.h"
 
 /* The stub's jump target; never run here. */
 const char mw_x86_run_return[1];

@@ -9,19 +9,19 @@ TESTS += tests/t-fuzz-exec
 tests_t_fuzz_exec_SOURCES = tests/t-fuzz-exec.c
 tests_t_fuzz_exec_LDADD = $(MW_TEST_LIBS) $(ZYDIS_LIBS)
 
-# libFuzzer over decode, classify and rewrite (lib/x86_64/insn.c), built with
+# libFuzzer over decode, classify and rewrite (lib/arch/x86_64/insn.c), built with
 # configure's FUZZ_CC (clang); the test skips without it.
 dist_check_SCRIPTS += tests/t-fuzz-insn.sh
 TESTS += tests/t-fuzz-insn.sh
 EXTRA_DIST += tests/fuzz-insn.c
-FUZZ_INSN_SRC = $(srcdir)/tests/fuzz-insn.c $(srcdir)/lib/x86_64/insn.c
+FUZZ_INSN_SRC = $(srcdir)/tests/fuzz-insn.c $(srcdir)/lib/arch/x86_64/insn.c
 if HAVE_LIBFUZZER
 check_DATA = tests/fuzz-insn
 endif
-tests/fuzz-insn: $(FUZZ_INSN_SRC) $(srcdir)/lib/x86_64/insn.h
+tests/fuzz-insn: $(FUZZ_INSN_SRC) $(srcdir)/lib/arch/x86_64/insn.h
 	$(AM_V_CCLD)$(FUZZ_CC) -D_GNU_SOURCE -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		$(MW_WARN_CFLAGS) -I$(srcdir)/lib -I$(srcdir)/lib/x86_64 \
+		$(MW_WARN_CFLAGS) -I$(srcdir)/lib \
 		$(FUZZ_INSN_SRC) $(ZYDIS_LIBS) -o $@
 CLEANFILES += tests/fuzz-insn
 

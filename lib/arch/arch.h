@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch.h - what the generic fault path asks of an architecture folder
+ * (lib/x86_64/ today).  A port adds a folder implementing these.
+ */
+#ifndef MW_ARCH_H
+#define MW_ARCH_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "memwatch.h"
+#include "watch/table.h"
+
+#define MW_FAULT_MAX_ACCESS 2
+/* Bytes of each access read before it is performed, for old values. */
+#define MW_PRE_MAX 256
+
+/* One fault, as the handler hands it to the architecture. */
+struct mw_fault {
+	/* in */
+	const struct mw_snapshot *snap;
+	uintptr_t addr;                 /* si_addr */
+	void *uc;                       /* ucontext_t * of the interrupted code */
+	/* out */
+	struct mw_access acc[MW_FAULT_MAX_ACCESS];
+	int nacc;
+	const char *why;                /* for MW_DECLINED */
+	uintptr_t pc;                   /* the instruction */
+	uint8_t insn[16];
+	uint8_t insn_len;
+	uint8_t kernel;                 /* a system call's access, at pc */
+	/* MW_GENUINE: where the access really fails, when not at addr (a
+	 * straddle into an unmapped page), else 0. */
+	uintptr_t genuine_addr;
+	uint8_t under_break;            /* a debugger's breakpoint is at pc */
+	/* For atomic read-modify-writes, set by the arch after performing:
+	 * the operand's value before, from the instruction's own result. */
+	uint8_t atomic_old[16];
+	uint8_t atomic_len;
+	/* Filled by mw_record_before() (record.h). */
+	int recording;
+	int nframes;
+	uint64_t frames[MW_FRAMES_MAX];
+	uint16_t pre_len[MW_FAULT_MAX_ACCESS];
+	uint8_t pre[MW_FAULT_MAX_ACCESS][MW_PRE_MAX];
+};
+
+enum mw_perform {
+	MW_PERFORMED,   /* done; the context resumes after the instruction */
+	MW_RETRY,       /* memory in transition: resume at the same instruction */
+	MW_GENUINE,     /* the program would fault without watches too */
+	MW_DECLINED,    /* an instruction we cannot perform: f->why */
+};
+
+/* [thread] Once, before the first watch.  0 or -errno. */
+int mw_arch_init(void);
+
+/* [a forked child, first thing; also again, harmless] The child's own
+ * copy of what the architecture shares with the parent (the instruction
+ * stubs), so that neither process's new entries overwrite the other's. */
+void mw_arch_forked(void);
+
+/* [any] A function of the instruction decoder's library: the fault path
+ * reads that library's data, so its pages cannot be watched. */
+const void *mw_arch_decoder_code(void);
+
+/* [fault path] Perform the access that faulted at f->addr, which lies in a
+ * watched span of f->snap.  Before changing anything, with f->acc set to
+ * the accesses it is about to make (string instructions: the most they may
+ * make), it calls mw_record_before(f); on return f->acc holds the accesses
+ * made. */
+enum mw_perform mw_arch_perform(struct mw_fault *f);
+
+/* [fault path] First thing in the handler: the state the library's own code
+ * needs that the kernel leaves as the program had it (x86-64: RFLAGS.AC). */
+void mw_arch_handler_entry(void);
+
+/* [fault path] The program counter of a signal context. */
+uintptr_t mw_arch_pc(void *uc);
+
+/* [fault path] The stack pointer of a signal context. */
+uintptr_t mw_arch_sp(void *uc);
+
+/* [fault path] The calling thread's dynamic thread vector (glibc's DTV):
+ * the dynamic loader reads it in __tls_get_addr and dl_iterate_phdr. */
+uintptr_t mw_arch_thread_dtv(void);
+
+/* [fault path] If the fault is one of the library's own probes of memory
+ * that may be inaccessible, redirect it to the probe's failure exit and
+ * return 1. */
+int mw_arch_probe_fixup(void *uc);
+
+/* [thread] FN(ARG) on the stack that ends at TOP; returns its result. */
+long mw_arch_on_stack(void *top, long (*fn)(void *), void *arg);
+
+/* --- system calls (sysdispatch.c) ------------------------------------- */
+
+/* [thread] The code range system calls may come from while the program's
+ * own raise SIGSYS (the gate), and the calling thread's switch-on.  0 or
+ * -errno (no syscall user dispatch in this kernel). */
+void mw_arch_gate_region(uintptr_t *start, uintptr_t *len);
+int mw_arch_gate_enable(void);
+/* [any] Dispatch off for the calling thread. */
+int mw_arch_gate_disable(void);
+/* [any] The same, with the calling thread's own switch at SELECTOR. */
+int mw_arch_gate_enable_at(volatile char *selector);
+/* [any] One system call from inside the gate. */
+long mw_arch_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* [any] Installs a SA_SIGINFO handler for SIG whose return goes through
+ * the gate, with FLAGS added (FN NULL: the default action).  0 or -errno.
+ * The kernel is given mw_arch_gate_handler(FN): where debuggers step past
+ * the handler instead of into it. */
+int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags);
+void *mw_arch_gate_handler(void (*fn)(int, siginfo_t *, void *));
+
+/* [thread] Removes the signals of BITS (1 << (sig - 1)) from the masks of
+ * every installed handler (they would block them while running). */
+void mw_arch_gate_unmask_handlers(uint64_t bits);
+
+/* [fault path] The kernel's struct sigaction (rt_sigaction's argument, at
+ * most MW_KSA_MAX bytes) to and from the C library's. */
+#define MW_KSA_MAX 64
+size_t mw_arch_ksa_size(void);
+void mw_arch_ksa_to_sa(const void *k, struct sigaction *sa);
+void mw_arch_sa_to_ksa(const struct sigaction *sa, void *k);
+
+/* [fault path] The system call a SIGSYS of syscall user dispatch stopped:
+ * its number and six arguments. */
+long mw_arch_sys_args(void *uc, long a[6]);
+/* [fault path] Its result, as the program will see it. */
+void mw_arch_sys_return(void *uc, long ret);
+/* [fault path] The address of the system call instruction. */
+uintptr_t mw_arch_sys_site(void *uc);
+/* [fault path] If the context UC is right after the system call instruction
+ * ending at PC, which made call NR with arguments A and was ended by EINTR:
+ * set it up to make that call again, return 1; else 0, UC unchanged. */
+int mw_arch_sys_redo(void *uc, long nr, const long a[6], uintptr_t pc);
+/* [fault path] Set the calling thread's alternate signal stack to SS now,
+ * from a handler that may run on the current one (the kernel would not
+ * take the change from the frame of such a handler at rt_sigreturn): made
+ * with the stack pointer of the interrupted context UC, signals held. */
+void mw_arch_sys_altstack(void *uc, const stack_t *ss);
+/* [thread] The number of the system call made by the instruction ending at
+ * PC, read off the code before it when it loads a constant (a C library's
+ * wrapper), else -1: for a call the kernel restarts as restart_syscall. */
+long mw_arch_sys_number_at(uintptr_t pc);
+/* [fault path] Perform a clone-like call (clone, clone3, fork, vfork) whose
+ * child resumes the program, on stack SP, after calling EARLY if not NULL:
+ * returns the parent's result. */
+long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp, void (*early)(void));
+/* [fault path] The child's stack of clone NR with arguments A (0: it runs
+ * on the caller's); the program's stack pointer for the others. */
+uintptr_t mw_arch_sys_child_sp(void *uc, long nr, const long a[6]);
+/* [fault path] Make the context resume by performing rt_sigreturn itself
+ * (from the gate), returning the signal mask it will restore. */
+sigset_t *mw_arch_sys_sigreturn(void *uc);
+
+#endif /* MW_ARCH_H */

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fault.c - the SIGSEGV handler: ours, retry, or declined to what the
+ * program had before.
+ *
+ * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
+ * mw_logfile_fatal, sigaction, raise, mincore,
+ * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#include "arch/arch.h"
+#include "log/dump.h"
+#include "fault/fault.h"
+#include "front/gdb.h"
+#include "log/record.h"
+#include "base/say.h"
+#include "watch/table.h"
+#include "base/sigsafe.h"
+#include "fault/sigview.h"
+
+/* What SIGSEGV did before us: genuine faults go there.  Written under the
+ * library lock before our handler is installed (sigaction orders it). */
+static struct sigaction previous;
+static volatile sig_atomic_t have_previous;
+static volatile sig_atomic_t installed;  /* ours is SIGSEGV's handler */
+
+/* Per thread: the table generation at this thread's last stale-looking
+ * fault (initial-exec: no allocation on first use in a handler). */
+static __thread unsigned long seen_generation
+	__attribute__((tls_model("initial-exec")));
+
+static void decline(int sig, siginfo_t *si, void *ctx)
+{
+	struct sigaction prev = previous;
+
+	if (prev.sa_handler == SIG_IGN && si->si_code <= 0)
+		return;         /* kill(2), sigqueue(3) of an ignored signal */
+	if (prev.sa_handler == SIG_DFL || prev.sa_handler == SIG_IGN || !have_previous) {
+		/* With the default action restored, re-executing the faulting
+		 * instruction faults again and the kernel ends the process by
+		 * SIGSEGV, with a core dump, exactly as without the library.  A
+		 * SIGSEGV sent by kill(2) or raise(3) is not re-executed: send
+		 * it again, to this thread. */
+		struct sigaction dfl;
+
+		mw_logfile_fatal(SIGSEGV);
+		installed = 0;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(SIGSEGV, &dfl, NULL);
+		if (si->si_code <= 0)
+			raise(SIGSEGV);
+		return;
+	}
+	/* The program's own handler, called as the kernel would have: with its
+	 * mask added for the duration. */
+	sigset_t old;
+	pthread_sigmask(SIG_BLOCK, &prev.sa_mask, &old);
+	if (prev.sa_flags & SA_RESETHAND) {
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		previous = dfl;
+	}
+	if (prev.sa_flags & SA_SIGINFO)
+		prev.sa_sigaction(sig, si, ctx);
+	else
+		prev.sa_handler(sig);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void report(const struct mw_fault *f)
+{
+	struct mw_msg m;
+
+	mw_msg_init(&m);
+	mw_msg_str(&m, "declined access to ");
+	mw_msg_hex(&m, f->addr);
+	mw_msg_str(&m, " by the instruction at ");
+	mw_msg_hex(&m, f->pc);
+	if (f->insn_len) {
+		mw_msg_str(&m, " (");
+		mw_msg_bytes(&m, f->insn, f->insn_len);
+		mw_msg_str(&m, ")");
+	}
+	mw_msg_str(&m, ": ");
+	mw_msg_str(&m, f->why ? f->why : "unknown reason");
+	mw_msg_str(&m, "; delivering the SIGSEGV as if memwatch were not there");
+	mw_msg_flush(&m);
+}
+
+static void handler(int sig, siginfo_t *si, void *ctx)
+{
+	int saved_errno = errno;
+	struct mw_fault f;
+	enum mw_perform r = MW_GENUINE;
+	uint64_t seq = 0;
+	unsigned slot;
+
+	mw_arch_handler_entry();
+	if (mw_arch_probe_fixup(ctx))
+		goto out;
+	/* Only protection faults of real accesses can be ours: not kill(2),
+	 * not unmapped addresses. */
+	if (si->si_code != SEGV_ACCERR) {
+		if (si->si_code <= 0 ||
+		    !mw_gdb_before_crash((uintptr_t)si->si_addr, (uint64_t)mw_arch_pc(ctx)))
+			decline(sig, si, ctx);
+		goto out;
+	}
+
+	f.snap = mw_table_enter(&slot);
+	f.addr = (uintptr_t)si->si_addr;
+	f.uc = ctx;
+	f.nacc = 0;
+	f.why = NULL;
+	f.insn_len = 0;
+	f.kernel = 0;
+	f.genuine_addr = 0;
+	f.under_break = 0;
+	f.pc = 0;
+	f.recording = 0;
+	f.atomic_len = 0;
+	if (mw_table_span(f.snap, f.addr)) {
+		r = mw_arch_perform(&f);
+		if (r == MW_PERFORMED)
+			seq = mw_record_after(&f);     /* counts and records */
+	} else {
+		/* Not watched now.  If pages were unwatched since this thread
+		 * last looked, the fault may predate that: run the instruction
+		 * once more before calling it genuine. */
+		unsigned long gen = atomic_load(&mw_table_generation);
+
+		if (gen != seen_generation) {
+			seen_generation = gen;
+			r = MW_RETRY;
+		}
+	}
+	mw_table_exit(slot);
+
+	switch (r) {
+	case MW_PERFORMED:
+		/* After the epoch: the debugger may keep us here a long time. */
+		mw_gdb_after_access(seq, f.under_break, f.pc, (uint64_t)mw_arch_pc(ctx));
+		break;
+	case MW_RETRY:
+		sched_yield();
+		break;
+	case MW_DECLINED:
+		report(&f);
+		/* fall through */
+	case MW_GENUINE:
+		if (si->si_code > 0 && mw_gdb_before_crash(f.addr, (uint64_t)mw_arch_pc(ctx)))
+			break;          /* the debugger stops at the re-fault */
+		if (f.genuine_addr && f.genuine_addr != f.addr) {
+			/* The access straddles into memory the program cannot
+			 * touch: that is the fault the processor would report. */
+			siginfo_t moved = *si;
+			unsigned char v;
+
+			moved.si_addr = (void *)f.genuine_addr;
+			moved.si_code = mincore((void *)(f.genuine_addr & ~(uintptr_t)4095), 1, &v) < 0 ?
+					SEGV_MAPERR : SEGV_ACCERR;
+			decline(sig, &moved, ctx);
+			break;
+		}
+		decline(sig, si, ctx);
+		break;
+	}
+out:
+	errno = saved_errno;
+}
+
+int mw_fault_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+	if (!installed)
+		return -1;
+	mw_sigview_swap(&previous, &have_previous, act, old);
+	return 0;
+}
+
+int mw_fault_install(void)
+{
+	struct sigaction cur, sa;
+
+	if (sigaction(SIGSEGV, NULL, &cur) < 0)
+		return -errno;
+	if ((cur.sa_flags & SA_SIGINFO) &&
+	    (void *)cur.sa_sigaction == mw_arch_gate_handler(handler)) {
+		installed = 1;
+		return 0;
+	}
+	previous = cur;
+	have_previous = 1;
+
+	/* NODEFER: a fault inside a handler (ours probing, or the program's
+	 * touching watched memory) must be deliverable, never blocked.
+	 * ONSTACK: use the thread's alternate stack where it has one.
+	 * Installed with the gate's return (arch.h), so that returning costs
+	 * no SIGSYS while system calls dispatch (sysdispatch.h). */
+	(void)sa;
+	if (mw_arch_gate_sigaction(SIGSEGV, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART) < 0)
+		return -errno;
+	installed = 1;
+	return 0;
+}

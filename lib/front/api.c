@@ -1,0 +1,937 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * api.c - mw_watch, mw_unwatch, mw_count, mw_strerror; initialization
+ * (environment: MEMWATCH_RING, MEMWATCH_DEPTH, MEMWATCH_LOG).
+ *
+ * Watch and unwatch run in thread context under one lock; they build new
+ * table snapshots, move pages into and out of their memfd (alias.c) and set
+ * page protections.  mw_count and mw_total_count are async-signal-safe.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/rseq.h>
+#include <unistd.h>
+
+#include "watch/alias.h"
+#include "log/dump.h"
+#include "front/api.h"
+#include "arch/arch.h"
+#include "fault/fault.h"
+#include "sys/fork.h"
+#include "log/loader.h"
+#include "base/maps.h"
+#include "memwatch.h"
+#include "log/record.h"
+#include "log/ring.h"
+#include "base/say.h"
+#include "base/selfread.h"
+#include "sys/dispatch.h"
+#include "watch/table.h"
+#include "threads/perthread.h"
+#include "log/unwind.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int init_err;
+
+/* The library lock, and whether this thread holds it: the system calls
+ * the library makes under it are its own (sysbounce.c lets them be). */
+static __thread int holding __attribute__((tls_model("initial-exec")));
+
+static void api_lock(void);
+static void api_unlock(void);
+static int next_id = 1;
+static uintptr_t ps;            /* page size */
+
+/* The library's own loaded segments, its decoder's and its unwinder's:
+ * never watchable (the fault path reads them, a fault there would fault
+ * again; the unwinder's lock is there, see unwind.h). */
+static struct { uintptr_t lo, hi; } own[16];
+static int nown;
+
+/* A run of pages: new pieces to convert, or runs to give back. */
+struct piece {
+	uintptr_t start, end;
+	uintptr_t alias;
+	int prot;
+	int anon;               /* anonymous memory: absent pages are zeros */
+	int shared;             /* a MAP_SHARED mapping (alias.h) */
+};
+static struct piece *pieces;
+static size_t npieces, maxpieces;
+
+static uintptr_t page_down(uintptr_t a) { return a & ~(ps - 1); }
+static uintptr_t page_up(uintptr_t a) { return (a + ps - 1) & ~(ps - 1); }
+
+static int find_own(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t me = (uintptr_t)arg;
+	int mine = 0;
+
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz)
+			mine = 1;
+	}
+	if (!mine)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum && nown < 16; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD) {
+			own[nown].lo = page_down(lo);
+			own[nown].hi = page_up(lo + ph->p_memsz);
+			nown++;
+		}
+	}
+	return 1;
+}
+
+static int tls_size(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_TLS)
+			*(size_t *)arg += info->dlpi_phdr[i].p_memsz + info->dlpi_phdr[i].p_align;
+	return 0;
+}
+
+static int watched_ever;
+
+/* A positive number from the environment, or DEF with a warning. */
+static unsigned long env_number(const char *name, unsigned long def, unsigned long max)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n;
+
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || n > max) {
+		fprintf(stderr, "memwatch: %s=%s is not a number from 0 to %lu; using %lu\n",
+			name, v, max, def);
+		return def;
+	}
+	return n;
+}
+
+static uint64_t pow2_at_least(uint64_t n)
+{
+	uint64_t p = 2;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+static void init(void)
+{
+	unsigned long ring, depth;
+	uintptr_t code_lo, code_hi;
+
+	ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	ring = env_number("MEMWATCH_RING", 16384, 1u << 24);
+	depth = env_number("MEMWATCH_DEPTH", 16, MW_FRAMES_MAX);
+	atomic_store(&mw_ring_depth, (unsigned)depth);
+	init_err = mw_ring_setup(pow2_at_least(ring));
+	if (init_err)
+		return;
+	mw_logfile_init(getenv("MEMWATCH_LOG"));
+	maxpieces = 65536;
+	pieces = mmap(NULL, maxpieces * sizeof(*pieces), PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pieces == MAP_FAILED) {
+		init_err = -ENOMEM;
+		return;
+	}
+	dl_iterate_phdr(find_own, (void *)(uintptr_t)&init);
+	size_t tls = 0;
+
+	dl_iterate_phdr(tls_size, &tls);
+	mw_threads_init(tls);
+	mw_maps_init();
+	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_arch_decoder_code());
+	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_unwind_code());
+	if (mw_loader_segment(mw_unwind_code(), &code_lo, &code_hi))
+		mw_unwind_init(code_lo, code_hi);
+	mw_loader_init();
+	mw_selfread_init();
+	init_err = mw_arch_init();
+	if (!init_err)
+		init_err = mw_fork_init();
+}
+
+static int add_piece(uintptr_t start, uintptr_t end, int prot, int anon, int shared)
+{
+	if (npieces == maxpieces)
+		return -ENOMEM;
+	pieces[npieces++] = (struct piece){ start, end, 0, prot, anon, shared };
+	return 0;
+}
+
+/* ------------------------------------------------------------------ mw_watch */
+
+static int overlaps(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
+{
+	return a < d && c < b;
+}
+
+/* Pages no thread can live without being accessible: its thread control
+ * block, rseq area (the kernel writes those at every signal delivery) and
+ * static TLS (perthread.h).  Stacks can be watched: each thread has an
+ * alternate signal stack while watches exist. */
+static int thread_areas(uintptr_t lo, uintptr_t hi)
+{
+	return mw_threads_refuse(lo, hi) ? -ENOTSUP : 0;
+}
+
+struct scan {
+	const struct mw_snapshot *cur;
+};
+
+/* For each mapping over the watch's pages: refuse what cannot be watched,
+ * and note the parts not yet in a span as new pieces. */
+static int scan_map(const struct mw_map *m, void *arg)
+{
+	const struct mw_snapshot *cur = ((struct scan *)arg)->cur;
+	uintptr_t pos = m->start;
+
+	while (pos < m->end) {
+		const struct mw_span *sp = mw_table_span(cur, pos);
+		uintptr_t stop = m->end;
+		int r;
+
+		if (sp) {       /* already ours: a memfd mapping of a span */
+			pos = sp->end < m->end ? sp->end : m->end;
+			continue;
+		}
+		for (size_t i = 0; i < cur->nspans; i++)
+			if (cur->spans[i].start > pos && cur->spans[i].start < stop)
+				stop = cur->spans[i].start;
+		if (!(m->prot & (PROT_READ | PROT_WRITE)))
+			return -EFAULT;
+		if (m->prot & PROT_EXEC)
+			return -ENOTSUP;
+		if (m->name[0] == '[' && strcmp(m->name, "[heap]") != 0 &&
+		    strcmp(m->name, "[stack]") != 0 && strncmp(m->name, "[anon:", 6) != 0)
+			return -ENOTSUP;        /* [vdso], [vvar], ... */
+		/* The main stack grows from its lowest page: that page must
+		 * stay the kernel's growing mapping. */
+		if (strcmp(m->name, "[stack]") == 0 && pos == m->vstart)
+			return -ENOTSUP;
+		if (strncmp(m->name, "/memfd:memwatch", 15) == 0)
+			return -ENOTSUP;
+		r = add_piece(pos, stop, m->prot,
+			      !m->shared && (m->name[0] == 0 || strcmp(m->name, "[heap]") == 0 ||
+					     strncmp(m->name, "[anon:", 6) == 0),
+			      m->shared);
+		if (r)
+			return r;
+		pos = stop;
+	}
+	return 0;
+}
+
+static void copy_table(struct mw_snapshot *to, const struct mw_snapshot *from)
+{
+	if (from->nspans)
+		memcpy(to->spans, from->spans, from->nspans * sizeof(*from->spans));
+	if (from->nwatches)
+		memcpy(to->watches, from->watches, from->nwatches * sizeof(*from->watches));
+	to->nspans = from->nspans;
+	to->nwatches = from->nwatches;
+}
+
+void mw_api_freeze(int frozen)
+{
+	const struct mw_snapshot *cur = mw_snap_current();
+	struct mw_snapshot *s;
+
+	if (!cur || !cur->nspans)
+		return;
+	s = mw_snap_alloc(cur->nspans, cur->nwatches);
+	if (!s)
+		return;         /* no memory: the fork goes on unfrozen */
+	copy_table(s, cur);
+	for (size_t i = 0; i < s->nspans; i++)
+		s->spans[i].state = frozen ? MW_SPAN_FROZEN : MW_SPAN_ACTIVE;
+	mw_snap_publish(s);
+}
+
+/* ------------------------------------------------- is a span still ours? */
+
+/* The program may unmap watched memory (free() of a large block) and map
+ * something else there.  Before the library touches a span's range again
+ * (protections, restoring), it checks that the range is still its memfd
+ * mapping: the same file as the alias, at the same offsets. */
+struct intact {
+	unsigned long inode;
+	uintptr_t offset;       /* expected file offset at the range's start */
+	uintptr_t start;
+	int ok, seen;
+	bool shared;            /* the span's own mapping: any file's name */
+};
+
+static int check_alias(const struct mw_map *m, void *arg)
+{
+	struct intact *x = arg;
+
+	x->inode = m->inode;
+	x->offset = m->offset;
+	x->seen = 1;
+	return 1;
+}
+
+static int check_range(const struct mw_map *m, void *arg)
+{
+	struct intact *x = arg;
+
+	if (!m->shared || m->inode != x->inode ||
+	    m->offset != x->offset + (m->start - x->start) ||
+	    (!x->shared && strncmp(m->name, "/memfd:memwatch", 15) != 0))
+		x->ok = 0;
+	return x->ok ? 0 : 1;
+}
+
+static int span_intact(const struct mw_span *sp, uintptr_t lo, uintptr_t hi)
+{
+	struct intact x = { 0, 0, lo, 1, 0, sp->shared };
+	uintptr_t a = sp->alias + (lo - sp->start);
+
+	if (mw_maps_walk(a, a + 1, 0, check_alias, &x) != 1 || !x.seen)
+		return 0;
+	return mw_maps_walk(lo, hi, -1, check_range, &x) == 0 && x.ok;
+}
+
+/* The protection a page of span SP gets from the watches over it. */
+static int page_prot(const struct mw_snapshot *s, const struct mw_span *sp, uintptr_t page)
+{
+	unsigned k = mw_snap_kinds(s, page, page + ps);
+
+	if (k & MW_READ)
+		return PROT_NONE;
+	if (k & MW_WRITE)
+		return sp->orig_prot & ~PROT_WRITE;
+	return sp->orig_prot;
+}
+
+/* Set the protections of the pages of [lo, hi) that are in spans of S and
+ * still the library's mappings. */
+static int apply_prot(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t run = lo;
+	int run_prot = -1;
+	const struct mw_span *checked = NULL;
+	int intact = 0;
+
+	for (uintptr_t p = lo; p <= hi; p += ps) {
+		const struct mw_span *sp = p < hi ? mw_table_span(s, p) : NULL;
+		int prot;
+
+		if (sp && sp != checked) {
+			checked = sp;
+			intact = span_intact(sp, sp->start, sp->end);
+		}
+		prot = sp && intact ? page_prot(s, sp, p) : -1;   /* -1: not ours (any more) */
+
+		if (prot != run_prot) {
+			if (run_prot >= 0 && p > run && mprotect((void *)run, p - run, run_prot) < 0)
+				return -errno;
+			run = p;
+			run_prot = prot;
+		}
+	}
+	return 0;
+}
+
+/* At load: the log's descriptor and ring exist before the first watch
+ * (for a debugger, for mw_log_stats), and with MEMWATCH_LOG the file is
+ * written even by a process that dies before watching anything.  Nothing
+ * else changes in the process until the first mw_watch: the SIGSEGV
+ * handler is installed then. */
+__attribute__((constructor)) static void init_at_load(void)
+{
+	pthread_once(&once, init);
+}
+
+int mw_api_log_setup(size_t records)
+{
+	int r = 0;
+
+	pthread_once(&once, init);
+	if (init_err)
+		return init_err;
+	if (!records)
+		return 0;
+	api_lock();
+	if (pow2_at_least(records) == mw_ring_capacity())
+		r = 0;
+	else if (watched_ever)
+		r = -EBUSY;
+	else
+		r = mw_ring_setup(pow2_at_least(records));
+	api_unlock();
+	return r;
+}
+
+/* mw_watch and mw_unwatch: their own system calls (a few dozen) need not
+ * be dispatched, so this thread's switch is off meanwhile (perthread.h).  Not
+ * in the fork handlers: fork(3)'s own call must reach the library. */
+static void api_lock(void)
+{
+	pthread_mutex_lock(&lock);
+	holding = 1;
+	mw_thread_hold(1);
+}
+
+static void api_unlock(void)
+{
+	mw_thread_hold(0);
+	holding = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+int mw_api_held(void)
+{
+	return holding;
+}
+
+void mw_api_lock(void)
+{
+	pthread_mutex_lock(&lock);
+	holding = 1;
+}
+
+void mw_api_unlock(void)
+{
+	api_unlock();
+}
+
+int mw_api_reprotect(const struct mw_snapshot *s)
+{
+	for (size_t i = 0; i < s->nspans; i++) {
+		int r = apply_prot(s, s->spans[i].start, s->spans[i].end);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int do_unwatch(int id);
+
+static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
+{
+	uintptr_t P0 = page_down(lo), P1 = page_up(hi);
+	const struct mw_snapshot *cur = mw_snap_current();
+	struct scan sc = { cur };
+	struct mw_snapshot *s;
+	struct mw_watch_obj *w;
+	size_t i, done;
+	int r;
+
+	for (int k = 0; k < nown; k++)
+		if (overlaps(P0, P1, own[k].lo, own[k].hi))
+			return -ENOTSUP;
+	if (mw_selfread_refused(P0, P1, flags))
+		return -ENOTSUP;
+	r = thread_areas(P0, P1);
+	if (r)
+		return r;
+	npieces = 0;
+	r = mw_maps_walk(P0, P1, -EFAULT, scan_map, &sc);
+	if (r)
+		return r;
+	r = mw_fault_install();
+	if (r)
+		return r;
+	w = mw_watch_obj_alloc();
+	if (!w)
+		return -ENOMEM;
+
+	if (npieces) {
+		/* The new pieces enter the table as pending: a write that faults
+		 * on them while they are frozen retries until they are ready. */
+		s = mw_snap_alloc(cur->nspans + npieces, cur->nwatches + 1);
+		if (!s)
+			goto nomem;
+		copy_table(s, cur);
+		for (i = 0; i < npieces; i++)
+			s->spans[s->nspans++] = (struct mw_span){
+				pieces[i].start, pieces[i].end, 0, pieces[i].prot, MW_SPAN_PENDING,
+				pieces[i].shared != 0 };
+		mw_snap_publish(s);
+		cur = s;
+		for (i = 0; i < npieces; i++)
+			if ((pieces[i].prot & PROT_WRITE) &&
+			    mprotect((void *)pieces[i].start, pieces[i].end - pieces[i].start,
+				     pieces[i].prot & ~PROT_WRITE) < 0)
+				break;
+		for (done = 0; done < i; done++) {
+			struct mw_span *sp = (struct mw_span *)mw_table_span(cur, pieces[done].start);
+
+			if (pieces[done].shared)
+				r = mw_alias_share(pieces[done].start, pieces[done].end,
+						   pieces[done].prot & ~PROT_WRITE, &sp->alias);
+			else
+				r = mw_alias_convert(pieces[done].start, pieces[done].end,
+						     pieces[done].prot & ~PROT_WRITE, pieces[done].anon,
+						     &sp->alias);
+			if (r)
+				break;
+		}
+		if (done < npieces) {
+			/* Roll back: converted pieces return to private memory,
+			 * frozen ones get their protection back. */
+			for (size_t k = 0; k < npieces; k++) {
+				const struct mw_span *sp = mw_table_span(cur, pieces[k].start);
+
+				if (k < done && sp->shared) {
+					mw_alias_unshare(sp->start, sp->end, sp->orig_prot);
+					mw_alias_drop(sp->alias, sp->end - sp->start);
+				}
+				else if (k < done && mw_alias_restore(sp->start, sp->end, sp->alias,
+								      sp->orig_prot) == 0)
+					mw_alias_release(sp->alias, sp->end - sp->start);
+				else if (k >= done && k < i)
+					mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
+			}
+			s = mw_snap_alloc(cur->nspans, cur->nwatches);
+			if (s) {
+				copy_table(s, cur);
+				s->nspans = 0;
+				for (size_t k = 0; k < cur->nspans; k++)
+					if (cur->spans[k].state != MW_SPAN_PENDING)
+						s->spans[s->nspans++] = cur->spans[k];
+				atomic_fetch_add(&mw_table_generation, 1);
+				mw_snap_publish(s);
+			}
+			mw_watch_obj_free(w);
+			return r ? r : -ENOMEM;
+		}
+	}
+
+	w->id = next_id++;
+	w->flags = flags;
+	w->start = lo;
+	w->end = hi;
+	s = mw_snap_alloc(cur->nspans, cur->nwatches + 1);
+	if (!s)
+		goto nomem;
+	copy_table(s, cur);
+	for (i = 0; i < s->nspans; i++)
+		s->spans[i].state = MW_SPAN_ACTIVE;   /* no draining outside unwatch */
+	s->watches[s->nwatches++] = w;
+	mw_snap_publish(s);
+	r = apply_prot(s, P0, P1);
+	if (r) {
+		/* Out of mappings for the protections: a watch that would not
+		 * catch everything must not exist; undo it. */
+		do_unwatch(w->id);
+		return r;
+	}
+	return w->id;
+
+nomem:
+	mw_watch_obj_free(w);
+	return -ENOMEM;
+}
+
+/* mw_watch and mw_unwatch work on a stack of the library's (one: they hold
+ * the lock): the pages they freeze may hold the caller's stack, a watched
+ * local variable, where frames of theirs would wait for themselves. */
+#define WORK_STACK (256 * 1024)
+static char *work_top;
+
+struct watch_args {
+	uintptr_t lo, hi;
+	unsigned flags;
+};
+
+static long watch_thunk(void *p)
+{
+	struct watch_args a = *(struct watch_args *)p;
+
+	return do_watch(a.lo, a.hi, a.flags);
+}
+
+static long unwatch_thunk(void *p)
+{
+	return do_unwatch(*(int *)p);
+}
+
+static int on_work_stack(long (*fn)(void *), void *arg)
+{
+	stack_t ss;
+
+	/* Called from a signal handler on the alternate stack (the program
+	 * unmapped watched memory, sysbounce.c): that stack is never watched,
+	 * and leaving it would let a nested signal start over at its top,
+	 * over our frames. */
+	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
+		return (int)fn(arg);
+	if (!work_top) {
+		char *s = mmap(NULL, WORK_STACK + 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (s == MAP_FAILED)
+			return (int)fn(arg);    /* on the caller's, then */
+		mprotect(s, 4096, PROT_NONE);
+		work_top = s + 4096 + WORK_STACK;
+	}
+	return (int)mw_arch_on_stack(work_top, fn, arg);
+}
+
+/* The first watch: system calls start to dispatch (sysdispatch.h). */
+static void sys_activate(void)
+{
+	static int told;
+	int r = mw_sys_activate();
+
+	if (r < 0 && !told) {
+		struct mw_msg m;
+
+		told = 1;
+		mw_msg_init(&m);
+		mw_msg_str(&m, r == -EPERM ?
+			   "system call dispatch is off (MEMWATCH_SYSCALLS=0, or under valgrind): "
+			   "system calls that touch watched pages fail with EFAULT" :
+			   "this kernel has no syscall user dispatch (Linux 5.11+): system "
+			   "calls that touch watched pages fail with EFAULT");
+		mw_msg_flush(&m);
+	}
+}
+
+int mw_watch(const void *addr, size_t len, unsigned flags)
+{
+	uintptr_t lo = (uintptr_t)addr;
+	int r;
+
+	if (!addr || !len || (flags & ~MW_ACCESS))
+		return -EINVAL;
+	if (lo + len < lo || lo + len > UINTPTR_MAX - 65536)
+		return -EOVERFLOW;
+	pthread_once(&once, init);
+	if (init_err)
+		return init_err;
+	api_lock();
+	watched_ever = 1;
+	/* System calls dispatch before the first page is protected: one in
+	 * progress meanwhile restarts through the handler. */
+	if (!mw_snap_current()->nwatches)
+		sys_activate();
+	r = on_work_stack(watch_thunk, &(struct watch_args){ lo, lo + len, flags ? flags : MW_WRITE });
+	if (r <= 0 && !mw_snap_current()->nwatches)
+		mw_sys_deactivate();
+	api_unlock();
+	return r;
+}
+
+/* ---------------------------------------------------------------- mw_unwatch */
+
+/* Copy the spans of FROM to TO, splitting off the runs in pieces[]: with
+ * STATE, or dropped when STATE < 0. */
+static void carve(struct mw_snapshot *to, const struct mw_snapshot *from, int state)
+{
+	size_t r = 0;
+
+	to->nspans = 0;
+	for (size_t i = 0; i < from->nspans; i++) {
+		struct mw_span sp = from->spans[i];
+		uintptr_t pos = sp.start;
+
+#define EMIT(a, b, st) do { \
+		to->spans[to->nspans++] = (struct mw_span){ (a), (b), \
+			sp.alias + ((a) - sp.start), sp.orig_prot, (st), sp.shared }; } while (0)
+		while (r < npieces && pieces[r].start < sp.end) {
+			if (pieces[r].start > pos)
+				EMIT(pos, pieces[r].start, sp.state);
+			if (state >= 0)
+				EMIT(pieces[r].start, pieces[r].end, state);
+			pos = pieces[r].end;
+			r++;
+		}
+		if (pos < sp.end)
+			EMIT(pos, sp.end, sp.state);
+#undef EMIT
+	}
+}
+
+static int do_unwatch(int id)
+{
+	const struct mw_snapshot *cur = mw_snap_current();
+	struct mw_watch_obj *w = NULL;
+	struct mw_snapshot *s1, *s2;
+	uintptr_t P0, P1;
+	size_t i;
+
+	for (i = 0; i < cur->nwatches && !w; i++)
+		if (cur->watches[i]->id == id)
+			w = cur->watches[i];
+	if (!w)
+		return -ENOENT;
+	P0 = page_down(w->start);
+	P1 = page_up(w->end);
+
+	/* s1: the table without the watch. */
+	s1 = mw_snap_alloc(cur->nspans, cur->nwatches);
+	if (!s1)
+		return -ENOMEM;
+	copy_table(s1, cur);
+	s1->nwatches = 0;
+	for (i = 0; i < cur->nwatches; i++)
+		if (cur->watches[i] != w)
+			s1->watches[s1->nwatches++] = cur->watches[i];
+	mw_snap_finish(s1);
+
+	/* Pages no other watch needs go back to private memory, in runs that
+	 * stay within one span. */
+	npieces = 0;
+	for (uintptr_t p = P0; p < P1; p += ps) {
+		const struct mw_span *sp = mw_table_span(s1, p);
+
+		if (mw_snap_kinds(s1, p, p + ps))
+			continue;
+		if (npieces && pieces[npieces - 1].end == p && p != sp->start)
+			pieces[npieces - 1].end = p + ps;
+		else if (add_piece(p, p + ps, sp->orig_prot, 0, sp->shared) < 0)
+			break;   /* out of room: the rest stays converted, unwatched */
+	}
+
+	mw_snap_publish(s1);
+	cur = s1;
+	if (npieces) {
+		/* Draining: writes wait, so nothing written to the alias after
+		 * the copy is lost.  The grace period of the publish ensures no
+		 * write that began before is still running. */
+		s2 = mw_snap_alloc(cur->nspans + 2 * npieces, cur->nwatches);
+		if (!s2)
+			goto keep;
+		copy_table(s2, cur);
+		carve(s2, cur, MW_SPAN_DRAINING);
+		mw_snap_publish(s2);
+		cur = s2;
+		for (i = 0; i < npieces; i++) {
+			const struct mw_span *sp = mw_table_span(cur, pieces[i].start);
+
+			/* Unmapped or replaced by the program: nothing to give
+			 * back, and nothing of the new mapping to touch. */
+			if (!span_intact(sp, sp->start, sp->end))
+				continue;
+			if (sp->shared) {
+				/* Its pages stay where they are: only the
+				 * protection comes back (the alias goes below). */
+				mw_alias_unshare(sp->start, sp->end, sp->orig_prot);
+				continue;
+			}
+			if (mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot) < 0) {
+				/* Leave it converted but open; drop it from the list. */
+				mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
+				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));
+				npieces--;
+				i--;
+			}
+		}
+		s2 = mw_snap_alloc(cur->nspans, cur->nwatches);
+		if (!s2)
+			goto keep;
+		copy_table(s2, cur);
+		carve(s2, cur, -1);
+		for (i = 0; i < s2->nspans; i++)
+			s2->spans[i].state = MW_SPAN_ACTIVE;
+		/* Before the spans disappear: a thread whose fault predates the
+		 * restore must retry, not be called genuine (fault.c). */
+		atomic_fetch_add(&mw_table_generation, 1);
+		for (i = 0; i < npieces; i++)
+			pieces[i].alias = mw_table_span(cur, pieces[i].start)->alias;
+		mw_snap_publish(s2);
+		for (i = 0; i < npieces; i++) {
+			mw_sys_unwatched(pieces[i].start, pieces[i].end, pieces[i].alias);
+			if (pieces[i].shared)
+				mw_alias_drop(pieces[i].alias, pieces[i].end - pieces[i].start);
+			else
+				mw_alias_release(pieces[i].alias, pieces[i].end - pieces[i].start);
+		}
+		cur = s2;
+	}
+keep:
+	apply_prot(cur, P0, P1);
+	mw_watch_obj_free(w);
+	if (!cur->nwatches)
+		mw_sys_deactivate();
+	return 0;
+}
+
+int mw_unwatch(int id)
+{
+	int r;
+
+	if (id <= 0)
+		return -ENOENT;
+	api_lock();
+	r = on_work_stack(unwatch_thunk, &id);
+	api_unlock();
+	return r;
+}
+
+/* ------------------------------------------ the program changes its memory */
+
+void mw_api_gone(uintptr_t lo, uintptr_t hi, uintptr_t pc)
+{
+	api_lock();
+	for (;;) {
+		const struct mw_snapshot *cur = mw_snap_current();
+		const struct mw_watch_obj *w = NULL;
+		int id;
+
+		for (size_t i = 0; i < cur->nwatches && !w; i++)
+			if (overlaps(lo, hi, page_down(cur->watches[i]->start),
+				     page_up(cur->watches[i]->end)))
+				w = cur->watches[i];
+		if (!w)
+			break;
+		mw_record_gone(w, pc);
+		id = w->id;
+		on_work_stack(unwatch_thunk, &id);
+	}
+	api_unlock();
+}
+
+long mw_api_protect(uintptr_t lo, uintptr_t hi, int prot)
+{
+	const struct mw_snapshot *cur;
+	struct mw_snapshot *s;
+	long r = 0;
+
+	api_lock();
+	cur = mw_snap_current();
+	s = mw_snap_alloc(cur->nspans + 2, cur->nwatches);
+	if (!s) {
+		api_unlock();
+		return -ENOMEM;
+	}
+	copy_table(s, cur);
+	/* Spans split at lo and hi; the part inside gets the program's
+	 * protection, which the watches then restrict (page_prot). */
+	s->nspans = 0;
+	for (size_t i = 0; i < cur->nspans; i++) {
+		struct mw_span sp = cur->spans[i];
+		uintptr_t c1 = lo < sp.start ? sp.start : lo > sp.end ? sp.end : lo;
+		uintptr_t c2 = hi < c1 ? c1 : hi > sp.end ? sp.end : hi;
+		uintptr_t cut[4] = { sp.start, c1, c2, sp.end };
+
+		for (int k = 0; k < 3; k++) {
+			struct mw_span part = sp;
+
+			if (cut[k] >= cut[k + 1])
+				continue;
+			part.start = cut[k];
+			part.end = cut[k + 1];
+			part.alias = sp.alias + (cut[k] - sp.start);
+			if (part.start >= lo && part.end <= hi)
+				part.orig_prot = prot;
+			s->spans[s->nspans++] = part;
+		}
+	}
+	mw_snap_publish(s);
+	/* The rest of the range as the program asked, gap by gap. */
+	for (uintptr_t p = lo; p < hi && !r;) {
+		const struct mw_span *sp = mw_table_span(s, p);
+		uintptr_t q = p;
+
+		if (sp) {
+			p = sp->end;
+			continue;
+		}
+		while (q < hi && !mw_table_span(s, q))
+			q += ps;
+		if (mprotect((void *)p, q - p, prot) < 0)
+			r = -errno;
+		p = q;
+	}
+	apply_prot(s, lo, hi);
+	api_unlock();
+	return r;
+}
+
+/* ------------------------------------------------------------------- reading */
+
+int mw_count(int id, uint64_t *count)
+{
+	unsigned slot;
+	const struct mw_snapshot *s = mw_table_enter(&slot);
+	int r = -ENOENT;
+
+	for (size_t i = 0; i < s->nwatches; i++)
+		if (s->watches[i]->id == id) {
+			if (count)
+				*count = atomic_load_explicit(&s->watches[i]->count,
+							      memory_order_relaxed);
+			r = 0;
+			break;
+		}
+	mw_table_exit(slot);
+	return r;
+}
+
+uint64_t mw_total_count(void)
+{
+	return atomic_load_explicit(&mw_table_total, memory_order_relaxed);
+}
+
+int mw_id_at(uintptr_t start)
+{
+	unsigned slot;
+	const struct mw_snapshot *s = mw_table_enter(&slot);
+	int id = -ENOENT;
+
+	for (size_t i = 0; i < s->nwatches; i++)
+		if (s->watches[i]->start == start && s->watches[i]->id > id)
+			id = s->watches[i]->id;
+	mw_table_exit(slot);
+	return id;
+}
+
+const char *mw_strerror(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0:
+		return "success";
+	case EINVAL:
+		return "invalid argument: the address is NULL, the length is 0, or the flags "
+		       "have bits other than MW_READ and MW_WRITE";
+	case EOVERFLOW:
+		return "the address range wraps around the end of the address space";
+	case EFAULT:
+		return "the address range is not entirely mapped, or part of it has no access "
+		       "at all (PROT_NONE)";
+	case ENOTSUP:
+		return "this memory cannot be watched (yet): it is a thread's control block or "
+		       "static TLS, the lowest page of the main stack, an executable mapping, a "
+		       "kernel special mapping, memwatch's own data, its decoder's or its "
+		       "unwinder's, or a page of libc or the loader that memwatch's fault "
+		       "handling reads itself";
+	case ENOENT:
+		return "no such watch: the id was never returned by mw_watch or is already "
+		       "unwatched";
+	case ENOMEM:
+		return "out of memory, or out of mappings (see /proc/sys/vm/max_map_count)";
+	case EBUSY:
+		return "the log's ring size can only be changed before the first watch";
+	case EBADF:
+		return "not an open file descriptor";
+	default:
+		return "unknown memwatch error";
+	}
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dump.c - the log as text: mw_log_dump, and MEMWATCH_LOG at exit and at
+ * death.
+ *
+ * The raw form (no symbolizer) is async-signal-safe: it reads the ring
+ * lock-free and writes with write(2); the file name is kept from init, the
+ * file opened with open(2), and the module map copied from /proc/self/maps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log/kindname.h"
+#include "log/dump.h"
+#include "memwatch.h"
+#include "log/ring.h"
+
+static void put_where(struct mw_msg *m, struct mw_symbolizer *sym, uint64_t addr,
+		      int line, int ret)
+{
+	char name[512];
+
+	mw_msg_hex(m, addr);
+	if (!sym)
+		return;
+	mw_symbolize(sym, addr, line, ret, name, sizeof(name));
+	if (name[0]) {
+		mw_msg_str(m, " ");
+		mw_msg_str(m, name);
+	}
+}
+
+static void put_record(struct mw_msg *m, const struct mw_record *r,
+		       struct mw_symbolizer *sym, uint64_t t0)
+{
+	uint64_t t = r->time_ns > t0 ? r->time_ns - t0 : 0;
+	char frac[7];
+	uint64_t us = (t / 1000) % 1000000;
+
+	for (int i = 5; i >= 0; i--, us /= 10)
+		frac[i] = (char)('0' + us % 10);
+	frac[6] = 0;
+	mw_msg_str(m, "#");
+	mw_msg_dec(m, (int64_t)r->seq);
+	mw_msg_str(m, " ");
+	mw_msg_str(m, mw_kind_name(r->kind));
+	mw_msg_str(m, " watch ");
+	mw_msg_dec(m, r->watch);
+	mw_msg_str(m, " thread ");
+	mw_msg_dec(m, r->tid);
+	mw_msg_str(m, " +");
+	mw_msg_dec(m, (int64_t)(t / 1000000000u));
+	mw_msg_str(m, ".");
+	mw_msg_str(m, frac);
+	mw_msg_str(m, "s\n  ");
+	mw_msg_dec(m, r->size);
+	mw_msg_str(m, r->size == 1 ? " byte at " : " bytes at ");
+	put_where(m, sym, r->addr, 0, 0);
+	if (r->flags & MW_REC_CUT) {
+		mw_msg_str(m, " (values: the first ");
+		mw_msg_dec(m, r->value_len);
+		mw_msg_str(m, " bytes)");
+	}
+	mw_msg_str(m, "\n");
+	if (r->kind == MW_KIND_GONE) {
+		mw_msg_str(m, "  the watch ended: its memory was unmapped or replaced");
+	} else if (r->kind & MW_KIND_WRITE) {
+		mw_msg_str(m, "  old: ");
+		if (r->flags & MW_REC_NOOLD)
+			mw_msg_str(m, "(not known)");
+		else
+			mw_msg_bytes(m, r->old_value, r->value_len);
+		if (r->flags & MW_REC_ATOMIC)
+			mw_msg_str(m, " (atomic)");
+		mw_msg_str(m, "\n  new: ");
+	} else {
+		mw_msg_str(m, "  value: ");
+	}
+	if (r->kind != MW_KIND_GONE)
+		mw_msg_bytes(m, r->new_value, r->value_len);
+	mw_msg_str(m, "\n");
+	for (unsigned i = 0; i < r->nframes && i < MW_FRAMES_MAX; i++) {
+		mw_msg_str(m, "  #");
+		mw_msg_dec(m, i);
+		mw_msg_str(m, " ");
+		put_where(m, sym, r->frames[i], 1, i > 0);
+		mw_msg_str(m, "\n");
+	}
+	if (!r->nframes) {
+		mw_msg_str(m, "  at ");
+		put_where(m, sym, r->pc, 1, 0);
+		mw_msg_str(m, "\n");
+	}
+}
+
+static uint64_t t0;
+
+int mw_dump_records(struct mw_msg *m, struct mw_symbolizer *sym)
+{
+	struct mw_log_stats st;
+	struct mw_log_cursor cur;
+	struct mw_record r;
+	int n = 0;
+
+	mw_log_stats(&st);
+	mw_msg_str(m, "memwatch log: ");
+	mw_msg_dec(m, (int64_t)st.records);
+	mw_msg_str(m, st.records == 1 ? " record (" : " records (");
+	mw_msg_dec(m, (int64_t)st.overwritten);
+	mw_msg_str(m, " overwritten, ");
+	mw_msg_dec(m, (int64_t)st.dropped);
+	mw_msg_str(m, " dropped); ring ");
+	mw_msg_dec(m, (int64_t)st.capacity);
+	mw_msg_str(m, " records, depth ");
+	mw_msg_dec(m, st.depth);
+	mw_msg_str(m, "\n");
+	mw_log_begin(&cur);
+	while (mw_log_next(&cur, &r) == 1) {
+		put_record(m, &r, sym, t0);
+		n++;
+	}
+	mw_msg_write(m);
+	return n;
+}
+
+int mw_log_dump(int fd)
+{
+	struct mw_msg m;
+	struct mw_symbolizer *sym = mw_symbolizer_open();
+	int n;
+
+	if (fcntl(fd, F_GETFL) < 0)
+		return -EBADF;
+	mw_msg_open(&m, fd);
+	n = mw_dump_records(&m, sym);
+	mw_symbolizer_close(sym);
+	return m.err ? m.err : n;
+}
+
+/* ------------------------------------------------------------ MEMWATCH_LOG */
+
+static char log_path[4096];
+static atomic_flag written = ATOMIC_FLAG_INIT;
+static const int fatal_signals[] = { SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
+
+static int open_log(void)
+{
+	return open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+static void at_exit(void)
+{
+	struct mw_msg m;
+	struct mw_symbolizer *sym;
+	int fd;
+
+	if (atomic_flag_test_and_set(&written))
+		return;
+	fd = open_log();
+	if (fd < 0)
+		return;
+	sym = mw_symbolizer_open();
+	mw_msg_open(&m, fd);
+	mw_dump_records(&m, sym);
+	mw_symbolizer_close(sym);
+	close(fd);
+}
+
+void mw_logfile_fatal(int sig)
+{
+	struct mw_msg m;
+	char buf[4096];
+	ssize_t n;
+	int fd, maps;
+
+	if (!log_path[0] || atomic_flag_test_and_set(&written))
+		return;
+	fd = open_log();
+	if (fd < 0)
+		return;
+	mw_msg_open(&m, fd);
+	mw_msg_str(&m, "memwatch: the process is dying of signal ");
+	mw_msg_dec(&m, sig);
+	mw_msg_str(&m, "; raw addresses, the module map follows the records\n");
+	mw_dump_records(&m, NULL);
+	mw_msg_str(&m, "module map:\n");
+	mw_msg_write(&m);
+	maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	while (maps >= 0 && (n = read(maps, buf, sizeof(buf))) > 0)
+		if (write(fd, buf, (size_t)n) != n)
+			break;
+	if (maps >= 0)
+		close(maps);
+	close(fd);
+}
+
+static void fatal_handler(int sig, siginfo_t *si, void *ctx)
+{
+	struct sigaction dfl;
+
+	(void)ctx;
+	mw_logfile_fatal(sig);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigaction(sig, &dfl, NULL);
+	/* A fault re-executes and dies by itself; a sent signal is sent again. */
+	if (si->si_code <= 0 || sig == SIGABRT || sig == SIGTRAP || sig == SIGSYS)
+		raise(sig);
+}
+
+void mw_logfile_init(const char *path)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (!path || !path[0] || strlen(path) >= sizeof(log_path))
+		return;
+	strcpy(log_path, path);
+	atexit(at_exit);
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
+		struct sigaction cur, sa;
+
+		if (sigaction(fatal_signals[i], NULL, &cur) < 0 || cur.sa_handler != SIG_DFL ||
+		    (cur.sa_flags & SA_SIGINFO))
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = fatal_handler;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+		sigemptyset(&sa.sa_mask);
+		sigaction(fatal_signals[i], &sa, NULL);
+	}
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * record.h - turning a performed access into log records.
+ *
+ * Two steps around the arch's performing of an access: before it (the
+ * registers still as the program left them) the backtrace and the old
+ * values are taken; after it, one record per (access, watch it touched with
+ * a kind the watch catches), clipped to the watch, goes into the ring, and
+ * each watch touched counts the instruction once (mw_count).
+ * Both: [fault path].
+ */
+#ifndef MW_RECORD_H
+#define MW_RECORD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "arch/arch.h"
+
+void mw_record_before(struct mw_fault *f);
+/* Returns the seq of the first record made, 0 if none. */
+uint64_t mw_record_after(struct mw_fault *f);
+
+/* [fault path] A MW_KIND_GONE record for watch W, whose memory the system
+ * call at PC (in signal context UC) takes away. */
+void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc);
+
+/* [fault path] The calling thread's id, cached per thread. */
+pid_t mw_tid(void);
+/* [thread] After fork, in the child: thread ids change. */
+void mw_record_forked(void);
+
+#endif /* MW_RECORD_H */

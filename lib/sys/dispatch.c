@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysdispatch.c - the SIGSYS handler and switching dispatch on (see
+ * sysdispatch.h).
+ * Fault path (the handler, mw_sys_sigaction): mw_arch_gate_*, mw_arch_sys_*,
+ * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, sigdelset, memset, the
+ * previous SIGSYS handler.  Nothing else.
+ * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
+ * mw_thread_blocks_sigsys.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "base/say.h"
+#include "sys/bounce.h"
+#include "sys/dispatch.h"
+#include "sys/futex.h"
+#include "sys/redo.h"
+#include "threads/perthread.h"
+#include "fault/sigview.h"
+
+#ifndef SYS_USER_DISPATCH
+#define SYS_USER_DISPATCH 2     /* si_code of a dispatch SIGSYS */
+#endif
+
+/* The switch every thread's dispatch reads (gate-code.S names it too):
+ * 0 lets system calls through, 1 raises SIGSYS. */
+__attribute__((visibility("hidden"))) volatile char mw_sys_selector;
+_Atomic unsigned long mw_sys_translated;
+
+static int state;               /* 0 not tried, 1 works, -errno: cannot */
+static struct sigaction previous;
+static volatile sig_atomic_t have_previous;
+
+/* The threads mw_sys_activate asked, and whether each answered (their
+ * handlers mark it) or is found to block SIGSYS (not waited for). */
+#define ASKED_MAX 256
+static struct {
+	_Atomic pid_t tid;
+	_Atomic int answered;
+	int blocks;
+} asked_tab[ASKED_MAX];
+static _Atomic int n_asked;
+static int said_blocking;       /* the message is said once */
+
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction prev = previous;
+
+	if (!have_previous || prev.sa_handler == SIG_DFL) {
+		/* As without us: the default action, for this very signal. */
+		mw_arch_gate_sigaction(sig, NULL, 0);
+		mw_arch_gate_syscall(SYS_tgkill, getpid(), mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0),
+				     sig, 0, 0, 0);
+		return;
+	}
+	if (prev.sa_handler == SIG_IGN)
+		return;
+	if (prev.sa_flags & SA_SIGINFO)
+		prev.sa_sigaction(sig, si, uc);
+	else
+		prev.sa_handler(sig);
+}
+
+/* Our broadcast: sent with rt_tgsigqueueinfo, SI_QUEUE and this value, so
+ * that a late one (a thread that unblocked SIGSYS after the broadcast) is
+ * still ours, and the program's own SIGSYS never is. */
+#define BROADCAST ((void *)0x6d77737973ul)      /* "mwsys" */
+
+static void handler(int sig, siginfo_t *si, void *uc)
+{
+	int saved_errno = errno;
+
+	mw_thread_seen(uc);
+	if (si->si_code == SYS_USER_DISPATCH) {
+		long a[6];
+		long nr = mw_arch_sys_args(uc, a);
+
+		mw_sysbounce_perform(uc, nr, a);
+	} else if (si->si_code == SI_QUEUE && si->si_value.sival_ptr == BROADCAST &&
+		   si->si_pid == getpid()) {
+		/* mw_sys_activate asks: this thread's switch follows the
+		 * watches; the system call it interrupted restarts, and now
+		 * dispatches. */
+		pid_t me = (pid_t)mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
+		int n = atomic_load(&n_asked);
+
+		mw_thread_switch_self(uc);
+		mw_sysredo_apply(me, uc);
+		for (int i = 0; i < n; i++)
+			if (atomic_load(&asked_tab[i].tid) == me)
+				atomic_store(&asked_tab[i].answered, 1);
+	} else {
+		chain(sig, si, uc);
+	}
+	errno = saved_errno;
+}
+
+int mw_sys_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+	if (state != 1)
+		return -1;
+	mw_sigview_swap(&previous, &have_previous, act, old);
+	return 0;
+}
+
+static int install(void)
+{
+	struct sigaction cur;
+
+	if (sigaction(SIGSYS, NULL, &cur) < 0)
+		return -errno;
+	if ((cur.sa_flags & SA_SIGINFO) &&
+	    (void *)cur.sa_sigaction == mw_arch_gate_handler(handler))
+		return 0;
+	previous = cur;
+	have_previous = 1;
+	/* NODEFER: system calls made inside the handler (ours, or the
+	 * program's own handlers') dispatch too.  ONSTACK: the thread's
+	 * alternate stack, where it has one. */
+	return mw_arch_gate_sigaction(SIGSYS, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART);
+}
+
+static int ask(pid_t tid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGSYS;
+	si.si_code = SI_QUEUE;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	si.si_value.sival_ptr = BROADCAST;
+	return (int)syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, SIGSYS, &si);
+}
+
+int mw_sys_wanted(void)
+{
+	/* Read when the first watch is made: no page is watched yet, so
+	 * environ is not either. */
+	const char *e = getenv("MEMWATCH_SYSCALLS"), *pre = getenv("LD_PRELOAD");
+
+	if (e && strcmp(e, "0") == 0)
+		return 0;
+	/* Valgrind runs the program's code from its own translations, never
+	 * from our gate: every system call, its own too, would be a SIGSYS. */
+	if (pre && strstr(pre, "vgpreload"))
+		return 0;
+	return 1;
+}
+
+/* Waits for the asked threads' answers: up to a second for those that
+ * can answer (a loaded machine may not run them at once), not for those
+ * that block SIGSYS or have ended (looked at after 1 ms, then every 20).
+ * Returns how many did not answer. */
+static int wait_answers(void)
+{
+	struct timespec ms = { 0, 1000000 };
+	int n = atomic_load(&n_asked), waiting = n, missed = 0;
+
+	for (int t = 0; t < 1000 && waiting > 0; t++) {
+		if (t == 1 || (t > 1 && t % 20 == 0))
+			for (int i = 0; i < n; i++) {
+				pid_t tid = atomic_load(&asked_tab[i].tid);
+
+				if (asked_tab[i].blocks || atomic_load(&asked_tab[i].answered))
+					continue;
+				if (syscall(SYS_tgkill, getpid(), tid, 0) < 0 && errno == ESRCH)
+					atomic_store(&asked_tab[i].answered, 1);        /* ended */
+				else
+					asked_tab[i].blocks = mw_thread_blocks_sigsys(tid);
+			}
+		waiting = 0;
+		for (int i = 0; i < n; i++)
+			waiting += !asked_tab[i].blocks && !atomic_load(&asked_tab[i].answered);
+		if (waiting)
+			nanosleep(&ms, NULL);
+	}
+	for (int i = 0; i < n; i++)
+		missed += !atomic_load(&asked_tab[i].answered);
+	return missed;
+}
+
+int mw_sys_activate(void)
+{
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	struct stat st;
+	int missed, n = 0;
+	DIR *d;
+	struct dirent *e;
+
+	if (state < 0)
+		return state;
+	if (!mw_sys_wanted()) {
+		state = -EPERM;
+		return state;
+	}
+	if (install() < 0 || mw_thread_enable_self() < 0) {
+		state = -ENOSYS;
+		return state;
+	}
+	state = 1;
+	/* Handlers the program installed before, blocking everything while
+	 * they run, would block SIGSYS and SIGSEGV then. */
+	mw_arch_gate_unmask_handlers((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)));
+	/* Switch on first, then ask every other thread to look: a system call
+	 * it is blocked in (a read into the memory about to be watched) is
+	 * interrupted and restarts through the handler.  A thread that blocks
+	 * SIGSYS gets the question when it unblocks it. */
+	mw_sys_selector = 1;
+	mw_threads_switch(1);
+	/* The task directory has 2 + the number of threads links: with only
+	 * this one, nobody to ask. */
+	if (stat("/proc/self/task", &st) == 0 && st.st_nlink == 3)
+		return 0;
+	mw_sysredo_reset();
+	atomic_store(&n_asked, 0);
+	d = opendir("/proc/self/task");
+	while (d && (e = readdir(d))) {
+		pid_t tid = (pid_t)atoi(e->d_name);
+
+		if (tid <= 0 || tid == self)
+			continue;
+		/* A call the signal will end with EINTR is made again. */
+		mw_sysredo_note(tid);
+		if (n == ASKED_MAX) {   /* asked, not waited for */
+			ask(tid);
+			continue;
+		}
+		/* In the table before the question: it may answer at once. */
+		atomic_store(&asked_tab[n].tid, tid);
+		atomic_store(&asked_tab[n].answered, 0);
+		asked_tab[n].blocks = 0;
+		atomic_store(&n_asked, n + 1);
+		if (ask(tid) != 0)
+			atomic_store(&asked_tab[n].answered, 1);        /* gone */
+		n++;
+	}
+	if (d)
+		closedir(d);
+	missed = wait_answers();
+	if (missed > 0 && !said_blocking) {
+		struct mw_msg m;
+
+		said_blocking = 1;
+		mw_msg_init(&m);
+		mw_msg_dec(&m, missed);
+		mw_msg_str(&m, " thread(s) block SIGSYS now: until they unblock it, their system "
+			       "calls that touch watched pages fail with EFAULT");
+		mw_msg_flush(&m);
+	}
+	return missed;
+}
+
+void mw_sys_deactivate(void)
+{
+	mw_sys_selector = 0;
+	mw_threads_switch(0);
+}
+
+void mw_sys_forked(void)
+{
+	/* The child's one thread switched dispatch on as it left fork (gate);
+	 * a fork made while no watch existed did not: do it now. */
+	mw_threads_forked();
+	if (state == 1)
+		mw_thread_enable_self();
+}
+
+void mw_sys_unwatched(uintptr_t lo, uintptr_t hi, uintptr_t alias)
+{
+	mw_sysfutex_release(lo, hi, alias);
+}

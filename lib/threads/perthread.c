@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perthread.c - per-thread needs: alternate stacks, untouchable pages, the
+ * dispatch switch (see perthread.h).
+ * Fault path (mw_thread_seen, mw_thread_switch_self): mw_arch_gate_*,
+ * atomics.  Thread side (mw_threads_switch): /proc/self/task/TID/status.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "arch/arch.h"
+#include "threads/perthread.h"
+
+#define ALTSTACK (64 * 1024)    /* the handlers, libunwind, an AVX-512 frame */
+#define GUARD 4096
+#define SLOTS 4096
+
+struct slot {
+	volatile char selector; /* the thread's dispatch switch (sysdispatch.h) */
+	_Atomic pid_t tid;      /* 0: free */
+	uintptr_t lo, hi;       /* static TLS .. control block + rseq */
+	void *stack;            /* our alternate stack, reusable when it dies */
+};
+
+extern volatile char mw_sys_selector;
+
+static struct slot slots[SLOTS];
+static size_t tls_static;       /* bytes of static TLS below the thread pointer */
+
+static __thread int seen __attribute__((tls_model("initial-exec")));
+static __thread struct slot *mine __attribute__((tls_model("initial-exec")));
+static __thread int holds __attribute__((tls_model("initial-exec")));
+/* The thread's alternate signal stack, ours or its own. */
+static __thread uintptr_t alt_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
+/* The alternate stack the library gave the thread, if it did. */
+static __thread uintptr_t our_stack __attribute__((tls_model("initial-exec")));
+static _Atomic int fork_gen = 1;
+
+void mw_threads_init(size_t static_tls)
+{
+	/* glibc adds a surplus for modules loaded later. */
+	tls_static = static_tls + 2048;
+}
+
+static long sys(long nr, long a, long b, long c, long d, long e, long f)
+{
+	return mw_arch_gate_syscall(nr, a, b, c, d, e, f);
+}
+
+static int alive(pid_t tid)
+{
+	return sys(SYS_tgkill, sys(SYS_getpid, 0, 0, 0, 0, 0, 0), tid, 0, 0, 0, 0) != -ESRCH;
+}
+
+/* Whether the thread blocks SIGSYS: in the signal context UC, or now. */
+static bool sigsys_blocked(void *uc)
+{
+	uint64_t set = 0;
+
+	if (uc)
+		memcpy(&set, &((ucontext_t *)uc)->uc_sigmask, sizeof(set));
+	else
+		sys(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&set, 8, 0, 0);
+	return set & (1ull << (SIGSYS - 1));
+}
+
+void mw_thread_hold(int hold)
+{
+	holds += hold ? 1 : -1;
+	if (mine)
+		mine->selector = holds > 0 ? 0 : mw_sys_selector && !sigsys_blocked(NULL);
+}
+
+void mw_thread_switch_self(void *uc)
+{
+	if (mine && holds <= 0)
+		mine->selector = mw_sys_selector && !sigsys_blocked(uc);
+}
+
+void mw_thread_seen(void *uc)
+{
+	pid_t tid;
+	uintptr_t tp, lo, hi;
+	stack_t cur, ss;
+	struct slot *slot = NULL;
+	void *stack = NULL;
+
+	if (seen == atomic_load_explicit(&fork_gen, memory_order_relaxed))
+		return;
+	seen = atomic_load(&fork_gen);
+	mine = NULL;
+	tid = (pid_t)sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	tp = (uintptr_t)pthread_self();
+	lo = tp - tls_static;
+	hi = tp + 4096;         /* glibc's struct pthread, rseq area inside */
+	if (__rseq_size && tp + (uintptr_t)__rseq_offset + __rseq_size > hi)
+		hi = tp + (uintptr_t)__rseq_offset + __rseq_size;
+
+	/* A slot: a free one, or one whose thread is gone (its stack too). */
+	for (int i = 0; i < SLOTS && !slot; i++) {
+		pid_t t = atomic_load(&slots[i].tid);
+
+		if (t == 0 || (t != tid && !alive(t))) {
+			if (atomic_compare_exchange_strong(&slots[i].tid, &t, tid))
+				slot = &slots[i];
+		}
+	}
+	if (slot) {
+		slot->lo = lo;
+		slot->hi = hi;
+		stack = slot->stack;
+		/* Its own dispatch switch from now on: on while watches exist,
+		 * unless it blocks SIGSYS (a dispatched call would kill it). */
+		slot->selector = mw_sys_selector && !sigsys_blocked(uc);
+		if (mw_arch_gate_enable_at(&slot->selector) == 0)
+			mine = slot;
+	}
+
+	/* An alternate stack unless the thread has one of its own. */
+	if (sys(SYS_sigaltstack, 0, (long)&cur, 0, 0, 0, 0) == 0 && !(cur.ss_flags & SS_DISABLE)) {
+		alt_lo = (uintptr_t)cur.ss_sp;
+		alt_hi = alt_lo + cur.ss_size;
+	} else if (cur.ss_flags & SS_DISABLE) {
+		if (!stack) {
+			long p = sys(SYS_mmap, 0, ALTSTACK + GUARD, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+			if (p < 0 && p > -4096)
+				return;
+			sys(SYS_mprotect, p, GUARD, PROT_NONE, 0, 0, 0);
+			stack = (char *)p + GUARD;
+			if (slot)
+				slot->stack = stack;
+		}
+		ss.ss_sp = stack;
+		ss.ss_size = ALTSTACK;
+		ss.ss_flags = 0;
+		sys(SYS_sigaltstack, (long)&ss, 0, 0, 0, 0, 0);
+		our_stack = (uintptr_t)stack;
+		alt_lo = (uintptr_t)stack;
+		alt_hi = alt_lo + ALTSTACK;
+		/* rt_sigreturn sets the alternate stack the frame holds. */
+		if (uc)
+			((ucontext_t *)uc)->uc_stack = ss;
+	}
+}
+
+int mw_thread_enable_self(void)
+{
+	mw_thread_seen(NULL);
+	if (mine)
+		return 0;
+	return mw_arch_gate_enable();
+}
+
+void mw_thread_altstack(uintptr_t lo, size_t size)
+{
+	alt_lo = lo;
+	alt_hi = lo + size;
+}
+
+bool mw_thread_our_altstack(stack_t *ss)
+{
+	if (!our_stack)
+		return false;
+	ss->ss_sp = (void *)our_stack;
+	ss->ss_size = ALTSTACK;
+	ss->ss_flags = 0;
+	return true;
+}
+
+int mw_thread_stack_short(size_t need)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	return sp > alt_lo && sp <= alt_hi && sp - alt_lo < need;
+}
+
+void mw_threads_forked(void)
+{
+	atomic_fetch_add(&fork_gen, 1);
+}
+
+bool mw_thread_blocks_sigsys(pid_t tid)
+{
+	char path[64], buf[2048], *p;
+	unsigned long long blk;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strstr(buf, "\nSigBlk:");
+	return p && sscanf(p + 8, "%llx", &blk) == 1 && (blk & (1ull << (SIGSYS - 1)));
+}
+
+void mw_threads_switch(int on)
+{
+	for (int i = 0; i < SLOTS; i++) {
+		pid_t t = atomic_load(&slots[i].tid);
+
+		if (!t || &slots[i] == mine)
+			continue;       /* the caller's: mw_thread_hold's */
+		if (!on) {
+			slots[i].selector = 0;
+			continue;
+		}
+		/* On first, then look: a thread that blocked SIGSYS before
+		 * stays off (until our broadcast reaches it, when it unblocks);
+		 * one that blocks it later does so by a dispatched call, which
+		 * never blocks it. */
+		slots[i].selector = 1;
+		if (mw_thread_blocks_sigsys(t))
+			slots[i].selector = 0;
+	}
+}
+
+int mw_threads_refuse(uintptr_t lo, uintptr_t hi)
+{
+	mw_thread_seen(NULL);
+	for (int i = 0; i < SLOTS; i++) {
+		pid_t t = atomic_load(&slots[i].tid);
+
+		if (t && lo < slots[i].hi && slots[i].lo < hi && alive(t))
+			return 1;
+	}
+	return 0;
+}
