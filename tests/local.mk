@@ -96,3 +96,9 @@ dist_check_SCRIPTS += tests/t-maps-text.sh
 TESTS += tests/t-maps-text.sh
 
 include tests/libdata.mk
+
+# The xsave family: the bytes its mask asks for, not every XCR0 component.
+check_PROGRAMS += tests/t-xsave
+TESTS += tests/t-xsave
+tests_t_xsave_SOURCES = tests/t-xsave.c
+tests_t_xsave_LDADD = $(MW_TEST_LIBS)

@@ -87,6 +87,7 @@ struct mw_x86_insn {
 	uint8_t maskkind;       /* MW_MASK_*: which lanes touch memory */
 	uint8_t maskreg;        /* k1..k7, or the xmm/ymm register number */
 	uint8_t stk;            /* MW_X86_IMPLICIT: enum mw_x86_stk */
+	uint8_t xform;          /* xsave family: MW_XSAVE_*, else 0 */
 	int8_t stkreg;          /* its register (gregs index), or -1 */
 	const char *why;        /* MW_X86_REFUSED */
 	const void *stub;       /* executable: the instruction + jump back */
@@ -111,5 +112,13 @@ extern uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask;
 
 /* CPUID: the size of an xsave area for the features XCR0 enables. */
 extern uint32_t mw_x86_xsave_size;
+
+/* The xsave family's forms of the area. */
+enum { MW_XSAVE_STANDARD = 1, MW_XSAVE_COMPACT, MW_XSAVE_RESTORE };
+/* [fault path] The bytes from the area's start that an instruction of FORM
+ * touches with requested-feature bitmap RFBM (edx:eax): only the components
+ * RFBM and XCR0 both name, not every component XCR0 enables (PKRU, AMX
+ * tiles), which would reach past the area into the caller's frame. */
+uint32_t mw_x86_xsave_extent(unsigned form, uint64_t rfbm);
 
 #endif /* MW_X86_INSN_H */

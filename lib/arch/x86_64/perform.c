@@ -364,7 +364,8 @@ static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *
 				  uint8_t *space)
 {
 	uintptr_t ea = effective_address(in, g), a = ea, target;
-	size_t n = in->size;
+	size_t n = in->xform ? mw_x86_xsave_extent(in->xform, ((uint64_t)g[REG_RDX] << 32) |
+						   (uint32_t)g[REG_RAX]) : in->size;
 	uint8_t *bounce = NULL;
 	void *xsave = NULL;
 	uint64_t xmask = 0;
