@@ -2,26 +2,34 @@
 lib_LTLIBRARIES += lib/libmemwatch.la
 include_HEADERS += lib/memwatch.h lib/memwatcher.h
 
+# In layers, lowest first; each calls only the ones above it in this list
+# (doc/HACKING.md).
 lib_libmemwatch_la_SOURCES = \
-	lib/front/api.c lib/front/api.h lib/front/legacy.c \
-	lib/watch/table.c lib/watch/table.h \
-	lib/base/epoch.c lib/base/epoch.h \
-	lib/watch/alias.c lib/watch/alias.h lib/sys/fork.c lib/sys/fork.h \
-	lib/base/maps.c lib/base/maps.h \
-	lib/fault/fault.c lib/fault/fault.h \
-	lib/base/say.c lib/base/say.h lib/base/sigsafe.h \
-	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h lib/log/record.c lib/log/record.h lib/log/unwind.c lib/log/unwind.h \
-	lib/log/log.c lib/log/dump.c lib/log/dump.h lib/log/kindname.h lib/log/symbolize.c lib/log/symbolize.h \
-	lib/sys/dispatch.c lib/sys/dispatch.h lib/sys/bounce.c lib/sys/bounce.h \
-	lib/sys/futex.c lib/sys/futex.h lib/sys/redo.c lib/sys/redo.h lib/base/procfd.c lib/base/procfd.h lib/fault/sigview.h lib/threads/perthread.c lib/threads/perthread.h \
-	lib/log/loader.c lib/log/loader.h lib/base/selfread.c lib/base/selfread.h lib/front/gdb.c lib/front/gdb.h lib/base/codefile.c lib/base/codefile.h \
+	lib/base/say.c lib/base/say.h lib/base/sigsafe.h lib/base/tid.c lib/base/tid.h \
+	lib/base/procfd.c lib/base/procfd.h lib/base/maps.c lib/base/maps.h \
+	lib/base/epoch.c lib/base/epoch.h lib/base/selfread.c lib/base/selfread.h \
+	lib/base/codefile.c lib/base/codefile.h \
+	lib/watch/table.c lib/watch/table.h lib/watch/alias.c lib/watch/alias.h \
+	lib/watch/protect.c lib/watch/protect.h \
 	lib/arch/arch.h \
 	lib/arch/x86_64/perform.c lib/arch/x86_64/insn.c lib/arch/x86_64/insn.h \
 	lib/arch/x86_64/cache.c lib/arch/x86_64/cache.h lib/arch/x86_64/regs.h \
 	lib/arch/x86_64/run.S lib/arch/x86_64/probe.S lib/arch/x86_64/probe.h \
 	lib/arch/x86_64/jit.c lib/arch/x86_64/jit.h \
 	lib/arch/x86_64/entry.c lib/arch/x86_64/entry.h \
-	lib/arch/x86_64/gate-code.S lib/arch/x86_64/gate.c lib/arch/x86_64/onstack.S
+	lib/arch/x86_64/gate-code.S lib/arch/x86_64/gate.c lib/arch/x86_64/onstack.S \
+	lib/threads/perthread.c lib/threads/perthread.h lib/threads/lock.c lib/threads/lock.h \
+	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h \
+	lib/log/record.c lib/log/record.h lib/log/unwind.c lib/log/unwind.h \
+	lib/log/loader.c lib/log/loader.h lib/log/log.c lib/log/kindname.h \
+	lib/log/dump.c lib/log/dump.h lib/log/symbolize.c lib/log/symbolize.h \
+	lib/fault/fault.c lib/fault/fault.h lib/fault/sigview.h \
+	lib/fault/debugger.c lib/fault/debugger.h \
+	lib/sys/dispatch.c lib/sys/dispatch.h lib/sys/bounce.c lib/sys/bounce.h \
+	lib/sys/futex.c lib/sys/futex.h lib/sys/redo.c lib/sys/redo.h \
+	lib/sys/fork.c lib/sys/fork.h \
+	lib/front/init.c lib/front/init.h lib/front/api.c lib/front/api.h \
+	lib/front/legacy.c lib/front/gdb.c lib/front/gdb.h
 lib_libmemwatch_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
 	$(LIBUNWIND_CFLAGS) $(LIBDW_CFLAGS)
 lib_libmemwatch_la_CPPFLAGS = $(AM_CPPFLAGS) 

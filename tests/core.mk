@@ -28,3 +28,7 @@ tests_t_decline_LDADD = $(MW_TEST_LIBS)
 
 dist_check_SCRIPTS += tests/t-symbols.sh
 TESTS += tests/t-symbols.sh
+
+# lib/'s layers call downward only.
+dist_check_SCRIPTS += tests/t-layers.sh
+TESTS += tests/t-layers.sh

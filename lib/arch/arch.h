@@ -39,7 +39,11 @@ struct mw_fault {
 	 * the operand's value before, from the instruction's own result. */
 	uint8_t atomic_old[16];
 	uint8_t atomic_len;
-	/* Filled by mw_record_before() (record.h). */
+	/* Called by the arch before it changes anything, with acc[] set to
+	 * the accesses it is about to make; NULL: nothing to do.  The fault
+	 * path sets it to the log's mw_record_before (log/record.h), which
+	 * fills the fields below. */
+	void (*before)(struct mw_fault *f);
 	int recording;
 	int nframes;
 	uint64_t frames[MW_FRAMES_MAX];
@@ -69,8 +73,7 @@ const void *mw_arch_decoder_code(void);
 /* [fault path] Perform the access that faulted at f->addr, which lies in a
  * watched span of f->snap.  Before changing anything, with f->acc set to
  * the accesses it is about to make (string instructions: the most they may
- * make), it calls mw_record_before(f); on return f->acc holds the accesses
- * made. */
+ * make), it calls f->before(f); on return f->acc holds the accesses made. */
 enum mw_perform mw_arch_perform(struct mw_fault *f);
 
 /* [fault path] First thing in the handler: the state the library's own code
@@ -92,6 +95,10 @@ uintptr_t mw_arch_thread_dtv(void);
  * return 1. */
 int mw_arch_probe_fixup(void *uc);
 
+/* [fault path] Copies N bytes of memory that may be inaccessible; 0, or -1
+ * if a byte could not be read or written (the fault is caught). */
+int mw_probe_copy(void *dst, const void *src, size_t n);
+
 /* [thread] FN(ARG) on the stack that ends at TOP; returns its result. */
 long mw_arch_on_stack(void *top, long (*fn)(void *), void *arg);
 
@@ -101,6 +108,9 @@ long mw_arch_on_stack(void *top, long (*fn)(void *), void *arg);
  * own raise SIGSYS (the gate), and the calling thread's switch-on.  0 or
  * -errno (no syscall user dispatch in this kernel). */
 void mw_arch_gate_region(uintptr_t *start, uintptr_t *len);
+/* The switch that mw_arch_gate_enable gives every thread: 0 lets system
+ * calls through, 1 raises SIGSYS.  Set by the dispatch (sys/dispatch.c). */
+extern volatile char mw_arch_gate_selector;
 int mw_arch_gate_enable(void);
 /* [any] Dispatch off for the calling thread. */
 int mw_arch_gate_disable(void);

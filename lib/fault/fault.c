@@ -18,7 +18,7 @@
 #include "arch/arch.h"
 #include "log/dump.h"
 #include "fault/fault.h"
-#include "front/gdb.h"
+#include "fault/debugger.h"
 #include "log/record.h"
 #include "base/say.h"
 #include "watch/table.h"
@@ -128,6 +128,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	f.under_break = 0;
 	f.pc = 0;
 	f.recording = 0;
+	f.before = mw_record_before;
 	f.atomic_len = 0;
 	if (mw_table_span(f.snap, f.addr)) {
 		r = mw_arch_perform(&f);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * api.c - mw_watch, mw_unwatch, mw_count, mw_strerror; initialization
- * (environment: MEMWATCH_RING, MEMWATCH_DEPTH, MEMWATCH_LOG).
+ * api.c - mw_watch, mw_unwatch, mw_count, mw_strerror, and the end of the
+ * watches over memory the program unmaps (initialization: init.c).
  *
  * Watch and unwatch run in thread context under one lock; they build new
  * table snapshots, move pages into and out of their memfd (alias.c) and set
@@ -18,42 +18,24 @@
 #include <sys/rseq.h>
 #include <unistd.h>
 
-#include "watch/alias.h"
-#include "log/dump.h"
-#include "front/api.h"
 #include "arch/arch.h"
-#include "fault/fault.h"
-#include "sys/fork.h"
-#include "log/loader.h"
 #include "base/maps.h"
-#include "memwatch.h"
-#include "log/record.h"
-#include "log/ring.h"
 #include "base/say.h"
 #include "base/selfread.h"
+#include "fault/fault.h"
+#include "front/api.h"
+#include "front/init.h"
+#include "log/record.h"
+#include "memwatch.h"
 #include "sys/dispatch.h"
-#include "watch/table.h"
+#include "threads/lock.h"
 #include "threads/perthread.h"
-#include "log/unwind.h"
+#include "watch/alias.h"
+#include "watch/protect.h"
+#include "watch/table.h"
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int init_err;
-
-/* The library lock, and whether this thread holds it: the system calls
- * the library makes under it are its own (sysbounce.c lets them be). */
-static __thread int holding __attribute__((tls_model("initial-exec")));
-
-static void api_lock(void);
-static void api_unlock(void);
 static int next_id = 1;
 static uintptr_t ps;            /* page size */
-
-/* The library's own loaded segments, its decoder's and its unwinder's:
- * never watchable (the fault path reads them, a fault there would fault
- * again; the unwinder's lock is there, see unwind.h). */
-static struct { uintptr_t lo, hi; } own[16];
-static int nown;
 
 /* A run of pages: new pieces to convert, or runs to give back. */
 struct piece {
@@ -69,107 +51,13 @@ static size_t npieces, maxpieces;
 static uintptr_t page_down(uintptr_t a) { return a & ~(ps - 1); }
 static uintptr_t page_up(uintptr_t a) { return (a + ps - 1) & ~(ps - 1); }
 
-static int find_own(struct dl_phdr_info *info, size_t size, void *arg)
+int mw_api_setup(void)
 {
-	uintptr_t me = (uintptr_t)arg;
-	int mine = 0;
-
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz)
-			mine = 1;
-	}
-	if (!mine)
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum && nown < 16; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type == PT_LOAD) {
-			own[nown].lo = page_down(lo);
-			own[nown].hi = page_up(lo + ph->p_memsz);
-			nown++;
-		}
-	}
-	return 1;
-}
-
-static int tls_size(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_TLS)
-			*(size_t *)arg += info->dlpi_phdr[i].p_memsz + info->dlpi_phdr[i].p_align;
-	return 0;
-}
-
-static int watched_ever;
-
-/* A positive number from the environment, or DEF with a warning. */
-static unsigned long env_number(const char *name, unsigned long def, unsigned long max)
-{
-	const char *v = getenv(name);
-	char *end;
-	unsigned long n;
-
-	if (!v || !*v)
-		return def;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno || *end || n > max) {
-		fprintf(stderr, "memwatch: %s=%s is not a number from 0 to %lu; using %lu\n",
-			name, v, max, def);
-		return def;
-	}
-	return n;
-}
-
-static uint64_t pow2_at_least(uint64_t n)
-{
-	uint64_t p = 2;
-
-	while (p < n)
-		p <<= 1;
-	return p;
-}
-
-static void init(void)
-{
-	unsigned long ring, depth;
-	uintptr_t code_lo, code_hi;
-
 	ps = (uintptr_t)sysconf(_SC_PAGESIZE);
-	ring = env_number("MEMWATCH_RING", 16384, 1u << 24);
-	depth = env_number("MEMWATCH_DEPTH", 16, MW_FRAMES_MAX);
-	atomic_store(&mw_ring_depth, (unsigned)depth);
-	init_err = mw_ring_setup(pow2_at_least(ring));
-	if (init_err)
-		return;
-	mw_logfile_init(getenv("MEMWATCH_LOG"));
 	maxpieces = 65536;
 	pieces = mmap(NULL, maxpieces * sizeof(*pieces), PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (pieces == MAP_FAILED) {
-		init_err = -ENOMEM;
-		return;
-	}
-	dl_iterate_phdr(find_own, (void *)(uintptr_t)&init);
-	size_t tls = 0;
-
-	dl_iterate_phdr(tls_size, &tls);
-	mw_threads_init(tls);
-	mw_maps_init();
-	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_arch_decoder_code());
-	dl_iterate_phdr(find_own, (void *)(uintptr_t)mw_unwind_code());
-	if (mw_loader_segment(mw_unwind_code(), &code_lo, &code_hi))
-		mw_unwind_init(code_lo, code_hi);
-	mw_loader_init();
-	mw_selfread_init();
-	init_err = mw_arch_init();
-	if (!init_err)
-		init_err = mw_fork_init();
+	return pieces == MAP_FAILED ? -ENOMEM : 0;
 }
 
 static int add_piece(uintptr_t start, uintptr_t end, int prot, int anon, int shared)
@@ -243,192 +131,6 @@ static int scan_map(const struct mw_map *m, void *arg)
 	return 0;
 }
 
-static void copy_table(struct mw_snapshot *to, const struct mw_snapshot *from)
-{
-	if (from->nspans)
-		memcpy(to->spans, from->spans, from->nspans * sizeof(*from->spans));
-	if (from->nwatches)
-		memcpy(to->watches, from->watches, from->nwatches * sizeof(*from->watches));
-	to->nspans = from->nspans;
-	to->nwatches = from->nwatches;
-}
-
-void mw_api_freeze(int frozen)
-{
-	const struct mw_snapshot *cur = mw_snap_current();
-	struct mw_snapshot *s;
-
-	if (!cur || !cur->nspans)
-		return;
-	s = mw_snap_alloc(cur->nspans, cur->nwatches);
-	if (!s)
-		return;         /* no memory: the fork goes on unfrozen */
-	copy_table(s, cur);
-	for (size_t i = 0; i < s->nspans; i++)
-		s->spans[i].state = frozen ? MW_SPAN_FROZEN : MW_SPAN_ACTIVE;
-	mw_snap_publish(s);
-}
-
-/* ------------------------------------------------- is a span still ours? */
-
-/* The program may unmap watched memory (free() of a large block) and map
- * something else there.  Before the library touches a span's range again
- * (protections, restoring), it checks that the range is still its memfd
- * mapping: the same file as the alias, at the same offsets. */
-struct intact {
-	unsigned long inode;
-	uintptr_t offset;       /* expected file offset at the range's start */
-	uintptr_t start;
-	int ok, seen;
-	bool shared;            /* the span's own mapping: any file's name */
-};
-
-static int check_alias(const struct mw_map *m, void *arg)
-{
-	struct intact *x = arg;
-
-	x->inode = m->inode;
-	x->offset = m->offset;
-	x->seen = 1;
-	return 1;
-}
-
-static int check_range(const struct mw_map *m, void *arg)
-{
-	struct intact *x = arg;
-
-	if (!m->shared || m->inode != x->inode ||
-	    m->offset != x->offset + (m->start - x->start) ||
-	    (!x->shared && strncmp(m->name, "/memfd:memwatch", 15) != 0))
-		x->ok = 0;
-	return x->ok ? 0 : 1;
-}
-
-static int span_intact(const struct mw_span *sp, uintptr_t lo, uintptr_t hi)
-{
-	struct intact x = { 0, 0, lo, 1, 0, sp->shared };
-	uintptr_t a = sp->alias + (lo - sp->start);
-
-	if (mw_maps_walk(a, a + 1, 0, check_alias, &x) != 1 || !x.seen)
-		return 0;
-	return mw_maps_walk(lo, hi, -1, check_range, &x) == 0 && x.ok;
-}
-
-/* The protection a page of span SP gets from the watches over it. */
-static int page_prot(const struct mw_snapshot *s, const struct mw_span *sp, uintptr_t page)
-{
-	unsigned k = mw_snap_kinds(s, page, page + ps);
-
-	if (k & MW_READ)
-		return PROT_NONE;
-	if (k & MW_WRITE)
-		return sp->orig_prot & ~PROT_WRITE;
-	return sp->orig_prot;
-}
-
-/* Set the protections of the pages of [lo, hi) that are in spans of S and
- * still the library's mappings. */
-static int apply_prot(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
-{
-	uintptr_t run = lo;
-	int run_prot = -1;
-	const struct mw_span *checked = NULL;
-	int intact = 0;
-
-	for (uintptr_t p = lo; p <= hi; p += ps) {
-		const struct mw_span *sp = p < hi ? mw_table_span(s, p) : NULL;
-		int prot;
-
-		if (sp && sp != checked) {
-			checked = sp;
-			intact = span_intact(sp, sp->start, sp->end);
-		}
-		prot = sp && intact ? page_prot(s, sp, p) : -1;   /* -1: not ours (any more) */
-
-		if (prot != run_prot) {
-			if (run_prot >= 0 && p > run && mprotect((void *)run, p - run, run_prot) < 0)
-				return -errno;
-			run = p;
-			run_prot = prot;
-		}
-	}
-	return 0;
-}
-
-/* At load: the log's descriptor and ring exist before the first watch
- * (for a debugger, for mw_log_stats), and with MEMWATCH_LOG the file is
- * written even by a process that dies before watching anything.  Nothing
- * else changes in the process until the first mw_watch: the SIGSEGV
- * handler is installed then. */
-__attribute__((constructor)) static void init_at_load(void)
-{
-	pthread_once(&once, init);
-}
-
-int mw_api_log_setup(size_t records)
-{
-	int r = 0;
-
-	pthread_once(&once, init);
-	if (init_err)
-		return init_err;
-	if (!records)
-		return 0;
-	api_lock();
-	if (pow2_at_least(records) == mw_ring_capacity())
-		r = 0;
-	else if (watched_ever)
-		r = -EBUSY;
-	else
-		r = mw_ring_setup(pow2_at_least(records));
-	api_unlock();
-	return r;
-}
-
-/* mw_watch and mw_unwatch: their own system calls (a few dozen) need not
- * be dispatched, so this thread's switch is off meanwhile (perthread.h).  Not
- * in the fork handlers: fork(3)'s own call must reach the library. */
-static void api_lock(void)
-{
-	pthread_mutex_lock(&lock);
-	holding = 1;
-	mw_thread_hold(1);
-}
-
-static void api_unlock(void)
-{
-	mw_thread_hold(0);
-	holding = 0;
-	pthread_mutex_unlock(&lock);
-}
-
-int mw_api_held(void)
-{
-	return holding;
-}
-
-void mw_api_lock(void)
-{
-	pthread_mutex_lock(&lock);
-	holding = 1;
-}
-
-void mw_api_unlock(void)
-{
-	api_unlock();
-}
-
-int mw_api_reprotect(const struct mw_snapshot *s)
-{
-	for (size_t i = 0; i < s->nspans; i++) {
-		int r = apply_prot(s, s->spans[i].start, s->spans[i].end);
-
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
 static int do_unwatch(int id);
 
 static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
@@ -441,9 +143,8 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	size_t i, done;
 	int r;
 
-	for (int k = 0; k < nown; k++)
-		if (overlaps(P0, P1, own[k].lo, own[k].hi))
-			return -ENOTSUP;
+	if (mw_init_owns(P0, P1))
+		return -ENOTSUP;
 	if (mw_selfread_refused(P0, P1, flags))
 		return -ENOTSUP;
 	r = thread_areas(P0, P1);
@@ -466,7 +167,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		s = mw_snap_alloc(cur->nspans + npieces, cur->nwatches + 1);
 		if (!s)
 			goto nomem;
-		copy_table(s, cur);
+		mw_snap_copy(s, cur);
 		for (i = 0; i < npieces; i++)
 			s->spans[s->nspans++] = (struct mw_span){
 				pieces[i].start, pieces[i].end, 0, pieces[i].prot, MW_SPAN_PENDING,
@@ -509,7 +210,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 			}
 			s = mw_snap_alloc(cur->nspans, cur->nwatches);
 			if (s) {
-				copy_table(s, cur);
+				mw_snap_copy(s, cur);
 				s->nspans = 0;
 				for (size_t k = 0; k < cur->nspans; k++)
 					if (cur->spans[k].state != MW_SPAN_PENDING)
@@ -529,12 +230,12 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	s = mw_snap_alloc(cur->nspans, cur->nwatches + 1);
 	if (!s)
 		goto nomem;
-	copy_table(s, cur);
+	mw_snap_copy(s, cur);
 	for (i = 0; i < s->nspans; i++)
 		s->spans[i].state = MW_SPAN_ACTIVE;   /* no draining outside unwatch */
 	s->watches[s->nwatches++] = w;
 	mw_snap_publish(s);
-	r = apply_prot(s, P0, P1);
+	r = mw_protect_range(s, P0, P1);
 	if (r) {
 		/* Out of mappings for the protections: a watch that would not
 		 * catch everything must not exist; undo it. */
@@ -622,11 +323,11 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 		return -EINVAL;
 	if (lo + len < lo || lo + len > UINTPTR_MAX - 65536)
 		return -EOVERFLOW;
-	pthread_once(&once, init);
-	if (init_err)
-		return init_err;
-	api_lock();
-	watched_ever = 1;
+	r = mw_init();
+	if (r)
+		return r;
+	mw_lock();
+	mw_init_watched();
 	/* System calls dispatch before the first page is protected: one in
 	 * progress meanwhile restarts through the handler. */
 	if (!mw_snap_current()->nwatches)
@@ -634,7 +335,7 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 	r = on_work_stack(watch_thunk, &(struct watch_args){ lo, lo + len, flags ? flags : MW_WRITE });
 	if (r <= 0 && !mw_snap_current()->nwatches)
 		mw_sys_deactivate();
-	api_unlock();
+	mw_unlock();
 	return r;
 }
 
@@ -688,7 +389,7 @@ static int do_unwatch(int id)
 	s1 = mw_snap_alloc(cur->nspans, cur->nwatches);
 	if (!s1)
 		return -ENOMEM;
-	copy_table(s1, cur);
+	mw_snap_copy(s1, cur);
 	s1->nwatches = 0;
 	for (i = 0; i < cur->nwatches; i++)
 		if (cur->watches[i] != w)
@@ -718,7 +419,7 @@ static int do_unwatch(int id)
 		s2 = mw_snap_alloc(cur->nspans + 2 * npieces, cur->nwatches);
 		if (!s2)
 			goto keep;
-		copy_table(s2, cur);
+		mw_snap_copy(s2, cur);
 		carve(s2, cur, MW_SPAN_DRAINING);
 		mw_snap_publish(s2);
 		cur = s2;
@@ -727,7 +428,7 @@ static int do_unwatch(int id)
 
 			/* Unmapped or replaced by the program: nothing to give
 			 * back, and nothing of the new mapping to touch. */
-			if (!span_intact(sp, sp->start, sp->end))
+			if (!mw_protect_intact(sp, sp->start, sp->end))
 				continue;
 			if (sp->shared) {
 				/* Its pages stay where they are: only the
@@ -746,7 +447,7 @@ static int do_unwatch(int id)
 		s2 = mw_snap_alloc(cur->nspans, cur->nwatches);
 		if (!s2)
 			goto keep;
-		copy_table(s2, cur);
+		mw_snap_copy(s2, cur);
 		carve(s2, cur, -1);
 		for (i = 0; i < s2->nspans; i++)
 			s2->spans[i].state = MW_SPAN_ACTIVE;
@@ -766,7 +467,7 @@ static int do_unwatch(int id)
 		cur = s2;
 	}
 keep:
-	apply_prot(cur, P0, P1);
+	mw_protect_range(cur, P0, P1);
 	mw_watch_obj_free(w);
 	if (!cur->nwatches)
 		mw_sys_deactivate();
@@ -779,9 +480,9 @@ int mw_unwatch(int id)
 
 	if (id <= 0)
 		return -ENOENT;
-	api_lock();
+	mw_lock();
 	r = on_work_stack(unwatch_thunk, &id);
-	api_unlock();
+	mw_unlock();
 	return r;
 }
 
@@ -789,7 +490,7 @@ int mw_unwatch(int id)
 
 void mw_api_gone(uintptr_t lo, uintptr_t hi, uintptr_t pc)
 {
-	api_lock();
+	mw_lock();
 	for (;;) {
 		const struct mw_snapshot *cur = mw_snap_current();
 		const struct mw_watch_obj *w = NULL;
@@ -805,64 +506,7 @@ void mw_api_gone(uintptr_t lo, uintptr_t hi, uintptr_t pc)
 		id = w->id;
 		on_work_stack(unwatch_thunk, &id);
 	}
-	api_unlock();
-}
-
-long mw_api_protect(uintptr_t lo, uintptr_t hi, int prot)
-{
-	const struct mw_snapshot *cur;
-	struct mw_snapshot *s;
-	long r = 0;
-
-	api_lock();
-	cur = mw_snap_current();
-	s = mw_snap_alloc(cur->nspans + 2, cur->nwatches);
-	if (!s) {
-		api_unlock();
-		return -ENOMEM;
-	}
-	copy_table(s, cur);
-	/* Spans split at lo and hi; the part inside gets the program's
-	 * protection, which the watches then restrict (page_prot). */
-	s->nspans = 0;
-	for (size_t i = 0; i < cur->nspans; i++) {
-		struct mw_span sp = cur->spans[i];
-		uintptr_t c1 = lo < sp.start ? sp.start : lo > sp.end ? sp.end : lo;
-		uintptr_t c2 = hi < c1 ? c1 : hi > sp.end ? sp.end : hi;
-		uintptr_t cut[4] = { sp.start, c1, c2, sp.end };
-
-		for (int k = 0; k < 3; k++) {
-			struct mw_span part = sp;
-
-			if (cut[k] >= cut[k + 1])
-				continue;
-			part.start = cut[k];
-			part.end = cut[k + 1];
-			part.alias = sp.alias + (cut[k] - sp.start);
-			if (part.start >= lo && part.end <= hi)
-				part.orig_prot = prot;
-			s->spans[s->nspans++] = part;
-		}
-	}
-	mw_snap_publish(s);
-	/* The rest of the range as the program asked, gap by gap. */
-	for (uintptr_t p = lo; p < hi && !r;) {
-		const struct mw_span *sp = mw_table_span(s, p);
-		uintptr_t q = p;
-
-		if (sp) {
-			p = sp->end;
-			continue;
-		}
-		while (q < hi && !mw_table_span(s, q))
-			q += ps;
-		if (mprotect((void *)p, q - p, prot) < 0)
-			r = -errno;
-		p = q;
-	}
-	apply_prot(s, lo, hi);
-	api_unlock();
-	return r;
+	mw_unlock();
 }
 
 /* ------------------------------------------------------------------- reading */

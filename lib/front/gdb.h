@@ -1,41 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gdb.h - what the library offers a debugger (gdbsupport/memwatch.gdb).
- *
- * GDB drives the library through a few exported variables it sets and
- * functions it puts breakpoints on; the records themselves it reads from
- * memory through mw_log_descriptor.  Nothing here costs anything while no
- * debugger sets the variables.
+ * gdb.h - the calls a debugger makes into the library
+ * (gdbsupport/memwatch.gdb); its variables and breakpoint functions are
+ * fault/debugger.h's.
  */
 #ifndef MW_GDB_H
 #define MW_GDB_H
 
 #include <stdint.h>
 
-struct mw_fault;
+/* The stack the GDB commands' calls run on, and its end. */
+extern char mw_gdb_call_stack[];
+extern char *const mw_gdb_call_stack_end;
 
-/* [fault path] After the instruction at PC accessing a watched page was
- * performed (SEQ: the first of its records, 0 if it made none; UNDER_BREAK:
- * a debugger's breakpoint is on the instruction): stop in the debugger if
- * it asked for it, or if it must take over the thread at RESUME_PC. */
-void mw_gdb_after_access(uint64_t seq, int under_break, uint64_t pc, uint64_t resume_pc);
-
-/* Why mw_gdb_stop_hook is called (its last argument, bits). */
-#define MW_GDB_REPORT 1         /* stop mode: report record SEQ and stop */
-#define MW_GDB_STEPPED 2        /* GDB was stepping the instruction */
-
-/* [fault path] Before a genuine fault is declined.  Returns 1 if the
- * debugger wants the instruction re-executed instead, so that it stops at
- * the re-fault with the real frame and $_siginfo. */
-int mw_gdb_before_crash(uint64_t addr, uint64_t pc);
-
-/* Exported for the debugger (memwatch-gdb(7)): variables it sets ... */
-extern volatile int mw_gdb_stop_mode, mw_gdb_attached, mw_gdb_refault;
-/* ... functions it puts breakpoints on ... */
-void mw_gdb_stop_hook(uint64_t seq, uint64_t resume_pc, uint64_t tid, uint64_t why,
-		      uint64_t pc);
-void mw_gdb_crash_hook(uint64_t addr, uint64_t pc);
-/* ... and calls. */
+/* Debugger calls (memwatch-gdb(7)). */
 void *mw_gdb_alias(const void *addr);
 const uint64_t *mw_gdb_watch_at(int i);
 int mw_gdb_unwatch_all(void);

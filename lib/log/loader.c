@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "log/loader.h"
-#include "log/record.h"
+#include "base/tid.h"
 #include "watch/table.h"
 
 /* struct link_map has a large private part after the public fields. */

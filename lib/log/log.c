@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * log.c - the log API: cursors, counters, configuration.
- * mw_log_begin/next/stats: any context (lock-free reads of the ring).
- * mw_log_configure/clear: thread context, under the library lock.
+ * log.c - the log API's readers: cursors and counters (configuration:
+ * front/init.c).  Any context: lock-free reads of the ring.
  */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "front/api.h"
 #include "memwatch.h"
 #include "log/ring.h"
 
@@ -57,23 +55,4 @@ int mw_log_stats(struct mw_log_stats *st)
 	st->capacity = cap;
 	st->depth = atomic_load(&mw_ring_depth);
 	return 0;
-}
-
-int mw_log_configure(size_t records, unsigned depth)
-{
-	int r = 0;
-
-	if (depth > MW_FRAMES_MAX || records == 1 || records > (1u << 24))
-		return -EINVAL;
-	r = mw_api_log_setup(records);
-	if (r == 0)
-		atomic_store(&mw_ring_depth, depth);
-	return r;
-}
-
-void mw_log_clear(void)
-{
-	mw_api_lock();
-	mw_ring_clear();
-	mw_api_unlock();
 }

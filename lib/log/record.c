@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/tid.h"
 #include "log/loader.h"
 #include "log/record.h"
 #include "threads/perthread.h"
@@ -19,7 +20,6 @@
 #include "log/unwind.h"
 #include "base/sigsafe.h"
 
-static _Atomic unsigned long fork_generation = 1;
 /* Set while this thread records (backtrace, clock, thread id, ring): a
  * fault inside that is the library's own access, performed but neither
  * counted nor logged.  libunwind's dynamic TLS reads the thread's DTV, which
@@ -28,24 +28,6 @@ static _Atomic unsigned long fork_generation = 1;
  * the loader's data.  Logging those would record again, and fault again,
  * until the stack overflows. */
 static __thread int recording_now __attribute__((tls_model("initial-exec")));
-static __thread pid_t tid_cache __attribute__((tls_model("initial-exec")));
-static __thread unsigned long tid_generation __attribute__((tls_model("initial-exec")));
-
-pid_t mw_tid(void)
-{
-	unsigned long g = atomic_load_explicit(&fork_generation, memory_order_relaxed);
-
-	if (tid_generation != g) {
-		tid_cache = (pid_t)syscall(SYS_gettid);
-		tid_generation = g;
-	}
-	return tid_cache;
-}
-
-void mw_record_forked(void)
-{
-	atomic_fetch_add(&fork_generation, 1);
-}
 
 void mw_record_before(struct mw_fault *f)
 {

@@ -25,9 +25,4 @@ uint64_t mw_record_after(struct mw_fault *f);
  * call at PC (in signal context UC) takes away. */
 void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc);
 
-/* [fault path] The calling thread's id, cached per thread. */
-pid_t mw_tid(void);
-/* [thread] After fork, in the child: thread ids change. */
-void mw_record_forked(void);
-
 #endif /* MW_RECORD_H */

@@ -20,7 +20,7 @@
 
 #include <stdatomic.h>
 
-#include "arch/x86_64/probe.h"
+#include "arch/arch.h"
 #include "log/unwind.h"
 #include "base/sigsafe.h"
 

@@ -20,11 +20,11 @@
 #include <sys/uio.h>
 #include <ucontext.h>
 
-#include "front/api.h"
+#include "threads/lock.h"
+#include "watch/protect.h"
 #include "arch/arch.h"
 #include "fault/fault.h"
 #include "sys/fork.h"
-#include "arch/x86_64/probe.h"
 #include "log/record.h"
 #include "base/say.h"
 #include "sys/bounce.h"
@@ -141,6 +141,7 @@ static void record_setup(struct mw_fault *f, const struct mw_snapshot *s, void *
 	f->insn_len = 0;
 	f->atomic_len = 0;
 	f->kernel = 1;
+	f->before = NULL;
 	/* The unwinder finds the context's own PC (after the syscall) and
 	 * starts there; the record names the call instruction. */
 	f->pc = mw_arch_pc(uc);
@@ -881,6 +882,14 @@ static long madvise_watched(void *uc, const long a[6])
 	}
 }
 
+/* The front's end of the watches over memory that goes away (api.h). */
+static void (*gone)(uintptr_t lo, uintptr_t hi, uintptr_t pc);
+
+void mw_sys_set_gone(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t pc))
+{
+	gone = fn;
+}
+
 /* The program unmaps, moves or replaces memory, or changes its protection:
  * watches over memory that goes away end (api.h), the program's protection
  * of watched pages is kept for when their watches end.  The library's own
@@ -893,7 +902,7 @@ static long address_space(void *uc, long nr, const long a[6], bool *done)
 	bool touched;
 
 	*done = false;
-	if (mw_api_held())
+	if (mw_lock_held())
 		return 0;
 	switch (nr) {
 	case SYS_munmap:
@@ -912,7 +921,7 @@ static long address_space(void *uc, long nr, const long a[6], bool *done)
 			touched = touches(s, (uintptr_t)a[4], (uintptr_t)a[4] + (uintptr_t)a[2]);
 			mw_table_exit(slot);
 			if (touched)
-				mw_api_gone((uintptr_t)a[4], (uintptr_t)a[4] + (uintptr_t)a[2],
+				gone((uintptr_t)a[4], (uintptr_t)a[4] + (uintptr_t)a[2],
 					    mw_arch_sys_site(uc));
 		}
 		break;
@@ -950,9 +959,14 @@ static long address_space(void *uc, long nr, const long a[6], bool *done)
 		return 0;
 	if (nr == SYS_mprotect) {
 		*done = true;
-		return mw_api_protect(lo, hi, (int)a[2]);
+		long r;
+
+		mw_lock();
+		r = mw_protect_change(lo, hi, (int)a[2]);
+		mw_unlock();
+		return r;
 	}
-	mw_api_gone(lo, hi, mw_arch_sys_site(uc));
+	gone(lo, hi, mw_arch_sys_site(uc));
 	return 0;
 }
 
@@ -1158,7 +1172,7 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		return;
 	}
 	io_uring_said(nr);
-	if (mw_api_held()) {
+	if (mw_lock_held()) {
 		/* The library's own call, under its lock: it knows what it
 		 * passes (pages being watched, read directly).  The calls
 		 * above act on the signal frame and must be emulated anyway. */

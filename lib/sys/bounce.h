@@ -28,4 +28,8 @@
  * result there. */
 void mw_sysbounce_perform(void *uc, long nr, long a[6]);
 
+/* [thread] Once, at initialization: FN ends the watches over [lo, hi),
+ * which the system call at PC unmaps or replaces. */
+void mw_sys_set_gone(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t pc));
+
 #endif /* MW_SYSBOUNCE_H */

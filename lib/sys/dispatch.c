@@ -32,9 +32,6 @@
 #define SYS_USER_DISPATCH 2     /* si_code of a dispatch SIGSYS */
 #endif
 
-/* The switch every thread's dispatch reads (gate-code.S names it too):
- * 0 lets system calls through, 1 raises SIGSYS. */
-__attribute__((visibility("hidden"))) volatile char mw_sys_selector;
 _Atomic unsigned long mw_sys_translated;
 
 static int state;               /* 0 not tried, 1 works, -errno: cannot */
@@ -216,7 +213,7 @@ int mw_sys_activate(void)
 	 * it is blocked in (a read into the memory about to be watched) is
 	 * interrupted and restarts through the handler.  A thread that blocks
 	 * SIGSYS gets the question when it unblocks it. */
-	mw_sys_selector = 1;
+	mw_arch_gate_selector = 1;
 	mw_threads_switch(1);
 	/* The task directory has 2 + the number of threads links: with only
 	 * this one, nobody to ask. */
@@ -263,7 +260,7 @@ int mw_sys_activate(void)
 
 void mw_sys_deactivate(void)
 {
-	mw_sys_selector = 0;
+	mw_arch_gate_selector = 0;
 	mw_threads_switch(0);
 }
 

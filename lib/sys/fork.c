@@ -42,8 +42,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/tid.h"
 #include "watch/alias.h"
-#include "front/api.h"
+#include "threads/lock.h"
+#include "watch/protect.h"
 #include "arch/arch.h"
 #include "sys/fork.h"
 #include "sys/dispatch.h"
@@ -80,7 +82,7 @@ bool mw_fork_at_syscall(bool early)
 	if (early && done_pipe[0] >= 0 &&
 	    set_mask(SIG_BLOCK, &all, &fork_mask) == 0)
 		masked = 1;
-	mw_api_freeze(1);
+	mw_protect_freeze(1);
 	frozen = 1;
 	return true;
 }
@@ -100,14 +102,14 @@ void mw_fork_after_syscall(long pid)
 		done_pipe[0] = done_pipe[1] = -1;
 	}
 	frozen = 0;
-	mw_api_freeze(0);
+	mw_protect_freeze(0);
 	/* The signal frame's mask comes back when the dispatch returns. */
 	masked = 0;
 }
 
 static void prepare(void)
 {
-	mw_api_lock();
+	mw_lock_nohold();
 	if (pipe2(done_pipe, O_CLOEXEC) < 0)
 		done_pipe[0] = done_pipe[1] = -1;
 	atomic_store(&forking, mw_tid());
@@ -127,9 +129,9 @@ static void parent(void)
 	atomic_store(&forking, 0);
 	if (frozen) {
 		frozen = 0;
-		mw_api_freeze(0);
+		mw_protect_freeze(0);
 	}
-	mw_api_unlock();
+	mw_unlock();
 }
 
 /* The child's own copies of the watched pages (its only thread). */
@@ -152,7 +154,7 @@ static void copy_spans(void)
 			munmap((void *)shared, sp->end - sp->start);
 	}
 	if (s->nspans)
-		mw_api_reprotect(s);
+		mw_protect_all(s);
 }
 
 void mw_fork_child_early(void)
@@ -182,7 +184,7 @@ static void child(void)
 	atomic_store(&forking, 0);
 	frozen = 0;
 	mw_arch_forked();       /* if the child did not already, early */
-	mw_record_forked();
+	mw_tid_forked();
 	mw_sys_forked();
 	if (!copied)
 		copy_spans();
@@ -192,7 +194,7 @@ static void child(void)
 			;
 		close(done_pipe[1]);
 	}
-	mw_api_unlock();
+	mw_unlock();
 }
 
 int mw_fork_init(void)

@@ -33,8 +33,6 @@ struct slot {
 	void *stack;            /* our alternate stack, reusable when it dies */
 };
 
-extern volatile char mw_sys_selector;
-
 static struct slot slots[SLOTS];
 static size_t tls_static;       /* bytes of static TLS below the thread pointer */
 
@@ -80,13 +78,13 @@ void mw_thread_hold(int hold)
 {
 	holds += hold ? 1 : -1;
 	if (mine)
-		mine->selector = holds > 0 ? 0 : mw_sys_selector && !sigsys_blocked(NULL);
+		mine->selector = holds > 0 ? 0 : mw_arch_gate_selector && !sigsys_blocked(NULL);
 }
 
 void mw_thread_switch_self(void *uc)
 {
 	if (mine && holds <= 0)
-		mine->selector = mw_sys_selector && !sigsys_blocked(uc);
+		mine->selector = mw_arch_gate_selector && !sigsys_blocked(uc);
 }
 
 void mw_thread_seen(void *uc)
@@ -123,7 +121,7 @@ void mw_thread_seen(void *uc)
 		stack = slot->stack;
 		/* Its own dispatch switch from now on: on while watches exist,
 		 * unless it blocks SIGSYS (a dispatched call would kill it). */
-		slot->selector = mw_sys_selector && !sigsys_blocked(uc);
+		slot->selector = mw_arch_gate_selector && !sigsys_blocked(uc);
 		if (mw_arch_gate_enable_at(&slot->selector) == 0)
 			mine = slot;
 	}

@@ -11,14 +11,19 @@
 #include <unistd.h>
 
 #include "base/epoch.h"
-#include "log/loader.h"
 #include "memwatch.h"
-#include "front/api.h"
 #include "watch/table.h"
 #include "base/sigsafe.h"
 
 _Atomic uint64_t mw_table_total;
 _Atomic unsigned long mw_table_generation;
+__thread int mw_table_writer __attribute__((tls_model("initial-exec")));
+static bool (*unwind_check)(const struct mw_snapshot *s);
+
+void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s))
+{
+	unwind_check = check;
+}
 
 static struct mw_snapshot empty_snapshot;
 static uintptr_t page = 4096;   /* set from sysconf by the first writer */
@@ -91,7 +96,7 @@ enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
 	 * them only before it restores them (reading libc's data, say), and
 	 * would wait for itself. */
 	if (sp->state == MW_SPAN_PENDING ||
-	    (sp->state == MW_SPAN_DRAINING && ((kind & MW_WRITE) || !mw_api_held())) ||
+	    (sp->state == MW_SPAN_DRAINING && ((kind & MW_WRITE) || !mw_table_writer)) ||
 	    (sp->state == MW_SPAN_FROZEN && (kind & MW_WRITE)))
 		return MW_XL_BUSY;
 	if (((kind & MW_WRITE) && !(sp->orig_prot & PROT_WRITE)) ||
@@ -258,7 +263,17 @@ void mw_snap_finish(struct mw_snapshot *s)
 		uintptr_t e = s->watches[i]->end;
 		s->maxend[i] = i && s->maxend[i - 1] > e ? s->maxend[i - 1] : e;
 	}
-	s->unwind_unsafe = mw_loader_read_watched(s);
+	s->unwind_unsafe = unwind_check && unwind_check(s);
+}
+
+void mw_snap_copy(struct mw_snapshot *to, const struct mw_snapshot *from)
+{
+	if (from->nspans)
+		memcpy(to->spans, from->spans, from->nspans * sizeof(*from->spans));
+	if (from->nwatches)
+		memcpy(to->watches, from->watches, from->nwatches * sizeof(*from->watches));
+	to->nspans = from->nspans;
+	to->nwatches = from->nwatches;
 }
 
 void mw_snap_publish(struct mw_snapshot *s)

@@ -102,6 +102,10 @@ size_t mw_table_peek(const struct mw_snapshot *s, uintptr_t addr, void *buf, siz
 /* Whether reading [lo, hi) would fault: some page of it is read-watched. */
 bool mw_table_read_watched(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi);
 
+/* Set while the calling thread holds the library lock (threads/lock.h): the
+ * table's writer, which waits for no draining span to read. */
+extern __thread int mw_table_writer __attribute__((tls_model("initial-exec")));
+
 /* Total of accesses caught, for mw_total_count(). */
 extern _Atomic uint64_t mw_table_total;
 /* Incremented whenever pages stop being watched; lets the fault handler
@@ -113,6 +117,11 @@ extern _Atomic unsigned long mw_table_generation;
 const struct mw_snapshot *mw_snap_current(void);
 /* An empty snapshot with room for the given numbers of entries. */
 struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches);
+/* Once, before the first watch: the test that sets a snapshot's
+ * unwind_unsafe (the log's: log/loader.h). */
+void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s));
+/* TO gets FROM's spans and watches (TO has room for them). */
+void mw_snap_copy(struct mw_snapshot *to, const struct mw_snapshot *from);
 /* Sort and compute maxend (needed by mw_snap_kinds); idempotent. */
 void mw_snap_finish(struct mw_snapshot *s);
 /* Finish, publish, wait for a grace period, free the old one. */

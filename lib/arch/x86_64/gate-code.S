@@ -166,7 +166,7 @@ mw_gate_prctl:
 	lea	__start_mw_gate(%rip), %rdx
 	lea	__stop_mw_gate(%rip), %r10
 	sub	%rdx, %r10
-	lea	mw_sys_selector(%rip), %r8
+	lea	mw_arch_gate_selector(%rip), %r8
 	syscall
 	ret
 	.cfi_endproc

@@ -40,11 +40,12 @@ int mw_arch_gate_enable_at(volatile char *selector)
 	return r < 0 ? (int)r : 0;
 }
 
+/* gate-code.S names it too. */
+__attribute__((visibility("hidden"))) volatile char mw_arch_gate_selector;
+
 int mw_arch_gate_enable(void)
 {
-	extern volatile char mw_sys_selector;
-
-	return mw_arch_gate_enable_at(&mw_sys_selector);
+	return mw_arch_gate_enable_at(&mw_arch_gate_selector);
 }
 
 int mw_arch_gate_disable(void)

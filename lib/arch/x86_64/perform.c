@@ -3,7 +3,7 @@
  * perform.c - performing a faulting access on the program's behalf.
  *
  * Fault path: may call the table (mw_table_*), the instruction cache,
- * mw_x86_run, the probes, the log's mw_record_before, memcpy, and the
+ * mw_x86_run, the probes, the fault's own f->before hook, memcpy, and the
  * arch_prctl, getpid, gettid and rt_tgsigqueueinfo system calls,
  * sigaction and pthread_sigmask.
  *
@@ -29,7 +29,6 @@
 #include "arch/x86_64/insn.h"
 #include "memwatch.h"
 #include "arch/x86_64/probe.h"
-#include "log/record.h"
 #include "arch/x86_64/regs.h"
 #include "base/sigsafe.h"
 
@@ -222,6 +221,13 @@ static enum mw_perform check_writable(struct mw_fault *f, uintptr_t a, size_t n)
 static int contains(uintptr_t a, size_t n, uintptr_t x)
 {
 	return x >= a && x - a < n;
+}
+
+/* The caller's hook, before anything changes (arch.h). */
+static void before(struct mw_fault *f)
+{
+	if (f->before)
+		f->before(f);
 }
 
 #define BOUNCE_MAX 8192         /* an xsave area with AVX-512 and AMX */
@@ -423,7 +429,7 @@ static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *
 	f->nacc = 1;
 	if (in->maskkind)
 		masked_range(f, in, &f->acc[0].addr, &f->acc[0].len);
-	mw_record_before(f);
+	before(f);
 	if ((in->flags & MW_X86_DIVIDE) && divide_error(in, g, (const void *)target)) {
 		/* The operand was read; the instruction then faults: RIP stays. */
 		raise_divide_error(f->uc, f->pc);
@@ -568,7 +574,7 @@ static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, 
 			(back ? s0 + e - most : s0) + sbase, most, MW_READ };
 	if (dst)
 		f->acc[f->nacc++] = (struct mw_access){ back ? d0 + e - most : d0, most, dkind };
-	mw_record_before(f);
+	before(f);
 
 	while (count && !stop) {
 		uintptr_t s = (uintptr_t)g[REG_RSI] & amask, d = (uintptr_t)g[REG_RDI] & amask;
@@ -666,7 +672,7 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 		f->acc[0] = (struct mw_access){ sp, 8, MW_READ };
 		f->acc[1] = (struct mw_access){ a, 8, MW_WRITE };
 		f->nacc = 2;
-		mw_record_before(f);
+		before(f);
 		r = mem_copy(f, sp, &v, 8, 0);
 		if (r != MW_PERFORMED)
 			return r;
@@ -694,7 +700,7 @@ static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in
 	f->nacc = 1;
 	if (in->cls != MW_X86_JMP)
 		f->acc[f->nacc++] = (struct mw_access){ sp - 8, 8, MW_WRITE };
-	mw_record_before(f);
+	before(f);
 	r = mem_copy(f, a, &v, 8, 0);
 	if (r != MW_PERFORMED)
 		return r;
@@ -743,7 +749,7 @@ static enum mw_perform implicit(struct mw_fault *f, const struct mw_x86_insn *in
 	}
 	f->acc[0] = (struct mw_access){ a, 8, push ? MW_WRITE : MW_READ };
 	f->nacc = 1;
-	mw_record_before(f);
+	before(f);
 	if (push) {
 		switch (in->stk) {
 		case MW_STK_PUSH:
@@ -808,7 +814,7 @@ static enum mw_perform xlat(struct mw_fault *f, const struct mw_x86_insn *in, gr
 	}
 	f->acc[0] = (struct mw_access){ (uintptr_t)a, 1, MW_READ };
 	f->nacc = 1;
-	mw_record_before(f);
+	before(f);
 	r = mem_copy(f, (uintptr_t)a, &v, 1, 0);
 	if (r != MW_PERFORMED)
 		return r;

@@ -12,8 +12,7 @@
 
 #include <stddef.h>
 
-/* Copies N bytes; 0, or -1 if a byte could not be read or written. */
-int mw_probe_copy(void *dst, const void *src, size_t n);
+/* mw_probe_copy is in arch.h: the generic code uses it too. */
 /* 0 if the byte at P is writable (tested with an atomic `lock or $0`, which
  * changes nothing even under concurrent writes), else -1. */
 int mw_probe_writable(void *p);

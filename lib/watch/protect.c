@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * protect.c - the protection of watched pages (see protect.h): from the
+ * watches over them, frozen for a fork, and as the program's mprotect asks.
+ * [thread, library lock held]: mw_snap_*, mw_maps_walk, mprotect.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "base/maps.h"
+#include "memwatch.h"
+#include "watch/protect.h"
+#include "watch/table.h"
+
+static uintptr_t page_size(void)
+{
+	static uintptr_t ps;
+
+	if (!ps)
+		ps = (uintptr_t)sysconf(_SC_PAGESIZE);
+	return ps;
+}
+
+void mw_protect_freeze(int frozen)
+{
+	const struct mw_snapshot *cur = mw_snap_current();
+	struct mw_snapshot *s;
+
+	if (!cur || !cur->nspans)
+		return;
+	s = mw_snap_alloc(cur->nspans, cur->nwatches);
+	if (!s)
+		return;         /* no memory: the fork goes on unfrozen */
+	mw_snap_copy(s, cur);
+	for (size_t i = 0; i < s->nspans; i++)
+		s->spans[i].state = frozen ? MW_SPAN_FROZEN : MW_SPAN_ACTIVE;
+	mw_snap_publish(s);
+}
+
+/* ------------------------------------------------- is a span still ours? */
+
+/* The program may unmap watched memory (free() of a large block) and map
+ * something else there.  Before the library touches a span's range again
+ * (protections, restoring), it checks that the range is still its memfd
+ * mapping: the same file as the alias, at the same offsets. */
+struct intact {
+	unsigned long inode;
+	uintptr_t offset;       /* expected file offset at the range's start */
+	uintptr_t start;
+	int ok, seen;
+	bool shared;            /* the span's own mapping: any file's name */
+};
+
+static int check_alias(const struct mw_map *m, void *arg)
+{
+	struct intact *x = arg;
+
+	x->inode = m->inode;
+	x->offset = m->offset;
+	x->seen = 1;
+	return 1;
+}
+
+static int check_range(const struct mw_map *m, void *arg)
+{
+	struct intact *x = arg;
+
+	if (!m->shared || m->inode != x->inode ||
+	    m->offset != x->offset + (m->start - x->start) ||
+	    (!x->shared && strncmp(m->name, "/memfd:memwatch", 15) != 0))
+		x->ok = 0;
+	return x->ok ? 0 : 1;
+}
+
+int mw_protect_intact(const struct mw_span *sp, uintptr_t lo, uintptr_t hi)
+{
+	struct intact x = { 0, 0, lo, 1, 0, sp->shared };
+	uintptr_t a = sp->alias + (lo - sp->start);
+
+	if (mw_maps_walk(a, a + 1, 0, check_alias, &x) != 1 || !x.seen)
+		return 0;
+	return mw_maps_walk(lo, hi, -1, check_range, &x) == 0 && x.ok;
+}
+
+/* The protection a page of span SP gets from the watches over it. */
+static int page_prot(const struct mw_snapshot *s, const struct mw_span *sp, uintptr_t page)
+{
+	unsigned k = mw_snap_kinds(s, page, page + page_size());
+
+	if (k & MW_READ)
+		return PROT_NONE;
+	if (k & MW_WRITE)
+		return sp->orig_prot & ~PROT_WRITE;
+	return sp->orig_prot;
+}
+
+/* Set the protections of the pages of [lo, hi) that are in spans of S and
+ * still the library's mappings. */
+int mw_protect_range(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
+{
+	uintptr_t run = lo;
+	int run_prot = -1;
+	const struct mw_span *checked = NULL;
+	int intact = 0;
+
+	for (uintptr_t p = lo; p <= hi; p += page_size()) {
+		const struct mw_span *sp = p < hi ? mw_table_span(s, p) : NULL;
+		int prot;
+
+		if (sp && sp != checked) {
+			checked = sp;
+			intact = mw_protect_intact(sp, sp->start, sp->end);
+		}
+		prot = sp && intact ? page_prot(s, sp, p) : -1;   /* -1: not ours (any more) */
+
+		if (prot != run_prot) {
+			if (run_prot >= 0 && p > run && mprotect((void *)run, p - run, run_prot) < 0)
+				return -errno;
+			run = p;
+			run_prot = prot;
+		}
+	}
+	return 0;
+}
+
+int mw_protect_all(const struct mw_snapshot *s)
+{
+	for (size_t i = 0; i < s->nspans; i++) {
+		int r = mw_protect_range(s, s->spans[i].start, s->spans[i].end);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+long mw_protect_change(uintptr_t lo, uintptr_t hi, int prot)
+{
+	const struct mw_snapshot *cur;
+	struct mw_snapshot *s;
+	long r = 0;
+
+	cur = mw_snap_current();
+	s = mw_snap_alloc(cur->nspans + 2, cur->nwatches);
+	if (!s)
+		return -ENOMEM;
+	mw_snap_copy(s, cur);
+	/* Spans split at lo and hi; the part inside gets the program's
+	 * protection, which the watches then restrict (page_prot). */
+	s->nspans = 0;
+	for (size_t i = 0; i < cur->nspans; i++) {
+		struct mw_span sp = cur->spans[i];
+		uintptr_t c1 = lo < sp.start ? sp.start : lo > sp.end ? sp.end : lo;
+		uintptr_t c2 = hi < c1 ? c1 : hi > sp.end ? sp.end : hi;
+		uintptr_t cut[4] = { sp.start, c1, c2, sp.end };
+
+		for (int k = 0; k < 3; k++) {
+			struct mw_span part = sp;
+
+			if (cut[k] >= cut[k + 1])
+				continue;
+			part.start = cut[k];
+			part.end = cut[k + 1];
+			part.alias = sp.alias + (cut[k] - sp.start);
+			if (part.start >= lo && part.end <= hi)
+				part.orig_prot = prot;
+			s->spans[s->nspans++] = part;
+		}
+	}
+	mw_snap_publish(s);
+	/* The rest of the range as the program asked, gap by gap. */
+	for (uintptr_t p = lo; p < hi && !r;) {
+		const struct mw_span *sp = mw_table_span(s, p);
+		uintptr_t q = p;
+
+		if (sp) {
+			p = sp->end;
+			continue;
+		}
+		while (q < hi && !mw_table_span(s, q))
+			q += page_size();
+		if (mprotect((void *)p, q - p, prot) < 0)
+			r = -errno;
+		p = q;
+	}
+	mw_protect_range(s, lo, hi);
+	return r;
+}
