@@ -11,7 +11,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/fault/fault.c lib/fault/fault.h \
 	lib/base/say.c lib/base/say.h lib/base/sigsafe.h \
 	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h lib/log/record.c lib/log/record.h lib/log/unwind.c lib/log/unwind.h \
-	lib/log/log.c lib/log/dump.c lib/log/dump.h lib/log/kindname.h lib/log/symbolize.c lib/log/symbolize.h \
+	lib/log/log.c lib/log/dump.c lib/log/dump.h lib/log/text.c lib/log/text.h lib/log/kindname.h lib/log/symbolize.c lib/log/symbolize.h \
 	lib/sys/dispatch.c lib/sys/dispatch.h lib/sys/bounce.c lib/sys/bounce.h \
 	lib/sys/futex.c lib/sys/futex.h lib/sys/redo.c lib/sys/redo.h lib/base/procfd.c lib/base/procfd.h lib/fault/sigview.h lib/threads/perthread.c lib/threads/perthread.h \
 	lib/log/loader.c lib/log/loader.h lib/base/selfread.c lib/base/selfread.h lib/front/gdb.c lib/front/gdb.h lib/base/codefile.c lib/base/codefile.h \
