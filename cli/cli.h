@@ -2,7 +2,8 @@
 /*
  * cli.h - the memwatch command's parts: watch specs and symbols
  * (symbols.c), the program's log read back from the shared file (log.c),
- * its text (report.c) and the heat map (map.c).
+ * its text (report.c), names for its addresses (sym.c), the summary
+ * (summary.c) and the heat map (map.c).
  */
 #ifndef MWC_CLI_H
 #define MWC_CLI_H
@@ -12,6 +13,7 @@
 #include <stdio.h>
 
 #include "log/logshare.h"
+#include "log/symbolize.h"
 #include "memwatch.h"
 
 /* One -w SYMBOL[+OFFSET][:SIZE][:r|w|rw]. */
@@ -63,11 +65,8 @@ void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
 /* The heat map of each watch. */
 void mwc_map(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 
-/* Names for addresses in the program: "name+0xoff (module)" and
- * " at file:line" (LINE), RET for return addresses. */
-struct mwc_sym;
-struct mwc_sym *mwc_sym_open(const struct mw_share_hdr *hdr);
-void mwc_sym_close(struct mwc_sym *s);
-void mwc_sym_name(struct mwc_sym *s, uint64_t addr, int line, int ret, char *buf, size_t len);
+/* Names for addresses in the program (mw_symbolize), over the modules in
+ * its header.  NULL: no names.  Close with mw_symbolizer_close. */
+struct mw_symbolizer *mwc_symbolizer(const struct mw_share_hdr *hdr);
 
 #endif /* MWC_CLI_H */

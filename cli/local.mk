@@ -4,7 +4,7 @@
 # with elfutils (libelf, libdw) in its own process.
 bin_PROGRAMS = cli/memwatch
 cli_memwatch_SOURCES = cli/memwatch.c cli/cli.h cli/symbols.c cli/log.c \
-	cli/sym.c cli/report.c cli/summary.c cli/map.c
+	cli/sym.c cli/report.c cli/summary.c cli/map.c lib/log/symbolize.c
 cli_memwatch_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMWC_PRELOAD='"$(libdir)/libmemwatch.so.0:$(pkglibdir)/memwatch-run.so"'
 cli_memwatch_CFLAGS = $(AM_CFLAGS) $(LIBDW_CFLAGS)

@@ -9,12 +9,12 @@
 #include "log/kindname.h"
 #include "cli.h"
 
-static void where(FILE *out, struct mwc_sym *sym, uint64_t addr, int line, int ret)
+static void where(FILE *out, struct mw_symbolizer *sym, uint64_t addr, int line, int ret)
 {
 	char name[1024];
 
 	fprintf(out, "0x%" PRIx64, addr);
-	mwc_sym_name(sym, addr, line, ret, name, sizeof(name));
+	mw_symbolize(sym, addr, line, ret, name, sizeof(name));
 	if (name[0])
 		fprintf(out, " %s", name);
 }
@@ -48,7 +48,7 @@ void mwc_watches(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
 void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw)
 {
 	const struct mw_share_hdr *h = log->hdr;
-	struct mwc_sym *sym = mwc_sym_open(h);
+	struct mw_symbolizer *sym = mwc_symbolizer(h);
 	uint64_t overwritten = log->last_seq > log->capacity ? log->last_seq - log->capacity : 0;
 
 	fprintf(out, "memwatch log: %zu record%s (%" PRIu64 " overwritten, %" PRIu64
@@ -92,5 +92,5 @@ void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w,
 			fprintf(out, "\n");
 		}
 	}
-	mwc_sym_close(sym);
+	mw_symbolizer_close(sym);
 }
