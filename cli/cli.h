@@ -55,9 +55,10 @@ void mwc_log_free(struct mwc_log *log);
 /* One line per watch: where it was set, its records. */
 void mwc_watches(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 
-/* Writes the counters and every record, frames named with libdw
- * over the program's modules. */
-void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+/* Writes the counters and every record (in the form of mw_log_dump,
+ * log/text.h), frames named over the program's modules.  0, or -errno
+ * when OUT's file could not be written. */
+int mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 
 /* Who accessed each watch: records grouped by instruction. */
 void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
