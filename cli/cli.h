@@ -2,7 +2,8 @@
 /*
  * cli.h - the memwatch command's parts: watch specs and symbols
  * (symbols.c), the program's log read back from the shared file (log.c),
- * its text (report.c) and the heat map (map.c).
+ * its text (report.c), names for its addresses (sym.c), the summary
+ * (summary.c) and the heat map (map.c).
  */
 #ifndef MWC_CLI_H
 #define MWC_CLI_H
@@ -12,6 +13,7 @@
 #include <stdio.h>
 
 #include "log/logshare.h"
+#include "log/symbolize.h"
 #include "memwatch.h"
 
 /* One -w SYMBOL[+OFFSET][:SIZE][:r|w|rw]. */
@@ -53,9 +55,10 @@ void mwc_log_free(struct mwc_log *log);
 /* One line per watch: where it was set, its records. */
 void mwc_watches(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 
-/* Writes the counters and every record, frames named with libdw
- * over the program's modules. */
-void mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+/* Writes the counters and every record (in the form of mw_log_dump,
+ * log/text.h), frames named over the program's modules.  0, or -errno
+ * when OUT's file could not be written. */
+int mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 
 /* Who accessed each watch: records grouped by instruction. */
 void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
@@ -63,11 +66,8 @@ void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
 /* The heat map of each watch. */
 void mwc_map(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 
-/* Names for addresses in the program: "name+0xoff (module)" and
- * " at file:line" (LINE), RET for return addresses. */
-struct mwc_sym;
-struct mwc_sym *mwc_sym_open(const struct mw_share_hdr *hdr);
-void mwc_sym_close(struct mwc_sym *s);
-void mwc_sym_name(struct mwc_sym *s, uint64_t addr, int line, int ret, char *buf, size_t len);
+/* Names for addresses in the program (mw_symbolize), over the modules in
+ * its header.  NULL: no names.  Close with mw_symbolizer_close. */
+struct mw_symbolizer *mwc_symbolizer(const struct mw_share_hdr *hdr);
 
 #endif /* MWC_CLI_H */

@@ -180,6 +180,7 @@ int main(int argc, char **argv)
 	};
 	struct mwc_watch *w = calloc((size_t)argc, sizeof(*w));
 	int nw = 0, c, fd, pipefd[2], status, e = 0, want_map = 0, want_summary = 0, want_log = 0, code;
+	int report_err = 0;
 	const char *output = NULL, *preload = getenv("MEMWATCH_PRELOAD");
 	const char *old_preload = getenv("LD_PRELOAD");
 	unsigned long n;
@@ -329,14 +330,20 @@ int main(int argc, char **argv)
 		fprintf(out, "memwatch: %s exited with status %d\n", path, code);
 	mwc_watches(out, &log, w, nw);
 	if ((!want_map && !want_summary) || want_log)
-		mwc_report(out, &log, w, nw);
+		report_err = mwc_report(out, &log, w, nw);
 	if (want_summary)
 		mwc_summary(out, &log, w, nw);
 	if (want_map)
 		mwc_map(out, &log, w, nw);
-	if (out != stderr && fclose(out) != 0) {
-		fprintf(stderr, "memwatch: %s: %s\n", output, strerror(errno));
-		return EXIT_MEMWATCH;
+	if (out != stderr) {
+		/* The report writes to the file's descriptor, past OUT's
+		 * buffer: fclose does not see its errors. */
+		int err = fclose(out) != 0 ? errno : -report_err;
+
+		if (err) {
+			fprintf(stderr, "memwatch: %s: %s\n", output, strerror(err));
+			return EXIT_MEMWATCH;
+		}
 	}
 	mwc_log_free(&log);
 	return code;

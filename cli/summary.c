@@ -43,7 +43,7 @@ static void add_thread(struct group *g, uint32_t tid)
 void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw)
 {
 	const struct mw_share_hdr *h = log->hdr;
-	struct mwc_sym *sym = mwc_sym_open(h);
+	struct mw_symbolizer *sym = mwc_symbolizer(h);
 	struct group *g = calloc(log->nrec + 1, sizeof(*g));
 	char name[1024];
 
@@ -88,7 +88,7 @@ void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
 			else
 				snprintf(thr, sizeof(thr), "%s%u threads", g[j].threads > 8 ? ">" : "",
 					 g[j].threads > 8 ? 8 : g[j].threads);
-			mwc_sym_name(sym, g[j].pc, 1, 0, name, sizeof(name));
+			mw_symbolize(sym, g[j].pc, 1, 0, name, sizeof(name));
 			fprintf(out, "%8" PRIu64 "  %-6s  %-13s  0x%" PRIx64 " %s\n", g[j].count,
 				mw_kind_name(g[j].kind), thr, g[j].pc, name);
 		}
@@ -97,5 +97,5 @@ void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
 		fprintf(out, "note: the oldest %" PRIu64 " accesses were pushed out of the ring "
 			"and are not counted (--ring)\n", log->last_seq - log->capacity);
 	free(g);
-	mwc_sym_close(sym);
+	mw_symbolizer_close(sym);
 }

@@ -22,7 +22,8 @@ lib_libmemwatch_la_SOURCES = \
 	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h \
 	lib/log/record.c lib/log/record.h lib/log/unwind.c lib/log/unwind.h \
 	lib/log/loader.c lib/log/loader.h lib/log/log.c lib/log/kindname.h \
-	lib/log/dump.c lib/log/dump.h lib/log/symbolize.c lib/log/symbolize.h \
+	lib/log/dump.c lib/log/dump.h lib/log/text.c lib/log/text.h \
+	lib/log/symbolize.c lib/log/symbolize.h \
 	lib/fault/fault.c lib/fault/fault.h lib/fault/sigview.h \
 	lib/fault/debugger.c lib/fault/debugger.h \
 	lib/sys/dispatch.c lib/sys/dispatch.h lib/sys/bounce.c lib/sys/bounce.h \

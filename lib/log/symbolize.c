@@ -23,12 +23,39 @@ static const Dwfl_Callbacks callbacks = {
 	.debuginfo_path = &debuginfo_path,
 };
 
+struct mw_symbolizer *mw_symbolizer_begin(void)
+{
+	struct mw_symbolizer *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->dwfl = dwfl_begin(&callbacks);
+	if (!s->dwfl) {
+		free(s);
+		return NULL;
+	}
+	dwfl_report_begin(s->dwfl);
+	return s;
+}
+
+void mw_symbolizer_add(struct mw_symbolizer *s, const char *path, uint64_t base)
+{
+	if (s)
+		dwfl_report_elf(s->dwfl, path, path, -1, base, false);
+}
+
+struct mw_symbolizer *mw_symbolizer_end(struct mw_symbolizer *s)
+{
+	if (s)
+		dwfl_report_end(s->dwfl, NULL, NULL);
+	return s;
+}
+
 /* The modules come from the loader, not /proc/self/maps: watched pages of
  * a module's .data/.bss are memfd mappings there, which would hide the
  * module's symbols for them. */
 static int report(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	struct mw_symbolizer *s = arg;
 	const char *path = info->dlpi_name;
 	char exe[4096];
 
@@ -43,25 +70,17 @@ static int report(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	if (path[0] != '/' && access(path, R_OK) != 0)
 		return 0;       /* linux-vdso.so.1 */
-	dwfl_report_elf(s->dwfl, path, path, -1, info->dlpi_addr, false);
+	mw_symbolizer_add(arg, path, info->dlpi_addr);
 	return 0;
 }
 
 struct mw_symbolizer *mw_symbolizer_open(void)
 {
-	struct mw_symbolizer *s = calloc(1, sizeof(*s));
+	struct mw_symbolizer *s = mw_symbolizer_begin();
 
-	if (!s)
-		return NULL;
-	s->dwfl = dwfl_begin(&callbacks);
-	if (!s->dwfl) {
-		free(s);
-		return NULL;
-	}
-	dwfl_report_begin(s->dwfl);
-	dl_iterate_phdr(report, s);
-	dwfl_report_end(s->dwfl, NULL, NULL);
-	return s;
+	if (s)
+		dl_iterate_phdr(report, s);
+	return mw_symbolizer_end(s);
 }
 
 void mw_symbolizer_close(struct mw_symbolizer *s)

@@ -2,10 +2,11 @@
 /*
  * symbolize.h - names for code and data addresses.                [thread]
  *
- * Uses elfutils' libdwfl over the process's own modules: ELF symbol tables
- * (static functions included), and file:line where debug info exists.  It
- * allocates and reads files: never on the fault path, never in a signal
- * handler.
+ * Uses elfutils' libdwfl over the process's own modules, or over a list of
+ * another's: ELF symbol tables (static functions included), and file:line
+ * where debug info exists.  The library and the memwatch command (cli/,
+ * which compiles this file in) name addresses with it alike.  It allocates
+ * and reads files: never on the fault path, never in a signal handler.
  */
 #ifndef MW_SYMBOLIZE_H
 #define MW_SYMBOLIZE_H
@@ -15,8 +16,18 @@
 
 struct mw_symbolizer;
 
-/* NULL if the process's modules cannot be read. */
+/* Over this process's modules, as the loader lists them.  NULL if they
+ * cannot be read. */
 struct mw_symbolizer *mw_symbolizer_open(void);
+
+/* Over modules named one by one (another process's: the memwatch command
+ * names the program's): begin, add each module's file PATH loaded at BASE
+ * (its load bias), end, which returns S.  Begin returns NULL when libdwfl
+ * cannot start; add and end take that NULL. */
+struct mw_symbolizer *mw_symbolizer_begin(void);
+void mw_symbolizer_add(struct mw_symbolizer *s, const char *path, uint64_t base);
+struct mw_symbolizer *mw_symbolizer_end(struct mw_symbolizer *s);
+
 void mw_symbolizer_close(struct mw_symbolizer *s);
 
 /*
