@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,28 +67,26 @@ static void perms_start(const void *addr, const char *prefix, const char *what)
 		diag("  got %s", got);
 }
 
-/* --- A child that stores one byte; its wait status. */
+/* --- A child that stores one byte; its wait status (no core file for the
+ * expected crash). */
+struct store {
+	volatile unsigned char *addr;
+	unsigned char val;
+};
+
+static void store(void *arg)
+{
+	struct store *s = arg;
+
+	*s->addr = s->val;
+}
+
 static int store_in_child(volatile unsigned char *addr, unsigned char val)
 {
-	pid_t pid;
-	int st;
+	struct child c = { .flags = CHILD_NO_CORE };
+	struct store s = { addr, val };
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		bail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		/* No core file for the expected crash. */
-		struct rlimit rl = { 0, 0 };
-
-		setrlimit(RLIMIT_CORE, &rl);
-		*addr = val;
-		_exit(0);
-	}
-	if (waitpid(pid, &st, 0) != pid)
-		bail("waitpid: %s", strerror(errno));
-	return st;
+	return child_run(&c, store, &s);
 }
 
 static void dies_by_segv(int st, const char *what)
