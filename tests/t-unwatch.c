@@ -14,6 +14,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "watch.h"
 #include "section.h"
 
 /* --- Protection of a page, as /proc/self/maps says ("rw-p"). */
@@ -107,25 +108,6 @@ static void *map_pages(size_t n)
 	if (p == MAP_FAILED)
 		bail("mmap: %s", strerror(errno));
 	return p;
-}
-
-static int watch(const void *addr, size_t len, unsigned flags)
-{
-	int id = mw_watch(addr, len, flags);
-
-	if (id <= 0)
-		bail("mw_watch(%p, %zu, 0x%x) = %d (%s)", addr, len, flags, id,
-		     mw_strerror(id));
-	return id;
-}
-
-static void is_count(int id, uint64_t want, const char *what)
-{
-	uint64_t c = ~0ull;
-	int r = mw_count(id, &c);
-
-	if (!ok(r == 0 && c == want, "%s: count %" PRIu64, what, want))
-		diag("  mw_count(%d) = %d, count %" PRIu64, id, r, c);
 }
 
 /* ------------------------------------------------------------------ */
