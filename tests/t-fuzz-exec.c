@@ -401,6 +401,19 @@ static void random_state(struct tcase *t)
 
 static const unsigned kinds[4] = { MW_ACCESS, MW_ACCESS, MW_WRITE, MW_READ };
 
+/* The end of making a case: two watches of random kinds on the data pages,
+ * the seed of the random state, the instruction's text; 0. */
+static int finish_case(struct tcase *t, const ZydisDecodedInstruction *ins,
+		       const ZydisDecodedOperand *ops)
+{
+	t->w[0] = (struct watch){ 0x1000, 0x2000, kinds[below(4)] };
+	t->w[1] = (struct watch){ 0x4000, 0x1000, kinds[below(4)] };
+	t->seed = next();
+	ZydisFormatterFormatInstruction(&fmt, ins, ops, ins->operand_count_visible,
+					t->text, sizeof(t->text), INSN, NULL);
+	return 0;
+}
+
 /*
  * A string instruction from a template: movs, stos, lods, cmps or scas of
  * any element size, with or without rep/repe/repne, 32-bit addresses, an
@@ -466,12 +479,7 @@ static int make_string_case(struct tcase *t)
 	t->ctx.r[RDI] = d;
 	t->ctx.r[RCX] = count;
 	t->target = src ? (uint64_t)(uint32_t)s : d;
-	t->w[0] = (struct watch){ 0x1000, 0x2000, kinds[below(4)] };
-	t->w[1] = (struct watch){ 0x4000, 0x1000, kinds[below(4)] };
-	t->seed = next();
-	ZydisFormatterFormatInstruction(&fmt, &ins, ops, ins.operand_count_visible,
-					t->text, sizeof(t->text), INSN, NULL);
-	return 0;
+	return finish_case(t, &ins, ops);
 }
 
 /* Makes a case (a string instruction from the template if STRING): 0 on
@@ -552,12 +560,7 @@ static int make_case(struct tcase *t, int string)
 	else if (m->mem.segment == ZYDIS_REGISTER_GS)
 		T += gs_base;
 	t->target = T;
-	t->w[0] = (struct watch){ 0x1000, 0x2000, kinds[below(4)] };
-	t->w[1] = (struct watch){ 0x4000, 0x1000, kinds[below(4)] };
-	t->seed = next();
-	ZydisFormatterFormatInstruction(&fmt, &ins, ops, ins.operand_count_visible,
-					t->text, sizeof(t->text), INSN, NULL);
-	return 0;
+	return finish_case(t, &ins, ops);
 }
 
 /* --- running it --- */
