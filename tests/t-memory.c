@@ -47,16 +47,6 @@ static void same_bytes(const void *got, const void *want, size_t n, const char *
 		     i, g[i], w[i]);
 }
 
-static void *map_pages(size_t n)
-{
-	void *p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		bail("mmap: %s", strerror(errno));
-	return p;
-}
-
 /* Blocks allocated right after the watched block, so that the allocator's
  * own writes (tcache links, chunk headers) land on the watched page. */
 enum { NNEAR = 8 };

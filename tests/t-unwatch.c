@@ -100,16 +100,6 @@ static void dies_by_segv(int st, const char *what)
 		diag("  it %s", how);
 }
 
-static void *map_pages(size_t n)
-{
-	void *p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		bail("mmap: %s", strerror(errno));
-	return p;
-}
-
 /* ------------------------------------------------------------------ */
 
 static void sec_rw_pages(void)
