@@ -5,41 +5,15 @@
 # named to function and file:line; the exit status the program's, also when
 # it crashes or is killed with SIGKILL (the log is still complete); the
 # user's LD_PRELOAD kept; -o; clear errors for bad input.
-# Built with sanitizers (configure --enable-sanitizers): the programs run
-# here are not, and the library preloaded into them cannot bring its
-# sanitizer runtime along.
-if [ -n "${MW_SANITIZERS:-}" ]; then
-	echo "1..0 # SKIP built with $MW_SANITIZERS: the library is preloaded into programs built without it"
-	exit 0
-fi
 top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-$(dirname "$0")/..}
-memwatch=$top_builddir/cli/memwatch
-prog=$top_builddir/tests/cli-prog
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/cli-env.sh"
 src=$top_srcdir/tests/cli-prog.c
-MEMWATCH_PRELOAD=$top_builddir/lib/.libs/libmemwatch.so.0:$top_builddir/lib/.libs/memwatch-run.so
-export MEMWATCH_PRELOAD
-unset MEMWATCH_LOG MEMWATCH_RING MEMWATCH_DEPTH LD_PRELOAD
-ulimit -c 0 2>/dev/null
-
-if [ ! -x "$prog" ] || [ ! -x "$memwatch" ]; then
-	echo "1..0 # SKIP not built"
-	exit 0
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-cli.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
 
 echo "1..51"
-. "$top_srcdir/tests/tap.sh"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
-# has FILE REGEX DESCRIPTION
-has() {
-	grep -Eq -- "$2" "$1"
-	r=$?
-	check $r "$3"
-	[ $r -eq 0 ] || comment "$1"
-}
 
 # The program exits 3; one write each to g_config.timeout_s and s_counter
 # (an rmw); the constructor's write before main is not caught.

@@ -36,12 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "memwatch.h"
 #include "tap.h"
+#include "section.h"
 
 #define PAGE		4096
 #define CORPUS_BUF	0x10000000UL	/* the same in the asm below */
@@ -988,48 +988,29 @@ static void child(const struct form *f, int idx, int watched,
 	_exit(0);
 }
 
+struct run_args {
+	const struct form *f;
+	int idx, watched;
+	struct result *res;
+};
+
+static void run_form(void *arg)
+{
+	struct run_args *a = arg;
+
+	child(a->f, a->idx, a->watched, a->res);
+}
+
 /* Runs the form in a child; returns its wait status and its stderr. */
 static int run_child(const struct form *f, int idx, int watched,
 		     struct result *res, char *err, size_t errsz)
 {
-	int pfd[2], status;
-	size_t n = 0;
-	pid_t pid;
+	struct child c = { .flags = CHILD_STDERR | CHILD_NO_CORE,
+			   .alarm = CHILD_TIMEOUT, .out = err, .len = errsz };
+	struct run_args a = { f, idx, watched, res };
 
 	memset(res, 0, sizeof(*res));
-	if (pipe(pfd) != 0)
-		bail("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		bail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		struct rlimit rl = { 0, 0 };
-		setrlimit(RLIMIT_CORE, &rl);
-		close(pfd[0]);
-		dup2(pfd[1], 2);
-		close(pfd[1]);
-		alarm(CHILD_TIMEOUT);
-		child(f, idx, watched, res);
-	}
-	close(pfd[1]);
-	for (;;) {
-		char tmp[512];
-		ssize_t r = read(pfd[0], tmp, sizeof(tmp));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		for (ssize_t i = 0; i < r && n + 1 < errsz; i++)
-			err[n++] = tmp[i];
-	}
-	err[n] = 0;
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			bail("waitpid: %s", strerror(errno));
-	return status;
+	return child_run(&c, run_form, &a);
 }
 
 static void diag_stderr(const char *err)

@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,50 +54,35 @@ static int gather_ok(void)
 	return 1;
 }
 
-struct child {
+struct gathered {
 	int status;
 	char err[8192];
-	uint64_t count;
 };
 
-/* Watch arr[FIRST .. FIRST + N) with FLAGS, then gather, in a child whose
- * stderr goes to a pipe. */
-static void run_child(size_t first, size_t n, unsigned flags, struct child *c)
+struct watch_args {
+	size_t first, n;
+	unsigned flags;
+};
+
+static void watch_and_gather(void *arg)
 {
-	int fds[2];
-	size_t got = 0;
-	ssize_t r;
-	pid_t pid;
+	struct watch_args *w = arg;
+	int id = mw_watch(arr + w->first, w->n * sizeof(int), w->flags);
 
-	if (pipe(fds))
-		bail("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		bail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		/* No core file for the expected crash. */
-		struct rlimit rl = { 0, 0 };
-		int id;
+	if (id <= 0)
+		_exit(3);
+	_exit(gather_ok() ? 0 : 4);
+}
 
-		setrlimit(RLIMIT_CORE, &rl);
-		close(fds[0]);
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[1]);
-		id = mw_watch(arr + first, n * sizeof(int), flags);
-		if (id <= 0)
-			_exit(3);
-		_exit(gather_ok() ? 0 : 4);
-	}
-	close(fds[1]);
-	while (got < sizeof(c->err) - 1 &&
-	       (r = read(fds[0], c->err + got, sizeof(c->err) - 1 - got)) > 0)
-		got += (size_t)r;
-	c->err[got] = 0;
-	close(fds[0]);
-	if (waitpid(pid, &c->status, 0) != pid)
-		bail("waitpid: %s", strerror(errno));
+/* Watch arr[FIRST .. FIRST + N) with FLAGS, then gather, in a child whose
+ * stderr goes to a pipe (no core file for the expected crash). */
+static void run_child(size_t first, size_t n, unsigned flags, struct gathered *g)
+{
+	struct child c = { .flags = CHILD_STDERR | CHILD_NO_CORE,
+			   .out = g->err, .len = sizeof(g->err) };
+	struct watch_args w = { first, n, flags };
+
+	g->status = child_run(&c, watch_and_gather, &w);
 }
 
 /* A line of ERR starting with "memwatch: " that contains "declined" and
@@ -126,7 +110,7 @@ static const char *decline_line(const char *err, const char *addr)
 
 static void declined(const char *what, size_t first, size_t n)
 {
-	struct child c;
+	struct gathered c;
 	char addr[32], how[128];
 	const char *line;
 
@@ -160,7 +144,7 @@ static void declined(const char *what, size_t first, size_t n)
 
 int main(void)
 {
-	struct child c;
+	struct gathered c;
 	char how[128];
 
 	__builtin_cpu_init();

@@ -8,12 +8,12 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "memwatch.h"
 #include "tap.h"
+#include "section.h"
 
 /* A page of its own: sigsetjmp's mask is saved by a system call, which
  * cannot write a watched page (memwatch(3), kernel accesses). */
@@ -67,26 +67,25 @@ static int faults_at(int which, const char *where)
 	return got.si_signo == SIGFPE && got.si_code == FPE_INTDIV && got.si_addr == where;
 }
 
-/* Without a handler: the status of a child doing a division by zero. */
+/* Without a handler: the status of a child doing a division by zero (no
+ * core files from the test). */
+static void divide(void *arg)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	int watched = *(int *)arg;
+
+	sigaction(SIGFPE, &dfl, NULL);
+	if (watched && mw_watch(operand, sizeof(operand), MW_ACCESS) <= 0)
+		_exit(3);
+	operand[3] = 0;
+	do_div(0, 100);
+}
+
 static int child_status(int watched)
 {
-	int st = 0;
-	pid_t pid = fork();
+	struct child c = { .flags = CHILD_NO_CORE };
 
-	if (pid == 0) {
-		struct rlimit no_core = { 0, 0 };
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
-
-		setrlimit(RLIMIT_CORE, &no_core);       /* no core files from the test */
-		sigaction(SIGFPE, &dfl, NULL);
-		if (watched && mw_watch(operand, sizeof(operand), MW_ACCESS) <= 0)
-			_exit(3);
-		operand[3] = 0;
-		do_div(0, 100);
-		_exit(0);
-	}
-	waitpid(pid, &st, 0);
-	return st;
+	return child_run(&c, divide, &watched);
 }
 
 int main(void)

@@ -3,15 +3,10 @@
 # t-examples.sh - the bug hunts of examples/README.md, with the commands it
 # shows (each checked to be in the README word for word), must find each
 # bug: the function, the line, the address.
-# Built with sanitizers (configure --enable-sanitizers): the programs run
-# here are not, and the library preloaded into them cannot bring its
-# sanitizer runtime along.
-if [ -n "${MW_SANITIZERS:-}" ]; then
-	echo "1..0 # SKIP built with $MW_SANITIZERS: the library is preloaded into programs built without it"
-	exit 0
-fi
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 abs_srcdir=$(cd "$top_srcdir" && pwd) || exit 99
+. "$abs_srcdir/tests/tap.sh"
+skip_if_sanitized   # the programs run here are built without them
 cd "$top_builddir" || exit 99
 readme=$abs_srcdir/examples/README.md
 unset MEMWATCH_PRELOAD MEMWATCH_LOG MEMWATCH_RING MEMWATCH_DEPTH LD_PRELOAD
@@ -27,13 +22,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-examples.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
 echo "1..25"
-. "$abs_srcdir/tests/tap.sh"
-has() {
-	grep -Eq -- "$2" "$1"
-	r=$?
-	check $r "$3"
-	[ $r -eq 0 ] || comment "$1"
-}
 # run COMMAND...: the README shows it as "$ COMMAND"; output in $tmp/out.
 run() {
 	grep -qxF -- "\$ $*" "$readme"

@@ -49,7 +49,6 @@
 #include <string.h>
 #include <asm/prctl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,6 +59,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "section.h"
 
 #define PAGE		4096
 #define DATA		0x20000000UL
@@ -401,6 +401,19 @@ static void random_state(struct tcase *t)
 
 static const unsigned kinds[4] = { MW_ACCESS, MW_ACCESS, MW_WRITE, MW_READ };
 
+/* The end of making a case: two watches of random kinds on the data pages,
+ * the seed of the random state, the instruction's text; 0. */
+static int finish_case(struct tcase *t, const ZydisDecodedInstruction *ins,
+		       const ZydisDecodedOperand *ops)
+{
+	t->w[0] = (struct watch){ 0x1000, 0x2000, kinds[below(4)] };
+	t->w[1] = (struct watch){ 0x4000, 0x1000, kinds[below(4)] };
+	t->seed = next();
+	ZydisFormatterFormatInstruction(&fmt, ins, ops, ins->operand_count_visible,
+					t->text, sizeof(t->text), INSN, NULL);
+	return 0;
+}
+
 /*
  * A string instruction from a template: movs, stos, lods, cmps or scas of
  * any element size, with or without rep/repe/repne, 32-bit addresses, an
@@ -466,12 +479,7 @@ static int make_string_case(struct tcase *t)
 	t->ctx.r[RDI] = d;
 	t->ctx.r[RCX] = count;
 	t->target = src ? (uint64_t)(uint32_t)s : d;
-	t->w[0] = (struct watch){ 0x1000, 0x2000, kinds[below(4)] };
-	t->w[1] = (struct watch){ 0x4000, 0x1000, kinds[below(4)] };
-	t->seed = next();
-	ZydisFormatterFormatInstruction(&fmt, &ins, ops, ins.operand_count_visible,
-					t->text, sizeof(t->text), INSN, NULL);
-	return 0;
+	return finish_case(t, &ins, ops);
 }
 
 /* Makes a case (a string instruction from the template if STRING): 0 on
@@ -552,12 +560,7 @@ static int make_case(struct tcase *t, int string)
 	else if (m->mem.segment == ZYDIS_REGISTER_GS)
 		T += gs_base;
 	t->target = T;
-	t->w[0] = (struct watch){ 0x1000, 0x2000, kinds[below(4)] };
-	t->w[1] = (struct watch){ 0x4000, 0x1000, kinds[below(4)] };
-	t->seed = next();
-	ZydisFormatterFormatInstruction(&fmt, &ins, ops, ins.operand_count_visible,
-					t->text, sizeof(t->text), INSN, NULL);
-	return 0;
+	return finish_case(t, &ins, ops);
 }
 
 /* --- running it --- */
@@ -657,49 +660,28 @@ static void child(const struct tcase *t, int watched)
 	_exit(0);
 }
 
+struct run_args {
+	const struct tcase *t;
+	int watched;
+	struct result *out;
+};
+
+static void run_case(void *arg)
+{
+	struct run_args *a = arg;
+
+	res = a->out;
+	child(a->t, a->watched);
+}
+
 static int run(const struct tcase *t, int watched, struct result *out, char *err, size_t errsz)
 {
-	int pfd[2], status;
-	size_t n = 0;
-	pid_t pid;
+	struct child c = { .flags = CHILD_STDERR | CHILD_NO_CORE,
+			   .alarm = CHILD_TIMEOUT, .out = err, .len = errsz };
+	struct run_args a = { t, watched, out };
 
 	memset(out, 0, sizeof(*out));
-	if (pipe(pfd) != 0)
-		bail("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		bail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		struct rlimit rl = { 0, 0 };
-
-		setrlimit(RLIMIT_CORE, &rl);
-		close(pfd[0]);
-		dup2(pfd[1], 2);
-		close(pfd[1]);
-		alarm(CHILD_TIMEOUT);
-		res = out;
-		child(t, watched);
-	}
-	close(pfd[1]);
-	for (;;) {
-		char tmp[512];
-		ssize_t r = read(pfd[0], tmp, sizeof(tmp));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		for (ssize_t i = 0; i < r && n + 1 < errsz; i++)
-			err[n++] = tmp[i];
-	}
-	err[n] = 0;
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			bail("waitpid: %s", strerror(errno));
-	return status;
+	return child_run(&c, run_case, &a);
 }
 
 /* The parts of an FXSAVE image that must match: FCW, FSW, FTW, MXCSR,

@@ -118,6 +118,10 @@ check() { # NAME CASE FILE: compare FILE with CASE.expected, print the test poin
 		sed 's/^/# /' "$3.diff"
 	fi
 }
+skip() { # REASON: the next test point, skipped
+	n=$((n + 1))
+	echo "ok $n # SKIP $1"
+}
 
 # Built with sanitizers (configure --enable-sanitizers): the expected
 # outputs are those of the programs' uninstrumented -O1 code; ASan and UBSan
@@ -145,20 +149,17 @@ for c in $cases; do
 	prog=${c%%-*}
 	o=$out/$c.out
 	if sanitized "$c"; then
-		n=$((n + 1))
-		echo "ok $n # SKIP $c: its expected output is for uninstrumented code, built with $MW_SANITIZERS"
+		skip "$c: its expected output is for uninstrumented code, built with $MW_SANITIZERS"
 		continue
 	fi
 	if library_lines "$c"; then
-		n=$((n + 1))
-		echo "ok $n # SKIP $c: its expected output is for a library without debug information"
+		skip "$c: its expected output is for a library without debug information"
 		continue
 	fi
 	case $c in
 	crash-core) # and `mwatch` refusing the core file
 		if [ $have_log = no ]; then
-			n=$((n + 1))
-			echo "ok $n # SKIP mwatch-log not yet there"
+			skip "mwatch-log not yet there"
 			continue
 		fi
 		rm -f tests/gdb/crash.core
@@ -179,8 +180,7 @@ for c in $cases; do
 		[ -n "$pid" ] && kill "$pid" 2> /dev/null
 		rm -f tests/gdb/attach.pid.gdb
 		if grep -q 'ptrace: Operation not permitted' "$o"; then
-			n=$((n + 1))
-			echo "ok $n # SKIP $c: attaching is not permitted here"
+			skip "$c: attaching is not permitted here"
 			continue
 		fi
 		;;
@@ -193,13 +193,11 @@ done
 
 for c in $minimal_cases; do
 	if [ -z "$minimal" ]; then
-		n=$((n + 1))
-		echo "ok $n # SKIP gdb-minimal not available ($c)"
+		skip "gdb-minimal not available ($c)"
 		continue
 	fi
 	if sanitized "$c"; then
-		n=$((n + 1))
-		echo "ok $n # SKIP gdb-minimal: $c: its expected output is for uninstrumented code, built with $MW_SANITIZERS"
+		skip "gdb-minimal: $c: its expected output is for uninstrumented code, built with $MW_SANITIZERS"
 		continue
 	fi
 	o=$out/$c.minimal.out

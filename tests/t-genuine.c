@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,35 +18,10 @@
 #include "tap.h"
 #include "section.h"
 
-/* --- Children that crash.  Each sets RLIMIT_CORE to 0 first so that the
- * expected crashes leave no core files (and the wait statuses compare
- * without the core-dump bit depending on the system's settings). */
-static void no_core(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &rl);
-}
-
-static int status_of(void (*fn)(void))
-{
-	pid_t pid;
-	int st;
-
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		bail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		no_core();
-		fn();
-		_exit(0);
-	}
-	if (waitpid(pid, &st, 0) != pid)
-		bail("waitpid: %s", strerror(errno));
-	return st;
-}
+/* --- Children that crash: status_of (section.h) sets RLIMIT_CORE to 0
+ * first so that the expected crashes leave no core files (and the wait
+ * statuses compare without the core-dump bit depending on the system's
+ * settings). */
 
 static void *map_page(int prot)
 {

@@ -145,37 +145,6 @@ static void sec_two(void)
 }
 #define N_TWO 4
 
-/* Run FN in a child whose stderr goes to a pipe; return what it wrote and
- * its wait status. */
-static void stderr_of(void (*fn)(void), char *buf, size_t len, int *st)
-{
-	int fds[2];
-	size_t n = 0;
-	ssize_t r;
-	pid_t pid;
-
-	if (pipe(fds))
-		bail("pipe: %s", strerror(errno));
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		bail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], STDERR_FILENO);
-		close(fds[1]);
-		fn();
-		_exit(0);
-	}
-	close(fds[1]);
-	while (n < len - 1 && (r = read(fds[0], buf + n, len - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = 0;
-	close(fds[0]);
-	waitpid(pid, st, 0);
-}
-
 static void watch_null(void)
 {
 	uint32_t t0 = _get_trap_count();
@@ -202,9 +171,12 @@ static void watch_unmapped(void)
 static void errors(const char *what, void (*fn)(void))
 {
 	char buf[4096], how[128];
+	struct child c = { .flags = CHILD_STDERR, .out = buf, .len = sizeof(buf) };
+	struct child_call call = { fn };
 	int st;
 
-	stderr_of(fn, buf, sizeof(buf), &st);
+	/* FN in a child whose stderr goes to BUF. */
+	st = child_run(&c, child_call, &call);
 	describe_status(st, how, sizeof(how));
 	if (!ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: the program goes on", what))
 		diag("  it %s", how);

@@ -6,31 +6,12 @@
 # backtrace's dl_iterate_phdr takes: it used to wait there forever), stdout's
 # FILE, _r_debug.  The program ends with its own status (3), and libc's
 # accesses are logged.
-# Built with sanitizers (configure --enable-sanitizers): the programs run
-# here are not, and the library preloaded into them cannot bring its
-# sanitizer runtime along.
-if [ -n "${MW_SANITIZERS:-}" ]; then
-	echo "1..0 # SKIP built with $MW_SANITIZERS: the library is preloaded into programs built without it"
-	exit 0
-fi
 top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-$(dirname "$0")/..}
-memwatch=$top_builddir/cli/memwatch
-prog=$top_builddir/tests/cli-prog
-MEMWATCH_PRELOAD=$top_builddir/lib/.libs/libmemwatch.so.0:$top_builddir/lib/.libs/memwatch-run.so
-export MEMWATCH_PRELOAD
-unset MEMWATCH_LOG MEMWATCH_RING MEMWATCH_DEPTH LD_PRELOAD
-ulimit -c 0 2>/dev/null
-
-if [ ! -x "$prog" ] || [ ! -x "$memwatch" ]; then
-	echo "1..0 # SKIP not built"
-	exit 0
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-libdata-cli.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT
+. "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/cli-env.sh"
 
 echo "1..8"
-. "$top_srcdir/tests/tap.sh"
 
 # run WATCH: memwatch -w WATCH on cli-prog; a hang is killed after 60 s.
 run() {

@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <libunwind.h>
 #include <link.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -24,6 +23,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "section.h"
 
 #define TIMEOUT_MS 20000
 #define OUT_MAX 512
@@ -115,51 +115,13 @@ static void workload(void)
 /* Runs FN(ARG) in a child whose standard output is captured into OUT;
  * returns its wait status, or -1 when it had to be killed (a hang), with
  * its process group. */
-static int timeout_ms = TIMEOUT_MS;
-
 static int run_child(void (*fn)(void *), void *arg, char *out)
 {
-	int fds[2], st, n = 0;
-	pid_t pid;
-	struct pollfd p;
+	struct child c = { .flags = CHILD_STDOUT | CHILD_GROUP,
+			   .hang_ms = TIMEOUT_MS, .out = out, .len = OUT_MAX };
 
-	if (pipe(fds) < 0)
-		return -2;
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		setpgid(0, 0);  /* its own children are killed with it */
-		close(fds[0]);
-		dup2(fds[1], 1);
-		fn(arg);
-		fflush(stdout);
-		_exit(0);
-	}
-	close(fds[1]);
-	p.fd = fds[0];
-	p.events = POLLIN;
-	for (;;) {
-		ssize_t r;
-
-		if (poll(&p, 1, timeout_ms) <= 0) {
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			close(fds[0]);
-			out[n] = 0;
-			return -1;
-		}
-		r = read(fds[0], out + n, OUT_MAX - 1 - n);
-		if (r <= 0)
-			break;
-		n += (int)r;
-	}
-	out[n] = 0;
-	close(fds[0]);
-	waitpid(pid, &st, 0);
-	return st;
+	return child_run(&c, fn, arg);
 }
-
 struct page_case {
 	uintptr_t page;
 	unsigned flags;

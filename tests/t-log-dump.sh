@@ -22,16 +22,7 @@ prog=$top_builddir/tests/log-dump-prog
 golden=$top_srcdir/tests/log-dump.expected
 unset MEMWATCH_LOG MEMWATCH_RING MEMWATCH_DEPTH
 
-normalize() {
-	sed -E \
-	    -e 's/^(#[0-9]+ [a-z?]+ watch -?[0-9]+ thread )[0-9]+ \+[0-9]+\.[0-9]+s$/\1TID +TIME/' \
-	    -e '/^  #[0-9]+ /s/\+0x[0-9a-f]+/+0xOFF/g' \
-	    -e 's/(^| )0x[0-9a-f]+/\10xADDR/g' \
-	    -e 's/\(lt-log-dump-prog\)/(log-dump-prog)/g' |
-	awk '/^#[0-9]+ / { below = 0 }
-	     /^  #[0-9]+ / { if (below) next; if ($0 ~ / main\+/) below = 1 }
-	     { print }'
-}
+. "$top_srcdir/tests/log-normalize.sh"
 
 if [ ! -x "$prog" ]; then
 	echo "1..0 # SKIP $prog not built"

@@ -23,17 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
 echo "1..15"
 . "$top_srcdir/tests/tap.sh"
 
-# As in t-log-dump.sh.
-normalize() {
-	sed -E \
-	    -e 's/^(#[0-9]+ [a-z?]+ watch -?[0-9]+ thread )[0-9]+ \+[0-9]+\.[0-9]+s$/\1TID +TIME/' \
-	    -e '/^  #[0-9]+ /s/\+0x[0-9a-f]+/+0xOFF/g' \
-	    -e 's/(^| )0x[0-9a-f]+/\10xADDR/g' \
-	    -e 's/\(lt-log-dump-prog\)/(log-dump-prog)/g' |
-	awk '/^#[0-9]+ / { below = 0 }
-	     /^  #[0-9]+ / { if (below) next; if ($0 ~ / main\+/) below = 1 }
-	     { print }'
-}
+. "$top_srcdir/tests/log-normalize.sh"     # as in t-log-dump.sh
 
 # run OUT MODE [VAR=VALUE...]: runs the program in a shell of its own (so
 # that no shell reports its death here); prints its exit status as a shell

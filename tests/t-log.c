@@ -17,6 +17,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "watch.h"
 #include "section.h"
 
 typedef uint64_t u64u __attribute__((aligned(1), may_alias));
@@ -35,16 +36,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int watch(const void *p, size_t len, unsigned flags)
-{
-	int id = mw_watch(p, len, flags);
-
-	if (id <= 0)
-		bail("mw_watch(%p, %zu, 0x%x) = %d (%s)", p, len, flags, id,
-		     mw_strerror(id));
-	return id;
 }
 
 static struct mw_log_stats stats(void)

@@ -2,15 +2,10 @@
 # SPDX-License-Identifier: MIT
 # t-map-gdb.sh - mwatch-map in GDB on tests/gdb/basic, live and from a
 # core file: which bytes of a watch were read, written, how often.
-# Built with sanitizers (configure --enable-sanitizers): the programs run
-# here are not, and the library preloaded into them cannot bring its
-# sanitizer runtime along.
-if [ -n "${MW_SANITIZERS:-}" ]; then
-	echo "1..0 # SKIP built with $MW_SANITIZERS: the library is preloaded into programs built without it"
-	exit 0
-fi
 top_builddir=${top_builddir:-.}
 top_srcdir=${top_srcdir:-$(dirname "$0")/..}
+. "$top_srcdir/tests/tap.sh"
+skip_if_sanitized   # the programs run here are built without them
 GDB=${GDB:-gdb}
 prog=$top_builddir/tests/gdb/basic
 gdbfile=$top_builddir/gdbsupport/memwatch-build.gdb
@@ -27,13 +22,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-map-gdb.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
 echo "1..16"
-. "$top_srcdir/tests/tap.sh"
-has() {
-	grep -Eq -- "$2" "$1"
-	r=$?
-	check $r "$3"
-	[ $r -eq 0 ] || comment "$1"
-}
 
 # fill() writes table[0..15] once each; main then reads table[15].  set_b
 # writes g_cfg.b (bytes 8..15), main g_cfg.a (bytes 0..3).

@@ -15,6 +15,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "watch.h"
 #include "section.h"
 #include "sanitizer.h"
 
@@ -27,15 +28,6 @@ static int watch_or_bail(const void *addr, size_t len, unsigned flags)
 	if (!ok(id > 0, "mw_watch(%p, %zu, 0x%x) returns an id > 0", addr, len, flags))
 		diag("  it returned %d (%s)", id, id < 0 ? mw_strerror(id) : "");
 	return id;
-}
-
-static void is_count(int id, uint64_t want, const char *what)
-{
-	uint64_t c = ~0ull;
-	int r = mw_count(id, &c);
-
-	if (!ok(r == 0 && c == want, "%s: count %" PRIu64, what, want))
-		diag("  mw_count(%d) = %d, count %" PRIu64, id, r, c);
 }
 
 static void is_total(uint64_t delta, const char *what)
@@ -53,16 +45,6 @@ static void same_bytes(const void *got, const void *want, size_t n, const char *
 	if (!ok(i == n, "%s: all %zu bytes as expected", what, n))
 		diag("  first difference at offset %zu: got 0x%02x, want 0x%02x",
 		     i, g[i], w[i]);
-}
-
-static void *map_pages(size_t n)
-{
-	void *p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		bail("mmap: %s", strerror(errno));
-	return p;
 }
 
 /* Blocks allocated right after the watched block, so that the allocator's

@@ -15,17 +15,7 @@ if [ ! -f "$lib" ]; then
 	exit 99
 fi
 
-n=0
-failed=0
-check() {	# check COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+. "${top_srcdir:-$(dirname "$0")/..}/tests/tap.sh"
 
 out=$($NM -D --defined-only "$lib" 2>&1)
 st=$?

@@ -9,12 +9,12 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "memwatch.h"
 #include "tap.h"
+#include "watch.h"
 #include "section.h"
 
 /* --- Protection of a page, as /proc/self/maps says ("rw-p"). */
@@ -68,28 +68,26 @@ static void perms_start(const void *addr, const char *prefix, const char *what)
 		diag("  got %s", got);
 }
 
-/* --- A child that stores one byte; its wait status. */
+/* --- A child that stores one byte; its wait status (no core file for the
+ * expected crash). */
+struct store {
+	volatile unsigned char *addr;
+	unsigned char val;
+};
+
+static void store(void *arg)
+{
+	struct store *s = arg;
+
+	*s->addr = s->val;
+}
+
 static int store_in_child(volatile unsigned char *addr, unsigned char val)
 {
-	pid_t pid;
-	int st;
+	struct child c = { .flags = CHILD_NO_CORE };
+	struct store s = { addr, val };
 
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0)
-		bail("fork: %s", strerror(errno));
-	if (pid == 0) {
-		/* No core file for the expected crash. */
-		struct rlimit rl = { 0, 0 };
-
-		setrlimit(RLIMIT_CORE, &rl);
-		*addr = val;
-		_exit(0);
-	}
-	if (waitpid(pid, &st, 0) != pid)
-		bail("waitpid: %s", strerror(errno));
-	return st;
+	return child_run(&c, store, &s);
 }
 
 static void dies_by_segv(int st, const char *what)
@@ -100,35 +98,6 @@ static void dies_by_segv(int st, const char *what)
 	if (!ok(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV && !WCOREDUMP(st),
 		"%s: the process dies by SIGSEGV", what))
 		diag("  it %s", how);
-}
-
-static void *map_pages(size_t n)
-{
-	void *p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		bail("mmap: %s", strerror(errno));
-	return p;
-}
-
-static int watch(const void *addr, size_t len, unsigned flags)
-{
-	int id = mw_watch(addr, len, flags);
-
-	if (id <= 0)
-		bail("mw_watch(%p, %zu, 0x%x) = %d (%s)", addr, len, flags, id,
-		     mw_strerror(id));
-	return id;
-}
-
-static void is_count(int id, uint64_t want, const char *what)
-{
-	uint64_t c = ~0ull;
-	int r = mw_count(id, &c);
-
-	if (!ok(r == 0 && c == want, "%s: count %" PRIu64, what, want))
-		diag("  mw_count(%d) = %d, count %" PRIu64, id, r, c);
 }
 
 /* ------------------------------------------------------------------ */

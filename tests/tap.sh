@@ -2,7 +2,9 @@
 # tap.sh - TAP helpers for the shell tests (source it): the shell twin of
 # tap.h.  check STATUS DESCRIPTION prints the next test point (STATUS 0 =
 # ok) and remembers a failure in $failed; comment FILE prints FILE as TAP
-# comments.
+# comments; has FILE REGEX DESCRIPTION is a test point for a line of FILE
+# matching REGEX (grep -E), FILE shown if none does; skip_if_sanitized
+# skips the whole script in a build with sanitizers.
 n=0
 failed=0
 check() {
@@ -16,4 +18,19 @@ check() {
 }
 comment() {
 	if [ -f "$1" ]; then sed 's/^/#   /' "$1"; else echo "#   ($1 does not exist)"; fi
+}
+has() {
+	grep -Eq -- "$2" "$1"
+	r=$?
+	check $r "$3"
+	[ $r -eq 0 ] || comment "$1"
+}
+# Built with sanitizers (configure --enable-sanitizers), the programs the
+# script runs are not, and the library preloaded into them cannot bring
+# its sanitizer runtime along.
+skip_if_sanitized() {
+	if [ -n "${MW_SANITIZERS:-}" ]; then
+		echo "1..0 # SKIP built with $MW_SANITIZERS: the library is preloaded into programs built without it"
+		exit 0
+	fi
 }
