@@ -133,6 +133,7 @@ void mw_arch_gate_unmask_handlers(uint64_t bits);
  * most MW_KSA_MAX bytes) to and from the C library's. */
 #define MW_KSA_MAX 64
 size_t mw_arch_ksa_size(void);
+size_t mw_arch_ksa_mask_offset(void);     /* of its sigset */
 void mw_arch_ksa_to_sa(const void *k, struct sigaction *sa);
 void mw_arch_sa_to_ksa(const struct sigaction *sa, void *k);
 

@@ -23,7 +23,7 @@
 #include "log/ring.h"
 #include "log/unwind.h"
 #include "memwatch.h"
-#include "sys/bounce.h"
+#include "sys/addrspace.h"
 #include "sys/fork.h"
 #include "threads/lock.h"
 #include "threads/perthread.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sysbounce.h - performing a dispatched system call (see sysdispatch.h).
+ * bounce.h - performing a dispatched system call (see dispatch.h).
  *
  * Each call the library knows is described by the buffers it passes the
  * kernel: which argument, in which direction, how long.  A call none of
@@ -15,7 +15,7 @@
  *   rt_sigaction     SIGSEGV and SIGSYS removed from handler masks;
  *   rt_sigreturn     from the gate, SIGSEGV and SIGSYS removed;
  *   clone, fork ...  from the gate; the child resumes the program itself;
- *   futex            on the alias of a watched word (sysfutex.c).
+ *   futex            on the alias of a watched word (futex.c).
  * All: [fault path].
  */
 #ifndef MW_SYSBOUNCE_H
@@ -27,9 +27,5 @@
 /* Performs system call NR with arguments A for the context UC and sets its
  * result there. */
 void mw_sysbounce_perform(void *uc, long nr, long a[6]);
-
-/* [thread] Once, at initialization: FN ends the watches over [lo, hi),
- * which the system call at PC unmaps or replaces. */
-void mw_sys_set_gone(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t pc));
 
 #endif /* MW_SYSBOUNCE_H */

@@ -102,6 +102,11 @@ size_t mw_arch_ksa_size(void)
 	return sizeof(struct ksigaction);
 }
 
+size_t mw_arch_ksa_mask_offset(void)
+{
+	return offsetof(struct ksigaction, mask);
+}
+
 void mw_arch_ksa_to_sa(const void *k, struct sigaction *sa)
 {
 	struct ksigaction ka;

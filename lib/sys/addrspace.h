@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * addrspace.h - the program changes its address space under the watches:
+ * munmap, mremap, MAP_FIXED mmap and brk over watched memory end the
+ * watches there (logged), mprotect of watched pages is kept for when their
+ * watches end, madvise(MADV_DONTNEED) clears watched pages as it would.
+ */
+#ifndef MW_ADDRSPACE_H
+#define MW_ADDRSPACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* [thread] Once, at initialization: FN ends the watches over [lo, hi),
+ * which the system call at PC unmaps or replaces. */
+void mw_sys_set_gone(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t pc));
+
+/* [fault path] munmap, mremap, mmap, brk or mprotect NR with arguments A,
+ * made by the program in context UC: *DONE and the result if performed
+ * here, else !*DONE and the call goes to the kernel as it is. */
+long mw_sys_address_space(void *uc, long nr, const long a[6], bool *done);
+/* [fault path] madvise, performed; its result. */
+long mw_sys_madvise(void *uc, const long a[6]);
+
+#endif /* MW_ADDRSPACE_H */

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * frame.c - signal system calls performed on the SIGSYS frame (see frame.h).
+ * Fault path: kernelmem.h, mw_table_*, mw_arch_ksa_*, mw_arch_sp,
+ * mw_arch_sys_altstack, mw_thread_*altstack, mw_fault_sigaction,
+ * mw_sys_sigaction, memcpy.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <ucontext.h>
+
+#include "arch/arch.h"
+#include "base/sigsafe.h"
+#include "fault/fault.h"
+#include "sys/dispatch.h"
+#include "sys/frame.h"
+#include "sys/kernelmem.h"
+#include "sys/rules.h"
+#include "threads/perthread.h"
+#include "watch/table.h"
+
+/* rt_sigprocmask, on the mask the signal frame will restore. */
+long mw_sys_sigprocmask_frame(void *uc, const long a[6])
+{
+	uint64_t *mask = (uint64_t *)&((ucontext_t *)uc)->uc_sigmask;
+	uint64_t set = 0, old = *mask;
+	int r;
+
+	if (a[3] != 8)
+		return -EINVAL;
+	if (a[1]) {
+		r = mw_sys_bring_in(&set, (uintptr_t)a[1], 8);
+		if (r)
+			return r;
+	}
+	if (a[2]) {
+		unsigned slot;
+		const struct mw_snapshot *s = mw_table_enter(&slot);
+
+		r = mw_sys_copy_out(s, (uintptr_t)a[2], &old, 8);
+		mw_table_exit(slot);
+		if (r)
+			return r;
+	}
+	if (!a[1])
+		return 0;
+	switch (a[0]) {
+	case SIG_BLOCK:
+		*mask |= set;
+		break;
+	case SIG_UNBLOCK:
+		*mask &= ~set;
+		break;
+	case SIG_SETMASK:
+		*mask = set;
+		break;
+	default:
+		return -EINVAL;
+	}
+	*mask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+	mw_sys_sanitize(mask);
+	return 0;
+}
+
+/* sigaction(SIGSEGV) by the program while ours is installed: its handler
+ * becomes the one genuine faults go to (fault.h); ours stays.  The same for
+ * SIGSYS: its handler gets the SIGSYS that are not dispatch's (bash's
+ * `read -t` installs one for SIGSYS among others, and died of the next
+ * dispatched call).  1 when the call should go to the kernel instead. */
+long mw_sys_sigaction_frame(const long a[6])
+{
+	uint8_t k[MW_KSA_MAX];
+	struct sigaction act, old;
+	int r;
+
+	if (a[1]) {
+		r = mw_sys_bring_in(k, (uintptr_t)a[1], mw_arch_ksa_size());
+		if (r)
+			return r;
+		mw_arch_ksa_to_sa(k, &act);
+	}
+	if ((a[0] == SIGSEGV ? mw_fault_sigaction : mw_sys_sigaction)(a[1] ? &act : NULL,
+								    a[2] ? &old : NULL) < 0)
+		return 1;
+	if (a[2]) {
+		unsigned slot;
+		const struct mw_snapshot *s = mw_table_enter(&slot);
+
+		mw_arch_sa_to_ksa(&old, k);
+		r = mw_sys_copy_out(s, (uintptr_t)a[2], k, mw_arch_ksa_size());
+		mw_table_exit(slot);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* sigaltstack, on the signal frame: performed here, on our alternate stack,
+ * it would see this handler's stack, not the program's, and refuse to
+ * change a stack in use.  The frame's uc_stack is the alternate stack at
+ * the call (its flags as set, without SS_ONSTACK) and what rt_sigreturn
+ * installs. */
+long mw_sys_sigaltstack_frame(void *uc, const long a[6])
+{
+	stack_t *cur = &((ucontext_t *)uc)->uc_stack, set, ours;
+	stack_t old = *cur;
+	uintptr_t sp = mw_arch_sp(uc);
+	bool have_ours = mw_thread_our_altstack(&ours);
+	int r;
+
+	if (!(old.ss_flags & SS_DISABLE) && sp > (uintptr_t)old.ss_sp &&
+	    sp - (uintptr_t)old.ss_sp <= old.ss_size)
+		old.ss_flags |= SS_ONSTACK;
+	/* The library's own stack is none, as far as the program can tell. */
+	if (have_ours && old.ss_sp == ours.ss_sp && !(old.ss_flags & SS_ONSTACK))
+		old = (stack_t){ NULL, SS_DISABLE, 0 };
+	if (a[0]) {
+		r = mw_sys_bring_in(&set, (uintptr_t)a[0], sizeof(set));
+		if (r)
+			return r;
+		if (old.ss_flags & SS_ONSTACK)
+			return -EPERM;
+		if (set.ss_flags & ~(SS_DISABLE | (int)0x80000000u /* SS_AUTODISARM */))
+			return -EINVAL;
+		if (!(set.ss_flags & SS_DISABLE) && set.ss_size < (size_t)MINSIGSTKSZ)
+			return -ENOMEM;
+	}
+	if (a[1]) {
+		unsigned slot;
+		const struct mw_snapshot *s = mw_table_enter(&slot);
+
+		r = mw_sys_copy_out(s, (uintptr_t)a[1], &old, sizeof(old));
+		mw_table_exit(slot);
+		if (r)
+			return r;
+	}
+	if (a[0]) {
+		if (set.ss_flags & SS_DISABLE) {
+			set.ss_sp = NULL;
+			set.ss_size = 0;
+			/* No stack of the program's: the library's again, for
+			 * its handlers (the program sees none). */
+			if (have_ours)
+				set = ours;
+		}
+		*cur = set;
+		/* The frame's copy is what rt_sigreturn restores, but the
+		 * kernel does not take it while this handler runs on an
+		 * alternate stack without SS_AUTODISARM (ours): set it now. */
+		mw_arch_sys_altstack(uc, &set);
+		mw_thread_altstack((uintptr_t)set.ss_sp, set.ss_size);
+	}
+	return 0;
+}
