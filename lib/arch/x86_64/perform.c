@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * perform.c - performing a faulting access on the program's behalf.
+ * perform.c - performing a faulting access on the program's behalf: the
+ * dispatch by instruction class and the generic way (string.c and
+ * stackop.c have the others, access.c what they share).
  *
  * Fault path: may call the table (mw_table_*), the instruction cache,
  * mw_x86_run, the probes, the fault's own f->before hook, memcpy, and the
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "arch/x86_64/access.h"
 #include "arch/x86_64/cache.h"
 #include "base/codefile.h"
 #include "arch/x86_64/insn.h"
@@ -32,10 +35,6 @@
 #include "arch/x86_64/regs.h"
 #include "base/sigsafe.h"
 
-#define PAGE 4096u
-
-int mw_x86_run(greg_t *gregs, const void *stub, void *xsave, uint64_t xmask);
-extern const char mw_x86_run_fault[];
 
 int mw_arch_init(void)
 {
@@ -52,26 +51,6 @@ void mw_arch_handler_entry(void)
 	__asm__ volatile("pushfq; andq $~0x40000, (%%rsp); popfq" ::: "cc", "memory");
 }
 
-/* With RFLAGS.AC on, a misaligned access raises #AC (SIGBUS) in user mode,
- * before the page fault: an instruction with one memory operand that gets
- * here is one the processor does not check, and its stub, at the same
- * alignment, is not checked either.  But where an instruction makes a
- * second access after the faulting one (string instructions, the stack
- * side of push, pop and call), the stub would raise #AC inside the handler
- * and the emulation would not raise it at all: decline those.  Taken as
- * aligned: a multiple of the size rounded up to a power of two (at most
- * 64), never less strict than the processor. */
-static int misaligned_under_ac(const greg_t *g, uintptr_t a, size_t n)
-{
-	size_t align = 1;
-
-	if (!(g[REG_EFL] & MW_EFL_AC) || n <= 1)
-		return 0;
-	while (align < n && align < 64)
-		align *= 2;
-	return (a & (align - 1)) != 0;
-}
-#define WHY_AC "alignment checking (RFLAGS.AC) is on and the access is misaligned"
 
 uintptr_t mw_arch_pc(void *uc)
 {
@@ -109,125 +88,16 @@ int mw_arch_probe_fixup(void *ctx)
 	return 1;
 }
 
-static uintptr_t page_end(uintptr_t a)
-{
-	return (a & ~(uintptr_t)(PAGE - 1)) + PAGE;
-}
-
 /* Up to 15 instruction bytes at PC, fewer where the code ends. */
 static size_t read_code(uintptr_t pc, uint8_t *buf)
 {
-	size_t first = page_end(pc) - pc;
+	size_t first = mw_x86_page_end(pc) - pc;
 
 	if (first >= 15)
 		return mw_probe_copy(buf, (const void *)pc, 15) ? 0 : 15;
 	if (mw_probe_copy(buf, (const void *)pc, first))
 		return 0;
 	return mw_probe_copy(buf + first, (const void *)(pc + first), 15 - first) ? first : 15;
-}
-
-static uint64_t seg_base(int seg)
-{
-	unsigned long v = 0;
-
-	syscall(SYS_arch_prctl, seg == 1 ? ARCH_GET_FS : ARCH_GET_GS, &v);
-	return v;
-}
-
-static uintptr_t effective_address(const struct mw_x86_insn *in, const greg_t *g)
-{
-	uint64_t a = (uint64_t)in->disp;
-
-	if (in->base == MW_X86_RIPREG)
-		a += (uint64_t)g[REG_RIP] + in->len;
-	else if (in->base >= 0)
-		a += (uint64_t)g[in->base];
-	if (in->index >= 0)
-		a += (uint64_t)g[in->index] * in->scale;
-	if (in->flags & MW_X86_ADDR32)
-		a &= 0xffffffffu;
-	if (in->seg)
-		a += seg_base(in->seg);
-	return (uintptr_t)a;
-}
-
-/* Copies N bytes between BUF and the program's memory at A, page by page,
- * through the alias for watched pages and with probes for the others. */
-static enum mw_perform mem_copy(struct mw_fault *f, uintptr_t a, void *buf, size_t n,
-				int to_memory)
-{
-	uint8_t *b = buf;
-
-	while (n) {
-		size_t chunk = page_end(a) - a;
-		uintptr_t p;
-
-		if (chunk > n)
-			chunk = n;
-		switch (mw_table_xlate(f->snap, a, chunk, to_memory ? MW_WRITE : MW_READ, &p)) {
-		case MW_XL_ALIAS:
-			if (to_memory)
-				memcpy((void *)p, b, chunk);
-			else
-				memcpy(b, (const void *)p, chunk);
-			break;
-		case MW_XL_NATIVE:
-			if (to_memory ? mw_probe_copy((void *)a, b, chunk)
-				      : mw_probe_copy(b, (const void *)a, chunk)) {
-				f->genuine_addr = a;
-				return MW_GENUINE;
-			}
-			break;
-		case MW_XL_BUSY:
-			return MW_RETRY;
-		default:
-			f->genuine_addr = a;
-			return MW_GENUINE;
-		}
-		a += chunk;
-		b += chunk;
-		n -= chunk;
-	}
-	return MW_PERFORMED;
-}
-
-/* Before a write through a bounce buffer: every page must take it. */
-static enum mw_perform check_writable(struct mw_fault *f, uintptr_t a, size_t n)
-{
-	while (n) {
-		size_t chunk = page_end(a) - a;
-		uintptr_t p;
-
-		if (chunk > n)
-			chunk = n;
-		switch (mw_table_xlate(f->snap, a, chunk, MW_WRITE, &p)) {
-		case MW_XL_ALIAS:
-			break;
-		case MW_XL_NATIVE:
-			if (mw_probe_writable((void *)a))
-				return MW_GENUINE;
-			break;
-		case MW_XL_BUSY:
-			return MW_RETRY;
-		default:
-			return MW_GENUINE;
-		}
-		a += chunk;
-		n -= chunk;
-	}
-	return MW_PERFORMED;
-}
-
-static int contains(uintptr_t a, size_t n, uintptr_t x)
-{
-	return x >= a && x - a < n;
-}
-
-/* The caller's hook, before anything changes (arch.h). */
-static void before(struct mw_fault *f)
-{
-	if (f->before)
-		f->before(f);
 }
 
 #define BOUNCE_MAX 8192         /* an xsave area with AVX-512 and AMX */
@@ -369,7 +239,7 @@ static void atomic_old(struct mw_fault *f, const struct mw_x86_insn *in, const g
 static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g,
 				  uint8_t *space)
 {
-	uintptr_t ea = effective_address(in, g), a = ea, target;
+	uintptr_t ea = mw_x86_effective_address(in, g), a = ea, target;
 	size_t n = in->xform ? mw_x86_xsave_extent(in->xform, ((uint64_t)g[REG_RDX] << 32) |
 						   (uint32_t)g[REG_RAX]) : in->size;
 	uint8_t *bounce = NULL;
@@ -391,7 +261,7 @@ static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *
 			off = (int32_t)off;
 		a = ea + (uintptr_t)((off >> shift) * (int64_t)n);
 	}
-	if (!contains(a, n, f->addr)) {
+	if (!mw_x86_contains(a, n, f->addr)) {
 		f->why = "the fault is outside the memory operand the instruction was decoded "
 			 "to access";
 		return MW_DECLINED;
@@ -415,9 +285,9 @@ static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *
 		/* Same alignment modulo 64 as the original: alignment checks
 		 * (movdqa, #AC) behave the same. */
 		bounce = space + (a & 63);
-		r = mem_copy(f, a, bounce, n, 0);
+		r = mw_x86_mem_copy(f, a, bounce, n, 0);
 		if (r == MW_PERFORMED && (in->kind & MW_WRITE))
-			r = check_writable(f, a, n);
+			r = mw_x86_check_writable(f, a, n);
 		if (r != MW_PERFORMED)
 			return r;
 		target = (uintptr_t)bounce;
@@ -429,7 +299,7 @@ static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *
 	f->nacc = 1;
 	if (in->maskkind)
 		masked_range(f, in, &f->acc[0].addr, &f->acc[0].len);
-	before(f);
+	mw_x86_before(f);
 	if ((in->flags & MW_X86_DIVIDE) && divide_error(in, g, (const void *)target)) {
 		/* The operand was read; the instruction then faults: RIP stays. */
 		raise_divide_error(f->uc, f->pc);
@@ -467,7 +337,7 @@ static enum mw_perform generic_in(struct mw_fault *f, const struct mw_x86_insn *
 	if (faulted)
 		return MW_GENUINE;      /* nothing written: the stub faulted first */
 	if (bounce && (in->kind & MW_WRITE))
-		mem_copy(f, a, bounce, n, 1);
+		mw_x86_mem_copy(f, a, bounce, n, 1);
 	if (in->oldlo >= 0)
 		atomic_old(f, in, g);
 	g[REG_RIP] += in->len;
@@ -496,331 +366,6 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	r = generic_in(f, in, g, (uint8_t *)p);
 	mw_arch_gate_syscall(SYS_munmap, p, BOUNCE_MAX + 64, 0, 0, 0, 0);
 	return r;
-}
-
-/* Elements of size E from P on (downwards when BACK) that stay in P's page;
- * 0 when the element at P itself crosses into the next page. */
-static uint64_t room(uintptr_t p, size_t e, int back)
-{
-	uintptr_t end = page_end(p);
-
-	if (p + e > end)
-		return 0;
-	return back ? (p - (end - PAGE)) / e + 1 : (end - p) / e;
-}
-
-/* Where the string instruction's K elements at P run: the alias, the memory
- * itself, or (K == 1 crossing pages) a bounce buffer. */
-static enum mw_perform place(struct mw_fault *f, uintptr_t p, size_t e, uint64_t k,
-			     int back, unsigned kind, int straddle, uint8_t *bounce,
-			     uintptr_t *out)
-{
-	uintptr_t lo = back ? p - (k - 1) * e : p, q;
-	enum mw_perform r;
-
-	if (straddle) {
-		r = mem_copy(f, p, bounce, e, 0);
-		if (r == MW_PERFORMED && (kind & MW_WRITE))
-			r = check_writable(f, p, e);
-		*out = (uintptr_t)bounce;
-		return r;
-	}
-	switch (mw_table_xlate(f->snap, lo, k * e, kind, &q)) {
-	case MW_XL_ALIAS:
-		*out = q + (p - lo);
-		return MW_PERFORMED;
-	case MW_XL_NATIVE: {
-		uint8_t byte;
-
-		if ((kind & MW_WRITE) ? mw_probe_writable((void *)lo)
-				      : mw_probe_copy(&byte, (const void *)lo, 1))
-			return MW_GENUINE;
-		*out = p;
-		return MW_PERFORMED;
-	}
-	case MW_XL_BUSY:
-		return MW_RETRY;
-	default:
-		return MW_GENUINE;
-	}
-}
-
-static enum mw_perform string(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
-{
-	const size_t e = in->elem;
-	const int back = (g[REG_EFL] & MW_EFL_DF) != 0;
-	const int src = in->strop == MW_STR_MOVS || in->strop == MW_STR_LODS ||
-			in->strop == MW_STR_CMPS;
-	const int dst = in->strop != MW_STR_LODS;
-	const unsigned dkind = in->strop == MW_STR_MOVS || in->strop == MW_STR_STOS ?
-			       MW_WRITE : MW_READ;
-	const uint64_t amask = in->flags & MW_X86_ADDR32 ? 0xffffffffu : ~(uint64_t)0;
-	const uintptr_t s0 = (uintptr_t)g[REG_RSI] & amask, d0 = (uintptr_t)g[REG_RDI] & amask;
-	const greg_t s_orig = g[REG_RSI], d_orig = g[REG_RDI], c_orig = g[REG_RCX];
-	const uintptr_t sbase = in->seg && src ? (uintptr_t)seg_base(in->seg) : 0;
-	uint64_t count = in->rep ? (uint64_t)g[REG_RCX] & amask : 1, total = 0;
-	enum mw_perform r = MW_PERFORMED;
-	int stop = 0;
-	/* The most it may touch, for the log's old values and backtrace. */
-	uint64_t most = (count < (1ull << 32) ? count : (1ull << 32)) * e;
-
-	if (misaligned_under_ac(g, (src ? s0 + sbase : 0) | (dst ? d0 : 0), e)) {
-		f->why = WHY_AC;
-		return MW_DECLINED;
-	}
-	f->nacc = 0;
-	if (src)
-		f->acc[f->nacc++] = (struct mw_access){
-			(back ? s0 + e - most : s0) + sbase, most, MW_READ };
-	if (dst)
-		f->acc[f->nacc++] = (struct mw_access){ back ? d0 + e - most : d0, most, dkind };
-	before(f);
-
-	while (count && !stop) {
-		uintptr_t s = (uintptr_t)g[REG_RSI] & amask, d = (uintptr_t)g[REG_RDI] & amask;
-		uintptr_t sp = s, dp = d;
-		uint64_t k = count, rs = src ? room(s + sbase, e, back) : count,
-			 rd = dst ? room(d, e, back) : count, done;
-		uint8_t sb[64 + 8] __attribute__((aligned(8))), db[64 + 8] __attribute__((aligned(8)));
-
-		if (rs < k)
-			k = rs;
-		if (rd < k)
-			k = rd;
-		if (k == 0)
-			k = 1;          /* an element crosses pages: bounce it */
-		if (src)
-			r = place(f, s + sbase, e, k, back, MW_READ, rs == 0, sb, &sp);
-		if (dst && r == MW_PERFORMED)
-			r = place(f, d, e, k, back, dkind, rd == 0, db, &dp);
-		if (r != MW_PERFORMED)
-			break;
-		g[REG_RSI] = (greg_t)sp;
-		g[REG_RDI] = (greg_t)dp;
-		if (in->rep)
-			g[REG_RCX] = (greg_t)k;
-		if (mw_x86_run(g, in->stub, NULL, 0)) {
-			/* Cannot happen (string instructions fault only on
-			 * memory, which place() checked); never loop on it. */
-			g[REG_RSI] = total ? (greg_t)s : s_orig;
-			g[REG_RDI] = total ? (greg_t)d : d_orig;
-			r = MW_GENUINE;
-			break;
-		}
-		done = in->rep ? k - (uint64_t)g[REG_RCX] : 1;
-		if (dst && rd == 0 && dkind == MW_WRITE)
-			mem_copy(f, d, db, e, 1);
-		/* With 32-bit addressing the CPU writes ESI/EDI/ECX, which
-		 * zero-extends them; only the registers it uses change. */
-		g[REG_RSI] = src ? (greg_t)((back ? s - done * e : s + done * e) & amask) : (greg_t)s_orig;
-		g[REG_RDI] = dst ? (greg_t)((back ? d - done * e : d + done * e) & amask) : (greg_t)d_orig;
-		count -= done;
-		total += done;
-		if (in->rep && (in->strop == MW_STR_CMPS || in->strop == MW_STR_SCAS)) {
-			int zf = (g[REG_EFL] & MW_EFL_ZF) != 0;
-
-			stop = in->rep == MW_REP_REP ? !zf : zf;
-		}
-	}
-	if (in->rep)
-		g[REG_RCX] = (greg_t)count;
-	else if (r != MW_PERFORMED)
-		g[REG_RSI] = s_orig, g[REG_RDI] = d_orig;
-	if (!total) {
-		/* Nothing done: the registers as they were (with 32-bit
-		 * addresses, count is ECX: RCX's upper half must stay). */
-		g[REG_RSI] = s_orig;
-		g[REG_RDI] = d_orig;
-		g[REG_RCX] = c_orig;
-		return r == MW_PERFORMED ? MW_GENUINE : r;
-	}
-	/* Unfinished (memory in transition, or a fault ahead): the CPU resumes
-	 * the instruction where it stopped, as after an interrupt. */
-	if (!in->rep || count == 0 || stop)
-		g[REG_RIP] += in->len;
-	f->nacc = 0;
-	if (src)
-		f->acc[f->nacc++] = (struct mw_access){
-			(back ? s0 - (total - 1) * e : s0) + sbase, total * e, MW_READ };
-	if (dst)
-		f->acc[f->nacc++] = (struct mw_access){
-			back ? d0 - (total - 1) * e : d0, total * e, dkind };
-	return MW_PERFORMED;
-}
-
-/* push/pop/call/jmp with a memory operand: emulated; the fault may be at
- * the operand or at the stack slot (a watched stack page). */
-static enum mw_perform stack_op(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
-{
-	uintptr_t sp = (uintptr_t)g[REG_RSP], a;
-	uint64_t v;
-	enum mw_perform r;
-
-	if (in->cls == MW_X86_POP) {
-		/* pop m: the address is computed with RSP already incremented. */
-		g[REG_RSP] = (greg_t)(sp + 8);
-		a = effective_address(in, g);
-		g[REG_RSP] = (greg_t)sp;
-		if (!contains(a, 8, f->addr) && !contains(sp, 8, f->addr)) {
-			f->why = "the fault is outside the memory operand of pop";
-			return MW_DECLINED;
-		}
-		if (misaligned_under_ac(g, a | sp, 8)) {
-			f->why = WHY_AC;
-			return MW_DECLINED;
-		}
-		f->acc[0] = (struct mw_access){ sp, 8, MW_READ };
-		f->acc[1] = (struct mw_access){ a, 8, MW_WRITE };
-		f->nacc = 2;
-		before(f);
-		r = mem_copy(f, sp, &v, 8, 0);
-		if (r != MW_PERFORMED)
-			return r;
-		g[REG_RSP] = (greg_t)(sp + 8);
-		r = mem_copy(f, a, &v, 8, 1);
-		if (r != MW_PERFORMED) {
-			g[REG_RSP] = (greg_t)sp;
-			return r;
-		}
-		g[REG_RIP] += in->len;
-		return MW_PERFORMED;
-	}
-	a = effective_address(in, g);
-	if (!contains(a, 8, f->addr) &&
-	    (in->cls == MW_X86_JMP || !contains(sp - 8, 8, f->addr))) {
-		f->why = "the fault is outside the memory operand of the stack or branch "
-			 "instruction";
-		return MW_DECLINED;
-	}
-	if (misaligned_under_ac(g, a | (in->cls == MW_X86_JMP ? 0 : sp), 8)) {
-		f->why = WHY_AC;
-		return MW_DECLINED;
-	}
-	f->acc[0] = (struct mw_access){ a, 8, MW_READ };
-	f->nacc = 1;
-	if (in->cls != MW_X86_JMP)
-		f->acc[f->nacc++] = (struct mw_access){ sp - 8, 8, MW_WRITE };
-	before(f);
-	r = mem_copy(f, a, &v, 8, 0);
-	if (r != MW_PERFORMED)
-		return r;
-	if (in->cls == MW_X86_CALL) {
-		uint64_t ret = (uint64_t)g[REG_RIP] + in->len;
-
-		r = mem_copy(f, sp - 8, &ret, 8, 1);
-		if (r != MW_PERFORMED)
-			return r;
-		g[REG_RSP] = (greg_t)(sp - 8);
-		g[REG_RIP] = (greg_t)v;
-	} else if (in->cls == MW_X86_JMP) {
-		g[REG_RIP] = (greg_t)v;
-	} else {        /* push */
-		r = mem_copy(f, sp - 8, &v, 8, 1);
-		if (r != MW_PERFORMED)
-			return r;
-		g[REG_RSP] = (greg_t)(sp - 8);
-		g[REG_RIP] += in->len;
-	}
-	return MW_PERFORMED;
-}
-
-/* push, pop, call, ret, leave on a watched stack page.  User-mode popfq
- * changes these flags only: CF PF AF ZF SF TF DF OF NT AC ID. */
-#define POPF_MASK 0x244dd5u
-
-static enum mw_perform implicit(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
-{
-	uintptr_t sp = (uintptr_t)g[REG_RSP], next = (uintptr_t)g[REG_RIP] + in->len;
-	int push = in->stk == MW_STK_PUSH || in->stk == MW_STK_PUSHF || in->stk == MW_STK_CALL;
-	uintptr_t a;
-	uint64_t v;
-	enum mw_perform r;
-
-	if (in->stk == MW_STK_LEAVE)
-		sp = (uintptr_t)g[REG_RBP];
-	a = push ? sp - 8 : sp;
-	if (!contains(a, 8, f->addr)) {
-		f->why = "the fault is not at the stack slot the instruction uses";
-		return MW_DECLINED;
-	}
-	if (misaligned_under_ac(g, a, 8)) {
-		f->why = WHY_AC;
-		return MW_DECLINED;
-	}
-	f->acc[0] = (struct mw_access){ a, 8, push ? MW_WRITE : MW_READ };
-	f->nacc = 1;
-	before(f);
-	if (push) {
-		switch (in->stk) {
-		case MW_STK_PUSH:
-			v = in->stkreg >= 0 ? (uint64_t)g[in->stkreg] : (uint64_t)in->disp;
-			break;
-		case MW_STK_PUSHF:
-			v = (uint64_t)g[REG_EFL] & ~(uint64_t)0x30000;      /* RF, VM read 0 */
-			break;
-		default:        /* call */
-			v = next;
-			break;
-		}
-		r = mem_copy(f, a, &v, 8, 1);
-		if (r != MW_PERFORMED)
-			return r;
-		g[REG_RSP] = (greg_t)a;
-		if (in->stk == MW_STK_CALL)
-			g[REG_RIP] = in->stkreg >= 0 ? g[in->stkreg] == (greg_t)a ?
-				     (greg_t)sp : g[in->stkreg] : (greg_t)(next + (uint64_t)in->disp);
-		else
-			g[REG_RIP] = (greg_t)next;
-		return MW_PERFORMED;
-	}
-	r = mem_copy(f, a, &v, 8, 0);
-	if (r != MW_PERFORMED)
-		return r;
-	g[REG_RSP] = (greg_t)(a + 8);
-	g[REG_RIP] = (greg_t)next;
-	switch (in->stk) {
-	case MW_STK_POP:
-		g[in->stkreg] = (greg_t)v;      /* pop rsp: the value read */
-		break;
-	case MW_STK_POPF:
-		g[REG_EFL] = (greg_t)(((uint64_t)g[REG_EFL] & ~(uint64_t)POPF_MASK) |
-				      (v & POPF_MASK));
-		break;
-	case MW_STK_RET:
-		g[REG_RSP] = (greg_t)(a + 8 + (uint64_t)in->disp);
-		g[REG_RIP] = (greg_t)v;
-		break;
-	case MW_STK_LEAVE:
-		g[REG_RBP] = (greg_t)v;
-		break;
-	}
-	return MW_PERFORMED;
-}
-
-/* xlat: al = [rbx + al] */
-static enum mw_perform xlat(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
-{
-	uint64_t a = (uint64_t)g[REG_RBX] + (uint8_t)g[REG_RAX];
-	uint8_t v;
-	enum mw_perform r;
-
-	if (in->flags & MW_X86_ADDR32)
-		a &= 0xffffffffu;
-	if (in->seg)
-		a += seg_base(in->seg);
-	if (a != f->addr) {
-		f->why = "the fault is not at the byte xlat reads";
-		return MW_DECLINED;
-	}
-	f->acc[0] = (struct mw_access){ (uintptr_t)a, 1, MW_READ };
-	f->nacc = 1;
-	before(f);
-	r = mem_copy(f, (uintptr_t)a, &v, 1, 0);
-	if (r != MW_PERFORMED)
-		return r;
-	g[REG_RAX] = (greg_t)(((uint64_t)g[REG_RAX] & ~(uint64_t)0xff) | v);
-	g[REG_RIP] += in->len;
-	return MW_PERFORMED;
 }
 
 enum mw_perform mw_arch_perform(struct mw_fault *f)
@@ -854,16 +399,16 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 			r = generic(f, in, g);
 			break;
 		case MW_X86_STRING:
-			r = string(f, in, g);
+			r = mw_x86_string(f, in, g);
 			break;
 		case MW_X86_PUSH: case MW_X86_POP: case MW_X86_CALL: case MW_X86_JMP:
-			r = stack_op(f, in, g);
+			r = mw_x86_stack_op(f, in, g);
 			break;
 		case MW_X86_XLAT:
-			r = xlat(f, in, g);
+			r = mw_x86_xlat(f, in, g);
 			break;
 		case MW_X86_IMPLICIT:
-			r = implicit(f, in, g);
+			r = mw_x86_implicit(f, in, g);
 			break;
 		default:
 			f->why = in->why;
