@@ -8,8 +8,8 @@
  *   - here: each -w SYMBOL is found in the executable's or its libraries'
  *     symbol tables (symbols.c), as an offset in its file;
  *   - a memfd, inherited by the program, holds the library's log ring
- *     (lib/logshare.h): records survive the program's crash or SIGKILL;
- *   - memwatch-run.so (lib/run.c), preloaded with the library, adds the
+ *     (lib/log/logshare.h): records survive the program's crash or SIGKILL;
+ *   - memwatch-run.so (lib/front/run.c), preloaded with the library, adds the
  *     load base and sets the watches at the start of main;
  *   - after the program ended, the log is read from the memfd and every
  *     frame named with libdw here, not in the dying program.
@@ -131,7 +131,7 @@ static int number(const char *opt, const char *s, unsigned long max, unsigned lo
 	return 0;
 }
 
-/* The MEMWATCH_WATCHES value for lib/run.c. */
+/* The MEMWATCH_WATCHES value for lib/front/run.c. */
 static char *watch_list(const struct mwc_watch *w, int nw)
 {
 	size_t len = 1;
@@ -314,7 +314,7 @@ int main(int argc, char **argv)
 		uint64_t i = log.hdr->nwatches;
 
 		if (log.hdr->setup_done == 2)
-			return EXIT_MEMWATCH;   /* lib/run.c said which watch failed */
+			return EXIT_MEMWATCH;   /* lib/front/run.c said which watch failed */
 		if (log.hdr->setup_done == 3 && i >= 1 && i <= (uint64_t)nw)
 			fprintf(stderr, "memwatch: %s died while memwatch set its watch %s "
 				"(at the start of main)\n", path, w[i - 1].spec);

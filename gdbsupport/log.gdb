@@ -6,7 +6,7 @@
 #     gdb -x gdbsupport/log.gdb PROGRAM [CORE]
 #
 # The log is decoded from raw memory only, through the words of the
-# descriptor the library exports (mw_log_descriptor, lib/ring.h, version 1):
+# descriptor the library exports (mw_log_descriptor, lib/log/ring.h, version 1):
 # no call into the process, no debug info needed.  It works on a process
 # stopped anywhere (also inside the library's signal handler, with other
 # threads in malloc) and on a core file.

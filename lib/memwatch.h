@@ -36,9 +36,9 @@ extern "C" {
 /*
  * mw_watch - start watching LEN bytes at ADDR.                      [thread]
  *
- *   addr   first watched byte: heap, .data/.bss/.rodata, anonymous or
- *          private file mapping (read-only memory too: a write to it stays
- *          the fault it was)
+ *   addr   first watched byte: heap, .data/.bss/.rodata, anonymous,
+ *          private or shared file mappings, shared memory, stacks
+ *          (read-only memory too: a write to it stays the fault it was)
  *   len    number of bytes, > 0; any size, any alignment
  *   flags  MW_READ, MW_WRITE or both; 0 means MW_WRITE
  *
@@ -47,8 +47,11 @@ extern "C" {
  *   -EINVAL     addr is NULL, len is 0, or flags has unknown bits
  *   -EOVERFLOW  addr + len wraps around the address space
  *   -EFAULT     part of the range is unmapped or has no access (PROT_NONE)
- *   -ENOTSUP    memory that cannot be watched (yet): a stack, a shared or
- *               executable mapping, a kernel special mapping ([vdso]...)
+ *   -ENOTSUP    memory that cannot be watched (yet): a thread's control
+ *               block, rseq area or static TLS, the lowest page of the main
+ *               stack, an executable or kernel special mapping ([vdso]...),
+ *               memwatch's own data or its decoder's and unwinder's (see
+ *               mw_watch(3))
  *   -ENOMEM     out of memory or mappings
  * On error nothing has changed.
  */
@@ -165,7 +168,7 @@ struct mw_log_stats {
 /*
  * mw_log_descriptor - for debuggers: 64-bit words (magic "MEMWLOG1",
  * version 1, the ring's address, sizes and every record field's offset;
- * see lib/ring.h and mw_log_next(3)) that let GDB decode the log from raw
+ * see lib/log/ring.h and mw_log_next(3)) that let GDB decode the log from raw
  * memory of a stopped process or a core file, without calling into it and
  * without debug info.  Filled at the library's initialization.
  */

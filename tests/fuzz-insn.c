@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz-insn.c - a libFuzzer target over the instruction analysis of
- * lib/x86_64/insn.c: decode, classify, rewrite, in process.
+ * lib/arch/x86_64/insn.c: decode, classify, rewrite, in process.
  *
  * Built with clang -fsanitize=fuzzer,address,undefined together with insn.c
  * (tests/fuzz.mk).  Arbitrary bytes go in; mw_x86_analyze must never crash

@@ -13,7 +13,7 @@
 
 extern uint64_t mw_log_descriptor[];
 
-enum {  /* word indexes, as documented in lib/ring.h (version 1) */
+enum {  /* word indexes, as documented in lib/log/ring.h (version 1) */
 	D_MAGIC, D_VERSION, D_WORDS, D_SLOTS, D_CAPACITY, D_SLOT_SIZE, D_HEAD,
 	D_DROPPED, D_BASE, D_OFF_COMMIT, D_OFF_SEQ, D_OFF_TIME, D_OFF_ADDR, D_OFF_PC,
 	D_OFF_TID, D_OFF_WATCH, D_OFF_SIZE, D_OFF_KIND, D_OFF_FLAGS, D_OFF_NFRAMES,

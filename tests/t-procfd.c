@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * t-procfd - the library keeps /proc/self/maps and /proc/self/pagemap open
- * between watches (lib/procfd.h), and libunwind keeps a pipe once a
+ * between watches (lib/base/procfd.h), and libunwind keeps a pipe once a
  * backtrace needed it; the program must not notice: its open(2)s get the
  * numbers they would get without the library, closing or replacing the
  * library's descriptors is harmless to both, and a forked child watches

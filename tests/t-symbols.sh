@@ -5,7 +5,7 @@
 lib=${top_builddir:-.}/lib/.libs/libmemwatch.so
 NM=${NM:-nm}
 # The MemWatcher names, and the two names of GDB's JIT interface (GDB looks
-# them up exactly so; lib/x86_64/jit.c registers the generated stubs).
+# them up exactly so; lib/arch/x86_64/jit.c registers the generated stubs).
 allowed="_watch_address _unwatch_address _get_trap_count __jit_debug_register_code __jit_debug_descriptor"
 expected="mw_watch mw_unwatch mw_count mw_total_count mw_strerror _watch_address _unwatch_address _get_trap_count"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arch.h - what the generic fault path asks of an architecture folder
- * (lib/x86_64/ today).  A port adds a folder implementing these.
+ * (lib/arch/x86_64/ today).  A port adds a folder implementing these.
  */
 #ifndef MW_ARCH_H
 #define MW_ARCH_H
@@ -102,7 +102,7 @@ int mw_probe_copy(void *dst, const void *src, size_t n);
 /* [thread] FN(ARG) on the stack that ends at TOP; returns its result. */
 long mw_arch_on_stack(void *top, long (*fn)(void *), void *arg);
 
-/* --- system calls (sysdispatch.c) ------------------------------------- */
+/* --- system calls (sys/dispatch.c) ------------------------------------- */
 
 /* [thread] The code range system calls may come from while the program's
  * own raise SIGSYS (the gate), and the calling thread's switch-on.  0 or

@@ -206,7 +206,7 @@ int mw_fault_install(void)
 	 * touching watched memory) must be deliverable, never blocked.
 	 * ONSTACK: use the thread's alternate stack where it has one.
 	 * Installed with the gate's return (arch.h), so that returning costs
-	 * no SIGSYS while system calls dispatch (sysdispatch.h). */
+	 * no SIGSYS while system calls dispatch (sys/dispatch.h). */
 	(void)sa;
 	if (mw_arch_gate_sigaction(SIGSEGV, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART) < 0)
 		return -errno;

@@ -13,7 +13,7 @@ int mw_fault_install(void);
 #include <signal.h>
 
 /* [fault path] While our handler is installed, the program's sigaction()
- * of SIGSEGV (dispatched, sysdispatch.h) sets and reads the handler we pass
+ * of SIGSEGV (dispatched, sys/dispatch.h) sets and reads the handler we pass
  * genuine faults to, as if it were the installed one.  Returns 0 if it
  * did, -1 if our handler is not installed (the call goes to the kernel). */
 int mw_fault_sigaction(const struct sigaction *act, struct sigaction *old);

@@ -277,7 +277,7 @@ static int on_work_stack(long (*fn)(void *), void *arg)
 	stack_t ss;
 
 	/* Called from a signal handler on the alternate stack (the program
-	 * unmapped watched memory, sysbounce.c): that stack is never watched,
+	 * unmapped watched memory, sys/bounce.c): that stack is never watched,
 	 * and leaving it would let a nested signal start over at its top,
 	 * over our frames. */
 	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
@@ -294,7 +294,7 @@ static int on_work_stack(long (*fn)(void *), void *arg)
 	return (int)mw_arch_on_stack(work_top, fn, arg);
 }
 
-/* The first watch: system calls start to dispatch (sysdispatch.h). */
+/* The first watch: system calls start to dispatch (sys/dispatch.h). */
 static void sys_activate(void)
 {
 	static int told;

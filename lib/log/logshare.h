@@ -20,7 +20,7 @@
  *                     a copy of mw_log_descriptor (addresses are the
  *                     program's; desc[MW_DESC_SLOTS] is the file offset
  *                     MW_SHARE_HDR there); magic last.
- *   watch[], module[] the preload part of the command (lib/run.c) at the
+ *   watch[], module[] the preload part of the command (lib/front/run.c) at the
  *                     start of main, and the modules again at exit.
  * The ring's head and dropped counters are not in the file: the reader
  * recovers the records from the slots' commit words (ring.h), the last

@@ -71,7 +71,7 @@ void mw_sys_set_gone(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t pc))
 }
 
 /* The program unmaps, moves or replaces memory, or changes its protection:
- * watches over memory that goes away end (api.h), the program's protection
+ * watches over memory that goes away end (front/api.h), the program's protection
  * of watched pages is kept for when their watches end.  The library's own
  * calls, made under its lock, pass. */
 long mw_sys_address_space(void *uc, long nr, const long a[6], bool *done)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sysdispatch.c - the SIGSYS handler and switching dispatch on (see
- * sysdispatch.h).
+ * dispatch.c - the SIGSYS handler and switching dispatch on (see
+ * dispatch.h).
  * Fault path (the handler, mw_sys_sigaction): mw_arch_gate_*, mw_arch_sys_*,
  * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, sigdelset, memset, the
  * previous SIGSYS handler.  Nothing else.

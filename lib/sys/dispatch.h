@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sysdispatch.h - system calls that touch watched memory.
+ * dispatch.h - system calls that touch watched memory.
  *
  * The kernel checks page protections itself: a read(2) into a watched
  * buffer, a futex on a mutex in a watched struct, a stat into a watched
@@ -9,8 +9,8 @@
  * system call made outside the library's gate (lib/<arch>/gate-code.S) into a
  * SIGSYS.  The handler performs the call from the gate: unchanged when no
  * argument points to a watched page, otherwise with the watched buffers
- * copied through a bounce buffer (sysbounce.c) or, for futexes, with the
- * word's alias (sysfutex.c), and records the kernel's accesses.
+ * copied through a bounce buffer (bounce.c) or, for futexes, with the
+ * word's alias (futex.c), and records the kernel's accesses.
  *
  * With no watches, the switch (a byte the kernel reads at each system call)
  * lets every call through at the cost of that read.

@@ -15,7 +15,7 @@
  * child copies the pages as they were at the fork.  Not earlier: a thread
  * waiting to write may hold a lock fork(3) takes after our prepare handler
  * (malloc's); at the system call, fork(3) holds them all.  The system call
- * reaches the library by syscall user dispatch (sysdispatch.h), and the
+ * reaches the library by syscall user dispatch (dispatch.h), and the
  * child then copies first thing, from the gate, before glibc's own child
  * code (which writes its locks and the loader's data: maybe watched pages)
  * runs; the atfork child handler copies only when that did not happen.

@@ -9,7 +9,7 @@
 int mw_fork_init(void);
 
 /* [fault path of the forking thread] fork(3)'s own system call is about to
- * be made (dispatched, see sysdispatch.h): freeze the watched pages.  EARLY:
+ * be made (dispatched, see dispatch.h): freeze the watched pages.  EARLY:
  * the child will call mw_fork_child_early; then the thread's asynchronous
  * signals are blocked too, until the dispatch returns.  True if this is
  * fork(3)'s call: then call mw_fork_after_syscall with its result. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sysfutex.c - futexes in watched memory (see sysfutex.h).
+ * futex.c - futexes in watched memory (see futex.h).
  * Fault path: mw_table_*, mw_arch_gate_syscall, atomics.
  */
 #include <errno.h>

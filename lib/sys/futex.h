@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sysfutex.h - futexes in watched memory.
+ * futex.h - futexes in watched memory.
  *
  * The kernel reads (and for PI locks writes) a futex word itself, and keys
  * a private futex by its address.  A word on a watched page is handed to

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sysredo.c - redoing the system calls the first watch's broadcast
- * interrupted (see sysredo.h).
+ * redo.c - redoing the system calls the first watch's broadcast
+ * interrupted (see redo.h).
  * Fault path (mw_sysredo_apply): mw_arch_gate_syscall (rt_sigpending),
  * mw_arch_sys_redo, sigismember.  Nothing else.
  * Thread side (note): open, read, close of /proc/self/task/TID/syscall,

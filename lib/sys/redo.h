@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sysredo.h - system calls that the first watch's broadcast interrupted,
+ * redo.h - system calls that the first watch's broadcast interrupted,
  * made again instead of failing with EINTR.
  *
  * At the first watch every other thread gets a SIGSYS to switch dispatch
- * on (sysdispatch.c).  A thread blocked in a system call the kernel does not
+ * on (dispatch.c).  A thread blocked in a system call the kernel does not
  * restart after a handler (nanosleep, poll, epoll_wait, a futex wait with a
  * timeout ... signal(7)) would return EINTR, which without memwatch it would
  * not.  Before asking a thread, the asker notes the call it is blocked in

@@ -27,7 +27,7 @@
 #define SLOTS 4096
 
 struct slot {
-	volatile char selector; /* the thread's dispatch switch (sysdispatch.h) */
+	volatile char selector; /* the thread's dispatch switch (sys/dispatch.h) */
 	_Atomic pid_t tid;      /* 0: free */
 	uintptr_t lo, hi;       /* static TLS .. control block + rseq */
 	void *stack;            /* our alternate stack, reusable when it dies */

@@ -10,7 +10,7 @@
  * kernel writes it at every signal delivery) and its static TLS.  Each
  * thread registers them the first time it passes through the library's
  * signal handlers while watches exist (its first system call, or the
- * broadcast of the first watch, see sysdispatch.h).
+ * broadcast of the first watch, see sys/dispatch.h).
  *
  * Each registered thread also has its own dispatch switch: a thread that
  * blocks SIGSYS must not dispatch (the kernel would kill the process).
@@ -47,7 +47,7 @@ void mw_threads_switch(int on);
  * switch stays as mw_threads_switch sets it).  0 or -errno. */
 int mw_thread_enable_self(void);
 /* [fault path] The program set the calling thread's alternate signal stack
- * (sysbounce.c performs sigaltstack): LO, SIZE (0: none). */
+ * (sys/bounce.c performs sigaltstack): LO, SIZE (0: none). */
 void mw_thread_altstack(uintptr_t lo, size_t size);
 /* [fault path] The alternate stack the library gave the calling thread
  * (the program did not set one): into SS, and true; false if none. */

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # The library carries no line information of its own (unless configured
 # with --enable-library-debug-info): a breakpoint on a file name the
-# program does not have but the library does (its lib/log.c) is not put in
+# program does not have but the library does (its lib/log/log.c) is not put in
 # the library, and the library's functions have no lines to stop at.
 set filename-display basename
 break basic.c:52

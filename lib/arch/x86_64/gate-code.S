@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gate-code.S - the only code whose system calls syscall user dispatch lets
- * through while watches are live (see sysdispatch.h).
+ * through while watches are live (see sys/dispatch.h).
  *
  * Everything here sits in its own section, mw_gate, whose bounds the
  * linker provides (__start_mw_gate, __stop_mw_gate): the region given to
