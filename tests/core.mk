@@ -3,7 +3,8 @@
 # genuine faults, libc on watched buffers, the MemWatcher API, exported
 # symbols, instructions the library declines.
 core_tests = tests/t-api tests/t-memory tests/t-overlap tests/t-unwatch \
-	tests/t-threads tests/t-genuine tests/t-libc tests/t-legacy tests/t-decline
+	tests/t-threads tests/t-genuine tests/t-libc tests/t-legacy tests/t-decline \
+	tests/t-memwatcher
 check_PROGRAMS += $(core_tests)
 TESTS += $(core_tests)
 
@@ -23,6 +24,8 @@ tests_t_libc_SOURCES = tests/t-libc.c
 tests_t_libc_LDADD = $(MW_TEST_LIBS)
 tests_t_legacy_SOURCES = tests/t-legacy.c
 tests_t_legacy_LDADD = $(MW_TEST_LIBS)
+tests_t_memwatcher_SOURCES = tests/t-memwatcher.c
+tests_t_memwatcher_LDADD = $(MW_TEST_LIBS)
 tests_t_decline_SOURCES = tests/t-decline.c
 tests_t_decline_LDADD = $(MW_TEST_LIBS)
 

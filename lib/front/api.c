@@ -174,20 +174,23 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 				pieces[i].shared != 0 };
 		mw_snap_publish(s);
 		cur = s;
+		/* Frozen read-only for the copy: a write-only page (PROT_WRITE
+		 * alone) too, which the copy reads (mw_prot_allowed); without
+		 * PROT_READ it would fault on the pending span forever. */
 		for (i = 0; i < npieces; i++)
 			if ((pieces[i].prot & PROT_WRITE) &&
 			    mprotect((void *)pieces[i].start, pieces[i].end - pieces[i].start,
-				     pieces[i].prot & ~PROT_WRITE) < 0)
+				     mw_prot_allowed(pieces[i].prot) & ~PROT_WRITE) < 0)
 				break;
 		for (done = 0; done < i; done++) {
 			struct mw_span *sp = (struct mw_span *)mw_table_span(cur, pieces[done].start);
 
 			if (pieces[done].shared)
 				r = mw_alias_share(pieces[done].start, pieces[done].end,
-						   pieces[done].prot & ~PROT_WRITE, &sp->alias);
+						   mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, &sp->alias);
 			else
 				r = mw_alias_convert(pieces[done].start, pieces[done].end,
-						     pieces[done].prot & ~PROT_WRITE, pieces[done].anon,
+						     mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, pieces[done].anon,
 						     &sp->alias);
 			if (r)
 				break;

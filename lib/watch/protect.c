@@ -92,8 +92,8 @@ static int page_prot(const struct mw_snapshot *s, const struct mw_span *sp, uint
 
 	if (k & MW_READ)
 		return PROT_NONE;
-	if (k & MW_WRITE)
-		return sp->orig_prot & ~PROT_WRITE;
+	if (k & MW_WRITE)       /* a write-only page stays readable */
+		return mw_prot_allowed(sp->orig_prot) & ~PROT_WRITE;
 	return sp->orig_prot;
 }
 

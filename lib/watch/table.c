@@ -100,7 +100,7 @@ enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
 	    (sp->state == MW_SPAN_FROZEN && (kind & MW_WRITE)))
 		return MW_XL_BUSY;
 	if (((kind & MW_WRITE) && !(sp->orig_prot & PROT_WRITE)) ||
-	    ((kind & MW_READ) && !(sp->orig_prot & PROT_READ)))
+	    ((kind & MW_READ) && !(mw_prot_allowed(sp->orig_prot) & PROT_READ)))
 		return MW_XL_DENIED;
 	*out = sp->alias + (addr - sp->start);
 	return MW_XL_ALIAS;

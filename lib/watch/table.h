@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 enum mw_span_state {
 	MW_SPAN_ACTIVE,     /* watched; alias valid */
@@ -33,10 +34,21 @@ enum mw_span_state {
 			     * use the alias (it changes only by writes) */
 };
 
+/* What a page with protection PROT lets the program do: on x86-64 a
+ * writable page is readable too (mmap or mprotect with PROT_WRITE alone
+ * gives a page that reads work on).  The library copies, aliases and
+ * performs reads of such pages by this; the span's orig_prot keeps what
+ * the program asked for, which it gets back when the watches end. */
+static inline int mw_prot_allowed(int prot)
+{
+	return prot & PROT_WRITE ? prot | PROT_READ : prot;
+}
+
 struct mw_span {
 	uintptr_t start, end;   /* page aligned */
 	uintptr_t alias;        /* read-write view of start (0 while pending) */
-	int orig_prot;          /* protection before the first watch */
+	int orig_prot;          /* protection before the first watch, as
+				 * the program set it (mw_prot_allowed) */
 	int state;              /* enum mw_span_state */
 	bool shared;            /* a MAP_SHARED mapping: the alias is a second
 				 * view of its own pages, not a memfd */
