@@ -204,8 +204,10 @@ define mwatch-map
     end
     set $mwm_shown = 0
     if $mwm_live
-      # The watches, from the library: the I-th by id.
-      set $mwm_w = MWG_WATCH_AT(0)
+      # The watches, from the library: the I-th by id (mw--watch-at, on
+      # the library's stack: a watched local may be under the program's).
+      mw--watch-at 0
+      set $mwm_w = $mw_w
       set $mwm_j = 0
       while $mwm_w != 0
         if $mwm_want == 0 || MWG_WATCH_ID($mwm_w) == $mwm_want
@@ -216,7 +218,8 @@ define mwatch-map
           set $mwm_shown = $mwm_shown + 1
         end
         set $mwm_j = $mwm_j + 1
-        set $mwm_w = MWG_WATCH_AT($mwm_j)
+        mw--watch-at $mwm_j
+        set $mwm_w = $mw_w
       end
     else
       # A core file: the watch ids the records name, each over its span.

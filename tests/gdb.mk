@@ -41,6 +41,7 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/kernel-read.expected tests/gdb/kernel-read.gdb \
 	tests/gdb/kernel-local.expected tests/gdb/kernel-local.gdb \
 	tests/gdb/kernel-up.expected tests/gdb/kernel-up.gdb \
+	tests/gdb/kernel-calls.expected tests/gdb/kernel-calls.gdb \
 	tests/gdb/basic-commands.expected tests/gdb/basic-commands.gdb \
 	tests/gdb/basic-nolines.expected tests/gdb/basic-nolines.gdb \
 	tests/gdb/basic-delete.expected tests/gdb/basic-delete.gdb \
