@@ -192,18 +192,10 @@ define mwatch-map
   end
   if $mwm_bad == 0 && $mw_log_ok
     mw--log-range
-    # A live process (not a core file): GDB says "the running image of
-    # child" (also "child Thread ..." with libthread_db).  grep without -q:
-    # it must read all, else GDB's pipe write fails with EPIPE.
-    set $mwm_live = 0
-    if $_inferior_thread_count > 0
-      pipe info target | grep "running image of child" > /dev/null
-      if $_shell_exitcode == 0
-        set $mwm_live = 1
-      end
-    end
+    # A live process, started or attached (mw--live), not a core file.
+    mw--live
     set $mwm_shown = 0
-    if $mwm_live
+    if $mw_live
       # The watches, from the library: the I-th by id (mw--watch-at, on
       # the library's stack: a watched local may be under the program's).
       mw--watch-at 0
