@@ -11,8 +11,8 @@ up
 mwatch -l fds read
 frame
 mwatch inbuf 4 read
-mwatch-set fds[1] fds[1]+0
-print fds[1] - fds[0]
+mwatch-set fds[1] 42
+print fds[1]
 frame
 munwatch 2
 frame
