@@ -2,14 +2,15 @@
 #
 # log.gdb - `mwatch-log`: the access log of memwatch, read by GDB.
 #
-# One section of memwatch.gdb; it also works on its own:
-#     gdb -x gdbsupport/log.gdb PROGRAM [CORE]
+# One section of memwatch.gdb, after ring.gdb (the descriptor, the records'
+# fields, the byte printer); with ring.gdb it also works on its own:
+#     gdb -x gdbsupport/ring.gdb -x gdbsupport/log.gdb PROGRAM [CORE]
 #
-# The log is decoded from raw memory only, through the words of the
-# descriptor the library exports (mw_log_descriptor, lib/log/ring.h, version 1):
-# no call into the process, no debug info needed.  It works on a process
-# stopped anywhere (also inside the library's signal handler, with other
-# threads in malloc) and on a core file.
+# The log is decoded from raw memory only, through the descriptor the
+# library exports (mw_log_descriptor, see ring.gdb): no call into the
+# process, no debug info needed.  It works on a process stopped anywhere
+# (also inside the library's signal handler, with other threads in malloc)
+# and on a core file.
 #
 # Pure GDB command language: no Python, so it works in gdb-minimal.  Traps of
 # the CLI this section avoids:
@@ -23,14 +24,6 @@
 # Convenience variables of this section start with $mwl_, internal commands
 # with mwl--.
 #
-# Descriptor words (version 1): 0 magic, 1 version, 2 words, 3 slots,
-# 4 capacity, 5 slot size, 6 &head, 7 &dropped, 8 &base, 9 off commit,
-# 10 off seq, 11 off time, 12 off addr, 13 off pc, 14 off tid, 15 off watch,
-# 16 off size, 17 off kind, 18 off flags, 19 off nframes, 20 off value_len,
-# 21 off old, 22 off new, 23 off frames, 24 value max, 25 frames max, 26 &depth.
-# Record seq S is in slot (S - 1) & (capacity - 1), complete iff that slot's
-# commit word is 2 * S.
-
 # ---------------------------------------------------------------- mwatch-log
 
 define mwl--usage
@@ -41,57 +34,10 @@ Internal (mwatch-log): print the usage line of mwatch-log.
 Usage: mwl--usage
 end
 
-# Sets $mwl_ok = 1 and $mwl_d (the descriptor's words) if there is a
-# process or core with a usable memwatch log; else says why.
-define mwl--open
-  set $mwl_ok = 0
-  if $_thread == 0
-    printf "memwatch: no process and no core file: run or attach to the program, or load a core file\n"
-  else
-    pipe info variables ^mw_log_descriptor$ | grep "[[:space:]]mw_log_descriptor" > /dev/null
-    if $_shell_exitcode != 0
-      printf "memwatch: libmemwatch is not loaded in this process\n"
-    else
-      set $mwl_d = (unsigned long long *) &mw_log_descriptor
-      if $mwl_d[0] != 0x31474f4c574d454d
-        if $mwl_d[0] == 0
-          printf "memwatch: libmemwatch has not set up its log (yet): no records\n"
-        else
-          printf "memwatch: mw_log_descriptor does not start with memwatch's magic number (it has 0x%llx)\n", $mwl_d[0]
-        end
-      else
-        if $mwl_d[1] != 1
-          printf "memwatch: the library in this process has log format version %llu; this memwatch.gdb reads version 1\n", $mwl_d[1]
-        else
-          # Version 1 has 27 words; the ring's shape must be sane before
-          # reading it (a read error would abort the user's command list).
-          if $mwl_d[2] < 27 || $mwl_d[3] == 0 || $mwl_d[4] < 2 || ($mwl_d[4] & ($mwl_d[4] - 1)) != 0 || $mwl_d[5] < $mwl_d[23] + 8 * $mwl_d[25] || $mwl_d[6] == 0 || $mwl_d[7] == 0 || $mwl_d[8] == 0
-            printf "memwatch: mw_log_descriptor is damaged (%llu words, ring at 0x%llx of %llu slots of %llu bytes)\n", $mwl_d[2], $mwl_d[3], $mwl_d[4], $mwl_d[5]
-          else
-            set $mwl_ok = 1
-          end
-        end
-      end
-    end
-  end
-end
-document mwl--open
-Internal (mwatch-log): check that the process or core has memwatch's log.
-Usage: mwl--open
-Sets $mwl_ok to 1 and $mwl_d to the descriptor's words if the log can be
-read, else prints why not and sets $mwl_ok to 0.
-end
-
-# Prints $mwl_vn hex bytes at $mwl_vp: at most 8, then "...".
+# Prints the $mwl_vn bytes of a recorded value at $mwl_vp in hex: at most
+# 8, then "...".
 define mwl--bytes
-  set $mwl_j = 0
-  while $mwl_j < $mwl_vn && $mwl_j < 8
-    if $mwl_j > 0
-      printf " "
-    end
-    printf "%02x", *(unsigned char *) ($mwl_vp + $mwl_j)
-    set $mwl_j = $mwl_j + 1
-  end
+  mw--hex $mwl_vp $mwl_vn 8
   if $mwl_vn > 8
     printf " ..."
   end
@@ -104,9 +50,9 @@ end
 # Prints the record in the slot at $mwl_p (complete, seq $mwl_s): one line,
 # then with $mwl_bt its backtrace, at most $mwl_depth frames.
 define mwl--record
-  set $mwl_kind = *(unsigned char *) ($mwl_p + $mwl_d[17])
-  set $mwl_flags = *(unsigned char *) ($mwl_p + $mwl_d[18])
-  printf "#%llu  thread %u  ", $mwl_s, *(unsigned int *) ($mwl_p + $mwl_d[14])
+  set $mwl_kind = MWG_REC_KIND($mwl_p)
+  set $mwl_flags = MWG_REC_FLAGS($mwl_p)
+  printf "#%llu  thread %u  ", $mwl_s, MWG_REC_TID($mwl_p)
   if $mwl_kind == 1
     printf "read "
   end
@@ -128,16 +74,16 @@ define mwl--record
   if $mwl_kind < 1 || ($mwl_kind > 6 && $mwl_kind != 8) || $mwl_kind == 4
     printf "kind %u", $mwl_kind
   end
-  printf "  watch %d  ", *(int *) ($mwl_p + $mwl_d[15])
+  printf "  watch %d  ", MWG_REC_WATCH($mwl_p)
   set print symbol-filename off
-  output/a *(unsigned long long *) ($mwl_p + $mwl_d[12])
-  set $mwl_vn = *(unsigned int *) ($mwl_p + $mwl_d[16])
+  output/a MWG_REC_ADDR($mwl_p)
+  set $mwl_vn = MWG_REC_SIZE($mwl_p)
   if $mwl_vn == 1
     printf "  1 byte  "
   else
     printf "  %u bytes  ", $mwl_vn
   end
-  set $mwl_vn = *(unsigned char *) ($mwl_p + $mwl_d[20])
+  set $mwl_vn = MWG_REC_VALUE_LEN($mwl_p)
   if $mwl_kind == 8
     printf "the watch ended: its memory was unmapped or replaced"
   end
@@ -145,7 +91,7 @@ define mwl--record
     if $mwl_flags & 2
       printf "old ?"
     else
-      set $mwl_vp = $mwl_p + $mwl_d[21]
+      set $mwl_vp = MWG_REC_OLD($mwl_p)
       mwl--bytes
     end
     printf " -> "
@@ -154,7 +100,7 @@ define mwl--record
     printf "value "
   end
   if $mwl_kind != 8
-    set $mwl_vp = $mwl_p + $mwl_d[22]
+    set $mwl_vp = MWG_REC_NEW($mwl_p)
     mwl--bytes
   end
   if $mwl_flags & 1
@@ -165,19 +111,19 @@ define mwl--record
   end
   printf "  at "
   set print symbol-filename on
-  output/a *(unsigned long long *) ($mwl_p + $mwl_d[13])
+  output/a MWG_REC_PC($mwl_p)
   printf "\n"
   if $mwl_bt
-    set $mwl_nf = *(unsigned char *) ($mwl_p + $mwl_d[19])
-    if $mwl_nf > $mwl_d[25]
-      set $mwl_nf = $mwl_d[25]
+    set $mwl_nf = MWG_REC_NFRAMES($mwl_p)
+    if $mwl_nf > $mw_ring_frames_max
+      set $mwl_nf = $mw_ring_frames_max
     end
     if $mwl_nf == 0
       printf "    (no backtrace recorded)\n"
     end
     set $mwl_f = 0
     while $mwl_f < $mwl_nf && $mwl_f < $mwl_depth
-      set $mwl_fa = *(unsigned long long *) ($mwl_p + $mwl_d[23] + 8 * $mwl_f)
+      set $mwl_fa = MWG_REC_FRAME($mwl_p, $mwl_f)
       # Callers' frames are return addresses: name the call (address - 1),
       # whose line is the caller's line, as `bt` does.
       if $mwl_f > 0 && $mwl_fa > 0
@@ -198,7 +144,7 @@ define mwl--record
 end
 document mwl--record
 Internal (mwatch-log): print one record of the log.
-Usage: mwl--record   (reads $mwl_p, the slot, $mwl_s, its seq, $mwl_d, $mwl_bt, $mwl_depth)
+Usage: mwl--record   (reads $mwl_p, the slot, $mwl_s, its seq, $mwl_bt, $mwl_depth)
 end
 
 define mwatch-log
@@ -274,33 +220,20 @@ define mwatch-log
   if $mwl_bad
     mwl--usage
   else
-    mwl--open
+    mw--log-open
   end
-  if $mwl_bad == 0 && $mwl_ok
+  if $mwl_bad == 0 && $mw_log_ok
     set $mwl_symfn = $_gdb_setting("print symbol-filename")
-    set $mwl_slots = $mwl_d[3]
-    set $mwl_mask = $mwl_d[4] - 1
-    set $mwl_ssz = $mwl_d[5]
-    set $mwl_head = *(unsigned long long *) $mwl_d[6]
-    set $mwl_dropped = *(unsigned long long *) $mwl_d[7]
-    set $mwl_base = *(unsigned long long *) $mwl_d[8]
-    # The oldest seq still in the ring, and after the last mw_log_clear.
-    set $mwl_oldest = 1
-    if $mwl_head > $mwl_d[4]
-      set $mwl_oldest = $mwl_head - $mwl_d[4] + 1
-    end
-    if $mwl_oldest <= $mwl_base
-      set $mwl_oldest = $mwl_base + 1
-    end
+    mw--log-range
     # Newest first: find where the last N (matching) records start.
     set $mwl_found = 0
     set $mwl_torn = 0
-    set $mwl_first = $mwl_head + 1
-    set $mwl_s = $mwl_head
-    while $mwl_s >= $mwl_oldest && $mwl_found < $mwl_n
-      set $mwl_p = $mwl_slots + (($mwl_s - 1) & $mwl_mask) * $mwl_ssz
-      if *(unsigned long long *) ($mwl_p + $mwl_d[9]) == 2 * $mwl_s
-        if $mwl_w == 0 || *(int *) ($mwl_p + $mwl_d[15]) == $mwl_w
+    set $mwl_first = $mw_log_head + 1
+    set $mwl_s = $mw_log_head
+    while $mwl_s >= $mw_log_oldest && $mwl_found < $mwl_n
+      set $mwl_p = MWG_SLOT($mwl_s)
+      if MWG_COMPLETE($mwl_p, $mwl_s)
+        if $mwl_w == 0 || MWG_REC_WATCH($mwl_p) == $mwl_w
           set $mwl_found = $mwl_found + 1
           set $mwl_first = $mwl_s
         end
@@ -312,10 +245,10 @@ define mwatch-log
     # Then oldest first.
     set $mwl_shown = 0
     set $mwl_s = $mwl_first
-    while $mwl_s <= $mwl_head && $mwl_shown < $mwl_found
-      set $mwl_p = $mwl_slots + (($mwl_s - 1) & $mwl_mask) * $mwl_ssz
-      if *(unsigned long long *) ($mwl_p + $mwl_d[9]) == 2 * $mwl_s
-        if $mwl_w == 0 || *(int *) ($mwl_p + $mwl_d[15]) == $mwl_w
+    while $mwl_s <= $mw_log_head && $mwl_shown < $mwl_found
+      set $mwl_p = MWG_SLOT($mwl_s)
+      if MWG_COMPLETE($mwl_p, $mwl_s)
+        if $mwl_w == 0 || MWG_REC_WATCH($mwl_p) == $mwl_w
           mwl--record
           set $mwl_shown = $mwl_shown + 1
         end
@@ -332,9 +265,9 @@ define mwatch-log
     else
       printf "memwatch: %llu records shown", $mwl_shown
     end
-    set $mwl_r = $mwl_head - $mwl_base
-    set $mwl_o = $mwl_oldest - $mwl_base - 1
-    printf "; %llu in the log, %llu overwritten, %llu dropped\n", $mwl_r, $mwl_o, $mwl_dropped
+    set $mwl_r = $mw_log_head - $mw_log_base
+    set $mwl_o = $mw_log_oldest - $mw_log_base - 1
+    printf "; %llu in the log, %llu overwritten, %llu dropped\n", $mwl_r, $mwl_o, $mw_log_dropped
     if $mwl_torn == 1
       printf "memwatch: 1 slot skipped: its record is being written or was overwritten\n"
     end

@@ -3,9 +3,9 @@
 # map.gdb - `mwatch-map`: a heat map of the bytes of a watch, from the
 # access log.
 #
-# One section of memwatch.gdb, after log.gdb (it uses mwl--open).  Like
-# mwatch-log it reads the records from memory through mw_log_descriptor
-# only, so it works on a core file too.  The counts come from the records
+# One section of memwatch.gdb, after ring.gdb (the descriptor and the
+# records' fields).  Like mwatch-log it reads the records from memory
+# through mw_log_descriptor only, so it works on a core file too.  The counts come from the records
 # in the ring: accesses the ring has pushed out are not in the picture (the
 # last line says how many there were).
 #
@@ -24,8 +24,8 @@ Internal (mwatch-map): print the usage line of mwatch-map.
 Usage: mwm--usage
 end
 
-# The map of watch $mwm_id: $mwm_lo, $mwm_size bytes; the ring's shape in
-# $mwl_d, its records $mwm_oldest .. $mwm_head.
+# The map of watch $mwm_id: $mwm_lo, $mwm_size bytes, from the records
+# $mw_log_oldest .. $mw_log_head (mw--log-range).
 define mwm--one
   set $mwm_per = 1
   while $mwm_size / $mwm_per > 512
@@ -41,13 +41,13 @@ define mwm--one
   set $mwm_reads = 0
   set $mwm_writes = 0
   set $mwm_first = $mwm_size
-  set $mwm_s = $mwm_oldest
-  while $mwm_s <= $mwm_head
-    set $mwm_p = $mwl_d[3] + (($mwm_s - 1) & ($mwl_d[4] - 1)) * $mwl_d[5]
-    if *(unsigned long long *) ($mwm_p + $mwl_d[9]) == 2 * $mwm_s && *(int *) ($mwm_p + $mwl_d[15]) == $mwm_id
-      set $mwm_a = *(unsigned long long *) ($mwm_p + $mwl_d[12])
-      set $mwm_z = *(unsigned int *) ($mwm_p + $mwl_d[16])
-      set $mwm_kind = *(unsigned char *) ($mwm_p + $mwl_d[17])
+  set $mwm_s = $mw_log_oldest
+  while $mwm_s <= $mw_log_head
+    set $mwm_p = MWG_SLOT($mwm_s)
+    if MWG_COMPLETE($mwm_p, $mwm_s) && MWG_REC_WATCH($mwm_p) == $mwm_id
+      set $mwm_a = MWG_REC_ADDR($mwm_p)
+      set $mwm_z = MWG_REC_SIZE($mwm_p)
+      set $mwm_kind = MWG_REC_KIND($mwm_p)
       if $mwm_a >= $mwm_lo && $mwm_z > 0 && $mwm_a + $mwm_z <= $mwm_lo + $mwm_size
         if $mwm_kind & 1
           set $mwm_reads = $mwm_reads + 1
@@ -130,7 +130,7 @@ define mwm--one
 end
 document mwm--one
 Internal (mwatch-map): print the map of one watch.
-Usage: mwm--one   (reads $mwm_id, $mwm_lo, $mwm_size, $mwl_d, $mwm_oldest, $mwm_head)
+Usage: mwm--one   (reads $mwm_id, $mwm_lo, $mwm_size, $mw_log_oldest, $mw_log_head)
 end
 
 # In a core file GDB cannot ask the library for the watch's range: the map
@@ -139,16 +139,16 @@ end
 define mwm--span
   set $mwm_lo = ~0ULL
   set $mwm_hi = 0
-  set $mwm_s = $mwm_oldest
-  while $mwm_s <= $mwm_head
-    set $mwm_p = $mwl_d[3] + (($mwm_s - 1) & ($mwl_d[4] - 1)) * $mwl_d[5]
-    if *(unsigned long long *) ($mwm_p + $mwl_d[9]) == 2 * $mwm_s && *(int *) ($mwm_p + $mwl_d[15]) == $mwm_id
-      set $mwm_a = *(unsigned long long *) ($mwm_p + $mwl_d[12])
+  set $mwm_s = $mw_log_oldest
+  while $mwm_s <= $mw_log_head
+    set $mwm_p = MWG_SLOT($mwm_s)
+    if MWG_COMPLETE($mwm_p, $mwm_s) && MWG_REC_WATCH($mwm_p) == $mwm_id
+      set $mwm_a = MWG_REC_ADDR($mwm_p)
       if $mwm_a < $mwm_lo
         set $mwm_lo = $mwm_a
       end
-      if $mwm_a + *(unsigned int *) ($mwm_p + $mwl_d[16]) > $mwm_hi
-        set $mwm_hi = $mwm_a + *(unsigned int *) ($mwm_p + $mwl_d[16])
+      if $mwm_a + MWG_REC_SIZE($mwm_p) > $mwm_hi
+        set $mwm_hi = $mwm_a + MWG_REC_SIZE($mwm_p)
       end
     end
     set $mwm_s = $mwm_s + 1
@@ -188,53 +188,41 @@ define mwatch-map
   if $mwm_bad
     mwm--usage
   else
-    mwl--open
+    mw--log-open
   end
-  if $mwm_bad == 0 && $mwl_ok
-    set $mwm_head = *(unsigned long long *) $mwl_d[6]
-    set $mwm_oldest = 1
-    if $mwm_head > $mwl_d[4]
-      set $mwm_oldest = $mwm_head - $mwl_d[4] + 1
-    end
-    if $mwm_oldest <= *(unsigned long long *) $mwl_d[8]
-      set $mwm_oldest = *(unsigned long long *) $mwl_d[8] + 1
-    end
-    # A live process (not a core file): GDB says "the running image of
-    # child" (also "child Thread ..." with libthread_db).  grep without -q:
-    # it must read all, else GDB's pipe write fails with EPIPE.
-    set $mwm_live = 0
-    if $_inferior_thread_count > 0
-      pipe info target | grep "running image of child" > /dev/null
-      if $_shell_exitcode == 0
-        set $mwm_live = 1
-      end
-    end
+  if $mwm_bad == 0 && $mw_log_ok
+    mw--log-range
+    # A live process, started or attached (mw--live), not a core file.
+    mw--live
     set $mwm_shown = 0
-    if $mwm_live
-      # The watches, from the library: the I-th by id.
-      set $mwm_w = ((unsigned long long *(*)(int)) mw_gdb_watch_at)(0)
+    if $mw_live
+      # The watches, from the library: the I-th by id (mw--watch-at, on
+      # the library's stack: a watched local may be under the program's).
+      mw--watch-at 0
+      set $mwm_w = $mw_w
       set $mwm_j = 0
       while $mwm_w != 0
-        if $mwm_want == 0 || $mwm_w[0] == $mwm_want
-          set $mwm_id = $mwm_w[0]
-          set $mwm_lo = $mwm_w[2]
-          set $mwm_size = $mwm_w[3]
+        if $mwm_want == 0 || MWG_WATCH_ID($mwm_w) == $mwm_want
+          set $mwm_id = MWG_WATCH_ID($mwm_w)
+          set $mwm_lo = MWG_WATCH_START($mwm_w)
+          set $mwm_size = MWG_WATCH_LENGTH($mwm_w)
           mwm--one
           set $mwm_shown = $mwm_shown + 1
         end
         set $mwm_j = $mwm_j + 1
-        set $mwm_w = ((unsigned long long *(*)(int)) mw_gdb_watch_at)($mwm_j)
+        mw--watch-at $mwm_j
+        set $mwm_w = $mw_w
       end
     else
       # A core file: the watch ids the records name, each over its span.
       set $mwm_id = 1
       set $mwm_max = $mwm_want
       if $mwm_want == 0
-        set $mwm_s = $mwm_oldest
-        while $mwm_s <= $mwm_head
-          set $mwm_p = $mwl_d[3] + (($mwm_s - 1) & ($mwl_d[4] - 1)) * $mwl_d[5]
-          if *(int *) ($mwm_p + $mwl_d[15]) > $mwm_max
-            set $mwm_max = *(int *) ($mwm_p + $mwl_d[15])
+        set $mwm_s = $mw_log_oldest
+        while $mwm_s <= $mw_log_head
+          set $mwm_p = MWG_SLOT($mwm_s)
+          if MWG_REC_WATCH($mwm_p) > $mwm_max
+            set $mwm_max = MWG_REC_WATCH($mwm_p)
           end
           set $mwm_s = $mwm_s + 1
         end
@@ -259,8 +247,8 @@ define mwatch-map
       end
     else
       printf "legend: . not accessed; rN read N times; wN written N times; bN read and written, N accesses in all; ++ 100 or more; offsets in hex\n"
-      if $mwm_oldest > *(unsigned long long *) $mwl_d[8] + 1
-        printf "note: the oldest %llu accesses were pushed out of the ring and are not counted\n", $mwm_oldest - *(unsigned long long *) $mwl_d[8] - 1
+      if $mw_log_oldest > $mw_log_base + 1
+        printf "note: the oldest %llu accesses were pushed out of the ring and are not counted\n", $mw_log_oldest - $mw_log_base - 1
       end
     end
   end

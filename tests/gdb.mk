@@ -40,6 +40,8 @@ tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/kernel-read.expected tests/gdb/kernel-read.gdb \
 	tests/gdb/kernel-local.expected tests/gdb/kernel-local.gdb \
+	tests/gdb/kernel-up.expected tests/gdb/kernel-up.gdb \
+	tests/gdb/kernel-calls.expected tests/gdb/kernel-calls.gdb \
 	tests/gdb/basic-commands.expected tests/gdb/basic-commands.gdb \
 	tests/gdb/basic-nolines.expected tests/gdb/basic-nolines.gdb \
 	tests/gdb/basic-delete.expected tests/gdb/basic-delete.gdb \
@@ -47,6 +49,8 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/basic-record.expected tests/gdb/basic-record.gdb \
 	tests/gdb/basic-set.expected tests/gdb/basic-set.gdb \
 	tests/gdb/basic-stop.expected tests/gdb/basic-stop.gdb \
+	tests/gdb/basic-unwatch.expected tests/gdb/basic-unwatch.gdb \
+	tests/gdb/basic-typo.expected tests/gdb/basic-typo.gdb \
 	tests/gdb/crash-core.expected tests/gdb/crash-core.gdb \
 	tests/gdb/crash-genuine.expected tests/gdb/crash-genuine.gdb \
 	tests/gdb/crash-stub.expected tests/gdb/crash-stub.gdb \

@@ -70,9 +70,11 @@ grep -q '^define mwatch-log' "$gdbfile" && have_log=yes
 cases="basic-commands basic-set basic-stop basic-read basic-record
 step-matrix step-record step-record-break step-plt plt-step plt-access step-break-displaced-on step-break-displaced-off
 threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core
-kernel-read kernel-local basic-nolines basic-delete"
+kernel-read kernel-local kernel-up kernel-calls basic-nolines basic-delete
+basic-unwatch basic-typo"
 minimal_cases="basic-commands basic-set basic-stop basic-read basic-record
-step-record step-record-break plt-step threads-stop threads-record basic-delete"
+step-record step-record-break plt-step threads-stop threads-record basic-delete
+basic-unwatch basic-typo"
 
 n_cases=$(echo $cases | wc -w)
 n_minimal=$(echo $minimal_cases | wc -w)

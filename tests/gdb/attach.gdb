@@ -2,7 +2,8 @@
 # Attach to a running program (target: attach.c, started here in the
 # background; its pid comes back through a file of GDB commands): the first
 # mwatch dlopens the library into it; once armed, continue stops after the
-# next watched write with the report; then kill it.
+# next watched write with the report; mwatch-map draws the live watch (not
+# a core file's span); then kill it.
 set filename-display basename
 shell tests/gdb/attach > /dev/null 2>&1 & echo "set \$mw_test_pid = $!" > tests/gdb/attach.pid.gdb
 source tests/gdb/attach.pid.gdb
@@ -20,5 +21,6 @@ print ticks
 continue
 mwatch-stop off
 mwatch-list
+mwatch-map
 munwatch all
 kill

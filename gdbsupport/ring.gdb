@@ -1,0 +1,165 @@
+# SPDX-License-Identifier: MIT
+#
+# ring.gdb - the access log's descriptor, its records and the byte printer:
+# the one reader that the watch report (memwatch.gdb), mwatch-log (log.gdb)
+# and mwatch-map (map.gdb) share.
+#
+# One section of memwatch.gdb, before log.gdb and map.gdb; with log.gdb
+# alone:   gdb -x gdbsupport/ring.gdb -x gdbsupport/log.gdb PROGRAM [CORE]
+#
+# The log is decoded from raw memory only, through the words of the
+# descriptor the library exports (mw_log_descriptor, lib/log/ring.h
+# MW_DESC_*, version 1): no call into the process, no debug info needed.
+# mw--log-open checks the descriptor and copies its words into the named
+# convenience variables $mw_ring_*; a record's fields are read with the
+# macros MWG_REC_* below (`macro define`: GDB's own expression functions,
+# no Python), a watch's words (mw_gdb_watch_at) with MWG_WATCH_*.  No word
+# index or field offset is written anywhere else.
+#
+# Record seq S is in slot (S - 1) & (capacity - 1), complete iff that slot's
+# commit word is 2 * S.
+
+# ---------------------------------------------------------------- records
+
+# Macro parameters are upper case: no convenience variable's name has one.
+# The slot of record seq S, an address (an integer), and whether the record
+# in slot P is complete and has seq S.
+macro define MWG_SLOT(S) ($mw_ring_slots + (((S) - 1) & ($mw_ring_capacity - 1)) * $mw_ring_slot_size)
+macro define MWG_COMPLETE(P, S) (*(unsigned long long *) ((P) + $mw_ring_off_commit) == 2 * (S))
+# The fields of the record in slot P (struct mw_record, lib/memwatch.h).
+macro define MWG_REC_ADDR(P) (*(unsigned long long *) ((P) + $mw_ring_off_addr))
+macro define MWG_REC_PC(P) (*(unsigned long long *) ((P) + $mw_ring_off_pc))
+macro define MWG_REC_TID(P) (*(unsigned int *) ((P) + $mw_ring_off_tid))
+macro define MWG_REC_WATCH(P) (*(int *) ((P) + $mw_ring_off_watch))
+macro define MWG_REC_SIZE(P) (*(unsigned int *) ((P) + $mw_ring_off_size))
+macro define MWG_REC_KIND(P) (*(unsigned char *) ((P) + $mw_ring_off_kind))
+macro define MWG_REC_FLAGS(P) (*(unsigned char *) ((P) + $mw_ring_off_flags))
+macro define MWG_REC_NFRAMES(P) (*(unsigned char *) ((P) + $mw_ring_off_nframes))
+macro define MWG_REC_VALUE_LEN(P) (*(unsigned char *) ((P) + $mw_ring_off_value_len))
+# The addresses of the old and the new value's bytes, and frame I.
+macro define MWG_REC_OLD(P) ((P) + $mw_ring_off_old)
+macro define MWG_REC_NEW(P) ((P) + $mw_ring_off_new)
+macro define MWG_REC_FRAME(P, I) (*(unsigned long long *) ((P) + $mw_ring_off_frames + 8 * (I)))
+
+# The library's watches (a live process only: a call into it):
+# mw_gdb_watch_at(I) is the I-th watch by number as five words, or 0.
+macro define MWG_WATCH_AT(I) (((unsigned long long *(*)(int)) mw_gdb_watch_at)(I))
+macro define MWG_WATCH_ID(W) ((W)[0])
+macro define MWG_WATCH_FLAGS(W) ((W)[1])
+macro define MWG_WATCH_START(W) ((W)[2])
+macro define MWG_WATCH_LENGTH(W) ((W)[3])
+macro define MWG_WATCH_HITS(W) ((W)[4])
+
+# ---------------------------------------------------------------- descriptor
+
+# Sets $mw_log_ok = 1 and the descriptor's words in $mw_ring_* if there is a
+# process or core with a usable memwatch log; else says why.
+define mw--log-open
+  set $mw_log_ok = 0
+  if $_thread == 0
+    printf "memwatch: no process and no core file: run or attach to the program, or load a core file\n"
+  else
+    pipe info variables ^mw_log_descriptor$ | grep "[[:space:]]mw_log_descriptor" > /dev/null
+    if $_shell_exitcode != 0
+      printf "memwatch: libmemwatch is not loaded in this process\n"
+    else
+      set $mw_d = (unsigned long long *) &mw_log_descriptor
+      set $mw_ring_magic = $mw_d[0]
+      set $mw_ring_version = $mw_d[1]
+      if $mw_ring_magic != 0x31474f4c574d454d
+        if $mw_ring_magic == 0
+          printf "memwatch: libmemwatch has not set up its log (yet): no records\n"
+        else
+          printf "memwatch: mw_log_descriptor does not start with memwatch's magic number (it has 0x%llx)\n", $mw_ring_magic
+        end
+      else
+        if $mw_ring_version != 1
+          printf "memwatch: the library in this process has log format version %llu; this memwatch.gdb reads version 1\n", $mw_ring_version
+        else
+          # Version 1's words, in the order of MW_DESC_* (lib/log/ring.h).
+          set $mw_ring_words = $mw_d[2]
+          set $mw_ring_slots = $mw_d[3]
+          set $mw_ring_capacity = $mw_d[4]
+          set $mw_ring_slot_size = $mw_d[5]
+          set $mw_ring_head_at = $mw_d[6]
+          set $mw_ring_dropped_at = $mw_d[7]
+          set $mw_ring_base_at = $mw_d[8]
+          set $mw_ring_off_commit = $mw_d[9]
+          set $mw_ring_off_seq = $mw_d[10]
+          set $mw_ring_off_time = $mw_d[11]
+          set $mw_ring_off_addr = $mw_d[12]
+          set $mw_ring_off_pc = $mw_d[13]
+          set $mw_ring_off_tid = $mw_d[14]
+          set $mw_ring_off_watch = $mw_d[15]
+          set $mw_ring_off_size = $mw_d[16]
+          set $mw_ring_off_kind = $mw_d[17]
+          set $mw_ring_off_flags = $mw_d[18]
+          set $mw_ring_off_nframes = $mw_d[19]
+          set $mw_ring_off_value_len = $mw_d[20]
+          set $mw_ring_off_old = $mw_d[21]
+          set $mw_ring_off_new = $mw_d[22]
+          set $mw_ring_off_frames = $mw_d[23]
+          set $mw_ring_value_max = $mw_d[24]
+          set $mw_ring_frames_max = $mw_d[25]
+          set $mw_ring_depth_at = $mw_d[26]
+          # Version 1 has 27 words; the ring's shape must be sane before
+          # reading it (a read error would abort the user's command list).
+          if $mw_ring_words < 27 || $mw_ring_slots == 0 || $mw_ring_capacity < 2 || ($mw_ring_capacity & ($mw_ring_capacity - 1)) != 0 || $mw_ring_slot_size < $mw_ring_off_frames + 8 * $mw_ring_frames_max || $mw_ring_head_at == 0 || $mw_ring_dropped_at == 0 || $mw_ring_base_at == 0
+            printf "memwatch: mw_log_descriptor is damaged (%llu words, ring at 0x%llx of %llu slots of %llu bytes)\n", $mw_ring_words, $mw_ring_slots, $mw_ring_capacity, $mw_ring_slot_size
+          else
+            set $mw_log_ok = 1
+          end
+        end
+      end
+    end
+  end
+end
+document mw--log-open
+Internal: check that the process or core has memwatch's log.
+Usage: mw--log-open
+Sets $mw_log_ok to 1 and $mw_ring_* to the descriptor's words if the log
+can be read, else prints why not and sets $mw_log_ok to 0.
+end
+
+# After mw--log-open: the ring's counters now.  $mw_log_head is the newest
+# seq started, $mw_log_base the seq of the last mw_log_clear,
+# $mw_log_dropped the records lost, $mw_log_oldest the oldest seq still in
+# the ring and after the last clear.
+define mw--log-range
+  set $mw_log_head = *(unsigned long long *) $mw_ring_head_at
+  set $mw_log_dropped = *(unsigned long long *) $mw_ring_dropped_at
+  set $mw_log_base = *(unsigned long long *) $mw_ring_base_at
+  set $mw_log_oldest = 1
+  if $mw_log_head > $mw_ring_capacity
+    set $mw_log_oldest = $mw_log_head - $mw_ring_capacity + 1
+  end
+  if $mw_log_oldest <= $mw_log_base
+    set $mw_log_oldest = $mw_log_base + 1
+  end
+end
+document mw--log-range
+Internal: the seqs in the ring, after mw--log-open.
+Usage: mw--log-range
+Sets $mw_log_head, $mw_log_base, $mw_log_dropped and $mw_log_oldest.
+end
+
+# ---------------------------------------------------------------- bytes
+
+# Prints the first bytes of N at ADDR in hex, at most MAX, separated by
+# spaces (the caller says whether there were more).  ADDR, N and MAX are
+# single words: convenience variables or numbers.
+define mw--hex
+  set $mw_hex_p = (unsigned char *) ($arg0)
+  set $mw_hex_i = 0
+  while $mw_hex_i < $arg1 && $mw_hex_i < $arg2
+    if $mw_hex_i > 0
+      printf " "
+    end
+    printf "%02x", $mw_hex_p[$mw_hex_i]
+    set $mw_hex_i = $mw_hex_i + 1
+  end
+end
+document mw--hex
+Internal: print bytes in hex.
+Usage: mw--hex ADDR N MAX   (the first N bytes at ADDR, at most MAX)
+end
