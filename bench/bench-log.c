@@ -115,18 +115,6 @@ static double run_here(long n)
 	return (double)n * 1e9 / (bench_now_ns() - t0);
 }
 
-static int newest_frames(void)
-{
-	static struct mw_record rec;
-	struct mw_log_cursor cur;
-	int n = -1;
-
-	mw_log_begin(&cur);
-	while (mw_log_next(&cur, &rec) == 1)
-		n = rec.nframes;
-	return n;
-}
-
 /* NTHREADS = 0: run_here.  Returns 1 if a check failed. */
 static int measure(struct bench_fig *fig, int nthreads, int runs, long n)
 {
@@ -171,7 +159,7 @@ static int measure(struct bench_fig *fig, int nthreads, int runs, long n)
 			(unsigned long long)count, (unsigned long long)expect);
 		bad = 1;
 	}
-	if ((frames = newest_frames()) != DEPTH) {
+	if ((frames = bench_newest_frames()) != DEPTH) {
 		fprintf(stderr, "bench-log: %s: the newest record has %d frames, not %d\n",
 			fig->name, frames, DEPTH);
 		bad = 1;

@@ -179,19 +179,6 @@ __attribute__((noinline)) static void deep_measure(int depth, const struct job *
 	__asm__ volatile("");   /* no tail call: keep the frames */
 }
 
-/* The frames of the newest record in the log, or -1 if there is none. */
-static int newest_frames(void)
-{
-	static struct mw_record rec;
-	struct mw_log_cursor cur;
-	int n = -1;
-
-	mw_log_begin(&cur);
-	while (mw_log_next(&cur, &rec) == 1)
-		n = rec.nframes;
-	return n;
-}
-
 /* One case into FIG (and FIG[1] for memcpy's per-access figure); returns the
  * figures made; sets *BAD when a count is wrong. */
 static int run_case(const struct bench_case *c, struct bench_fig *fig, int runs,
@@ -243,9 +230,9 @@ static int run_case(const struct bench_case *c, struct bench_fig *fig, int runs,
 			(unsigned long long)count, (unsigned long long)(c->counted ? ops : 0));
 		*bad = 1;
 	}
-	if (c->depth && c->counted > 0 && newest_frames() != (int)c->depth) {
+	if (c->depth && c->counted > 0 && bench_newest_frames() != (int)c->depth) {
 		fprintf(stderr, "bench-store: %s: the newest record has %d frames, not %u\n",
-			c->name, newest_frames(), c->depth);
+			c->name, bench_newest_frames(), c->depth);
 		*bad = 1;
 	}
 	mw_log_stats(&st);

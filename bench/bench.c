@@ -13,6 +13,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "memwatch.h"
 #include "bench.h"
 
 double bench_now_ns(void)
@@ -409,4 +410,16 @@ long bench_arg(int argc, char **argv, int i, long dflt, long max, const char *us
 		exit(2);
 	}
 	return v;
+}
+
+int bench_newest_frames(void)
+{
+	static struct mw_record rec;
+	struct mw_log_cursor cur;
+	int n = -1;
+
+	mw_log_begin(&cur);
+	while (mw_log_next(&cur, &rec) == 1)
+		n = rec.nframes;
+	return n;
 }

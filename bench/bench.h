@@ -82,6 +82,9 @@ double bench_ratio(const struct bench_fig *fig, const struct bench_fig *floor);
  * measured figure missed its target, else 0. */
 int bench_print(const char *title, const struct bench_fig *fig, int n);
 
+/* The frames of the newest record in the log, or -1 if there is none. */
+int bench_newest_frames(void);
+
 /* Command-line argument I (1-based) as a number in 1..MAX, DFLT if absent;
  * exits with USAGE on stderr if it is not one. */
 long bench_arg(int argc, char **argv, int i, long dflt, long max, const char *usage);

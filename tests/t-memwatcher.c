@@ -24,6 +24,8 @@
 
 #include "memwatcher.h"
 #include "tap.h"
+#include "memwatch.h"
+#include "watch.h"
 #include "dispatch.h"
 #include "section.h"
 
@@ -46,39 +48,6 @@ static volatile char *map_zero(size_t pages, int prot)
 	if (m == MAP_FAILED)
 		bail("mmap /dev/zero: %s", strerror(errno));
 	return m;
-}
-
-/* --- Protection of a page, as /proc/self/maps says ("-w-p"). */
-static char maps_buf[1 << 20];
-
-static void perms_of(const volatile void *addr, char out[5])
-{
-	uintptr_t a = (uintptr_t)addr;
-	size_t n = 0;
-	ssize_t r;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	char *p;
-
-	if (fd < 0)
-		bail("open /proc/self/maps: %s", strerror(errno));
-	while ((r = read(fd, maps_buf + n, sizeof(maps_buf) - 1 - n)) > 0)
-		n += (size_t)r;
-	close(fd);
-	maps_buf[n] = 0;
-	strcpy(out, "none");
-	for (p = maps_buf; *p;) {
-		char *e = strchr(p, '\n');
-		unsigned long lo, hi;
-		char perms[5];
-
-		if (sscanf(p, "%lx-%lx %4s", &lo, &hi, perms) == 3 && a >= lo && a < hi) {
-			memcpy(out, perms, 5);
-			return;
-		}
-		if (!e)
-			break;
-		p = e + 1;
-	}
 }
 
 static void is_perms(const volatile void *addr, const char *want, const char *what)

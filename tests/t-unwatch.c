@@ -17,39 +17,6 @@
 #include "watch.h"
 #include "section.h"
 
-/* --- Protection of a page, as /proc/self/maps says ("rw-p"). */
-static char maps_buf[1 << 20];
-
-static void perms_of(const void *addr, char out[5])
-{
-	uintptr_t a = (uintptr_t)addr;
-	size_t n = 0;
-	ssize_t r;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	char *p;
-
-	if (fd < 0)
-		bail("open /proc/self/maps: %s", strerror(errno));
-	while ((r = read(fd, maps_buf + n, sizeof(maps_buf) - 1 - n)) > 0)
-		n += (size_t)r;
-	close(fd);
-	maps_buf[n] = 0;
-	strcpy(out, "none");
-	for (p = maps_buf; *p; ) {
-		char *e = strchr(p, '\n');
-		unsigned long lo, hi;
-		char perms[5];
-
-		if (sscanf(p, "%lx-%lx %4s", &lo, &hi, perms) == 3 && a >= lo && a < hi) {
-			memcpy(out, perms, 5);
-			return;
-		}
-		if (!e)
-			break;
-		p = e + 1;
-	}
-}
-
 static void is_perms(const void *addr, const char *want, const char *what)
 {
 	char got[5];

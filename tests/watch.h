@@ -6,7 +6,8 @@
  * watch(addr, len, flags) is mw_watch that bails out on a refusal (the
  * watch is the test's premise, not what it checks); is_count(id, want,
  * what) is a test point for the watch's count; map_pages(n) is n fresh
- * read-write pages of their own (bails out if there are none).
+ * read-write pages of their own (bails out if there are none); perms_of(addr,
+ * out) the permissions of addr's mapping in /proc/self/maps.
  */
 #ifndef MW_TEST_WATCH_H
 #define MW_TEST_WATCH_H
@@ -15,7 +16,10 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 __attribute__((unused))
 static int watch(const void *addr, size_t len, unsigned flags)
@@ -47,6 +51,40 @@ static void *map_pages(size_t n)
 	if (p == MAP_FAILED)
 		bail("mmap: %s", strerror(errno));
 	return p;
+}
+
+/* The permissions of ADDR's mapping as /proc/self/maps says ("rw-p"), or
+ * "none" where nothing is mapped. */
+__attribute__((unused))
+static void perms_of(const volatile void *addr, char out[5])
+{
+	static char maps_buf[1 << 20];
+	uintptr_t a = (uintptr_t)addr;
+	size_t n = 0;
+	ssize_t r;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	char *p;
+
+	if (fd < 0)
+		bail("open /proc/self/maps: %s", strerror(errno));
+	while ((r = read(fd, maps_buf + n, sizeof(maps_buf) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	maps_buf[n] = 0;
+	strcpy(out, "none");
+	for (p = maps_buf; *p; ) {
+		char *e = strchr(p, '\n');
+		unsigned long lo, hi;
+		char perms[5];
+
+		if (sscanf(p, "%lx-%lx %4s", &lo, &hi, perms) == 3 && a >= lo && a < hi) {
+			memcpy(out, perms, 5);
+			return;
+		}
+		if (!e)
+			break;
+		p = e + 1;
+	}
 }
 
 #endif /* MW_TEST_WATCH_H */

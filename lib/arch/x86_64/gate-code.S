@@ -27,6 +27,8 @@
  *   mw_gate_sigreturn
  *       Where a program's own rt_sigreturn is resumed (RSP unchanged).
  */
+
+#include "arch/x86_64/cfi.h"
 	.section mw_gate, "ax", @progbits
 	.globl	mw_gate_syscall, mw_gate_clone, mw_gate_sigreturn, mw_gate_prctl
 	.hidden	mw_gate_syscall, mw_gate_clone, mw_gate_sigreturn, mw_gate_prctl
@@ -72,18 +74,10 @@ mw_gate_syscall_sp:
 	.type	mw_gate_clone, @function
 mw_gate_clone:
 	.cfi_startproc
-	push	%r12
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r12, 0
-	push	%r13
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r13, 0
-	push	%r14
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r14, 0
-	push	%r15
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r15, 0
+	push_saved %r12
+	push_saved %r13
+	push_saved %r14
+	push_saved %r15
 	mov	%rsi, %r12		/* gregs */
 	mov	%rdx, %r13		/* the child's stack pointer */
 	mov	%rcx, %r14		/* early */
@@ -98,18 +92,10 @@ mw_gate_clone:
 	syscall
 	test	%rax, %rax
 	jz	1f
-	pop	%r15
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r15
-	pop	%r14
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r14
-	pop	%r13
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r13
-	pop	%r12
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r12
+	pop_saved %r15
+	pop_saved %r14
+	pop_saved %r13
+	pop_saved %r12
 	ret
 	.cfi_endproc
 1:	/* The child, on its own stack (or a copy of ours).  Nothing below

@@ -10,15 +10,15 @@
  * their own frames must not be.  RBP holds the old stack pointer, so the
  * CFA rule unwinds back onto the caller's stack.
  */
+
+#include "arch/x86_64/cfi.h"
 	.text
 	.globl	mw_arch_on_stack
 	.hidden	mw_arch_on_stack
 	.type	mw_arch_on_stack, @function
 mw_arch_on_stack:
 	.cfi_startproc
-	push	%rbp
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %rbp, 0
+	push_saved %rbp
 	mov	%rsp, %rbp
 	.cfi_def_cfa_register %rbp
 	mov	%rdi, %rsp
@@ -27,9 +27,7 @@ mw_arch_on_stack:
 	call	*%rsi
 	mov	%rbp, %rsp
 	.cfi_def_cfa_register %rsp
-	pop	%rbp
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %rbp
+	pop_saved %rbp
 	ret
 	.cfi_endproc
 	.size	mw_arch_on_stack, .-mw_arch_on_stack

@@ -15,30 +15,20 @@
  * gregs[] offsets (sys/ucontext.h): R8 0 .. R15 56, RDI 64, RSI 72, RBP 80,
  * RBX 88, RDX 96, RAX 104, RCX 112, RSP 120, RIP 128, EFL 136.
  */
+
+#include "arch/x86_64/cfi.h"
 	.text
 	.globl	mw_x86_run, mw_x86_run_return, mw_x86_run_fault
 	.hidden	mw_x86_run, mw_x86_run_return, mw_x86_run_fault
 	.type	mw_x86_run, @function
 mw_x86_run:
 	.cfi_startproc
-	push	%rbx
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %rbx, 0
-	push	%rbp
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %rbp, 0
-	push	%r12
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r12, 0
-	push	%r13
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r13, 0
-	push	%r14
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r14, 0
-	push	%r15
-	.cfi_adjust_cfa_offset 8
-	.cfi_rel_offset %r15, 0
+	push_saved %rbx
+	push_saved %rbp
+	push_saved %r12
+	push_saved %r13
+	push_saved %r14
+	push_saved %r15
 	push	%rdi			/* 24(%rsp): gregs */
 	push	%rdx			/* 16(%rsp): xsave area */
 	push	%rcx			/*  8(%rsp): xsave mask */
@@ -123,24 +113,12 @@ mw_x86_run_return:
 2:
 	pop	%rdi
 	.cfi_adjust_cfa_offset -8
-	pop	%r15
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r15
-	pop	%r14
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r14
-	pop	%r13
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r13
-	pop	%r12
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %r12
-	pop	%rbp
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %rbp
-	pop	%rbx
-	.cfi_adjust_cfa_offset -8
-	.cfi_restore %rbx
+	pop_saved %r15
+	pop_saved %r14
+	pop_saved %r13
+	pop_saved %r12
+	pop_saved %rbp
+	pop_saved %rbx
 	xor	%eax, %eax
 	ret
 	.cfi_endproc
