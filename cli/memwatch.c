@@ -23,9 +23,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/private.h"
 #include "cli.h"
 
 #ifndef MWC_PRELOAD
@@ -131,6 +134,31 @@ static int number(const char *opt, const char *s, unsigned long max, unsigned lo
 	return 0;
 }
 
+/*
+ * Whether running PATH is secure execution: set-user-ID or set-group-ID to
+ * someone else (on a file system that honours it), or file capabilities
+ * (for all but root, who has them all).  Its dynamic linker ignores the
+ * preloaded library, and the log's memfd must not reach it: its memory
+ * would land in a file its unprivileged caller reads.  Returns what makes
+ * it so, or NULL.
+ */
+static const char *secure_exec(const char *path)
+{
+	struct stat st;
+	struct statvfs vfs;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID)))
+		return NULL;
+	if ((st.st_mode & S_ISUID) && st.st_uid != geteuid())
+		return "set-user-ID";
+	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) && st.st_gid != getegid())
+		return "set-group-ID";
+	if (geteuid() != 0 && getxattr(path, "security.capability", NULL, 0) >= 0)
+		return "given file capabilities";
+	return NULL;
+}
+
 /* The MEMWATCH_WATCHES value for lib/front/run.c. */
 static char *watch_list(const struct mwc_watch *w, int nw)
 {
@@ -149,14 +177,17 @@ static char *watch_list(const struct mwc_watch *w, int nw)
 	return s;
 }
 
-/* In the child: PROGRAM, or its errno on ERRPIPE.  The memfd stays open
- * across exec (the library maps it); ERRPIPE closes on success. */
-static void run_child(char *path, char **argv, int errpipe)
+/* In the child: PROGRAM, or its errno on ERRPIPE.  The memfd LOGFD stays
+ * open across this exec alone (the library maps it, and marks it
+ * close-on-exec again for the program's own children); ERRPIPE closes on
+ * success. */
+static void run_child(char *path, char **argv, int logfd, int errpipe)
 {
 	int e;
 
 	signal(SIGINT, SIG_DFL);
 	signal(SIGQUIT, SIG_DFL);
+	fcntl(logfd, F_SETFD, 0);
 	execv(path, argv);
 	e = errno;
 	if (write(errpipe, &e, sizeof(e)) < 0)
@@ -235,19 +266,34 @@ int main(int argc, char **argv)
 		fprintf(stderr, "memwatch: %s: %s\n", argv[optind], strerror(errno));
 		return 127;
 	}
+	if (secure_exec(path)) {
+		fprintf(stderr, "memwatch: %s is %s: it would run in secure execution, which "
+			"ignores the library and must not get the log's file; not run\n",
+			path, secure_exec(path));
+		return 126;
+	}
 	for (int i = 0; i < nw; i++)
 		if (mwc_resolve(path, &w[i]) < 0)
 			return EXIT_MEMWATCH;
-	if (output && !(out = fopen(output, "we"))) {
-		fprintf(stderr, "memwatch: %s: %s\n", output, strerror(errno));
-		return EXIT_MEMWATCH;
+	if (output) {
+		/* The log holds the program's memory (base/private.h). */
+		const char *why = "";
+		int ofd = mw_open_private(output, &why);
+
+		if (ofd < 0 || !(out = fdopen(ofd, "w"))) {
+			fprintf(stderr, "memwatch: %s the log to %s: %s\n",
+				ofd == -ELOOP || ofd == -EPERM ? "refusing to write" : "cannot write",
+				output, ofd < 0 ? why : strerror(errno));
+			return EXIT_MEMWATCH;
+		}
 	}
 
-	fd = memfd_create("memwatch-log", 0);   /* inherited by the program */
+	/* Inherited by the program only (run_child). */
+	fd = memfd_create("memwatch-log", MFD_CLOEXEC);
 	if (fd >= 0) {
 		/* High, where the library keeps its own: the program's open(2)s
 		 * get the numbers they get without memwatch. */
-		int high = fcntl(fd, F_DUPFD, 900);
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 900);
 
 		if (high >= 0) {
 			close(fd);
@@ -297,7 +343,7 @@ int main(int argc, char **argv)
 		return EXIT_MEMWATCH;
 	}
 	if (child == 0)
-		run_child(path, argv + optind, pipefd[1]);
+		run_child(path, argv + optind, fd, pipefd[1]);
 	close(pipefd[1]);
 	if (read(pipefd[0], &e, sizeof(e)) == (ssize_t)sizeof(e)) {
 		fprintf(stderr, "memwatch: cannot run %s: %s\n", path, strerror(e));

@@ -53,3 +53,7 @@ lib_memwatch_run_la_SOURCES = lib/front/run.c
 lib_memwatch_run_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
 lib_memwatch_run_la_LIBADD = lib/libmemwatch.la -ldl
 lib_memwatch_run_la_LDFLAGS = -module -avoid-version -shared -Wl,-z,now $(MW_LIB_STRIP_LDFLAGS)
+# base: MEMWATCH_* through one door, ignored in secure execution (env.h);
+# files that hold the program's memory, opened like a core dump (private.h).
+lib_libmemwatch_la_SOURCES += lib/base/env.c lib/base/env.h lib/base/private.c lib/base/private.h
+lib_memwatch_run_la_SOURCES += lib/base/env.c lib/base/env.h

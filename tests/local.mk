@@ -103,3 +103,9 @@ check_PROGRAMS += tests/t-xsave
 TESTS += tests/t-xsave
 tests_t_xsave_SOURCES = tests/t-xsave.c
 tests_t_xsave_LDADD = $(MW_TEST_LIBS)
+
+# No writable view of the instruction stubs while nothing is watched.
+check_PROGRAMS += tests/t-codeview
+TESTS += tests/t-codeview
+tests_t_codeview_SOURCES = tests/t-codeview.c
+tests_t_codeview_LDADD = $(MW_TEST_LIBS)

@@ -25,3 +25,12 @@ tests_log_dump_prog_LDADD = $(MW_TEST_LIBS)
 dist_check_SCRIPTS += tests/t-log-dump.sh tests/t-log-env.sh
 TESTS += tests/t-log-dump.sh tests/t-log-env.sh
 EXTRA_DIST += tests/log-dump.expected
+
+# The log holds the program's memory: its files are private (0600, no
+# symbolic link, no file of another user), MEMWATCH_* is ignored in secure
+# execution, and no descriptor of memwatch's reaches a program the watched
+# one runs.  private-prog: a plain program that dlopens the library.
+check_PROGRAMS += tests/private-prog
+tests_private_prog_SOURCES = tests/private-prog.c
+dist_check_SCRIPTS += tests/t-private.sh
+TESTS += tests/t-private.sh

@@ -66,6 +66,12 @@ int mw_arch_init(void);
  * stubs), so that neither process's new entries overwrite the other's. */
 void mw_arch_forked(void);
 
+/* [thread, library lock] SEAL nonzero: no watch exists and no handler
+ * runs (after mw_epoch_synchronize) - the writable view of the
+ * instruction stubs becomes read-only; 0: before the first watch, writable
+ * again.  Sealed at init. */
+void mw_arch_code_seal(int seal);
+
 /* [any] A function of the instruction decoder's library: the fault path
  * reads that library's data, so its pages cannot be watched. */
 const void *mw_arch_decoder_code(void);

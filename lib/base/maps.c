@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/env.h"
 #include "base/maps.h"
 #include "base/procfd.h"
 
@@ -50,7 +51,7 @@ static int no_query;            /* the kernel has no PROCMAP_QUERY, or
 void mw_maps_init(void)
 {
 	/* Read once: environ may be on a page watched later. */
-	if (getenv("MEMWATCH_MAPS_TEXT"))
+	if (mw_env("MEMWATCH_MAPS_TEXT"))
 		no_query = 1;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "base/epoch.h"
 #include "base/maps.h"
 #include "base/say.h"
 #include "base/selfread.h"
@@ -132,6 +133,15 @@ static int scan_map(const struct mw_map *m, void *arg)
 }
 
 static int do_unwatch(int id);
+
+/* [library lock] The last watch is gone: no system call dispatch, and no
+ * writable view of code (the stubs') once no handler runs any more. */
+static void no_watch_left(void)
+{
+	mw_sys_deactivate();
+	mw_epoch_synchronize();
+	mw_arch_code_seal(1);
+}
 
 static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 {
@@ -333,11 +343,13 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 	mw_init_watched();
 	/* System calls dispatch before the first page is protected: one in
 	 * progress meanwhile restarts through the handler. */
-	if (!mw_snap_current()->nwatches)
+	if (!mw_snap_current()->nwatches) {
+		mw_arch_code_seal(0);
 		sys_activate();
+	}
 	r = on_work_stack(watch_thunk, &(struct watch_args){ lo, lo + len, flags ? flags : MW_WRITE });
 	if (r <= 0 && !mw_snap_current()->nwatches)
-		mw_sys_deactivate();
+		no_watch_left();
 	mw_unlock();
 	return r;
 }
@@ -473,7 +485,7 @@ keep:
 	mw_protect_range(cur, P0, P1);
 	mw_watch_obj_free(w);
 	if (!cur->nwatches)
-		mw_sys_deactivate();
+		no_watch_left();
 	return 0;
 }
 

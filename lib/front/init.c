@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "base/env.h"
 #include "base/maps.h"
 #include "base/selfread.h"
 #include "front/api.h"
@@ -79,7 +80,7 @@ static int watched_ever;
 /* A positive number from the environment, or DEF with a warning. */
 static unsigned long env_number(const char *name, unsigned long def, unsigned long max)
 {
-	const char *v = getenv(name);
+	const char *v = mw_env(name);
 	char *end;
 	unsigned long n;
 
@@ -115,7 +116,7 @@ static void init(void)
 	init_err = mw_ring_setup(pow2_at_least(ring));
 	if (init_err)
 		return;
-	mw_logfile_init(getenv("MEMWATCH_LOG"));
+	mw_logfile_init(mw_env("MEMWATCH_LOG"));
 	init_err = mw_api_setup();
 	if (init_err)
 		return;

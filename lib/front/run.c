@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/env.h"
 #include "log/logshare.h"
 #include "memwatch.h"
 
@@ -185,7 +186,7 @@ static void drop_env(const char *name)
 
 static void set_watches(void)
 {
-	const char *fdv = getenv("MEMWATCH_SHARE_FD"), *spec = getenv("MEMWATCH_WATCHES");
+	const char *fdv = mw_env("MEMWATCH_SHARE_FD"), *spec = mw_env("MEMWATCH_WATCHES");
 	struct timespec ts;
 	char *list, *line, *save = NULL;
 	int failed = 0;

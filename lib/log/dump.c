@@ -5,7 +5,9 @@
  *
  * The raw form (no symbolizer) is async-signal-safe: it reads the ring
  * lock-free and writes with write(2); the file name is kept from init, the
- * file opened with open(2), and the module map copied from /proc/self/maps.
+ * file opened by mw_open_private (open, fstat, fchmod, ftruncate: the log
+ * holds the program's memory, base/private.h), a refusal said with
+ * mw_msg, and the module map copied from /proc/self/maps.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/private.h"
 #include "log/dump.h"
 #include "log/text.h"
 #include "memwatch.h"
@@ -72,9 +75,24 @@ static char log_path[4096];
 static atomic_flag written = ATOMIC_FLAG_INIT;
 static const int fatal_signals[] = { SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
 
+/* The log's file, or -1 after a one-line message (the program goes on as
+ * without MEMWATCH_LOG).  [fault path] */
 static int open_log(void)
 {
-	return open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct mw_msg m;
+	const char *why = "";
+	int fd = mw_open_private(log_path, &why);
+
+	if (fd >= 0)
+		return fd;
+	mw_msg_init(&m);
+	mw_msg_str(&m, fd == -ELOOP || fd == -EPERM ? "refusing to write the log to MEMWATCH_LOG="
+		   : "cannot write the log to MEMWATCH_LOG=");
+	mw_msg_str(&m, log_path);
+	mw_msg_str(&m, ": ");
+	mw_msg_str(&m, why);
+	mw_msg_flush(&m);
+	return -1;
 }
 
 static void at_exit(void)

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "base/env.h"
 #include "log/logshare.h"
 
 static int share_fd = -2;               /* -2: not looked at yet; -1: none */
@@ -50,7 +51,7 @@ static int get_fd(void)
 	if (share_fd != -2)
 		return share_fd;
 	share_fd = -1;
-	v = getenv("MEMWATCH_SHARE_FD");
+	v = mw_env("MEMWATCH_SHARE_FD");
 	if (!v || !*v)
 		return -1;
 	fd = strtol(v, &end, 10);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "base/env.h"
 #include "base/say.h"
 #include "sys/bounce.h"
 #include "sys/dispatch.h"
@@ -144,7 +145,7 @@ int mw_sys_wanted(void)
 {
 	/* Read when the first watch is made: no page is watched yet, so
 	 * environ is not either. */
-	const char *e = getenv("MEMWATCH_SYSCALLS"), *pre = getenv("LD_PRELOAD");
+	const char *e = mw_env("MEMWATCH_SYSCALLS"), *pre = getenv("LD_PRELOAD");
 
 	if (e && strcmp(e, "0") == 0)
 		return 0;

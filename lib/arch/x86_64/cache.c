@@ -11,6 +11,13 @@
  * `gotsigchld = 1` as its own `pathopt = NULL`).  mw_arch_forked gives the
  * child a memfd of its own, at the same addresses.
  * mw_arch_forked: mw_arch_gate_syscall, memcpy.
+ *
+ * The read-write view exists for writing stubs, which happens only while
+ * a watch exists: otherwise it is read-only (mw_arch_code_seal), so that no
+ * writable view of code stays in a process that is not watching anything
+ * (issue 21: a stray write there would become code).  A miss while sealed
+ * writes no stub and returns NULL (declined); none happens, since no page
+ * is watched then.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -33,6 +40,20 @@ static _Atomic uint32_t used;
 static uint8_t *stubs_rw;
 static const uint8_t *stubs_rx;
 static pid_t stubs_pid;                 /* the process the memfd is for */
+static _Atomic int sealed;              /* stubs_rw read-only: no watch */
+
+#define STUBS_BYTES ((size_t)ENTRIES * MW_X86_STUB_SIZE)
+
+void mw_arch_code_seal(int seal)
+{
+	if (!stubs_rw || atomic_load(&sealed) == !!seal)
+		return;
+	if (!seal && mprotect(stubs_rw, STUBS_BYTES, PROT_READ | PROT_WRITE) < 0)
+		return;         /* stays sealed: misses are declined */
+	atomic_store(&sealed, !!seal);
+	if (seal)
+		mprotect(stubs_rw, STUBS_BYTES, PROT_READ);
+}
 
 int mw_x86_cache_init(void)
 {
@@ -59,6 +80,7 @@ int mw_x86_cache_init(void)
 		return -ENOMEM;
 	stubs_pid = getpid();
 	mw_x86_jit_register((uintptr_t)stubs_rx, stubs);
+	mw_arch_code_seal(1);   /* until the first watch */
 	return 0;
 }
 
@@ -94,8 +116,8 @@ void mw_arch_forked(void)
 	/* The stubs of the entries the child has (a parent's thread may be
 	 * writing one past them: never published here, never run). */
 	memcpy((void *)tmp, stubs_rw, (size_t)n * MW_X86_STUB_SIZE);
-	sys(SYS_mmap, (long)stubs_rw, (long)size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-	    fd, 0);
+	sys(SYS_mmap, (long)stubs_rw, (long)size,
+	    atomic_load(&sealed) ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
 	sys(SYS_mmap, (long)stubs_rx, (long)size, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED,
 	    fd, 0);
 	sys(SYS_munmap, tmp, (long)size, 0, 0, 0, 0);
@@ -137,6 +159,8 @@ const struct mw_x86_insn *mw_x86_cache_get(uint64_t pc, const uint8_t *code, siz
 		h = (h + 1) & (SLOTS - 1);
 	}
 
+	if (atomic_load_explicit(&sealed, memory_order_relaxed))
+		return NULL;
 	idx = atomic_fetch_add_explicit(&used, 1, memory_order_relaxed);
 	if (idx >= ENTRIES)
 		return NULL;
