@@ -76,7 +76,12 @@ static bool sigsys_blocked(void *uc)
 
 void mw_thread_hold(int hold)
 {
-	holds += hold ? 1 : -1;
+	/* Never below zero: an unpaired release must not turn the next
+	 * hold into none. */
+	if (hold)
+		holds++;
+	else if (holds > 0)
+		holds--;
 	if (mine)
 		mine->selector = holds > 0 ? 0 : mw_arch_gate_selector && !sigsys_blocked(NULL);
 }
