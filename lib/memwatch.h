@@ -46,9 +46,13 @@ extern "C" {
  * Returns the watch id (> 0), or:
  *   -EINVAL     addr is NULL, len is 0, or flags has unknown bits
  *   -EOVERFLOW  addr + len wraps around the address space
- *   -EFAULT     part of the range is unmapped or has no access (PROT_NONE)
- *   -ENOTSUP    memory that cannot be watched (yet): a stack, a shared or
- *               executable mapping, a kernel special mapping ([vdso]...)
+ *   -EFAULT     part of the range is unmapped (also beyond the end of the
+ *               address space) or has no access (PROT_NONE); comes before
+ *               -ENOTSUP
+ *   -ENOTSUP    memory that cannot be watched (yet): a thread's control
+ *               block or static TLS, an executable mapping (execute-only
+ *               too), a kernel special mapping ([vdso]...), the library's
+ *               own data (mw_watch(3))
  *   -ENOMEM     out of memory or mappings
  * On error nothing has changed.
  */

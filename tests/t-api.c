@@ -237,9 +237,11 @@ static unsigned char *layout(unsigned holes, unsigned none)
 	return p;
 }
 
+static int beyond;
+
 static void sec_bad_memory(void)
 {
-	unsigned char *p;
+	unsigned char *p, *x;
 	int intact = 1;
 
 	pregrow_stack();
@@ -273,12 +275,23 @@ static void sec_bad_memory(void)
 		   "mw_watch(rw page + 4090, 12) into a PROT_NONE page");
 	intact &= p[4095] == 0x5a;
 
+	/* Beyond the end of the address space: unmapped, whatever the range
+	 * holds on the way (code, the library's own data). */
+	EXPECT_ERR(mw_watch(&beyond, (size_t)1 << 47, MW_WRITE), -EFAULT,
+		   "mw_watch(&global, 1 << 47)");
+	EXPECT_ERR(mw_watch(&beyond, (size_t)1 << 47, MW_ACCESS), -EFAULT,
+		   "mw_watch(&global, 1 << 47, MW_ACCESS)");
+	x = map_pages(2, PROT_READ | PROT_EXEC, MAP_PRIVATE);
+	munmap(x + 4096, 4096);
+	EXPECT_ERR(mw_watch(x + 4000, 200, MW_WRITE), -EFAULT,
+		   "mw_watch(executable page + 4000, 200) into an unmapped page");
+
 	/* The mapped parts are untouched and still writable. */
 	ok(intact, "the mapped parts kept their contents");
 	p[4095] = 1;
 	ok(p[4095] == 1, "and are still writable");
 }
-#define N_BAD_MEMORY (8 * 3 + 2)
+#define N_BAD_MEMORY (11 * 3 + 2)
 
 static int __attribute__((noinline)) some_code(int x)
 {
@@ -305,7 +318,7 @@ static uintptr_t find_maps_entry(const char *name)
 static void sec_unwatchable(void)
 {
 	volatile int local = 42;
-	unsigned char *shared, *rx, *fshared;
+	unsigned char *shared, *rx, *xo, *fshared;
 	uintptr_t vdso, vvar;
 	char path[] = "/tmp/t-api-XXXXXX";
 	int fd;
@@ -314,6 +327,7 @@ static void sec_unwatchable(void)
 	live_setup();
 	shared = map_pages(1, PROT_READ | PROT_WRITE, MAP_SHARED);
 	rx = map_pages(1, PROT_READ | PROT_EXEC, MAP_PRIVATE);
+	xo = map_pages(1, PROT_EXEC, MAP_PRIVATE);
 	fd = mkstemp(path);
 	if (fd < 0)
 		bail("mkstemp: %s", strerror(errno));
@@ -335,6 +349,10 @@ static void sec_unwatchable(void)
 		   "mw_watch(a function's code, MW_READ)");
 	EXPECT_ERR(mw_watch(rx + 64, 16, MW_WRITE), -ENOTSUP,
 		   "mw_watch(anonymous PROT_READ|PROT_EXEC mapping)");
+	EXPECT_ERR(mw_watch(xo + 64, 16, MW_WRITE), -ENOTSUP,
+		   "mw_watch(anonymous PROT_EXEC-only mapping)");
+	EXPECT_ERR(mw_watch(xo, 4096, MW_READ), -ENOTSUP,
+		   "mw_watch(anonymous PROT_EXEC-only mapping, MW_READ)");
 	if (vdso)
 		EXPECT_ERR(mw_watch((const void *)vdso, 16, MW_WRITE), -ENOTSUP,
 			   "mw_watch([vdso])");
@@ -354,7 +372,7 @@ static void sec_unwatchable(void)
 	ok(shared[0] == 9 && fshared[0] == 8, "the shared mappings are intact");
 	is_int(some_code(4), 13, "the function still runs");
 }
-#define N_UNWATCHABLE (5 * 3 + 4)
+#define N_UNWATCHABLE (7 * 3 + 4)
 
 static void sec_ids(void)
 {

@@ -107,10 +107,12 @@ static int scan_map(const struct mw_map *m, void *arg)
 		for (size_t i = 0; i < cur->nspans; i++)
 			if (cur->spans[i].start > pos && cur->spans[i].start < stop)
 				stop = cur->spans[i].start;
-		if (!(m->prot & (PROT_READ | PROT_WRITE)))
-			return -EFAULT;
+		/* Executable first: an execute-only mapping is code, not a
+		 * hole (refused, not EFAULT). */
 		if (m->prot & PROT_EXEC)
 			return -ENOTSUP;
+		if (!(m->prot & (PROT_READ | PROT_WRITE)))
+			return -EFAULT;
 		if (m->name[0] == '[' && strcmp(m->name, "[heap]") != 0 &&
 		    strcmp(m->name, "[stack]") != 0 && strncmp(m->name, "[anon:", 6) != 0)
 			return -ENOTSUP;        /* [vdso], [vvar], ... */
@@ -131,6 +133,20 @@ static int scan_map(const struct mw_map *m, void *arg)
 	return 0;
 }
 
+static int no_access(const struct mw_map *m, void *arg)
+{
+	(void)arg;
+	return m->prot & (PROT_READ | PROT_WRITE | PROT_EXEC) ? 0 : -EFAULT;
+}
+
+/* A refusal (-ENOTSUP) of [P0, P1): -EFAULT instead if part of the range
+ * is unmapped or PROT_NONE (also a range beyond the end of the address
+ * space): that error comes first, whatever else the range holds. */
+static int refusal(uintptr_t P0, uintptr_t P1)
+{
+	return mw_maps_walk(P0, P1, -EFAULT, no_access, NULL) == -EFAULT ? -EFAULT : -ENOTSUP;
+}
+
 static int do_unwatch(int id);
 
 static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
@@ -143,15 +159,12 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	size_t i, done;
 	int r;
 
-	if (mw_init_owns(P0, P1))
-		return -ENOTSUP;
-	if (mw_selfread_refused(P0, P1, flags))
-		return -ENOTSUP;
-	r = thread_areas(P0, P1);
-	if (r)
-		return r;
+	if (mw_init_owns(P0, P1) || mw_selfread_refused(P0, P1, flags) || thread_areas(P0, P1))
+		return refusal(P0, P1);
 	npieces = 0;
 	r = mw_maps_walk(P0, P1, -EFAULT, scan_map, &sc);
+	if (r == -ENOTSUP)
+		return refusal(P0, P1);
 	if (r)
 		return r;
 	r = mw_fault_install();
