@@ -8,6 +8,7 @@
  * page protections.  mw_count and mw_total_count are async-signal-safe.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <link.h>
@@ -147,6 +148,21 @@ static int refusal(uintptr_t P0, uintptr_t P1)
 	return mw_maps_walk(P0, P1, -EFAULT, no_access, NULL) == -EFAULT ? -EFAULT : -ENOTSUP;
 }
 
+/* The next watch id: counts up from 1; after INT_MAX it starts again at 1,
+ * skipping the ids of watches that exist (ids never go negative). */
+static int new_id(const struct mw_snapshot *cur)
+{
+	for (;;) {
+		int id = next_id, used = 0;
+
+		next_id = next_id == INT_MAX ? 1 : next_id + 1;
+		for (size_t i = 0; i < cur->nwatches && !used; i++)
+			used = cur->watches[i]->id == id;
+		if (!used)
+			return id;
+	}
+}
+
 static int do_unwatch(int id);
 
 static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
@@ -236,7 +252,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		}
 	}
 
-	w->id = next_id++;
+	w->id = new_id(cur);
 	w->flags = flags;
 	w->start = lo;
 	w->end = hi;
