@@ -346,6 +346,7 @@ static void sys_activate(void)
 int mw_watch(const void *addr, size_t len, unsigned flags)
 {
 	uintptr_t lo = (uintptr_t)addr;
+	uint64_t unblocked;
 	int r;
 
 	if (!addr || !len || (flags & ~MW_ACCESS))
@@ -357,13 +358,19 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 		return r;
 	mw_lock();
 	mw_init_watched();
+	/* A caller that blocks SIGSEGV or SIGSYS (all signals blocked before
+	 * the first watch) would die at its first watched access: unblocked,
+	 * the program still sees them blocked (perthread.h's view). */
+	unblocked = mw_thread_unblock_own();
 	/* System calls dispatch before the first page is protected: one in
 	 * progress meanwhile restarts through the handler. */
 	if (!mw_snap_current()->nwatches)
 		sys_activate();
 	r = on_work_stack(watch_thunk, &(struct watch_args){ lo, lo + len, flags ? flags : MW_WRITE });
-	if (r <= 0 && !mw_snap_current()->nwatches)
+	if (r <= 0 && !mw_snap_current()->nwatches) {
 		mw_sys_deactivate();
+		mw_thread_reblock_own(unblocked);
+	}
 	mw_unlock();
 	return r;
 }
@@ -511,6 +518,9 @@ int mw_unwatch(int id)
 		return -ENOENT;
 	mw_lock();
 	r = on_work_stack(unwatch_thunk, &id);
+	/* The last watch gone: the caller's mask is again what it set. */
+	if (r == 0 && !mw_snap_current()->nwatches)
+		mw_thread_reblock_own(MW_THREAD_NEEDED);
 	mw_unlock();
 	return r;
 }
