@@ -121,14 +121,16 @@ static char *find_program(const char *prog)
 	return NULL;
 }
 
-static int number(const char *opt, const char *s, unsigned long max, unsigned long *out)
+/* A decimal number from MIN to MAX: one message for every way to miss. */
+static int number(const char *opt, const char *s, unsigned long min, unsigned long max,
+		  unsigned long *out)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtoul(s, &end, 10);
-	if (!*s || *end || errno || *out > max) {
-		fprintf(stderr, "memwatch: %s %s: not a number from 0 to %lu\n", opt, s, max);
+	if (!*s || *s == '-' || *end || errno || *out < min || *out > max) {
+		fprintf(stderr, "memwatch: %s %s: not a number from %lu to %lu\n", opt, s, min, max);
 		return -1;
 	}
 	return 0;
@@ -234,16 +236,13 @@ int main(int argc, char **argv)
 				return EXIT_MEMWATCH;
 			break;
 		case 'd':
-			if (number("--depth", optarg, MW_FRAMES_MAX, &n) < 0)
+			if (number("--depth", optarg, 0, MW_FRAMES_MAX, &n) < 0)
 				return EXIT_MEMWATCH;
 			setenv("MEMWATCH_DEPTH", optarg, 1);
 			break;
 		case 'r':
-			if (number("--ring", optarg, 1ul << 24, &n) < 0 || n < 2) {
-				if (n < 2)
-					fprintf(stderr, "memwatch: --ring %s: at least 2\n", optarg);
+			if (number("--ring", optarg, 2, 1ul << 24, &n) < 0)
 				return EXIT_MEMWATCH;
-			}
 			setenv("MEMWATCH_RING", optarg, 1);
 			break;
 		case 'm': want_map = 1; break;

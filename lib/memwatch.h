@@ -43,15 +43,18 @@ extern "C" {
  *   flags  MW_READ, MW_WRITE or both; 0 means MW_WRITE
  *
  * Watches may overlap, be adjacent or share pages with other watches.
- * Returns the watch id (> 0), or:
+ * Returns the watch id (> 0; after INT_MAX, ids start again from 1,
+ * skipping those of existing watches), or:
  *   -EINVAL     addr is NULL, len is 0, or flags has unknown bits
  *   -EOVERFLOW  addr + len wraps around the address space
- *   -EFAULT     part of the range is unmapped or has no access (PROT_NONE)
+ *   -EFAULT     part of the range is unmapped (also beyond the end of the
+ *               address space) or has no access (PROT_NONE); comes before
+ *               -ENOTSUP
  *   -ENOTSUP    memory that cannot be watched (yet): a thread's control
  *               block, rseq area or static TLS, the lowest page of the main
- *               stack, an executable or kernel special mapping ([vdso]...),
- *               memwatch's own data or its decoder's and unwinder's (see
- *               mw_watch(3))
+ *               stack, an executable mapping (execute-only too), a kernel
+ *               special mapping ([vdso]...), memwatch's own data or its
+ *               decoder's and unwinder's (see mw_watch(3))
  *   -ENOMEM     out of memory or mappings
  * On error nothing has changed.
  */
@@ -62,7 +65,8 @@ int mw_watch(const void *addr, size_t len, unsigned flags);
  *
  * The pages get back exactly the protection and contents they had (with all
  * writes made while watched).  Returns 0, or -ENOENT for an id that
- * mw_watch() never returned or that was already unwatched.
+ * mw_watch() never returned or that was already unwatched (until
+ * mw_watch() gives it again, after INT_MAX ids).
  */
 int mw_unwatch(int id);
 

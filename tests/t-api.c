@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <link.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/auxv.h>
@@ -237,9 +239,11 @@ static unsigned char *layout(unsigned holes, unsigned none)
 	return p;
 }
 
+static int beyond;
+
 static void sec_bad_memory(void)
 {
-	unsigned char *p;
+	unsigned char *p, *x;
 	int intact = 1;
 
 	pregrow_stack();
@@ -273,12 +277,23 @@ static void sec_bad_memory(void)
 		   "mw_watch(rw page + 4090, 12) into a PROT_NONE page");
 	intact &= p[4095] == 0x5a;
 
+	/* Beyond the end of the address space: unmapped, whatever the range
+	 * holds on the way (code, the library's own data). */
+	EXPECT_ERR(mw_watch(&beyond, (size_t)1 << 47, MW_WRITE), -EFAULT,
+		   "mw_watch(&global, 1 << 47)");
+	EXPECT_ERR(mw_watch(&beyond, (size_t)1 << 47, MW_ACCESS), -EFAULT,
+		   "mw_watch(&global, 1 << 47, MW_ACCESS)");
+	x = map_pages(2, PROT_READ | PROT_EXEC, MAP_PRIVATE);
+	munmap(x + 4096, 4096);
+	EXPECT_ERR(mw_watch(x + 4000, 200, MW_WRITE), -EFAULT,
+		   "mw_watch(executable page + 4000, 200) into an unmapped page");
+
 	/* The mapped parts are untouched and still writable. */
 	ok(intact, "the mapped parts kept their contents");
 	p[4095] = 1;
 	ok(p[4095] == 1, "and are still writable");
 }
-#define N_BAD_MEMORY (8 * 3 + 2)
+#define N_BAD_MEMORY (11 * 3 + 2)
 
 static int __attribute__((noinline)) some_code(int x)
 {
@@ -305,7 +320,7 @@ static uintptr_t find_maps_entry(const char *name)
 static void sec_unwatchable(void)
 {
 	volatile int local = 42;
-	unsigned char *shared, *rx, *fshared;
+	unsigned char *shared, *rx, *xo, *fshared;
 	uintptr_t vdso, vvar;
 	char path[] = "/tmp/t-api-XXXXXX";
 	int fd;
@@ -314,6 +329,7 @@ static void sec_unwatchable(void)
 	live_setup();
 	shared = map_pages(1, PROT_READ | PROT_WRITE, MAP_SHARED);
 	rx = map_pages(1, PROT_READ | PROT_EXEC, MAP_PRIVATE);
+	xo = map_pages(1, PROT_EXEC, MAP_PRIVATE);
 	fd = mkstemp(path);
 	if (fd < 0)
 		bail("mkstemp: %s", strerror(errno));
@@ -335,6 +351,10 @@ static void sec_unwatchable(void)
 		   "mw_watch(a function's code, MW_READ)");
 	EXPECT_ERR(mw_watch(rx + 64, 16, MW_WRITE), -ENOTSUP,
 		   "mw_watch(anonymous PROT_READ|PROT_EXEC mapping)");
+	EXPECT_ERR(mw_watch(xo + 64, 16, MW_WRITE), -ENOTSUP,
+		   "mw_watch(anonymous PROT_EXEC-only mapping)");
+	EXPECT_ERR(mw_watch(xo, 4096, MW_READ), -ENOTSUP,
+		   "mw_watch(anonymous PROT_EXEC-only mapping, MW_READ)");
 	if (vdso)
 		EXPECT_ERR(mw_watch((const void *)vdso, 16, MW_WRITE), -ENOTSUP,
 			   "mw_watch([vdso])");
@@ -354,7 +374,7 @@ static void sec_unwatchable(void)
 	ok(shared[0] == 9 && fshared[0] == 8, "the shared mappings are intact");
 	is_int(some_code(4), 13, "the function still runs");
 }
-#define N_UNWATCHABLE (5 * 3 + 4)
+#define N_UNWATCHABLE (7 * 3 + 4)
 
 static void sec_ids(void)
 {
@@ -459,15 +479,102 @@ static void sec_ids(void)
 }
 #define N_IDS (6 * 3 + 4 + 6 * 3 + 1 + 3 + 2)
 
+/* Watch ids after INT_MAX watches: positive, and not one in use.  Two
+ * billion watches take too long, so the library's counter is found in its
+ * data (the one int that follows the ids mw_watch returns) and moved near
+ * INT_MAX. */
+struct seg {
+	uintptr_t lo, hi;
+};
+
+static int find_rw(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct seg *sg = arg;
+
+	(void)size;
+	if (!strstr(info->dlpi_name, "libmemwatch.so"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
+			sg->lo = info->dlpi_addr + ph->p_vaddr;
+			sg->hi = sg->lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int watch_or_bail(const void *addr)
+{
+	int id = mw_watch(addr, 8, MW_WRITE);
+
+	if (id <= 0)
+		bail("mw_watch: %d", id);
+	return id;
+}
+
+static void sec_ids_wrap(void)
+{
+	static int *cand[4096];
+	static uint64_t wpage[3][512] __attribute__((aligned(4096)));
+	struct seg sg = { 0, 0 };
+	size_t n = 0;
+	int id, w1, w2, w3, w4;
+	uint64_t c = 0;
+
+	pregrow_stack();
+	live_setup();
+	dl_iterate_phdr(find_rw, &sg);
+	if (!sg.lo)
+		bail("libmemwatch.so's writable segment not found");
+	id = watch_or_bail(wpage[0]);
+	mw_unwatch(id);
+	for (int *p = (int *)((sg.lo + 3) & ~(uintptr_t)3); (uintptr_t)(p + 1) <= sg.hi; p++)
+		if (*p == id + 1 && n < sizeof(cand) / sizeof(cand[0]))
+			cand[n++] = p;
+	for (int round = 0; round < 8 && n > 1; round++) {
+		size_t k = 0;
+
+		id = watch_or_bail(wpage[0]);
+		mw_unwatch(id);
+		for (size_t i = 0; i < n; i++)
+			if (*cand[i] == id + 1)
+				cand[k++] = cand[i];
+		n = k;
+	}
+	if (n != 1)
+		bail("the library's next watch id: %zu candidates", n);
+	*cand[0] = INT_MAX - 1;
+	w1 = mw_watch(wpage[0], 8, MW_WRITE);
+	w2 = mw_watch(wpage[1], 8, MW_WRITE);
+	w3 = mw_watch(wpage[2], 8, MW_WRITE);
+	is_int(w1, INT_MAX - 1, "the watch before the last id");
+	is_int(w2, INT_MAX, "the watch with the last id, INT_MAX");
+	ok(w3 > 0 && w3 != live_id && w3 != w1 && w3 != w2,
+	   "the next one gets a positive id not in use (%d; in use: %d, %d, %d)", w3, live_id, w1, w2);
+	wpage[2][0] = 1;
+	ok(mw_count(w3, &c) == 0 && c == 1, "it counts its store");
+	ok(mw_count(w2, &c) == 0 && c == 0, "and the watch with id INT_MAX its own (none)");
+	mw_unwatch(w3);
+	w4 = mw_watch(wpage[2], 8, MW_WRITE);
+	ok(w4 > 0 && w4 != live_id && w4 != w1 && w4 != w2 && w4 != w3,
+	   "and the one after it another (%d)", w4);
+	is_int(mw_unwatch(w1) | mw_unwatch(w2) | mw_unwatch(w4), 0, "all of them unwatch");
+}
+#define N_IDS_WRAP 7
+
 int main(void)
 {
 	plan(N_TOTAL0 + 1 + N_STRERROR + 1 + N_BAD_ARGS + 1 + N_BAD_MEMORY + 1 +
-	     N_UNWATCHABLE + 1 + N_IDS + 1);
+	     N_UNWATCHABLE + 1 + N_IDS + 1 + N_IDS_WRAP + 1);
 	run_section("total count", N_TOTAL0, sec_total_starts_at_zero);
 	run_section("mw_strerror", N_STRERROR, sec_strerror);
 	run_section("bad arguments", N_BAD_ARGS, sec_bad_args);
 	run_section("bad memory", N_BAD_MEMORY, sec_bad_memory);
 	run_section("unwatchable memory", N_UNWATCHABLE, sec_unwatchable);
 	run_section("ids", N_IDS, sec_ids);
+	run_section("ids after INT_MAX", N_IDS_WRAP, sec_ids_wrap);
 	return done();
 }

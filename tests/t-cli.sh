@@ -11,7 +11,7 @@ top_srcdir=${top_srcdir:-$(dirname "$0")/..}
 . "$top_srcdir/tests/cli-env.sh"
 src=$top_srcdir/tests/cli-prog.c
 
-echo "1..51"
+echo "1..68"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
 
@@ -132,6 +132,17 @@ err -w g_config -- "$tmp/stripped"
 has "$tmp/log" "has no symbol table \\(stripped\\), and no library of it exports 'g_config'" "a stripped program"
 err -w g_config:0 -- "$prog"
 has "$tmp/log" "'0' is neither a size \\(> 0\\) nor r, w or rw" "a bad size"
+# --ring and --depth out of range: one message saying the range, whichever
+# side is missed (also for a number too large for the machine).
+for v in 0 1 16777217 99999999999 99999999999999999999999 -1 x; do
+	err --ring "$v" -w g_config -- "$prog" exit
+	has "$tmp/log" "^memwatch: --ring $v: not a number from 2 to 16777216\$" "--ring $v: the range"
+	check $(( $(cat "$tmp/rc") != 125 || $(wc -c < "$tmp/out") != 0 )) "--ring $v: status 125, program not run"
+done
+for v in 33 99999999999 -1; do
+	err --depth "$v" -w g_config -- "$prog" exit
+	has "$tmp/log" "^memwatch: --depth $v: not a number from 0 to 32\$" "--depth $v: the range"
+done
 err -w g_config -- "$tmp/nonexistent"
 check $(( $(cat "$tmp/rc") != 127 )) "a program that does not exist: 127"
 exit $failed

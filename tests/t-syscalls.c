@@ -786,12 +786,102 @@ static void sec_signals(void)
 }
 #define N_SIGNALS 5
 
+/* The "block everything, sigwait in one thread" pattern: main blocks every
+ * signal before it starts threads and watches.  The library needs SIGSEGV
+ * and SIGSYS: the watching thread gets them unblocked, and threads it
+ * starts after, while every thread's sigprocmask still shows them blocked.
+ * A thread started before that only sigwaits is not disturbed. */
+static _Atomic int late_sees;
+
+static void *late_writer(void *arg)
+{
+	volatile int *p = arg;
+	sigset_t cur;
+
+	p[0] = 1;
+	p[1] = 2;
+	p[2] = 3;
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	late_sees = sigismember(&cur, SIGSEGV) && sigismember(&cur, SIGSYS) &&
+		    sigismember(&cur, SIGUSR1);
+	return NULL;
+}
+
+static void *sigwaiter(void *arg)
+{
+	sigset_t s;
+	int sig = 0;
+
+	(void)arg;
+	sigemptyset(&s);
+	sigaddset(&s, SIGUSR2);
+	sigwait(&s, &sig);
+	return (void *)(long)sig;
+}
+
+static int shows(int sig)
+{
+	sigset_t cur;
+
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	return sigismember(&cur, sig);
+}
+
+static void is_count(int id, uint64_t want, const char *what)
+{
+	uint64_t c = ~0ull;
+	int r = mw_count(id, &c);
+
+	if (!ok(r == 0 && c == want, "%s: count %llu", what, (unsigned long long)want))
+		diag("  mw_count(%d) = %d, count %llu", id, r, (unsigned long long)c);
+}
+
+static void sec_blocked_first(void)
+{
+	volatile int *w = (volatile int *)area[0];
+	sigset_t all, segv;
+	pthread_t waiter, t;
+	void *got = NULL;
+	int id;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	pthread_create(&waiter, NULL, sigwaiter, NULL);
+	id = watch((const void *)w, 64, MW_WRITE);
+	w[0] = 10;              /* from the watching thread */
+	w[1] = 11;
+	is_count(id, 2, "main, all signals blocked before the first watch, writes watched memory twice");
+	ok(shows(SIGSEGV) && shows(SIGSYS) && shows(SIGUSR1),
+	   "sigprocmask still shows SIGSEGV, SIGSYS and the rest blocked");
+	pthread_create(&t, NULL, late_writer, (void *)(w + 4));
+	pthread_join(t, NULL);
+	is_count(id, 5, "a thread started after the watch writes three times more");
+	ok(late_sees, "that thread's mask shows SIGSEGV and SIGSYS blocked, as main's");
+
+	sigemptyset(&segv);
+	sigaddset(&segv, SIGSEGV);
+	sigprocmask(SIG_UNBLOCK, &segv, NULL);
+	ok(!shows(SIGSEGV) && shows(SIGSYS), "unblocking SIGSEGV shows it unblocked, SIGSYS still blocked");
+	sigprocmask(SIG_BLOCK, &segv, NULL);
+	w[2] = 12;
+	ok(shows(SIGSEGV), "blocking it again shows it blocked");
+	is_count(id, 6, "and the next write is caught");
+
+	pthread_kill(waiter, SIGUSR2);
+	pthread_join(waiter, &got);
+	is_int((long)got, SIGUSR2, "the thread that only sigwaits gets its signal");
+	is_int(mw_unwatch(id), 0, "unwatched");
+	ok(shows(SIGSEGV) && shows(SIGSYS), "and the mask is what main set: everything blocked");
+	ok(w[0] == 10 && w[1] == 11 && w[2] == 12 && w[4] == 1 && w[6] == 3, "the values are there");
+}
+#define N_BLOCKED_FIRST 11
+
 int main(void)
 {
 	need_dispatch();
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
 	     N_VFORK + N_IOCTL + N_IO_URING + N_LONG_VECTORS + N_SIGNALS + N_FORK_WRITERS + N_MADVISE +
-	     N_OFF + 16);
+	     N_OFF + N_BLOCKED_FIRST + 17);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("long vectors", N_LONG_VECTORS, sec_long_vectors);
@@ -807,6 +897,7 @@ int main(void)
 	run_section("fork, other threads writing", N_FORK_WRITERS, sec_fork_writers);
 	run_section("madvise", N_MADVISE, sec_madvise);
 	run_section("signals", N_SIGNALS, sec_signals);
+	run_section("all signals blocked before the first watch", N_BLOCKED_FIRST, sec_blocked_first);
 	run_section("dispatch off", N_OFF, sec_off);
 	return done();
 }

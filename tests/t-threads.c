@@ -2,13 +2,17 @@
 /*
  * t-threads.c - threads hammering a watched array: atomic adds stay atomic,
  * plain stores land, and every access is counted exactly once, whichever
- * thread makes it.
+ * thread makes it.  And the library lock's per-thread hold: after the fork
+ * handlers and mw_log_clear, which take the lock without the hold, a
+ * thread's mw_watch and mw_unwatch still make their own system calls
+ * undispatched (no SIGSYS of theirs, counted by a tracer).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -16,6 +20,7 @@
 #include "memwatch.h"
 #include "tap.h"
 #include "section.h"
+#include "dispatch.h"
 
 #define NTHREADS 8
 
@@ -247,12 +252,124 @@ static void sec_churn(void)
 }
 #define N_CHURN 3
 
+/* The library lock's hold (lock.h): the fork handlers and mw_log_clear take
+ * the lock without it; releasing the lock must not drop a hold that was not
+ * taken, or the thread's count goes below zero and its next mw_watch and
+ * mw_unwatch dispatch their own system calls: a SIGSYS each.  The tracee
+ * marks phases with int3 (no system call); its tracer counts the dispatch
+ * SIGSYS in each phase. */
+static uint8_t hold_page[2][4096] __attribute__((aligned(4096)));
+
+static void marker(void)
+{
+	__asm__ volatile("int3");
+}
+
+static void watch_unwatch(void)
+{
+	int id = mw_watch(hold_page[1], 64, MW_WRITE);
+
+	if (id > 0)
+		mw_unwatch(id);
+}
+
+static void hold_tracee(int after_log_clear)
+{
+	int st;
+
+	if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+		_exit(2);
+	raise(SIGSTOP);
+	if (mw_watch(hold_page[0], 64, MW_WRITE) <= 0)
+		_exit(3);
+	marker();                       /* 1: a watch exists */
+	watch_unwatch();
+	marker();                       /* 2: the event */
+	if (after_log_clear) {
+		mw_log_clear();
+	} else {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		waitpid(pid, &st, 0);
+	}
+	marker();                       /* 3: after it */
+	watch_unwatch();
+	marker();                       /* 4: the end */
+	_exit(0);
+}
+
+#define PHASES 5
+
+/* The dispatch SIGSYS of each phase of a tracee; -1 if it failed. */
+static int trace_phases(int after_log_clear, int sigsys[PHASES])
+{
+	int st, phase = 0;
+	pid_t pid;
+
+	memset(sigsys, 0, PHASES * sizeof(int));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		hold_tracee(after_log_clear);
+	for (;;) {
+		int sig;
+
+		if (waitpid(pid, &st, 0) != pid)
+			return -1;
+		if (!WIFSTOPPED(st))
+			break;
+		sig = WSTOPSIG(st);
+		if (sig == SIGTRAP) {
+			phase += phase < PHASES - 1;
+			sig = 0;
+		} else if (sig == SIGSTOP) {
+			sig = 0;
+		} else if (sig == SIGSYS) {
+			siginfo_t si;
+
+			if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) == 0 && si.si_code == 2)
+				sigsys[phase]++;        /* SYS_USER_DISPATCH */
+		}
+		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char how[128];
+
+		describe_status(st, how, sizeof(how));
+		diag("  the tracee %s", how);
+		return -1;
+	}
+	return phase;
+}
+
+static void sec_lock_holds(void)
+{
+	static const char *const what[2] = { "fork()", "mw_log_clear()" };
+
+	if (dispatch_off())
+		diag("MEMWATCH_SYSCALLS=0: no dispatch, no SIGSYS to count");
+	for (int k = 0; k < 2; k++) {
+		int sigsys[PHASES];
+		int r = trace_phases(k, sigsys);
+
+		is_int(r, PHASES - 1, "%s: the traced program ran to its end", what[k]);
+		is_int(sigsys[1], 0, "before %s: mw_watch + mw_unwatch, no SIGSYS of their own", what[k]);
+		is_int(sigsys[3], 0, "after %s: mw_watch + mw_unwatch, still none", what[k]);
+	}
+}
+#define N_LOCK_HOLDS 6
+
 int main(void)
 {
-	plan(N_ADDERS_WRITE + N_ADDERS_ACCESS + N_CMPXCHG + N_CHURN + 4);
+	plan(N_ADDERS_WRITE + N_ADDERS_ACCESS + N_CMPXCHG + N_CHURN + N_LOCK_HOLDS + 5);
 	run_section("8 threads, write watch", N_ADDERS_WRITE, sec_adders_write);
 	run_section("8 threads, MW_ACCESS", N_ADDERS_ACCESS, sec_adders_access);
 	run_section("2 threads, cmpxchg loops", N_CMPXCHG, sec_cmpxchg);
 	run_section("watches come and go under stores", N_CHURN, sec_churn);
+	run_section("the lock's hold after fork and mw_log_clear", N_LOCK_HOLDS, sec_lock_holds);
 	return done();
 }

@@ -8,6 +8,7 @@
  * page protections.  mw_count and mw_total_count are async-signal-safe.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <link.h>
@@ -108,10 +109,12 @@ static int scan_map(const struct mw_map *m, void *arg)
 		for (size_t i = 0; i < cur->nspans; i++)
 			if (cur->spans[i].start > pos && cur->spans[i].start < stop)
 				stop = cur->spans[i].start;
-		if (!(m->prot & (PROT_READ | PROT_WRITE)))
-			return -EFAULT;
+		/* Executable first: an execute-only mapping is code, not a
+		 * hole (refused, not EFAULT). */
 		if (m->prot & PROT_EXEC)
 			return -ENOTSUP;
+		if (!(m->prot & (PROT_READ | PROT_WRITE)))
+			return -EFAULT;
 		if (m->name[0] == '[' && strcmp(m->name, "[heap]") != 0 &&
 		    strcmp(m->name, "[stack]") != 0 && strncmp(m->name, "[anon:", 6) != 0)
 			return -ENOTSUP;        /* [vdso], [vvar], ... */
@@ -130,6 +133,35 @@ static int scan_map(const struct mw_map *m, void *arg)
 		pos = stop;
 	}
 	return 0;
+}
+
+static int no_access(const struct mw_map *m, void *arg)
+{
+	(void)arg;
+	return m->prot & (PROT_READ | PROT_WRITE | PROT_EXEC) ? 0 : -EFAULT;
+}
+
+/* A refusal (-ENOTSUP) of [P0, P1): -EFAULT instead if part of the range
+ * is unmapped or PROT_NONE (also a range beyond the end of the address
+ * space): that error comes first, whatever else the range holds. */
+static int refusal(uintptr_t P0, uintptr_t P1)
+{
+	return mw_maps_walk(P0, P1, -EFAULT, no_access, NULL) == -EFAULT ? -EFAULT : -ENOTSUP;
+}
+
+/* The next watch id: counts up from 1; after INT_MAX it starts again at 1,
+ * skipping the ids of watches that exist (ids never go negative). */
+static int new_id(const struct mw_snapshot *cur)
+{
+	for (;;) {
+		int id = next_id, used = 0;
+
+		next_id = next_id == INT_MAX ? 1 : next_id + 1;
+		for (size_t i = 0; i < cur->nwatches && !used; i++)
+			used = cur->watches[i]->id == id;
+		if (!used)
+			return id;
+	}
 }
 
 static int do_unwatch(int id);
@@ -153,15 +185,12 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	size_t i, done;
 	int r;
 
-	if (mw_init_owns(P0, P1))
-		return -ENOTSUP;
-	if (mw_selfread_refused(P0, P1, flags))
-		return -ENOTSUP;
-	r = thread_areas(P0, P1);
-	if (r)
-		return r;
+	if (mw_init_owns(P0, P1) || mw_selfread_refused(P0, P1, flags) || thread_areas(P0, P1))
+		return refusal(P0, P1);
 	npieces = 0;
 	r = mw_maps_walk(P0, P1, -EFAULT, scan_map, &sc);
+	if (r == -ENOTSUP)
+		return refusal(P0, P1);
 	if (r)
 		return r;
 	r = mw_fault_install();
@@ -236,7 +265,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		}
 	}
 
-	w->id = next_id++;
+	w->id = new_id(cur);
 	w->flags = flags;
 	w->start = lo;
 	w->end = hi;
@@ -330,6 +359,7 @@ static void sys_activate(void)
 int mw_watch(const void *addr, size_t len, unsigned flags)
 {
 	uintptr_t lo = (uintptr_t)addr;
+	uint64_t unblocked;
 	int r;
 
 	if (!addr || !len || (flags & ~MW_ACCESS))
@@ -341,6 +371,10 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 		return r;
 	mw_lock();
 	mw_init_watched();
+	/* A caller that blocks SIGSEGV or SIGSYS (all signals blocked before
+	 * the first watch) would die at its first watched access: unblocked,
+	 * the program still sees them blocked (perthread.h's view). */
+	unblocked = mw_thread_unblock_own();
 	/* System calls dispatch before the first page is protected: one in
 	 * progress meanwhile restarts through the handler. */
 	if (!mw_snap_current()->nwatches) {
@@ -348,8 +382,10 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 		sys_activate();
 	}
 	r = on_work_stack(watch_thunk, &(struct watch_args){ lo, lo + len, flags ? flags : MW_WRITE });
-	if (r <= 0 && !mw_snap_current()->nwatches)
+	if (r <= 0 && !mw_snap_current()->nwatches) {
 		no_watch_left();
+		mw_thread_reblock_own(unblocked);
+	}
 	mw_unlock();
 	return r;
 }
@@ -497,6 +533,9 @@ int mw_unwatch(int id)
 		return -ENOENT;
 	mw_lock();
 	r = on_work_stack(unwatch_thunk, &id);
+	/* The last watch gone: the caller's mask is again what it set. */
+	if (r == 0 && !mw_snap_current()->nwatches)
+		mw_thread_reblock_own(MW_THREAD_NEEDED);
 	mw_unlock();
 	return r;
 }

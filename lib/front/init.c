@@ -205,5 +205,5 @@ void mw_log_clear(void)
 {
 	mw_lock_nohold();
 	mw_ring_clear();
-	mw_unlock();
+	mw_unlock_nohold();
 }

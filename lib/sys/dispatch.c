@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "arch/arch.h"
@@ -26,6 +27,7 @@
 #include "sys/dispatch.h"
 #include "sys/futex.h"
 #include "sys/redo.h"
+#include "watch/table.h"
 #include "threads/perthread.h"
 #include "fault/sigview.h"
 
@@ -74,6 +76,51 @@ static void chain(int sig, siginfo_t *si, void *uc)
  * still ours, and the program's own SIGSYS never is. */
 #define BROADCAST ((void *)0x6d77737973ul)      /* "mwsys" */
 
+/* The 8 bytes of a sigset_t at ADDR, watched or not; 0, or -1 if they
+ * cannot be read (the call then fails as it would). */
+static int read_set(uintptr_t addr, uint64_t *set)
+{
+	unsigned slot;
+	const struct mw_snapshot *s = mw_table_enter(&slot);
+	int r;
+
+	if (mw_table_read_watched(s, addr, addr + 8))
+		r = mw_table_peek(s, addr, set, 8) == 8 ? 0 : -1;
+	else
+		r = mw_probe_copy(set, (const void *)addr, 8);
+	mw_table_exit(slot);
+	return r;
+}
+
+/* rt_sigprocmask as the program sees it (perthread.h's view): the old mask
+ * it gets holds the SIGSEGV and SIGSYS it blocked, and what it blocks or
+ * unblocks of them goes to the view; the thread's real mask never blocks
+ * them (sys/bounce.c performs the call on the signal frame's mask). */
+static void sigprocmask_view(void *uc, long nr, long a[6])
+{
+	uint64_t *mask = (uint64_t *)&((ucontext_t *)uc)->uc_sigmask;
+	uint64_t *view = mw_thread_view();
+	uint64_t set = 0;
+	int have = a[1] && read_set((uintptr_t)a[1], &set) == 0;
+
+	*mask |= *view;
+	mw_sysbounce_perform(uc, nr, a);
+	*mask &= ~MW_THREAD_NEEDED;
+	if (!have)
+		return;
+	switch (a[0]) {
+	case SIG_BLOCK:
+		*view |= set & MW_THREAD_NEEDED;
+		break;
+	case SIG_UNBLOCK:
+		*view &= ~set;
+		break;
+	case SIG_SETMASK:
+		*view = set & MW_THREAD_NEEDED;
+		break;
+	}
+}
+
 static void handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved_errno = errno;
@@ -83,7 +130,10 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		long a[6];
 		long nr = mw_arch_sys_args(uc, a);
 
-		mw_sysbounce_perform(uc, nr, a);
+		if (nr == SYS_rt_sigprocmask && a[3] == 8)
+			sigprocmask_view(uc, nr, a);
+		else
+			mw_sysbounce_perform(uc, nr, a);
 	} else if (si->si_code == SI_QUEUE && si->si_value.sival_ptr == BROADCAST &&
 		   si->si_pid == getpid()) {
 		/* mw_sys_activate asks: this thread's switch follows the
@@ -91,7 +141,12 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		 * dispatches. */
 		pid_t me = (pid_t)mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
 		int n = atomic_load(&n_asked);
+		uint64_t *mask = (uint64_t *)&((ucontext_t *)uc)->uc_sigmask;
 
+		/* A thread that blocked SIGSEGV too before the first watch
+		 * (and now unblocks SIGSYS): unblocked, into its view. */
+		*mw_thread_view() |= *mask & MW_THREAD_NEEDED;
+		*mask &= ~MW_THREAD_NEEDED;
 		mw_thread_switch_self(uc);
 		mw_sysredo_apply(me, uc);
 		for (int i = 0; i < n; i++)
@@ -248,6 +303,7 @@ int mw_sys_activate(void)
 	missed = wait_answers();
 	if (missed > 0 && !said_blocking) {
 		struct mw_msg m;
+		int segv = 0;
 
 		said_blocking = 1;
 		mw_msg_init(&m);
@@ -255,6 +311,17 @@ int mw_sys_activate(void)
 		mw_msg_str(&m, " thread(s) block SIGSYS now: until they unblock it, their system "
 			       "calls that touch watched pages fail with EFAULT");
 		mw_msg_flush(&m);
+		for (int i = 0; i < atomic_load(&n_asked); i++)
+			segv += !atomic_load(&asked_tab[i].answered) &&
+				mw_thread_blocks(atomic_load(&asked_tab[i].tid), SIGSEGV);
+		if (segv > 0) {
+			mw_msg_init(&m);
+			mw_msg_dec(&m, segv);
+			mw_msg_str(&m, " of them block SIGSEGV too: until then, a watched access of "
+				       "theirs kills the process (block signals in threads after the "
+				       "first watch, or call mw_watch in them)");
+			mw_msg_flush(&m);
+		}
 	}
 	return missed;
 }

@@ -131,7 +131,7 @@ static void parent(void)
 		frozen = 0;
 		mw_protect_freeze(0);
 	}
-	mw_unlock();
+	mw_unlock_nohold();
 }
 
 /* The child's own copies of the watched pages (its only thread). */
@@ -194,7 +194,7 @@ static void child(void)
 			;
 		close(done_pipe[1]);
 	}
-	mw_unlock();
+	mw_unlock_nohold();
 }
 
 int mw_fork_init(void)

@@ -31,6 +31,12 @@ void mw_unlock(void)
 	pthread_mutex_unlock(&lock);
 }
 
+void mw_unlock_nohold(void)
+{
+	mw_table_writer = 0;
+	pthread_mutex_unlock(&lock);
+}
+
 int mw_lock_held(void)
 {
 	return mw_table_writer;

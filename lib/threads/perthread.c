@@ -45,6 +45,8 @@ static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
 /* The alternate stack the library gave the thread, if it did. */
 static __thread uintptr_t our_stack __attribute__((tls_model("initial-exec")));
 static _Atomic int fork_gen = 1;
+/* The bits of MW_THREAD_NEEDED the thread believes blocked (perthread.h). */
+static __thread uint64_t view __attribute__((tls_model("initial-exec")));
 
 void mw_threads_init(size_t static_tls)
 {
@@ -76,7 +78,12 @@ static bool sigsys_blocked(void *uc)
 
 void mw_thread_hold(int hold)
 {
-	holds += hold ? 1 : -1;
+	/* Never below zero: an unpaired release must not turn the next
+	 * hold into none. */
+	if (hold)
+		holds++;
+	else if (holds > 0)
+		holds--;
 	if (mine)
 		mine->selector = holds > 0 ? 0 : mw_arch_gate_selector && !sigsys_blocked(NULL);
 }
@@ -191,7 +198,40 @@ void mw_threads_forked(void)
 	atomic_fetch_add(&fork_gen, 1);
 }
 
+uint64_t mw_thread_unblock_own(void)
+{
+	uint64_t set = 0, bits;
+
+	if (sys(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&set, 8, 0, 0) < 0)
+		return 0;
+	bits = set & MW_THREAD_NEEDED;
+	if (bits && sys(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&bits, 0, 8, 0, 0) == 0)
+		view |= bits;
+	else
+		bits = 0;
+	return bits;
+}
+
+void mw_thread_reblock_own(uint64_t bits)
+{
+	bits &= view;
+	if (!bits)
+		return;
+	view &= ~bits;
+	sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bits, 0, 8, 0, 0);
+}
+
+uint64_t *mw_thread_view(void)
+{
+	return &view;
+}
+
 bool mw_thread_blocks_sigsys(pid_t tid)
+{
+	return mw_thread_blocks(tid, SIGSYS);
+}
+
+bool mw_thread_blocks(pid_t tid, int sig)
 {
 	char path[64], buf[2048], *p;
 	unsigned long long blk;
@@ -208,7 +248,7 @@ bool mw_thread_blocks_sigsys(pid_t tid)
 		return false;
 	buf[n] = 0;
 	p = strstr(buf, "\nSigBlk:");
-	return p && sscanf(p + 8, "%llx", &blk) == 1 && (blk & (1ull << (SIGSYS - 1)));
+	return p && sscanf(p + 8, "%llx", &blk) == 1 && (blk & (1ull << (sig - 1)));
 }
 
 void mw_threads_switch(int on)

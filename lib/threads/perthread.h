@@ -58,6 +58,27 @@ int mw_thread_stack_short(size_t need);
 /* [thread] Whether thread TID of this process blocks SIGSYS now (its
  * /proc status's SigBlk). */
 bool mw_thread_blocks_sigsys(pid_t tid);
+/* [thread] Whether thread TID blocks signal SIG now. */
+bool mw_thread_blocks(pid_t tid, int sig);
+
+/*
+ * The program's view of SIGSEGV and SIGSYS in its masks.  Watches need both
+ * delivered in every thread: a thread that blocked them (all signals
+ * blocked in main before the first watch, the sigwait pattern) gets them
+ * unblocked, and the bits it believes blocked are kept in its view.  While
+ * system calls dispatch, rt_sigprocmask reports them and updates the view
+ * (sys/dispatch.c), so the program sees the mask it set.
+ */
+#define MW_THREAD_NEEDED ((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)))
+/* [thread] Unblocks SIGSEGV and SIGSYS in the calling thread if it blocks
+ * them, into its view; returns the bits it unblocked. */
+uint64_t mw_thread_unblock_own(void);
+/* [thread] Blocks again the bits of BITS that are in the calling thread's
+ * view (no watch left), and drops them from the view. */
+void mw_thread_reblock_own(uint64_t bits);
+/* [fault path] The calling thread's view: the bits of MW_THREAD_NEEDED it
+ * believes blocked. */
+uint64_t *mw_thread_view(void);
 /* [thread] In a forked child: its one thread registers anew. */
 void mw_threads_forked(void);
 /* [thread] Whether [lo, hi) holds a registered thread's control block,
