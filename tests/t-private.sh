@@ -8,7 +8,8 @@
 #             are created 0600 under umask 022; an existing file of ours is
 #             emptied and made 0600; a symbolic link, or a file of another
 #             user, is refused with one line on stderr and left as it was,
-#             the program otherwise unaffected;
+#             the program otherwise unaffected; /dev/stderr and
+#             /dev/stdout name the program's own streams;
 #   exec      the descriptors the library keeps (/proc, at 900 and up) and
 #             memwatch's shared-log memfd do not reach a program the
 #             watched one runs;
@@ -38,7 +39,7 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-private.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..22"
+echo "1..24"
 
 # run OUT ERR COMMAND...: runs COMMAND in a shell of its own (no shell
 # reports its death here), prints its status as a shell reports it.
@@ -131,6 +132,19 @@ st=$(run "$tmp/o" "$tmp/e" "$memwatch" -w secret -o "$tmp/link-cli.log" -- "$pro
 	one_line "$tmp/e" "^memwatch: refusing to write the log to $tmp/link-cli.log: it is a symbolic link\$"
 r=$?
 check $r "memwatch -o a symbolic link: refused (125) with one line, its target left as it was"
+[ $r -eq 0 ] || { echo "# status $st"; comment "$tmp/e"; }
+
+# The standard streams by name: links into /proc, written through the
+# program's own descriptor.
+st=$(run "$tmp/o" "$tmp/e" env MEMWATCH_LOG=/dev/stderr "$prog" "$lib" exit)
+[ "$st" = 0 ] && grep -q '^memwatch log: ' "$tmp/e"
+r=$?
+check $r "MEMWATCH_LOG=/dev/stderr: the log on standard error"
+[ $r -eq 0 ] || { echo "# status $st"; comment "$tmp/e"; }
+st=$(run "$tmp/o" "$tmp/e" "$memwatch" -w secret -o /dev/stdout -- "$prog" - exit)
+[ "$st" = 0 ] && grep -q '^memwatch log: ' "$tmp/o"
+r=$?
+check $r "memwatch -o /dev/stdout: the log on standard output"
 [ $r -eq 0 ] || { echo "# status $st"; comment "$tmp/e"; }
 
 if [ "$(id -u)" = 0 ] && [ -n "$nobody_uid" ]; then
