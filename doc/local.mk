@@ -22,3 +22,4 @@ dist_man7_MANS += doc/memwatch-performance.7
 
 # Section 1: the memwatch command.
 dist_man1_MANS = doc/memwatch.1
+EXTRA_DIST += doc/HACKING.md tests/README.md
