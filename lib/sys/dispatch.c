@@ -27,7 +27,6 @@
 #include "sys/dispatch.h"
 #include "sys/futex.h"
 #include "sys/redo.h"
-#include "watch/table.h"
 #include "threads/perthread.h"
 #include "fault/sigview.h"
 
@@ -76,51 +75,6 @@ static void chain(int sig, siginfo_t *si, void *uc)
  * still ours, and the program's own SIGSYS never is. */
 #define BROADCAST ((void *)0x6d77737973ul)      /* "mwsys" */
 
-/* The 8 bytes of a sigset_t at ADDR, watched or not; 0, or -1 if they
- * cannot be read (the call then fails as it would). */
-static int read_set(uintptr_t addr, uint64_t *set)
-{
-	unsigned slot;
-	const struct mw_snapshot *s = mw_table_enter(&slot);
-	int r;
-
-	if (mw_table_read_watched(s, addr, addr + 8))
-		r = mw_table_peek(s, addr, set, 8) == 8 ? 0 : -1;
-	else
-		r = mw_probe_copy(set, (const void *)addr, 8);
-	mw_table_exit(slot);
-	return r;
-}
-
-/* rt_sigprocmask as the program sees it (perthread.h's view): the old mask
- * it gets holds the SIGSEGV and SIGSYS it blocked, and what it blocks or
- * unblocks of them goes to the view; the thread's real mask never blocks
- * them (sys/bounce.c performs the call on the signal frame's mask). */
-static void sigprocmask_view(void *uc, long nr, long a[6])
-{
-	uint64_t *mask = (uint64_t *)&((ucontext_t *)uc)->uc_sigmask;
-	uint64_t *view = mw_thread_view();
-	uint64_t set = 0;
-	int have = a[1] && read_set((uintptr_t)a[1], &set) == 0;
-
-	*mask |= *view;
-	mw_sysbounce_perform(uc, nr, a);
-	*mask &= ~MW_THREAD_NEEDED;
-	if (!have)
-		return;
-	switch (a[0]) {
-	case SIG_BLOCK:
-		*view |= set & MW_THREAD_NEEDED;
-		break;
-	case SIG_UNBLOCK:
-		*view &= ~set;
-		break;
-	case SIG_SETMASK:
-		*view = set & MW_THREAD_NEEDED;
-		break;
-	}
-}
-
 static void handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved_errno = errno;
@@ -130,10 +84,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		long a[6];
 		long nr = mw_arch_sys_args(uc, a);
 
-		if (nr == SYS_rt_sigprocmask && a[3] == 8)
-			sigprocmask_view(uc, nr, a);
-		else
-			mw_sysbounce_perform(uc, nr, a);
+		mw_sysbounce_perform(uc, nr, a);
 	} else if (si->si_code == SI_QUEUE && si->si_value.sival_ptr == BROADCAST &&
 		   si->si_pid == getpid()) {
 		/* mw_sys_activate asks: this thread's switch follows the

@@ -22,7 +22,7 @@
 #include "watch/table.h"
 
 /* rt_sigprocmask, on the mask the signal frame will restore. */
-long mw_sys_sigprocmask_frame(void *uc, const long a[6])
+static long sigprocmask_frame(void *uc, const long a[6])
 {
 	uint64_t *mask = (uint64_t *)&((ucontext_t *)uc)->uc_sigmask;
 	uint64_t set = 0, old = *mask;
@@ -62,6 +62,37 @@ long mw_sys_sigprocmask_frame(void *uc, const long a[6])
 	*mask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
 	mw_sys_sanitize(mask);
 	return 0;
+}
+
+/* rt_sigprocmask as the program sees it (perthread.h's view): the old mask
+ * it gets holds the SIGSEGV and SIGSYS it blocked, and what it blocks or
+ * unblocks of them goes to the view; the thread's real mask never blocks
+ * them (sigprocmask_frame performs the call on the signal frame's mask). */
+long mw_sys_sigprocmask_frame(void *uc, const long a[6])
+{
+	uint64_t *mask = (uint64_t *)&((ucontext_t *)uc)->uc_sigmask;
+	uint64_t *view = mw_thread_view();
+	uint64_t set = 0;
+	int have = a[1] && mw_sys_bring_in(&set, (uintptr_t)a[1], 8) == 0;
+	long r;
+
+	*mask |= *view;
+	r = sigprocmask_frame(uc, a);
+	*mask &= ~MW_THREAD_NEEDED;
+	if (!have || r < 0)
+		return r;
+	switch (a[0]) {
+	case SIG_BLOCK:
+		*view |= set & MW_THREAD_NEEDED;
+		break;
+	case SIG_UNBLOCK:
+		*view &= ~set;
+		break;
+	case SIG_SETMASK:
+		*view = set & MW_THREAD_NEEDED;
+		break;
+	}
+	return r;
 }
 
 /* sigaction(SIGSEGV) by the program while ours is installed: its handler

@@ -10,7 +10,8 @@
 #define MW_FRAME_H
 
 /* rt_sigprocmask, on the mask the signal frame will restore; SIGSEGV and
- * SIGSYS stay deliverable. */
+ * SIGSYS stay deliverable, and what the program blocks of them is kept in
+ * the thread's view (perthread.h), which the old mask it gets shows. */
 long mw_sys_sigprocmask_frame(void *uc, const long a[6]);
 /* sigaltstack, on the frame's uc_stack; the library's own stack shows as
  * none. */
