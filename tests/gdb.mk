@@ -51,6 +51,7 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/basic-stop.expected tests/gdb/basic-stop.gdb \
 	tests/gdb/basic-unwatch.expected tests/gdb/basic-unwatch.gdb \
 	tests/gdb/basic-typo.expected tests/gdb/basic-typo.gdb \
+	tests/gdb/basic-size.expected tests/gdb/basic-size.gdb \
 	tests/gdb/crash-core.expected tests/gdb/crash-core.gdb \
 	tests/gdb/crash-genuine.expected tests/gdb/crash-genuine.gdb \
 	tests/gdb/crash-stub.expected tests/gdb/crash-stub.gdb \
