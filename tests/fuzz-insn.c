@@ -275,6 +275,30 @@ static void check_string(const struct mw_x86_insn *in, const uint8_t *stub,
 	      "element size %u", in->elem);
 }
 
+/* A gather's stub: the same instruction, its VSIB operand on the scratch
+ * register with the same index and scale, no displacement; the lanes
+ * within what gather.c's buffers hold. */
+static void check_gather(const struct mw_x86_insn *in, const uint8_t *stub,
+			 const ZydisDecodedInstruction *ins, const ZydisDecodedOperand *ops)
+{
+	ZydisDecodedInstruction chk;
+	ZydisDecodedOperand cops[ZYDIS_MAX_OPERAND_COUNT];
+
+	CHECK(ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, stub, MW_X86_STUB_SIZE, &chk, cops)),
+	      "the gather stub does not decode");
+	check_jump(stub, chk.length);
+	CHECK(chk.mnemonic == ins->mnemonic && cops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+	      cops[1].mem.type == ZYDIS_MEMOP_TYPE_VSIB && greg(cops[1].mem.base) == in->scratch &&
+	      cops[1].mem.index == ops[1].mem.index && cops[1].mem.scale == ops[1].mem.scale &&
+	      cops[1].mem.disp.value == 0 && cops[0].reg.value == ops[0].reg.value &&
+	      cops[2].reg.value == ops[2].reg.value, "the gather stub is another instruction");
+	CHECK(in->scratch >= 0 && in->scratch != in->base, "scratch %d, base %d", in->scratch,
+	      in->base);
+	CHECK(in->lanes >= 1 && in->lanes <= 8 && (in->elem == 4 || in->elem == 8) &&
+	      (in->ielem == 4 || in->ielem == 8) && in->vindex < 16 && in->maskreg < 16 &&
+	      in->datareg < 16, "lanes %u of %u bytes", in->lanes, in->elem);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t *stub = malloc(MW_X86_STUB_SIZE);
@@ -298,9 +322,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(!decoded || in.len == ins.length, "length %u, decoder %u", in.len, ins.length);
 	CHECK((in.cls == MW_X86_REFUSED) == (in.why != NULL), "class %u, why %s", in.cls,
 	      in.why ? in.why : "(none)");
-	CHECK(in.cls <= MW_X86_IMPLICIT, "class %u", in.cls);
+	CHECK(in.cls <= MW_X86_GATHER, "class %u", in.cls);
 	CHECK(decoded || in.cls == MW_X86_REFUSED, "undecodable bytes accepted");
-	CHECK(in.cls != MW_X86_GENERIC && in.cls != MW_X86_STRING ? 1 : in.stub == (const void *)0x1000,
+	CHECK(in.cls != MW_X86_GENERIC && in.cls != MW_X86_STRING && in.cls != MW_X86_GATHER ? 1 :
+	      in.stub == (const void *)0x1000,
 	      "stub address");
 
 	features[ins.mnemonic & 2047] += decoded;
@@ -315,6 +340,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_generic(&in, stub, &ins, ops);
 	else if (in.cls == MW_X86_STRING)
 		check_string(&in, stub, &ins, ops);
+	else if (in.cls == MW_X86_GATHER)
+		check_gather(&in, stub, &ins, ops);
 	else if (in.cls == MW_X86_IMPLICIT)
 		CHECK(in.size == 8 && in.stk <= MW_STK_LEAVE && in.stkreg < 23 &&
 		      (in.stk == MW_STK_PUSH || in.stk == MW_STK_POP || in.stk == MW_STK_CALL ||

@@ -109,3 +109,9 @@ check_PROGRAMS += tests/t-codeview
 TESTS += tests/t-codeview
 tests_t_codeview_SOURCES = tests/t-codeview.c
 tests_t_codeview_LDADD = $(MW_TEST_LIBS)
+
+# AVX2 gathers: records of the watched lanes, a lane faulting genuinely.
+check_PROGRAMS += tests/t-gather
+TESTS += tests/t-gather
+tests_t_gather_SOURCES = tests/t-gather.c
+tests_t_gather_LDADD = $(MW_TEST_LIBS)

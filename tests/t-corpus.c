@@ -476,9 +476,94 @@ struct form {
 	X(vbcastss, YMM, "vbroadcastss ymm3, dword ptr [rbx]", R(RBX, B(0x1100))) \
 	X(vmovd_ld, YMM, "vmovd xmm1, dword ptr [rbx]", R(RBX, B(0x1100))) \
 	X(vmovdqu_x, YMM, "vmovdqu xmmword ptr [rbx+1], xmm2", R(RBX, B(0x1100))) \
+	/* --- AVX2 gathers: each width and element size, masks all on, \
+	 * partial, none; lanes straddling pages; duplicate indices --- */ \
 	X(vgather, YMM, "vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2", \
-	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather, \
-	  TODO("gathers are declined (issue 5); t-decline checks the decline")) \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather) \
+	X(g_dd_x, YMM, "vpgatherdd xmm0, dword ptr [rbx+xmm1*2+0x10], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather) \
+	X(g_dq_x, YMM, "vpgatherdq xmm0, qword ptr [rbx+xmm1*8], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather) \
+	X(g_dq_y, YMM, "vpgatherdq ymm0, qword ptr [rbx+xmm1*8-8], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather) \
+	X(g_qd_x, YMM, "vpgatherqd xmm0, dword ptr [rbx+xmm1*4], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q) \
+	X(g_qd_y, YMM, "vpgatherqd xmm0, dword ptr [rbx+ymm1*1], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q) \
+	X(g_qq_x, YMM, "vpgatherqq xmm0, qword ptr [rbx+xmm1*8], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q) \
+	X(g_qq_y, YMM, "vpgatherqq ymm0, qword ptr [rbx+ymm1*4+0x20], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q) \
+	X(g_dps_x, YMM, "vgatherdps xmm0, dword ptr [rbx+xmm1*4], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather) \
+	X(g_dps_y, YMM, "vgatherdps ymm0, dword ptr [rbx+ymm1*8], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather) \
+	X(g_dpd_x, YMM, "vgatherdpd xmm0, qword ptr [rbx+xmm1*8], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather) \
+	X(g_dpd_y, YMM, "vgatherdpd ymm0, qword ptr [rbx+xmm1*2], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather) \
+	X(g_qps_x, YMM, "vgatherqps xmm0, dword ptr [rbx+xmm1*4], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q) \
+	X(g_qps_y, YMM, "vgatherqps xmm0, dword ptr [rbx+ymm1*4], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q) \
+	X(g_qpd_x, YMM, "vgatherqpd xmm0, qword ptr [rbx+xmm1*8], xmm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q) \
+	X(g_qpd_y, YMM, "vgatherqpd ymm0, qword ptr [rbx+ymm1*8], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q) \
+	X(g_dd_part, YMM, "vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_part, \
+	  LABEL("vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2 (lanes 0, 3, 4, 6 "\
+		"enabled)")) \
+	X(g_qpd_part, YMM, "vgatherqpd ymm0, qword ptr [rbx+ymm1*8], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q_part, \
+	  LABEL("vgatherqpd ymm0, qword ptr [rbx+ymm1*8], ymm2 (lanes 1, 2 "\
+		"enabled)")) \
+	X(g_dq_part, YMM, "vpgatherdq ymm0, qword ptr [rbx+xmm1*8], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q_part, \
+	  LABEL("vpgatherdq ymm0, qword ptr [rbx+xmm1*8], ymm2 (lanes 1, 2 "\
+		"enabled)")) \
+	X(g_none, YMM, "vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_none, EXP0, \
+	  LABEL("vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2 (no lane enabled)")) \
+	X(g_dd_x87, YMM, "vpgatherdd ymm0, dword ptr [rbx+ymm1*1], ymm2", \
+	  R(RBX, B(0x1000)), .need = N_AVX2, .prep = prep_gather_x, \
+	  LABEL("vpgatherdd ymm0, dword ptr [rbx+ymm1*1], ymm2 (lanes on unwatched "\
+		"pages, on watched ones, and straddling the two)")) \
+	X(g_qq_x87, YMM, "vpgatherqq ymm0, qword ptr [rbx+ymm1*1], ymm2", \
+	  R(RBX, B(0x1000)), .need = N_AVX2, .prep = prep_gather_q_x, \
+	  LABEL("vpgatherqq ymm0, qword ptr [rbx+ymm1*1], ymm2 (lanes straddling "\
+		"watched and unwatched pages)")) \
+	X(g_dd_xonly, YMM, "vpgatherdd ymm0, dword ptr [rbx+ymm1*1], ymm2", \
+	  R(RBX, B(0x1000)), .need = N_AVX2, .prep = prep_gather_x_part, \
+	  LABEL("vpgatherdd ymm0, dword ptr [rbx+ymm1*1], ymm2 (only lanes on "\
+		"unwatched pages and a straddling one enabled)")) \
+	X(g_dup, YMM, "vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather_dup, \
+	  LABEL("vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2 (every lane the "\
+		"same index)")) \
+	X(g_ronly, YMM, "vgatherdps ymm0, dword ptr [rbx+ymm1*4], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather, R_ONLY, \
+	  LABEL("vgatherdps ymm0, dword ptr [rbx+ymm1*4], ymm2 (read watch)")) \
+	X(g_wonly, YMM, "vgatherdps ymm0, dword ptr [rbx+ymm1*4], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather, W_ONLY, EXP0, \
+	  LABEL("vgatherdps ymm0, dword ptr [rbx+ymm1*4], ymm2 (write watch: "\
+		"not counted)")) \
+	X(g_lane4, YMM, "vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather, WATCH(0x1990, 4, MW_ACCESS), \
+	  LABEL("vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2 (only lane 4's "\
+		"4 bytes watched)")) \
+	X(g_nolane, YMM, "vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2", \
+	  R(RBX, B(0x1800)), .need = N_AVX2, .prep = prep_gather, WATCH(0x1f00, 8, MW_ACCESS), EXP0, \
+	  LABEL("vpgatherdd ymm0, dword ptr [rbx+ymm1*4], ymm2 (the page watched, "\
+		"no lane's bytes)")) \
+	X(g_nobase, YMM, "vpgatherdd ymm0, dword ptr [ymm1*4+0x10001800], ymm2", \
+	  .need = N_AVX2, .prep = prep_gather) \
+	X(g_r11, YMM, "vpgatherqq ymm0, qword ptr [r11+ymm1*8], ymm2", \
+	  R(R11, B(0x1800)), .need = N_AVX2, .prep = prep_gather_q) \
+	X(g_a32, YMM, "vpgatherdd ymm0, dword ptr [ebx+ymm1*4], ymm2", \
+	  R(RBX, 0x5555000000000000ULL | B(0x1800)), .need = N_AVX2, \
+	  .prep = prep_gather, LABEL("vpgatherdd ymm0, dword ptr [ebx+ymm1*4], ymm2 "\
+		"(32-bit addresses, garbage above ebx)")) \
 	/* --- AVX-512 --- */ \
 	X(z_ld, ZMM, "vmovdqu64 zmm0, zmmword ptr [rbx+8]", R(RBX, B(0x1100))) \
 	X(z_st, ZMM, "vmovdqu64 zmmword ptr [rbx+0x48], zmm1", R(RBX, B(0x1100))) \
@@ -748,11 +833,81 @@ static void prep_fxrstor(struct ctx *c)
 	memset(p + 160, 0x5a, 16);
 }
 
+/* Gathers: ymm1 holds the indices, ymm2 the mask (the sign bit of each
+ * element of the data's size enables its lane); ymm0 is the destination. */
+static void gather_mask(struct ctx *c, unsigned elem, unsigned lanes)
+{
+	/* Disabled lanes keep other bits set: the processor clears them all. */
+	memset(c->v[2], 0x7f, 32);
+	for (unsigned j = 0; j < 32 / elem; j++)
+		if (lanes & (1u << j))
+			memset(c->v[2] + j * elem, 0xff, elem);
+}
+
 static void prep_gather(struct ctx *c)
 {
 	static const int32_t idx[8] = { 0, 1, -2, 5, 100, -50, 7, 3 };
 	memcpy(c->v[1], idx, sizeof(idx));
-	memset(c->v[2], 0xff, 32);
+	gather_mask(c, 4, 0xff);
+}
+
+static void prep_gather_q(struct ctx *c)
+{
+	static const int64_t idx[4] = { 0, -3, 17, 5 };
+	memcpy(c->v[1], idx, sizeof(idx));
+	gather_mask(c, 4, 0xff);
+}
+
+static void prep_gather_part(struct ctx *c)
+{
+	prep_gather(c);
+	gather_mask(c, 4, 0x59);
+}
+
+static void prep_gather_q_part(struct ctx *c)
+{
+	prep_gather_q(c);
+	gather_mask(c, 8, 0x6);
+}
+
+static void prep_gather_none(struct ctx *c)
+{
+	prep_gather(c);
+	gather_mask(c, 4, 0);
+}
+
+/* From rbx = page 1 (watched pages 1-2), scale 1: page 0, straddling
+ * pages 0/1, page 1, page 2, straddling 2/3, page 3, page 0, page 2. */
+static const int32_t gather_x_idx[8] = { -8, -2, 0, 0x1004, 0x1ffe, 0x2000, -0x1000, 0x1000 };
+
+static void prep_gather_x(struct ctx *c)
+{
+	memcpy(c->v[1], gather_x_idx, sizeof(gather_x_idx));
+	gather_mask(c, 4, 0xff);
+}
+
+/* Lanes 0 (page 0), 1 (straddling into page 1), 5 (page 3), 6 (page 0). */
+static void prep_gather_x_part(struct ctx *c)
+{
+	prep_gather_x(c);
+	gather_mask(c, 4, 0x63);
+}
+
+/* Straddling pages 0/1, straddling 2/3, page 0, page 3. */
+static void prep_gather_q_x(struct ctx *c)
+{
+	static const int64_t idx[4] = { -4, 0x1ffc, -0x800, 0x2008 };
+	memcpy(c->v[1], idx, sizeof(idx));
+	gather_mask(c, 8, 0xf);
+}
+
+static void prep_gather_dup(struct ctx *c)
+{
+	for (int j = 0; j < 8; j++) {
+		int32_t v = 9;
+		memcpy(c->v[1] + 4 * j, &v, 4);
+	}
+	gather_mask(c, 4, 0xff);
 }
 
 static void prep_fld_t(struct ctx *c)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * access.h - the pieces that performing an access is made of, shared by the
- * generic path (perform.c), string instructions (string.c) and implicit
- * and emulated operands (stackop.c).  All: [fault path].
+ * generic path (perform.c), string instructions (string.c), implicit
+ * and emulated operands (stackop.c) and gathers (gather.c).  All: [fault path].
  */
 #ifndef MW_X86_ACCESS_H
 #define MW_X86_ACCESS_H
@@ -48,6 +48,7 @@ void mw_x86_before(struct mw_fault *f);
 enum mw_perform mw_x86_string(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g);
 enum mw_perform mw_x86_stack_op(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g);
 enum mw_perform mw_x86_implicit(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g);
+enum mw_perform mw_x86_gather(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g);
 enum mw_perform mw_x86_xlat(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g);
 
 #endif /* MW_X86_ACCESS_H */

@@ -2,6 +2,7 @@
 /*
  * insn.c - analysis and rewriting of faulting instructions (see insn.h).
  * Fault path: Zydis decoder and encoder (no allocation), memcpy/memset.
+ * Gathers: analyze_gather; performed by gather.c.
  */
 #include <cpuid.h>
 #include <errno.h>
@@ -516,6 +517,130 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 	refuse(out, "the instruction cannot be re-encoded with a free scratch register");
 }
 
+/* The number of a vector register (xmm/ymm/zmm 0..31), or -1. */
+static int vreg_num(ZydisRegister r)
+{
+	if (r >= ZYDIS_REGISTER_XMM0 && r <= ZYDIS_REGISTER_XMM31)
+		return (int)(r - ZYDIS_REGISTER_XMM0);
+	if (r >= ZYDIS_REGISTER_YMM0 && r <= ZYDIS_REGISTER_YMM31)
+		return (int)(r - ZYDIS_REGISTER_YMM0);
+	if (r >= ZYDIS_REGISTER_ZMM0 && r <= ZYDIS_REGISTER_ZMM31)
+		return (int)(r - ZYDIS_REGISTER_ZMM0);
+	return -1;
+}
+
+/* Gathers: VSIB operand MEMOP.  The stub is the instruction with the
+ * operand as [scratch + vindex*scale] (no displacement, no segment or
+ * address-size prefix); gather.c points scratch at a bounce buffer and the
+ * index at its slots.  AVX-512 forms (a k mask) and scatters are refused. */
+static void analyze_gather(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
+			   const ZydisDecodedOperand *ops, int memop, uint8_t *rw,
+			   const void *rx)
+{
+	const ZydisDecodedOperand *m = &ops[memop];
+	ZydisEncoderRequest req;
+	unsigned ielem, dbytes, ibytes;
+	int dreg, mreg, xreg;
+
+	switch (ins->mnemonic) {
+	case ZYDIS_MNEMONIC_VPGATHERDD: case ZYDIS_MNEMONIC_VPGATHERDQ:
+	case ZYDIS_MNEMONIC_VGATHERDPS: case ZYDIS_MNEMONIC_VGATHERDPD:
+		ielem = 4;
+		break;
+	case ZYDIS_MNEMONIC_VPGATHERQD: case ZYDIS_MNEMONIC_VPGATHERQQ:
+	case ZYDIS_MNEMONIC_VGATHERQPS: case ZYDIS_MNEMONIC_VGATHERQPD:
+		ielem = 8;
+		break;
+	case ZYDIS_MNEMONIC_VPSCATTERDD: case ZYDIS_MNEMONIC_VPSCATTERDQ:
+	case ZYDIS_MNEMONIC_VPSCATTERQD: case ZYDIS_MNEMONIC_VPSCATTERQQ:
+	case ZYDIS_MNEMONIC_VSCATTERDPS: case ZYDIS_MNEMONIC_VSCATTERDPD:
+	case ZYDIS_MNEMONIC_VSCATTERQPS: case ZYDIS_MNEMONIC_VSCATTERQPD:
+		refuse(out, "AVX-512 scatters are not supported (no AVX-512 to test them on)");
+		return;
+	default:
+		refuse(out, "gather and scatter prefetches (AVX512PF) are not supported");
+		return;
+	}
+	if (ins->encoding != ZYDIS_INSTRUCTION_ENCODING_VEX || ins->operand_count_visible != 3 ||
+	    memop != 1 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    ops[2].type != ZYDIS_OPERAND_TYPE_REGISTER) {
+		refuse(out, "AVX-512 gathers (with a k mask) are not supported (no AVX-512 to "
+			    "test them on)");
+		return;
+	}
+	dreg = vreg_num(ops[0].reg.value);
+	mreg = vreg_num(ops[2].reg.value);
+	xreg = vreg_num(m->mem.index);
+	if (dreg < 0 || mreg < 0 || xreg < 0 || dreg > 15 || mreg > 15 || xreg > 15 ||
+	    (m->mem.base != ZYDIS_REGISTER_NONE && greg_of(m->mem.base) < 0) ||
+	    (m->size != 32 && m->size != 64)) {
+		refuse(out, "the gather's operands are not the usual ones");
+		return;
+	}
+	if (dreg == mreg || dreg == xreg || mreg == xreg) {
+		refuse(out, "a gather whose destination, index and mask are not three "
+			    "different registers raises #UD");
+		return;
+	}
+	out->base = m->mem.base == ZYDIS_REGISTER_NONE ? MW_X86_NOREG : (int8_t)greg_of(m->mem.base);
+	out->scale = m->mem.scale ? m->mem.scale : 1;
+	out->disp = m->mem.disp.has_displacement ? m->mem.disp.value : 0;
+	out->seg = m->mem.segment == ZYDIS_REGISTER_FS ? 1 :
+		   m->mem.segment == ZYDIS_REGISTER_GS ? 2 : 0;
+	if (ins->address_width == 32)
+		out->flags |= MW_X86_ADDR32;
+	out->flags |= MW_X86_VECTOR;
+	out->kind = MW_READ;
+	out->elem = (uint8_t)(m->size / 8);
+	out->size = out->elem;
+	out->ielem = (uint8_t)ielem;
+	out->vindex = (uint8_t)xreg;
+	out->datareg = (uint8_t)dreg;
+	out->maskkind = MW_MASK_SIGN;
+	out->maskreg = (uint8_t)mreg;
+	dbytes = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value) / 8;
+	ibytes = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, m->mem.index) / 8;
+	out->lanes = (uint8_t)(dbytes / out->elem < ibytes / ielem ? dbytes / out->elem
+								     : ibytes / ielem);
+
+	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
+		    ins, ops, ins->operand_count_visible, &req))) {
+		refuse(out, "the instruction cannot be re-encoded");
+		return;
+	}
+	req.prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
+	req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
+	for (unsigned k = 0; k < sizeof(scratch_order) / sizeof(scratch_order[0]); k++) {
+		int g = scratch_order[k];
+		uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
+		ZyanUSize len = sizeof(buf);
+		ZydisDecodedInstruction chk;
+		ZydisDecodedOperand chkops[ZYDIS_MAX_OPERAND_COUNT];
+
+		if (g == out->base)
+			continue;
+		req.operands[memop].mem.base = reg_of_greg(g);
+		req.operands[memop].mem.displacement = 0;
+		if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, buf, &len)))
+			continue;
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, buf, len, &chk, chkops)) ||
+		    chk.mnemonic != ins->mnemonic || chkops[memop].type != ZYDIS_OPERAND_TYPE_MEMORY ||
+		    chkops[memop].mem.type != ZYDIS_MEMOP_TYPE_VSIB ||
+		    chkops[memop].mem.base != reg_of_greg(g) ||
+		    chkops[memop].mem.index != m->mem.index ||
+		    chkops[memop].mem.scale != m->mem.scale ||
+		    chkops[memop].mem.disp.value != 0 ||
+		    chkops[0].reg.value != ops[0].reg.value ||
+		    chkops[2].reg.value != ops[2].reg.value)
+			continue;
+		out->scratch = (int8_t)g;
+		out->cls = MW_X86_GATHER;
+		emit_stub(out, buf, len, rw, rx);
+		return;
+	}
+	refuse(out, "the gather cannot be re-encoded with a free scratch register");
+}
+
 void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 		    struct mw_x86_insn *out, uint8_t *stub_rw, const void *stub_rx)
 {
@@ -544,8 +669,7 @@ void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 		if (op->type != ZYDIS_OPERAND_TYPE_MEMORY)
 			continue;
 		if (op->mem.type == ZYDIS_MEMOP_TYPE_VSIB) {
-			refuse(out, "gather and scatter instructions (vector-indexed "
-				    "addressing) are not supported yet");
+			analyze_gather(out, &ins, ops, i, stub_rw, stub_rx);
 			return;
 		}
 		if (op->mem.type != ZYDIS_MEMOP_TYPE_MEM)

@@ -15,6 +15,11 @@
  *            32-bit address-size prefix is dropped from the stub: the
  *            pointers are wrapped to 32 bits between chunks instead).
  *   PUSH, POP, CALL, JMP   with a memory operand: emulated; XLAT too.
+ *   GATHER   AVX2 gathers (vector-indexed addressing, a vector mask): each
+ *            enabled lane read into a bounce buffer, then the instruction
+ *            itself run on it, re-encoded as [scratch + vindex*scale] with
+ *            the index register pointing lane j at the buffer's slot j
+ *            (gather.c).
  *   REFUSED  with the reason in `why`.
  */
 #ifndef MW_X86_INSN_H
@@ -32,6 +37,7 @@ enum mw_x86_class {
 	MW_X86_JMP,
 	MW_X86_XLAT,
 	MW_X86_IMPLICIT,        /* push/pop/call/ret/leave on a watched stack */
+	MW_X86_GATHER,          /* AVX2 gathers */
 };
 
 /* MW_X86_IMPLICIT: what the instruction does with the stack. */
@@ -89,6 +95,10 @@ struct mw_x86_insn {
 	uint8_t stk;            /* MW_X86_IMPLICIT: enum mw_x86_stk */
 	uint8_t xform;          /* xsave family: MW_XSAVE_*, else 0 */
 	int8_t stkreg;          /* its register (gregs index), or -1 */
+	/* MW_X86_GATHER: the index vector register, its elements' bytes (4
+	 * or 8), the destination vector register, the lanes (elem is the data
+	 * element's bytes, maskreg the mask vector register). */
+	uint8_t vindex, ielem, datareg, lanes;
 	const char *why;        /* MW_X86_REFUSED */
 	const void *stub;       /* executable: the instruction + jump back */
 };

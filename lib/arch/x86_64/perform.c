@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * perform.c - performing a faulting access on the program's behalf: the
- * dispatch by instruction class and the generic way (string.c and
- * stackop.c have the others, access.c what they share).
+ * dispatch by instruction class and the generic way (string.c,
+ * stackop.c and gather.c have the others, access.c what they share).
  *
  * Fault path: may call the table (mw_table_*), the instruction cache,
  * mw_x86_run, the probes, the fault's own f->before hook, memcpy, and the
@@ -409,6 +409,9 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 			break;
 		case MW_X86_IMPLICIT:
 			r = mw_x86_implicit(f, in, g);
+			break;
+		case MW_X86_GATHER:
+			r = mw_x86_gather(f, in, g);
 			break;
 		default:
 			f->why = in->why;
