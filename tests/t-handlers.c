@@ -7,7 +7,8 @@
  * straddles from a watched page into an unmapped one faults with the
  * address and si_code the processor gives without the watch; a SIGSYS
  * handler installed while watching gets the program's own SIGSYS only; a
- * forked child keeps the program's alternate signal stack.
+ * forked child keeps the program's alternate signal stack; asynchronous
+ * signals while watched accesses storm: a handler with a 100 KB frame runs.
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
@@ -17,8 +18,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -285,11 +288,69 @@ static void sec_own_altstack(void)
 }
 #define N_OWN_ALTSTACK 5
 
+/* ------------------------------------------------ asynchronous signals */
+
+static volatile int ticks;
+/* A handler with a 100 KB frame (every 512th byte touched, from the
+ * bottom): it runs wherever it interrupts, the library's handler too. */
+static void on_big_tick(int sig)
+{
+	volatile char big[100 * 1024];
+
+	(void)sig;
+	for (size_t i = 0; i < sizeof(big); i += 512)
+		big[i] = (char)i;
+	big[sizeof(big) - 1] = 1;
+	ticks++;
+}
+
+static void timer(void (*fn)(int), long us)
+{
+	struct itimerval it = { { 0, us }, { 0, us } };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	if (fn && sigaction(SIGALRM, &sa, NULL))
+		bail("sigaction: %s", strerror(errno));
+	if (!fn)
+		it = (struct itimerval){ { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Watched stores, mostly in the library's handler, until N ticks came. */
+static long storm(volatile char *w, int n)
+{
+	long k = 0;
+
+	while (ticks < n && k < 50000000)
+		w[k & 63] = (char)k, k++;
+	return k;
+}
+
+static void sec_big_handler(void)
+{
+	char *w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t c = 0;
+	int id = mw_watch(w, 64, MW_WRITE);
+	long n;
+
+	ticks = 0;
+	timer(on_big_tick, 1000);
+	n = storm(w, 30);
+	timer(NULL, 0);
+	mw_count(id, &c);
+	ok(ticks >= 30, "a SIGALRM handler with a 100 KB frame ran %d times during a storm of "
+	   "watched stores", ticks);
+	is_u64(c, (uint64_t)n, "every store of the storm counted (%ld)", n);
+}
+#define N_BIG 2
+
 int main(void)
 {
 	need_dispatch();
 	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + N_SIGSYS + N_FORK_ALTSTACK + N_OWN_ALTSTACK +
-	     7);
+	     N_BIG + 8);
 	run_section("a handler installed while watching", N_AFTER, sec_after);
 	run_section("SIGBUS", N_SIGBUS, sec_sigbus);
 	run_section("straddling into an unmapped page", N_STRADDLE, sec_straddle);
@@ -298,5 +359,6 @@ int main(void)
 	run_section("a forked child's alternate stack", N_FORK_ALTSTACK, sec_fork_altstack);
 	run_section("the program's own alternate stack, set while watching", N_OWN_ALTSTACK,
 		    sec_own_altstack);
+	run_section("a handler with a 100 KB frame during a storm", N_BIG, sec_big_handler);
 	return done();
 }
