@@ -45,6 +45,10 @@ struct mw_fault {
 	 * fills the fields below. */
 	void (*before)(struct mw_fault *f);
 	int recording;
+	/* The log holds the program's asynchronous signals while it records
+	 * (log/record.h): whether it does, and the mask to put back. */
+	uint8_t held;
+	uint64_t held_mask;
 	int nframes;
 	uint64_t frames[MW_FRAMES_MAX];
 	uint16_t pre_len[MW_FAULT_MAX_ACCESS];
