@@ -599,7 +599,7 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		}
 	}
 	if (nr == SYS_rt_sigaction) {
-		long r = mw_sys_sigaction_onstack(a);
+		long r = mw_sys_sigaction_onstack(uc, a);
 
 		if (r != 1) {
 			mw_arch_sys_return(uc, r);

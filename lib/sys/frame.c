@@ -120,7 +120,7 @@ static bool is_handler(const struct sigaction *sa)
 	return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
 }
 
-long mw_sys_sigaction_onstack(const long a[6])
+long mw_sys_sigaction_onstack(void *uc, const long a[6])
 {
 	uint8_t k[MW_KSA_MAX], ko[MW_KSA_MAX];
 	struct sigaction act, old;
@@ -155,17 +155,15 @@ long mw_sys_sigaction_onstack(const long a[6])
 		else
 			atomic_fetch_and(&onstack_theirs, ~bit);
 	}
+	if (a[1])
+		mw_sys_log_read(uc, (uintptr_t)a[1], mw_arch_ksa_size());
 	if (a[2]) {
-		unsigned slot;
-		const struct mw_snapshot *s;
-
 		mw_arch_ksa_to_sa(ko, &old);
 		if (is_handler(&old) && !was)
 			old.sa_flags &= ~SA_ONSTACK;
 		mw_arch_sa_to_ksa(&old, ko);
-		s = mw_table_enter(&slot);
-		r = mw_sys_copy_out(s, (uintptr_t)a[2], ko, mw_arch_ksa_size());
-		mw_table_exit(slot);
+		/* Copied out and logged, as the kernel's write. */
+		r = mw_sys_give_out(uc, (uintptr_t)a[2], ko, mw_arch_ksa_size());
 		if (r)
 			return r;
 	}

@@ -34,8 +34,8 @@ void mw_sys_onstack_begin(void);
 void mw_sys_onstack_end(void);
 /* [fault path] rt_sigaction of another signal while watches exist: a
  * handler gets SA_ONSTACK (and no SIGSEGV, SIGSYS in its mask), the old
- * action shows the flags the program gave.  1: the call goes to the
- * kernel as it is. */
-long mw_sys_sigaction_onstack(const long a[6]);
+ * action shows the flags the program gave; the kernel's accesses to
+ * watched actions are logged.  1: the call goes to the kernel as it is. */
+long mw_sys_sigaction_onstack(void *uc, const long a[6]);
 
 #endif /* MW_FRAME_H */
