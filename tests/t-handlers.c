@@ -7,7 +7,10 @@
  * straddles from a watched page into an unmapped one faults with the
  * address and si_code the processor gives without the watch; a SIGSYS
  * handler installed while watching gets the program's own SIGSYS only; a
- * forked child keeps the program's alternate signal stack.
+ * forked child keeps the program's alternate signal stack; asynchronous
+ * signals (SIGALRM every 1 ms or 100 us) while watched accesses storm: a
+ * handler with a 100 KB frame runs, the handler's own watched stores are
+ * each counted and logged, a fast timer does not starve the program.
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
@@ -17,8 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -285,11 +290,124 @@ static void sec_own_altstack(void)
 }
 #define N_OWN_ALTSTACK 5
 
+/* ------------------------------------------------ asynchronous signals */
+
+static volatile int ticks;
+static volatile char *tick_watched;     /* NULL: the handler stores nothing watched */
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	ticks++;
+	if (tick_watched)
+		for (int i = 0; i < 4; i++)
+			tick_watched[i] = (char)ticks;
+}
+
+/* A handler with a 100 KB frame (every 512th byte touched, from the
+ * bottom): it runs wherever it interrupts, the library's handler too. */
+static void on_big_tick(int sig)
+{
+	volatile char big[100 * 1024];
+
+	(void)sig;
+	for (size_t i = 0; i < sizeof(big); i += 512)
+		big[i] = (char)i;
+	big[sizeof(big) - 1] = 1;
+	ticks++;
+}
+
+static void timer(void (*fn)(int), long us)
+{
+	struct itimerval it = { { 0, us }, { 0, us } };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	if (fn && sigaction(SIGALRM, &sa, NULL))
+		bail("sigaction: %s", strerror(errno));
+	if (!fn)
+		it = (struct itimerval){ { 0, 0 }, { 0, 0 } };
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* Watched stores, mostly in the library's handler, until N ticks came. */
+static long storm(volatile char *w, int n)
+{
+	long k = 0;
+
+	while (ticks < n && k < 50000000)
+		w[k & 63] = (char)k, k++;
+	return k;
+}
+
+static void sec_big_handler(void)
+{
+	char *w = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t c = 0;
+	int id = mw_watch(w, 64, MW_WRITE);
+	long n;
+
+	ticks = 0;
+	timer(on_big_tick, 1000);
+	n = storm(w, 30);
+	timer(NULL, 0);
+	mw_count(id, &c);
+	ok(ticks >= 30, "a SIGALRM handler with a 100 KB frame ran %d times during a storm of "
+	   "watched stores", ticks);
+	is_u64(c, (uint64_t)n, "every store of the storm counted (%ld)", n);
+}
+#define N_BIG 2
+
+/* The handler's stores to a watched word, every 1 ms (or 100 us), while
+ * the program's own watched stores storm: each counted and logged. */
+static void handler_stores(long us, int n_ticks)
+{
+	char *w = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct mw_log_stats st;
+	struct timespec t0, t1;
+	uint64_t cm = 0, ch = 0;
+	int idm = mw_watch(w, 64, MW_WRITE), idh = mw_watch(w + PG, 4, MW_WRITE);
+	double secs;
+	long n;
+
+	mw_log_clear();
+	ticks = 0;
+	tick_watched = w + PG;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	timer(on_tick, us);
+	n = storm(w, n_ticks);
+	timer(NULL, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	tick_watched = NULL;
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	mw_count(idm, &cm);
+	mw_count(idh, &ch);
+	is_u64(cm, (uint64_t)n, "the program's stores counted (%ld)", n);
+	is_u64(ch, 4 * (uint64_t)ticks, "the handler's stores counted: 4 in each of %d runs", ticks);
+	memset(&st, 0, sizeof(st));
+	mw_log_stats(&st);
+	ok(st.records == (uint64_t)n + 4 * (uint64_t)ticks && st.dropped == 0, "and logged: %llu records", (unsigned long long)st.records);
+	ok(secs < 10, "%d ticks of %ld us in %.3f s: the program is not starved", n_ticks, us,
+	   secs);
+}
+
+static void sec_handler_stores(void)
+{
+	handler_stores(1000, 100);
+}
+
+static void sec_fast_timer(void)
+{
+	handler_stores(100, 1000);
+}
+#define N_STORES 4
+
 int main(void)
 {
 	need_dispatch();
 	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + N_SIGSYS + N_FORK_ALTSTACK + N_OWN_ALTSTACK +
-	     7);
+	     N_BIG + 2 * N_STORES + 10);
 	run_section("a handler installed while watching", N_AFTER, sec_after);
 	run_section("SIGBUS", N_SIGBUS, sec_sigbus);
 	run_section("straddling into an unmapped page", N_STRADDLE, sec_straddle);
@@ -298,5 +416,8 @@ int main(void)
 	run_section("a forked child's alternate stack", N_FORK_ALTSTACK, sec_fork_altstack);
 	run_section("the program's own alternate stack, set while watching", N_OWN_ALTSTACK,
 		    sec_own_altstack);
+	run_section("a handler with a 100 KB frame during a storm", N_BIG, sec_big_handler);
+	run_section("a 1 ms handler's watched stores", N_STORES, sec_handler_stores);
+	run_section("a 100 us handler's watched stores", N_STORES, sec_fast_timer);
 	return done();
 }

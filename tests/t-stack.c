@@ -4,7 +4,10 @@
  * locals of a deep recursion, a page of another thread's stack; the pages
  * a thread cannot live without (its control block, rseq area, static TLS,
  * the lowest page of the main stack) are refused with ENOTSUP; unwatching
- * leaves a thread's stack as it was (pthread_getattr_np).
+ * leaves a thread's stack as it was (pthread_getattr_np); a 1 ms SIGALRM
+ * while a local is watched (the kernel cannot write the handler's frame on
+ * the watched stack page): the handler runs, counts stay exact, sigaction
+ * shows the flags the program gave.
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
@@ -13,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/rseq.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "memwatch.h"
@@ -49,6 +54,73 @@ __attribute__((noinline)) static void sec_local(void)
 	is_int(local[0] + local[3], 45, "the local works as before");
 }
 #define N_LOCAL 6
+
+/* ------------------------------------------ asynchronous signals */
+
+static volatile int ticks;
+
+static void on_tick(int sig)
+{
+	(void)sig;
+	ticks++;
+}
+
+static void tick_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tick;
+	if (sigaction(SIGALRM, &sa, NULL))
+		bail("sigaction: %s", strerror(errno));
+}
+
+/* A watched local stored to until 20 SIGALRMs (1 ms) came: the kernel
+ * pushes each handler frame while the stack page is watched. */
+__attribute__((noinline)) static void local_under_timer(int before)
+{
+	volatile int local[4] = { 0, 0, 0, 0 };
+	struct itimerval it = { { 0, 1000 }, { 0, 1000 } }, off = { { 0, 0 }, { 0, 0 } };
+	struct sigaction cur;
+	long n = 0;
+	int id;
+
+	ticks = 0;
+	if (before)
+		tick_handler();
+	id = mw_watch((const void *)local, sizeof(local), MW_WRITE);
+	ok(id > 0, "mw_watch of a local (%d)", id);
+	if (!before)
+		tick_handler();
+	memset(&cur, 0, sizeof(cur));
+	sigaction(SIGALRM, NULL, &cur);
+	ok(cur.sa_handler == on_tick &&
+	   !(cur.sa_flags & SA_ONSTACK), "sigaction shows the handler as the program set it "
+	   "(flags %#x)", cur.sa_flags);
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (ticks < 20 && n < 50000000)
+		local[n & 3] = (int)n, n++;
+	setitimer(ITIMER_REAL, &off, NULL);
+	ok(ticks >= 20, "the program's SIGALRM handler ran %d times", ticks);
+	is_u64(count_of(id), (uint64_t)n, "every store counted (%ld)", n);
+	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	memset(&cur, 0, sizeof(cur));
+	sigaction(SIGALRM, NULL, &cur);
+	ok(cur.sa_handler == on_tick && !(cur.sa_flags & SA_ONSTACK),
+	   "after the last watch: the handler as the program set it (flags %#x)", cur.sa_flags);
+	signal(SIGALRM, SIG_IGN);
+}
+
+static void sec_timer_before(void)
+{
+	local_under_timer(1);
+}
+
+static void sec_timer_after(void)
+{
+	local_under_timer(0);
+}
+#define N_TIMER 6
 
 /* ------------------------------------------------------ deep recursion */
 
@@ -219,8 +291,10 @@ static void sec_refused(void)
 int main(void)
 {
 	need_dispatch();
-	plan(N_LOCAL + N_RECURSION + N_OTHER + N_REFUSED + 4);
+	plan(N_LOCAL + 2 * N_TIMER + N_RECURSION + N_OTHER + N_REFUSED + 6);
 	run_section("a local variable", N_LOCAL, sec_local);
+	run_section("a 1 ms SIGALRM, handler installed before the watch", N_TIMER, sec_timer_before);
+	run_section("a 1 ms SIGALRM, handler installed while watching", N_TIMER, sec_timer_after);
 	run_section("deep recursion", N_RECURSION, sec_recursion);
 	run_section("another thread's stack", N_OTHER, sec_other_thread);
 	run_section("refused", N_REFUSED, sec_refused);

@@ -783,8 +783,29 @@ static void sec_signals(void)
 	ok(w[3] == 42, "a thread that blocks every signal writes watched memory");
 	mw_count(id, &c);
 	ok(c >= 3 + 3 + 1 + 1, "all counted (%llu)", (unsigned long long)c);
+
+	/* rt_sigaction with the kernel's struct in watched memory: the
+	 * kernel's read and write logged; the old action shows the flags the
+	 * program gave (not the SA_ONSTACK the library adds while watching). */
+	struct { void *h; unsigned long flags; void *restorer; uint64_t mask; } *k =
+		mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t c0 = 0, c1 = 0;
+	int idk;
+
+	k[0].h = (void *)on_usr1;
+	k[0].flags = 0;
+	k[0].restorer = NULL;
+	k[0].mask = 0;
+	idk = watch(k, 2 * sizeof(*k), MW_ACCESS);
+	mw_count(idk, &c0);
+	syscall(SYS_rt_sigaction, SIGUSR2, &k[0], &k[1], 8);
+	syscall(SYS_rt_sigaction, SIGUSR2, &k[0], &k[1], 8);
+	mw_count(idk, &c1);
+	is_u64(c1 - c0, 4, "rt_sigaction on watched structs: the kernel's reads and writes counted");
+	ok(k[1].h == (void *)on_usr1 && !(k[1].flags & SA_ONSTACK),
+	   "the old action as the program set it (flags %#lx)", k[1].flags);
 }
-#define N_SIGNALS 5
+#define N_SIGNALS 7
 
 /* The "block everything, sigwait in one thread" pattern: main blocks every
  * signal before it starts threads and watches.  The library needs SIGSEGV

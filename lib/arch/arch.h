@@ -45,6 +45,10 @@ struct mw_fault {
 	 * fills the fields below. */
 	void (*before)(struct mw_fault *f);
 	int recording;
+	/* The log holds the program's asynchronous signals while it records
+	 * (log/record.h): whether it does, and the mask to put back. */
+	uint8_t held;
+	uint64_t held_mask;
 	int nframes;
 	uint64_t frames[MW_FRAMES_MAX];
 	uint16_t pre_len[MW_FAULT_MAX_ACCESS];
@@ -134,6 +138,10 @@ void *mw_arch_gate_handler(void (*fn)(int, siginfo_t *, void *));
 /* [thread] Removes the signals of BITS (1 << (sig - 1)) from the masks of
  * every installed handler (they would block them while running). */
 void mw_arch_gate_unmask_handlers(uint64_t bits);
+/* [thread] ON: adds SA_ONSTACK to every installed handler but those of the
+ * signals in KEEP, and returns the signals whose handlers had it already;
+ * 0: removes it from every installed handler but those in KEEP. */
+uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep);
 
 /* [fault path] The kernel's struct sigaction (rt_sigaction's argument, at
  * most MW_KSA_MAX bytes) to and from the C library's. */

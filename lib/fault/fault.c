@@ -128,6 +128,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	f.under_break = 0;
 	f.pc = 0;
 	f.recording = 0;
+	f.held = 0;
 	f.before = mw_record_before;
 	f.atomic_len = 0;
 	if (mw_table_span(f.snap, f.addr)) {
@@ -146,6 +147,13 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 		}
 	}
 	mw_table_exit(slot);
+	/* A performed access leaves the program's asynchronous signals held
+	 * until this handler returns: rt_sigreturn puts the mask back, and
+	 * they run on top of the interrupted code, not of this handler (their
+	 * own watched accesses then unwind as quickly as any).  Otherwise the
+	 * program's own SIGSEGV handler may get them as usual. */
+	if (r != MW_PERFORMED)
+		mw_record_release(&f);
 
 	switch (r) {
 	case MW_PERFORMED:

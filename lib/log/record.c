@@ -3,8 +3,9 @@
  * record.c - log records of performed accesses (see record.h).
  * Fault path: the table, the ring, mw_unwind*, mw_loader_lock_free,
  * mw_arch_sp, mw_thread_stack_short, clock_gettime,
- * gettid, memcpy.
+ * gettid, memcpy, mw_arch_gate_syscall (rt_sigprocmask).
  */
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -29,6 +30,31 @@
  * until the stack overflows. */
 static __thread int recording_now __attribute__((tls_model("initial-exec")));
 
+/* The signals never held (record.h). */
+#define SYNCHRONOUS ((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)) | (1ull << (SIGBUS - 1)) | \
+		     (1ull << (SIGFPE - 1)) | (1ull << (SIGILL - 1)) | (1ull << (SIGTRAP - 1)))
+
+/* Blocks the asynchronous signals; the mask before into *OLD.  0 or -errno. */
+static long hold(uint64_t *old)
+{
+	uint64_t set = ~SYNCHRONOUS;
+
+	return mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&set, (long)old, 8, 0, 0);
+}
+
+static void unhold(const uint64_t *old)
+{
+	mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0, 8, 0, 0);
+}
+
+void mw_record_release(struct mw_fault *f)
+{
+	if (!f->held)
+		return;
+	f->held = 0;
+	unhold(&f->held_mask);
+}
+
 void mw_record_before(struct mw_fault *f)
 {
 	unsigned depth;
@@ -37,6 +63,8 @@ void mw_record_before(struct mw_fault *f)
 	f->recording = !recording_now && mw_table_wanted(f->snap, f->acc, f->nacc);
 	if (!f->recording)
 		return;
+	if (!f->held && hold(&f->held_mask) == 0)
+		f->held = 1;
 	recording_now = 1;
 	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);
 	f->nframes = 0;
@@ -165,11 +193,14 @@ void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc)
 	r->value_len = 0;
 	r->nframes = 0;
 	if (depth && !recording_now && mw_loader_lock_free()) {
-		uint64_t frames[MW_FRAMES_MAX];
+		uint64_t frames[MW_FRAMES_MAX], old;
+		int held = hold(&old) == 0;
 
 		recording_now = 1;
 		r->nframes = (uint8_t)mw_unwind(pc, frames, (int)depth);
 		recording_now = 0;
+		if (held)
+			unhold(&old);
 		memcpy(r->frames, frames, r->nframes * sizeof(frames[0]));
 	}
 	mw_ring_commit(r);
@@ -225,5 +256,7 @@ uint64_t mw_record_after(struct mw_fault *f)
 	if (e.counted)
 		atomic_fetch_add_explicit(&mw_table_total, 1, memory_order_relaxed);
 	recording_now = 0;
+	if (f->kernel)
+		mw_record_release(f);
 	return e.first;
 }

@@ -598,6 +598,14 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 			return;
 		}
 	}
+	if (nr == SYS_rt_sigaction) {
+		long r = mw_sys_sigaction_onstack(uc, a);
+
+		if (r != 1) {
+			mw_arch_sys_return(uc, r);
+			return;
+		}
+	}
 	if (nr == SYS_madvise) {
 		mw_arch_sys_return(uc, mw_sys_madvise(uc, a));
 		return;

@@ -6,7 +6,7 @@
  * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, sigdelset, memset, the
  * previous SIGSYS handler.  Nothing else.
  * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
- * mw_thread_blocks_sigsys.
+ * mw_thread_blocks_sigsys, mw_sys_onstack_*.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include "base/say.h"
 #include "sys/bounce.h"
 #include "sys/dispatch.h"
+#include "sys/frame.h"
 #include "sys/futex.h"
 #include "sys/redo.h"
 #include "threads/perthread.h"
@@ -216,6 +217,9 @@ int mw_sys_activate(void)
 	/* Handlers the program installed before, blocking everything while
 	 * they run, would block SIGSYS and SIGSEGV then. */
 	mw_arch_gate_unmask_handlers((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)));
+	/* And they run on the alternate stack, wherever the thread's stack
+	 * pointer is (sys/frame.h). */
+	mw_sys_onstack_begin();
 	/* Switch on first, then ask every other thread to look: a system call
 	 * it is blocked in (a read into the memory about to be watched) is
 	 * interrupted and restarts through the handler.  A thread that blocks
@@ -281,6 +285,8 @@ void mw_sys_deactivate(void)
 {
 	mw_arch_gate_selector = 0;
 	mw_threads_switch(0);
+	if (state == 1)
+		mw_sys_onstack_end();
 }
 
 void mw_sys_forked(void)

@@ -3,12 +3,16 @@
  * frame.c - signal system calls performed on the SIGSYS frame (see frame.h).
  * Fault path: kernelmem.h, mw_table_*, mw_arch_ksa_*, mw_arch_sp,
  * mw_arch_sys_altstack, mw_thread_*altstack, mw_fault_sigaction,
- * mw_sys_sigaction, memcpy.
+ * mw_sys_sigaction, mw_arch_gate_syscall, memcpy.
+ * Thread side (mw_sys_onstack_begin/end): mw_arch_gate_onstack_handlers.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 
 #include "arch/arch.h"
@@ -128,6 +132,75 @@ long mw_sys_sigaction_frame(const long a[6])
 	return 0;
 }
 
+/* The signals whose handlers the program installed with SA_ONSTACK itself
+ * (the others have it from us while watches exist). */
+static _Atomic uint64_t onstack_theirs;
+
+void mw_sys_onstack_begin(void)
+{
+	atomic_store(&onstack_theirs, mw_arch_gate_onstack_handlers(1, MW_THREAD_NEEDED));
+}
+
+void mw_sys_onstack_end(void)
+{
+	mw_arch_gate_onstack_handlers(0, MW_THREAD_NEEDED | atomic_load(&onstack_theirs));
+}
+
+static bool is_handler(const struct sigaction *sa)
+{
+	return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
+}
+
+long mw_sys_sigaction_onstack(void *uc, const long a[6])
+{
+	uint8_t k[MW_KSA_MAX], ko[MW_KSA_MAX];
+	struct sigaction act, old;
+	uint64_t bit, mask, was;
+	bool theirs = false;
+	long r;
+
+	if (a[0] < 1 || a[0] > 64 || a[0] == SIGSEGV || a[0] == SIGSYS || a[3] != 8)
+		return 1;
+	bit = 1ull << (a[0] - 1);
+	if (a[1]) {
+		r = mw_sys_bring_in(k, (uintptr_t)a[1], mw_arch_ksa_size());
+		if (r)
+			return r;
+		mw_arch_ksa_to_sa(k, &act);
+		theirs = act.sa_flags & SA_ONSTACK;
+		if (is_handler(&act))
+			act.sa_flags |= SA_ONSTACK;
+		memcpy(&mask, &act.sa_mask, sizeof(mask));
+		mw_sys_sanitize(&mask);
+		memcpy(&act.sa_mask, &mask, sizeof(mask));
+		mw_arch_sa_to_ksa(&act, k);
+	}
+	was = atomic_load(&onstack_theirs) & bit;
+	r = mw_arch_gate_syscall(SYS_rt_sigaction, a[0], a[1] ? (long)k : 0, a[2] ? (long)ko : 0,
+				 8, 0, 0);
+	if (r < 0)
+		return r;
+	if (a[1]) {
+		if (theirs)
+			atomic_fetch_or(&onstack_theirs, bit);
+		else
+			atomic_fetch_and(&onstack_theirs, ~bit);
+	}
+	if (a[1])
+		mw_sys_log_read(uc, (uintptr_t)a[1], mw_arch_ksa_size());
+	if (a[2]) {
+		mw_arch_ksa_to_sa(ko, &old);
+		if (is_handler(&old) && !was)
+			old.sa_flags &= ~SA_ONSTACK;
+		mw_arch_sa_to_ksa(&old, ko);
+		/* Copied out and logged, as the kernel's write. */
+		r = mw_sys_give_out(uc, (uintptr_t)a[2], ko, mw_arch_ksa_size());
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /* sigaltstack, on the signal frame: performed here, on our alternate stack,
  * it would see this handler's stack, not the program's, and refuse to
  * change a stack in use.  The frame's uc_stack is the alternate stack at
@@ -144,14 +217,17 @@ long mw_sys_sigaltstack_frame(void *uc, const long a[6])
 	if (!(old.ss_flags & SS_DISABLE) && sp > (uintptr_t)old.ss_sp &&
 	    sp - (uintptr_t)old.ss_sp <= old.ss_size)
 		old.ss_flags |= SS_ONSTACK;
-	/* The library's own stack is none, as far as the program can tell. */
-	if (have_ours && old.ss_sp == ours.ss_sp && !(old.ss_flags & SS_ONSTACK))
+	bool on = old.ss_flags & SS_ONSTACK;
+
+	/* The library's own stack is none, as far as the program can tell,
+	 * also to its handlers running there (SA_ONSTACK, see frame.h). */
+	if (have_ours && old.ss_sp == ours.ss_sp)
 		old = (stack_t){ NULL, SS_DISABLE, 0 };
 	if (a[0]) {
 		r = mw_sys_bring_in(&set, (uintptr_t)a[0], sizeof(set));
 		if (r)
 			return r;
-		if (old.ss_flags & SS_ONSTACK)
+		if (on)
 			return -EPERM;
 		if (set.ss_flags & ~(SS_DISABLE | (int)0x80000000u /* SS_AUTODISARM */))
 			return -EINVAL;

@@ -22,7 +22,12 @@
 #include "arch/arch.h"
 #include "threads/perthread.h"
 
-#define ALTSTACK (64 * 1024)    /* the handlers, libunwind, an AVX-512 frame */
+/* The handlers, libunwind, an AVX-512 frame, and the program's handlers
+ * that interrupt ours (or run there with SA_ONSTACK, sys/frame.c): as much
+ * as a handler may want on a thread's ordinary stack.  MAP_NORESERVE: only
+ * the pages used cost memory.  64 KiB left a program handler with a frame
+ * above ~50 KB writing beyond the guard page. */
+#define ALTSTACK (1024 * 1024)
 #define GUARD 4096
 #define SLOTS 4096
 

@@ -97,6 +97,31 @@ void mw_arch_gate_unmask_handlers(uint64_t bits)
 	}
 }
 
+uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep)
+{
+	uint64_t had = 0;
+
+	for (int sig = 1; sig <= 64; sig++) {
+		uint64_t bit = 1ull << (sig - 1);
+		struct ksigaction ka;
+
+		if (sig == SIGKILL || sig == SIGSTOP || (keep & bit) ||
+		    mw_gate_syscall(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) < 0)
+			continue;
+		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN)
+			continue;
+		if (on && (ka.flags & SA_ONSTACK)) {
+			had |= bit;
+			continue;
+		}
+		if (!on && !(ka.flags & SA_ONSTACK))
+			continue;
+		ka.flags ^= SA_ONSTACK;
+		mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
+	}
+	return had;
+}
+
 size_t mw_arch_ksa_size(void)
 {
 	return sizeof(struct ksigaction);
