@@ -14,7 +14,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/arch/arch.h \
 	lib/arch/x86_64/perform.c lib/arch/x86_64/access.c lib/arch/x86_64/access.h \
 	lib/arch/x86_64/string.c lib/arch/x86_64/stackop.c lib/arch/x86_64/gather.c \
-	lib/arch/x86_64/insn.c lib/arch/x86_64/insn.h \
+	lib/arch/x86_64/insn.c lib/arch/x86_64/insn.h lib/arch/x86_64/xsave.c \
 	lib/arch/x86_64/cache.c lib/arch/x86_64/cache.h lib/arch/x86_64/regs.h \
 	lib/arch/x86_64/run.S lib/arch/x86_64/probe.S lib/arch/x86_64/probe.h lib/arch/x86_64/cfi.h \
 	lib/arch/x86_64/jit.c lib/arch/x86_64/jit.h \

@@ -9,12 +9,14 @@ TESTS += tests/t-fuzz-exec
 tests_t_fuzz_exec_SOURCES = tests/t-fuzz-exec.c
 tests_t_fuzz_exec_LDADD = $(MW_TEST_LIBS) $(ZYDIS_LIBS)
 
-# libFuzzer over decode, classify and rewrite (lib/arch/x86_64/insn.c), built with
+# libFuzzer over decode, classify and rewrite (lib/arch/x86_64/insn.c, with
+# xsave.c), built with
 # configure's FUZZ_CC (clang); the test skips without it.
 dist_check_SCRIPTS += tests/t-fuzz-insn.sh
 TESTS += tests/t-fuzz-insn.sh
 EXTRA_DIST += tests/fuzz-insn.c
-FUZZ_INSN_SRC = $(srcdir)/tests/fuzz-insn.c $(srcdir)/lib/arch/x86_64/insn.c
+FUZZ_INSN_SRC = $(srcdir)/tests/fuzz-insn.c $(srcdir)/lib/arch/x86_64/insn.c \
+	$(srcdir)/lib/arch/x86_64/xsave.c
 if HAVE_LIBFUZZER
 check_DATA = tests/fuzz-insn
 endif

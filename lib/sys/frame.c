@@ -25,6 +25,25 @@
 #include "threads/perthread.h"
 #include "watch/table.h"
 
+/* SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK (HOW) of SET applied to *MASK;
+ * -1 for another HOW, *MASK unchanged. */
+static int apply_how(long how, uint64_t *mask, uint64_t set)
+{
+	switch (how) {
+	case SIG_BLOCK:
+		*mask |= set;
+		return 0;
+	case SIG_UNBLOCK:
+		*mask &= ~set;
+		return 0;
+	case SIG_SETMASK:
+		*mask = set;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /* rt_sigprocmask, on the mask the signal frame will restore. */
 static long sigprocmask_frame(void *uc, const long a[6])
 {
@@ -50,19 +69,8 @@ static long sigprocmask_frame(void *uc, const long a[6])
 	}
 	if (!a[1])
 		return 0;
-	switch (a[0]) {
-	case SIG_BLOCK:
-		*mask |= set;
-		break;
-	case SIG_UNBLOCK:
-		*mask &= ~set;
-		break;
-	case SIG_SETMASK:
-		*mask = set;
-		break;
-	default:
+	if (apply_how(a[0], mask, set) < 0)
 		return -EINVAL;
-	}
 	*mask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
 	mw_sys_sanitize(mask);
 	return 0;
@@ -83,19 +91,8 @@ long mw_sys_sigprocmask_frame(void *uc, const long a[6])
 	*mask |= *view;
 	r = sigprocmask_frame(uc, a);
 	*mask &= ~MW_THREAD_NEEDED;
-	if (!have || r < 0)
-		return r;
-	switch (a[0]) {
-	case SIG_BLOCK:
-		*view |= set & MW_THREAD_NEEDED;
-		break;
-	case SIG_UNBLOCK:
-		*view &= ~set;
-		break;
-	case SIG_SETMASK:
-		*view = set & MW_THREAD_NEEDED;
-		break;
-	}
+	if (have && r >= 0)
+		apply_how(a[0], view, set & MW_THREAD_NEEDED);
 	return r;
 }
 

@@ -25,6 +25,7 @@
 #ifndef MW_X86_INSN_H
 #define MW_X86_INSN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum mw_x86_class {
@@ -122,6 +123,10 @@ extern uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask;
 
 /* CPUID: the size of an xsave area for the features XCR0 enables. */
 extern uint32_t mw_x86_xsave_size;
+
+/* [thread] Once, before the handler is installed (xsave.c): the above, and
+ * the components' layout for mw_x86_xsave_extent. */
+void mw_x86_xsave_init(void);
 
 /* The xsave family's forms of the area. */
 enum { MW_XSAVE_STANDARD = 1, MW_XSAVE_COMPACT, MW_XSAVE_RESTORE };
