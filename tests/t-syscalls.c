@@ -9,7 +9,10 @@
  * and semaphore in a watched struct shared by threads; threads created
  * before and after the first watch; fork, vfork, posix_spawn and system()
  * while watching; the program's own signal handlers and blocked signal
- * masks.
+ * masks; fcntl record locks, statfs, interval timers, sendfile and splice
+ * offsets, recvmmsg/sendmmsg, the path calls (under a read watch, a path
+ * running into a watched page too), System V messages and semaphores,
+ * prctl, mincore, POSIX timers, sigpending.
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
@@ -27,9 +30,15 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/sem.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -383,6 +392,334 @@ static void sec_ioctl(void)
 	close(m);
 }
 #define N_IOCTL 6
+
+/* The kinds of the kernel's records over [p, p+n): MW_KIND_READ and/or
+ * MW_KIND_WRITE, 0 if none. */
+static unsigned kernel_kinds(const void *p, size_t n)
+{
+	struct mw_log_cursor cur;
+	struct mw_record r;
+	unsigned kinds = 0;
+
+	mw_log_begin(&cur);
+	while (mw_log_next(&cur, &r) > 0)
+		if ((r.kind & MW_KIND_KERNEL) && r.addr < (uintptr_t)p + n &&
+		    r.addr + r.size > (uintptr_t)p)
+			kinds |= r.kind & MW_KIND_RMW;
+	return kinds;
+}
+
+/* ------------------------------------------------- fcntl's record locks */
+
+static void sec_locks(void)
+{
+	struct flock *w = (struct flock *)(area[1] + 256), ref;
+	char tmpl[] = "/tmp/t-syscalls-lock-XXXXXX";
+	int fd = mkstemp(tmpl), fd2 = open(tmpl, O_RDWR), r1, r2;
+
+	if (fd < 0 || fd2 < 0)
+		bail("mkstemp, open: %s", strerror(errno));
+	unlink(tmpl);
+	watch(w, 4 * sizeof(*w), MW_ACCESS);
+	mw_log_clear();
+	w[0] = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 20 };
+	ok(fcntl(fd, F_SETLK, &w[0]) == 0, "F_SETLK from a watched struct flock");
+	is_int(kernel_kinds(&w[0], sizeof(*w)), MW_KIND_READ, "the kernel's read of it logged");
+
+	/* Another open file description asks: the process's lock conflicts. */
+	w[1] = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
+	memcpy(&ref, &w[1], sizeof(ref));
+	r1 = fcntl(fd2, F_OFD_GETLK, &ref);
+	r2 = fcntl(fd2, F_OFD_GETLK, &w[1]);
+	ok(r1 == 0 && r2 == 0 && memcmp(&ref, &w[1], sizeof(ref)) == 0 && w[1].l_type == F_WRLCK &&
+	   w[1].l_start == 10 && w[1].l_len == 20,
+	   "F_OFD_GETLK into a watched struct flock: as into an unwatched one (%d, %d, type %d)",
+	   r1, r2, w[1].l_type);
+	is_int(kernel_kinds(&w[1], sizeof(*w)), MW_KIND_RMW, "the kernel's read and write logged");
+
+	w[2] = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 200, .l_len = 10 };
+	ok(fcntl(fd2, F_OFD_SETLK, &w[2]) == 0, "F_OFD_SETLK from a watched struct flock");
+	w[3] = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 195, .l_len = 10 };
+	memcpy(&ref, &w[3], sizeof(ref));
+	r1 = fcntl(fd, F_GETLK, &ref);
+	r2 = fcntl(fd, F_GETLK, &w[3]);
+	ok(r1 == 0 && r2 == 0 && memcmp(&ref, &w[3], sizeof(ref)) == 0 && w[3].l_type == F_RDLCK &&
+	   w[3].l_start == 200 && w[3].l_pid == -1,
+	   "F_GETLK into a watched struct flock finds the OFD lock, as into an unwatched one");
+	w[0].l_type = F_UNLCK;
+	ok(fcntl(fd, F_SETLKW, &w[0]) == 0, "F_SETLKW (an unlock) from a watched struct flock");
+	w[1] = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
+	ok(fcntl(fd2, F_OFD_GETLK, &w[1]) == 0 && w[1].l_type == F_UNLCK, "the lock is gone");
+	errno = 0;
+	ok(fcntl(-1, F_GETLK, &w[1]) == -1 && errno == EBADF, "errors stay errors: EBADF");
+	close(fd);
+	close(fd2);
+}
+#define N_LOCKS 9
+
+/* ------------------------------- statfs, interval timers, sendfile's offset */
+
+static void sec_fsinfo(void)
+{
+	uint8_t *w = area[1];
+	struct statfs *sf = (struct statfs *)w, ref;
+	struct itimerval *it = (struct itimerval *)(w + 512), before;
+	off_t *off = (off_t *)(w + 1024);
+	char *path = (char *)w + 1536;
+	char tmpl[] = "/tmp/t-syscalls-fs-XXXXXX", back[16] = "";
+	int fd = mkstemp(tmpl), pfd[2], r;
+	ssize_t n;
+
+	if (fd < 0 || pipe(pfd) || write(fd, "0123456789", 10) != 10)
+		bail("mkstemp, pipe, write: %s", strerror(errno));
+	unlink(tmpl);
+	watch(w, 2048, MW_ACCESS);
+	strcpy(path, "/tmp");
+	mw_log_clear();
+	ok(fstatfs(fd, sf) == 0 && fstatfs(fd, &ref) == 0 && sf->f_type == ref.f_type &&
+	   sf->f_bsize == ref.f_bsize && sf->f_blocks == ref.f_blocks &&
+	   sf->f_namelen == ref.f_namelen && memcmp(&sf->f_fsid, &ref.f_fsid, sizeof(ref.f_fsid)) == 0,
+	   "fstatfs into a watched struct statfs: as into an unwatched one");
+	is_int(kernel_kinds(sf, sizeof(*sf)), MW_KIND_WRITE, "the kernel's write logged");
+	memset(sf, 0, sizeof(*sf));
+	ok(statfs(path, sf) == 0 && statfs("/tmp", &ref) == 0 && sf->f_type == ref.f_type &&
+	   sf->f_bsize == ref.f_bsize && sf->f_blocks == ref.f_blocks,
+	   "statfs of a watched path into a watched struct statfs");
+	is_int(kernel_kinds(path, 5), MW_KIND_READ, "the kernel's read of the path logged");
+
+	/* The section's own alarm is running: put it back after. */
+	getitimer(ITIMER_REAL, &before);
+	it[0] = (struct itimerval){ { 0, 0 }, { 100, 0 } };
+	memset(&it[1], 0xff, sizeof(it[1]));
+	r = setitimer(ITIMER_REAL, &it[0], &it[1]);
+	ok(r == 0 && it[1].it_value.tv_sec <= before.it_value.tv_sec &&
+	   it[1].it_value.tv_sec >= before.it_value.tv_sec - 2,
+	   "setitimer from and into watched struct itimervals: the old value as before (%ld s)",
+	   (long)it[1].it_value.tv_sec);
+	r = getitimer(ITIMER_REAL, &it[2]);
+	ok(r == 0 && it[2].it_value.tv_sec <= 100 && it[2].it_value.tv_sec >= 95,
+	   "getitimer into a watched one: %ld s left", (long)it[2].it_value.tv_sec);
+	it[0] = before;
+	r = setitimer(ITIMER_REAL, &it[0], &it[1]);
+	ok(r == 0 && it[1].it_value.tv_sec >= 95,
+	   "the timer set back, its time left in the watched old value (%ld s)",
+	   (long)it[1].it_value.tv_sec);
+	is_int(kernel_kinds(it, 3 * sizeof(*it)), MW_KIND_RMW, "the kernel's reads and writes logged");
+
+	*off = 3;
+	mw_log_clear();
+	n = sendfile(pfd[1], fd, off, 4);
+	ok(n == 4 && *off == 7 && read(pfd[0], back, sizeof(back)) == 4 && memcmp(back, "3456", 4) == 0,
+	   "sendfile with a watched offset: 4 bytes from 3, offset %lld after", (long long)*off);
+	is_int(kernel_kinds(off, sizeof(*off)), MW_KIND_RMW, "the kernel's read and write of it logged");
+	close(fd);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+#define N_FSINFO 10
+
+/* ---------------------------------------------- recvmmsg and sendmmsg */
+
+static void sec_mmsg(void)
+{
+	char *w = (char *)area[1];
+	struct mmsghdr *mm = (struct mmsghdr *)(w + 2048), plain[3];
+	struct iovec *io = (struct iovec *)(w + 3072);
+	struct timespec *to = (struct timespec *)(w + 1536);
+	int sv[2], n, same = 1;
+	struct krec k;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		bail("socketpair: %s", strerror(errno));
+	watch(w, 4096, MW_ACCESS);
+	for (int i = 0; i < 3; i++) {
+		memcpy(w + 64 * i, "message", 7);
+		io[i] = (struct iovec){ w + 64 * i, 5 + (size_t)i };
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &io[i], .msg_iovlen = 1 } };
+	}
+	mw_log_clear();
+	n = sendmmsg(sv[0], mm, 3, 0);
+	ok(n == 3 && mm[0].msg_len == 5 && mm[1].msg_len == 6 && mm[2].msg_len == 7,
+	   "sendmmsg of 3 messages, vector, iovecs and data watched: %d, lengths written", n);
+	is_int(kernel_kinds(w, 192), MW_KIND_READ, "the kernel's reads of the data logged");
+
+	for (int i = 0; i < 3; i++) {
+		io[i] = (struct iovec){ w + 512 + 64 * i, 64 };
+		mm[i].msg_len = 0;
+		mm[i].msg_hdr.msg_flags = -1;
+	}
+	*to = (struct timespec){ 5, 0 };
+	mw_log_clear();
+	n = recvmmsg(sv[1], mm, 3, 0, to);
+	for (int i = 0; i < 3; i++)
+		same &= mm[i].msg_len == 5 + (unsigned)i && memcmp(w + 512 + 64 * i, "message", 5 + i) == 0 &&
+			mm[i].msg_hdr.msg_iov == &io[i] && mm[i].msg_hdr.msg_flags == 0;
+	ok(n == 3 && same, "recvmmsg into them: %d messages, each its length, data and flags", n);
+	k = kernel_records(w + 512 + 64, 64);
+	ok(k.n == 1 && k.kind == (MW_KIND_KERNEL | MW_KIND_WRITE) && k.size == 6 &&
+	   memcmp(k.value, "messag", 6) == 0, "the kernel's write of the second one logged: 6 bytes");
+
+	/* An unwatched vector whose data is watched; fewer messages than asked. */
+	send(sv[0], "one", 3, 0);
+	send(sv[0], "two!", 4, 0);
+	for (int i = 0; i < 3; i++) {
+		io[i] = (struct iovec){ w + 1024 + 64 * i, 64 };
+		plain[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &io[i], .msg_iovlen = 1 } };
+	}
+	n = recvmmsg(sv[1], plain, 3, MSG_DONTWAIT, NULL);
+	ok(n == 2 && plain[0].msg_len == 3 && plain[1].msg_len == 4 && plain[2].msg_len == 0 &&
+	   memcmp(w + 1024, "one", 3) == 0 && memcmp(w + 1088, "two!", 4) == 0,
+	   "recvmmsg with an unwatched vector into watched buffers: 2 of 3 (%d)", n);
+	errno = 0;
+	ok(recvmmsg(sv[1], mm, 3, MSG_DONTWAIT, NULL) == -1 && errno == EAGAIN,
+	   "nothing left: EAGAIN as without the watch");
+	close(sv[0]);
+	close(sv[1]);
+}
+#define N_MMSG 6
+
+/* ------------------------------------------------ paths under a read watch */
+
+static void sec_paths(void)
+{
+	char *w = (char *)area[1], *a = w, *b = w + 256, *l = w + 512, *cross;
+	struct timespec *ts = (struct timespec *)(w + 1024);
+	char dir[] = "/tmp/t-syscalls-path-XXXXXX", link_to[256] = "";
+	struct stat st;
+	int fd;
+
+	if (!mkdtemp(dir))
+		bail("mkdtemp: %s", strerror(errno));
+	watch(w, 4096, MW_READ);
+	snprintf(a, 256, "%s/a", dir);
+	snprintf(b, 256, "%s/b", dir);
+	snprintf(l, 256, "%s/l", dir);
+	mw_log_clear();
+	ok(mkdir(a, 0700) == 0 && rmdir(a) == 0, "mkdir and rmdir of a watched path");
+	is_int(kernel_kinds(a, strlen(dir) + 3), MW_KIND_READ, "the kernel's reads of the path logged");
+	fd = open(a, O_CREAT | O_WRONLY, 0600);
+	if (fd < 0 || write(fd, "0123456789", 10) != 10)
+		bail("open, write: %s", strerror(errno));
+	close(fd);
+	ok(truncate(a, 3) == 0 && stat(a, &st) == 0 && st.st_size == 3, "truncate");
+	ok(chmod(a, 0640) == 0 && stat(a, &st) == 0 && (st.st_mode & 07777) == 0640, "chmod");
+	ok(chown(a, getuid(), getgid()) == 0 && lchown(a, getuid(), getgid()) == 0, "chown, lchown");
+	ok(rename(a, b) == 0 && access(a, F_OK) == -1 && errno == ENOENT && access(b, F_OK) == 0,
+	   "rename");
+	ok(link(b, a) == 0 && stat(a, &st) == 0 && st.st_nlink == 2, "link");
+	ok(symlink(b, l) == 0 && readlink(l, link_to, sizeof(link_to) - 1) == (ssize_t)strlen(b) &&
+	   strcmp(link_to, b) == 0, "symlink, readlink");
+	ts[0] = (struct timespec){ 1000000, 0 };
+	ts[1] = (struct timespec){ 2000000, 0 };
+	ok(utimensat(AT_FDCWD, b, ts, 0) == 0 && stat(b, &st) == 0 && st.st_mtim.tv_sec == 2000000 &&
+	   st.st_atim.tv_sec == 1000000, "utimensat with watched path and times");
+	ok(unlink(l) == 0 && unlink(a) == 0, "unlink");
+	errno = 0;
+	ok(rename(a, l) == -1 && errno == ENOENT, "errors stay errors: rename of a missing file");
+
+	/* A path that begins on an unwatched page and ends on the watched one. */
+	cross = w - 8;
+	snprintf(cross, 256, "%s/b", dir);
+	ok(chmod(cross, 0600) == 0 && stat(b, &st) == 0 && (st.st_mode & 07777) == 0600,
+	   "chmod of a path running into the watched page");
+	ok(unlink(cross) == 0 && rmdir(dir) == 0, "unlink of it");
+}
+#define N_PATHS 13
+
+/* -------------------------------------------- more calls with buffers */
+
+static void sec_more(void)
+{
+	uint8_t *w = area[1];
+	unsigned *u = (unsigned *)w;
+	char *name = (char *)w + 64, old_name[16], want[16];
+	unsigned char *vec = w + 128, ref[2];
+	struct msq { long mtype; char text[32]; } *m = (struct msq *)(w + 256);
+	struct sembuf *sb = (struct sembuf *)(w + 512);
+	struct itimerspec *its = (struct itimerspec *)(w + 640);
+	loff_t *offs = (loff_t *)(w + 768);
+	sigset_t *set = (sigset_t *)(w + 896), refset;
+	uid_t r0, r1, r2;
+	char tmpl[] = "/tmp/t-syscalls-more-XXXXXX", back[16] = "";
+	int fd = mkstemp(tmpl), pfd[2], q, sem;
+	timer_t t;
+
+	if (fd < 0 || pipe(pfd) || write(fd, "abcdefghij", 10) != 10)
+		bail("mkstemp, pipe: %s", strerror(errno));
+	unlink(tmpl);
+	watch(w, 1024, MW_ACCESS);
+	mw_log_clear();
+	getresuid(&r0, &r1, &r2);
+	ok(getresuid(&u[0], &u[1], &u[2]) == 0 && u[0] == r0 && u[1] == r1 && u[2] == r2,
+	   "getresuid into watched uid_t's");
+	ok(kernel_kinds(u, 12) == MW_KIND_WRITE, "logged");
+
+	prctl(PR_GET_NAME, old_name);
+	strcpy(name, "t-sys-watched");
+	ok(prctl(PR_SET_NAME, name) == 0, "prctl(PR_SET_NAME) from a watched name");
+	memset(name, 0, 16);
+	ok(prctl(PR_GET_NAME, name) == 0 && prctl(PR_GET_NAME, want) == 0 &&
+	   strcmp(name, "t-sys-watched") == 0 && strcmp(want, name) == 0,
+	   "prctl(PR_GET_NAME) into it: \"%s\"", name);
+	prctl(PR_SET_NAME, old_name);
+
+	ok(mincore(area[0], 2 * 4096, vec) == 0 && mincore(area[0], 2 * 4096, ref) == 0 &&
+	   memcmp(vec, ref, 2) == 0, "mincore into a watched vector");
+
+	q = msgget(IPC_PRIVATE, 0600);
+	if (q >= 0) {
+		m->mtype = 7;
+		memcpy(m->text, "queued", 6);
+		ok(msgsnd(q, m, 6, 0) == 0, "msgsnd from a watched message");
+		memset(m, 0, sizeof(*m));
+		ok(msgrcv(q, m, sizeof(m->text), 0, 0) == 6 && m->mtype == 7 &&
+		   memcmp(m->text, "queued", 6) == 0, "msgrcv into it");
+		msgctl(q, IPC_RMID, NULL);
+	} else {
+		ok(1, "# SKIP no System V message queues: %s", strerror(errno));
+		ok(1, "# SKIP no System V message queues");
+	}
+	sem = semget(IPC_PRIVATE, 1, 0600);
+	if (sem >= 0) {
+		sb[0] = (struct sembuf){ 0, 3, 0 };
+		ok(semop(sem, sb, 1) == 0 && semctl(sem, 0, GETVAL) == 3, "semop from a watched sembuf");
+		semctl(sem, 0, IPC_RMID);
+	} else {
+		ok(1, "# SKIP no System V semaphores: %s", strerror(errno));
+	}
+
+	if (timer_create(CLOCK_MONOTONIC, NULL, &t) == 0) {
+		its[0] = (struct itimerspec){ { 0, 0 }, { 50, 0 } };
+		ok(timer_settime(t, 0, &its[0], &its[1]) == 0 && timer_gettime(t, &its[2]) == 0 &&
+		   its[2].it_value.tv_sec <= 50 && its[2].it_value.tv_sec >= 45,
+		   "timer_settime, timer_gettime with watched itimerspecs");
+		timer_delete(t);
+	} else {
+		ok(1, "# SKIP timer_create: %s", strerror(errno));
+	}
+
+	offs[0] = 2;
+	ok(splice(fd, &offs[0], pfd[1], NULL, 3, 0) == 3 && offs[0] == 5 &&
+	   read(pfd[0], back, sizeof(back)) == 3 && memcmp(back, "cde", 3) == 0,
+	   "splice with a watched offset");
+	offs[1] = 0;
+	offs[2] = 20;
+	ok(copy_file_range(fd, &offs[1], fd, &offs[2], 4, 0) == 4 && offs[1] == 4 && offs[2] == 24 &&
+	   pread(fd, back, 4, 20) == 4 && memcmp(back, "abcd", 4) == 0,
+	   "copy_file_range with watched offsets");
+
+	sigemptyset(&refset);
+	sigaddset(&refset, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &refset, NULL);
+	raise(SIGUSR1);
+	ok(sigpending(set) == 0 && sigpending(&refset) == 0 && sigismember(set, SIGUSR1) &&
+	   memcmp(set, &refset, 8) == 0, "sigpending into a watched sigset");
+	ok(kernel_kinds(w, 1024) == MW_KIND_RMW, "the kernel's reads and writes logged");
+	close(fd);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+#define N_MORE 13
 
 /* io_uring's operations bypass system call dispatch: the library says so,
  * once, when a watch exists and the program calls into io_uring. */
@@ -881,13 +1218,18 @@ int main(void)
 	need_dispatch();
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
 	     N_VFORK + N_IOCTL + N_IO_URING + N_LONG_VECTORS + N_SIGNALS + N_FORK_WRITERS + N_MADVISE +
-	     N_OFF + N_BLOCKED_FIRST + 17);
+	     N_OFF + N_BLOCKED_FIRST + N_LOCKS + N_FSINFO + N_MMSG + N_PATHS + N_MORE + 22);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("long vectors", N_LONG_VECTORS, sec_long_vectors);
 	run_section("sockets", N_SOCKETS, sec_sockets);
 	run_section("misc", N_MISC, sec_misc);
 	run_section("ioctl", N_IOCTL, sec_ioctl);
+	run_section("fcntl record locks", N_LOCKS, sec_locks);
+	run_section("statfs, interval timers, sendfile", N_FSINFO, sec_fsinfo);
+	run_section("recvmmsg, sendmmsg", N_MMSG, sec_mmsg);
+	run_section("paths under a read watch", N_PATHS, sec_paths);
+	run_section("more calls with buffers", N_MORE, sec_more);
 	run_section("io_uring", N_IO_URING, sec_io_uring);
 	run_section("futex, write watch", N_FUTEX, sec_futex_write);
 	run_section("futex, access watch", N_FUTEX, sec_futex_access);
