@@ -12,7 +12,9 @@
  * masks; fcntl record locks, statfs, interval timers, sendfile and splice
  * offsets, recvmmsg/sendmmsg, the path calls (under a read watch, a path
  * running into a watched page too), System V messages and semaphores,
- * prctl, mincore, POSIX timers, sigpending.
+ * prctl, mincore, POSIX timers, sigpending; madvise on watched pages
+ * (MADV_DONTNEED, MADV_WIPEONFORK and MADV_KEEPONFORK with forked children,
+ * MADV_FREE, MADV_POPULATE_*).
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
@@ -1047,6 +1049,88 @@ static void sec_madvise(void)
 }
 #define N_MADVISE 4
 
+/* Whether every byte of [p, p+n) is C. */
+static int all_are(const volatile uint8_t *p, size_t n, uint8_t c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != c)
+			return 0;
+	return 1;
+}
+
+/* The status of a forked child that exits 0 if [p, p+n) is all C. */
+static int child_sees(const volatile uint8_t *p, size_t n, uint8_t c)
+{
+	int st = -1;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(all_are(p, n, c) ? 0 : 1);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
+/* The advice the kernel refuses on a memfd's shared mapping, given its
+ * meaning on watched pages. */
+static void sec_madvise_advice(void)
+{
+	enum { PG = 4096 };
+	uint8_t *m = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *sh = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint8_t *ro = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t c0 = 0, c1 = 0;
+	int id, r;
+
+	if (m == MAP_FAILED || sh == MAP_FAILED || ro == MAP_FAILED)
+		bail("mmap");
+	memset(m, 0xab, 3 * PG);
+	id = watch(m + PG + 100, 50, MW_WRITE);
+	r = madvise(m, 3 * PG, MADV_WIPEONFORK);
+	ok(r == 0, "MADV_WIPEONFORK over a watched page: %d (%s)", r, r ? strerror(errno) : "");
+	r = child_sees(m, 3 * PG, 0);
+	ok(r == 0, "a forked child sees zeros, the watched page too (status %#x)", r);
+	ok(all_are(m, 3 * PG, 0xab), "the parent keeps its data");
+	ok(madvise(m + PG, PG, MADV_KEEPONFORK) == 0 && child_sees(m + PG, PG, 0xab) == 0 &&
+	   child_sees(m, PG, 0) == 0, "MADV_KEEPONFORK of the watched page: the child sees its data, "
+	   "the rest still wiped");
+	madvise(m + PG, PG, MADV_WIPEONFORK);
+	mw_unwatch(id);
+	r = child_sees(m, 3 * PG, 0);
+	ok(r == 0, "after mw_unwatch the advice holds: the child sees zeros (status %#x)", r);
+
+	id = watch(m + PG + 100, 50, MW_WRITE);
+	mw_count(id, &c0);
+	r = madvise(m, 3 * PG, MADV_FREE);
+	ok(r == 0, "MADV_FREE over a watched page: %d (%s)", r, r ? strerror(errno) : "");
+	m[PG + 120] = 7;
+	mw_count(id, &c1);
+	ok(m[PG + 120] == 7 && all_are(m + PG, 120, 0xab) && c1 - c0 == 1,
+	   "the watched page keeps its contents, the watch goes on (%llu)",
+	   (unsigned long long)(c1 - c0));
+	r = madvise(m, 3 * PG, MADV_POPULATE_WRITE);
+	ok(r == 0 && all_are(m + PG, 120, 0xab),
+	   "MADV_POPULATE_WRITE over a write-watched page: %d (%s), contents kept", r,
+	   r ? strerror(errno) : "");
+	mw_unwatch(id);
+	id = watch(m + PG + 100, 50, MW_ACCESS);
+	r = madvise(m + PG, PG, MADV_POPULATE_READ);
+	ok(r == 0, "MADV_POPULATE_READ of a read-watched page: %d (%s)", r, r ? strerror(errno) : "");
+
+	/* What the kernel refuses without the watch, it refuses with it. */
+	watch(sh + 8, 8, MW_WRITE);
+	errno = 0;
+	ok(madvise(sh, PG, MADV_WIPEONFORK) == -1 && errno == EINVAL,
+	   "MADV_WIPEONFORK of watched shared memory: EINVAL, as without the watch");
+	errno = 0;
+	ok(madvise(sh, PG, MADV_FREE) == -1 && errno == EINVAL, "MADV_FREE of it: EINVAL");
+	watch(ro + 8, 8, MW_WRITE);
+	errno = 0;
+	ok(madvise(ro, PG, MADV_POPULATE_WRITE) == -1 && errno == EINVAL,
+	   "MADV_POPULATE_WRITE of a watched read-only mapping: EINVAL");
+}
+#define N_MADVISE_ADVICE 12
+
 /* MEMWATCH_SYSCALLS=0: no dispatch, the kernel's EFAULT as it decides. */
 static void sec_off(void)
 {
@@ -1218,7 +1302,8 @@ int main(void)
 	need_dispatch();
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
 	     N_VFORK + N_IOCTL + N_IO_URING + N_LONG_VECTORS + N_SIGNALS + N_FORK_WRITERS + N_MADVISE +
-	     N_OFF + N_BLOCKED_FIRST + N_LOCKS + N_FSINFO + N_MMSG + N_PATHS + N_MORE + 22);
+	     N_OFF + N_BLOCKED_FIRST + N_LOCKS + N_FSINFO + N_MMSG + N_PATHS + N_MORE +
+	     N_MADVISE_ADVICE + 23);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("long vectors", N_LONG_VECTORS, sec_long_vectors);
@@ -1238,6 +1323,7 @@ int main(void)
 	run_section("vfork", N_VFORK, sec_vfork);
 	run_section("fork, other threads writing", N_FORK_WRITERS, sec_fork_writers);
 	run_section("madvise", N_MADVISE, sec_madvise);
+	run_section("madvise: wipe on fork, free, populate", N_MADVISE_ADVICE, sec_madvise_advice);
 	run_section("signals", N_SIGNALS, sec_signals);
 	run_section("all signals blocked before the first watch", N_BLOCKED_FIRST, sec_blocked_first);
 	run_section("dispatch off", N_OFF, sec_off);

@@ -150,8 +150,13 @@ static void copy_spans(void)
 		sp->state = MW_SPAN_ACTIVE;     /* frozen by the parent */
 		if (sp->shared)
 			continue;       /* MAP_SHARED: shared with the child anyway */
-		if (mw_alias_convert_from(sp->start, sp->end, shared, &sp->alias) == 0)
+		if (mw_alias_convert_from(sp->start, sp->end, shared, &sp->alias) == 0) {
 			munmap((void *)shared, sp->end - sp->start);
+			/* MADV_WIPEONFORK by the program: the child's pages
+			 * are zeros, as the kernel would give it. */
+			if (sp->wipe)
+				madvise((void *)sp->alias, sp->end - sp->start, MADV_REMOVE);
+		}
 	}
 	if (s->nspans)
 		mw_protect_all(s);
