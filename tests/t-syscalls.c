@@ -8,8 +8,8 @@
  * inside (fread into a large watched buffer); a mutex, condvar, rwlock
  * and semaphore in a watched struct shared by threads; threads created
  * before and after the first watch; fork, vfork, posix_spawn and system()
- * while watching; the program's own signal handlers and blocked signal
- * masks; fcntl record locks, statfs, interval timers, sendfile and splice
+ * while watching; raw clone, clone3 and syscall(SYS_fork) without
+ * CLONE_VM; the program's own signal handlers and blocked signal masks; fcntl record locks, statfs, interval timers, sendfile and splice
  * offsets, recvmmsg/sendmmsg, the path calls (under a read watch, a path
  * running into a watched page too), System V messages and semaphores,
  * prctl, mincore, POSIX timers, sigpending; madvise on watched pages
@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
@@ -918,6 +919,103 @@ static void sec_fork(void)
 }
 #define N_FORK 5
 
+/* clone(2) without CLONE_VM outside fork(3): no fork handlers run, the
+ * library copies the watched pages for the child all the same. */
+static volatile uint8_t *clone_w;
+
+static int clone_child(void *arg)
+{
+	(void)arg;
+	clone_w[1] = 77;
+	return clone_w[1] == 77 && clone_w[0] == 1 ? 0 : 1;
+}
+
+static int raw_wait(pid_t pid)
+{
+	int st = -1;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
+static void sec_raw_clone(void)
+{
+	volatile uint8_t *w = area[2];
+	char *stack = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int id, st, fds[2];
+	uint64_t c0 = 0, c1 = 0;
+	pid_t pid;
+
+	if (stack == MAP_FAILED || pipe(fds))
+		bail("mmap, pipe");
+	clone_w = w;
+	id = watch((const void *)w, 64, MW_WRITE);
+	w[0] = 1;
+	mw_count(id, &c0);
+	pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+	if (pid == 0) {
+		char buf[4] = "";
+
+		w[0] = 99;      /* the child's own copy, still watched */
+		if (read(fds[0], (void *)(w + 8), 4) != 4 || memcmp((void *)(w + 8), "raw!", 4) != 0)
+			_exit(2);
+		memcpy(buf, (void *)(w + 8), 4);
+		_exit(w[0] == 99 && buf[0] == 'r' ? 0 : 1);
+	}
+	write(fds[1], "raw!", 4);
+	st = raw_wait(pid);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "a raw clone without CLONE_VM: the child writes and reads into its watched copy "
+	   "(status %#x)", st);
+	mw_count(id, &c1);
+	ok(w[0] == 1 && w[8] == 0, "the parent's copy is untouched (%d)", w[0]);
+	ok(c1 - c0 == 0, "the child's accesses are not the parent's");
+
+	st = raw_wait(clone(clone_child, stack + 65536, SIGCHLD, NULL));
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && w[1] == 0,
+	   "clone(3) without CLONE_VM, on a stack of its own: the child's write stays its own "
+	   "(status %#x, %d)", st, w[1]);
+
+	pid = (pid_t)syscall(SYS_fork);
+	if (pid == 0) {
+		w[2] = 5;
+		_exit(w[2] == 5 ? 0 : 1);
+	}
+	st = raw_wait(pid);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && w[2] == 0,
+	   "syscall(SYS_fork): the same (status %#x, %d)", st, w[2]);
+
+#ifdef SYS_clone3
+	struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; }
+		args = { .exit_signal = SIGCHLD };
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		w[3] = 6;
+		_exit(w[3] == 6 ? 0 : 1);
+	}
+	st = raw_wait(pid);
+	ok(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && w[3] == 0,
+	   "clone3 without CLONE_VM: the same (status %#x, %d)", st, w[3]);
+#else
+	ok(1, "# SKIP no clone3");
+#endif
+
+	/* The library's lock and the pages were let go. */
+	int id2 = mw_watch((const void *)(w + 32), 8, MW_WRITE);
+	ok(id2 > 0 && mw_unwatch(id2) == 0, "watching and unwatching go on in the parent");
+	w[4] = 9;
+	pid = fork();
+	if (pid == 0) {
+		w[4] = 10;
+		_exit(w[4] == 10 ? 0 : 1);
+	}
+	st = raw_wait(pid);
+	ok(w[4] == 9 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "and so does fork() (status %#x)", st);
+	munmap(stack, 65536);
+}
+#define N_RAW_CLONE 8
+
 /* vfork: the child runs in the parent's memory, on its stack, and shares
  * its alternate signal stack - where the parent waits, inside the
  * library's SIGSYS handler, until the child execs or exits.  A child that
@@ -1303,7 +1401,7 @@ int main(void)
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
 	     N_VFORK + N_IOCTL + N_IO_URING + N_LONG_VECTORS + N_SIGNALS + N_FORK_WRITERS + N_MADVISE +
 	     N_OFF + N_BLOCKED_FIRST + N_LOCKS + N_FSINFO + N_MMSG + N_PATHS + N_MORE +
-	     N_MADVISE_ADVICE + 23);
+	     N_MADVISE_ADVICE + N_RAW_CLONE + 24);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("long vectors", N_LONG_VECTORS, sec_long_vectors);
@@ -1320,6 +1418,7 @@ int main(void)
 	run_section("futex, access watch", N_FUTEX, sec_futex_access);
 	run_section("threads", N_THREADS, sec_threads);
 	run_section("fork", N_FORK, sec_fork);
+	run_section("raw clone", N_RAW_CLONE, sec_raw_clone);
 	run_section("vfork", N_VFORK, sec_vfork);
 	run_section("fork, other threads writing", N_FORK_WRITERS, sec_fork_writers);
 	run_section("madvise", N_MADVISE, sec_madvise);

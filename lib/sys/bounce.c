@@ -605,6 +605,20 @@ again:
 	mw_arch_sys_return(uc, r);
 }
 
+#ifdef SYS_clone3
+/* The flags of clone3's struct clone_args (its first member), CLONE_VM if
+ * unreadable: the kernel's EFAULT or EINVAL then, nothing to copy. */
+static uint64_t clone3_flags(const long a[6])
+{
+	uint64_t flags = 0;
+
+	if (!a[0] || (size_t)a[1] < sizeof(flags) ||
+	    mw_sys_bring_in(&flags, (uintptr_t)a[0], sizeof(flags)))
+		return CLONE_VM;
+	return flags;
+}
+#endif
+
 static bool is_clone(long nr)
 {
 	return nr == SYS_clone ||
@@ -670,10 +684,12 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		return;
 	}
 	if (is_clone(nr)) {
-		/* A fork (no shared memory): the child copies the watched pages
-		 * first thing.  clone3's flags are in memory: its forks (rare)
-		 * copy in the fork handler instead. */
+		/* A fork (no shared memory), fork(3)'s or a raw clone: the
+		 * child copies the watched pages first thing. */
 		bool forklike = nr == SYS_clone ? !(a[0] & CLONE_VM) :
+#ifdef SYS_clone3
+				nr == SYS_clone3 ? !(clone3_flags(a) & CLONE_VM) :
+#endif
 #ifdef SYS_fork
 				nr == SYS_fork;
 #else
