@@ -8,14 +8,20 @@
  * inside (fread into a large watched buffer); a mutex, condvar, rwlock
  * and semaphore in a watched struct shared by threads; threads created
  * before and after the first watch; fork, vfork, posix_spawn and system()
- * while watching; the program's own signal handlers and blocked signal
- * masks.
+ * while watching; raw clone, clone3 and syscall(SYS_fork) without
+ * CLONE_VM; the program's own signal handlers and blocked signal masks; fcntl record locks, statfs, interval timers, sendfile and splice
+ * offsets, recvmmsg/sendmmsg, the path calls (under a read watch, a path
+ * running into a watched page too), System V messages and semaphores,
+ * prctl, mincore, POSIX timers, sigpending; madvise on watched pages
+ * (MADV_DONTNEED, MADV_WIPEONFORK and MADV_KEEPONFORK with forked children,
+ * MADV_FREE, MADV_POPULATE_*).
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
@@ -27,9 +33,15 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/sem.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -384,6 +396,334 @@ static void sec_ioctl(void)
 }
 #define N_IOCTL 6
 
+/* The kinds of the kernel's records over [p, p+n): MW_KIND_READ and/or
+ * MW_KIND_WRITE, 0 if none. */
+static unsigned kernel_kinds(const void *p, size_t n)
+{
+	struct mw_log_cursor cur;
+	struct mw_record r;
+	unsigned kinds = 0;
+
+	mw_log_begin(&cur);
+	while (mw_log_next(&cur, &r) > 0)
+		if ((r.kind & MW_KIND_KERNEL) && r.addr < (uintptr_t)p + n &&
+		    r.addr + r.size > (uintptr_t)p)
+			kinds |= r.kind & MW_KIND_RMW;
+	return kinds;
+}
+
+/* ------------------------------------------------- fcntl's record locks */
+
+static void sec_locks(void)
+{
+	struct flock *w = (struct flock *)(area[1] + 256), ref;
+	char tmpl[] = "/tmp/t-syscalls-lock-XXXXXX";
+	int fd = mkstemp(tmpl), fd2 = open(tmpl, O_RDWR), r1, r2;
+
+	if (fd < 0 || fd2 < 0)
+		bail("mkstemp, open: %s", strerror(errno));
+	unlink(tmpl);
+	watch(w, 4 * sizeof(*w), MW_ACCESS);
+	mw_log_clear();
+	w[0] = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 20 };
+	ok(fcntl(fd, F_SETLK, &w[0]) == 0, "F_SETLK from a watched struct flock");
+	is_int(kernel_kinds(&w[0], sizeof(*w)), MW_KIND_READ, "the kernel's read of it logged");
+
+	/* Another open file description asks: the process's lock conflicts. */
+	w[1] = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
+	memcpy(&ref, &w[1], sizeof(ref));
+	r1 = fcntl(fd2, F_OFD_GETLK, &ref);
+	r2 = fcntl(fd2, F_OFD_GETLK, &w[1]);
+	ok(r1 == 0 && r2 == 0 && memcmp(&ref, &w[1], sizeof(ref)) == 0 && w[1].l_type == F_WRLCK &&
+	   w[1].l_start == 10 && w[1].l_len == 20,
+	   "F_OFD_GETLK into a watched struct flock: as into an unwatched one (%d, %d, type %d)",
+	   r1, r2, w[1].l_type);
+	is_int(kernel_kinds(&w[1], sizeof(*w)), MW_KIND_RMW, "the kernel's read and write logged");
+
+	w[2] = (struct flock){ .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 200, .l_len = 10 };
+	ok(fcntl(fd2, F_OFD_SETLK, &w[2]) == 0, "F_OFD_SETLK from a watched struct flock");
+	w[3] = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 195, .l_len = 10 };
+	memcpy(&ref, &w[3], sizeof(ref));
+	r1 = fcntl(fd, F_GETLK, &ref);
+	r2 = fcntl(fd, F_GETLK, &w[3]);
+	ok(r1 == 0 && r2 == 0 && memcmp(&ref, &w[3], sizeof(ref)) == 0 && w[3].l_type == F_RDLCK &&
+	   w[3].l_start == 200 && w[3].l_pid == -1,
+	   "F_GETLK into a watched struct flock finds the OFD lock, as into an unwatched one");
+	w[0].l_type = F_UNLCK;
+	ok(fcntl(fd, F_SETLKW, &w[0]) == 0, "F_SETLKW (an unlock) from a watched struct flock");
+	w[1] = (struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
+	ok(fcntl(fd2, F_OFD_GETLK, &w[1]) == 0 && w[1].l_type == F_UNLCK, "the lock is gone");
+	errno = 0;
+	ok(fcntl(-1, F_GETLK, &w[1]) == -1 && errno == EBADF, "errors stay errors: EBADF");
+	close(fd);
+	close(fd2);
+}
+#define N_LOCKS 9
+
+/* ------------------------------- statfs, interval timers, sendfile's offset */
+
+static void sec_fsinfo(void)
+{
+	uint8_t *w = area[1];
+	struct statfs *sf = (struct statfs *)w, ref;
+	struct itimerval *it = (struct itimerval *)(w + 512), before;
+	off_t *off = (off_t *)(w + 1024);
+	char *path = (char *)w + 1536;
+	char tmpl[] = "/tmp/t-syscalls-fs-XXXXXX", back[16] = "";
+	int fd = mkstemp(tmpl), pfd[2], r;
+	ssize_t n;
+
+	if (fd < 0 || pipe(pfd) || write(fd, "0123456789", 10) != 10)
+		bail("mkstemp, pipe, write: %s", strerror(errno));
+	unlink(tmpl);
+	watch(w, 2048, MW_ACCESS);
+	strcpy(path, "/tmp");
+	mw_log_clear();
+	ok(fstatfs(fd, sf) == 0 && fstatfs(fd, &ref) == 0 && sf->f_type == ref.f_type &&
+	   sf->f_bsize == ref.f_bsize && sf->f_blocks == ref.f_blocks &&
+	   sf->f_namelen == ref.f_namelen && memcmp(&sf->f_fsid, &ref.f_fsid, sizeof(ref.f_fsid)) == 0,
+	   "fstatfs into a watched struct statfs: as into an unwatched one");
+	is_int(kernel_kinds(sf, sizeof(*sf)), MW_KIND_WRITE, "the kernel's write logged");
+	memset(sf, 0, sizeof(*sf));
+	ok(statfs(path, sf) == 0 && statfs("/tmp", &ref) == 0 && sf->f_type == ref.f_type &&
+	   sf->f_bsize == ref.f_bsize && sf->f_blocks == ref.f_blocks,
+	   "statfs of a watched path into a watched struct statfs");
+	is_int(kernel_kinds(path, 5), MW_KIND_READ, "the kernel's read of the path logged");
+
+	/* The section's own alarm is running: put it back after. */
+	getitimer(ITIMER_REAL, &before);
+	it[0] = (struct itimerval){ { 0, 0 }, { 100, 0 } };
+	memset(&it[1], 0xff, sizeof(it[1]));
+	r = setitimer(ITIMER_REAL, &it[0], &it[1]);
+	ok(r == 0 && it[1].it_value.tv_sec <= before.it_value.tv_sec &&
+	   it[1].it_value.tv_sec >= before.it_value.tv_sec - 2,
+	   "setitimer from and into watched struct itimervals: the old value as before (%ld s)",
+	   (long)it[1].it_value.tv_sec);
+	r = getitimer(ITIMER_REAL, &it[2]);
+	ok(r == 0 && it[2].it_value.tv_sec <= 100 && it[2].it_value.tv_sec >= 95,
+	   "getitimer into a watched one: %ld s left", (long)it[2].it_value.tv_sec);
+	it[0] = before;
+	r = setitimer(ITIMER_REAL, &it[0], &it[1]);
+	ok(r == 0 && it[1].it_value.tv_sec >= 95,
+	   "the timer set back, its time left in the watched old value (%ld s)",
+	   (long)it[1].it_value.tv_sec);
+	is_int(kernel_kinds(it, 3 * sizeof(*it)), MW_KIND_RMW, "the kernel's reads and writes logged");
+
+	*off = 3;
+	mw_log_clear();
+	n = sendfile(pfd[1], fd, off, 4);
+	ok(n == 4 && *off == 7 && read(pfd[0], back, sizeof(back)) == 4 && memcmp(back, "3456", 4) == 0,
+	   "sendfile with a watched offset: 4 bytes from 3, offset %lld after", (long long)*off);
+	is_int(kernel_kinds(off, sizeof(*off)), MW_KIND_RMW, "the kernel's read and write of it logged");
+	close(fd);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+#define N_FSINFO 10
+
+/* ---------------------------------------------- recvmmsg and sendmmsg */
+
+static void sec_mmsg(void)
+{
+	char *w = (char *)area[1];
+	struct mmsghdr *mm = (struct mmsghdr *)(w + 2048), plain[3];
+	struct iovec *io = (struct iovec *)(w + 3072);
+	struct timespec *to = (struct timespec *)(w + 1536);
+	int sv[2], n, same = 1;
+	struct krec k;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		bail("socketpair: %s", strerror(errno));
+	watch(w, 4096, MW_ACCESS);
+	for (int i = 0; i < 3; i++) {
+		memcpy(w + 64 * i, "message", 7);
+		io[i] = (struct iovec){ w + 64 * i, 5 + (size_t)i };
+		mm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &io[i], .msg_iovlen = 1 } };
+	}
+	mw_log_clear();
+	n = sendmmsg(sv[0], mm, 3, 0);
+	ok(n == 3 && mm[0].msg_len == 5 && mm[1].msg_len == 6 && mm[2].msg_len == 7,
+	   "sendmmsg of 3 messages, vector, iovecs and data watched: %d, lengths written", n);
+	is_int(kernel_kinds(w, 192), MW_KIND_READ, "the kernel's reads of the data logged");
+
+	for (int i = 0; i < 3; i++) {
+		io[i] = (struct iovec){ w + 512 + 64 * i, 64 };
+		mm[i].msg_len = 0;
+		mm[i].msg_hdr.msg_flags = -1;
+	}
+	*to = (struct timespec){ 5, 0 };
+	mw_log_clear();
+	n = recvmmsg(sv[1], mm, 3, 0, to);
+	for (int i = 0; i < 3; i++)
+		same &= mm[i].msg_len == 5 + (unsigned)i && memcmp(w + 512 + 64 * i, "message", 5 + i) == 0 &&
+			mm[i].msg_hdr.msg_iov == &io[i] && mm[i].msg_hdr.msg_flags == 0;
+	ok(n == 3 && same, "recvmmsg into them: %d messages, each its length, data and flags", n);
+	k = kernel_records(w + 512 + 64, 64);
+	ok(k.n == 1 && k.kind == (MW_KIND_KERNEL | MW_KIND_WRITE) && k.size == 6 &&
+	   memcmp(k.value, "messag", 6) == 0, "the kernel's write of the second one logged: 6 bytes");
+
+	/* An unwatched vector whose data is watched; fewer messages than asked. */
+	send(sv[0], "one", 3, 0);
+	send(sv[0], "two!", 4, 0);
+	for (int i = 0; i < 3; i++) {
+		io[i] = (struct iovec){ w + 1024 + 64 * i, 64 };
+		plain[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &io[i], .msg_iovlen = 1 } };
+	}
+	n = recvmmsg(sv[1], plain, 3, MSG_DONTWAIT, NULL);
+	ok(n == 2 && plain[0].msg_len == 3 && plain[1].msg_len == 4 && plain[2].msg_len == 0 &&
+	   memcmp(w + 1024, "one", 3) == 0 && memcmp(w + 1088, "two!", 4) == 0,
+	   "recvmmsg with an unwatched vector into watched buffers: 2 of 3 (%d)", n);
+	errno = 0;
+	ok(recvmmsg(sv[1], mm, 3, MSG_DONTWAIT, NULL) == -1 && errno == EAGAIN,
+	   "nothing left: EAGAIN as without the watch");
+	close(sv[0]);
+	close(sv[1]);
+}
+#define N_MMSG 6
+
+/* ------------------------------------------------ paths under a read watch */
+
+static void sec_paths(void)
+{
+	char *w = (char *)area[1], *a = w, *b = w + 256, *l = w + 512, *cross;
+	struct timespec *ts = (struct timespec *)(w + 1024);
+	char dir[] = "/tmp/t-syscalls-path-XXXXXX", link_to[256] = "";
+	struct stat st;
+	int fd;
+
+	if (!mkdtemp(dir))
+		bail("mkdtemp: %s", strerror(errno));
+	watch(w, 4096, MW_READ);
+	snprintf(a, 256, "%s/a", dir);
+	snprintf(b, 256, "%s/b", dir);
+	snprintf(l, 256, "%s/l", dir);
+	mw_log_clear();
+	ok(mkdir(a, 0700) == 0 && rmdir(a) == 0, "mkdir and rmdir of a watched path");
+	is_int(kernel_kinds(a, strlen(dir) + 3), MW_KIND_READ, "the kernel's reads of the path logged");
+	fd = open(a, O_CREAT | O_WRONLY, 0600);
+	if (fd < 0 || write(fd, "0123456789", 10) != 10)
+		bail("open, write: %s", strerror(errno));
+	close(fd);
+	ok(truncate(a, 3) == 0 && stat(a, &st) == 0 && st.st_size == 3, "truncate");
+	ok(chmod(a, 0640) == 0 && stat(a, &st) == 0 && (st.st_mode & 07777) == 0640, "chmod");
+	ok(chown(a, getuid(), getgid()) == 0 && lchown(a, getuid(), getgid()) == 0, "chown, lchown");
+	ok(rename(a, b) == 0 && access(a, F_OK) == -1 && errno == ENOENT && access(b, F_OK) == 0,
+	   "rename");
+	ok(link(b, a) == 0 && stat(a, &st) == 0 && st.st_nlink == 2, "link");
+	ok(symlink(b, l) == 0 && readlink(l, link_to, sizeof(link_to) - 1) == (ssize_t)strlen(b) &&
+	   strcmp(link_to, b) == 0, "symlink, readlink");
+	ts[0] = (struct timespec){ 1000000, 0 };
+	ts[1] = (struct timespec){ 2000000, 0 };
+	ok(utimensat(AT_FDCWD, b, ts, 0) == 0 && stat(b, &st) == 0 && st.st_mtim.tv_sec == 2000000 &&
+	   st.st_atim.tv_sec == 1000000, "utimensat with watched path and times");
+	ok(unlink(l) == 0 && unlink(a) == 0, "unlink");
+	errno = 0;
+	ok(rename(a, l) == -1 && errno == ENOENT, "errors stay errors: rename of a missing file");
+
+	/* A path that begins on an unwatched page and ends on the watched one. */
+	cross = w - 8;
+	snprintf(cross, 256, "%s/b", dir);
+	ok(chmod(cross, 0600) == 0 && stat(b, &st) == 0 && (st.st_mode & 07777) == 0600,
+	   "chmod of a path running into the watched page");
+	ok(unlink(cross) == 0 && rmdir(dir) == 0, "unlink of it");
+}
+#define N_PATHS 13
+
+/* -------------------------------------------- more calls with buffers */
+
+static void sec_more(void)
+{
+	uint8_t *w = area[1];
+	unsigned *u = (unsigned *)w;
+	char *name = (char *)w + 64, old_name[16], want[16];
+	unsigned char *vec = w + 128, ref[2];
+	struct msq { long mtype; char text[32]; } *m = (struct msq *)(w + 256);
+	struct sembuf *sb = (struct sembuf *)(w + 512);
+	struct itimerspec *its = (struct itimerspec *)(w + 640);
+	loff_t *offs = (loff_t *)(w + 768);
+	sigset_t *set = (sigset_t *)(w + 896), refset;
+	uid_t r0, r1, r2;
+	char tmpl[] = "/tmp/t-syscalls-more-XXXXXX", back[16] = "";
+	int fd = mkstemp(tmpl), pfd[2], q, sem;
+	timer_t t;
+
+	if (fd < 0 || pipe(pfd) || write(fd, "abcdefghij", 10) != 10)
+		bail("mkstemp, pipe: %s", strerror(errno));
+	unlink(tmpl);
+	watch(w, 1024, MW_ACCESS);
+	mw_log_clear();
+	getresuid(&r0, &r1, &r2);
+	ok(getresuid(&u[0], &u[1], &u[2]) == 0 && u[0] == r0 && u[1] == r1 && u[2] == r2,
+	   "getresuid into watched uid_t's");
+	ok(kernel_kinds(u, 12) == MW_KIND_WRITE, "logged");
+
+	prctl(PR_GET_NAME, old_name);
+	strcpy(name, "t-sys-watched");
+	ok(prctl(PR_SET_NAME, name) == 0, "prctl(PR_SET_NAME) from a watched name");
+	memset(name, 0, 16);
+	ok(prctl(PR_GET_NAME, name) == 0 && prctl(PR_GET_NAME, want) == 0 &&
+	   strcmp(name, "t-sys-watched") == 0 && strcmp(want, name) == 0,
+	   "prctl(PR_GET_NAME) into it: \"%s\"", name);
+	prctl(PR_SET_NAME, old_name);
+
+	ok(mincore(area[0], 2 * 4096, vec) == 0 && mincore(area[0], 2 * 4096, ref) == 0 &&
+	   memcmp(vec, ref, 2) == 0, "mincore into a watched vector");
+
+	q = msgget(IPC_PRIVATE, 0600);
+	if (q >= 0) {
+		m->mtype = 7;
+		memcpy(m->text, "queued", 6);
+		ok(msgsnd(q, m, 6, 0) == 0, "msgsnd from a watched message");
+		memset(m, 0, sizeof(*m));
+		ok(msgrcv(q, m, sizeof(m->text), 0, 0) == 6 && m->mtype == 7 &&
+		   memcmp(m->text, "queued", 6) == 0, "msgrcv into it");
+		msgctl(q, IPC_RMID, NULL);
+	} else {
+		ok(1, "# SKIP no System V message queues: %s", strerror(errno));
+		ok(1, "# SKIP no System V message queues");
+	}
+	sem = semget(IPC_PRIVATE, 1, 0600);
+	if (sem >= 0) {
+		sb[0] = (struct sembuf){ 0, 3, 0 };
+		ok(semop(sem, sb, 1) == 0 && semctl(sem, 0, GETVAL) == 3, "semop from a watched sembuf");
+		semctl(sem, 0, IPC_RMID);
+	} else {
+		ok(1, "# SKIP no System V semaphores: %s", strerror(errno));
+	}
+
+	if (timer_create(CLOCK_MONOTONIC, NULL, &t) == 0) {
+		its[0] = (struct itimerspec){ { 0, 0 }, { 50, 0 } };
+		ok(timer_settime(t, 0, &its[0], &its[1]) == 0 && timer_gettime(t, &its[2]) == 0 &&
+		   its[2].it_value.tv_sec <= 50 && its[2].it_value.tv_sec >= 45,
+		   "timer_settime, timer_gettime with watched itimerspecs");
+		timer_delete(t);
+	} else {
+		ok(1, "# SKIP timer_create: %s", strerror(errno));
+	}
+
+	offs[0] = 2;
+	ok(splice(fd, &offs[0], pfd[1], NULL, 3, 0) == 3 && offs[0] == 5 &&
+	   read(pfd[0], back, sizeof(back)) == 3 && memcmp(back, "cde", 3) == 0,
+	   "splice with a watched offset");
+	offs[1] = 0;
+	offs[2] = 20;
+	ok(copy_file_range(fd, &offs[1], fd, &offs[2], 4, 0) == 4 && offs[1] == 4 && offs[2] == 24 &&
+	   pread(fd, back, 4, 20) == 4 && memcmp(back, "abcd", 4) == 0,
+	   "copy_file_range with watched offsets");
+
+	sigemptyset(&refset);
+	sigaddset(&refset, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &refset, NULL);
+	raise(SIGUSR1);
+	ok(sigpending(set) == 0 && sigpending(&refset) == 0 && sigismember(set, SIGUSR1) &&
+	   memcmp(set, &refset, 8) == 0, "sigpending into a watched sigset");
+	ok(kernel_kinds(w, 1024) == MW_KIND_RMW, "the kernel's reads and writes logged");
+	close(fd);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+#define N_MORE 13
+
 /* io_uring's operations bypass system call dispatch: the library says so,
  * once, when a watch exists and the program calls into io_uring. */
 static void sec_io_uring(void)
@@ -579,6 +919,103 @@ static void sec_fork(void)
 }
 #define N_FORK 5
 
+/* clone(2) without CLONE_VM outside fork(3): no fork handlers run, the
+ * library copies the watched pages for the child all the same. */
+static volatile uint8_t *clone_w;
+
+static int clone_child(void *arg)
+{
+	(void)arg;
+	clone_w[1] = 77;
+	return clone_w[1] == 77 && clone_w[0] == 1 ? 0 : 1;
+}
+
+static int raw_wait(pid_t pid)
+{
+	int st = -1;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
+static void sec_raw_clone(void)
+{
+	volatile uint8_t *w = area[2];
+	char *stack = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int id, st, fds[2];
+	uint64_t c0 = 0, c1 = 0;
+	pid_t pid;
+
+	if (stack == MAP_FAILED || pipe(fds))
+		bail("mmap, pipe");
+	clone_w = w;
+	id = watch((const void *)w, 64, MW_WRITE);
+	w[0] = 1;
+	mw_count(id, &c0);
+	pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+	if (pid == 0) {
+		char buf[4] = "";
+
+		w[0] = 99;      /* the child's own copy, still watched */
+		if (read(fds[0], (void *)(w + 8), 4) != 4 || memcmp((void *)(w + 8), "raw!", 4) != 0)
+			_exit(2);
+		memcpy(buf, (void *)(w + 8), 4);
+		_exit(w[0] == 99 && buf[0] == 'r' ? 0 : 1);
+	}
+	write(fds[1], "raw!", 4);
+	st = raw_wait(pid);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	   "a raw clone without CLONE_VM: the child writes and reads into its watched copy "
+	   "(status %#x)", st);
+	mw_count(id, &c1);
+	ok(w[0] == 1 && w[8] == 0, "the parent's copy is untouched (%d)", w[0]);
+	ok(c1 - c0 == 0, "the child's accesses are not the parent's");
+
+	st = raw_wait(clone(clone_child, stack + 65536, SIGCHLD, NULL));
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && w[1] == 0,
+	   "clone(3) without CLONE_VM, on a stack of its own: the child's write stays its own "
+	   "(status %#x, %d)", st, w[1]);
+
+	pid = (pid_t)syscall(SYS_fork);
+	if (pid == 0) {
+		w[2] = 5;
+		_exit(w[2] == 5 ? 0 : 1);
+	}
+	st = raw_wait(pid);
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0 && w[2] == 0,
+	   "syscall(SYS_fork): the same (status %#x, %d)", st, w[2]);
+
+#ifdef SYS_clone3
+	struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; }
+		args = { .exit_signal = SIGCHLD };
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		w[3] = 6;
+		_exit(w[3] == 6 ? 0 : 1);
+	}
+	st = raw_wait(pid);
+	ok(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && w[3] == 0,
+	   "clone3 without CLONE_VM: the same (status %#x, %d)", st, w[3]);
+#else
+	ok(1, "# SKIP no clone3");
+#endif
+
+	/* The library's lock and the pages were let go. */
+	int id2 = mw_watch((const void *)(w + 32), 8, MW_WRITE);
+	ok(id2 > 0 && mw_unwatch(id2) == 0, "watching and unwatching go on in the parent");
+	w[4] = 9;
+	pid = fork();
+	if (pid == 0) {
+		w[4] = 10;
+		_exit(w[4] == 10 ? 0 : 1);
+	}
+	st = raw_wait(pid);
+	ok(w[4] == 9 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "and so does fork() (status %#x)", st);
+	munmap(stack, 65536);
+}
+#define N_RAW_CLONE 8
+
 /* vfork: the child runs in the parent's memory, on its stack, and shares
  * its alternate signal stack - where the parent waits, inside the
  * library's SIGSYS handler, until the child execs or exits.  A child that
@@ -709,6 +1146,88 @@ static void sec_madvise(void)
 	ok(m[4096 + 120] == 7 && c >= 2, "the watch goes on (%llu)", (unsigned long long)c);
 }
 #define N_MADVISE 4
+
+/* Whether every byte of [p, p+n) is C. */
+static int all_are(const volatile uint8_t *p, size_t n, uint8_t c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != c)
+			return 0;
+	return 1;
+}
+
+/* The status of a forked child that exits 0 if [p, p+n) is all C. */
+static int child_sees(const volatile uint8_t *p, size_t n, uint8_t c)
+{
+	int st = -1;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(all_are(p, n, c) ? 0 : 1);
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return st;
+}
+
+/* The advice the kernel refuses on a memfd's shared mapping, given its
+ * meaning on watched pages. */
+static void sec_madvise_advice(void)
+{
+	enum { PG = 4096 };
+	uint8_t *m = mmap(NULL, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *sh = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint8_t *ro = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t c0 = 0, c1 = 0;
+	int id, r;
+
+	if (m == MAP_FAILED || sh == MAP_FAILED || ro == MAP_FAILED)
+		bail("mmap");
+	memset(m, 0xab, 3 * PG);
+	id = watch(m + PG + 100, 50, MW_WRITE);
+	r = madvise(m, 3 * PG, MADV_WIPEONFORK);
+	ok(r == 0, "MADV_WIPEONFORK over a watched page: %d (%s)", r, r ? strerror(errno) : "");
+	r = child_sees(m, 3 * PG, 0);
+	ok(r == 0, "a forked child sees zeros, the watched page too (status %#x)", r);
+	ok(all_are(m, 3 * PG, 0xab), "the parent keeps its data");
+	ok(madvise(m + PG, PG, MADV_KEEPONFORK) == 0 && child_sees(m + PG, PG, 0xab) == 0 &&
+	   child_sees(m, PG, 0) == 0, "MADV_KEEPONFORK of the watched page: the child sees its data, "
+	   "the rest still wiped");
+	madvise(m + PG, PG, MADV_WIPEONFORK);
+	mw_unwatch(id);
+	r = child_sees(m, 3 * PG, 0);
+	ok(r == 0, "after mw_unwatch the advice holds: the child sees zeros (status %#x)", r);
+
+	id = watch(m + PG + 100, 50, MW_WRITE);
+	mw_count(id, &c0);
+	r = madvise(m, 3 * PG, MADV_FREE);
+	ok(r == 0, "MADV_FREE over a watched page: %d (%s)", r, r ? strerror(errno) : "");
+	m[PG + 120] = 7;
+	mw_count(id, &c1);
+	ok(m[PG + 120] == 7 && all_are(m + PG, 120, 0xab) && c1 - c0 == 1,
+	   "the watched page keeps its contents, the watch goes on (%llu)",
+	   (unsigned long long)(c1 - c0));
+	r = madvise(m, 3 * PG, MADV_POPULATE_WRITE);
+	ok(r == 0 && all_are(m + PG, 120, 0xab),
+	   "MADV_POPULATE_WRITE over a write-watched page: %d (%s), contents kept", r,
+	   r ? strerror(errno) : "");
+	mw_unwatch(id);
+	id = watch(m + PG + 100, 50, MW_ACCESS);
+	r = madvise(m + PG, PG, MADV_POPULATE_READ);
+	ok(r == 0, "MADV_POPULATE_READ of a read-watched page: %d (%s)", r, r ? strerror(errno) : "");
+
+	/* What the kernel refuses without the watch, it refuses with it. */
+	watch(sh + 8, 8, MW_WRITE);
+	errno = 0;
+	ok(madvise(sh, PG, MADV_WIPEONFORK) == -1 && errno == EINVAL,
+	   "MADV_WIPEONFORK of watched shared memory: EINVAL, as without the watch");
+	errno = 0;
+	ok(madvise(sh, PG, MADV_FREE) == -1 && errno == EINVAL, "MADV_FREE of it: EINVAL");
+	watch(ro + 8, 8, MW_WRITE);
+	errno = 0;
+	ok(madvise(ro, PG, MADV_POPULATE_WRITE) == -1 && errno == EINVAL,
+	   "MADV_POPULATE_WRITE of a watched read-only mapping: EINVAL");
+}
+#define N_MADVISE_ADVICE 12
 
 /* MEMWATCH_SYSCALLS=0: no dispatch, the kernel's EFAULT as it decides. */
 static void sec_off(void)
@@ -902,21 +1421,29 @@ int main(void)
 	need_dispatch();
 	plan(N_READ_WRITE + N_VECTORS + N_SOCKETS + N_MISC + 2 * N_FUTEX + N_THREADS + N_FORK +
 	     N_VFORK + N_IOCTL + N_IO_URING + N_LONG_VECTORS + N_SIGNALS + N_FORK_WRITERS + N_MADVISE +
-	     N_OFF + N_BLOCKED_FIRST + 17);
+	     N_OFF + N_BLOCKED_FIRST + N_LOCKS + N_FSINFO + N_MMSG + N_PATHS + N_MORE +
+	     N_MADVISE_ADVICE + N_RAW_CLONE + 24);
 	run_section("read/write", N_READ_WRITE, sec_read_write);
 	run_section("vectors and files", N_VECTORS, sec_vectors);
 	run_section("long vectors", N_LONG_VECTORS, sec_long_vectors);
 	run_section("sockets", N_SOCKETS, sec_sockets);
 	run_section("misc", N_MISC, sec_misc);
 	run_section("ioctl", N_IOCTL, sec_ioctl);
+	run_section("fcntl record locks", N_LOCKS, sec_locks);
+	run_section("statfs, interval timers, sendfile", N_FSINFO, sec_fsinfo);
+	run_section("recvmmsg, sendmmsg", N_MMSG, sec_mmsg);
+	run_section("paths under a read watch", N_PATHS, sec_paths);
+	run_section("more calls with buffers", N_MORE, sec_more);
 	run_section("io_uring", N_IO_URING, sec_io_uring);
 	run_section("futex, write watch", N_FUTEX, sec_futex_write);
 	run_section("futex, access watch", N_FUTEX, sec_futex_access);
 	run_section("threads", N_THREADS, sec_threads);
 	run_section("fork", N_FORK, sec_fork);
+	run_section("raw clone", N_RAW_CLONE, sec_raw_clone);
 	run_section("vfork", N_VFORK, sec_vfork);
 	run_section("fork, other threads writing", N_FORK_WRITERS, sec_fork_writers);
 	run_section("madvise", N_MADVISE, sec_madvise);
+	run_section("madvise: wipe on fork, free, populate", N_MADVISE_ADVICE, sec_madvise_advice);
 	run_section("signals", N_SIGNALS, sec_signals);
 	run_section("all signals blocked before the first watch", N_BLOCKED_FIRST, sec_blocked_first);
 	run_section("dispatch off", N_OFF, sec_off);

@@ -210,7 +210,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		for (i = 0; i < npieces; i++)
 			s->spans[s->nspans++] = (struct mw_span){
 				pieces[i].start, pieces[i].end, 0, pieces[i].prot, MW_SPAN_PENDING,
-				pieces[i].shared != 0 };
+				pieces[i].shared != 0, false };
 		mw_snap_publish(s);
 		cur = s;
 		/* Frozen read-only for the copy: a write-only page (PROT_WRITE
@@ -405,7 +405,7 @@ static void carve(struct mw_snapshot *to, const struct mw_snapshot *from, int st
 
 #define EMIT(a, b, st) do { \
 		to->spans[to->nspans++] = (struct mw_span){ (a), (b), \
-			sp.alias + ((a) - sp.start), sp.orig_prot, (st), sp.shared }; } while (0)
+			sp.alias + ((a) - sp.start), sp.orig_prot, (st), sp.shared, sp.wipe }; } while (0)
 		while (r < npieces && pieces[r].start < sp.end) {
 			if (pieces[r].start > pos)
 				EMIT(pos, pieces[r].start, sp.state);
@@ -493,6 +493,9 @@ static int do_unwatch(int id)
 				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));
 				npieces--;
 				i--;
+			} else if (sp->wipe) {
+				/* The program's advice, kept while watched. */
+				madvise((void *)sp->start, sp->end - sp->start, MADV_WIPEONFORK);
 			}
 		}
 		s2 = mw_snap_alloc(cur->nspans, cur->nwatches);

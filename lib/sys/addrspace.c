@@ -3,9 +3,10 @@
  * addrspace.c - address-space calls over watched memory (see addrspace.h).
  * Fault path: kernelmem.h, mw_table_*, mw_record_after, mw_arch_gate_syscall,
  * mw_arch_sys_site; and, outside any table epoch, the gone callback and the
- * library lock with mw_protect_change (which take their time: watches
- * end, protections change).
+ * library lock with mw_protect_change and mw_protect_advise (which take
+ * their time: watches end, protections change).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -20,15 +21,101 @@
 #include "watch/protect.h"
 #include "watch/table.h"
 
+/* The advice the kernel refuses on watched pages, whose memory is a shared
+ * mapping of a memfd now (or asks for access their protection denies),
+ * given its meaning there instead:
+ *   MADV_WIPEONFORK, MADV_KEEPONFORK   kept in the spans (protect.h): a
+ *                        forked child gets zeros (fork.c), the pages get
+ *                        the advice back when the watches end;
+ *   MADV_FREE            the kernel may free the pages or keep them, until
+ *                        they are written: they keep their contents;
+ *   MADV_POPULATE_READ, MADV_POPULATE_WRITE   the memory is populated
+ *                        through the alias, contents unchanged.
+ * Memory around the watched pages gets the advice from the kernel.  Shared
+ * memory (MAP_SHARED) refuses MADV_WIPEONFORK and MADV_FREE with EINVAL,
+ * watched or not. */
+static bool emulated(long advice)
+{
+	return advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK || advice == MADV_FREE ||
+	       advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE;
+}
+
+static long madvise_emulated(uintptr_t lo, uintptr_t hi, long advice)
+{
+	long r = 0, rr;
+	unsigned slot;
+	const struct mw_snapshot *s;
+
+	if (advice == MADV_WIPEONFORK || advice == MADV_KEEPONFORK) {
+		mw_lock();
+		r = mw_protect_advise(lo, hi, (int)advice);
+		mw_unlock();
+		return r;
+	}
+	/* Pages being watched or unwatched have no alias to advise yet. */
+	for (;;) {
+		s = mw_table_enter(&slot);
+		if (!mw_sys_busy_out(s, lo, hi - lo))
+			break;
+		mw_table_exit(slot);
+		mw_sys_yield();
+	}
+	/* What the kernel would refuse without the watch: MADV_FREE of shared
+	 * memory, populating memory the program's protection forbids. */
+	for (size_t i = 0; i < s->nspans && !r; i++) {
+		const struct mw_span *sp = &s->spans[i];
+		int prot = mw_prot_allowed(sp->orig_prot);
+
+		if (sp->start >= hi || sp->end <= lo)
+			continue;
+		if ((advice == MADV_FREE && sp->shared) ||
+		    (advice == MADV_POPULATE_READ && !(prot & PROT_READ)) ||
+		    (advice == MADV_POPULATE_WRITE && !(prot & PROT_WRITE)))
+			r = -EINVAL;
+	}
+	for (uintptr_t p = lo; p < hi && (!r || r == -ENOMEM);) {
+		const struct mw_span *sp = mw_table_span(s, p);
+		uintptr_t q = p;
+
+		if (!sp) {
+			while (q < hi && !mw_table_span(s, q))
+				q += 4096;
+			rr = mw_arch_gate_syscall(SYS_madvise, (long)p, (long)(q - p), advice, 0, 0, 0);
+		} else {
+			q = sp->end < hi ? sp->end : hi;
+			rr = advice == MADV_FREE ? 0 :
+			     mw_arch_gate_syscall(SYS_madvise, (long)(sp->alias + (p - sp->start)),
+						  (long)(q - p), advice, 0, 0, 0);
+		}
+		/* Unmapped pieces: ENOMEM, after the rest is advised. */
+		if (rr < 0 && (!r || r == -ENOMEM))
+			r = rr;
+		p = q;
+	}
+	mw_table_exit(slot);
+	return r;
+}
+
 /* madvise(MADV_DONTNEED) on watched pages: their memory is a memfd now,
  * where the advice would keep the contents; punch them out of the memfd
  * instead, so that they read as zeros as before, and log the kernel's
- * write.  MADV_FREE may keep contents anyway: nothing more to do. */
+ * write.  The advice the kernel refuses there: madvise_emulated. */
 long mw_sys_madvise(void *uc, const long a[6])
 {
 	uintptr_t lo = (uintptr_t)a[0], hi = lo + (uintptr_t)a[1];
-	long r = mw_sys6(SYS_madvise, a);
+	long r;
 
+	if (emulated(a[2]) && !(lo & 4095) && hi > lo) {
+		unsigned slot;
+		bool touched;
+
+		hi = (hi + 4095) & ~(uintptr_t)4095;
+		touched = mw_sys_touches(mw_table_enter(&slot), lo, hi);
+		mw_table_exit(slot);
+		if (touched)
+			return madvise_emulated(lo, hi, a[2]);
+	}
+	r = mw_sys6(SYS_madvise, a);
 	if (r < 0 || a[2] != MADV_DONTNEED || hi <= lo)
 		return r;
 	for (;;) {

@@ -116,17 +116,22 @@ struct buf {
 	uint16_t size;
 	int mask_off;           /* where a sigset to sanitize is, else -1 */
 	size_t off;             /* iovec data: where it starts in the stream */
+	unsigned msg1;          /* 1 + the index of its struct mmsghdr, 0 if none */
 };
 
 struct call {
 	struct bounce bo;
 	struct buf *buf;        /* buf0, or a larger array for long vectors */
 	int nbuf, capbuf;
-	struct iovec *iov;      /* iov0, or larger */
+	bool iov0_used;
+	unsigned msg1;          /* of the buffers being added */
 	struct buf buf0[4 + IOV_INLINE + 3];
 	struct iovec iov0[IOV_INLINE];
 	struct msghdr msg;
 	int msg_buf;            /* index of the msghdr's buffer, or -1 */
+	struct mmsghdr *mmsg;   /* the bounced mmsghdr array, or NULL */
+	size_t mmsg_n;
+	int mmsg_buf;           /* index of its buffer, or -1 */
 };
 
 /* Where in the buffer of P a sigset is that the kernel must not get with
@@ -149,6 +154,22 @@ static bool sanitizes(const struct rule *ru)
 	return false;
 }
 
+/* Room for N more buffers.  0 or -ENOMEM. */
+static int room(struct call *c, size_t n)
+{
+	struct buf *buf;
+
+	if ((size_t)(c->capbuf - c->nbuf) >= n)
+		return 0;
+	buf = balloc(&c->bo, ((size_t)c->nbuf + n + 4) * sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, c->buf, (size_t)c->nbuf * sizeof(*buf));
+	c->buf = buf;
+	c->capbuf = c->nbuf + (int)n + 4;
+	return 0;
+}
+
 /* Adds a buffer and bounces it if it touches a watched page (or FORCE).
  * 1: bounced, 0: left alone, <0: -errno to return. */
 static int add(struct call *c, const struct mw_snapshot *s, uintptr_t addr, size_t len,
@@ -162,12 +183,20 @@ static int add(struct call *c, const struct mw_snapshot *s, uintptr_t addr, size
 		return 0;
 	bf = &c->buf[c->nbuf];
 	*bf = (struct buf){ addr, len, balloc(&c->bo, len), (uint8_t)dir, p->kind, p->size,
-			    mask_offset(p), 0 };
+			    mask_offset(p), 0, c->msg1 };
 	if (!bf->b)
 		return -ENOMEM;
 	c->nbuf++;
 	*arg = bf->b;
 	return 1;
+}
+
+/* Whether the string at AT is to be bounced: it has a byte on a watched
+ * page.  Only a string that ends within STR_MAX of a watched page is
+ * looked at. */
+static bool str_near(const struct mw_snapshot *s, uintptr_t at)
+{
+	return at && mw_sys_touches(s, at, at + STR_MAX);
 }
 
 /* The length of a buffer the rule describes, or 0 with *err set. */
@@ -184,6 +213,10 @@ static size_t length(const struct mw_snapshot *s, const struct param *p, const l
 	case K_ARG:
 	case K_RET:
 		return (size_t)a[p->x] * p->size;
+	case K_MSGQ:
+		return (size_t)a[p->x] + p->size;
+	case K_PAGES:
+		return ((size_t)a[p->x] + 4095) / 4096;
 	case K_FDSET:
 		return a[0] > 0 ? (((size_t)a[0] + 63) / 64) * 8 : 0;
 	case K_SOCKLEN: {
@@ -194,11 +227,11 @@ static size_t length(const struct mw_snapshot *s, const struct param *p, const l
 		return n;
 	}
 	case K_STR: {
-		/* Only a path that starts on a watched page is bounced. */
+		/* A path with a byte on a watched page is bounced. */
 		uintptr_t at = (uintptr_t)a[p->arg];
 		size_t n = 0;
 
-		if (!at || !mw_table_span(s, at))
+		if (!str_near(s, at))
 			return 0;
 		while (n < STR_MAX) {
 			int r = mw_sys_copy_in(s, scratch + n, at + n, 1);
@@ -208,7 +241,7 @@ static size_t length(const struct mw_snapshot *s, const struct param *p, const l
 				return 0;
 			}
 			if (!scratch[n++])
-				return n;
+				return mw_sys_touches(s, at, at + n) ? n : 0;
 		}
 		*err = -ENAMETOOLONG;
 		return 0;
@@ -218,42 +251,105 @@ static size_t length(const struct mw_snapshot *s, const struct param *p, const l
 }
 
 /* The iovec array V of N entries, data in direction DIR: bounces what is
- * watched into c->iov.  1 if the call must use c->iov, 0 if not, <0 -errno. */
+ * watched into a copy of the array, *OUT.  1 if the call must use *OUT, 0
+ * if not, <0 -errno. */
 static int add_iov(struct call *c, const struct mw_snapshot *s, const struct param *p,
-		   uintptr_t v, size_t n)
+		   uintptr_t v, size_t n, struct iovec **out)
 {
+	struct iovec *iov;
 	size_t off = 0;
 	int any, r;
 
 	if (!v || !n || n > IOV_MAX_BOUNCED)
 		return 0;       /* as it is: the kernel says EFAULT or EINVAL */
-	if (n > IOV_INLINE) {
-		/* Room for N entries, and for a buffer each besides those
-		 * added so far and the few that may follow (msghdr). */
-		struct iovec *iov = balloc(&c->bo, n * sizeof(*iov));
-		struct buf *buf = balloc(&c->bo, (c->nbuf + n + 4) * sizeof(*buf));
-
-		if (!iov || !buf)
-			return -ENOMEM;
-		memcpy(buf, c->buf, (size_t)c->nbuf * sizeof(*buf));
-		c->buf = buf;
-		c->capbuf = c->nbuf + (int)n + 4;
-		c->iov = iov;
+	/* Room for N entries, and for a buffer each besides those added so
+	 * far and the few that may follow (msghdr). */
+	if (n <= IOV_INLINE && !c->iov0_used) {
+		iov = c->iov0;
+		c->iov0_used = true;
+	} else {
+		iov = balloc(&c->bo, n * sizeof(*iov));
 	}
-	if (mw_sys_copy_in(s, c->iov, v, n * sizeof(c->iov[0])))
+	if (!iov || room(c, n + 4))
+		return -ENOMEM;
+	if (mw_sys_copy_in(s, iov, v, n * sizeof(iov[0])))
 		return 0;
-	any = mw_sys_touches(s, v, v + n * sizeof(c->iov[0]));
+	any = mw_sys_touches(s, v, v + n * sizeof(iov[0]));
 	for (size_t k = 0; k < n; k++) {
-		r = add(c, s, (uintptr_t)c->iov[k].iov_base, c->iov[k].iov_len, p, p->dir, false,
-			&c->iov[k].iov_base);
+		r = add(c, s, (uintptr_t)iov[k].iov_base, iov[k].iov_len, p, p->dir, false,
+			&iov[k].iov_base);
 		if (r < 0)
 			return r;
 		if (r)
 			c->buf[c->nbuf - 1].off = off;
 		any |= r;
-		off += c->iov[k].iov_len;
+		off += iov[k].iov_len;
 	}
+	*out = iov;
 	return any;
+}
+
+/* The buffers a msghdr M (a copy) points to: bounced into M.  1 if the
+ * call must use the copy, 0 if not, <0 -errno. */
+static int add_msghdr(struct call *c, const struct mw_snapshot *s, const struct param *p,
+		      struct msghdr *m)
+{
+	int before = c->nbuf, r;
+	struct iovec *iov;
+
+	if (room(c, 2))
+		return -ENOMEM;
+	r = add(c, s, (uintptr_t)m->msg_name, m->msg_namelen, p, p->dir | IN, false, &m->msg_name);
+	if (r >= 0)
+		r = add(c, s, (uintptr_t)m->msg_control, m->msg_controllen, p, p->dir | IN, false,
+			&m->msg_control);
+	if (r < 0)
+		return r;
+	r = add_iov(c, s, p, (uintptr_t)m->msg_iov, m->msg_iovlen, &iov);
+	if (r < 0)
+		return r;
+	if (r)
+		m->msg_iov = iov;
+	return r || c->nbuf > before;
+}
+
+/* A vector of N struct mmsghdr at AT (recvmmsg, sendmmsg): bounced into
+ * c->mmsg with whatever its headers point to that is watched. */
+static int add_mmsg(struct call *c, const struct mw_snapshot *s, const struct param *p,
+		    uintptr_t at, size_t n, long *arg)
+{
+	struct mmsghdr *mm;
+	bool any;
+	int r;
+
+	if (n > IOV_MAX_BOUNCED)
+		n = IOV_MAX_BOUNCED;    /* the kernel's own limit, UIO_MAXIOV */
+	if (!at || !n)
+		return 0;
+	mm = balloc(&c->bo, n * sizeof(*mm));
+	if (!mm || room(c, 1))
+		return -ENOMEM;
+	if (mw_sys_copy_in(s, mm, at, n * sizeof(*mm)))
+		return 0;       /* the kernel's EFAULT */
+	any = mw_sys_touches(s, at, at + n * sizeof(*mm));
+	for (size_t k = 0; k < n; k++) {
+		c->msg1 = (unsigned)k + 1;
+		r = add_msghdr(c, s, p, &mm[k].msg_hdr);
+		c->msg1 = 0;
+		if (r < 0)
+			return r;
+		any |= r;
+	}
+	if (!any || room(c, 1))
+		return any ? -ENOMEM : 0;
+	/* The kernel writes lengths and flags into the headers: so do we,
+	 * after. */
+	c->mmsg = mm;
+	c->mmsg_n = n;
+	c->mmsg_buf = c->nbuf;
+	c->buf[c->nbuf++] = (struct buf){ at, n * sizeof(*mm), mm, OUT, K_MMSG, 0, -1, 0, 0 };
+	*arg = (long)mm;
+	return 1;
 }
 
 /* Prepares the bounces of a call (inside the table).  0, MW_SYS_BUSY or -errno. */
@@ -268,57 +364,52 @@ static int prepare(struct call *c, const struct mw_snapshot *s, const struct rul
 		int err, r;
 
 		if (p->kind == K_IOV) {
-			r = add_iov(c, s, p, at, (size_t)a[p->x]);
+			struct iovec *iov;
+
+			r = add_iov(c, s, p, at, (size_t)a[p->x], &iov);
 			if (r < 0)
 				return r;
 			if (r)
-				a[p->arg] = (long)c->iov;
+				a[p->arg] = (long)iov;
 			continue;
 		}
-		if (p->kind == K_IOCTL) {
+		if (p->kind == K_CMD) {
 			struct param q;
 
-			if (!mw_sys_ioctl_param((uint32_t)a[p->x], &q))   /* the kernel's unsigned int */
+			if (!mw_sys_cmd_param(ru->nr, (unsigned long)a[p->x], &q))
 				continue;
 			r = add(c, s, at, q.size, &q, q.dir, false, (void **)&a[p->arg]);
 			if (r < 0)
 				return r;
 			continue;
 		}
-		if (p->kind == K_MSG) {
-			int before = c->nbuf;
-
-			if (!at || mw_sys_copy_in(s, &c->msg, at, sizeof(c->msg)))
-				continue;       /* the kernel's EFAULT */
-			r = add(c, s, (uintptr_t)c->msg.msg_name, c->msg.msg_namelen, p,
-				p->dir | IN, false, &c->msg.msg_name);
-			if (r >= 0)
-				r = add(c, s, (uintptr_t)c->msg.msg_control, c->msg.msg_controllen, p,
-					p->dir | IN, false, &c->msg.msg_control);
-			if (r >= 0) {
-				int iov = add_iov(c, s, p, (uintptr_t)c->msg.msg_iov, c->msg.msg_iovlen);
-
-				if (iov < 0)
-					return iov;
-				if (iov)
-					c->msg.msg_iov = c->iov;
-			}
+		if (p->kind == K_MMSG) {
+			r = add_mmsg(c, s, p, at, (size_t)(unsigned)a[p->x], &a[p->arg]);
 			if (r < 0)
 				return r;
-			if (c->nbuf > before || mw_sys_touches(s, at, at + sizeof(c->msg)) ||
-			    c->msg.msg_iov == c->iov) {
+			continue;
+		}
+		if (p->kind == K_MSG) {
+			if (!at || mw_sys_copy_in(s, &c->msg, at, sizeof(c->msg)))
+				continue;       /* the kernel's EFAULT */
+			r = add_msghdr(c, s, p, &c->msg);
+			if (r < 0)
+				return r;
+			if (r || mw_sys_touches(s, at, at + sizeof(c->msg))) {
 				/* The kernel writes lengths and flags into the
 				 * header: so do we, after. */
+				if (room(c, 1))
+					return -ENOMEM;
 				c->msg_buf = c->nbuf;
 				c->buf[c->nbuf++] = (struct buf){ at, sizeof(c->msg), &c->msg, OUT,
-								  K_MSG, 0, -1, 0 };
+								  K_MSG, 0, -1, 0, 0 };
 				a[p->arg] = (long)&c->msg;
 			}
 			continue;
 		}
 		/* A path on a watched page is copied: room for it, mapped
 		 * (bfree unmaps it), not on the signal stack. */
-		if (p->kind == K_STR && at && mw_table_span(s, at) && !*scratchp) {
+		if (p->kind == K_STR && str_near(s, at) && !*scratchp) {
 			*scratchp = balloc(&c->bo, STR_MAX);
 			if (!*scratchp)
 				return -ENOMEM;
@@ -332,10 +423,10 @@ static int prepare(struct call *c, const struct mw_snapshot *s, const struct rul
 			if (len) {
 				void *b = balloc(&c->bo, len);
 
-				if (!b)
+				if (!b || room(c, 1))
 					return -ENOMEM;
 				memcpy(b, scratch, len);
-				c->buf[c->nbuf++] = (struct buf){ at, len, b, 0, K_STR, 0, -1, 0 };
+				c->buf[c->nbuf++] = (struct buf){ at, len, b, IN, K_STR, 0, -1, 0, 0 };
 				a[p->arg] = (long)b;
 			}
 			continue;
@@ -349,9 +440,10 @@ static int prepare(struct call *c, const struct mw_snapshot *s, const struct rul
 		struct buf *bf = &c->buf[i];
 		int r;
 
-		if (bf->kind == K_STR || bf->b == &c->msg)
+		if (bf->kind == K_STR || i == c->msg_buf || i == c->mmsg_buf)
 			continue;
-		if (!(bf->dir & IN) && (bf->kind == K_RET || bf->kind == K_IOV))
+		if (!(bf->dir & IN) &&
+		    (bf->kind == K_RET || bf->kind == K_IOV || bf->kind == K_MSGQ))
 			continue;       /* written exactly as far as the result says */
 		r = mw_sys_copy_in(s, bf->b, bf->addr, bf->len);
 		if (r)
@@ -362,12 +454,34 @@ static int prepare(struct call *c, const struct mw_snapshot *s, const struct rul
 	return 0;
 }
 
-/* How much of buffer BF the kernel wrote, given the call's result R. */
-static size_t written(const struct buf *bf, long r)
+/* Whether the kernel got to buffer BF, given the call's result R: the
+ * buffers of the messages of a vector up to the count it returns. */
+static bool reached(const struct buf *bf, long r)
 {
+	return r >= 0 && (!bf->msg1 || bf->msg1 <= (unsigned long)r);
+}
+
+/* How much of buffer BF the kernel wrote, given the call's result R. */
+static size_t written(const struct call *c, const struct buf *bf, long r)
+{
+	if (bf->msg1) {
+		/* A buffer of message msg1 - 1 of a vector: its own length. */
+		size_t got;
+
+		if (!reached(bf, r))
+			return 0;
+		if (bf->dir & IN)
+			return bf->len;         /* msg_name, msg_control */
+		got = c->mmsg[bf->msg1 - 1].msg_len;
+		if (got <= bf->off)
+			return 0;
+		return got - bf->off < bf->len ? got - bf->off : bf->len;
+	}
 	switch (bf->kind) {
 	case K_RET:
 		return r <= 0 ? 0 : (size_t)r * bf->size < bf->len ? (size_t)r * bf->size : bf->len;
+	case K_MSGQ:
+		return r < 0 ? 0 : (size_t)r + bf->size < bf->len ? (size_t)r + bf->size : bf->len;
 	case K_IOV:
 	case K_MSG:
 		if (bf->dir & IN)
@@ -380,6 +494,25 @@ static size_t written(const struct buf *bf, long r)
 		 * with EINTR. */
 		return r >= 0 || r == -EINTR ? bf->len : 0;
 	}
+}
+
+/* The headers of a message vector go back with the program's pointers and
+ * the kernel's lengths and flags, for the R messages it handled. */
+static void give_out_mmsg(void *uc, struct call *c, const struct buf *bf, long r)
+{
+	size_t n = r < 0 ? 0 : (size_t)r < c->mmsg_n ? (size_t)r : c->mmsg_n;
+	struct mmsghdr *orig;
+
+	if (!n || !(orig = balloc(&c->bo, n * sizeof(*orig))) ||
+	    mw_sys_bring_in(orig, bf->addr, n * sizeof(*orig)))
+		return;
+	for (size_t k = 0; k < n; k++) {
+		orig[k].msg_len = c->mmsg[k].msg_len;
+		orig[k].msg_hdr.msg_namelen = c->mmsg[k].msg_hdr.msg_namelen;
+		orig[k].msg_hdr.msg_controllen = c->mmsg[k].msg_hdr.msg_controllen;
+		orig[k].msg_hdr.msg_flags = c->mmsg[k].msg_hdr.msg_flags;
+	}
+	mw_sys_give_out(uc, bf->addr, orig, n * sizeof(*orig));
 }
 
 static void perform_rule(void *uc, long nr, long a[6], const struct rule *ru)
@@ -400,9 +533,13 @@ again:
 		c.bo.nmaps = 0;
 		c.buf = c.buf0;
 		c.capbuf = (int)(sizeof(c.buf0) / sizeof(c.buf0[0]));
-		c.iov = c.iov0;
+		c.iov0_used = false;
+		c.msg1 = 0;
 		c.nbuf = 0;
 		c.msg_buf = -1;
+		c.mmsg = NULL;
+		c.mmsg_n = 0;
+		c.mmsg_buf = -1;
 		memcpy(b, a, sizeof(b));
 		scratch = NULL;
 		r = s->nspans || sanitizes(ru) ? prepare(&c, s, ru, b, &scratch) : 0;
@@ -435,7 +572,7 @@ again:
 	}
 	/* The kernel's reads, then its writes, in the order of the buffers. */
 	for (int i = 0; i < c.nbuf; i++)
-		if ((c.buf[i].dir & IN) && r >= 0 && c.buf[i].mask_off < 0)
+		if ((c.buf[i].dir & IN) && reached(&c.buf[i], r) && c.buf[i].mask_off < 0)
 			mw_sys_log_read(uc, c.buf[i].addr, c.buf[i].len);
 	for (int i = 0; i < c.nbuf; i++) {
 		struct buf *bf = &c.buf[i];
@@ -456,13 +593,31 @@ again:
 			}
 			continue;
 		}
-		n = written(bf, r);
+		if (i == c.mmsg_buf) {
+			give_out_mmsg(uc, &c, bf, r);
+			continue;
+		}
+		n = written(&c, bf, r);
 		if (n && mw_sys_give_out(uc, bf->addr, bf->b, n) < 0 && r >= 0)
 			r = -EFAULT;
 	}
 	bfree(&c.bo);
 	mw_arch_sys_return(uc, r);
 }
+
+#ifdef SYS_clone3
+/* The flags of clone3's struct clone_args (its first member), CLONE_VM if
+ * unreadable: the kernel's EFAULT or EINVAL then, nothing to copy. */
+static uint64_t clone3_flags(const long a[6])
+{
+	uint64_t flags = 0;
+
+	if (!a[0] || (size_t)a[1] < sizeof(flags) ||
+	    mw_sys_bring_in(&flags, (uintptr_t)a[0], sizeof(flags)))
+		return CLONE_VM;
+	return flags;
+}
+#endif
 
 static bool is_clone(long nr)
 {
@@ -529,10 +684,12 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		return;
 	}
 	if (is_clone(nr)) {
-		/* A fork (no shared memory): the child copies the watched pages
-		 * first thing.  clone3's flags are in memory: its forks (rare)
-		 * copy in the fork handler instead. */
+		/* A fork (no shared memory), fork(3)'s or a raw clone: the
+		 * child copies the watched pages first thing. */
 		bool forklike = nr == SYS_clone ? !(a[0] & CLONE_VM) :
+#ifdef SYS_clone3
+				nr == SYS_clone3 ? !(clone3_flags(a) & CLONE_VM) :
+#endif
 #ifdef SYS_fork
 				nr == SYS_fork;
 #else

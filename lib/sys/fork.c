@@ -29,8 +29,12 @@
  * copy and thaws the spans before glibc's parent code or the program runs
  * again.  The child restores the signal mask first thing.
  *
- * Not covered: raw clone(2) without CLONE_VM (no atfork handlers run), and
- * vfork(2), whose child shares all memory anyway.
+ * A clone(2) or clone3(2) without CLONE_VM that is not fork(3)'s (a raw
+ * clone, syscall(SYS_fork)) runs no atfork handlers: its dispatch does
+ * their work, the library lock taken and the pipe made in the handler,
+ * and the child, early, copies the pages and does what the child handler
+ * would (mw_fork_child_early).  Not covered: vfork(2), whose child shares
+ * all memory anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +62,8 @@ static _Atomic pid_t forking;   /* the thread inside fork(3), after prepare */
 static int frozen;              /* the spans are frozen */
 static uint64_t fork_mask;      /* the signal mask at the fork (for the child) */
 static int masked;              /* signals blocked from the fork's system call */
+static int raw;                 /* a clone without fork(3) around it: no
+				 * atfork handlers, the dispatch does their work */
 
 static long sys(long nr, long a, long b, long c)
 {
@@ -77,8 +83,18 @@ bool mw_fork_at_syscall(bool early)
 			 (1ull << (SIGBUS - 1)) | (1ull << (SIGILL - 1)) |
 			 (1ull << (SIGFPE - 1)) | (1ull << (SIGTRAP - 1)));
 
-	if (atomic_load(&forking) != mw_tid() || frozen)
-		return false;
+	if (atomic_load(&forking) != mw_tid() || frozen) {
+		/* Not fork(3)'s call: a copying child (EARLY) of a raw clone.
+		 * Take what prepare() would, the lock first (whoever froze
+		 * the pages holds it). */
+		if (!early || atomic_load(&forking) == mw_tid())
+			return false;
+		mw_lock_nohold();
+		raw = 1;
+		if (sys(SYS_pipe2, (long)done_pipe, O_CLOEXEC, 0) < 0)
+			done_pipe[0] = done_pipe[1] = -1;
+		atomic_store(&forking, mw_tid());
+	}
 	if (early && done_pipe[0] >= 0 &&
 	    set_mask(SIG_BLOCK, &all, &fork_mask) == 0)
 		masked = 1;
@@ -87,24 +103,41 @@ bool mw_fork_at_syscall(bool early)
 	return true;
 }
 
+static void close_pipe(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (done_pipe[i] >= 0)
+			sys(SYS_close, done_pipe[i], 0, 0);
+	done_pipe[0] = done_pipe[1] = -1;
+}
+
 void mw_fork_after_syscall(long pid)
 {
 	char c;
 
-	if (!masked)
+	if (!masked && !raw)
 		return;         /* the atfork parent handler waits and thaws */
-	if (pid > 0) {
+	if (masked && pid > 0) {
 		/* EOF too if the child died before saying so. */
 		sys(SYS_close, done_pipe[1], 0, 0);
+		done_pipe[1] = -1;
 		while (sys(SYS_read, done_pipe[0], (long)&c, 1) == -EINTR)
 			;
-		sys(SYS_close, done_pipe[0], 0, 0);
-		done_pipe[0] = done_pipe[1] = -1;
+		close_pipe();
+	}
+	if (raw) {
+		/* What parent() does for fork(3). */
+		close_pipe();
+		atomic_store(&forking, 0);
 	}
 	frozen = 0;
 	mw_protect_freeze(0);
 	/* The signal frame's mask comes back when the dispatch returns. */
 	masked = 0;
+	if (raw) {
+		raw = 0;
+		mw_unlock_nohold();
+	}
 }
 
 static void prepare(void)
@@ -150,8 +183,13 @@ static void copy_spans(void)
 		sp->state = MW_SPAN_ACTIVE;     /* frozen by the parent */
 		if (sp->shared)
 			continue;       /* MAP_SHARED: shared with the child anyway */
-		if (mw_alias_convert_from(sp->start, sp->end, shared, &sp->alias) == 0)
+		if (mw_alias_convert_from(sp->start, sp->end, shared, &sp->alias) == 0) {
 			munmap((void *)shared, sp->end - sp->start);
+			/* MADV_WIPEONFORK by the program: the child's pages
+			 * are zeros, as the kernel would give it. */
+			if (sp->wipe)
+				madvise((void *)sp->alias, sp->end - sp->start, MADV_REMOVE);
+		}
 	}
 	if (s->nspans)
 		mw_protect_all(s);
@@ -174,6 +212,17 @@ void mw_fork_child_early(void)
 		done_pipe[0] = done_pipe[1] = -1;
 		masked = 0;
 		set_mask(SIG_SETMASK, &fork_mask, NULL);
+	}
+	if (raw) {
+		/* No atfork child handler will run: its work, now. */
+		close_pipe();
+		raw = 0;
+		atomic_store(&forking, 0);
+		frozen = 0;
+		copied = 0;
+		mw_tid_forked();
+		mw_sys_forked();
+		mw_unlock_nohold();
 	}
 }
 

@@ -11,8 +11,10 @@ int mw_fork_init(void);
 /* [fault path of the forking thread] fork(3)'s own system call is about to
  * be made (dispatched, see dispatch.h): freeze the watched pages.  EARLY:
  * the child will call mw_fork_child_early; then the thread's asynchronous
- * signals are blocked too, until the dispatch returns.  True if this is
- * fork(3)'s call: then call mw_fork_after_syscall with its result. */
+ * signals are blocked too, until the dispatch returns.  With EARLY, a call
+ * outside fork(3) (a raw clone without CLONE_VM) is one too: the library
+ * lock is taken here, as fork(3)'s prepare handler would.  True if this is
+ * such a call: then call mw_fork_after_syscall with its result. */
 bool mw_fork_at_syscall(bool early);
 /* [fault path of the forking thread, in the same dispatch] In the parent,
  * with the system call's result: wait for the child's early copy and thaw

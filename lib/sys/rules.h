@@ -26,7 +26,11 @@ enum kind {
 	K_MASK,         /* IN, SIZE bytes, a sigset at offset X: sanitized */
 	K_KSA,          /* the kernel's struct sigaction (arch.h); IN: its mask
 			   sanitized */
-	K_IOCTL,        /* what ioctl command a[X] says (mw_sys_ioctl_param) */
+	K_CMD,          /* what the call's command a[X] says (mw_sys_cmd_param) */
+	K_PAGES,        /* a byte per page of the a[X] bytes at a[0] (mincore) */
+	K_MSGQ,         /* a[X] + SIZE bytes: a long and the text (msgsnd,
+			   msgrcv: the kernel writes SIZE + ret) */
+	K_MMSG,         /* an array of a[X] struct mmsghdr: data in DIR */
 };
 
 struct param {
@@ -45,9 +49,10 @@ struct rule {
 /* The rule of system call NR, or NULL: its arguments go to the kernel as
  * they are. */
 const struct rule *mw_sys_rule_of(long nr);
-/* The argument of ioctl command CMD as a fixed-size buffer in *Q; 0 if it
- * is not one the library knows. */
-int mw_sys_ioctl_param(unsigned long cmd, struct param *q);
+/* The argument of command CMD of system call NR (ioctl, fcntl, prctl,
+ * arch_prctl, shmctl, msgctl, semctl) as a fixed-size buffer in *Q (its
+ * argument, direction, size); 0 if it is not one the library knows. */
+int mw_sys_cmd_param(long nr, unsigned long cmd, struct param *q);
 /* Removes the signals memwatch needs delivered in every thread, always
  * (SIGSEGV, SIGSYS), from a kernel sigset. */
 void mw_sys_sanitize(uint64_t *mask);

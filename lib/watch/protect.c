@@ -137,19 +137,17 @@ int mw_protect_all(const struct mw_snapshot *s)
 	return 0;
 }
 
-long mw_protect_change(uintptr_t lo, uintptr_t hi, int prot)
+/* A copy of the current table with its spans split at LO and HI, not yet
+ * published; each part of a span inside [lo, hi) passes through SET. */
+static struct mw_snapshot *split(uintptr_t lo, uintptr_t hi, void (*set)(struct mw_span *, int),
+				 int arg)
 {
-	const struct mw_snapshot *cur;
-	struct mw_snapshot *s;
-	long r = 0;
+	const struct mw_snapshot *cur = mw_snap_current();
+	struct mw_snapshot *s = mw_snap_alloc(cur->nspans + 2, cur->nwatches);
 
-	cur = mw_snap_current();
-	s = mw_snap_alloc(cur->nspans + 2, cur->nwatches);
 	if (!s)
-		return -ENOMEM;
+		return NULL;
 	mw_snap_copy(s, cur);
-	/* Spans split at lo and hi; the part inside gets the program's
-	 * protection, which the watches then restrict (page_prot). */
 	s->nspans = 0;
 	for (size_t i = 0; i < cur->nspans; i++) {
 		struct mw_span sp = cur->spans[i];
@@ -166,13 +164,21 @@ long mw_protect_change(uintptr_t lo, uintptr_t hi, int prot)
 			part.end = cut[k + 1];
 			part.alias = sp.alias + (cut[k] - sp.start);
 			if (part.start >= lo && part.end <= hi)
-				part.orig_prot = prot;
+				set(&part, arg);
 			s->spans[s->nspans++] = part;
 		}
 	}
-	mw_snap_publish(s);
-	/* The rest of the range as the program asked, gap by gap. */
-	for (uintptr_t p = lo; p < hi && !r;) {
+	return s;
+}
+
+/* Applies FN(p, len, arg) to the gaps between the spans of S in [lo, hi):
+ * the program's memory there is its own.  0 or the first -errno. */
+static long gaps(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
+		 int (*fn)(void *, size_t, int), int arg)
+{
+	long r = 0;
+
+	for (uintptr_t p = lo; p < hi;) {
 		const struct mw_span *sp = mw_table_span(s, p);
 		uintptr_t q = p;
 
@@ -182,10 +188,51 @@ long mw_protect_change(uintptr_t lo, uintptr_t hi, int prot)
 		}
 		while (q < hi && !mw_table_span(s, q))
 			q += page_size();
-		if (mprotect((void *)p, q - p, prot) < 0)
+		if (fn((void *)p, q - p, arg) < 0 && !r)
 			r = -errno;
 		p = q;
 	}
+	return r;
+}
+
+static void set_prot(struct mw_span *sp, int prot)
+{
+	sp->orig_prot = prot;
+}
+
+long mw_protect_change(uintptr_t lo, uintptr_t hi, int prot)
+{
+	/* Spans split at lo and hi; the part inside gets the program's
+	 * protection, which the watches then restrict (page_prot). */
+	struct mw_snapshot *s = split(lo, hi, set_prot, prot);
+	long r;
+
+	if (!s)
+		return -ENOMEM;
+	mw_snap_publish(s);
+	/* The rest of the range as the program asked, gap by gap. */
+	r = gaps(s, lo, hi, mprotect, prot);
 	mw_protect_range(s, lo, hi);
 	return r;
+}
+
+static void set_wipe(struct mw_span *sp, int wipe)
+{
+	sp->wipe = wipe;
+}
+
+long mw_protect_advise(uintptr_t lo, uintptr_t hi, int advice)
+{
+	const struct mw_snapshot *cur = mw_snap_current();
+	struct mw_snapshot *s;
+
+	/* As the kernel: MADV_WIPEONFORK is for private memory only. */
+	for (size_t i = 0; advice == MADV_WIPEONFORK && i < cur->nspans; i++)
+		if (cur->spans[i].shared && cur->spans[i].start < hi && cur->spans[i].end > lo)
+			return -EINVAL;
+	s = split(lo, hi, set_wipe, advice == MADV_WIPEONFORK);
+	if (!s)
+		return -ENOMEM;
+	mw_snap_publish(s);
+	return gaps(s, lo, hi, madvise, advice);
 }

@@ -33,5 +33,10 @@ void mw_protect_freeze(int frozen);
  * theirs (kept when the watches end, restricted by them meanwhile), the
  * rest gets it now.  0 or -errno. */
 long mw_protect_change(uintptr_t lo, uintptr_t hi, int prot);
+/* madvise(lo, hi - lo, ADVICE) by the program, MADV_WIPEONFORK or
+ * MADV_KEEPONFORK: watched pages keep it in their span (wipe), for the
+ * copy a forked child makes and for when the watches end; the rest gets it
+ * now.  -EINVAL for shared memory, as from the kernel.  0 or -errno. */
+long mw_protect_advise(uintptr_t lo, uintptr_t hi, int advice);
 
 #endif /* MW_PROTECT_H */

@@ -52,6 +52,9 @@ struct mw_span {
 	int state;              /* enum mw_span_state */
 	bool shared;            /* a MAP_SHARED mapping: the alias is a second
 				 * view of its own pages, not a memfd */
+	bool wipe;              /* MADV_WIPEONFORK by the program: a forked
+				 * child gets zeros; the advice comes back
+				 * when the watches end (protect.h) */
 };
 
 struct mw_watch_obj {
