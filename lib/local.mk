@@ -30,6 +30,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/fault/debugger.c lib/fault/debugger.h \
 	lib/sys/dispatch.c lib/sys/dispatch.h lib/sys/bounce.c lib/sys/bounce.h \
 	lib/sys/kernelmem.c lib/sys/kernelmem.h lib/sys/rules.c lib/sys/rules.h \
+	lib/sys/call.c lib/sys/call.h \
 	lib/sys/frame.c lib/sys/frame.h lib/sys/addrspace.c lib/sys/addrspace.h \
 	lib/sys/futex.c lib/sys/futex.h lib/sys/redo.c lib/sys/redo.h \
 	lib/sys/fork.c lib/sys/fork.h \
