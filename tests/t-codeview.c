@@ -22,23 +22,11 @@
 #include "tap.h"
 #include "watch.h"
 
-static char maps[1 << 20];
-
 /* Mappings of the stub memfd: all of them, and the writable ones. */
 static void code_views(int *all, int *writable)
 {
-	size_t n = 0;
-	ssize_t r;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-
 	*all = *writable = 0;
-	if (fd < 0)
-		bail("open /proc/self/maps: %s", strerror(errno));
-	while ((r = read(fd, maps + n, sizeof(maps) - 1 - n)) > 0)
-		n += (size_t)r;
-	close(fd);
-	maps[n] = 0;
-	for (char *p = maps; *p; ) {
+	for (char *p = read_maps(); *p; ) {
 		char *e = strchr(p, '\n'), *perm = strchr(p, ' ');
 
 		if (e)

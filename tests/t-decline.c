@@ -17,6 +17,7 @@
 #include "memwatch.h"
 #include "tap.h"
 #include "section.h"
+#include "gather8.h"       /* the contrast: a gather, performed */
 
 /* maskmovdqu: stores the bytes of xmm0 whose byte in xmm1 has its sign
  * bit set to [rdi] - an implicit memory operand, which the library does
@@ -34,25 +35,10 @@ __asm__(
 	"t_maskmov_insn:\n"
 	"	maskmovdqu %xmm1, %xmm0\n"
 	"	ret\n"
-	".size t_maskmov, .-t_maskmov\n"
-	/* vpgatherdd: eight 32-bit loads from base + 4 * index[i]; declined
-	 * until gathers were performed, now the contrast. */
-	".globl t_gather\n"
-	".hidden t_gather\n"
-	".type t_gather, @function\n"
-	"t_gather:\n"
-	"	vmovdqu (%rsi), %ymm1\n"
-	"	vpcmpeqd %ymm2, %ymm2, %ymm2\n"
-	"	vpxor %ymm0, %ymm0, %ymm0\n"
-	"	vpgatherdd %ymm2, (%rdi,%ymm1,4), %ymm0\n"
-	"	vmovdqu %ymm0, (%rdx)\n"
-	"	vzeroupper\n"
-	"	ret\n"
-	".size t_gather, .-t_gather\n");
+	".size t_maskmov, .-t_maskmov\n");
 
 void t_maskmov(uint8_t *dst, const uint8_t *src, const uint8_t *mask);
 extern const char t_maskmov_insn[];
-void t_gather(const int *base, const int *idx, int *out);
 
 static const int indices[8] = { 0, 3, 5, 8, 13, 21, 34, 55 };
 static int *arr;
@@ -78,7 +64,7 @@ static int gather_ok(void)
 {
 	int out[8];
 
-	t_gather(arr, indices, out);
+	t_gather8(arr, indices, out);
 	for (int i = 0; i < 8; i++)
 		if (out[i] != 1000 + indices[i])
 			return 0;

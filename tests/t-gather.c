@@ -21,6 +21,7 @@
 #include "memwatch.h"
 #include "tap.h"
 #include "section.h"
+#include "gather8.h"
 
 /* vpgatherdd xmm0, [rdi + xmm1*4], xmm2: four dword lanes; the indices
  * from (%rsi), the mask from (%rdx), the destination preset to -1. */
@@ -36,22 +37,9 @@ __asm__(
 	"	vpgatherdd %xmm2, (%rdi,%xmm1,4), %xmm0\n"
 	"	vmovdqu %xmm0, (%rcx)\n"
 	"	ret\n"
-	".size t_gather4, .-t_gather4\n"
-	".globl t_gather8\n"
-	".hidden t_gather8\n"
-	".type t_gather8, @function\n"
-	"t_gather8:\n"
-	"	vmovdqu (%rsi), %ymm1\n"
-	"	vpcmpeqd %ymm2, %ymm2, %ymm2\n"
-	"	vpxor %ymm0, %ymm0, %ymm0\n"
-	"	vpgatherdd %ymm2, (%rdi,%ymm1,4), %ymm0\n"
-	"	vmovdqu %ymm0, (%rdx)\n"
-	"	vzeroupper\n"
-	"	ret\n"
-	".size t_gather8, .-t_gather8\n");
+	".size t_gather4, .-t_gather4\n");
 
 void t_gather4(const int *base, const int32_t *idx, const int32_t *mask, int32_t *out);
-void t_gather8(const int *base, const int32_t *idx, int32_t *out);
 
 #define PAGE 4096
 static int *arr;                /* 3 pages: 0 and 1 readable, 2 PROT_NONE */

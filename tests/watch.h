@@ -7,7 +7,8 @@
  * watch is the test's premise, not what it checks); is_count(id, want,
  * what) is a test point for the watch's count; map_pages(n) is n fresh
  * read-write pages of their own (bails out if there are none); perms_of(addr,
- * out) the permissions of addr's mapping in /proc/self/maps.
+ * out) the permissions of addr's mapping in /proc/self/maps (read_maps() the
+ * text).
  */
 #ifndef MW_TEST_WATCH_H
 #define MW_TEST_WATCH_H
@@ -53,17 +54,14 @@ static void *map_pages(size_t n)
 	return p;
 }
 
-/* The permissions of ADDR's mapping as /proc/self/maps says ("rw-p"), or
- * "none" where nothing is mapped. */
+/* /proc/self/maps now, in a buffer of its own (the next call reuses it). */
 __attribute__((unused))
-static void perms_of(const volatile void *addr, char out[5])
+static char *read_maps(void)
 {
 	static char maps_buf[1 << 20];
-	uintptr_t a = (uintptr_t)addr;
 	size_t n = 0;
 	ssize_t r;
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	char *p;
 
 	if (fd < 0)
 		bail("open /proc/self/maps: %s", strerror(errno));
@@ -71,8 +69,19 @@ static void perms_of(const volatile void *addr, char out[5])
 		n += (size_t)r;
 	close(fd);
 	maps_buf[n] = 0;
+	return maps_buf;
+}
+
+/* The permissions of ADDR's mapping as /proc/self/maps says ("rw-p"), or
+ * "none" where nothing is mapped. */
+__attribute__((unused))
+static void perms_of(const volatile void *addr, char out[5])
+{
+	uintptr_t a = (uintptr_t)addr;
+	char *p;
+
 	strcpy(out, "none");
-	for (p = maps_buf; *p; ) {
+	for (p = read_maps(); *p; ) {
 		char *e = strchr(p, '\n');
 		unsigned long lo, hi;
 		char perms[5];

@@ -5,6 +5,7 @@
  * Gathers: analyze_gather; performed by gather.c.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <ucontext.h>
 
@@ -246,6 +247,32 @@ static void analyze_string(struct mw_x86_insn *out, const ZydisDecodedInstructio
 	emit_stub(out, out->bytes, out->len, rw, rx);
 }
 
+/* The encoder's request for the decoded instruction, without segment and
+ * address-size prefixes (the stub addresses the alias with 64 bits); -1
+ * after refusing the instruction. */
+static int encoder_request(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
+			   const ZydisDecodedOperand *ops, ZydisEncoderRequest *req)
+{
+	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
+		    ins, ops, ins->operand_count_visible, req))) {
+		refuse(out, "the instruction cannot be re-encoded");
+		return -1;
+	}
+	req->prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
+	req->address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
+	return 0;
+}
+
+/* Encodes REQ into BUF (*LEN bytes) and decodes it back into CHK, CHKOPS,
+ * for the caller to check; false if either fails. */
+static bool reencode(const ZydisEncoderRequest *req, uint8_t *buf, ZyanUSize *len,
+		     ZydisDecodedInstruction *chk, ZydisDecodedOperand *chkops)
+{
+	*len = ZYDIS_MAX_INSTRUCTION_LENGTH;
+	return ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(req, buf, len)) &&
+	       ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, buf, *len, chk, chkops));
+}
+
 static const int scratch_order[] = {
 	REG_R11, REG_R10, REG_R9, REG_R8, REG_RSI, REG_RDI, REG_RBX, REG_RDX,
 	REG_RCX, REG_RAX, REG_RBP, REG_R12, REG_R13, REG_R14, REG_R15,
@@ -402,17 +429,12 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 		break;
 	}
 
-	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
-		    ins, ops, ins->operand_count_visible, &req))) {
-		refuse(out, "the instruction cannot be re-encoded");
+	if (encoder_request(out, ins, ops, &req))
 		return;
-	}
-	req.prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
-	req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
 	for (unsigned k = 0; k < sizeof(scratch_order) / sizeof(scratch_order[0]); k++) {
 		int g = scratch_order[k];
 		uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
-		ZyanUSize len = sizeof(buf);
+		ZyanUSize len;
 		ZydisDecodedInstruction chk;
 		ZydisDecodedOperand chkops[ZYDIS_MAX_OPERAND_COUNT];
 
@@ -433,11 +455,9 @@ static void analyze_generic(struct mw_x86_insn *out, const ZydisDecodedInstructi
 		req.operands[memop].mem.index = ZYDIS_REGISTER_NONE;
 		req.operands[memop].mem.scale = 0;
 		req.operands[memop].mem.displacement = 0;
-		if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, buf, &len)))
-			continue;       /* e.g. %ah forbids REX: r8..r15 cannot be base */
-		/* Check the rewrite: same instruction, same operand, on scratch. */
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, buf, len, &chk, chkops)) ||
-		    chk.mnemonic != ins->mnemonic ||
+		/* Not encodable: e.g. %ah forbids REX, r8..r15 cannot be base.
+		 * Check the rewrite: same instruction, same operand, on scratch. */
+		if (!reencode(&req, buf, &len, &chk, chkops) || chk.mnemonic != ins->mnemonic ||
 		    chkops[memop].type != ZYDIS_OPERAND_TYPE_MEMORY ||
 		    chkops[memop].mem.base != reg_of_greg(g) ||
 		    chkops[memop].size != ops[memop].size ||
@@ -540,17 +560,12 @@ static void analyze_gather(struct mw_x86_insn *out, const ZydisDecodedInstructio
 	out->lanes = (uint8_t)(dbytes / out->elem < ibytes / ielem ? dbytes / out->elem
 								     : ibytes / ielem);
 
-	if (!ZYAN_SUCCESS(ZydisEncoderDecodedInstructionToEncoderRequest(
-		    ins, ops, ins->operand_count_visible, &req))) {
-		refuse(out, "the instruction cannot be re-encoded");
+	if (encoder_request(out, ins, ops, &req))
 		return;
-	}
-	req.prefixes &= ~(ZYDIS_ATTRIB_HAS_SEGMENT | ZYDIS_ATTRIB_HAS_ADDRESSSIZE);
-	req.address_size_hint = ZYDIS_ADDRESS_SIZE_HINT_NONE;
 	for (unsigned k = 0; k < sizeof(scratch_order) / sizeof(scratch_order[0]); k++) {
 		int g = scratch_order[k];
 		uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
-		ZyanUSize len = sizeof(buf);
+		ZyanUSize len;
 		ZydisDecodedInstruction chk;
 		ZydisDecodedOperand chkops[ZYDIS_MAX_OPERAND_COUNT];
 
@@ -558,9 +573,7 @@ static void analyze_gather(struct mw_x86_insn *out, const ZydisDecodedInstructio
 			continue;
 		req.operands[memop].mem.base = reg_of_greg(g);
 		req.operands[memop].mem.displacement = 0;
-		if (!ZYAN_SUCCESS(ZydisEncoderEncodeInstruction(&req, buf, &len)))
-			continue;
-		if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder, buf, len, &chk, chkops)) ||
+		if (!reencode(&req, buf, &len, &chk, chkops) ||
 		    chk.mnemonic != ins->mnemonic || chkops[memop].type != ZYDIS_OPERAND_TYPE_MEMORY ||
 		    chkops[memop].mem.type != ZYDIS_MEMOP_TYPE_VSIB ||
 		    chkops[memop].mem.base != reg_of_greg(g) ||
