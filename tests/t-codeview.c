@@ -39,6 +39,27 @@ static void code_views(int *all, int *writable)
 	}
 }
 
+/* Mappings of the watched pages' memory file (the aliases and the watched
+ * ranges themselves): all of them, and the writable ones. */
+static void alias_views(int *all, int *writable)
+{
+	*all = *writable = 0;
+	for (char *p = read_maps(); *p; ) {
+		char *e = strchr(p, '\n'), *perm = strchr(p, ' ');
+
+		if (e)
+			*e = 0;
+		if (strstr(p, "/memfd:memwatch") && !strstr(p, "memwatch-code")) {
+			(*all)++;
+			*writable += perm && perm[2] == 'w';
+		}
+		p = e ? e + 1 : p + strlen(p);
+	}
+}
+
+/* Read-only data of its own pages. */
+static const char ro_data[2 * 4096] __attribute__((aligned(4096))) = { 1, 2, 3 };
+
 static int writable_views(void)
 {
 	int all, w;
@@ -76,7 +97,7 @@ int main(void)
 	int all, w, id, id2, st;
 	pid_t pid;
 
-	plan(12);
+	plan(15);
 	code_views(&all, &w);
 	if (!ok(all >= 1 && w == 0, "loaded, nothing watched yet: no writable view of the stubs"))
 		diag("  %d views of memwatch-code, %d writable", all, w);
@@ -115,5 +136,18 @@ int main(void)
 		"a forked child watches with a new instruction, and unwatching leaves it none"))
 		diag("  status 0x%x (exit bits: 2 writable while watched, 4 count, 8 writable after)", st);
 	ok(writable_views() == 0, "nor the parent (%d)", writable_views());
+
+	/* The alias of watched read-only data is a writable view of it: only
+	 * while the watch exists. */
+	alias_views(&all, &w);
+	ok(all == 0, "no watch: no mapping of the watched pages' memory file (%d)", all);
+	id = watch(ro_data, 64, MW_WRITE);
+	alias_views(&all, &w);
+	ok(all >= 2 && w >= 1 && ro_data[2] == 3,
+	   "read-only data watched: the range and a writable alias (%d views, %d writable)", all, w);
+	mw_unwatch(id);
+	alias_views(&all, &w);
+	if (!ok(all == 0, "unwatched: no mapping of it is left, writable or not (%d)", all))
+		diag("  %d writable", w);
 	return done();
 }
