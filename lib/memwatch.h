@@ -112,8 +112,9 @@ const char *mw_strerror(int err);
 #define MW_KIND_RMW     3u      /* read-modify-write: MW_KIND_READ|MW_KIND_WRITE */
 #define MW_KIND_KERNEL  4u      /* by the kernel, in a system call (pc: the call) */
 #define MW_KIND_GONE    8u      /* not an access: the watch ended because its
-				 * memory was unmapped or replaced (pc: the
-				 * system call; addr, size: the watch) */
+				 * memory was unmapped or replaced, or made
+				 * executable (pc: the system call; addr,
+				 * size: the watch) */
 
 /* Record flags. */
 #define MW_REC_CUT      0x1u    /* the access was wider than MW_VALUE_MAX: values cut */

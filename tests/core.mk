@@ -35,3 +35,12 @@ TESTS += tests/t-symbols.sh
 # lib/'s layers call downward only.
 dist_check_SCRIPTS += tests/t-layers.sh
 TESTS += tests/t-layers.sh
+
+# A program that dies of a signal it sends itself while watching leaves a
+# core with its own frames on top.  core-prog: a plain binary for GDB.
+check_PROGRAMS += tests/core-prog
+tests_core_prog_SOURCES = tests/core-prog.c
+tests_core_prog_LDADD = $(MW_TEST_LIBS)
+tests_core_prog_LDFLAGS = -no-install
+dist_check_SCRIPTS += tests/t-core.sh
+TESTS += tests/t-core.sh

@@ -5,7 +5,9 @@
  * block, dlclose of a library whose global is watched.  The watch ends,
  * with a MW_KIND_GONE record naming it; no protection of it is left on a
  * new mapping at the same address.  An mprotect of a watched page by the
- * program holds while watched and after.
+ * program holds while watched and after; an mprotect(PROT_EXEC) of a page
+ * under a read and a write watch, with code copied in, ends both watches
+ * (gone records) and the code runs.
  * Each section runs in a child of its own (section.h).
  */
 #include <dlfcn.h>
@@ -220,10 +222,39 @@ static void sec_mprotect(void)
 }
 #define N_MPROTECT 6
 
+/* Code copied into a watched page, made executable and called: the program
+ * must run as without the watches, which cannot go on (executable memory
+ * cannot be watched: under a read watch the page could not even run). */
+static void sec_exec(void)
+{
+	static const unsigned char code[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };  /* mov $42,%eax; ret */
+	unsigned char *m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+				-1, 0);
+	int rd, wr, other;
+	int (*fn)(void) = (int (*)(void))(void *)m;
+
+	memcpy(m, code, sizeof(code));
+	rd = mw_watch(m + 64, 8, MW_READ);
+	wr = mw_watch(m + 128, 8, MW_WRITE);
+	other = mw_watch(m + PG + 8, 8, MW_READ);
+	m[128] = 5;
+	ok(mprotect(m, PG, PROT_READ | PROT_EXEC) == 0, "mprotect(PROT_READ|PROT_EXEC) of the page");
+	is_int(fn(), 42, "the code on it runs");
+	check_gone(rd, m + 64, 8, "read watch on code");
+	check_gone(wr, m + 128, 8, "write watch on code");
+	ok(m[128] == 5 && store_faults((char *)m + 200), "values kept, the program's PROT_READ|PROT_EXEC holds");
+	is_int(m[PG + 8] + m[PG + 9], 0, "the watch on the next page goes on");
+	uint64_t c = 0;
+
+	mw_count(other, &c);
+	is_u64(c, 2, "and counts its two reads");
+}
+#define N_EXEC 9
+
 int main(void)
 {
 	need_dispatch();
-	plan(N_MUNMAP + N_FIXED + N_MREMAP + N_BRK + N_FREE + N_DLCLOSE + N_MPROTECT + 7);
+	plan(N_MUNMAP + N_FIXED + N_MREMAP + N_BRK + N_FREE + N_DLCLOSE + N_MPROTECT + N_EXEC + 8);
 	run_section("munmap", N_MUNMAP, sec_munmap);
 	run_section("MAP_FIXED", N_FIXED, sec_fixed);
 	run_section("mremap", N_MREMAP, sec_mremap);
@@ -231,5 +262,6 @@ int main(void)
 	run_section("free", N_FREE, sec_free);
 	run_section("dlclose", N_DLCLOSE, sec_dlclose);
 	run_section("mprotect", N_MPROTECT, sec_mprotect);
+	run_section("mprotect(PROT_EXEC)", N_EXEC, sec_exec);
 	return done();
 }

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 
 #include "arch/arch.h"
@@ -55,8 +56,15 @@ static void decline(int sig, siginfo_t *si, void *ctx)
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		sigaction(SIGSEGV, &dfl, NULL);
-		if (si->si_code <= 0)
+		if (si->si_code <= 0) {
+			/* Held until this handler returns: it then acts on
+			 * the program's context, and a core shows the
+			 * program's frames on top, not the library's. */
+			uint64_t bit = 1ull << (SIGSEGV - 1);
+
+			mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8, 0, 0);
 			raise(SIGSEGV);
+		}
 		return;
 	}
 	/* The program's own handler, called as the kernel would have: with its

@@ -2,9 +2,10 @@
 /*
  * addrspace.c - address-space calls over watched memory (see addrspace.h).
  * Fault path: kernelmem.h, mw_table_*, mw_record_after, mw_arch_gate_syscall,
- * mw_arch_sys_site; and, outside any table epoch, the gone callback and the
- * library lock with mw_protect_change and mw_protect_advise (which take
- * their time: watches end, protections change).
+ * mw_arch_sys_site, mw_msg_*; and, outside any table epoch, the gone
+ * callback and the library lock with mw_protect_change and
+ * mw_protect_advise (which take their time: watches end, protections
+ * change).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "arch/arch.h"
+#include "base/say.h"
 #include "log/record.h"
 #include "memwatch.h"
 #include "sys/addrspace.h"
@@ -157,6 +159,32 @@ void mw_sys_set_gone(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t pc))
 	gone = fn;
 }
 
+/* mprotect(PROT_EXEC) of watched pages: each watch over them is named on
+ * standard error before it ends. */
+static void say_exec(uintptr_t lo, uintptr_t hi)
+{
+	unsigned slot;
+	const struct mw_snapshot *s = mw_table_enter(&slot);
+
+	for (size_t i = 0; i < s->nwatches; i++) {
+		const struct mw_watch_obj *w = s->watches[i];
+		struct mw_msg m;
+
+		/* As the gone callback finds them: by their pages. */
+		if (((w->end + 4095) & ~(uintptr_t)4095) <= lo || (w->start & ~(uintptr_t)4095) >= hi)
+			continue;
+		mw_msg_init(&m);
+		mw_msg_str(&m, "watch ");
+		mw_msg_dec(&m, w->id);
+		mw_msg_str(&m, " at ");
+		mw_msg_hex(&m, w->start);
+		mw_msg_str(&m, " ends: mprotect(PROT_EXEC) makes its memory code, which memwatch "
+			       "cannot watch (the code could not run on a watched page)");
+		mw_msg_flush(&m);
+	}
+	mw_table_exit(slot);
+}
+
 /* The program unmaps, moves or replaces memory, or changes its protection:
  * watches over memory that goes away end (front/api.h), the program's protection
  * of watched pages is kept for when their watches end.  The library's own
@@ -224,6 +252,15 @@ long mw_sys_address_space(void *uc, long nr, const long a[6], bool *done)
 	mw_table_exit(slot);
 	if (!touched)
 		return 0;
+	if (nr == SYS_mprotect && (a[2] & PROT_EXEC)) {
+		/* Code cannot be watched (mw_watch refuses it): under a read
+		 * watch its page is inaccessible, and the instruction fetch
+		 * would kill the program.  The watches over it end, said and
+		 * logged as gone; the call then acts on plain memory. */
+		say_exec(lo, hi);
+		gone(lo, hi, mw_arch_sys_site(uc));
+		return 0;
+	}
 	if (nr == SYS_mprotect) {
 		*done = true;
 		long r;

@@ -3,8 +3,8 @@
  * dispatch.c - the SIGSYS handler and switching dispatch on (see
  * dispatch.h).
  * Fault path (the handler, mw_sys_sigaction): mw_arch_gate_*, mw_arch_sys_*,
- * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, sigdelset, memset, the
- * previous SIGSYS handler.  Nothing else.
+ * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, mw_sys_selfsignal_frame,
+ * sigdelset, memset, the previous SIGSYS handler.  Nothing else.
  * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
  * mw_thread_blocks_sigsys, mw_sys_onstack_*.
  */
@@ -57,10 +57,17 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	struct sigaction prev = previous;
 
 	if (!have_previous || prev.sa_handler == SIG_DFL) {
-		/* As without us: the default action, for this very signal. */
+		/* As without us: the default action, for this very signal,
+		 * held until this handler returns: it acts on the program's
+		 * context (a core shows its frames on top, not ours). */
+		uint64_t bit = 1ull << (sig - 1);
+
 		mw_arch_gate_sigaction(sig, NULL, 0);
-		mw_arch_gate_syscall(SYS_tgkill, getpid(), mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0),
-				     sig, 0, 0, 0);
+		mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8, 0, 0);
+		/* From the gate only: a system call of the C library's
+		 * (getpid) would raise a SIGSYS, now deadly. */
+		mw_arch_gate_syscall(SYS_tgkill, mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0),
+				     mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), sig, 0, 0, 0);
 		return;
 	}
 	if (prev.sa_handler == SIG_IGN)
@@ -84,8 +91,12 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	if (si->si_code == SYS_USER_DISPATCH) {
 		long a[6];
 		long nr = mw_arch_sys_args(uc, a);
+		long r = mw_sys_selfsignal_frame(uc, nr, a);
 
-		mw_sysbounce_perform(uc, nr, a);
+		if (r != 1)
+			mw_arch_sys_return(uc, r);
+		else
+			mw_sysbounce_perform(uc, nr, a);
 	} else if (si->si_code == SI_QUEUE && si->si_value.sival_ptr == BROADCAST &&
 		   si->si_pid == getpid()) {
 		/* mw_sys_activate asks: this thread's switch follows the

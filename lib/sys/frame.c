@@ -3,7 +3,7 @@
  * frame.c - signal system calls performed on the SIGSYS frame (see frame.h).
  * Fault path: kernelmem.h, mw_table_*, mw_arch_ksa_*, mw_arch_sp,
  * mw_arch_sys_altstack, mw_thread_*altstack, mw_fault_sigaction,
- * mw_sys_sigaction, mw_arch_gate_syscall, memcpy.
+ * mw_sys_sigaction, mw_arch_gate_syscall, memcpy, memset.
  * Thread side (mw_sys_onstack_begin/end): mw_arch_gate_onstack_handlers.
  */
 #include <errno.h>
@@ -257,4 +257,86 @@ long mw_sys_sigaltstack_frame(void *uc, const long a[6])
 		mw_thread_altstack((uintptr_t)set.ss_sp, set.ss_size);
 	}
 	return 0;
+}
+
+/* ------------------------------------------- fatal signals sent to self */
+
+/* Whether SIG's action is the default one, and that kills the process. */
+static bool default_fatal(int sig)
+{
+	struct sigaction sa;
+	uint8_t k[MW_KSA_MAX];
+
+	switch (sig) {
+	case SIGKILL:           /* cannot be held; acts at once anyway */
+	case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+	case SIGCHLD: case SIGCONT: case SIGURG: case SIGWINCH:
+		return false;
+	}
+	/* The library's own handlers: the program's view of them. */
+	if ((sig == SIGSEGV && mw_fault_sigaction(NULL, &sa) == 0) ||
+	    (sig == SIGSYS && mw_sys_sigaction(NULL, &sa) == 0))
+		return sa.sa_handler == SIG_DFL;
+	if (mw_arch_gate_syscall(SYS_rt_sigaction, sig, 0, (long)k, 8, 0, 0) < 0)
+		return false;
+	mw_arch_ksa_to_sa(k, &sa);
+	return sa.sa_handler == SIG_DFL;
+}
+
+long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
+{
+	long pid = mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	long tid = mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	uint64_t mask = *(uint64_t *)&((ucontext_t *)uc)->uc_sigmask, bit;
+	bool process = false;
+	long sig;
+
+	switch (nr) {
+	case SYS_kill:
+		if (a[0] != pid)
+			return 1;
+		sig = a[1];
+		process = true;
+		break;
+	case SYS_tkill:
+		if (a[0] != tid)
+			return 1;
+		sig = a[1];
+		break;
+	case SYS_tgkill:
+	case SYS_rt_tgsigqueueinfo:
+		if (a[0] != pid || a[1] != tid)
+			return 1;
+		sig = a[2];
+		break;
+	case SYS_rt_sigqueueinfo: {
+		int code;
+
+		/* The kernel refuses a kill()'s or the kernel's si_code to
+		 * another thread than the main one: left to it. */
+		if (a[0] != pid || mw_sys_bring_in(&code, (uintptr_t)a[2] + 8, sizeof(code)) ||
+		    ((code >= 0 || code == SI_TKILL) && tid != pid))
+			return 1;
+		sig = a[1];
+		process = true;
+		break;
+	}
+	default:
+		return 1;
+	}
+	if (sig < 1 || sig > 64 || !default_fatal((int)sig))
+		return 1;
+	bit = 1ull << (sig - 1);
+	/* Sent to the process: the kernel gives it to this thread unless it
+	 * blocks it; then to another, as it is. */
+	if (process && (mask & bit))
+		return 1;
+	/* Held while the handler runs; the frame's mask, which rt_sigreturn
+	 * puts back, lets it through on the program's context. */
+	mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8, 0, 0);
+	if (nr == SYS_kill)     /* to this thread, which the kernel would pick */
+		return mw_arch_gate_syscall(SYS_tgkill, pid, tid, sig, 0, 0, 0);
+	if (nr == SYS_rt_sigqueueinfo)
+		return mw_arch_gate_syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, a[2], 0, 0);
+	return mw_arch_gate_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -39,4 +39,13 @@ void mw_sys_onstack_end(void);
  * watched actions are logged.  1: the call goes to the kernel as it is. */
 long mw_sys_sigaction_onstack(void *uc, const long a[6]);
 
+/* kill, tkill, tgkill, rt_sigqueueinfo or rt_tgsigqueueinfo (NR, A) of a
+ * signal to the calling thread (or its process, when the thread does not
+ * block it) whose action is the default and kills the process: sent with
+ * the signal blocked until the handler returns, so that it arrives on the
+ * program's context, right after its system call, as without the library
+ * (a core shows the program's frames on top, not the library's).  1: not
+ * such a call, it goes on as usual. */
+long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6]);
+
 #endif /* MW_FRAME_H */
