@@ -210,7 +210,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		for (i = 0; i < npieces; i++)
 			s->spans[s->nspans++] = (struct mw_span){
 				pieces[i].start, pieces[i].end, 0, pieces[i].prot, MW_SPAN_PENDING,
-				pieces[i].shared != 0 };
+				pieces[i].shared != 0, pieces[i].anon != 0, 0 };
 		mw_snap_publish(s);
 		cur = s;
 		/* Frozen read-only for the copy: a write-only page (PROT_WRITE
@@ -230,7 +230,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 			else
 				r = mw_alias_convert(pieces[done].start, pieces[done].end,
 						     mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, pieces[done].anon,
-						     &sp->alias);
+						     &sp->alias, &sp->stash);
 			if (r)
 				break;
 		}
@@ -245,7 +245,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 					mw_alias_drop(sp->alias, sp->end - sp->start);
 				}
 				else if (k < done && mw_alias_restore(sp->start, sp->end, sp->alias,
-								      sp->orig_prot) == 0)
+								      sp->orig_prot, sp->stash, sp->anon) == 0)
 					mw_alias_release(sp->alias, sp->end - sp->start);
 				else if (k >= done && k < i)
 					mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
@@ -405,7 +405,8 @@ static void carve(struct mw_snapshot *to, const struct mw_snapshot *from, int st
 
 #define EMIT(a, b, st) do { \
 		to->spans[to->nspans++] = (struct mw_span){ (a), (b), \
-			sp.alias + ((a) - sp.start), sp.orig_prot, (st), sp.shared }; } while (0)
+			sp.alias + ((a) - sp.start), sp.orig_prot, (st), sp.shared, sp.anon, \
+			sp.stash ? sp.stash + ((a) - sp.start) : 0 }; } while (0)
 		while (r < npieces && pieces[r].start < sp.end) {
 			if (pieces[r].start > pos)
 				EMIT(pos, pieces[r].start, sp.state);
@@ -479,15 +480,18 @@ static int do_unwatch(int id)
 
 			/* Unmapped or replaced by the program: nothing to give
 			 * back, and nothing of the new mapping to touch. */
-			if (!mw_protect_intact(sp, sp->start, sp->end))
+			if (!mw_protect_intact(sp, sp->start, sp->end)) {
+				mw_alias_unstash(sp->stash, sp->end - sp->start);
 				continue;
+			}
 			if (sp->shared) {
 				/* Its pages stay where they are: only the
 				 * protection comes back (the alias goes below). */
 				mw_alias_unshare(sp->start, sp->end, sp->orig_prot);
 				continue;
 			}
-			if (mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot) < 0) {
+			if (mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot,
+					     sp->stash, sp->anon) < 0) {
 				/* Leave it converted but open; drop it from the list. */
 				mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
 				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));

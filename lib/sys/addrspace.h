@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * addrspace.h - the program changes its address space under the watches:
- * munmap, mremap, MAP_FIXED mmap and brk over watched memory end the
- * watches there (logged), mprotect of watched pages is kept for when their
+ * munmap, mremap (of what moves or goes), MAP_FIXED mmap and brk over
+ * watched memory end the watches there (logged) and then run as without
+ * them, mprotect of watched pages is kept for when their
  * watches end, madvise(MADV_DONTNEED) clears watched pages as it would.
  */
 #ifndef MW_ADDRSPACE_H

@@ -165,6 +165,7 @@ long mw_protect_change(uintptr_t lo, uintptr_t hi, int prot)
 			part.start = cut[k];
 			part.end = cut[k + 1];
 			part.alias = sp.alias + (cut[k] - sp.start);
+			part.stash = sp.stash ? sp.stash + (cut[k] - sp.start) : 0;
 			if (part.start >= lo && part.end <= hi)
 				part.orig_prot = prot;
 			s->spans[s->nspans++] = part;

@@ -52,6 +52,9 @@ struct mw_span {
 	int state;              /* enum mw_span_state */
 	bool shared;            /* a MAP_SHARED mapping: the alias is a second
 				 * view of its own pages, not a memfd */
+	bool anon;              /* anonymous memory: the stash reads as zeros */
+	uintptr_t stash;        /* the program's own mapping of start, moved
+				 * away empty (alias.h), or 0 */
 };
 
 struct mw_watch_obj {
