@@ -305,14 +305,115 @@ static void sec_as_it_was(void)
 }
 #define N_AS_IT_WAS 16
 
+/* ------------------------------------------ at the limit of mappings */
+
+/* Mappings until the next one would pass vm.max_map_count: a large
+ * reserved range with every other page made PROT_NONE, then single pages.
+ * How many were made. */
+static char *filler[65];
+static size_t nfiller;
+
+static long fill_map_count(void)
+{
+	size_t n = 1 << 18;
+	char *big = mmap(NULL, n * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	long made = 0;
+
+	if (big == MAP_FAILED)
+		bail("mmap: %s", strerror(errno));
+	for (size_t i = 1; i + 1 < n && mprotect(big + i * 4096, 4096, PROT_NONE) == 0; i += 2)
+		made += 2;
+	filler[nfiller++] = big;
+	for (int i = 0; i < 64; i++) {
+		char *one = mmap(NULL, 4096, i % 2 ? PROT_READ : PROT_NONE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (one == MAP_FAILED)
+			break;
+		filler[nfiller++] = one;
+		made++;
+	}
+	return made;
+}
+
+static void unfill_map_count(void)
+{
+	munmap(filler[0], (1 << 18) * 4096);
+	for (size_t i = 1; i < nfiller; i++)
+		munmap(filler[i], 4096);
+}
+
+/* Many watches (a table larger than a few pages), then no mapping left. */
+#define MANY 2000
+
+static void sec_map_limit(void)
+{
+	unsigned char *p = fenced_pages(8), *q = fenced_pages(2);
+	static int many[MANY];
+	int ids[4], r[4], bad = 0;
+	uint64_t total;
+	long made;
+
+	memset(p, 0x33, 8 * 4096);
+	memset(q, 0x44, 2 * 4096);
+	maps_around(p, p + 8 * 4096, before, sizeof(before));
+	ids[0] = watch(p + 2 * 4096, 8, MW_WRITE);
+	ids[1] = watch(p + 5 * 4096, 4096, MW_ACCESS);
+	ids[2] = watch(q, 2 * 4096, MW_WRITE);
+	ids[3] = watch(q + 100, 4, MW_READ);
+	for (int i = 0; i < MANY; i++)
+		many[i] = watch(p + 7 * 4096 + i % 4096, 1, MW_WRITE);
+	p[2 * 4096] = 1;
+	q[100] = 2;
+	made = fill_map_count();
+	ok(made > 1000 && mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED,
+	   "at vm.max_map_count (%ld mappings more)", made);
+	for (int i = 3; i >= 0; i--)
+		r[i] = mw_unwatch(ids[i]);
+	is_int(r[3], 0, "mw_unwatch of a read watch");
+	is_int(r[2], 0, "mw_unwatch of a write watch on the same pages");
+	is_int(r[1], 0, "mw_unwatch of a two-page read watch");
+	is_int(r[0], 0, "mw_unwatch of a write watch");
+	for (int i = 0; i < MANY; i++) {
+		int e = mw_unwatch(many[i]);
+
+		if (e && !bad++)
+			diag("  mw_unwatch of watch %d of %d: %d", i, MANY, e);
+	}
+	is_int(bad, 0, "mw_unwatch of %d watches on one page: none fails", MANY);
+	total = mw_total_count();
+	p[2 * 4096] = 3;
+	p[5 * 4096] = 4;
+	p[7 * 4096] = 7;
+	q[100] = 5;
+	q[4096] = 6;
+	ok(mw_total_count() == total && mw_count(ids[0], NULL) == -ENOENT &&
+	   mw_count(ids[3], NULL) == -ENOENT && mw_count(many[0], NULL) == -ENOENT,
+	   "the watches are gone: nothing counted");
+	ok(p[2 * 4096] == 3 && p[2 * 4096 + 1] == 0x33 && p[5 * 4096 + 1] == 0x33 &&
+	   p[7 * 4096] == 7 && q[100] == 5 && q[101] == 0x44 && q[4096] == 6, "the values");
+	/* Mappings free again: the next mw_unwatch gives back the pages the
+	 * ones at the limit could not. */
+	unfill_map_count();
+	mw_unwatch(watch(q, 1, MW_WRITE));
+	maps_around(p, p + 8 * 4096, after, sizeof(after));
+	if (!ok(strcmp(after, before) == 0, "then the next mw_unwatch gives the mapping back as it was"))
+		diag("  before:\n%s  after:\n%s", before, after);
+	ok(p[2 * 4096] == 3 && p[5 * 4096] == 4 && p[7 * 4096] == 7 && p[8 * 4096 - 1] == 0x33,
+	   "with its values");
+}
+#define N_MAP_LIMIT 10
+
 int main(void)
 {
-	plan(N_RW_PAGES + N_READONLY + N_STOPS + N_TWO + N_KINDS_OF_MEMORY + N_AS_IT_WAS + 6);
+	plan(N_RW_PAGES + N_READONLY + N_STOPS + N_TWO + N_KINDS_OF_MEMORY + N_AS_IT_WAS +
+	     N_MAP_LIMIT + 7);
 	run_section("read-write pages", N_RW_PAGES, sec_rw_pages);
 	run_section("a read-only page", N_READONLY, sec_readonly_page);
 	run_section("counting stops", N_STOPS, sec_stops_counting);
 	run_section("two watches on a page", N_TWO, sec_two_on_a_page);
 	run_section("heap, .bss, .rodata", N_KINDS_OF_MEMORY, sec_kinds_of_memory);
 	run_section("the address space as it was", N_AS_IT_WAS, sec_as_it_was);
+	run_section("at the limit of mappings", N_MAP_LIMIT, sec_map_limit);
 	return done();
 }

@@ -247,6 +247,8 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 				else if (k < done && mw_alias_restore(sp->start, sp->end, sp->alias,
 								      sp->orig_prot, sp->stash, sp->anon) == 0)
 					mw_alias_release(sp->alias, sp->end - sp->start);
+				else if (k < done)
+					mw_alias_unstash(sp->stash, sp->end - sp->start);
 				else if (k >= done && k < i)
 					mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
 			}
@@ -421,6 +423,13 @@ static void carve(struct mw_snapshot *to, const struct mw_snapshot *from, int st
 	}
 }
 
+static int cmp_piece(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 static int do_unwatch(int id)
 {
 	const struct mw_snapshot *cur = mw_snap_current();
@@ -428,6 +437,7 @@ static int do_unwatch(int id)
 	struct mw_snapshot *s1, *s2;
 	uintptr_t P0, P1;
 	size_t i;
+	int r;
 
 	for (i = 0; i < cur->nwatches && !w; i++)
 		if (cur->watches[i]->id == id)
@@ -461,6 +471,18 @@ static int do_unwatch(int id)
 		else if (add_piece(p, p + ps, sp->orig_prot, 0, sp->shared) < 0)
 			break;   /* out of room: the rest stays converted, unwatched */
 	}
+	/* Spans left converted without a watch, when the process was out of
+	 * mappings at the end of their watches (or of room above): give them
+	 * back now. */
+	for (i = 0; i < s1->nspans; i++) {
+		const struct mw_span *sp = &s1->spans[i];
+
+		if (!(sp->end <= P0 || sp->start >= P1) || mw_snap_kinds(s1, sp->start, sp->end))
+			continue;
+		if (add_piece(sp->start, sp->end, sp->orig_prot, 0, sp->shared) < 0)
+			break;
+	}
+	qsort(pieces, npieces, sizeof(*pieces), cmp_piece);
 
 	mw_snap_publish(s1);
 	cur = s1;
@@ -490,9 +512,14 @@ static int do_unwatch(int id)
 				mw_alias_unshare(sp->start, sp->end, sp->orig_prot);
 				continue;
 			}
-			if (mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot,
-					     sp->stash, sp->anon) < 0) {
-				/* Leave it converted but open; drop it from the list. */
+			r = mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot,
+					     sp->stash, sp->anon);
+			if (r < 0) {
+				/* Leave it converted but open; drop it from the list.
+				 * Its stash stays only when out of mappings: the next
+				 * mw_unwatch tries again (orphans, below). */
+				if (r != -ENOMEM)
+					((struct mw_span *)sp)->stash = 0;
 				mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
 				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));
 				npieces--;

@@ -376,8 +376,12 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 	void *t;
 
 	if (stash) {
-		if (restore_stash(start, len, alias, orig_prot, stash, anon) == 0)
-			return 0;
+		int r = restore_stash(start, len, alias, orig_prot, stash, anon);
+
+		/* Out of mappings (vm.max_map_count): so would the rest be; the
+		 * stash waits for a later try. */
+		if (r == 0 || r == -ENOMEM)
+			return r;
 		munmap((void *)stash, len);
 	}
 	t = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -47,8 +47,11 @@ int mw_alias_convert_from(uintptr_t start, uintptr_t end, uintptr_t from, uintpt
  * range is unmapped or shows other contents.  With a STASH (the part of
  * mw_alias_convert's stash for this range; ANON as given there), that is
  * the program's own mapping again, else new anonymous memory.  The stash
- * is used up either way (moved into place or unmapped).  The alias stays
- * mapped; release it with mw_alias_release() after a grace period.
+ * is used up either way (moved into place or unmapped), except when the
+ * process is out of mappings (-ENOMEM, vm.max_map_count: the kernel wants
+ * a few free ones to move a mapping): then it stays for a later try, and
+ * the range is still the memfd's.  The alias stays mapped; release it
+ * with mw_alias_release() after a grace period.
  */
 int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot,
 		     uintptr_t stash, int anon);
