@@ -502,7 +502,19 @@ static int do_unwatch(int id)
 
 			/* Unmapped or replaced by the program: nothing to give
 			 * back, and nothing of the new mapping to touch. */
-			if (!mw_protect_intact(sp, sp->start, sp->end)) {
+			r = mw_protect_intact(sp, sp->start, sp->end);
+			if (r < 0) {
+				/* Cannot tell (the mappings cannot be read, out of
+				 * mappings): touch nothing; it stays a span without a
+				 * watch, its accesses performed and not counted,
+				 * until a later mw_unwatch gives it back (orphans,
+				 * above). */
+				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));
+				npieces--;
+				i--;
+				continue;
+			}
+			if (!r) {
 				mw_alias_unstash(sp->stash, sp->end - sp->start);
 				continue;
 			}
