@@ -7,7 +7,10 @@
  * new mapping at the same address.  An mprotect of a watched page by the
  * program holds while watched and after; an mprotect(PROT_EXEC) of a page
  * under a read and a write watch, with code copied in, ends both watches
- * (gone records) and the code runs.
+ * (gone records) and the code runs.  mremap of a watched part of a larger
+ * mapping (a heap buffer that realloc grows) works as without the watch:
+ * growing, moving, shrinking; the watches over memory that moves or goes
+ * end, those over what stays in place go on.
  * Each section runs in a child of its own (section.h).
  */
 #include <dlfcn.h>
@@ -135,6 +138,108 @@ static void sec_mremap(void)
 }
 #define N_MREMAP 4
 
+/* Four pages, "page N" written in each; a watch on page 1. */
+static char *four_pages(int *id)
+{
+	char *m = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (m == MAP_FAILED)
+		bail("mmap");
+	for (int i = 0; i < 4; i++)
+		snprintf(m + i * PG, 16, "page %d", i);
+	*id = mw_watch(m + PG + 100, 8, MW_WRITE);
+	if (*id <= 0)
+		bail("mw_watch: %d", *id);
+	return m;
+}
+
+static int four_intact(const char *m)
+{
+	char want[16];
+
+	for (int i = 0; i < 4; i++) {
+		snprintf(want, sizeof(want), "page %d", i);
+		if (strcmp(m + i * PG, want) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void sec_mremap_part(void)
+{
+	char *m, *to, *far;
+	int id, id0;
+
+	/* Growing, where it may move. */
+	m = four_pages(&id);
+	to = mremap(m, 4 * PG, 64 * PG, MREMAP_MAYMOVE);
+	if (!ok(to != MAP_FAILED, "mremap growing a mapping with a watched page: performed"))
+		diag("  %s", strerror(errno));
+	if (to == MAP_FAILED)
+		return;
+	ok(four_intact(to), "its contents moved along");
+	check_gone(id, m + PG + 100, 8, "mremap growing");
+	to[63 * PG] = 1;
+	ok(!store_faults(to + PG + 100), "the grown mapping is plain memory");
+	munmap(to, 64 * PG);
+
+	/* Growing in place (the pages above are free). */
+	m = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(m, 8 * PG);
+	m = mmap(m, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	strcpy(m + PG, "page 1");
+	id = mw_watch(m + PG, 8, MW_ACCESS);
+	to = mremap(m, 4 * PG, 8 * PG, 0);
+	ok(to == m && strcmp(m + PG, "page 1") == 0, "mremap growing in place: performed");
+	ok(ended(id), "the watch over it ended");
+	munmap(m, 8 * PG);
+
+	/* Moving to a fixed address. */
+	m = four_pages(&id);
+	far = mmap(NULL, 4 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	to = mremap(m, 4 * PG, 4 * PG, MREMAP_MAYMOVE | MREMAP_FIXED, far);
+	ok(to == far && four_intact(far), "mremap moving it (MREMAP_FIXED): performed, contents there");
+	check_gone(id, m + PG + 100, 8, "mremap moving");
+	munmap(far, 4 * PG);
+
+	/* Shrinking: the watch over the part that stays goes on. */
+	m = four_pages(&id);
+	id0 = mw_watch(m + 10, 4, MW_WRITE);
+	to = mremap(m, 4 * PG, PG, 0);
+	ok(to == m, "mremap shrinking it: performed");
+	check_gone(id, m + PG + 100, 8, "mremap shrinking");
+	m[10] = 'x';
+	{
+		uint64_t c = 0;
+
+		ok(mw_count(id0, &c) == 0 && c == 1, "the watch over the page that stays still counts");
+	}
+	ok(mw_unwatch(id0) == 0 && strcmp(m, "page 0") == 0 && m[10] == 'x', "and unwatches");
+}
+#define N_MREMAP_PART 15
+
+/* realloc of a buffer that malloc mapped on its own: mremap. */
+static void sec_realloc(void)
+{
+	size_t n = 1 << 20;
+	char *buf = malloc(n), *grown;
+	int id;
+
+	if (!buf)
+		bail("malloc");
+	memset(buf, 'a', n);
+	id = mw_watch(buf + 300000, 64, MW_WRITE);
+	buf[300000] = 'b';
+	grown = realloc(buf, 8 * n);
+	ok(grown != NULL, "realloc growing a watched 1 MiB buffer");
+	if (!grown)
+		return;
+	ok(grown[0] == 'a' && grown[300000] == 'b' && grown[n - 1] == 'a', "the values moved along");
+	ok(ended(id), "the watch ended");
+	free(grown);
+}
+#define N_REALLOC 3
+
 #define N_BRK_ASSERTS 3
 
 static void sec_brk(void)
@@ -254,10 +359,13 @@ static void sec_exec(void)
 int main(void)
 {
 	need_dispatch();
-	plan(N_MUNMAP + N_FIXED + N_MREMAP + N_BRK + N_FREE + N_DLCLOSE + N_MPROTECT + N_EXEC + 8);
+	plan(N_MUNMAP + N_FIXED + N_MREMAP + N_MREMAP_PART + N_REALLOC + N_BRK + N_FREE +
+	     N_DLCLOSE + N_MPROTECT + N_EXEC + 10);
 	run_section("munmap", N_MUNMAP, sec_munmap);
 	run_section("MAP_FIXED", N_FIXED, sec_fixed);
 	run_section("mremap", N_MREMAP, sec_mremap);
+	run_section("mremap of part of a mapping", N_MREMAP_PART, sec_mremap_part);
+	run_section("realloc", N_REALLOC, sec_realloc);
 	run_section("brk", N_BRK, sec_brk);
 	run_section("free", N_FREE, sec_free);
 	run_section("dlclose", N_DLCLOSE, sec_dlclose);

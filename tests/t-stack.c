@@ -4,7 +4,8 @@
  * locals of a deep recursion, a page of another thread's stack; the pages
  * a thread cannot live without (its control block, rseq area, static TLS,
  * the lowest page of the main stack) are refused with ENOTSUP; unwatching
- * leaves a thread's stack as it was (pthread_getattr_np); a 1 ms SIGALRM
+ * leaves a thread's stack as it was (pthread_getattr_np; for the main
+ * thread's, /proc/self/maps shows one [stack] again); a 1 ms SIGALRM
  * while a local is watched (the kernel cannot write the handler's frame on
  * the watched stack page): the handler runs, counts stay exact, sigaction
  * shows the flags the program gave.
@@ -25,6 +26,7 @@
 #include "tap.h"
 #include "dispatch.h"
 #include "section.h"
+#include "watch.h"
 
 static uint64_t count_of(int id)
 {
@@ -35,11 +37,28 @@ static uint64_t count_of(int id)
 
 /* ------------------------------------------------ the running function */
 
+static size_t my_stack_size(void)
+{
+	pthread_attr_t a;
+	void *addr;
+	size_t size = 0;
+
+	pthread_getattr_np(pthread_self(), &a);
+	pthread_attr_getstack(&a, &addr, &size);
+	pthread_attr_destroy(&a);
+	return size;
+}
+
+static char maps_before[8192], maps_after[8192];
+
+/* On the main thread (the section's process). */
 __attribute__((noinline)) static void sec_local(void)
 {
 	volatile int local[4] = { 1, 2, 3, 4 };
 	int id, sum = 0;
+	size_t size_before = my_stack_size(), size_after;
 
+	maps_around(local, local + 4, maps_before, sizeof(maps_before));
 	id = mw_watch((const void *)local, sizeof(local), MW_ACCESS);
 	ok(id > 0, "mw_watch of a local variable of the running function (%d)", id);
 	for (int i = 0; i < 4; i++)
@@ -49,11 +68,18 @@ __attribute__((noinline)) static void sec_local(void)
 	is_int(sum, 100, "the values");
 	is_u64(count_of(id), 12, "12 accesses counted");
 	is_int(mw_unwatch(id), 0, "mw_unwatch");
+	size_after = my_stack_size();
+	maps_around(local, local + 4, maps_after, sizeof(maps_after));
 	local[0] = 5;
 	is_u64(count_of(id), UINT64_MAX, "then nothing");
 	is_int(local[0] + local[3], 45, "the local works as before");
+	ok(size_before > 4096 && size_after == size_before,
+	   "pthread_getattr_np: the main stack's size as before (%zu, %zu)", size_before, size_after);
+	if (!ok(strcmp(maps_before, maps_after) == 0 && strstr(maps_after, "[stack]"),
+		"/proc/self/maps: the main stack as before"))
+		diag("  before:\n%s  after:\n%s", maps_before, maps_after);
 }
-#define N_LOCAL 6
+#define N_LOCAL 8
 
 /* ------------------------------------------ asynchronous signals */
 

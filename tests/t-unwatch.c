@@ -2,7 +2,11 @@
 /*
  * t-unwatch.c - mw_unwatch gives each page back exactly the protection it
  * had (as /proc/self/maps shows it), read-only memory stays read-only while
- * watched, and counting stops with all the values kept.
+ * watched, and counting stops with all the values kept.  After the last
+ * watch on them the mappings are those of before (the same lines of
+ * /proc/self/maps for the range and its neighbours: merged again, same
+ * file, flags and protection), so that mremap of the whole mapping works;
+ * mw_unwatch succeeds also at the limit of mappings (vm.max_map_count).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -230,13 +234,190 @@ static void sec_kinds_of_memory(void)
 }
 #define N_KINDS_OF_MEMORY 12
 
+/* ------------------------------------------ the address space as it was */
+
+static char before[8192], after[8192];
+
+/* Watch [P, P+N) with FLAGS, write one byte of it, unwatch: the lines of
+ * /proc/self/maps over the range and its neighbours are those of before. */
+static void same_maps(const volatile void *p, size_t n, unsigned flags, int store, const char *what)
+{
+	int id;
+
+	maps_around(p, (const volatile char *)p + n, before, sizeof(before));
+	id = watch((const void *)p, n, flags);
+	if (store)
+		*(volatile char *)(uintptr_t)p = *(const volatile char *)p;
+	is_int(mw_unwatch(id), 0, "%s: mw_unwatch", what);
+	maps_around(p, (const volatile char *)p + n, after, sizeof(after));
+	if (!ok(strcmp(after, before) == 0, "%s: /proc/self/maps as before the watch", what))
+		diag("  before:\n%s  after:\n%s", before, after);
+}
+
+static int data_var[2048] = { 1 };
+
+/* N read-write pages between two PROT_NONE pages of shared memory, which
+ * no mapping of the library's can merge with. */
+static unsigned char *fenced_pages(size_t n)
+{
+	unsigned char *f = mmap(NULL, (n + 2) * 4096, PROT_NONE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (f == MAP_FAILED || mmap(f + 4096, n * 4096, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+		bail("mmap: %s", strerror(errno));
+	return f + 4096;
+}
+
+static void sec_as_it_was(void)
+{
+	unsigned char *p, *q;
+	unsigned char *heap = malloc(100);
+	int a, b;
+
+	if (!heap)
+		bail("malloc failed");
+	memset(heap, 0, 100);
+	/* The first watch maps the library's lasting memory. */
+	mw_unwatch(watch(heap, 1, MW_WRITE));
+	p = fenced_pages(8);
+	memset(p, 0x22, 8 * 4096);
+	same_maps(p + 2 * 4096 + 8, 16, MW_WRITE, 1, "a page in the middle of a mapping");
+	same_maps(p + 3 * 4096 - 8, 4096, MW_ACCESS, 1, "two pages, read watch");
+	a = mw_watch(p + 4096, 8, MW_WRITE);
+	b = mw_watch(p + 5 * 4096, 8, MW_READ);
+	p[4096] = 1;
+	ok(a > 0 && b > 0 && mw_unwatch(b) == 0 && mw_unwatch(a) == 0, "two watches, unwatched");
+	maps_around(p, p + 8 * 4096, after, sizeof(after));
+	maps_around(p + 7 * 4096, p + 8 * 4096, before, sizeof(before));
+	is_str(after, before, "the mapping is one again");
+	q = mremap(p, 8 * 4096, 16 * 4096, MREMAP_MAYMOVE);
+	ok(q != MAP_FAILED && q[4096] == 1 && q[2 * 4096 + 8] == 0x22 && q[5 * 4096] == 0x22,
+	   "mremap growing it works, the values moved along");
+	same_maps(heap + 10, 8, MW_WRITE, 1, "the heap");
+	same_maps(&data_var[1000], 4, MW_WRITE, 1, ".data");
+	same_maps(&ro.v[1], 8, MW_READ, 0, ".rodata");
+	q = fenced_pages(4);
+	q[2 * 4096] = 5;
+	mprotect(q, 4 * 4096, PROT_READ);
+	same_maps(q + 2 * 4096, 8, MW_READ, 0, "read-only anonymous memory");
+	ok(q[2 * 4096] == 5, "its value");
+	free(heap);
+}
+#define N_AS_IT_WAS 16
+
+/* ------------------------------------------ at the limit of mappings */
+
+/* Mappings until the next one would pass vm.max_map_count: a large
+ * reserved range with every other page made PROT_NONE, then single pages.
+ * How many were made. */
+static char *filler[65];
+static size_t nfiller;
+
+static long fill_map_count(void)
+{
+	size_t n = 1 << 18;
+	char *big = mmap(NULL, n * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	long made = 0;
+
+	if (big == MAP_FAILED)
+		bail("mmap: %s", strerror(errno));
+	for (size_t i = 1; i + 1 < n && mprotect(big + i * 4096, 4096, PROT_NONE) == 0; i += 2)
+		made += 2;
+	filler[nfiller++] = big;
+	for (int i = 0; i < 64; i++) {
+		char *one = mmap(NULL, 4096, i % 2 ? PROT_READ : PROT_NONE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (one == MAP_FAILED)
+			break;
+		filler[nfiller++] = one;
+		made++;
+	}
+	return made;
+}
+
+static void unfill_map_count(void)
+{
+	munmap(filler[0], (1 << 18) * 4096);
+	for (size_t i = 1; i < nfiller; i++)
+		munmap(filler[i], 4096);
+}
+
+/* Many watches (a table larger than a few pages), then no mapping left;
+ * AT_LIMIT of them unwatched there (each mw_unwatch reads the mappings,
+ * slowly as text without PROCMAP_QUERY: t-maps-text.sh). */
+#define MANY 2000
+#define AT_LIMIT 20
+
+static void sec_map_limit(void)
+{
+	unsigned char *p = fenced_pages(8), *q = fenced_pages(2);
+	static int many[MANY];
+	int ids[4], r[4], bad = 0;
+	uint64_t total;
+	long made;
+
+	memset(p, 0x33, 8 * 4096);
+	memset(q, 0x44, 2 * 4096);
+	maps_around(p, p + 8 * 4096, before, sizeof(before));
+	ids[0] = watch(p + 2 * 4096, 8, MW_WRITE);
+	ids[1] = watch(p + 5 * 4096, 4096, MW_ACCESS);
+	ids[2] = watch(q, 2 * 4096, MW_WRITE);
+	ids[3] = watch(q + 100, 4, MW_READ);
+	for (int i = 0; i < MANY; i++)
+		many[i] = watch(p + 7 * 4096 + i % 4096, 1, MW_WRITE);
+	p[2 * 4096] = 1;
+	q[100] = 2;
+	made = fill_map_count();
+	ok(made > 1000 && mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED,
+	   "at vm.max_map_count (%ld mappings more)", made);
+	for (int i = 3; i >= 0; i--)
+		r[i] = mw_unwatch(ids[i]);
+	is_int(r[3], 0, "mw_unwatch of a read watch");
+	is_int(r[2], 0, "mw_unwatch of a write watch on the same pages");
+	is_int(r[1], 0, "mw_unwatch of a two-page read watch");
+	is_int(r[0], 0, "mw_unwatch of a write watch");
+	for (int i = 0; i < AT_LIMIT; i++) {
+		int e = mw_unwatch(many[i]);
+
+		if (e && !bad++)
+			diag("  mw_unwatch of watch %d of %d: %d", i, MANY, e);
+	}
+	is_int(bad, 0, "mw_unwatch of %d of %d watches on one page: none fails", AT_LIMIT, MANY);
+	total = mw_total_count();
+	p[2 * 4096] = 3;
+	p[5 * 4096] = 4;
+	q[100] = 5;
+	q[4096] = 6;
+	ok(mw_total_count() == total && mw_count(ids[0], NULL) == -ENOENT &&
+	   mw_count(ids[3], NULL) == -ENOENT && mw_count(many[0], NULL) == -ENOENT,
+	   "the watches are gone: nothing counted");
+	ok(p[2 * 4096] == 3 && p[2 * 4096 + 1] == 0x33 && p[5 * 4096 + 1] == 0x33 &&
+	   q[100] == 5 && q[101] == 0x44 && q[4096] == 6, "the values");
+	/* Mappings free again: the next mw_unwatch gives back the pages the
+	 * ones at the limit could not. */
+	unfill_map_count();
+	for (int i = AT_LIMIT; i < MANY; i++)
+		mw_unwatch(many[i]);
+	maps_around(p, p + 8 * 4096, after, sizeof(after));
+	if (!ok(strcmp(after, before) == 0, "then the next mw_unwatch gives the mapping back as it was"))
+		diag("  before:\n%s  after:\n%s", before, after);
+	p[7 * 4096] = 7;
+	ok(p[2 * 4096] == 3 && p[5 * 4096] == 4 && p[7 * 4096] == 7 && p[8 * 4096 - 1] == 0x33 &&
+	   mw_total_count() == total, "with its values, nothing counted");
+}
+#define N_MAP_LIMIT 10
+
 int main(void)
 {
-	plan(N_RW_PAGES + N_READONLY + N_STOPS + N_TWO + N_KINDS_OF_MEMORY + 5);
+	plan(N_RW_PAGES + N_READONLY + N_STOPS + N_TWO + N_KINDS_OF_MEMORY + N_AS_IT_WAS +
+	     N_MAP_LIMIT + 7);
 	run_section("read-write pages", N_RW_PAGES, sec_rw_pages);
 	run_section("a read-only page", N_READONLY, sec_readonly_page);
 	run_section("counting stops", N_STOPS, sec_stops_counting);
 	run_section("two watches on a page", N_TWO, sec_two_on_a_page);
 	run_section("heap, .bss, .rodata", N_KINDS_OF_MEMORY, sec_kinds_of_memory);
+	run_section("the address space as it was", N_AS_IT_WAS, sec_as_it_was);
+	run_section("at the limit of mappings", N_MAP_LIMIT, sec_map_limit);
 	return done();
 }

@@ -8,7 +8,8 @@
  * what) is a test point for the watch's count; map_pages(n) is n fresh
  * read-write pages of their own (bails out if there are none); perms_of(addr,
  * out) the permissions of addr's mapping in /proc/self/maps (read_maps() the
- * text).
+ * text); maps_around(lo, hi, out, len) the lines of /proc/self/maps for
+ * [lo, hi) and the mapping on each side.
  */
 #ifndef MW_TEST_WATCH_H
 #define MW_TEST_WATCH_H
@@ -94,6 +95,46 @@ static void perms_of(const volatile void *addr, char out[5])
 			break;
 		p = e + 1;
 	}
+}
+
+/* The lines of /proc/self/maps of the mappings over [LO, HI) and of the
+ * one before and the one after them, into OUT (cut to LEN - 1 bytes). */
+__attribute__((unused))
+static void maps_around(const volatile void *lo, const volatile void *hi, char *out, size_t len)
+{
+	static char text[1 << 20];
+	char *lines[4096];
+	size_t n = 0, nl = 0, first = SIZE_MAX, last = 0, used = 0;
+	ssize_t r;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		bail("open /proc/self/maps: %s", strerror(errno));
+	while ((r = read(fd, text + n, sizeof(text) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	text[n] = 0;
+	for (char *p = text; *p && nl < 4096; ) {
+		char *e = strchr(p, '\n');
+		unsigned long a, b;
+
+		lines[nl] = p;
+		if (sscanf(p, "%lx-%lx", &a, &b) == 2 && a < (uintptr_t)hi && b > (uintptr_t)lo) {
+			if (first == SIZE_MAX)
+				first = nl;
+			last = nl;
+		}
+		nl++;
+		if (!e)
+			break;
+		*e = 0;
+		p = e + 1;
+	}
+	out[0] = 0;
+	if (first == SIZE_MAX)
+		return;
+	for (size_t i = first ? first - 1 : 0; i <= last + 1 && i < nl; i++)
+		used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%s\n", lines[i]);
 }
 
 #endif /* MW_TEST_WATCH_H */

@@ -210,7 +210,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		for (i = 0; i < npieces; i++)
 			s->spans[s->nspans++] = (struct mw_span){
 				pieces[i].start, pieces[i].end, 0, pieces[i].prot, MW_SPAN_PENDING,
-				pieces[i].shared != 0, false };
+				pieces[i].shared != 0, false, pieces[i].anon != 0, 0 };
 		mw_snap_publish(s);
 		cur = s;
 		/* Frozen read-only for the copy: a write-only page (PROT_WRITE
@@ -230,7 +230,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 			else
 				r = mw_alias_convert(pieces[done].start, pieces[done].end,
 						     mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, pieces[done].anon,
-						     &sp->alias);
+						     &sp->alias, &sp->stash);
 			if (r)
 				break;
 		}
@@ -245,8 +245,10 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 					mw_alias_drop(sp->alias, sp->end - sp->start);
 				}
 				else if (k < done && mw_alias_restore(sp->start, sp->end, sp->alias,
-								      sp->orig_prot) == 0)
+								      sp->orig_prot, sp->stash, sp->anon) == 0)
 					mw_alias_release(sp->alias, sp->end - sp->start);
+				else if (k < done)
+					mw_alias_unstash(sp->stash, sp->end - sp->start);
 				else if (k >= done && k < i)
 					mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
 			}
@@ -405,7 +407,8 @@ static void carve(struct mw_snapshot *to, const struct mw_snapshot *from, int st
 
 #define EMIT(a, b, st) do { \
 		to->spans[to->nspans++] = (struct mw_span){ (a), (b), \
-			sp.alias + ((a) - sp.start), sp.orig_prot, (st), sp.shared, sp.wipe }; } while (0)
+			sp.alias + ((a) - sp.start), sp.orig_prot, (st), sp.shared, sp.wipe, sp.anon, \
+			sp.stash ? sp.stash + ((a) - sp.start) : 0 }; } while (0)
 		while (r < npieces && pieces[r].start < sp.end) {
 			if (pieces[r].start > pos)
 				EMIT(pos, pieces[r].start, sp.state);
@@ -420,6 +423,13 @@ static void carve(struct mw_snapshot *to, const struct mw_snapshot *from, int st
 	}
 }
 
+static int cmp_piece(const void *a, const void *b)
+{
+	const struct piece *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 static int do_unwatch(int id)
 {
 	const struct mw_snapshot *cur = mw_snap_current();
@@ -427,6 +437,7 @@ static int do_unwatch(int id)
 	struct mw_snapshot *s1, *s2;
 	uintptr_t P0, P1;
 	size_t i;
+	int r;
 
 	for (i = 0; i < cur->nwatches && !w; i++)
 		if (cur->watches[i]->id == id)
@@ -460,6 +471,18 @@ static int do_unwatch(int id)
 		else if (add_piece(p, p + ps, sp->orig_prot, 0, sp->shared) < 0)
 			break;   /* out of room: the rest stays converted, unwatched */
 	}
+	/* Spans left converted without a watch, when the process was out of
+	 * mappings at the end of their watches (or of room above): give them
+	 * back now. */
+	for (i = 0; i < s1->nspans; i++) {
+		const struct mw_span *sp = &s1->spans[i];
+
+		if (!(sp->end <= P0 || sp->start >= P1) || mw_snap_kinds(s1, sp->start, sp->end))
+			continue;
+		if (add_piece(sp->start, sp->end, sp->orig_prot, 0, sp->shared) < 0)
+			break;
+	}
+	qsort(pieces, npieces, sizeof(*pieces), cmp_piece);
 
 	mw_snap_publish(s1);
 	cur = s1;
@@ -479,16 +502,36 @@ static int do_unwatch(int id)
 
 			/* Unmapped or replaced by the program: nothing to give
 			 * back, and nothing of the new mapping to touch. */
-			if (!mw_protect_intact(sp, sp->start, sp->end))
+			r = mw_protect_intact(sp, sp->start, sp->end);
+			if (r < 0) {
+				/* Cannot tell (the mappings cannot be read, out of
+				 * mappings): touch nothing; it stays a span without a
+				 * watch, its accesses performed and not counted,
+				 * until a later mw_unwatch gives it back (orphans,
+				 * above). */
+				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));
+				npieces--;
+				i--;
 				continue;
+			}
+			if (!r) {
+				mw_alias_unstash(sp->stash, sp->end - sp->start);
+				continue;
+			}
 			if (sp->shared) {
 				/* Its pages stay where they are: only the
 				 * protection comes back (the alias goes below). */
 				mw_alias_unshare(sp->start, sp->end, sp->orig_prot);
 				continue;
 			}
-			if (mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot) < 0) {
-				/* Leave it converted but open; drop it from the list. */
+			r = mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot,
+					     sp->stash, sp->anon);
+			if (r < 0) {
+				/* Leave it converted but open; drop it from the list.
+				 * Its stash stays only when out of mappings: the next
+				 * mw_unwatch tries again (orphans, below). */
+				if (r != -ENOMEM)
+					((struct mw_span *)sp)->stash = 0;
 				mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
 				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));
 				npieces--;

@@ -206,10 +206,16 @@ long mw_sys_address_space(void *uc, long nr, const long a[6], bool *done)
 		break;
 	case SYS_mremap:
 		/* The old range goes (old size 0 on shared memory: a copy stays),
-		 * and a fixed destination is replaced. */
+		 * and a fixed destination is replaced.  Shrinking in place, only
+		 * its end goes.  Ending the watches gives the range back as the
+		 * program's own mapping, whole again (front/api.h), which the
+		 * kernel moves or resizes as without them. */
 		if (a[1]) {
 			lo = (uintptr_t)a[0];
 			hi = lo + (uintptr_t)a[1];
+			if (!(a[3] & MREMAP_FIXED) && (uintptr_t)a[2] <= (uintptr_t)a[1] &&
+			    !(lo & (pg - 1)))
+				lo += ((uintptr_t)a[2] + pg - 1) & ~(pg - 1);
 		}
 		if (a[3] & MREMAP_FIXED) {
 			s = mw_table_enter(&slot);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * addrspace.h - the program changes its address space under the watches:
- * munmap, mremap, MAP_FIXED mmap and brk over watched memory end the
- * watches there (logged), mprotect of watched pages is kept for when their
- * watches end, madvise(MADV_DONTNEED) clears watched pages as it would, and
- * the advice the kernel refuses on them (MADV_WIPEONFORK, MADV_FREE,
- * MADV_POPULATE_*) is given its meaning there.
+ * munmap, mremap (of what moves or goes), MAP_FIXED mmap and brk over
+ * watched memory end the watches there (logged) and then run as without
+ * them, mprotect of watched pages is kept for when their watches end,
+ * madvise(MADV_DONTNEED) clears watched pages as it would, and the advice
+ * the kernel refuses on them (MADV_WIPEONFORK, MADV_FREE, MADV_POPULATE_*)
+ * is given its meaning there.
  */
 #ifndef MW_ADDRSPACE_H
 #define MW_ADDRSPACE_H

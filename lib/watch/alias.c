@@ -219,10 +219,41 @@ static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
 		copy_pages(dst, (const void *)alias, len);
 }
 
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+/* mremap as a system call: glibc's wrapper passes NEW only with
+ * MREMAP_FIXED (before 2.40, BZ #31968), and MREMAP_DONTUNMAP reads it. */
+static long remap(uintptr_t old, size_t len, int flags, uintptr_t new)
+{
+	return syscall(SYS_mremap, old, len, len, flags, new);
+}
+
+/* The program's mapping of [start, start+len), whose current protection
+ * is PROT, moves aside with its pages: START keeps an empty mapping of the
+ * same kind, inaccessible until the memfd replaces it (a thread touching
+ * it meanwhile faults on a pending span and retries, table.h).  The
+ * stash's address, or 0 (protection as it was). */
+static uintptr_t stash_away(uintptr_t start, size_t len, int prot)
+{
+	long st;
+
+	if (mprotect((void *)start, len, PROT_NONE) < 0)
+		return 0;
+	st = remap(start, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
+	if (st == -1) {
+		mprotect((void *)start, len, prot);
+		return 0;
+	}
+	return (uintptr_t)st;
+}
+
 static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
-		   int anon, uintptr_t *alias)
+		   int anon, uintptr_t *alias, uintptr_t *stash)
 {
 	size_t len = end - start;
+	uintptr_t st = 0;
 	void *a, *m;
 	int fd, err;
 
@@ -240,16 +271,26 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 		copy_from_alias(a, (uintptr_t)from, len);
 	else
 		copy_pages(a, from, len);
+	if (stash)
+		st = stash_away(start, len, prot);
 	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (m == MAP_FAILED) {
 		err = -errno;
+		if (st && remap(st, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) != -1)
+			mprotect((void *)start, len, prot);
 		munmap(a, len);
 		close(fd);
 		return err;
 	}
+	/* The stash's pages are in the memfd now: anonymous ones read as
+	 * zeros when freed, and are filled from the alias at the restore. */
+	if (st && anon)
+		madvise((void *)st, len, MADV_DONTNEED);
 	/* Both mappings keep the memfd alive; the program never sees the fd. */
 	close(fd);
 	*alias = (uintptr_t)a;
+	if (stash)
+		*stash = st;
 	return 0;
 
 fail_fd:
@@ -258,21 +299,92 @@ fail_fd:
 	return err;
 }
 
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t *alias)
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t *alias,
+		     uintptr_t *stash)
 {
-	return convert(start, end, (const void *)start, prot, anon, alias);
+	return convert(start, end, (const void *)start, prot, anon, alias, stash);
 }
 
 int mw_alias_convert_from(uintptr_t start, uintptr_t end, uintptr_t from, uintptr_t *alias)
 {
-	return convert(start, end, (const void *)from, PROT_NONE, 0, alias);
+	return convert(start, end, (const void *)from, PROT_NONE, 0, alias, NULL);
 }
 
-int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot)
+/* Every page, zeros too: a stash that was not emptied holds the contents
+ * of the watch's start, which the watch may have changed. */
+MW_RAW static void copy_all(void *dst, const void *src, size_t len)
+{
+	const uint64_t *s = src;
+	uint64_t *d = dst;
+
+	for (size_t i = 0; i < len / 8; i++)
+		d[i] = s[i];
+}
+
+static void fill(uintptr_t dst, uintptr_t alias, size_t len, int anon)
+{
+	if (anon)
+		copy_from_alias((void *)dst, alias, len);
+	else
+		copy_all((void *)dst, (const void *)alias, len);
+}
+
+/* Writes the alias into a stash the program cannot write (read-only
+ * memory) through /proc/self/mem, as a debugger does: its protection and
+ * flags stay as they are (an mprotect to PROT_WRITE and back would mark a
+ * private mapping accountable, and it would no longer merge).  0 or -1. */
+static int fill_readonly(uintptr_t dst, uintptr_t alias, size_t len, int anon)
+{
+	size_t ps = page_size();
+	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -1;
+	for (size_t off = 0; off < len && !r; off += ps)
+		if (!(anon && all_zero((const void *)(alias + off), ps)) &&
+		    file_io(SYS_pwrite64, fd, (void *)(alias + off), ps, (off_t)(dst + off)) != ps)
+			r = -1;
+	close(fd);
+	return r;
+}
+
+static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_prot,
+			 uintptr_t st, int anon)
+{
+	if (mprotect((void *)st, len, orig_prot) < 0)
+		return -errno;
+	if (orig_prot & PROT_WRITE)
+		fill(st, alias, len, anon);
+	else if (fill_readonly(st, alias, len, anon) < 0) {
+		if (mprotect((void *)st, len, orig_prot | PROT_READ | PROT_WRITE) < 0)
+			return -errno;
+		fill(st, alias, len, anon);
+		mprotect((void *)st, len, orig_prot);
+	}
+	/* Over the memfd at START in one step; the program's mapping merges
+	 * with its neighbours again. */
+	if (remap(st, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) == -1)
+		return -errno;
+	return 0;
+}
+
+int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot,
+		     uintptr_t stash, int anon)
 {
 	size_t len = end - start;
-	void *t = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *t;
 
+	if (stash) {
+		int r = restore_stash(start, len, alias, orig_prot, stash, anon);
+
+		/* Out of mappings (vm.max_map_count): so would the rest be; the
+		 * stash waits for a later try. */
+		if (r == 0 || r == -ENOMEM)
+			return r;
+		munmap((void *)stash, len);
+	}
+	t = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t == MAP_FAILED)
 		return -errno;
 	copy_from_alias(t, alias, len);
@@ -283,6 +395,12 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 		return err;
 	}
 	return 0;
+}
+
+void mw_alias_unstash(uintptr_t stash, uintptr_t len)
+{
+	if (stash)
+		munmap((void *)stash, len);
 }
 
 void mw_alias_release(uintptr_t alias, uintptr_t len)

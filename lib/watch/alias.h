@@ -20,23 +20,45 @@
  * with PROT and returns the alias in *ALIAS.  Contents are preserved; with
  * ANON (anonymous memory) only the pages that exist are copied.
  * Returns 0 or -errno; on error nothing changed.
+ *
+ * With STASH, the program's own mapping of the range is not destroyed but
+ * moved aside (mremap MREMAP_DONTUNMAP), inaccessible and, for ANON, emptied:
+ * *STASH is its address, 0 if the kernel cannot.  It keeps what the
+ * program's mapping was (its flags, VM_GROWSDOWN of a stack, file and
+ * offset, name, anon_vma), so that mw_alias_restore puts back the very
+ * mapping, which merges again with its neighbours: after the watch the
+ * address space is as it was (/proc/self/maps, mremap of the whole
+ * mapping, pthread_getattr_np of the main stack).  A stash is one more
+ * mapping (vm.max_map_count) and costs address space, no memory.
  */
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t *alias);
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t *alias,
+		     uintptr_t *stash);
 
 /*
  * Like mw_alias_convert, but the contents come from FROM (another alias of
  * the same range) instead of the range itself.  The range is mapped
- * PROT_NONE: set its protections afterwards.
+ * PROT_NONE: set its protections afterwards.  No stash.
  */
 int mw_alias_convert_from(uintptr_t start, uintptr_t end, uintptr_t from, uintptr_t *alias);
 
 /*
- * Puts back private anonymous memory at [start, end) with the contents of
- * the alias and protection ORIG_PROT, in one step (mremap): no moment in
- * which the range is unmapped or shows other contents.  The alias stays
- * mapped; release it with mw_alias_release() after a grace period.
+ * Puts back private memory at [start, end) with the contents of the alias
+ * and protection ORIG_PROT, in one step (mremap): no moment in which the
+ * range is unmapped or shows other contents.  With a STASH (the part of
+ * mw_alias_convert's stash for this range; ANON as given there), that is
+ * the program's own mapping again, else new anonymous memory.  The stash
+ * is used up either way (moved into place or unmapped), except when the
+ * process is out of mappings (-ENOMEM, vm.max_map_count: the kernel wants
+ * a few free ones to move a mapping): then it stays for a later try, and
+ * the range is still the memfd's.  The alias stays mapped; release it
+ * with mw_alias_release() after a grace period.
  */
-int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot);
+int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot,
+		     uintptr_t stash, int anon);
+
+/* Unmaps a stash (or part of one) that will not be restored: the program
+ * unmapped or replaced the range.  Nothing with STASH 0. */
+void mw_alias_unstash(uintptr_t stash, uintptr_t len);
 
 /* Frees the memory behind an alias range and unmaps it. */
 void mw_alias_release(uintptr_t alias, uintptr_t len);

@@ -79,10 +79,16 @@ int mw_protect_intact(const struct mw_span *sp, uintptr_t lo, uintptr_t hi)
 {
 	struct intact x = { 0, 0, lo, 1, 0, sp->shared };
 	uintptr_t a = sp->alias + (lo - sp->start);
+	int r = mw_maps_walk(a, a + 1, 0, check_alias, &x);
 
-	if (mw_maps_walk(a, a + 1, 0, check_alias, &x) != 1 || !x.seen)
+	if (r < 0)
+		return -1;      /* the mappings cannot be read */
+	if (r != 1 || !x.seen)
 		return 0;
-	return mw_maps_walk(lo, hi, -1, check_range, &x) == 0 && x.ok;
+	r = mw_maps_walk(lo, hi, 2, check_range, &x);   /* 2: a gap */
+	if (r < 0)
+		return -1;
+	return r == 0 && x.ok;
 }
 
 /* The protection a page of span SP gets from the watches over it. */
@@ -112,7 +118,7 @@ int mw_protect_range(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 
 		if (sp && sp != checked) {
 			checked = sp;
-			intact = mw_protect_intact(sp, sp->start, sp->end);
+			intact = mw_protect_intact(sp, sp->start, sp->end) > 0;
 		}
 		prot = sp && intact ? page_prot(s, sp, p) : -1;   /* -1: not ours (any more) */
 
@@ -163,6 +169,7 @@ static struct mw_snapshot *split(uintptr_t lo, uintptr_t hi, void (*set)(struct 
 			part.start = cut[k];
 			part.end = cut[k + 1];
 			part.alias = sp.alias + (cut[k] - sp.start);
+			part.stash = sp.stash ? sp.stash + (cut[k] - sp.start) : 0;
 			if (part.start >= lo && part.end <= hi)
 				set(&part, arg);
 			s->spans[s->nspans++] = part;

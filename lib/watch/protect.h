@@ -21,7 +21,9 @@ struct mw_span;
 int mw_protect_range(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi);
 /* The same for every span of S. */
 int mw_protect_all(const struct mw_snapshot *s);
-/* Whether [lo, hi) of span SP is still the library's mapping of its alias. */
+/* Whether [lo, hi) of span SP is still the library's mapping of its alias:
+ * 1 or 0; -1 when the mappings cannot be read (out of memory or of
+ * mappings for the buffer of their text). */
 int mw_protect_intact(const struct mw_span *sp, uintptr_t lo, uintptr_t hi);
 
 /* FROZEN: watched pages stop taking writes (they wait; reads go on) so

@@ -3,7 +3,7 @@
  * table.c - snapshots of watched spans and watches (see table.h).
  * Fault path (mw_table_*): reads the published snapshot, atomics; no calls.
  * Writer (mw_snap_*, mw_watch_obj_*): mmap/munmap, under the library lock;
- * retired snapshots are kept for reuse (see snap_release).
+ * snapshots live in one reserved range and are reused (see snap_release).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -191,25 +191,78 @@ const struct mw_snapshot *mw_snap_current(void)
 }
 
 /*
- * A few retired snapshots are kept for reuse: each watch publishes two
- * snapshots and each unwatch three, and an mmap, its first-touch page
- * fault and the munmap cost more than clearing a page.  Only the writer
- * touches the spares, under the library lock, and only after the grace
- * period of their publish (no handler can still read them).
+ * Snapshot memory comes from one reserved range, mapped once (address
+ * space; no memory until used): a snapshot never needs a mapping of its
+ * own, so that mw_unwatch works also at vm.max_map_count, where every
+ * mmap fails.  Blocks are powers of two pages, with a list of free blocks
+ * per size; each watch publishes two snapshots and each unwatch three, and
+ * a retired block is reused at once (only the writer touches them, under
+ * the library lock, and only after the grace period of their publish: no
+ * handler can still read them).  A free block of more than SMALL pages
+ * gives its memory back (MADV_DONTNEED, which keeps the one mapping
+ * whole).  A snapshot larger than what is left of the range, or without
+ * the range, is mapped by itself.
  */
-#define SPARE_MAX 4
-static struct mw_snapshot *spare[SPARE_MAX];
+#define ARENA_SIZE ((size_t)1 << 30)
+#define SMALL 4
+#define NCLASS 64
+static char *arena;             /* NULL: not yet; MAP_FAILED: none */
+static size_t arena_used;
+static struct mw_snapshot *free_blocks[NCLASS];
+
+static int in_arena(const void *p)
+{
+	return arena && arena != MAP_FAILED && (const char *)p >= arena &&
+	       (const char *)p < arena + ARENA_SIZE;
+}
+
+static unsigned size_class(size_t size)
+{
+	unsigned k = 0;
+
+	while ((page << k) < size)
+		k++;
+	return k;
+}
 
 static void snap_release(struct mw_snapshot *s)
 {
-	/* Small ones only: a snapshot of many watches gives its memory back. */
-	if (s->mapsize <= 4 * page)
-		for (int i = 0; i < SPARE_MAX; i++)
-			if (!spare[i]) {
-				spare[i] = s;
-				return;
-			}
-	munmap(s, s->mapsize);
+	unsigned k;
+
+	if (!in_arena(s)) {
+		munmap(s, s->mapsize);
+		return;
+	}
+	k = size_class(s->mapsize);
+	if (s->mapsize > SMALL * page)
+		madvise(s, s->mapsize, MADV_DONTNEED);      /* reads as zeros again */
+	*(struct mw_snapshot **)s = free_blocks[k];
+	free_blocks[k] = s;
+}
+
+static struct mw_snapshot *block_alloc(size_t size)
+{
+	unsigned k = size_class(size);
+	struct mw_snapshot *s = free_blocks[k];
+
+	if (s) {
+		free_blocks[k] = *(struct mw_snapshot **)s;
+		if ((page << k) <= SMALL * page)
+			memset(s, 0, page << k);        /* as fresh from mmap */
+		else
+			*(struct mw_snapshot **)s = NULL;
+		s->mapsize = page << k;
+		return s;
+	}
+	if (!arena)
+		arena = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena == MAP_FAILED || k >= NCLASS || (page << k) > ARENA_SIZE - arena_used)
+		return NULL;
+	s = (struct mw_snapshot *)(arena + arena_used);
+	arena_used += page << k;
+	s->mapsize = page << k;
+	return s;
 }
 
 struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches)
@@ -219,21 +272,14 @@ struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches)
 	struct mw_snapshot *s;
 
 	page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	size = (size + page - 1) & ~(page - 1);
-	s = NULL;
-	for (int i = 0; i < SPARE_MAX && !s; i++)
-		if (spare[i] && spare[i]->mapsize >= size) {
-			s = spare[i];
-			spare[i] = NULL;
-			size = s->mapsize;
-			memset(s, 0, size);     /* as fresh from mmap */
-		}
+	s = block_alloc(size);
 	if (!s) {
+		size = (size + page - 1) & ~(page - 1);
 		s = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (s == MAP_FAILED)
 			return NULL;
+		s->mapsize = size;
 	}
-	s->mapsize = size;
 	s->spans = (struct mw_span *)(s + 1);
 	s->watches = (struct mw_watch_obj **)(s->spans + nspans);
 	s->maxend = (uintptr_t *)(s->watches + nwatches);

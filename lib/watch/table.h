@@ -55,6 +55,9 @@ struct mw_span {
 	bool wipe;              /* MADV_WIPEONFORK by the program: a forked
 				 * child gets zeros; the advice comes back
 				 * when the watches end (protect.h) */
+	bool anon;              /* anonymous memory: the stash reads as zeros */
+	uintptr_t stash;        /* the program's own mapping of start, moved
+				 * away empty (alias.h), or 0 */
 };
 
 struct mw_watch_obj {
