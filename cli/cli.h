@@ -44,11 +44,16 @@ struct mwc_log {
 	size_t nrec, nmax;
 	uint64_t last_seq;              /* the largest seq seen, also incomplete */
 	uint64_t incomplete;            /* being written when the program ended */
+	uint64_t damaged;               /* slots left out: their commit word, seq or
+					   fields out of range (a damaged file) */
 	void *map;
 	size_t map_len;
 };
 
-/* Maps FD and collects the records.  0, or -1 with a message. */
+/* Maps FD and collects the records, after checking every header word
+ * against the file's size.  0; -1 with a message (no log); -2 with a
+ * message "memwatch: the log is damaged: ..." (nothing read).  With 0,
+ * log->damaged slots were left out as damaged. */
 int mwc_log_read(int fd, struct mwc_log *log);
 void mwc_log_free(struct mwc_log *log);
 

@@ -36,6 +36,7 @@
 #endif
 
 #define EXIT_MEMWATCH 125       /* memwatch itself failed, as env(1) */
+#define EXIT_DAMAGED 124        /* the log was damaged (cli/log.c) */
 
 static const char usage[] =
 "Usage: memwatch [OPTION]... [--] PROGRAM [ARG]...\n"
@@ -60,7 +61,8 @@ static const char usage[] =
 "      --version       the version\n"
 "\n"
 "The exit status is PROGRAM's, or 128+N if signal N killed it; 125 if\n"
-"memwatch failed, 126 if PROGRAM cannot run, 127 if it was not found.\n"
+"memwatch failed, 126 if PROGRAM cannot run, 127 if it was not found;\n"
+"124 if its log was damaged (memwatch says how, and the program's status).\n"
 "Environment: MEMWATCH_PRELOAD overrides the libraries preloaded (default\n"
 MWC_PRELOAD ",\n"
 "or those of the build tree when memwatch runs from it).\n"
@@ -353,8 +355,20 @@ int main(int argc, char **argv)
 		;
 	code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 
-	if (mwc_log_read(fd, &log) < 0)
+	switch (mwc_log_read(fd, &log)) {
+	case 0:
+		break;
+	case -2:
+		/* Nothing of it is trusted, but the program's end is known. */
+		if (WIFSIGNALED(status))
+			fprintf(stderr, "memwatch: %s was killed by signal %d (%s)\n", path,
+				WTERMSIG(status), strsignal(WTERMSIG(status)));
+		else
+			fprintf(stderr, "memwatch: %s exited with status %d\n", path, code);
+		return EXIT_DAMAGED;
+	default:
 		return code == 0 ? EXIT_MEMWATCH : code;
+	}
 	if (nw && log.hdr->setup_done != 1) {
 		uint64_t i = log.hdr->nwatches;
 
@@ -380,6 +394,12 @@ int main(int argc, char **argv)
 		mwc_summary(out, &log, w, nw);
 	if (want_map)
 		mwc_map(out, &log, w, nw);
+	if (log.damaged) {
+		fprintf(stderr, "memwatch: the log is damaged: %llu record%s out of place or "
+			"out of range, left out\n", (unsigned long long)log.damaged,
+			log.damaged == 1 ? "" : "s");
+		code = EXIT_DAMAGED;
+	}
 	if (out != stderr) {
 		/* The report writes to the file's descriptor, past OUT's
 		 * buffer: fclose does not see its errors. */

@@ -52,8 +52,61 @@ macro define MWG_WATCH_HITS(W) ((W)[4])
 
 # ---------------------------------------------------------------- descriptor
 
+# The descriptor and the ring may be damaged (a core file cut short or
+# overwritten, a program that scribbled over the library's data): nothing
+# is read through a descriptor word before it is checked, and a read error
+# would abort the user's whole command list, so the memory the ring and its
+# counters need is first looked up in the target's map.  Each check says
+# "memwatch: the log is damaged: WHY" and clears $mw_log_ok.
+
+# Sets $mw_log_ok = 0 with one line saying why the log is damaged: ARG0 is
+# a printf format for one 64-bit number, ARG1 that number.
+define mw--log-damaged
+  printf "memwatch: the log is damaged: "
+  printf $arg0, $arg1
+  printf "\n"
+  set $mw_log_ok = 0
+end
+document mw--log-damaged
+Internal: say that the log is damaged.
+Usage: mw--log-damaged FORMAT VALUE   (one printf format, one number)
+end
+
+# Whether the memory the ring and its counters need is all in the target's
+# map: for a core file its sections (`info files`: loadN), for a process
+# its readable mappings (`info proc mappings`).  Sets $mw_ring_readable.
+# The ranges are checked by awk over the listing (hex parsed by hand: no
+# strtonum in POSIX awk); a range may span adjacent sections.
+define mw--ring-readable
+  set $mw_ring_readable = 0
+  set $mw_rr_end = $mw_ring_slots + $mw_ring_capacity * $mw_ring_slot_size
+  set $mw_rr_i = 0
+  while $mw_rr_i < 2 && $mw_ring_readable == 0
+    if $mw_rr_i == 0
+      set $mw_rr_cmd = "info files"
+    else
+      set $mw_rr_cmd = "info proc mappings"
+    end
+    eval "pipe %s | awk -v x=0123456789abcdef -v a1=%llu -v b1=%llu -v a2=%llu -v b2=%llu -v a3=%llu -v b3=%llu -v a4=%llu -v b4=%llu 'function h(s, i, v, c) { v = 0; s = tolower(s); if (substr(s, 1, 2) ~ /^0x$/) s = substr(s, 3); for (i = 1; i <= length(s); i++) { c = index(x, substr(s, i, 1)); if (c == 0) return -1; v = v * 16 + c - 1 } return v } function cov(a, b, p, i, m) { p = a; m = 1; while (m && p < b) { m = 0; for (i = 1; i <= n; i++) if (L[i] <= p && p < H[i]) { p = H[i]; m = 1 } } return p >= b } { lo = -1 } $2 ~ /^-$/ && $4 ~ /^is$/ && $5 ~ /^load/ { lo = h($1); hi = h($3) } $1 ~ /^0x/ && $2 ~ /^0x/ && $5 ~ /^r/ { lo = h($1); hi = h($2) } lo >= 0 && hi > lo { n++; L[n] = lo; H[n] = hi } END { exit !(cov(a1, b1) && cov(a2, b2) && cov(a3, b3) && cov(a4, b4)) }' > /dev/null", $mw_rr_cmd, $mw_ring_slots, $mw_rr_end, $mw_ring_head_at, $mw_ring_head_at + 8, $mw_ring_dropped_at, $mw_ring_dropped_at + 8, $mw_ring_base_at, $mw_ring_base_at + 8
+    if $_shell_exitcode == 0
+      set $mw_ring_readable = 1
+    end
+    set $mw_rr_i = $mw_rr_i + 1
+  end
+end
+document mw--ring-readable
+Internal: whether the ring's memory can be read, after mw--log-open's checks.
+Usage: mw--ring-readable   (sets $mw_ring_readable)
+end
+
 # Sets $mw_log_ok = 1 and the descriptor's words in $mw_ring_* if there is a
-# process or core with a usable memwatch log; else says why.
+# process or core with a usable memwatch log; else says why.  Checked, in
+# order: the magic number, the version, the word count, the capacity (a
+# power of two from 2 to 2^24), the slot size (a multiple of 8 from 64 to
+# 4096), every field's offset and width within a slot, the counters'
+# addresses (non-zero, aligned), the ring's and counters' memory present in
+# the process or core, and the counters (head below 2^62, base and dropped
+# not above it).  Every loop over the ring is then bounded by the capacity.
 define mw--log-open
   set $mw_log_ok = 0
   if $_thread == 0
@@ -70,11 +123,11 @@ define mw--log-open
         if $mw_ring_magic == 0
           printf "memwatch: libmemwatch has not set up its log (yet): no records\n"
         else
-          printf "memwatch: mw_log_descriptor does not start with memwatch's magic number (it has 0x%llx)\n", $mw_ring_magic
+          mw--log-damaged "mw_log_descriptor does not start with memwatch's magic number (it has 0x%llx)" $mw_ring_magic
         end
       else
         if $mw_ring_version != 1
-          printf "memwatch: the library in this process has log format version %llu; this memwatch.gdb reads version 1\n", $mw_ring_version
+          mw--log-damaged "its descriptor has version %llu, this memwatch.gdb reads version 1 (another libmemwatch?)" $mw_ring_version
         else
           # Version 1's words, in the order of MW_DESC_* (lib/log/ring.h).
           set $mw_ring_words = $mw_d[2]
@@ -102,12 +155,47 @@ define mw--log-open
           set $mw_ring_value_max = $mw_d[24]
           set $mw_ring_frames_max = $mw_d[25]
           set $mw_ring_depth_at = $mw_d[26]
+          set $mw_log_ok = 1
+          set $mw_z = $mw_ring_slot_size
           # Version 1 has 27 words; the ring's shape must be sane before
-          # reading it (a read error would abort the user's command list).
-          if $mw_ring_words < 27 || $mw_ring_slots == 0 || $mw_ring_capacity < 2 || ($mw_ring_capacity & ($mw_ring_capacity - 1)) != 0 || $mw_ring_slot_size < $mw_ring_off_frames + 8 * $mw_ring_frames_max || $mw_ring_head_at == 0 || $mw_ring_dropped_at == 0 || $mw_ring_base_at == 0
-            printf "memwatch: mw_log_descriptor is damaged (%llu words, ring at 0x%llx of %llu slots of %llu bytes)\n", $mw_ring_words, $mw_ring_slots, $mw_ring_capacity, $mw_ring_slot_size
-          else
-            set $mw_log_ok = 1
+          # reading it.  The first failing check speaks.
+          if $mw_ring_words < 27 || $mw_ring_words > 4096
+            mw--log-damaged "the descriptor says it has %llu words, version 1 has 27" $mw_ring_words
+          end
+          if $mw_log_ok && ($mw_ring_capacity < 2 || $mw_ring_capacity > 0x1000000 || ($mw_ring_capacity & ($mw_ring_capacity - 1)) != 0)
+            mw--log-damaged "ring capacity %llu is not a power of two from 2 to 16777216" $mw_ring_capacity
+          end
+          if $mw_log_ok && ($mw_z < 64 || $mw_z > 4096 || $mw_z % 8 != 0)
+            mw--log-damaged "slot size %llu is not a multiple of 8 from 64 to 4096" $mw_z
+          end
+          # Each field's offset plus its width within the slot (the
+          # values: at least the 8 bytes mwatch-log prints).
+          if $mw_log_ok && ($mw_ring_off_commit > $mw_z - 8 || $mw_ring_off_seq > $mw_z - 8 || $mw_ring_off_time > $mw_z - 8 || $mw_ring_off_addr > $mw_z - 8 || $mw_ring_off_pc > $mw_z - 8 || $mw_ring_off_tid > $mw_z - 4 || $mw_ring_off_watch > $mw_z - 4 || $mw_ring_off_size > $mw_z - 4 || $mw_ring_off_kind > $mw_z - 1 || $mw_ring_off_flags > $mw_z - 1 || $mw_ring_off_nframes > $mw_z - 1 || $mw_ring_off_value_len > $mw_z - 1)
+            mw--log-damaged "a record field's offset is outside the %llu-byte slot" $mw_z
+          end
+          if $mw_log_ok && ($mw_ring_value_max < 8 || $mw_ring_value_max > 255 || $mw_ring_off_old > $mw_z || $mw_ring_value_max > $mw_z - $mw_ring_off_old || $mw_ring_off_new > $mw_z || $mw_ring_value_max > $mw_z - $mw_ring_off_new)
+            mw--log-damaged "values of %llu bytes do not fit a slot" $mw_ring_value_max
+          end
+          if $mw_log_ok && ($mw_ring_frames_max > 255 || $mw_ring_off_frames > $mw_z || 8 * $mw_ring_frames_max > $mw_z - $mw_ring_off_frames)
+            mw--log-damaged "%llu frames do not fit a slot" $mw_ring_frames_max
+          end
+          if $mw_log_ok && ($mw_ring_slots == 0 || $mw_ring_slots % 8 != 0 || $mw_ring_slots > 0xffffffffffffffff - $mw_ring_capacity * $mw_z)
+            mw--log-damaged "the ring's address 0x%llx is not an address" $mw_ring_slots
+          end
+          if $mw_log_ok && ($mw_ring_head_at == 0 || $mw_ring_head_at % 8 != 0 || $mw_ring_dropped_at == 0 || $mw_ring_dropped_at % 8 != 0 || $mw_ring_base_at == 0 || $mw_ring_base_at % 8 != 0 || $mw_ring_head_at > 0xfffffffffffffff0 || $mw_ring_dropped_at > 0xfffffffffffffff0 || $mw_ring_base_at > 0xfffffffffffffff0)
+            mw--log-damaged "the address of a counter (head, dropped or base) is not an address (head at 0x%llx)" $mw_ring_head_at
+          end
+          if $mw_log_ok
+            mw--ring-readable
+            if $mw_ring_readable == 0
+              mw--log-damaged "the ring at 0x%llx or its counters are not in the memory of this process or core" $mw_ring_slots
+            end
+          end
+          if $mw_log_ok
+            mw--log-range
+            if $mw_log_head >= 0x4000000000000000 || $mw_log_base > $mw_log_head || $mw_log_dropped > $mw_log_head
+              mw--log-damaged "its counters are out of range (head %llu)" $mw_log_head
+            end
           end
         end
       end
@@ -118,13 +206,16 @@ document mw--log-open
 Internal: check that the process or core has memwatch's log.
 Usage: mw--log-open
 Sets $mw_log_ok to 1 and $mw_ring_* to the descriptor's words if the log
-can be read, else prints why not and sets $mw_log_ok to 0.
+can be read, else prints why not (for a damaged log one line "memwatch: the
+log is damaged: ...") and sets $mw_log_ok to 0.
 end
 
 # After mw--log-open: the ring's counters now.  $mw_log_head is the newest
 # seq started, $mw_log_base the seq of the last mw_log_clear,
 # $mw_log_dropped the records lost, $mw_log_oldest the oldest seq still in
-# the ring and after the last clear.
+# the ring and after the last clear: mw--log-open made sure that
+# $mw_log_head - $mw_log_oldest < $mw_ring_capacity and that counting up to
+# $mw_log_head does not wrap.
 define mw--log-range
   set $mw_log_head = *(unsigned long long *) $mw_ring_head_at
   set $mw_log_dropped = *(unsigned long long *) $mw_ring_dropped_at

@@ -19,3 +19,14 @@ check_PROGRAMS += tests/cli-prog-nopie
 tests_cli_prog_nopie_SOURCES = tests/cli-prog.c
 tests_cli_prog_nopie_CFLAGS = $(AM_CFLAGS) -g -fno-pie
 tests_cli_prog_nopie_LDFLAGS = -no-pie
+
+# The command's log reader (cli/log.c) on damaged logs, from a real one that
+# corrupt-prog saves (or damages) under the command.
+check_PROGRAMS += tests/corrupt-prog tests/t-corrupt
+tests_corrupt_prog_SOURCES = tests/corrupt-prog.c
+tests_corrupt_prog_CFLAGS = $(AM_CFLAGS) -g
+TESTS += tests/t-corrupt
+tests_t_corrupt_SOURCES = tests/t-corrupt.c cli/log.c cli/report.c cli/sym.c \
+	cli/summary.c cli/map.c lib/log/symbolize.c lib/log/text.c lib/base/say.c
+tests_t_corrupt_CFLAGS = $(AM_CFLAGS) $(LIBDW_CFLAGS)
+tests_t_corrupt_LDADD = $(LIBDW_LIBS) -lelf

@@ -53,6 +53,7 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/basic-typo.expected tests/gdb/basic-typo.gdb \
 	tests/gdb/basic-size.expected tests/gdb/basic-size.gdb \
 	tests/gdb/crash-core.expected tests/gdb/crash-core.gdb \
+	tests/gdb/crash-damaged.expected tests/gdb/crash-damaged.gdb \
 	tests/gdb/crash-genuine.expected tests/gdb/crash-genuine.gdb \
 	tests/gdb/crash-stub.expected tests/gdb/crash-stub.gdb \
 	tests/gdb/crash-recover.expected tests/gdb/crash-recover.gdb \
@@ -71,4 +72,5 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 # What the runs leave: the normalized outputs and their diffs, the core file
 # and the pid of crash-core and attach (if a run was interrupted).
 CLEANFILES += tests/gdb/out/*.out tests/gdb/out/*.diff tests/gdb/crash.core \
+	tests/gdb/crash-damaged.core \
 	tests/gdb/attach.pid.gdb

@@ -11,8 +11,8 @@
 # from the build directory, where PROG is CASE up to its first '-' (a plain
 # program, not linked with libmemwatch: the GDB file preloads it).  The
 # output, normalized (addresses, pids, thread lines, paths), must equal
-# tests/gdb/CASE.expected.  Special cases: crash-core (a second GDB reads
-# the core file the first one saved), and the basic-*, step-record*, plt-step and
+# tests/gdb/CASE.expected.  Special cases: crash-core and crash-damaged (a
+# second GDB reads the core file the first one saved), and the basic-*, step-record*, plt-step and
 # threads-* cases again with gdb-minimal (GDB without Python) when
 # $GDB_MINIMAL, /usr/bin/gdb-minimal or
 # $top_builddir/tests/gdb-minimal/usr/bin/gdb (tools/fetch-gdb-minimal)
@@ -69,7 +69,7 @@ grep -q '^define mwatch-log' "$gdbfile" && have_log=yes
 
 cases="basic-commands basic-set basic-stop basic-read basic-record
 step-matrix step-record step-record-break step-plt plt-step plt-access step-break-displaced-on step-break-displaced-off
-threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core
+threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core crash-damaged
 kernel-read kernel-local kernel-up kernel-calls basic-nolines basic-delete
 basic-unwatch basic-typo basic-size"
 minimal_cases="basic-commands basic-set basic-stop basic-read basic-record
@@ -173,6 +173,17 @@ for c in $cases; do
 				< /dev/null 2>&1 | normalize
 		} > "$o"
 		rm -f tests/gdb/crash.core
+		;;
+	crash-damaged) # and its core file, saved with a bad capacity
+		rm -f tests/gdb/crash-damaged.core
+		{
+			run_gdb "$GDB" "$c" "$prog"
+			echo "=== the core file: mwatch-log"
+			timeout 60 "$GDB" -nx -batch -iex 'set filename-display basename' -x "$gdbfile" \
+				-ex 'mwatch-log' "tests/gdb/$prog" tests/gdb/crash-damaged.core \
+				< /dev/null 2>&1 | normalize
+		} > "$o"
+		rm -f tests/gdb/crash-damaged.core
 		;;
 	attach)
 		rm -f tests/gdb/attach.pid.gdb
