@@ -77,10 +77,20 @@ end
 # its readable mappings (`info proc mappings`).  Sets $mw_ring_readable.
 # The ranges are checked by awk over the listing (hex parsed by hand: no
 # strtonum in POSIX awk); a range may span adjacent sections.
+# The last ring found readable (its address, size and counters): every stop
+# report opens the log, and the look at the mappings costs a shell or two.
+set $mw_rr_slots = 0
+set $mw_rr_size = 0
+set $mw_rr_counters = 0
+
 define mw--ring-readable
   set $mw_ring_readable = 0
   set $mw_rr_end = $mw_ring_slots + $mw_ring_capacity * $mw_ring_slot_size
   set $mw_rr_i = 0
+  if $mw_rr_slots == $mw_ring_slots && $mw_rr_size == $mw_rr_end - $mw_ring_slots && $mw_rr_counters == ($mw_ring_head_at ^ ($mw_ring_dropped_at << 1) ^ ($mw_ring_base_at << 2))
+    set $mw_ring_readable = 1
+    set $mw_rr_i = 2
+  end
   while $mw_rr_i < 2 && $mw_ring_readable == 0
     if $mw_rr_i == 0
       set $mw_rr_cmd = "info files"
@@ -90,6 +100,9 @@ define mw--ring-readable
     eval "pipe %s | awk -v x=0123456789abcdef -v a1=%llu -v b1=%llu -v a2=%llu -v b2=%llu -v a3=%llu -v b3=%llu -v a4=%llu -v b4=%llu 'function h(s, i, v, c) { v = 0; s = tolower(s); if (substr(s, 1, 2) ~ /^0x$/) s = substr(s, 3); for (i = 1; i <= length(s); i++) { c = index(x, substr(s, i, 1)); if (c == 0) return -1; v = v * 16 + c - 1 } return v } function cov(a, b, p, i, m) { p = a; m = 1; while (m && p < b) { m = 0; for (i = 1; i <= n; i++) if (L[i] <= p && p < H[i]) { p = H[i]; m = 1 } } return p >= b } { lo = -1 } $2 ~ /^-$/ && $4 ~ /^is$/ && $5 ~ /^load/ { lo = h($1); hi = h($3) } $1 ~ /^0x/ && $2 ~ /^0x/ && $5 ~ /^r/ { lo = h($1); hi = h($2) } lo >= 0 && hi > lo { n++; L[n] = lo; H[n] = hi } END { exit !(cov(a1, b1) && cov(a2, b2) && cov(a3, b3) && cov(a4, b4)) }' > /dev/null", $mw_rr_cmd, $mw_ring_slots, $mw_rr_end, $mw_ring_head_at, $mw_ring_head_at + 8, $mw_ring_dropped_at, $mw_ring_dropped_at + 8, $mw_ring_base_at, $mw_ring_base_at + 8
     if $_shell_exitcode == 0
       set $mw_ring_readable = 1
+      set $mw_rr_slots = $mw_ring_slots
+      set $mw_rr_size = $mw_rr_end - $mw_ring_slots
+      set $mw_rr_counters = $mw_ring_head_at ^ ($mw_ring_dropped_at << 1) ^ ($mw_ring_base_at << 2)
     end
     set $mw_rr_i = $mw_rr_i + 1
   end
