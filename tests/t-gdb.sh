@@ -159,7 +159,7 @@ for c in $cases; do
 		continue
 	fi
 	case $c in
-	crash-core) # and `mwatch` refusing the core file
+	crash-core) # and `mwatch`, `mwatch-list` and the commands that call the library refusing the core file
 		if [ $have_log = no ]; then
 			skip "mwatch-log not yet there"
 			continue
@@ -169,7 +169,9 @@ for c in $cases; do
 			run_gdb "$GDB" "$c" "$prog"
 			echo "=== the core file: mwatch-log -bt"
 			timeout 60 "$GDB" -nx -batch -iex 'set filename-display basename' -x "$gdbfile" \
-				-ex 'mwatch-log -bt' -ex 'mwatch -l watched' "tests/gdb/$prog" tests/gdb/crash.core \
+				-ex 'mwatch-log -bt' -ex 'mwatch -l watched' -ex 'mwatch-list' \
+				-ex 'munwatch 1' -ex 'mwatch-clear' -ex 'mwatch-stop on' \
+				"tests/gdb/$prog" tests/gdb/crash.core \
 				< /dev/null 2>&1 | normalize
 		} > "$o"
 		rm -f tests/gdb/crash.core
