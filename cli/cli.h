@@ -48,6 +48,7 @@ struct mwc_log {
 					   fields out of range (a damaged file) */
 	void *map;
 	size_t map_len;
+	const char *prog;               /* the program as started, for its frames */
 };
 
 /* Maps FD and collects the records, after checking every header word
@@ -72,7 +73,8 @@ void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
 void mwc_map(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 
 /* Names for addresses in the program (mw_symbolize), over the modules in
- * its header.  NULL: no names.  Close with mw_symbolizer_close. */
-struct mw_symbolizer *mwc_symbolizer(const struct mw_share_hdr *hdr);
+ * LOG's header, the executable named as LOG->prog.  NULL: no names.  Close
+ * with mw_symbolizer_close. */
+struct mw_symbolizer *mwc_symbolizer(const struct mwc_log *log);
 
 #endif /* MWC_CLI_H */

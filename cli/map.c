@@ -40,7 +40,7 @@ static void glyph(FILE *out, const struct cell *c)
 static void map_one(FILE *out, const struct mwc_log *log, const struct mw_share_watch *sw,
 		    const char *spec)
 {
-	uint64_t per = 1, ncell, first = UINT64_MAX, reads = 0, writes = 0;
+	uint64_t per = 1, ncell, first = UINT64_MAX, reads = 0, writes = 0, rmws = 0;
 	struct cell *c;
 
 	while (sw->size / per > MAP_CELLS)
@@ -60,17 +60,23 @@ static void map_one(FILE *out, const struct mwc_log *log, const struct mw_share_
 		hi = (r->addr + r->size - 1 - sw->addr) / per;
 		if (r->addr - sw->addr < first)
 			first = r->addr - sw->addr;
-		reads += !!(r->kind & MW_KIND_READ);
-		writes += !!(r->kind & MW_KIND_WRITE);
+		/* Each access once, by its kind: a read-modify-write is
+		 * neither a read nor a write more. */
+		reads += (r->kind & MW_KIND_RMW) == MW_KIND_READ;
+		writes += (r->kind & MW_KIND_RMW) == MW_KIND_WRITE;
+		rmws += (r->kind & MW_KIND_RMW) == MW_KIND_RMW;
 		for (uint64_t i = lo; i <= hi; i++) {
 			c[i].n++;
 			c[i].kinds |= r->kind & MW_KIND_RMW;
 		}
 	}
 	fprintf(out, "memwatch: map of watch %" PRId64 " (%s): %" PRIu64 " bytes at 0x%" PRIx64
-		", %" PRIu64 " byte%s per cell; %" PRIu64 " read%s, %" PRIu64 " write%s\n",
+		", %" PRIu64 " byte%s per cell; %" PRIu64 " read%s, %" PRIu64 " write%s",
 		sw->id, spec, sw->size, sw->addr, per, per == 1 ? "" : "s", reads,
 		reads == 1 ? "" : "s", writes, writes == 1 ? "" : "s");
+	if (rmws)
+		fprintf(out, ", %" PRIu64 " read-modify-write%s", rmws, rmws == 1 ? "" : "s");
+	fprintf(out, "\n");
 	fprintf(out, "%-8s", "offset");
 	for (int i = 0; i < ROW; i++)
 		fprintf(out, " %3" PRIx64, (uint64_t)i * per);

@@ -369,6 +369,7 @@ int main(int argc, char **argv)
 	default:
 		return code == 0 ? EXIT_MEMWATCH : code;
 	}
+	log.prog = path;
 	if (nw && log.hdr->setup_done != 1) {
 		uint64_t i = log.hdr->nwatches;
 

@@ -32,7 +32,7 @@ void mwc_watches(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
 int mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw)
 {
 	const struct mw_share_hdr *h = log->hdr;
-	struct mw_symbolizer *sym = mwc_symbolizer(h);
+	struct mw_symbolizer *sym = mwc_symbolizer(log);
 	uint64_t overwritten = log->last_seq > log->capacity ? log->last_seq - log->capacity : 0;
 	struct mw_msg m;
 

@@ -43,7 +43,7 @@ static void add_thread(struct group *g, uint32_t tid)
 void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw)
 {
 	const struct mw_share_hdr *h = log->hdr;
-	struct mw_symbolizer *sym = mwc_symbolizer(h);
+	struct mw_symbolizer *sym = mwc_symbolizer(log);
 	struct group *g = calloc(log->nrec + 1, sizeof(*g));
 	char name[1024];
 

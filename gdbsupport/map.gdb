@@ -40,6 +40,7 @@ define mwm--one
   end
   set $mwm_reads = 0
   set $mwm_writes = 0
+  set $mwm_rmws = 0
   set $mwm_first = $mwm_size
   set $mwm_s = $mw_log_oldest
   while $mwm_s <= $mw_log_head
@@ -49,11 +50,16 @@ define mwm--one
       set $mwm_z = MWG_REC_SIZE($mwm_p)
       set $mwm_kind = MWG_REC_KIND($mwm_p)
       if $mwm_a >= $mwm_lo && $mwm_z > 0 && $mwm_a + $mwm_z <= $mwm_lo + $mwm_size
-        if $mwm_kind & 1
+        # Each access once, by its kind: a read-modify-write is neither
+        # a read nor a write more.
+        if ($mwm_kind & 3) == 1
           set $mwm_reads = $mwm_reads + 1
         end
-        if $mwm_kind & 2
+        if ($mwm_kind & 3) == 2
           set $mwm_writes = $mwm_writes + 1
+        end
+        if ($mwm_kind & 3) == 3
+          set $mwm_rmws = $mwm_rmws + 1
         end
         if $mwm_a - $mwm_lo < $mwm_first
           set $mwm_first = $mwm_a - $mwm_lo
@@ -75,7 +81,11 @@ define mwm--one
   else
     printf ", %llu bytes per cell", $mwm_per
   end
-  printf "; %llu reads, %llu writes\n", $mwm_reads, $mwm_writes
+  printf "; %llu reads, %llu writes", $mwm_reads, $mwm_writes
+  if $mwm_rmws > 0
+    printf ", %llu read-modify-writes", $mwm_rmws
+  end
+  printf "\n"
   printf "offset  "
   set $mwm_i = 0
   while $mwm_i < 16

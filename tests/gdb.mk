@@ -66,6 +66,7 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/step-record-break.gdb tests/gdb/step-plt.expected \
 	tests/gdb/step-plt.gdb tests/gdb/plt-step.expected tests/gdb/plt-step.gdb \
 	tests/gdb/plt-access.expected tests/gdb/plt-access.gdb \
+	tests/gdb/plt-object.expected tests/gdb/plt-object.gdb \
 	tests/gdb/threads-stop.expected \
 	tests/gdb/threads-stop.gdb tests/gdb/threads-record.expected \
 	tests/gdb/threads-record.gdb

@@ -53,6 +53,11 @@ check_PROGRAMS += tests/t-firstwatch
 TESTS += tests/t-firstwatch
 tests_t_firstwatch_SOURCES = tests/t-firstwatch.c
 tests_t_firstwatch_LDADD = $(MW_TEST_LIBS) -lpthread
+# Threads only starting at the first watch: not said to block SIGSYS.
+check_PROGRAMS += tests/t-starting
+TESTS += tests/t-starting
+tests_t_starting_SOURCES = tests/t-starting.c
+tests_t_starting_LDADD = $(MW_TEST_LIBS) -lpthread
 
 # Shared memory watched: the other side sees every write.
 check_PROGRAMS += tests/t-shared

@@ -11,7 +11,7 @@ top_srcdir=${top_srcdir:-$(dirname "$0")/..}
 . "$top_srcdir/tests/cli-env.sh"
 src=$top_srcdir/tests/cli-prog.c
 
-echo "1..68"
+echo "1..73"
 
 line() { grep -n "line:$1 " "$src" | cut -d: -f1; }
 
@@ -102,6 +102,20 @@ has "$tmp/log" '^memwatch: map of watch 2 \(g_big\): 4096 bytes at 0x[0-9a-f]+, 
 has "$tmp/log" '^\+3c0    (   \.){10}  w1(   \.){5}$' "map: g_big[1000..1003] in one cell"
 has "$tmp/log" '^\+fc0    (   \.){15}  w1$' "map: g_big[4095] in the last cell"
 has "$tmp/log" '^first byte accessed: \+0x3e8 \(0x[0-9a-f]+\)$' "map: the first byte accessed"
+# Each access counted once, by its kind: s_counter += 5 is one
+# read-modify-write, not a read and a write.
+"$memwatch" -w s_counter:rw --map -- "$prog" exit > "$tmp/out" 2> "$tmp/log"
+has "$tmp/log" '^memwatch: map of watch 1 \(s_counter:rw\): 8 bytes at 0x[0-9a-f]+, 1 byte per cell; 0 reads, 0 writes, 1 read-modify-write$' "map: a read-modify-write counted once, and named"
+has "$tmp/log" '^\+0      (  b1){8}$' "map: its cells"
+
+# A program started through a symbolic link (Debian's redis-server is one
+# to redis-check-rdb): frames name the module as the program was started,
+# not the file the link points to.
+ln -s "$(cd "$(dirname "$prog")" && pwd)/$(basename "$prog")" "$tmp/linked-prog"
+"$memwatch" -w g_config -- "$tmp/linked-prog" exit > "$tmp/out" 2> "$tmp/log"
+has "$tmp/log" "^  #0 0x[0-9a-f]+ set_timeout\\+0x[0-9a-f]+ \\(linked-prog\\) at cli-prog.c:$(line set_timeout)\$" "a symbolic link: frames name the program as started"
+has "$tmp/log" "^  4 bytes at 0x[0-9a-f]+ g_config\\+0x4 \\(linked-prog\\)\$" "a symbolic link: the address too"
+check $(( $(grep -c '(cli-prog)' "$tmp/log") != 0 )) "a symbolic link: the file it points to is named nowhere"
 
 # The program's descriptors are numbered as without memwatch: the shared
 # log and the library's own are kept at 900 and above.

@@ -12,7 +12,7 @@
 # program, not linked with libmemwatch: the GDB file preloads it).  The
 # output, normalized (addresses, pids, thread lines, paths), must equal
 # tests/gdb/CASE.expected.  Special cases: crash-core and crash-damaged (a
-# second GDB reads the core file the first one saved), and the basic-*, step-record*, plt-step and
+# second GDB reads the core file the first one saved), and the basic-*, step-record*, plt-step, plt-object and
 # threads-* cases again with gdb-minimal (GDB without Python) when
 # $GDB_MINIMAL, /usr/bin/gdb-minimal or
 # $top_builddir/tests/gdb-minimal/usr/bin/gdb (tools/fetch-gdb-minimal)
@@ -68,12 +68,12 @@ have_log=no
 grep -q '^define mwatch-log' "$gdbfile" && have_log=yes
 
 cases="basic-commands basic-set basic-stop basic-read basic-record
-step-matrix step-record step-record-break step-plt plt-step plt-access step-break-displaced-on step-break-displaced-off
+step-matrix step-record step-record-break step-plt plt-step plt-access plt-object step-break-displaced-on step-break-displaced-off
 threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core crash-damaged
 kernel-read kernel-local kernel-up kernel-calls basic-nolines basic-delete
 basic-unwatch basic-typo basic-size"
 minimal_cases="basic-commands basic-set basic-stop basic-read basic-record
-step-record step-record-break plt-step threads-stop threads-record basic-delete
+step-record step-record-break plt-step plt-object threads-stop threads-record basic-delete
 basic-unwatch basic-typo basic-size"
 
 n_cases=$(echo $cases | wc -w)
@@ -159,7 +159,7 @@ for c in $cases; do
 		continue
 	fi
 	case $c in
-	crash-core) # and `mwatch` refusing the core file
+	crash-core) # and `mwatch`, `mwatch-list` and the commands that call the library refusing the core file
 		if [ $have_log = no ]; then
 			skip "mwatch-log not yet there"
 			continue
@@ -169,7 +169,9 @@ for c in $cases; do
 			run_gdb "$GDB" "$c" "$prog"
 			echo "=== the core file: mwatch-log -bt"
 			timeout 60 "$GDB" -nx -batch -iex 'set filename-display basename' -x "$gdbfile" \
-				-ex 'mwatch-log -bt' -ex 'mwatch -l watched' "tests/gdb/$prog" tests/gdb/crash.core \
+				-ex 'mwatch-log -bt' -ex 'mwatch -l watched' -ex 'mwatch-list' \
+				-ex 'munwatch 1' -ex 'mwatch-clear' -ex 'mwatch-stop on' \
+				"tests/gdb/$prog" tests/gdb/crash.core \
 				< /dev/null 2>&1 | normalize
 		} > "$o"
 		rm -f tests/gdb/crash.core

@@ -21,15 +21,17 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-map-gdb.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..16"
+echo "1..18"
 
 # fill() writes table[0..15] once each; main then reads table[15].  set_b
-# writes g_cfg.b (bytes 8..15), main g_cfg.a (bytes 0..3).
+# writes g_cfg.b (bytes 8..15), main g_cfg.a (bytes 0..3).  bump()
+# read-modifies-writes counter twice, get() reads it twice.
 cat > "$tmp/s.gdb" <<GDB
 break basic.c:52
 run
 mwatch table sizeof(table) access
 mwatch -l g_cfg
+mwatch -l counter access
 mwatch-stop off
 break done
 continue
@@ -49,6 +51,7 @@ has "$tmp/out" '^first byte accessed: \+0x0 \(0x[0-9a-f]+ <table>\)$' "the first
 has "$tmp/out" '^memwatch: map of watch 2: 24 bytes at 0x[0-9a-f]+ <g_cfg>, 1 byte per cell; 0 reads, 2 writes$' "map of watch 2"
 has "$tmp/out" '^\+0      (  w1){4}(   \.){4}(  w1){8}$' "g_cfg: .a and .b written, the hole between not"
 has "$tmp/out" '^\+10     (   \.){8}$' "g_cfg.name: untouched"
+has "$tmp/out" '^memwatch: map of watch 3: 4 bytes at 0x[0-9a-f]+ <counter>, 1 byte per cell; 2 reads, 0 writes, 2 read-modify-writes$' "counter: each access counted once, by its kind"
 has "$tmp/out" '^Usage: mwatch-map \[ID\]$' "a bad ID: usage"
 has "$tmp/out" '^memwatch: no watch 9$' "an unknown watch"
 check $(( $(grep -c '^legend: ' "$tmp/out") != 2 )) "a legend under each mwatch-map"
@@ -74,8 +77,9 @@ if [ -n "$minimal" ]; then
 	has "$tmp/min.out" '^memwatch: map of watch 1: 64 bytes at 0x[0-9a-f]+ <table>, 1 byte per cell; 1 reads, 16 writes$' "gdb-minimal: map of watch 1"
 	has "$tmp/min.out" "^\\+30     (  w1){12}(  b2){4}\$" "gdb-minimal: table[15] written, then read"
 	has "$tmp/min.out" '^\+0      (  w1){4}(   \.){4}(  w1){8}$' "gdb-minimal: g_cfg"
+	has "$tmp/min.out" '^memwatch: map of watch 3: 4 bytes at 0x[0-9a-f]+ <counter>, 1 byte per cell; 2 reads, 0 writes, 2 read-modify-writes$' "gdb-minimal: counter, each access once"
 else
-	for i in 1 2 3; do
+	for i in 1 2 3 4; do
 		n=$((n + 1))
 		echo "ok $n # SKIP gdb-minimal not available"
 	done

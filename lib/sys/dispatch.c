@@ -42,12 +42,16 @@ static struct sigaction previous;
 static volatile sig_atomic_t have_previous;
 
 /* The threads mw_sys_activate asked, and whether each answered (their
- * handlers mark it) or is found to block SIGSYS (not waited for). */
+ * handlers mark it) or is found to block SIGSYS (not waited for once it
+ * did at BLOCK_LOOKS looks in a row, some 40 ms: a thread that is only
+ * starting blocks every signal until the C library gives it its mask, and
+ * the thread in pthread_create blocks them around the clone). */
 #define ASKED_MAX 256
+#define BLOCK_LOOKS 3
 static struct {
 	_Atomic pid_t tid;
 	_Atomic int answered;
-	int blocks;
+	int blocks;             /* looks in a row that found SIGSYS blocked */
 } asked_tab[ASKED_MAX];
 static _Atomic int n_asked;
 static int said_blocking;       /* the message is said once */
@@ -176,9 +180,10 @@ int mw_sys_wanted(void)
 
 /* Waits for the asked threads' answers: up to a second for those that
  * can answer (a loaded machine may not run them at once), not for those
- * that block SIGSYS or have ended (looked at after 1 ms, then every 20).
- * Returns how many did not answer. */
-static int wait_answers(void)
+ * that have ended or kept SIGSYS blocked at BLOCK_LOOKS looks (after 1 ms,
+ * then every 20).  Returns how many did not answer; *BLOCKING, how many of
+ * them block SIGSYS. */
+static int wait_answers(int *blocking)
 {
 	struct timespec ms = { 0, 1000000 };
 	int n = atomic_load(&n_asked), waiting = n, missed = 0;
@@ -188,21 +193,29 @@ static int wait_answers(void)
 			for (int i = 0; i < n; i++) {
 				pid_t tid = atomic_load(&asked_tab[i].tid);
 
-				if (asked_tab[i].blocks || atomic_load(&asked_tab[i].answered))
+				if (asked_tab[i].blocks >= BLOCK_LOOKS ||
+				    atomic_load(&asked_tab[i].answered))
 					continue;
 				if (syscall(SYS_tgkill, getpid(), tid, 0) < 0 && errno == ESRCH)
 					atomic_store(&asked_tab[i].answered, 1);        /* ended */
+				else if (mw_thread_blocks_sigsys(tid))
+					asked_tab[i].blocks++;
 				else
-					asked_tab[i].blocks = mw_thread_blocks_sigsys(tid);
+					asked_tab[i].blocks = 0;
 			}
 		waiting = 0;
 		for (int i = 0; i < n; i++)
-			waiting += !asked_tab[i].blocks && !atomic_load(&asked_tab[i].answered);
+			waiting += asked_tab[i].blocks < BLOCK_LOOKS &&
+				   !atomic_load(&asked_tab[i].answered);
 		if (waiting)
 			nanosleep(&ms, NULL);
 	}
-	for (int i = 0; i < n; i++)
+	*blocking = 0;
+	for (int i = 0; i < n; i++) {
 		missed += !atomic_load(&asked_tab[i].answered);
+		*blocking += !atomic_load(&asked_tab[i].answered) &&
+			     asked_tab[i].blocks >= BLOCK_LOOKS;
+	}
 	return missed;
 }
 
@@ -210,7 +223,7 @@ int mw_sys_activate(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid);
 	struct stat st;
-	int missed, n = 0;
+	int missed, blocking, n = 0;
 	DIR *d;
 	struct dirent *e;
 
@@ -266,19 +279,20 @@ int mw_sys_activate(void)
 	}
 	if (d)
 		closedir(d);
-	missed = wait_answers();
-	if (missed > 0 && !said_blocking) {
+	missed = wait_answers(&blocking);
+	if (blocking > 0 && !said_blocking) {
 		struct mw_msg m;
 		int segv = 0;
 
 		said_blocking = 1;
 		mw_msg_init(&m);
-		mw_msg_dec(&m, missed);
+		mw_msg_dec(&m, blocking);
 		mw_msg_str(&m, " thread(s) block SIGSYS now: until they unblock it, their system "
 			       "calls that touch watched pages fail with EFAULT");
 		mw_msg_flush(&m);
 		for (int i = 0; i < atomic_load(&n_asked); i++)
 			segv += !atomic_load(&asked_tab[i].answered) &&
+				asked_tab[i].blocks >= BLOCK_LOOKS &&
 				mw_thread_blocks(atomic_load(&asked_tab[i].tid), SIGSEGV);
 		if (segv > 0) {
 			mw_msg_init(&m);

@@ -26,3 +26,9 @@ int main(void)
 	printf("watched=%d r=%d\n", watched, r);
 	return 0;
 }
+
+/* Refers to the library's variable: a copy relocation (case plt-object). */
+__attribute__((used)) static int *mwplt_uses(void)
+{
+	return &mwplt_shared;
+}
