@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,8 +265,14 @@ static void *refuse_in_thread(void *arg)
 	return NULL;
 }
 
+static _Atomic int idle_started;
+
+/* Makes a system call (the library learns of the thread from it), says
+ * so, and waits. */
 static void *idle(void *arg)
 {
+	(void)getppid();
+	atomic_store(&idle_started, 1);
 	pthread_barrier_wait(arg);
 	return NULL;
 }
@@ -304,8 +312,10 @@ static void sec_refused(void)
 	int keep = mw_watch(&anything, sizeof(anything), MW_WRITE);
 
 	pthread_barrier_init(&b, NULL, 2);
+	atomic_store(&idle_started, 0);
 	pthread_create(&t, NULL, idle, &b);
-	usleep(10000);
+	while (!atomic_load(&idle_started))     /* not a fixed sleep: a loaded */
+		sched_yield();                  /* machine may take longer */
 	is_int(mw_watch((const void *)t, 8, MW_WRITE), -ENOTSUP,
 	       "another thread's control block: ENOTSUP");
 	pthread_barrier_wait(&b);
