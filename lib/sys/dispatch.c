@@ -28,6 +28,7 @@
 #include "sys/frame.h"
 #include "sys/futex.h"
 #include "sys/redo.h"
+#include "sys/rules.h"
 #include "threads/perthread.h"
 #include "fault/sigview.h"
 
@@ -233,6 +234,7 @@ int mw_sys_activate(void)
 		state = -EPERM;
 		return state;
 	}
+	mw_sys_rules_init();    /* before the first dispatched call */
 	if (install() < 0 || mw_thread_enable_self() < 0) {
 		state = -ENOSYS;
 		return state;

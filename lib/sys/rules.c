@@ -393,8 +393,23 @@ int mw_sys_cmd_param(long nr, unsigned long cmd, struct param *q)
 	return 0;
 }
 
+/* Rule index + 1 by system call number, filled once before dispatch
+ * starts: every dispatched call looks its rule up, most find none, and the
+ * table has a few hundred entries. */
+#define NR_INDEXED 1024
+static uint16_t by_nr[NR_INDEXED];
+
+void mw_sys_rules_init(void)
+{
+	for (size_t i = sizeof(rules) / sizeof(rules[0]); i-- > 0;)
+		if (rules[i].nr >= 0 && rules[i].nr < NR_INDEXED)
+			by_nr[rules[i].nr] = (uint16_t)(i + 1);
+}
+
 const struct rule *mw_sys_rule_of(long nr)
 {
+	if (nr >= 0 && nr < NR_INDEXED)
+		return by_nr[nr] ? &rules[by_nr[nr] - 1] : NULL;
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
 		if (rules[i].nr == nr)
 			return &rules[i];

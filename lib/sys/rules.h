@@ -46,6 +46,8 @@ struct rule {
 	struct param p[4];
 };
 
+/* [thread] Once, before system calls dispatch: the lookup by number. */
+void mw_sys_rules_init(void);
 /* The rule of system call NR, or NULL: its arguments go to the kernel as
  * they are. */
 const struct rule *mw_sys_rule_of(long nr);
