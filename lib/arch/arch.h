@@ -129,10 +129,12 @@ int mw_arch_gate_enable_at(volatile char *selector);
 /* [any] One system call from inside the gate. */
 long mw_arch_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 /* [any] Installs a SA_SIGINFO handler for SIG whose return goes through
- * the gate, with FLAGS added (FN NULL: the default action).  0 or -errno.
+ * the gate, with FLAGS added and the signals of MASK (1 << (sig - 1))
+ * blocked while it runs (FN NULL: the default action).  0 or -errno.
  * The kernel is given mw_arch_gate_handler(FN): where debuggers step past
  * the handler instead of into it. */
-int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags);
+int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags,
+			   uint64_t mask);
 void *mw_arch_gate_handler(void (*fn)(int, siginfo_t *, void *));
 
 /* [thread] Removes the signals of BITS (1 << (sig - 1)) from the masks of

@@ -67,10 +67,12 @@ static void decline(int sig, siginfo_t *si, void *ctx)
 		}
 		return;
 	}
-	/* The program's own handler, called as the kernel would have: with its
-	 * mask added for the duration. */
-	sigset_t old;
-	pthread_sigmask(SIG_BLOCK, &prev.sa_mask, &old);
+	/* The program's own handler, called as the kernel would have: with the
+	 * interrupted code's mask and its own (not the asynchronous signals
+	 * this handler's mask holds, record.h) for the duration. */
+	sigset_t old, set;
+	sigorset(&set, &((ucontext_t *)ctx)->uc_sigmask, &prev.sa_mask);
+	pthread_sigmask(SIG_SETMASK, &set, &old);
 	if (prev.sa_flags & SA_RESETHAND) {
 		struct sigaction dfl;
 
@@ -136,7 +138,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	f.under_break = 0;
 	f.pc = 0;
 	f.recording = 0;
-	f.held = 0;
+	f.held = 0;             /* held by this handler's mask (record.h) */
 	f.before = mw_record_before;
 	f.atomic_len = 0;
 	if (mw_table_span(f.snap, f.addr)) {
@@ -155,13 +157,6 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 		}
 	}
 	mw_table_exit(slot);
-	/* A performed access leaves the program's asynchronous signals held
-	 * until this handler returns: rt_sigreturn puts the mask back, and
-	 * they run on top of the interrupted code, not of this handler (their
-	 * own watched accesses then unwind as quickly as any).  Otherwise the
-	 * program's own SIGSEGV handler may get them as usual. */
-	if (r != MW_PERFORMED)
-		mw_record_release(&f);
 
 	switch (r) {
 	case MW_PERFORMED:
@@ -221,10 +216,12 @@ int mw_fault_install(void)
 	/* NODEFER: a fault inside a handler (ours probing, or the program's
 	 * touching watched memory) must be deliverable, never blocked.
 	 * ONSTACK: use the thread's alternate stack where it has one.
+	 * The program's asynchronous signals held while it runs (record.h).
 	 * Installed with the gate's return (arch.h), so that returning costs
 	 * no SIGSYS while system calls dispatch (sys/dispatch.h). */
 	(void)sa;
-	if (mw_arch_gate_sigaction(SIGSEGV, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART) < 0)
+	if (mw_arch_gate_sigaction(SIGSEGV, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART,
+				   MW_RECORD_HELD) < 0)
 		return -errno;
 	installed = 1;
 	return 0;

@@ -30,14 +30,10 @@
  * until the stack overflows. */
 static __thread int recording_now __attribute__((tls_model("initial-exec")));
 
-/* The signals never held (record.h). */
-#define SYNCHRONOUS ((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)) | (1ull << (SIGBUS - 1)) | \
-		     (1ull << (SIGFPE - 1)) | (1ull << (SIGILL - 1)) | (1ull << (SIGTRAP - 1)))
-
 /* Blocks the asynchronous signals; the mask before into *OLD.  0 or -errno. */
 static long hold(uint64_t *old)
 {
-	uint64_t set = ~SYNCHRONOUS;
+	uint64_t set = MW_RECORD_HELD;
 
 	return mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&set, (long)old, 8, 0, 0);
 }
@@ -45,14 +41,6 @@ static long hold(uint64_t *old)
 static void unhold(const uint64_t *old)
 {
 	mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0, 8, 0, 0);
-}
-
-void mw_record_release(struct mw_fault *f)
-{
-	if (!f->held)
-		return;
-	f->held = 0;
-	unhold(&f->held_mask);
 }
 
 void mw_record_before(struct mw_fault *f)
@@ -63,8 +51,8 @@ void mw_record_before(struct mw_fault *f)
 	f->recording = !recording_now && mw_table_wanted(f->snap, f->acc, f->nacc);
 	if (!f->recording)
 		return;
-	if (!f->held && hold(&f->held_mask) == 0)
-		f->held = 1;
+	if (f->kernel && !f->held && hold(&f->held_mask) == 0)
+		f->held = 1;    /* the SIGSEGV handler's mask holds them already */
 	recording_now = 1;
 	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);
 	f->nframes = 0;
@@ -256,7 +244,9 @@ uint64_t mw_record_after(struct mw_fault *f)
 	if (e.counted)
 		atomic_fetch_add_explicit(&mw_table_total, 1, memory_order_relaxed);
 	recording_now = 0;
-	if (f->kernel)
-		mw_record_release(f);
+	if (f->held) {
+		f->held = 0;
+		unhold(&f->held_mask);
+	}
 	return e.first;
 }

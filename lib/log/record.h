@@ -22,18 +22,20 @@ void mw_record_before(struct mw_fault *f);
 uint64_t mw_record_after(struct mw_fault *f);
 
 /*
- * While it records, the log holds the program's asynchronous signals (all
- * but SIGSEGV, SIGSYS and the synchronous SIGBUS, SIGFPE, SIGILL, SIGTRAP):
- * a handler of the program's that interrupted the recording would have its
- * own watched accesses taken for the library's (neither counted nor
- * logged), and a fast timer's would nest backtrace in backtrace.  One
- * rt_sigprocmask from the gate when mw_record_before starts recording;
- * the mask comes back at the end of mw_record_after for a system call's
- * access (f->kernel: the call may block next), else when the handler
- * returns (rt_sigreturn restores it) or by mw_record_release.
+ * While it records, the log needs the program's asynchronous signals held
+ * (MW_RECORD_HELD: all but SIGSEGV, SIGSYS and the synchronous SIGBUS,
+ * SIGFPE, SIGILL, SIGTRAP): a handler of the program's that interrupted
+ * the recording would have its own watched accesses taken for the
+ * library's (neither counted nor logged), and a fast timer's would nest
+ * backtrace in backtrace.  The SIGSEGV handler is installed with them in
+ * its mask (fault.c): the kernel holds them, rt_sigreturn gives them back,
+ * no system call per access.  For a system call's access (f->kernel: the
+ * SIGSYS handler holds nothing, its calls may block) mw_record_before
+ * holds them with one rt_sigprocmask and mw_record_after gives them back.
  */
-/* Puts back the mask mw_record_before changed, if it did. */
-void mw_record_release(struct mw_fault *f);
+#define MW_RECORD_HELD (~((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)) | \
+			  (1ull << (SIGBUS - 1)) | (1ull << (SIGFPE - 1)) | \
+			  (1ull << (SIGILL - 1)) | (1ull << (SIGTRAP - 1))))
 
 /* [fault path] A MW_KIND_GONE record for watch W, whose memory the system
  * call at PC (in signal context UC) takes away. */

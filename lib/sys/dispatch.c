@@ -67,7 +67,7 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		 * context (a core shows its frames on top, not ours). */
 		uint64_t bit = 1ull << (sig - 1);
 
-		mw_arch_gate_sigaction(sig, NULL, 0);
+		mw_arch_gate_sigaction(sig, NULL, 0, 0);
 		mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8, 0, 0);
 		/* From the gate only: a system call of the C library's
 		 * (getpid) would raise a SIGSYS, now deadly. */
@@ -148,7 +148,9 @@ static int install(void)
 	/* NODEFER: system calls made inside the handler (ours, or the
 	 * program's own handlers') dispatch too.  ONSTACK: the thread's
 	 * alternate stack, where it has one. */
-	return mw_arch_gate_sigaction(SIGSYS, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART);
+	/* No signal held while it runs: the calls it makes for the program
+	 * may block, and the program's signals must interrupt them. */
+	return mw_arch_gate_sigaction(SIGSYS, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART, 0);
 }
 
 static int ask(pid_t tid)

@@ -73,11 +73,12 @@ void *mw_arch_gate_handler(void (*fn)(int, siginfo_t *, void *))
 	return fn ? mw_x86_entry(fn) : NULL;
 }
 
-int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags)
+int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsigned long flags,
+			   uint64_t mask)
 {
 	struct ksigaction ka = { mw_arch_gate_handler(fn),
 				 flags | SA_SIGINFO | 0x04000000 /* SA_RESTORER */,
-				 mw_gate_restorer, 0 };
+				 mw_gate_restorer, mask };
 
 	return (int)mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
 }
