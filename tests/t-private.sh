@@ -209,17 +209,22 @@ elif command -v runuser >/dev/null 2>&1; then
 	as_nobody="runuser -u nobody --"
 fi
 sdir=$tmp/suid
+# Copies nobody can read: the build tree may be in a directory of root's
+# alone (a mktemp -d clone).
+slib=$sdir/libmemwatch.so.0
+smemwatch=$sdir/memwatch
 if [ "$(id -u)" != 0 ] || [ -z "$nobody_uid" ] || [ -z "$as_nobody" ]; then
 	skip_secure "needs root, a user nobody and setpriv or runuser"
 elif ! mkdir "$sdir" "$sdir/w" || ! chmod 755 "$tmp" "$sdir" || ! chmod 1777 "$sdir/w" ||
      ! cp "$prog" "$sdir/suid-prog" || ! cp "$prog" "$sdir/plain-prog" ||
+     ! cp "$lib" "$slib" || ! cp "$memwatch" "$smemwatch" || ! chmod 755 "$slib" "$smemwatch" ||
      ! chown 0:0 "$sdir/suid-prog" || ! chmod 4755 "$sdir/suid-prog" || ! chmod 755 "$sdir/plain-prog" ||
-     [ "$($as_nobody "$sdir/suid-prog" "$lib" exit 2>/dev/null | grep '^secure')" != "secure 1" ]; then
+     [ "$($as_nobody "$sdir/suid-prog" "$slib" exit 2>/dev/null | grep '^secure')" != "secure 1" ]; then
 	skip_secure "a set-user-ID copy in $tmp is not secure execution for nobody (nosuid? $lib unreadable?)"
 else
 	n=$((n + 1)); echo "ok $n - set-user-ID run by nobody: in secure execution (AT_SECURE 1)"
 	st=$(run "$tmp/s.out" "$tmp/s.err" env MEMWATCH_LOG="$sdir/w/suid.log" MEMWATCH_RING=8 \
-		MEMWATCH_DEPTH=3 MEMWATCH_SYSCALLS=0 MEMWATCH_MAPS_TEXT=1 $as_nobody "$sdir/suid-prog" "$lib" exit)
+		MEMWATCH_DEPTH=3 MEMWATCH_SYSCALLS=0 MEMWATCH_MAPS_TEXT=1 $as_nobody "$sdir/suid-prog" "$slib" exit)
 	[ "$st" = 0 ] && [ ! -e "$sdir/w/suid.log" ]
 	r=$?
 	check $r "MEMWATCH_LOG ignored: no log file"
@@ -234,20 +239,20 @@ else
 	[ $r -eq 0 ] || comment "$tmp/s.err"
 
 	st=$(run "$tmp/p.out" "$tmp/p.err" env MEMWATCH_LOG="$sdir/w/plain.log" MEMWATCH_RING=8 \
-		$as_nobody "$sdir/plain-prog" "$lib" exit)
+		$as_nobody "$sdir/plain-prog" "$slib" exit)
 	[ "$st" = 0 ] && grep -qx 'secure 0' "$tmp/p.out" && grep -qx 'capacity 8' "$tmp/p.out" &&
 		[ "$(stat -c '%a %u' "$sdir/w/plain.log" 2>/dev/null)" = "600 $nobody_uid" ]
 	r=$?
 	check $r "the same copy without set-user-ID: MEMWATCH_LOG written (0600, nobody's), MEMWATCH_RING read"
 	[ $r -eq 0 ] || { echo "# status $st"; comment "$tmp/p.out"; comment "$tmp/p.err"; }
 
-	st=$(run "$tmp/x.out" "$tmp/x.err" $as_nobody "$sdir/suid-prog" "$lib" exec ls /proc/self/fd)
+	st=$(run "$tmp/x.out" "$tmp/x.err" $as_nobody "$sdir/suid-prog" "$slib" exec ls /proc/self/fd)
 	[ "$st" = 0 ] && grep -q '^kept 9' "$tmp/x.out" && ! grep -qE '^9[0-9][0-9]$' "$tmp/x.out"
 	r=$?
 	check $r "no descriptor of the library reaches a program the set-user-ID one runs"
 	[ $r -eq 0 ] || { echo "# status $st"; comment "$tmp/x.out"; comment "$tmp/x.err"; }
 
-	st=$(run "$tmp/m.out" "$tmp/m.err" $as_nobody "$memwatch" -w secret -- "$sdir/suid-prog" - exec ls /proc/self/fd)
+	st=$(run "$tmp/m.out" "$tmp/m.err" $as_nobody "$smemwatch" -w secret -- "$sdir/suid-prog" - exec ls /proc/self/fd)
 	[ "$st" = 126 ] && [ ! -s "$tmp/m.out" ] &&
 		one_line "$tmp/m.err" "^memwatch: $sdir/suid-prog is set-user-ID: .*not run\$"
 	r=$?
