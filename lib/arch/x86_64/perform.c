@@ -378,6 +378,13 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 	enum mw_perform r;
 
 	f->pc = (uintptr_t)g[REG_RIP];
+	if (f->arch_insn) {
+		/* From a patched site: its bytes are our jump now. */
+		in = f->arch_insn;
+		n = in->len;
+		memcpy(code, in->bytes, n);
+		goto analyzed;
+	}
 	n = read_code(f->pc, code);
 	/* int3 accesses no memory: this is a debugger's breakpoint over the
 	 * instruction (codefile.h). */
@@ -390,6 +397,8 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 		return MW_DECLINED;
 	}
 	in = mw_x86_cache_get(f->pc, code, n);
+	f->arch_insn = in;
+analyzed:
 	if (!in) {
 		f->why = "the instruction cache is full (65536 distinct instructions)";
 		r = MW_DECLINED;

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hot.S - a patched site's access on a faulting page (patch.c): the
+ * program's registers and vector state saved as a signal frame holds
+ * them, the fault path called, the registers put back.
+ *
+ * mw_x86_hot_slow is reached by `call *slot(%rip)` from a site's stub,
+ * with the program's stack 128 bytes (red zone) + 40 below where it was:
+ *   0(%rsp) the site's descriptor (struct mw_x86_hot_desc; the "return
+ *           address"), 8 rdx, 16 rcx, 24 rflags, 32 rax, 168 = its RSP.
+ * It moves to the thread's alternate stack of the library's
+ * (mw_x86_hot_stack_lo/hi; already on it: below, with a gap), stores
+ * gregs[] (regs.h order) with RIP = the site, XSAVEs the vector state,
+ * and calls mw_x86_hot_enter(gregs, xsave, desc).  That returns 1 when the
+ * access was performed (gregs[] updated, RIP after the instruction), 0 to
+ * run the instruction natively (RIP becomes the stub's copy of it).  The
+ * registers go back through a frame of 17 words built below the program's
+ * red zone: pop ..., popfq, ret $128 - RSP ends as the program had it.
+ * Without a stack of the library's (a thread it has not seen yet, or one
+ * with an alternate stack of its own): the instruction runs natively, and
+ * faults into the SIGSEGV handler if its page is protected.
+ *
+ * gregs[] offsets: R8 0 .. R15 56, RDI 64, RSI 72, RBP 80, RBX 88, RDX 96,
+ * RAX 104, RCX 112, RSP 120, RIP 128, EFL 136; 192 the entry RSP, 200 the
+ * descriptor, 208 the result, 216 MXCSR; the vector state at 256.
+ */
+
+	.text
+	.globl	mw_x86_hot_slow, mw_x86_hot_slow_end
+	.hidden	mw_x86_hot_slow, mw_x86_hot_slow_end
+	.type	mw_x86_hot_slow, @function
+	.p2align 4
+mw_x86_hot_slow:
+	.cfi_startproc
+	.cfi_signal_frame
+	mov	%rsp, %rax
+	movq	mw_x86_hot_stack_hi@gottpoff(%rip), %rcx
+	mov	%fs:(%rcx), %rdx
+	test	%rdx, %rdx
+	jz	.Lnative
+	movq	mw_x86_hot_stack_lo@gottpoff(%rip), %rcx
+	mov	%fs:(%rcx), %rcx
+	cmp	%rcx, %rax
+	jb	1f
+	cmp	%rdx, %rax
+	jae	1f
+	lea	-256(%rax), %rdx	/* already on it: below, with a gap */
+1:
+	sub	mw_x86_hot_frame(%rip), %rdx
+	and	$-64, %rdx
+	mov	%rdx, %rsp
+	mov	%r8, 0(%rsp)
+	mov	%r9, 8(%rsp)
+	mov	%r10, 16(%rsp)
+	mov	%r11, 24(%rsp)
+	mov	%r12, 32(%rsp)
+	mov	%r13, 40(%rsp)
+	mov	%r14, 48(%rsp)
+	mov	%r15, 56(%rsp)
+	mov	%rdi, 64(%rsp)
+	mov	%rsi, 72(%rsp)
+	mov	%rbp, 80(%rsp)
+	mov	%rbx, 88(%rsp)
+	mov	8(%rax), %rcx
+	mov	%rcx, 96(%rsp)		/* rdx */
+	mov	32(%rax), %rcx
+	mov	%rcx, 104(%rsp)		/* rax */
+	mov	16(%rax), %rcx
+	mov	%rcx, 112(%rsp)		/* rcx */
+	lea	168(%rax), %rcx
+	mov	%rcx, 120(%rsp)		/* rsp */
+	mov	0(%rax), %rcx		/* the descriptor */
+	mov	0(%rcx), %rdx
+	mov	%rdx, 128(%rsp)		/* rip: the site */
+	mov	24(%rax), %rdx
+	mov	%rdx, 136(%rsp)		/* rflags */
+	mov	%rax, 192(%rsp)
+	mov	%rcx, 200(%rsp)
+	/* From here to the exit, the unwinder (backtraces, GDB) sees the
+	 * program at the site as this frame's caller:
+	 *   CFA = gregs[RSP], RA at gregs[RIP], rbx rbp r12-r15 in gregs. */
+	.cfi_escape 0x0f, 4, 0x77, 0xf8, 0x00, 0x06	/* CFA = *(rsp + 120) */
+	.cfi_escape 0x10, 16, 3, 0x77, 0x80, 0x01	/* RA at rsp + 128 */
+	.cfi_escape 0x10, 3, 3, 0x77, 0xd8, 0x00	/* rbx at rsp + 88 */
+	.cfi_escape 0x10, 6, 3, 0x77, 0xd0, 0x00	/* rbp at rsp + 80 */
+	.cfi_escape 0x10, 12, 2, 0x77, 0x20		/* r12 at rsp + 32 */
+	.cfi_escape 0x10, 13, 2, 0x77, 0x28		/* r13 at rsp + 40 */
+	.cfi_escape 0x10, 14, 2, 0x77, 0x30		/* r14 at rsp + 48 */
+	.cfi_escape 0x10, 15, 2, 0x77, 0x38		/* r15 at rsp + 56 */
+	/* The vector registers the library's C code may change: ymm0-15
+	 * with AVX (mw_x86_hot_xmode 1), xmm0-15 without (2), and MXCSR; with
+	 * AVX-512, XSAVEC of that state (0).  Moves cost less than XSAVE
+	 * here (tens of ns, against hundreds). */
+	lea	256(%rsp), %rdi
+	cmpl	$1, mw_x86_hot_xmode(%rip)
+	jne	4f
+	vmovdqa	%ymm0, 0(%rdi)
+	vmovdqa	%ymm1, 32(%rdi)
+	vmovdqa	%ymm2, 64(%rdi)
+	vmovdqa	%ymm3, 96(%rdi)
+	vmovdqa	%ymm4, 128(%rdi)
+	vmovdqa	%ymm5, 160(%rdi)
+	vmovdqa	%ymm6, 192(%rdi)
+	vmovdqa	%ymm7, 224(%rdi)
+	vmovdqa	%ymm8, 256(%rdi)
+	vmovdqa	%ymm9, 288(%rdi)
+	vmovdqa	%ymm10, 320(%rdi)
+	vmovdqa	%ymm11, 352(%rdi)
+	vmovdqa	%ymm12, 384(%rdi)
+	vmovdqa	%ymm13, 416(%rdi)
+	vmovdqa	%ymm14, 448(%rdi)
+	vmovdqa	%ymm15, 480(%rdi)
+	vzeroupper
+	jmp	6f
+4:
+	cmpl	$2, mw_x86_hot_xmode(%rip)
+	jne	5f
+	movdqa	%xmm0, 0(%rdi)
+	movdqa	%xmm1, 16(%rdi)
+	movdqa	%xmm2, 32(%rdi)
+	movdqa	%xmm3, 48(%rdi)
+	movdqa	%xmm4, 64(%rdi)
+	movdqa	%xmm5, 80(%rdi)
+	movdqa	%xmm6, 96(%rdi)
+	movdqa	%xmm7, 112(%rdi)
+	movdqa	%xmm8, 128(%rdi)
+	movdqa	%xmm9, 144(%rdi)
+	movdqa	%xmm10, 160(%rdi)
+	movdqa	%xmm11, 176(%rdi)
+	movdqa	%xmm12, 192(%rdi)
+	movdqa	%xmm13, 208(%rdi)
+	movdqa	%xmm14, 224(%rdi)
+	movdqa	%xmm15, 240(%rdi)
+	jmp	6f
+5:
+	/* XSAVEC: its header zeroed first (XRSTOR checks bytes 16-63). */
+	xor	%eax, %eax
+	mov	%rax, 512(%rdi)
+	mov	%rax, 520(%rdi)
+	mov	%rax, 528(%rdi)
+	mov	%rax, 536(%rdi)
+	mov	%rax, 544(%rdi)
+	mov	%rax, 552(%rdi)
+	mov	%rax, 560(%rdi)
+	mov	%rax, 568(%rdi)
+	mov	mw_x86_hot_xmask(%rip), %rax
+	mov	%rax, %rdx
+	shr	$32, %rdx
+	xsavec64 (%rdi)
+6:
+	stmxcsr	216(%rsp)
+	pushq	$0x202			/* C code runs with DF=0, AC=0 */
+	popfq
+	mov	%rsp, %rdi
+	lea	256(%rsp), %rsi
+	mov	200(%rsp), %rdx
+	call	mw_x86_hot_enter
+	mov	%eax, 208(%rsp)
+	ldmxcsr	216(%rsp)
+	lea	256(%rsp), %rdi
+	cmpl	$1, mw_x86_hot_xmode(%rip)
+	jne	4f
+	vmovdqa	0(%rdi), %ymm0
+	vmovdqa	32(%rdi), %ymm1
+	vmovdqa	64(%rdi), %ymm2
+	vmovdqa	96(%rdi), %ymm3
+	vmovdqa	128(%rdi), %ymm4
+	vmovdqa	160(%rdi), %ymm5
+	vmovdqa	192(%rdi), %ymm6
+	vmovdqa	224(%rdi), %ymm7
+	vmovdqa	256(%rdi), %ymm8
+	vmovdqa	288(%rdi), %ymm9
+	vmovdqa	320(%rdi), %ymm10
+	vmovdqa	352(%rdi), %ymm11
+	vmovdqa	384(%rdi), %ymm12
+	vmovdqa	416(%rdi), %ymm13
+	vmovdqa	448(%rdi), %ymm14
+	vmovdqa	480(%rdi), %ymm15
+	jmp	6f
+4:
+	cmpl	$2, mw_x86_hot_xmode(%rip)
+	jne	5f
+	movdqa	0(%rdi), %xmm0
+	movdqa	16(%rdi), %xmm1
+	movdqa	32(%rdi), %xmm2
+	movdqa	48(%rdi), %xmm3
+	movdqa	64(%rdi), %xmm4
+	movdqa	80(%rdi), %xmm5
+	movdqa	96(%rdi), %xmm6
+	movdqa	112(%rdi), %xmm7
+	movdqa	128(%rdi), %xmm8
+	movdqa	144(%rdi), %xmm9
+	movdqa	160(%rdi), %xmm10
+	movdqa	176(%rdi), %xmm11
+	movdqa	192(%rdi), %xmm12
+	movdqa	208(%rdi), %xmm13
+	movdqa	224(%rdi), %xmm14
+	movdqa	240(%rdi), %xmm15
+	jmp	6f
+5:
+	mov	mw_x86_hot_xmask(%rip), %rax
+	mov	%rax, %rdx
+	shr	$32, %rdx
+	xrstor64 (%rdi)
+6:
+	cmpl	$0, 208(%rsp)
+	jne	2f
+	mov	200(%rsp), %rcx
+	mov	8(%rcx), %rcx		/* not performed: the native copy */
+	mov	%rcx, 128(%rsp)
+2:
+	/* The frame for the pops, below the program's red zone. */
+	mov	120(%rsp), %rdi
+	sub	$(128 + 17 * 8), %rdi
+	xor	%ecx, %ecx
+3:
+	mov	(%rsp,%rcx,8), %rax
+	mov	%rax, (%rdi,%rcx,8)
+	inc	%ecx
+	cmp	$15, %ecx
+	jb	3b
+	mov	136(%rsp), %rax
+	mov	%rax, 120(%rdi)		/* rflags */
+	mov	128(%rsp), %rax
+	mov	%rax, 128(%rdi)		/* rip */
+	mov	%rdi, %rsp
+	.cfi_def_cfa rsp, 8
+	.cfi_same_value rbx
+	.cfi_same_value rbp
+	.cfi_same_value r12
+	.cfi_same_value r13
+	.cfi_same_value r14
+	.cfi_same_value r15
+	pop	%r8
+	pop	%r9
+	pop	%r10
+	pop	%r11
+	pop	%r12
+	pop	%r13
+	pop	%r14
+	pop	%r15
+	pop	%rdi
+	pop	%rsi
+	pop	%rbp
+	pop	%rbx
+	pop	%rdx
+	pop	%rax
+	pop	%rcx
+	popfq
+	ret	$128
+
+.Lnative:
+	/* rax rcx rdx and the flags are the stub's to restore: the native
+	 * copy's address in rax's place, then ret $128 to it. */
+	mov	0(%rsp), %rcx
+	mov	8(%rcx), %rcx
+	mov	32(%rsp), %rax
+	mov	%rcx, 32(%rsp)
+	mov	8(%rsp), %rdx
+	mov	16(%rsp), %rcx
+	lea	24(%rsp), %rsp
+	popfq
+	ret	$128
+	.cfi_endproc
+mw_x86_hot_slow_end:
+	.size	mw_x86_hot_slow, .-mw_x86_hot_slow
+
+	.section .note.GNU-stack, "", @progbits
