@@ -169,6 +169,15 @@ static int do_unwatch(int id);
 
 /* [library lock] The last watch is gone: no system call dispatch, and no
  * writable view of code (the stubs') once no handler runs any more. */
+long mw_patch_info(int i, const char **what)
+{
+	if (i < 0 || i >= MW_PATCH_NREASONS)
+		return -1;
+	if (what)
+		*what = mw_arch_patch_reason(i);
+	return (long)mw_arch_patch_count(i);
+}
+
 static void no_watch_left(void)
 {
 	mw_sys_deactivate();

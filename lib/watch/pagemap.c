@@ -24,6 +24,8 @@ int mw_pagemap_init(void)
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	/* Not in core dumps: 8 GiB of zeros would be the most of one. */
+	madvise(p, MW_PAGEMAP_BYTES, MADV_DONTDUMP);
 	map = p;
 	return 0;
 }

@@ -1,38 +1,47 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hot.S - a patched site's access on a faulting page (patch.c): the
- * program's registers and vector state saved as a signal frame holds
- * them, the fault path called, the registers put back.
+ * program's registers saved in a ucontext as a signal frame holds them,
+ * the fault path called, the registers put back.
  *
  * mw_x86_hot_slow is reached by `call *slot(%rip)` from a site's stub,
  * with the program's stack 128 bytes (red zone) + 40 below where it was:
  *   0(%rsp) the site's descriptor (struct mw_x86_hot_desc; the "return
  *           address"), 8 rdx, 16 rcx, 24 rflags, 32 rax, 168 = its RSP.
  * It moves to the thread's alternate stack of the library's
- * (mw_x86_hot_stack_lo/hi; already on it: below, with a gap), stores
- * gregs[] (regs.h order) with RIP = the site, XSAVEs the vector state,
- * and calls mw_x86_hot_enter(gregs, xsave, desc).  That returns 1 when the
- * access was performed (gregs[] updated, RIP after the instruction), 0 to
- * run the instruction natively (RIP becomes the stub's copy of it).  The
- * registers go back through a frame of 17 words built below the program's
- * red zone: pop ..., popfq, ret $128 - RSP ends as the program had it.
+ * (mw_x86_hot_stack_lo/hi; already on it: below, with a gap) and lays out,
+ * from B (64-byte aligned):
+ *   B+56    mw_x86_hot_sigtramp, as the return address of
+ *   B+64    a ucontext_t (gregs at +40, regs.h order; RIP = the site)
+ *   B+1088  the entry RSP, B+1096 the descriptor, B+1104 MXCSR
+ *   B+1152  the vector registers (ymm0-15, xmm0-15, or XSAVEC)
+ * and jumps to mw_x86_hot_enter(uc, desc) with RSP = B+56.  That C
+ * function never returns: it ends in mw_x86_hot_exit(uc, performed).  So
+ * an unwinder (libunwind's cached fast trace, GDB) finds a signal frame
+ * there - the sigreturn instructions at the return address, the context
+ * above it - and goes on at the program's site with its registers, no
+ * expression and no guess; the sigreturn is never run.
+ *
+ * mw_x86_hot_exit puts the vector registers back and leaves through a
+ * frame of 17 words built below the program's red zone: pop ..., popfq,
+ * ret $128 - RSP ends as the program had it, RIP after the instruction
+ * (performed) or at the stub's copy of it (not).
  * Without a stack of the library's (a thread it has not seen yet, or one
  * with an alternate stack of its own): the instruction runs natively, and
  * faults into the SIGSEGV handler if its page is protected.
- *
- * gregs[] offsets: R8 0 .. R15 56, RDI 64, RSI 72, RBP 80, RBX 88, RDX 96,
- * RAX 104, RCX 112, RSP 120, RIP 128, EFL 136; 192 the entry RSP, 200 the
- * descriptor, 208 the result, 216 MXCSR; the vector state at 256.
  */
 
+#define UC	64		/* the ucontext, from B */
+#define G	(UC + 40)	/* its gregs */
+#define SLOTS	(UC + 1024)	/* entry RSP, descriptor, MXCSR */
+#define VEC	1152		/* the vector state, from B */
+
 	.text
-	.globl	mw_x86_hot_slow, mw_x86_hot_slow_end
-	.hidden	mw_x86_hot_slow, mw_x86_hot_slow_end
+	.globl	mw_x86_hot_slow, mw_x86_hot_slow_end, mw_x86_hot_exit, mw_x86_hot_sigtramp
+	.hidden	mw_x86_hot_slow, mw_x86_hot_slow_end, mw_x86_hot_exit, mw_x86_hot_sigtramp
 	.type	mw_x86_hot_slow, @function
 	.p2align 4
 mw_x86_hot_slow:
-	.cfi_startproc
-	.cfi_signal_frame
 	mov	%rsp, %rax
 	movq	mw_x86_hot_stack_hi@gottpoff(%rip), %rcx
 	mov	%fs:(%rcx), %rdx
@@ -49,49 +58,38 @@ mw_x86_hot_slow:
 	sub	mw_x86_hot_frame(%rip), %rdx
 	and	$-64, %rdx
 	mov	%rdx, %rsp
-	mov	%r8, 0(%rsp)
-	mov	%r9, 8(%rsp)
-	mov	%r10, 16(%rsp)
-	mov	%r11, 24(%rsp)
-	mov	%r12, 32(%rsp)
-	mov	%r13, 40(%rsp)
-	mov	%r14, 48(%rsp)
-	mov	%r15, 56(%rsp)
-	mov	%rdi, 64(%rsp)
-	mov	%rsi, 72(%rsp)
-	mov	%rbp, 80(%rsp)
-	mov	%rbx, 88(%rsp)
+	mov	%r8, G+0(%rsp)
+	mov	%r9, G+8(%rsp)
+	mov	%r10, G+16(%rsp)
+	mov	%r11, G+24(%rsp)
+	mov	%r12, G+32(%rsp)
+	mov	%r13, G+40(%rsp)
+	mov	%r14, G+48(%rsp)
+	mov	%r15, G+56(%rsp)
+	mov	%rdi, G+64(%rsp)
+	mov	%rsi, G+72(%rsp)
+	mov	%rbp, G+80(%rsp)
+	mov	%rbx, G+88(%rsp)
 	mov	8(%rax), %rcx
-	mov	%rcx, 96(%rsp)		/* rdx */
+	mov	%rcx, G+96(%rsp)	/* rdx */
 	mov	32(%rax), %rcx
-	mov	%rcx, 104(%rsp)		/* rax */
+	mov	%rcx, G+104(%rsp)	/* rax */
 	mov	16(%rax), %rcx
-	mov	%rcx, 112(%rsp)		/* rcx */
+	mov	%rcx, G+112(%rsp)	/* rcx */
 	lea	168(%rax), %rcx
-	mov	%rcx, 120(%rsp)		/* rsp */
+	mov	%rcx, G+120(%rsp)	/* rsp */
 	mov	0(%rax), %rcx		/* the descriptor */
 	mov	0(%rcx), %rdx
-	mov	%rdx, 128(%rsp)		/* rip: the site */
+	mov	%rdx, G+128(%rsp)	/* rip: the site */
 	mov	24(%rax), %rdx
-	mov	%rdx, 136(%rsp)		/* rflags */
-	mov	%rax, 192(%rsp)
-	mov	%rcx, 200(%rsp)
-	/* From here to the exit, the unwinder (backtraces, GDB) sees the
-	 * program at the site as this frame's caller:
-	 *   CFA = gregs[RSP], RA at gregs[RIP], rbx rbp r12-r15 in gregs. */
-	.cfi_escape 0x0f, 4, 0x77, 0xf8, 0x00, 0x06	/* CFA = *(rsp + 120) */
-	.cfi_escape 0x10, 16, 3, 0x77, 0x80, 0x01	/* RA at rsp + 128 */
-	.cfi_escape 0x10, 3, 3, 0x77, 0xd8, 0x00	/* rbx at rsp + 88 */
-	.cfi_escape 0x10, 6, 3, 0x77, 0xd0, 0x00	/* rbp at rsp + 80 */
-	.cfi_escape 0x10, 12, 2, 0x77, 0x20		/* r12 at rsp + 32 */
-	.cfi_escape 0x10, 13, 2, 0x77, 0x28		/* r13 at rsp + 40 */
-	.cfi_escape 0x10, 14, 2, 0x77, 0x30		/* r14 at rsp + 48 */
-	.cfi_escape 0x10, 15, 2, 0x77, 0x38		/* r15 at rsp + 56 */
+	mov	%rdx, G+136(%rsp)	/* rflags */
+	mov	%rax, SLOTS(%rsp)
+	mov	%rcx, SLOTS+8(%rsp)
 	/* The vector registers the library's C code may change: ymm0-15
 	 * with AVX (mw_x86_hot_xmode 1), xmm0-15 without (2), and MXCSR; with
 	 * AVX-512, XSAVEC of that state (0).  Moves cost less than XSAVE
 	 * here (tens of ns, against hundreds). */
-	lea	256(%rsp), %rdi
+	lea	VEC(%rsp), %rdi
 	cmpl	$1, mw_x86_hot_xmode(%rip)
 	jne	4f
 	vmovdqa	%ymm0, 0(%rdi)
@@ -148,16 +146,44 @@ mw_x86_hot_slow:
 	shr	$32, %rdx
 	xsavec64 (%rdi)
 6:
-	stmxcsr	216(%rsp)
+	stmxcsr	SLOTS+16(%rsp)
 	pushq	$0x202			/* C code runs with DF=0, AC=0 */
 	popfq
-	mov	%rsp, %rdi
-	lea	256(%rsp), %rsi
-	mov	200(%rsp), %rdx
-	call	mw_x86_hot_enter
-	mov	%eax, 208(%rsp)
-	ldmxcsr	216(%rsp)
-	lea	256(%rsp), %rdi
+	lea	UC(%rsp), %rdi
+	mov	SLOTS+8(%rsp), %rsi
+	lea	mw_x86_hot_sigtramp(%rip), %rax
+	mov	%rax, UC-8(%rsp)
+	lea	UC-8(%rsp), %rsp
+	jmp	mw_x86_hot_enter
+
+.Lnative:
+	/* rax rcx rdx and the flags are the stub's to restore: the native
+	 * copy's address in rax's place, then ret $128 to it. */
+	mov	0(%rsp), %rcx
+	mov	8(%rcx), %rcx
+	mov	32(%rsp), %rax
+	mov	%rcx, 32(%rsp)
+	mov	8(%rsp), %rdx
+	mov	16(%rsp), %rcx
+	lea	24(%rsp), %rsp
+	popfq
+	ret	$128
+mw_x86_hot_slow_end:
+	.size	mw_x86_hot_slow, .-mw_x86_hot_slow
+
+/* void mw_x86_hot_exit(ucontext_t *uc, int performed): never returns. */
+	.type	mw_x86_hot_exit, @function
+	.p2align 4
+mw_x86_hot_exit:
+	lea	-UC(%rdi), %rsp		/* B */
+	test	%esi, %esi
+	jnz	2f
+	mov	SLOTS+8(%rsp), %rcx
+	mov	8(%rcx), %rcx		/* not performed: the native copy */
+	mov	%rcx, G+128(%rsp)
+2:
+	ldmxcsr	SLOTS+16(%rsp)
+	lea	VEC(%rsp), %rdi
 	cmpl	$1, mw_x86_hot_xmode(%rip)
 	jne	4f
 	vmovdqa	0(%rdi), %ymm0
@@ -203,34 +229,21 @@ mw_x86_hot_slow:
 	shr	$32, %rdx
 	xrstor64 (%rdi)
 6:
-	cmpl	$0, 208(%rsp)
-	jne	2f
-	mov	200(%rsp), %rcx
-	mov	8(%rcx), %rcx		/* not performed: the native copy */
-	mov	%rcx, 128(%rsp)
-2:
 	/* The frame for the pops, below the program's red zone. */
-	mov	120(%rsp), %rdi
+	mov	G+120(%rsp), %rdi
 	sub	$(128 + 17 * 8), %rdi
 	xor	%ecx, %ecx
 3:
-	mov	(%rsp,%rcx,8), %rax
+	mov	G(%rsp,%rcx,8), %rax
 	mov	%rax, (%rdi,%rcx,8)
 	inc	%ecx
 	cmp	$15, %ecx
 	jb	3b
-	mov	136(%rsp), %rax
+	mov	G+136(%rsp), %rax
 	mov	%rax, 120(%rdi)		/* rflags */
-	mov	128(%rsp), %rax
+	mov	G+128(%rsp), %rax
 	mov	%rax, 128(%rdi)		/* rip */
 	mov	%rdi, %rsp
-	.cfi_def_cfa rsp, 8
-	.cfi_same_value rbx
-	.cfi_same_value rbp
-	.cfi_same_value r12
-	.cfi_same_value r13
-	.cfi_same_value r14
-	.cfi_same_value r15
 	pop	%r8
 	pop	%r9
 	pop	%r10
@@ -248,21 +261,41 @@ mw_x86_hot_slow:
 	pop	%rcx
 	popfq
 	ret	$128
+	.size	mw_x86_hot_exit, .-mw_x86_hot_exit
 
-.Lnative:
-	/* rax rcx rdx and the flags are the stub's to restore: the native
-	 * copy's address in rax's place, then ret $128 to it. */
-	mov	0(%rsp), %rcx
-	mov	8(%rcx), %rcx
-	mov	32(%rsp), %rax
-	mov	%rcx, 32(%rsp)
-	mov	8(%rsp), %rdx
-	mov	16(%rsp), %rcx
-	lea	24(%rsp), %rsp
-	popfq
-	ret	$128
+/* The return address mw_x86_hot_enter is given: the bytes of the C
+ * library's signal return (mov $15, %rax; syscall), with the ucontext
+ * right above, and call frame information of the form the C library gives
+ * its own (a signal frame, 'S'; CFA and registers read from the ucontext):
+ * libunwind's fast trace and GDB both take it for a signal frame and go on
+ * at the program's site.  Never run: the C function leaves through
+ * mw_x86_hot_exit.  The frame information starts one byte early, at the
+ * nop, for unwinders that look up return address - 1. */
+	.p2align 4
+	.cfi_startproc
+	.cfi_signal_frame
+	.cfi_escape 0x0f, 4, 0x77, 0xa0, 0x01, 0x06	/* CFA = *(rsp + 160): gregs[RSP] */
+	.cfi_escape 0x10, 8, 2, 0x77, 0x28	/* r8 at rsp + 40 */
+	.cfi_escape 0x10, 9, 2, 0x77, 0x30	/* r9 at rsp + 48 */
+	.cfi_escape 0x10, 10, 2, 0x77, 0x38	/* r10 at rsp + 56 */
+	.cfi_escape 0x10, 11, 3, 0x77, 0xc0, 0x00	/* r11 at rsp + 64 */
+	.cfi_escape 0x10, 12, 3, 0x77, 0xc8, 0x00	/* r12 at rsp + 72 */
+	.cfi_escape 0x10, 13, 3, 0x77, 0xd0, 0x00	/* r13 at rsp + 80 */
+	.cfi_escape 0x10, 14, 3, 0x77, 0xd8, 0x00	/* r14 at rsp + 88 */
+	.cfi_escape 0x10, 15, 3, 0x77, 0xe0, 0x00	/* r15 at rsp + 96 */
+	.cfi_escape 0x10, 5, 3, 0x77, 0xe8, 0x00	/* rdi at rsp + 104 */
+	.cfi_escape 0x10, 4, 3, 0x77, 0xf0, 0x00	/* rsi at rsp + 112 */
+	.cfi_escape 0x10, 6, 3, 0x77, 0xf8, 0x00	/* rbp at rsp + 120 */
+	.cfi_escape 0x10, 3, 3, 0x77, 0x80, 0x01	/* rbx at rsp + 128 */
+	.cfi_escape 0x10, 1, 3, 0x77, 0x88, 0x01	/* rdx at rsp + 136 */
+	.cfi_escape 0x10, 0, 3, 0x77, 0x90, 0x01	/* rax at rsp + 144 */
+	.cfi_escape 0x10, 2, 3, 0x77, 0x98, 0x01	/* rcx at rsp + 152 */
+	.cfi_escape 0x10, 16, 3, 0x77, 0xa8, 0x01	/* rip at rsp + 168 */
+	nop
+mw_x86_hot_sigtramp:
+	mov	$15, %rax
+	syscall
+	ud2
 	.cfi_endproc
-mw_x86_hot_slow_end:
-	.size	mw_x86_hot_slow, .-mw_x86_hot_slow
 
 	.section .note.GNU-stack, "", @progbits

@@ -107,6 +107,8 @@ static const char *const reasons[MW_PATCH_NREASONS] = {
 	[MW_PATCH_ROOM] = "no memory for a stub within 2 GiB",
 	[MW_PATCH_WRITE] = "its code could not be written",
 	[MW_PATCH_FULL] = "the table of patched sites is full",
+	[MW_PATCH_STACK] = "it accesses the thread's stack, where its stub's own pushes "
+			   "would fault too",
 };
 
 static long sys(long nr, long a, long b, long c, long d, long e, long f)
@@ -132,8 +134,8 @@ void mw_arch_patch_init(const uint8_t *map,
 	 * components in use, compacted. */
 	mw_x86_hot_xmask = (((uint64_t)hi << 32) | lo) & 0xe6;
 	mw_x86_hot_xmode = mw_x86_hot_xmask & 0xe0 ? 0 : mw_x86_hot_xmask & 4 ? 1 : 2;
-	/* hot.S: gregs and room (256), the xsave area (64-byte aligned). */
-	mw_x86_hot_frame = 256 + ((mw_x86_xsave_size + 63) & ~63ull);
+	/* hot.S: its ucontext and slots (1152), the vector state. */
+	mw_x86_hot_frame = 1152 + ((mw_x86_xsave_size + 63) & ~63ull);
 	membarrier_ok = sys(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
 			    0, 0, 0, 0, 0) == 0;
 	atomic_store(&enabled, map && fn && mw_x86_xsave_size);
@@ -162,22 +164,23 @@ void mw_arch_hot_stack(uintptr_t lo, uintptr_t hi)
 	mw_x86_hot_stack_hi = hi;
 }
 
-int mw_x86_hot_enter(greg_t *g, uint8_t *xsave, const struct mw_x86_hot_desc *d)
-{
-	ucontext_t uc;
-	int r;
+/* hot.S's layout assumes glibc's ucontext_t. */
+_Static_assert(offsetof(ucontext_t, uc_mcontext.gregs) == 40, "gregs at 40");
+_Static_assert(sizeof(ucontext_t) <= 1024, "a ucontext in 1024 bytes");
 
-	/* XSAVE is hot.S's own form, not a signal frame's: regs.h finds no
-	 * XSAVE area in it (vector instructions are never patched). */
-	memset(&uc, 0, offsetof(ucontext_t, uc_mcontext));
-	memcpy(uc.uc_mcontext.gregs, g, sizeof(gregset_t));
-	uc.uc_mcontext.fpregs = NULL;
-	(void)xsave;
-	memset(&uc.uc_sigmask, 0, sizeof(uc.uc_sigmask));
-	r = hot_fn(&uc, mw_x86_effective_address(d->in, g), d->in->size, d->in);
-	if (r)
-		memcpy(g, uc.uc_mcontext.gregs, sizeof(gregset_t));
-	return r;
+void mw_x86_hot_enter(ucontext_t *uc, const struct mw_x86_hot_desc *d)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+
+	/* A signal frame's context but for the vector state, which hot.S
+	 * keeps in its own form: no fpregs (regs.h then finds no XSAVE area;
+	 * vector instructions are never patched). */
+	uc->uc_flags = 0;
+	uc->uc_link = NULL;
+	memset(&uc->uc_stack, 0, sizeof(uc->uc_stack));
+	uc->uc_mcontext.fpregs = NULL;
+	memset(&uc->uc_sigmask, 0, sizeof(uc->uc_sigmask));
+	mw_x86_hot_exit(uc, hot_fn(uc, mw_x86_effective_address(d->in, g), d->in->size, d->in));
 }
 
 /* ------------------------------------------------------------ the stub */
@@ -425,7 +428,7 @@ static int eligible(const struct mw_x86_insn *in)
 	       !in->maskkind && !in->xform && in->size >= 1 && in->size <= 16;
 }
 
-static int patch(struct mw_x86_insn *in)
+static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 {
 	uintptr_t pc = in->pc, block = pc & ~(uintptr_t)15, stub, native;
 	uint8_t cur[16], file[15], buf[SLOT];
@@ -439,6 +442,8 @@ static int patch(struct mw_x86_insn *in)
 		return refuse(in, MW_PATCH_SHORT);
 	if (pc - block > 11)
 		return refuse(in, MW_PATCH_BLOCK);
+	if (addr - (sp - 65536) < 65536 + (1u << 20))
+		return refuse(in, MW_PATCH_STACK);
 	/* Only code as the file has it, and as we analyzed it. */
 	prot = mw_code_prot(pc);
 	if (prot < 0 || !(prot & PROT_EXEC) || (prot & PROT_WRITE) ||
@@ -494,7 +499,7 @@ int mw_arch_patch_consider(struct mw_fault *f, unsigned after)
 		return -1;
 	}
 	atomic_store(&in->patch, SITE_BUSY);
-	r = patch(in);
+	r = patch(in, f->addr, mw_arch_sp(f->uc));
 	atomic_store(&busy, 0);
 	return r;
 }
@@ -526,7 +531,8 @@ int mw_arch_patch_where(void *uc, uintptr_t *site, const void **insn)
 	struct site *s;
 
 	*site = 0;
-	if (pc >= (uintptr_t)mw_x86_hot_slow && pc < (uintptr_t)mw_x86_hot_slow_end)
+	if ((pc >= (uintptr_t)mw_x86_hot_slow && pc < (uintptr_t)mw_x86_hot_slow_end) ||
+	    (pc >= (uintptr_t)mw_x86_hot_exit && pc < (uintptr_t)mw_x86_hot_sigtramp))
 		return MW_PATCH_IN_OWN;
 	if (!in_chunks(pc) || !(s = site_of_stub(pc)))
 		return MW_PATCH_IN_NONE;
@@ -537,6 +543,16 @@ int mw_arch_patch_where(void *uc, uintptr_t *site, const void **insn)
 	g[REG_RIP] = (greg_t)s->pc;
 	*insn = s->in;
 	return MW_PATCH_IN_COPY;
+}
+
+const struct mw_x86_insn *mw_x86_patch_insn(uintptr_t pc)
+{
+	unsigned k = atomic_load(&nsites);
+
+	for (unsigned i = 0; i < k; i++)
+		if (sites[i].pc == pc && atomic_load(&sites[i].live))
+			return sites[i].in;
+	return NULL;
 }
 
 static void undo(struct site *s)

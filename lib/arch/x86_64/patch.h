@@ -29,9 +29,16 @@ extern uint64_t mw_x86_hot_xmask, mw_x86_hot_frame;
 extern int mw_x86_hot_xmode;       /* hot.S: 0 XSAVEC, 1 ymm, 2 xmm */
 extern __thread uintptr_t mw_x86_hot_stack_lo, mw_x86_hot_stack_hi;
 
-/* [patched site] hot.S's call: the program's GREGS and XSAVE area (the
- * XSAVE layout of a signal frame), for the instruction of D.  1 if it was
- * performed (GREGS updated), 0 to run it natively. */
-int mw_x86_hot_enter(greg_t *gregs, uint8_t *xsave, const struct mw_x86_hot_desc *d);
+/* [patched site] hot.S's jump, with the program's registers in UC (gregs
+ * only), for the instruction of D: performs it, or not, and leaves by
+ * mw_x86_hot_exit(UC, performed) - to after the instruction with UC's
+ * registers, or to the stub's copy of it. */
+__attribute__((noreturn)) void mw_x86_hot_enter(ucontext_t *uc, const struct mw_x86_hot_desc *d);
+__attribute__((noreturn)) void mw_x86_hot_exit(ucontext_t *uc, int performed);
+extern const char mw_x86_hot_sigtramp[];
+
+/* [fault path] The analysis of the instruction patched at PC, or NULL: a
+ * fault that happened there before the patch is handled after it. */
+const struct mw_x86_insn *mw_x86_patch_insn(uintptr_t pc);
 
 #endif /* MW_X86_PATCH_H */

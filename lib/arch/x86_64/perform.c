@@ -30,6 +30,7 @@
 #include "arch/x86_64/cache.h"
 #include "base/codefile.h"
 #include "arch/x86_64/insn.h"
+#include "arch/x86_64/patch.h"
 #include "memwatch.h"
 #include "arch/x86_64/probe.h"
 #include "arch/x86_64/regs.h"
@@ -386,6 +387,13 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 		goto analyzed;
 	}
 	n = read_code(f->pc, code);
+	/* jmp rel32: maybe our patch, written after this fault happened. */
+	if (n && code[0] == 0xe9 && (f->arch_insn = mw_x86_patch_insn(f->pc))) {
+		in = f->arch_insn;
+		n = in->len;
+		memcpy(code, in->bytes, n);
+		goto analyzed;
+	}
 	/* int3 accesses no memory: this is a debugger's breakpoint over the
 	 * instruction (codefile.h). */
 	if (n && code[0] == 0xcc) {
