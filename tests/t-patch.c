@@ -32,6 +32,8 @@
  * store8(p, v): movq %rsi, 0x0(%rdi) (48 89 b7 + disp32, 7 bytes).
  * lockadd(p): lock addq $1, 0x0(%rdi) (f0 48 83 87 + disp32 + 01, 9 bytes). */
 void store8(volatile void *p, uint64_t v);
+void store8x(volatile void *p, uint64_t v);     /* its store at byte 13 of 16 */
+extern const unsigned char store8x_site[];
 void lockadd(volatile void *p);
 extern const unsigned char store8_site[], lockadd_site[];
 __asm__(".text\n"
@@ -39,6 +41,14 @@ __asm__(".text\n"
 	"store8:\n"
 	"	.cfi_startproc\n"
 	"store8_site:\n"
+	"	.byte 0x48, 0x89, 0xb7, 0, 0, 0, 0\n"
+	"	ret\n"
+	"	.cfi_endproc\n"
+	".p2align 4\n"
+	"	.skip 13, 0x90\n"
+	"store8x:\n"
+	"	.cfi_startproc\n"
+	"store8x_site:\n"
 	"	.byte 0x48, 0x89, 0xb7, 0, 0, 0, 0\n"
 	"	ret\n"
 	"	.cfi_endproc\n"
@@ -114,6 +124,33 @@ static void hot_neighbour(void)
 	ok(memcmp(after, before, 16) == 0, "after the last watch the code is byte for byte as before");
 	store8(&pg.other[7], 5);
 	is_u64(pg.other[7], 5, "and runs as before");
+}
+
+/* ------------------------- a site whose jump crosses two 16-byte blocks */
+
+static void crossing(void)
+{
+	unsigned char before[16], during[16], after[16];
+	long n0 = patched();
+	int id;
+
+	code_at(store8x_site, before);
+	id = mw_watch(&pg.watched, 8, MW_WRITE);
+	for (uint64_t i = 1; i <= 1000; i++) {
+		store8x(&pg.other[11], i);
+		store8x(&pg.watched, i);
+	}
+	code_at(store8x_site, during);
+	is_u64(count_of(id), 1000, "a site at byte 13 of its block: 1000 writes counted");
+	is_u64(pg.other[11] + pg.watched, 2000, "the values");
+	if (patching)
+		ok(patched() - n0 == 1 && during[0] == 0xe9,
+		   "it is patched (a jump across the two blocks)");
+	else
+		ok(patched() == n0, "MEMWATCH_PATCH=0: not patched");
+	mw_unwatch(id);
+	code_at(store8x_site, after);
+	ok(memcmp(after, before, 16) == 0, "and its bytes are back after the last watch");
 }
 
 /* ------------------------------------------------ a hot watched word */
@@ -310,12 +347,13 @@ int main(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	patching = !(e && !strcmp(e, "0"));
-	plan(24);
+	plan(28);
 	/* Room for every record of hot_watched (before the first watch). */
 	if (mw_log_configure(1 << 17, 4))
 		bail("mw_log_configure");
 	hot_neighbour();
 	hot_watched();
+	crossing();
 	atomic_threads();
 	in_handlers();
 	genuine();

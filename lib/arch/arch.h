@@ -196,7 +196,7 @@ sigset_t *mw_arch_sys_sigreturn(void *uc);
 enum mw_patch_why {
 	MW_PATCH_DONE, MW_PATCH_UNDONE, MW_PATCH_CLASS, MW_PATCH_SHORT, MW_PATCH_BLOCK,
 	MW_PATCH_FILE, MW_PATCH_ROOM, MW_PATCH_WRITE, MW_PATCH_FULL, MW_PATCH_STACK,
-	MW_PATCH_NREASONS
+	MW_PATCH_VECTOR, MW_PATCH_NREASONS
 };
 
 /* [thread] Once, after mw_arch_init: MAP is the page map (watch/pagemap.h);

@@ -34,9 +34,7 @@
  * the fault at `native` (mw_arch_patch_where), takes it as the site's.
  *
  * Only a plain instruction is patched: one explicit memory operand, no
- * vector state, five bytes or more, whose first five bytes lie in one
- * 16-byte block (written by one lock cmpxchg16b, so that no thread fetches
- * half a jump), in a file mapping, with the bytes the file has (never over
+ * vector state, five bytes or more, in a file mapping, with the bytes the file has (never over
  * a debugger's breakpoint).  The rest keep the signal path; why, is
  * counted by reason.  Shorter instructions need their neighbours moved
  * (E9Patch's punning and eviction): not done yet.
@@ -68,10 +66,11 @@
 enum { SITE_NONE, SITE_BUSY, SITE_PATCHED, SITE_NEVER };
 
 struct site {
-	uintptr_t pc, block;    /* the instruction; the 16 bytes written */
+	uintptr_t pc, block;    /* the instruction; the 16 (or 32) bytes written */
 	uintptr_t stub, native; /* its stub; the relocated instruction there */
 	uint8_t len;
-	uint8_t orig[16], jump[16];
+	uint8_t two;            /* the jump crosses into the next 16 bytes */
+	uint8_t orig[32], jump[32];
 	_Atomic int live;       /* the jump is in place */
 	struct mw_x86_insn *in;
 };
@@ -98,10 +97,10 @@ static _Atomic unsigned counts[MW_PATCH_NREASONS];
 static const char *const reasons[MW_PATCH_NREASONS] = {
 	[MW_PATCH_DONE] = "patched",
 	[MW_PATCH_UNDONE] = "patched, then restored (a fault in its stub)",
-	[MW_PATCH_CLASS] = "not a plain one-operand access (string, stack, gather, "
-			   "vector, divide, bit-test or 32-bit address forms)",
+	[MW_PATCH_CLASS] = "string, push/pop/call or gather instructions",
+	[MW_PATCH_VECTOR] = "vector, x87, divide, bit-test, gs: or 32-bit address forms",
 	[MW_PATCH_SHORT] = "shorter than the five bytes of a jump",
-	[MW_PATCH_BLOCK] = "its first five bytes cross a 16-byte block",
+	[MW_PATCH_BLOCK] = "it starts at the last byte of a 16-byte block",
 	[MW_PATCH_FILE] = "not in a file mapping, or its bytes differ from the file's "
 			  "(a debugger's breakpoint)",
 	[MW_PATCH_ROOM] = "no memory for a stub within 2 GiB",
@@ -419,11 +418,41 @@ static int swap_block(uintptr_t block, const uint8_t old[16], const uint8_t new[
 	return ok ? 0 : -1;
 }
 
+/* The jump's bytes at S go FROM -> TO (32 bytes from s->block).  Within one
+ * 16-byte block: one exchange.  Across two: the first two bytes become a
+ * jump to itself (`jmp .`, where a thread arriving meanwhile waits), then
+ * the rest of the first block, the second block, and last the first two
+ * bytes - each step one exchange, every thread serialized after it; no
+ * thread is ever inside the five bytes but at S.  0, or -1 (undone). */
+static int put(const struct site *s, const uint8_t from[32], const uint8_t to[32], int prot)
+{
+	unsigned off = (unsigned)(s->pc - s->block);
+	uint8_t spin[16], rest[16];
+
+	if (!s->two)
+		return swap_block(s->block, from, to, prot);
+	memcpy(spin, from, 16);
+	spin[off] = 0xeb;
+	spin[off + 1] = 0xfe;
+	memcpy(rest, to, 16);
+	rest[off] = 0xeb;
+	rest[off + 1] = 0xfe;
+	if (swap_block(s->block, from, spin, prot) < 0)
+		return -1;
+	if (swap_block(s->block, spin, rest, prot) < 0 ||
+	    swap_block(s->block + 16, from + 16, to + 16, prot) < 0) {
+		if (swap_block(s->block, rest, from, prot) < 0)
+			swap_block(s->block, spin, from, prot);
+		return -1;
+	}
+	return swap_block(s->block, rest, to, prot);
+}
+
 /* ------------------------------------------------------------ patching */
 
-static int eligible(const struct mw_x86_insn *in)
+static int plain(const struct mw_x86_insn *in)
 {
-	return in->cls == MW_X86_GENERIC && in->len >= 5 && in->seg != 2 && in->rspreg < 0 &&
+	return in->seg != 2 && in->rspreg < 0 &&
 	       !(in->flags & (MW_X86_VECTOR | MW_X86_DIVIDE | MW_X86_BTREG | MW_X86_ADDR32)) &&
 	       !in->maskkind && !in->xform && in->size >= 1 && in->size <= 16;
 }
@@ -431,25 +460,29 @@ static int eligible(const struct mw_x86_insn *in)
 static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 {
 	uintptr_t pc = in->pc, block = pc & ~(uintptr_t)15, stub, native;
-	uint8_t cur[16], file[15], buf[SLOT];
+	uint8_t cur[32] = { 0 }, file[15], buf[SLOT];
+	int two = pc - block > 11;
 	unsigned idx;
 	int prot;
 	struct site *s;
 
-	if (!eligible(in))
+	if (in->cls != MW_X86_GENERIC)
 		return refuse(in, MW_PATCH_CLASS);
+	if (!plain(in))
+		return refuse(in, MW_PATCH_VECTOR);
 	if (in->len < 5)
 		return refuse(in, MW_PATCH_SHORT);
-	if (pc - block > 11)
-		return refuse(in, MW_PATCH_BLOCK);
+	if (pc - block == 15)
+		return refuse(in, MW_PATCH_BLOCK);      /* not even `jmp .` fits */
 	if (addr - (sp - 65536) < 65536 + (1u << 20))
 		return refuse(in, MW_PATCH_STACK);
 	/* Only code as the file has it, and as we analyzed it. */
 	prot = mw_code_prot(pc);
 	if (prot < 0 || !(prot & PROT_EXEC) || (prot & PROT_WRITE) ||
-	    mw_probe_copy(cur, (const void *)block, 16) ||
-	    memcmp(cur + (pc - block), in->bytes, in->len > 16 - (pc - block) ? 16 - (pc - block) :
-			    in->len) ||
+	    mw_probe_copy(cur, (const void *)block, two ? 32 : 16) ||
+	    memcmp(cur + (pc - block), in->bytes,
+		   in->len > (two ? 32 : 16) - (pc - block) ? (two ? 32 : 16) - (pc - block) :
+							     in->len) ||
 	    mw_code_from_file(pc, file, in->len) != in->len || memcmp(file, in->bytes, in->len))
 		return refuse(in, MW_PATCH_FILE);
 	idx = atomic_load(&nsites);
@@ -468,14 +501,15 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 	s->native = native;
 	s->len = in->len;
 	s->in = in;
-	memcpy(s->orig, cur, 16);
-	memcpy(s->jump, cur, 16);
+	s->two = (uint8_t)two;
+	memcpy(s->orig, cur, 32);
+	memcpy(s->jump, cur, 32);
 	s->jump[pc - block] = 0xe9;
 	int32_t rel = (int32_t)((int64_t)stub - (int64_t)(pc + 5));
 
 	memcpy(s->jump + (pc - block) + 1, &rel, 4);
 	atomic_store(&nsites, idx + 1);         /* the stub is findable first */
-	if (swap_block(block, s->orig, s->jump, prot) < 0)
+	if (put(s, s->orig, s->jump, prot) < 0)
 		return refuse(in, MW_PATCH_WRITE);
 	atomic_store(&s->live, 1);
 	atomic_store(&in->patch, SITE_PATCHED);
@@ -562,7 +596,7 @@ static void undo(struct site *s)
 	if (!atomic_exchange(&s->live, 0))
 		return;
 	prot = mw_code_prot(s->pc);
-	if (prot < 0 || swap_block(s->block, s->jump, s->orig, prot & ~PROT_WRITE) < 0)
+	if (prot < 0 || put(s, s->jump, s->orig, prot & ~PROT_WRITE) < 0)
 		return;         /* not ours any more (unmapped, or changed) */
 	atomic_store(&s->in->patch, SITE_NEVER);
 }
