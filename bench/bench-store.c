@@ -35,6 +35,16 @@
  * Each watch's count is checked against the accesses made.  The targets
  * (issue 7, doc/memwatch-performance.7) are printed next to the figures.
  *
+ * Those figures are the signal path: bench-store sets MEMWATCH_PATCH=0
+ * unless it is set.  With MEMWATCH_PATCH=1 (make bench runs it both ways)
+ * it measures patched sites instead (memwatch(3), "Patched sites"): the
+ * same accesses from instructions the patcher takes (16-byte aligned, a
+ * 32-bit displacement), after the warm-up has patched them:
+ *
+ *   patched_store_d0/_d16       an 8-byte store to watched bytes
+ *   patched_unwatched_same_page the same to an unwatched byte of the page
+ *   patched_lock_add_d0         lock addq $1 to watched bytes
+ *
  * Usage: bench-store [RUNS [ITERS]]        (make bench runs it)
  */
 #include <stdint.h>
@@ -88,6 +98,39 @@ static void op_avx(void *p, long n)
 		__asm__ volatile("vmovdqu %%ymm0, (%0)" : : "a"(p) : "memory", "xmm0");
 }
 
+/* Loops whose access is one instruction the patcher takes: at a 16-byte
+ * boundary, with a 32-bit displacement (movq %rsi, 0x0(%rdi): 7 bytes;
+ * lock addq $1, 0x0(%rdi): 9 bytes). */
+void hot_store_loop(void *p, long n);
+void hot_lock_add_loop(void *p, long n);
+__asm__(".text\n"
+	".p2align 4\n"
+	"hot_store_loop:\n"
+	"	.cfi_startproc\n"
+	"1:	.byte 0x48, 0x89, 0xb7, 0, 0, 0, 0\n"
+	"	dec %rsi\n"
+	"	jnz 1b\n"
+	"	ret\n"
+	"	.cfi_endproc\n"
+	".p2align 4\n"
+	"hot_lock_add_loop:\n"
+	"	.cfi_startproc\n"
+	"1:	.byte 0xf0, 0x48, 0x83, 0x87, 0, 0, 0, 0, 1\n"
+	"	dec %rsi\n"
+	"	jnz 1b\n"
+	"	ret\n"
+	"	.cfi_endproc\n");
+
+static void op_hot_store(void *p, long n)
+{
+	hot_store_loop(p, n);
+}
+
+static void op_hot_lock_add(void *p, long n)
+{
+	hot_lock_add_loop(p, n);
+}
+
 static char memcpy_src[4096];
 /* Through a volatile pointer: the C library's memcpy, never an inlined
  * copy. */
@@ -131,7 +174,17 @@ static const struct bench_case cases[] = {
 	{ "memcpy4k_call_d16", "the same, depth 16", op_memcpy, MW_WRITE, 4096, 0, 16, 64, -1, 0, NULL },
 };
 
+/* Issue 16's targets: a hot watched store <= 0.05 floors at depth 0, 0.5
+ * with 16 frames; a store to an unwatched byte of the page <= 0.02. */
+static const struct bench_case patched_cases[] = {
+	{ "patched_store_d0", "8-byte store at a patched site, MW_WRITE watch, depth 0", op_hot_store, MW_WRITE, 8, 0, 0, 1, 1, 0.05, NULL },
+	{ "patched_store_d16", "the same, 20 frames deep, depth 16", op_hot_store, MW_WRITE, 8, 0, 16, 1, 1, 0.5, NULL },
+	{ "patched_unwatched_same_page", "the same to an unwatched byte of the page", op_hot_store, MW_WRITE, 8, 64, 0, 1, 0, 0.02, NULL },
+	{ "patched_lock_add_d0", "lock addq $1 at a patched site, depth 0", op_hot_lock_add, MW_WRITE, 8, 0, 0, 1, 1, 0.05, NULL },
+};
+
 #define NCASES (sizeof cases / sizeof cases[0])
+#define NPATCHED (sizeof patched_cases / sizeof patched_cases[0])
 /* The floor, the cases, and one more figure per memcpy case. */
 #define NFIG_MAX (1 + NCASES + 2 + 1)
 
@@ -273,18 +326,37 @@ int main(int argc, char **argv)
 	char title[128];
 	int n = 1, bad = 0;
 
+	const char *patch = getenv("MEMWATCH_PATCH");
+	int patched = patch && !strcmp(patch, "1");
+
+	/* Before the library's first call, which reads it. */
+	if (!patch)
+		setenv("MEMWATCH_PATCH", "0", 1);
 	memset(memcpy_src, 0x5a, sizeof memcpy_src);
 	bench_floor(&fig[0], runs, iters);
-	for (size_t i = 0; i < NCASES; i++)
-		n += run_case(&cases[i], &fig[n], runs, iters, page_size, &bad);
+	for (size_t i = 0; i < (patched ? NPATCHED : NCASES); i++) {
+		long before = mw_patch_info(0, NULL);
+
+		n += run_case(patched ? &patched_cases[i] : &cases[i], &fig[n], runs, iters,
+			      page_size, &bad);
+		if (patched && mw_patch_info(0, NULL) <= before) {
+			fprintf(stderr, "bench-store: %s: its site was not patched\n",
+				fig[n - 1].name);
+			bad = 1;
+		}
+	}
+	if (!patched && mw_patch_info(0, NULL) != 0) {
+		fprintf(stderr, "bench-store: MEMWATCH_PATCH=0, yet a site was patched\n");
+		bad = 1;
+	}
 	/* Again at the end: how far the machine drifted meanwhile. */
 	bench_floor(&fig[n], runs, iters);
 	fig[n].name = "floor_again";
 	fig[n++].what = "the floor once more, after the rest: the drift";
 
 	snprintf(title, sizeof title,
-		 "memwatch bench-store: %d runs x %ld accesses (memcpy: %ld calls); per access",
-		 runs, iters, iters / 64 > 0 ? iters / 64 : 1);
+		 "memwatch bench-store%s: %d runs x %ld accesses (memcpy: %ld calls); per access",
+		 patched ? " (patched sites)" : "", runs, iters, iters / 64 > 0 ? iters / 64 : 1);
 	bench_print(title, fig, n);
 	if (bad)
 		fprintf(stderr, "bench-store: counts were wrong (see above)\n");

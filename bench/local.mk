@@ -42,6 +42,8 @@ bench: $(BENCH_BINS) gdbsupport/memwatch-build.gdb
 	for p in bench-store bench-log bench-watch bench-syscall; do \
 	  echo "bench/$$p"; bench/$$p$(EXEEXT) || st=1; echo; \
 	done; \
+	echo "MEMWATCH_PATCH=1 bench/bench-store"; \
+	MEMWATCH_PATCH=1 bench/bench-store$(EXEEXT) || st=1; echo; \
 	echo "$(SHELL) $(srcdir)/bench/bench-callgrind.sh"; \
 	UNWATCHED=bench/unwatched$(EXEEXT) UNWATCHED_PLAIN=bench/unwatched-plain$(EXEEXT) \
 	  $(SHELL) $(srcdir)/bench/bench-callgrind.sh || st=1; \

@@ -69,6 +69,11 @@ int mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, 
 /* Who accessed each watch: records grouped by instruction. */
 void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 
+/* patches.c: what became of the hot instructions (memwatch(3), "Patched
+ * sites"), one line, from the counts the program's library left in the
+ * log's header at exit; nothing if no instruction was offered. */
+void mwc_patches(FILE *out, const struct mwc_log *log);
+
 /* The heat map of each watch. */
 void mwc_map(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
 

@@ -391,8 +391,10 @@ int main(int argc, char **argv)
 	mwc_watches(out, &log, w, nw);
 	if ((!want_map && !want_summary) || want_log)
 		report_err = mwc_report(out, &log, w, nw);
-	if (want_summary)
+	if (want_summary) {
 		mwc_summary(out, &log, w, nw);
+		mwc_patches(out, &log);
+	}
 	if (want_map)
 		mwc_map(out, &log, w, nw);
 	if (log.damaged) {

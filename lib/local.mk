@@ -10,7 +10,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/base/epoch.c lib/base/epoch.h lib/base/selfread.c lib/base/selfread.h \
 	lib/base/codefile.c lib/base/codefile.h \
 	lib/watch/table.c lib/watch/table.h lib/watch/alias.c lib/watch/alias.h \
-	lib/watch/protect.c lib/watch/protect.h \
+	lib/watch/protect.c lib/watch/protect.h lib/watch/pagemap.c lib/watch/pagemap.h \
 	lib/arch/arch.h \
 	lib/arch/x86_64/perform.c lib/arch/x86_64/access.c lib/arch/x86_64/access.h \
 	lib/arch/x86_64/string.c lib/arch/x86_64/stackop.c lib/arch/x86_64/gather.c \
@@ -20,6 +20,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/arch/x86_64/jit.c lib/arch/x86_64/jit.h \
 	lib/arch/x86_64/entry.c lib/arch/x86_64/entry.h \
 	lib/arch/x86_64/gate-code.S lib/arch/x86_64/gate.c lib/arch/x86_64/onstack.S \
+	lib/arch/x86_64/patch.c lib/arch/x86_64/patch.h lib/arch/x86_64/hot.S \
 	lib/threads/perthread.c lib/threads/perthread.h lib/threads/lock.c lib/threads/lock.h \
 	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h \
 	lib/log/record.c lib/log/record.h lib/log/unwind.c lib/log/unwind.h \

@@ -199,6 +199,17 @@ int mw_log_configure(size_t records, unsigned depth);
  * sequence numbers go on.                                           [thread] */
 void mw_log_clear(void);
 
+/* ------------------------------------------------------- patched sites */
+
+/*
+ * An instruction that keeps faulting on watched pages is patched with a
+ * jump to a stub of the library's that does without a signal what the
+ * fault does (memwatch(3), "Patched sites").  mw_patch_info(I, &what):
+ * how many instructions ended as outcome I, and what I means in words in
+ * *WHAT: I = 0 patched, 1 patched and then restored, 2 on: refused, by
+ * reason.  -1 past the last I.                                     [any] */
+long mw_patch_info(int i, const char **what);
+
 /*
  * mw_log_dump - the log as text on FD, one access per block, oldest first,
  * frames named (function+offset, module) where the library can.    [thread]

@@ -100,6 +100,13 @@ tests_t_handlers_LDADD = $(MW_TEST_LIBS)
 # The mappings read as text, as on kernels before 6.11.
 dist_check_SCRIPTS += tests/t-maps-text.sh
 TESTS += tests/t-maps-text.sh
+# Patched access sites (issue 16): on, and off (MEMWATCH_PATCH=0).
+check_PROGRAMS += tests/t-patch
+TESTS += tests/t-patch
+tests_t_patch_SOURCES = tests/t-patch.c tests/tap.h
+tests_t_patch_LDADD = $(MW_TEST_LIBS) -lpthread
+dist_check_SCRIPTS += tests/t-patch-off.sh
+TESTS += tests/t-patch-off.sh
 
 include tests/libdata.mk
 

@@ -53,6 +53,12 @@ struct mw_fault {
 	uint64_t frames[MW_FRAMES_MAX];
 	uint16_t pre_len[MW_FAULT_MAX_ACCESS];
 	uint8_t pre[MW_FAULT_MAX_ACCESS][MW_PRE_MAX];
+	/* The arch's analysis of the instruction: set by mw_arch_perform, or
+	 * before it by a patched site (then its bytes are not read). */
+	const void *arch_insn;
+	uint8_t soft;           /* from a patched site: no signal holds anything */
+	uint8_t quiet;          /* a patched site's own stack access: not the
+				   program's, neither counted nor logged */
 };
 
 enum mw_perform {
@@ -183,5 +189,48 @@ uintptr_t mw_arch_sys_child_sp(void *uc, long nr, const long a[6]);
 /* [fault path] Make the context resume by performing rt_sigreturn itself
  * (from the gate), returning the signal mask it will restore. */
 sigset_t *mw_arch_sys_sigreturn(void *uc);
+
+/* --- patched access sites (x86_64/patch.c) ------------------------------ */
+
+/* What became of a site offered for patching (counted per reason). */
+enum mw_patch_why {
+	MW_PATCH_DONE, MW_PATCH_UNDONE, MW_PATCH_CLASS, MW_PATCH_SHORT, MW_PATCH_BLOCK,
+	MW_PATCH_FILE, MW_PATCH_ROOM, MW_PATCH_WRITE, MW_PATCH_FULL, MW_PATCH_STACK,
+	MW_PATCH_VECTOR, MW_PATCH_NREASONS
+};
+
+/* [thread] Once, after mw_arch_init: MAP is the page map (watch/pagemap.h);
+ * FN is called by a patched site whose access is on a page the map marks,
+ * with the instruction's context (as a signal frame's, at the site), its
+ * operand's address and size and the analysis (struct mw_fault.arch_insn):
+ * it returns 1 if it performed the access, the context then after it, or 0
+ * to have the instruction run natively. */
+void mw_arch_patch_init(const uint8_t *map,
+			int (*fn)(void *uc, uintptr_t addr, size_t size, const void *insn));
+/* [any] Patching on or off (off: no more sites; those patched stay). */
+void mw_arch_patch_enable(int on);
+/* [fault path] After F was performed: counts the fault at its instruction,
+ * and at the AFTER-th patches the site.  An enum mw_patch_why when it
+ * tried, else -1. */
+int mw_arch_patch_consider(struct mw_fault *f, unsigned after);
+/* Where a faulting context is, for the fault path. */
+enum { MW_PATCH_IN_NONE, MW_PATCH_IN_COPY, MW_PATCH_IN_OWN };
+/* [fault path] MW_PATCH_IN_COPY: the context UC is at a stub's copy of the
+ * instruction of SITE, with the program's registers: moved to the site
+ * (RIP), *INSN its analysis.  MW_PATCH_IN_OWN: in a stub's or hot.S's own
+ * stack accesses (*SITE set if known, else 0). */
+int mw_arch_patch_where(void *uc, uintptr_t *site, const void **insn);
+/* [fault path] The site gets its original bytes back (its stub faulted in
+ * a way only the original instruction should). */
+void mw_arch_patch_undo(uintptr_t site);
+/* [thread] Every patched site gets its original bytes back; OFF: and no
+ * more are patched until mw_arch_patch_enable. */
+void mw_arch_patch_restore_all(int off);
+/* [any] How many sites ended as WHY, and its words. */
+unsigned mw_arch_patch_count(int why);
+const char *mw_arch_patch_reason(int why);
+/* [thread, fault path] The calling thread's alternate stack of the
+ * library's, [lo, hi), that patched sites may run on; 0, 0: none. */
+void mw_arch_hot_stack(uintptr_t lo, uintptr_t hi);
 
 #endif /* MW_ARCH_H */

@@ -19,4 +19,8 @@
  * Returns the number of bytes read, 0 if PC is not in a file mapping. */
 size_t mw_code_from_file(uintptr_t pc, uint8_t *buf, size_t n);
 
+/* [fault path] The protection (PROT_*) of the mapping that holds PC, or -1
+ * if none does (the same reads of /proc/self/maps). */
+int mw_code_prot(uintptr_t pc);
+
 #endif /* MW_CODEFILE_H */

@@ -6,6 +6,8 @@
  * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
  * mw_logfile_fatal, sigaction, raise, mincore,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
+ * The same for a patched site's call (soft below), which is a fault taken
+ * without a signal (arch.h, "patched access sites").
  */
 #include <errno.h>
 #include <sched.h>
@@ -21,6 +23,7 @@
 #include "fault/fault.h"
 #include "fault/debugger.h"
 #include "log/record.h"
+#include "watch/pagemap.h"
 #include "base/say.h"
 #include "watch/table.h"
 #include "base/sigsafe.h"
@@ -87,6 +90,78 @@ static void decline(int sig, siginfo_t *si, void *ctx)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+/* Patched sites: after how many faults at an instruction (0: never). */
+static _Atomic unsigned patch_after;
+
+/* The fields of F for a fault at ADDR in context UC. */
+static void start(struct mw_fault *f, uintptr_t addr, void *uc)
+{
+	f->addr = addr;
+	f->uc = uc;
+	f->nacc = 0;
+	f->why = NULL;
+	f->insn_len = 0;
+	f->kernel = 0;
+	f->genuine_addr = 0;
+	f->under_break = 0;
+	f->pc = 0;
+	f->recording = 0;
+	f->held = 0;            /* held by the SIGSEGV handler's mask (record.h) */
+	f->before = mw_record_before;
+	f->atomic_len = 0;
+	f->arch_insn = NULL;
+	f->soft = f->quiet = 0;
+}
+
+/* After F was performed: maybe its instruction's site is patched now. */
+static void consider(struct mw_fault *f)
+{
+	unsigned after = atomic_load_explicit(&patch_after, memory_order_relaxed);
+
+	if (after && !f->quiet && !f->under_break && !f->kernel && !mw_gdb_attached)
+		mw_arch_patch_consider(f, after);
+}
+
+/* A patched site's access on a page the page map marks (arch.h): performed
+ * as the SIGSEGV handler performs one, or declined to run natively (which
+ * then faults into the handler if it must). */
+static int soft(void *uc, uintptr_t ea, size_t size, const void *insn)
+{
+	int saved_errno = errno;
+	struct mw_fault f;
+	enum mw_perform r = MW_GENUINE;
+	uint64_t seq = 0;
+	unsigned slot;
+	uintptr_t addr;
+
+	f.snap = mw_table_enter(&slot);
+	addr = mw_table_span(f.snap, ea) ? ea :
+	       mw_table_span(f.snap, ea + size - 1) ? ea + size - 1 : 0;
+	if (addr) {
+		start(&f, addr, uc);
+		f.arch_insn = insn;
+		f.soft = 1;
+		r = mw_arch_perform(&f);
+		if (r == MW_PERFORMED)
+			seq = mw_record_after(&f);
+	}
+	mw_table_exit(slot);
+	if (r == MW_PERFORMED)
+		mw_gdb_after_access(seq, f.under_break, f.pc, (uint64_t)mw_arch_pc(uc));
+	errno = saved_errno;
+	return r == MW_PERFORMED;
+}
+
+void mw_fault_patching(unsigned after)
+{
+	if (!after) {
+		atomic_store(&patch_after, 0);
+		return;
+	}
+	mw_arch_patch_init(mw_pagemap_base(), soft);
+	atomic_store(&patch_after, after);
+}
+
 static void report(const struct mw_fault *f)
 {
 	struct mw_msg m;
@@ -114,6 +189,8 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	enum mw_perform r = MW_GENUINE;
 	uint64_t seq = 0;
 	unsigned slot;
+	uintptr_t site = 0;
+	int where;
 
 	mw_arch_handler_entry();
 	if (mw_arch_probe_fixup(ctx))
@@ -128,23 +205,18 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	}
 
 	f.snap = mw_table_enter(&slot);
-	f.addr = (uintptr_t)si->si_addr;
-	f.uc = ctx;
-	f.nacc = 0;
-	f.why = NULL;
-	f.insn_len = 0;
-	f.kernel = 0;
-	f.genuine_addr = 0;
-	f.under_break = 0;
-	f.pc = 0;
-	f.recording = 0;
-	f.held = 0;             /* held by this handler's mask (record.h) */
-	f.before = mw_record_before;
-	f.atomic_len = 0;
+	start(&f, (uintptr_t)si->si_addr, ctx);
+	/* In a patched site's stub: its copy of the instruction is the site's
+	 * own fault (the context moves there); its own pushes are not the
+	 * program's accesses. */
+	where = mw_arch_patch_where(ctx, &site, &f.arch_insn);
+	f.quiet = where == MW_PATCH_IN_OWN;
 	if (mw_table_span(f.snap, f.addr)) {
 		r = mw_arch_perform(&f);
-		if (r == MW_PERFORMED)
+		if (r == MW_PERFORMED) {
 			seq = mw_record_after(&f);     /* counts and records */
+			consider(&f);
+		}
 	} else {
 		/* Not watched now.  If pages were unwatched since this thread
 		 * last looked, the fault may predate that: run the instruction
@@ -157,6 +229,12 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 		}
 	}
 	mw_table_exit(slot);
+
+	/* A stub's copy that fails, or a stub on a watched stack: the site
+	 * gets its own bytes back, and the program its own instruction. */
+	if ((where == MW_PATCH_IN_COPY && (r == MW_GENUINE || r == MW_DECLINED)) ||
+	    (where == MW_PATCH_IN_OWN && site))
+		mw_arch_patch_undo(site);
 
 	switch (r) {
 	case MW_PERFORMED:

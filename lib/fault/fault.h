@@ -18,4 +18,8 @@ int mw_fault_install(void);
  * did, -1 if our handler is not installed (the call goes to the kernel). */
 int mw_fault_sigaction(const struct sigaction *act, struct sigaction *old);
 
+/* [thread, once, after mw_arch_init] Patch an instruction's site after
+ * AFTER faults performed there (arch.h, "patched access sites"); 0: never. */
+void mw_fault_patching(unsigned after);
+
 #endif /* MW_FAULT_H */

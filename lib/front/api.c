@@ -33,6 +33,7 @@
 #include "threads/lock.h"
 #include "threads/perthread.h"
 #include "watch/alias.h"
+#include "watch/pagemap.h"
 #include "watch/protect.h"
 #include "watch/table.h"
 
@@ -168,9 +169,21 @@ static int do_unwatch(int id);
 
 /* [library lock] The last watch is gone: no system call dispatch, and no
  * writable view of code (the stubs') once no handler runs any more. */
+long mw_patch_info(int i, const char **what)
+{
+	if (i < 0 || i >= MW_PATCH_NREASONS)
+		return -1;
+	if (what)
+		*what = mw_arch_patch_reason(i);
+	return (long)mw_arch_patch_count(i);
+}
+
 static void no_watch_left(void)
 {
 	mw_sys_deactivate();
+	/* The program's code as it was: every patched site restored. */
+	mw_arch_patch_restore_all(1);
+	mw_pagemap_clear();
 	mw_epoch_synchronize();
 	mw_arch_code_seal(1);
 }
@@ -381,6 +394,7 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 	 * progress meanwhile restarts through the handler. */
 	if (!mw_snap_current()->nwatches) {
 		mw_arch_code_seal(0);
+		mw_arch_patch_enable(1);
 		sys_activate();
 	}
 	r = on_work_stack(watch_thunk, &(struct watch_args){ lo, lo + len, flags ? flags : MW_WRITE });

@@ -17,6 +17,7 @@
 #include "base/env.h"
 #include "base/maps.h"
 #include "base/selfread.h"
+#include "fault/fault.h"
 #include "front/api.h"
 #include "front/init.h"
 #include "log/dump.h"
@@ -28,6 +29,7 @@
 #include "sys/fork.h"
 #include "threads/lock.h"
 #include "threads/perthread.h"
+#include "watch/pagemap.h"
 #include "watch/table.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -138,6 +140,10 @@ static void init(void)
 	init_err = mw_arch_init();
 	if (!init_err)
 		init_err = mw_fork_init();
+	/* Patched access sites (memwatch(3)): on unless MEMWATCH_PATCH=0,
+	 * after MEMWATCH_PATCH_AFTER faults at an instruction. */
+	if (!init_err && env_number("MEMWATCH_PATCH", 1, 1) && mw_pagemap_init() == 0)
+		mw_fault_patching((unsigned)env_number("MEMWATCH_PATCH_AFTER", 4, 1000000));
 }
 
 int mw_init(void)

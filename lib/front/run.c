@@ -110,6 +110,18 @@ static void list_modules(void)
 
 	hdr->nmodules = 0;
 	dl_iterate_phdr(add_module, &first);
+	/* What became of the hot instructions (memwatch(3), "Patched sites"). */
+	long n;
+	uint64_t k = 0;
+
+	const char *what;
+
+	while (k < sizeof(hdr->patch) / sizeof(hdr->patch[0]) &&
+	       (n = mw_patch_info((int)k, &what)) >= 0) {
+		snprintf(hdr->patch_what[k], sizeof(hdr->patch_what[k]), "%s", what);
+		hdr->patch[k++] = (uint64_t)n;
+	}
+	hdr->npatch = k;
 }
 
 static int set_one(struct mw_share_watch *w, char *line)

@@ -22,6 +22,7 @@
  *                     MW_SHARE_HDR there); magic last.
  *   watch[], module[] the preload part of the command (lib/front/run.c) at the
  *                     start of main, and the modules again at exit.
+ *   npatch, patch[]   the preload, at exit: mw_patch_info's counts.
  * The ring's head and dropped counters are not in the file: the reader
  * recovers the records from the slots' commit words (ring.h), the last
  * sequence number from the largest one.
@@ -64,6 +65,11 @@ struct mw_share_hdr {
 	uint64_t nmodules;
 	struct mw_share_watch watch[MW_SHARE_WATCHES];
 	struct mw_share_module module[MW_SHARE_MODULES];
+	/* Patched sites (mw_patch_info), written at exit by the preload:
+	 * how many outcomes, and each one's count. */
+	uint64_t npatch;
+	uint64_t patch[16];
+	char patch_what[16][128];       /* each outcome in words */
 };
 
 _Static_assert(sizeof(struct mw_share_hdr) <= MW_SHARE_HDR, "header fits");

@@ -48,10 +48,10 @@ void mw_record_before(struct mw_fault *f)
 	unsigned depth;
 	uintptr_t dtv = mw_arch_thread_dtv();
 
-	f->recording = !recording_now && mw_table_wanted(f->snap, f->acc, f->nacc);
+	f->recording = !recording_now && !f->quiet && mw_table_wanted(f->snap, f->acc, f->nacc);
 	if (!f->recording)
 		return;
-	if (f->kernel && !f->held && hold(&f->held_mask) == 0)
+	if ((f->kernel || f->soft) && !f->held && hold(&f->held_mask) == 0)
 		f->held = 1;    /* the SIGSEGV handler's mask holds them already */
 	recording_now = 1;
 	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);

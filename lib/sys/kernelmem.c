@@ -117,6 +117,8 @@ void mw_sys_record_setup(struct mw_fault *f, const struct mw_snapshot *s, void *
 	f->kernel = 1;
 	f->before = NULL;
 	f->held = 0;
+	f->arch_insn = NULL;
+	f->soft = f->quiet = 0;
 	/* The unwinder finds the context's own PC (after the syscall) and
 	 * starts there; the record names the call instruction. */
 	f->pc = mw_arch_pc(uc);

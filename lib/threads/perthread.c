@@ -142,6 +142,9 @@ void mw_thread_seen(void *uc)
 	if (sys(SYS_sigaltstack, 0, (long)&cur, 0, 0, 0, 0) == 0 && !(cur.ss_flags & SS_DISABLE)) {
 		alt_lo = (uintptr_t)cur.ss_sp;
 		alt_hi = alt_lo + cur.ss_size;
+		/* Patched sites run on ours only: the program's may be small. */
+		mw_arch_hot_stack(our_stack && alt_lo == our_stack ? alt_lo : 0,
+				  our_stack && alt_lo == our_stack ? alt_hi : 0);
 	} else if (cur.ss_flags & SS_DISABLE) {
 		if (!stack) {
 			long p = sys(SYS_mmap, 0, ALTSTACK + GUARD, PROT_READ | PROT_WRITE,
@@ -161,6 +164,7 @@ void mw_thread_seen(void *uc)
 		our_stack = (uintptr_t)stack;
 		alt_lo = (uintptr_t)stack;
 		alt_hi = alt_lo + ALTSTACK;
+		mw_arch_hot_stack(alt_lo, alt_hi);
 		/* rt_sigreturn sets the alternate stack the frame holds. */
 		if (uc)
 			((ucontext_t *)uc)->uc_stack = ss;
@@ -179,6 +183,8 @@ void mw_thread_altstack(uintptr_t lo, size_t size)
 {
 	alt_lo = lo;
 	alt_hi = lo + size;
+	mw_arch_hot_stack(our_stack && lo == our_stack ? lo : 0,
+			  our_stack && lo == our_stack ? alt_hi : 0);
 }
 
 bool mw_thread_our_altstack(stack_t *ss)

@@ -12,6 +12,7 @@
 
 #include "base/maps.h"
 #include "memwatch.h"
+#include "watch/pagemap.h"
 #include "watch/protect.h"
 #include "watch/table.h"
 
@@ -125,6 +126,10 @@ int mw_protect_range(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 		if (prot != run_prot) {
 			if (run_prot >= 0 && p > run && mprotect((void *)run, p - run, run_prot) < 0)
 				return -errno;
+			/* For patched code sites (pagemap.h): what faults now. */
+			if (p > run)
+				mw_pagemap_set(run, p, run_prot >= 0 && !(run_prot & PROT_WRITE),
+					       run_prot >= 0 && !(run_prot & PROT_READ));
 			run = p;
 			run_prot = prot;
 		}

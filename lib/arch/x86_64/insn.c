@@ -156,6 +156,8 @@ static int set_mem(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
 	out->disp = op->mem.disp.has_displacement ? op->mem.disp.value : 0;
 	out->seg = op->mem.segment == ZYDIS_REGISTER_FS ? 1 :
 		   op->mem.segment == ZYDIS_REGISTER_GS ? 2 : 0;
+	if (out->base == MW_X86_RIPREG)
+		out->disp_off = ins->raw.disp.offset;
 	if (ins->address_width == 32)
 		out->flags |= MW_X86_ADDR32;
 	out->size = (uint16_t)(op->size / 8);

@@ -25,6 +25,7 @@
 #ifndef MW_X86_INSN_H
 #define MW_X86_INSN_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -102,6 +103,11 @@ struct mw_x86_insn {
 	uint8_t vindex, ielem, datareg, lanes;
 	const char *why;        /* MW_X86_REFUSED */
 	const void *stub;       /* executable: the instruction + jump back */
+	uint8_t disp_off;       /* RIP-relative: offset of its disp32 in bytes */
+	/* Patched sites (patch.c): faults performed here, and the state of
+	 * the site (enum in patch.c), changed by atomics only. */
+	_Atomic uint32_t hits;
+	_Atomic uint8_t patch;
 };
 
 /*

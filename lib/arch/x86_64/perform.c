@@ -30,6 +30,7 @@
 #include "arch/x86_64/cache.h"
 #include "base/codefile.h"
 #include "arch/x86_64/insn.h"
+#include "arch/x86_64/patch.h"
 #include "memwatch.h"
 #include "arch/x86_64/probe.h"
 #include "arch/x86_64/regs.h"
@@ -378,7 +379,21 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 	enum mw_perform r;
 
 	f->pc = (uintptr_t)g[REG_RIP];
+	if (f->arch_insn) {
+		/* From a patched site: its bytes are our jump now. */
+		in = f->arch_insn;
+		n = in->len;
+		memcpy(code, in->bytes, n);
+		goto analyzed;
+	}
 	n = read_code(f->pc, code);
+	/* jmp rel32: maybe our patch, written after this fault happened. */
+	if (n && code[0] == 0xe9 && (f->arch_insn = mw_x86_patch_insn(f->pc))) {
+		in = f->arch_insn;
+		n = in->len;
+		memcpy(code, in->bytes, n);
+		goto analyzed;
+	}
 	/* int3 accesses no memory: this is a debugger's breakpoint over the
 	 * instruction (codefile.h). */
 	if (n && code[0] == 0xcc) {
@@ -390,6 +405,8 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 		return MW_DECLINED;
 	}
 	in = mw_x86_cache_get(f->pc, code, n);
+	f->arch_insn = in;
+analyzed:
 	if (!in) {
 		f->why = "the instruction cache is full (65536 distinct instructions)";
 		r = MW_DECLINED;
