@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * trace-prog.c - the program of t-trace-cli.sh and t-trace-gdb.sh: known
+ * accesses from three threads to tr_slots (16 bytes), one thread after the
+ * other, then tr_done().  Not linked with memwatch.
+ *
+ * In order:
+ *   main      writes tr_slots[0] = 0x11223344, reads it back
+ *   writer    (thread named W_NAME: a quote, a backslash, a control
+ *             character and a byte that is not UTF-8) writes
+ *             tr_slots[1] = 0xa0, 0xa1, 0xa2
+ *   reader    (named "reader") reads tr_slots[1]
+ *   main      tr_slots[2] += 5 (one read-modify-write: 7 -> 12), then
+ *             writes the 8 bytes of tr_slots[2..3] at once
+ *             (0x0000000400000003)
+ * and prints "TIDS MAIN WRITER READER" (gettid) on standard output.  With
+ * a watch of every access to tr_slots that is 8 records.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#pragma GCC optimize("O1")
+
+#define W_NAME "wr\"it\\er\x01\xff"
+
+void tr_start(void);
+void tr_done(void);
+
+volatile uint32_t tr_slots[4] = { 0, 0, 7, 0 };
+static pid_t tids[3];
+
+/* A breakpoint for GDB: watching starts here, at the first access. */
+void __attribute__((noinline)) tr_start(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+/* ... and ends here. */
+void __attribute__((noinline)) tr_done(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+static void *writer(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), W_NAME);
+	tids[1] = (pid_t)syscall(SYS_gettid);
+	for (uint32_t i = 0; i < 3; i++)
+		tr_slots[1] = 0xa0 + i;
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	pthread_setname_np(pthread_self(), "reader");
+	tids[2] = (pid_t)syscall(SYS_gettid);
+	*(volatile uint32_t *)arg = tr_slots[1];
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t t;
+	uint32_t got = 0, back;
+	uint64_t both = 0x0000000400000003ull;
+
+	tids[0] = (pid_t)syscall(SYS_gettid);
+	tr_start();
+	tr_slots[0] = 0x11223344;
+	back = tr_slots[0];
+	if (pthread_create(&t, NULL, writer, NULL) || pthread_join(t, NULL))
+		return 1;
+	if (pthread_create(&t, NULL, reader, &got) || pthread_join(t, NULL))
+		return 1;
+	/* One instruction each: an add to memory, an 8-byte store. */
+	__asm__ volatile("addl $5, %0" : "+m"(tr_slots[2]));
+	__asm__ volatile("movq %1, %0" : "=m"(*(volatile uint64_t *)&tr_slots[2]) : "r"(both));
+	tr_done();
+	printf("TIDS %d %d %d\n", tids[0], tids[1], tids[2]);
+	return back == 0x11223344 && got == 0xa2 ? 0 : 2;
+}
