@@ -8,7 +8,9 @@
 #   BASE      the address of tr_slots (hex)
 #   MAIN ...  the threads' ids (trace-prog's "TIDS" line)
 #   WATCHNAME what the events call the watch ("tr_slots:rw" for the command)
-#   WRITERNAME the writer thread's expected name, "-" for "thread TID"
+#   WRITERNAME the threads' expected names: "-" for "thread TID" (the
+#             command; a core file), "@named" for the names trace-prog
+#             gives them (GDB on the live process)
 import json
 import sys
 
@@ -90,7 +92,7 @@ pids = {e.get("pid") for e in ev}
 point("one process, pid %d" % main, None if pids == {main} else "%r" % pids)
 
 names = {e.get("tid"): e.get("args", {}).get("name") for e in meta if e.get("name") == "thread_name"}
-wn = "thread %d" % writer if writer_name == "-" else writer_name
+wn = "thread %d" % writer if writer_name == "-" else "wr\"it\\er\x01\u00ff"
 rn = "thread %d" % reader if writer_name == "-" else "reader"
 why = None
 if names.get(writer) != wn or names.get(reader) != rn or not names.get(main):

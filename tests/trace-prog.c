@@ -2,7 +2,8 @@
 /*
  * trace-prog.c - the program of t-trace-cli.sh and t-trace-gdb.sh: known
  * accesses from three threads to tr_slots (16 bytes), one thread after the
- * other, then tr_done().  Not linked with memwatch.
+ * other, then tr_done() with all three alive (for GDB's thread names).  Not
+ * linked with memwatch.
  *
  * In order:
  *   main      writes tr_slots[0] = 0x11223344, reads it back
@@ -17,6 +18,7 @@
  * a watch of every access to tr_slots that is 8 records.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/syscall.h>
@@ -31,6 +33,7 @@ void tr_done(void);
 
 volatile uint32_t tr_slots[4] = { 0, 0, 7, 0 };
 static pid_t tids[3];
+static sem_t done_accessing, finish;  /* threads live on until tr_done */
 
 /* A breakpoint for GDB: watching starts here, at the first access. */
 void __attribute__((noinline)) tr_start(void)
@@ -51,6 +54,8 @@ static void *writer(void *arg)
 	tids[1] = (pid_t)syscall(SYS_gettid);
 	for (uint32_t i = 0; i < 3; i++)
 		tr_slots[1] = 0xa0 + i;
+	sem_post(&done_accessing);
+	sem_wait(&finish);
 	return NULL;
 }
 
@@ -60,12 +65,14 @@ static void *reader(void *arg)
 	pthread_setname_np(pthread_self(), "reader");
 	tids[2] = (pid_t)syscall(SYS_gettid);
 	*(volatile uint32_t *)arg = tr_slots[1];
+	sem_post(&done_accessing);
+	sem_wait(&finish);
 	return NULL;
 }
 
 int main(void)
 {
-	pthread_t t;
+	pthread_t w, r;
 	uint32_t got = 0, back;
 	uint64_t both = 0x0000000400000003ull;
 
@@ -73,14 +80,22 @@ int main(void)
 	tr_start();
 	tr_slots[0] = 0x11223344;
 	back = tr_slots[0];
-	if (pthread_create(&t, NULL, writer, NULL) || pthread_join(t, NULL))
+	sem_init(&done_accessing, 0, 0);
+	sem_init(&finish, 0, 0);
+	if (pthread_create(&w, NULL, writer, NULL))
 		return 1;
-	if (pthread_create(&t, NULL, reader, &got) || pthread_join(t, NULL))
+	sem_wait(&done_accessing);
+	if (pthread_create(&r, NULL, reader, &got))
 		return 1;
+	sem_wait(&done_accessing);
 	/* One instruction each: an add to memory, an 8-byte store. */
 	__asm__ volatile("addl $5, %0" : "+m"(tr_slots[2]));
 	__asm__ volatile("movq %1, %0" : "=m"(*(volatile uint64_t *)&tr_slots[2]) : "r"(both));
 	tr_done();
+	sem_post(&finish);
+	sem_post(&finish);
+	pthread_join(w, NULL);
+	pthread_join(r, NULL);
 	printf("TIDS %d %d %d\n", tids[0], tids[1], tids[2]);
 	return back == 0x11223344 && got == 0xa2 ? 0 : 2;
 }

@@ -8,3 +8,5 @@ tests_trace_prog_CFLAGS = $(AM_CFLAGS) -g -O1 -pthread
 EXTRA_DIST += tests/trace-check.py
 dist_check_SCRIPTS += tests/t-trace-cli.sh
 TESTS += tests/t-trace-cli.sh
+dist_check_SCRIPTS += tests/t-trace-gdb.sh
+TESTS += tests/t-trace-gdb.sh
