@@ -20,6 +20,7 @@
  * gdbsupport/log.gdb writes the same form from GDB (mwatch-log -trace).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log/kindname.h"
@@ -80,13 +81,46 @@ static void json_str(FILE *out, const char *s)
 	putc('"', out);
 }
 
-/* "0xADDR NAME" as the report writes a place, as a JSON string. */
-static void json_where(FILE *out, struct mw_symbolizer *sym, uint64_t addr, int line, int ret)
-{
-	char buf[1100], name[1024] = "";
+/*
+ * Names of addresses, remembered: a log's records come from few
+ * instructions and call chains, and each name costs a look-up in the
+ * debug information (a ring of 16384 records with 5 frames: 24 s without,
+ * well under one with).  Direct-mapped, so its memory stays bounded.
+ */
+#define NAMES 8192
 
-	if (sym)
-		mw_symbolize(sym, addr, line, ret, name, sizeof(name));
+struct names {
+	struct mw_symbolizer *sym;
+	struct name {
+		uint64_t addr;
+		int how;        /* 0 empty, else 1 + line + 2 * ret */
+		char *text;
+	} slot[NAMES];
+};
+
+static const char *name_of(struct names *nm, uint64_t addr, int line, int ret)
+{
+	int how = 1 + !!line + 2 * !!ret;
+	struct name *e = &nm->slot[((addr * 0x9e3779b97f4a7c15ull) >> 51 ^ (uint64_t)how) % NAMES];
+	char buf[1024] = "";
+
+	if (e->how == how && e->addr == addr && e->text)
+		return e->text;
+	if (nm->sym)
+		mw_symbolize(nm->sym, addr, line, ret, buf, sizeof(buf));
+	free(e->text);
+	e->text = strdup(buf);
+	e->addr = addr;
+	e->how = e->text ? how : 0;
+	return e->text ? e->text : "";
+}
+
+/* "0xADDR NAME" as the report writes a place, as a JSON string. */
+static void json_where(FILE *out, struct names *nm, uint64_t addr, int line, int ret)
+{
+	const char *name = name_of(nm, addr, line, ret);
+	char buf[1100];
+
 	snprintf(buf, sizeof(buf), "0x%" PRIx64 "%s%s", addr, name[0] ? " " : "", name);
 	json_str(out, buf);
 }
@@ -112,11 +146,11 @@ static void watch_name(char *buf, size_t len, const struct mwc_log *log,
 }
 
 static void event(FILE *out, const struct mw_record *r, uint64_t t0, int pid,
-		  const char *wname, struct mw_symbolizer *sym)
+		  const char *wname, struct names *nm)
 {
 	uint64_t t = r->time_ns > t0 ? r->time_ns - t0 : 0;
 	const char *kind = mw_kind_name(r->kind);
-	char name[1024];
+	char name[320];
 
 	snprintf(name, sizeof(name), "%s %s", kind, wname);
 	fputs(",\n{\"ph\":\"i\",\"s\":\"t\",\"name\":", out);
@@ -130,10 +164,7 @@ static void event(FILE *out, const struct mw_record *r, uint64_t t0, int pid,
 	fprintf(out, ",\"watch\":%" PRId32 ",\"watch_name\":", r->watch);
 	json_str(out, wname);
 	fprintf(out, ",\"address\":\"0x%" PRIx64 "\",\"address_name\":", r->addr);
-	name[0] = 0;
-	if (sym)
-		mw_symbolize(sym, r->addr, 0, 0, name, sizeof(name));
-	json_str(out, name);
+	json_str(out, name_of(nm, r->addr, 0, 0));
 	fprintf(out, ",\"size\":%" PRIu32, r->size);
 	if (r->kind == MW_KIND_GONE) {
 		fputs(",\"gone\":\"the watch ended: its memory was unmapped or replaced\"", out);
@@ -154,12 +185,12 @@ static void event(FILE *out, const struct mw_record *r, uint64_t t0, int pid,
 	if (r->flags & MW_REC_ATOMIC)
 		fputs(",\"atomic\":true", out);
 	fputs(",\"pc\":", out);
-	json_where(out, sym, r->pc, 1, 0);
+	json_where(out, nm, r->pc, 1, 0);
 	fputs(",\"frames\":[", out);
 	for (unsigned i = 0; i < r->nframes && i < MW_FRAMES_MAX; i++) {
 		if (i)
 			putc(',', out);
-		json_where(out, sym, r->frames[i], 1, i > 0);
+		json_where(out, nm, r->frames[i], 1, i > 0);
 	}
 	fputs("]}}", out);
 }
@@ -196,7 +227,7 @@ static void thread_names(FILE *out, const struct mwc_log *log, int pid)
 
 int mwc_trace(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw, int pid)
 {
-	struct mw_symbolizer *sym = mwc_symbolizer(log);
+	struct names *nm = calloc(1, sizeof(*nm));
 	uint64_t overwritten = log->last_seq > log->capacity ? log->last_seq - log->capacity : 0;
 	char name[300];
 
@@ -210,11 +241,17 @@ int mwc_trace(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, i
 	json_str(out, log->prog ? log->prog : "?");
 	fputs("}}", out);
 	thread_names(out, log, pid);
+	if (!nm)
+		return -1;
+	nm->sym = mwc_symbolizer(log);
 	for (size_t k = 0; k < log->nrec; k++) {
 		watch_name(name, sizeof(name), log, w, nw, log->rec[k].watch);
-		event(out, &log->rec[k], log->hdr->t0_ns, pid, name, sym);
+		event(out, &log->rec[k], log->hdr->t0_ns, pid, name, nm);
 	}
 	fputs("\n]}\n", out);
-	mw_symbolizer_close(sym);
+	mw_symbolizer_close(nm->sym);
+	for (size_t i = 0; i < NAMES; i++)
+		free(nm->slot[i].text);
+	free(nm);
 	return ferror(out) ? -1 : 0;
 }
