@@ -36,7 +36,7 @@ umask 022
 "$memwatch" --trace "$tmp/t.json" -w tr_slots:rw -- "$prog" > "$tmp/out" 2> "$tmp/log"
 check $? "trace-prog exits 0 under memwatch --trace"
 check_trace "$tmp/t.json" "--trace" "tr_slots:rw" -
-has "$tmp/log" '^memwatch: watch 1: tr_slots:rw, 16 bytes at 0x[0-9a-f]+, reads and writes: 8 records$' "the watch line says 8 records"
+has "$tmp/log" '^memwatch: watch 1: tr_slots:rw, 16 bytes at 0x[0-9a-f]+, reads and writes: 9 records$' "the watch line says 9 records"
 check $(( $(stat -c %a "$tmp/t.json") != 600 )) "the trace is created 0600 under umask 022"
 check $(grep -c '^memwatch log:' "$tmp/log") "--trace alone: no text log"
 
@@ -44,7 +44,7 @@ check $(grep -c '^memwatch log:' "$tmp/log") "--trace alone: no text log"
 "$memwatch" -l --trace="$tmp/t2.json" -w tr_slots:rw -- "$prog" > "$tmp/out" 2> "$tmp/log"
 recs=$(grep -c '^#[0-9]* [a-z-]* watch 1 thread ' "$tmp/log")
 evs=$(python3 -c 'import json,sys; print(sum(e["ph"] == "i" for e in json.load(open(sys.argv[1]))["traceEvents"]))' "$tmp/t2.json")
-check $(( recs != 8 || evs != 8 )) "-l: the text log too, 8 records and 8 events ($recs, $evs)"
+check $(( recs != 9 || evs != 9 )) "-l: the text log too, 9 records and 9 events ($recs, $evs)"
 
 # A path that a JSON writer must escape.
 weird=$tmp/$(printf 'a"b\\c\001\377')

@@ -63,25 +63,25 @@ GDB
 umask 022
 timeout 120 "$GDB" -nx -batch -x "$gdbfile" -x "$tmp/s.gdb" "$prog" < /dev/null > "$tmp/out" 2>&1
 check_trace "$tmp/live.json" "live" @named "$tmp/out"
-has "$tmp/out" "^memwatch: 8 records written to $tmp/live.json; 8 in the log, 0 overwritten, 0 dropped\$" "live: 8 records written, it says"
+has "$tmp/out" "^memwatch: 9 records written to $tmp/live.json; 9 in the log, 0 overwritten, 0 dropped\$" "live: 9 records written, it says"
 check $(( $(stat -c %a "$tmp/live.json" 2> /dev/null || echo 0) != 600 )) "live: the trace is created 0600 under umask 022"
 python3 - "$tmp/three.json" > "$tmp/py" 2>&1 <<'EOF'
 import json, sys
 ev = [e for e in json.load(open(sys.argv[1]))["traceEvents"] if e["ph"] == "i"]
-sys.exit([(e["args"]["seq"], len(e["args"]["frames"])) for e in ev] != [(6, 1), (7, 1), (8, 1)])
+sys.exit([(e["args"]["seq"], len(e["args"]["frames"])) for e in ev] != [(7, 1), (8, 1), (9, 1)])
 EOF
 check $? "mwatch-log 3 -trace F -bt 1: the newest 3 records, 1 frame each"
 has "$tmp/out" "^memwatch: refusing to write the trace to $tmp/link: it is a symbolic link\$" "a symbolic link: refused"
 check $([ ! -e "$tmp/elsewhere" ]; echo $?) "a symbolic link: nothing written where it points"
 has "$tmp/out" "^memwatch: refusing to write the trace to $tmp/dir: it is a directory\$" "a directory: refused"
-check $(( $(grep -c '^memwatch: no trace written; 8 in the log' "$tmp/out") != 2 )) "refused: no trace written, it says"
+check $(( $(grep -c '^memwatch: no trace written; 9 in the log' "$tmp/out") != 2 )) "refused: no trace written, it says"
 has "$tmp/out" '^Usage: mwatch-log \[N\] \[-w ID\] \[-bt \[DEPTH\]\] \[-trace FILE\]$' "-trace without FILE: usage"
 
 # The core file: the same records; the threads' names are not in it.
 timeout 120 "$GDB" -nx -batch -x "$gdbfile" -ex "mwatch-log -trace $tmp/core.json" \
 	"$prog" "$tmp/core" < /dev/null > "$tmp/core.out" 2>&1
 check_trace "$tmp/core.json" "core" - "$tmp/out"
-has "$tmp/core.out" "^memwatch: 8 records written to $tmp/core.json; 8 in the log, 0 overwritten, 0 dropped\$" "core: 8 records written, it says"
+has "$tmp/core.out" "^memwatch: 9 records written to $tmp/core.json; 9 in the log, 0 overwritten, 0 dropped\$" "core: 9 records written, it says"
 
 # GDB without Python (tools/fetch-gdb-minimal), as t-gdb.sh finds it.
 minimal=

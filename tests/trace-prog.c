@@ -13,9 +13,10 @@
  *   reader    (named "reader") reads tr_slots[1]
  *   main      tr_slots[2] += 5 (one read-modify-write: 7 -> 12), then
  *             writes the 8 bytes of tr_slots[2..3] at once
- *             (0x0000000400000003)
+ *             (0x0000000400000003), and read(2)s 4 bytes "!\"#$" from a
+ *             pipe into tr_slots[3] (the kernel writes them: 4 -> 0x24232221)
  * and prints "TIDS MAIN WRITER READER" (gettid) on standard output.  With
- * a watch of every access to tr_slots that is 8 records.
+ * a watch of every access to tr_slots that is 9 records.
  */
 #include <pthread.h>
 #include <semaphore.h>
@@ -75,6 +76,7 @@ int main(void)
 	pthread_t w, r;
 	uint32_t got = 0, back;
 	uint64_t both = 0x0000000400000003ull;
+	int fds[2];
 
 	tids[0] = (pid_t)syscall(SYS_gettid);
 	tr_start();
@@ -91,6 +93,8 @@ int main(void)
 	/* One instruction each: an add to memory, an 8-byte store. */
 	__asm__ volatile("addl $5, %0" : "+m"(tr_slots[2]));
 	__asm__ volatile("movq %1, %0" : "=m"(*(volatile uint64_t *)&tr_slots[2]) : "r"(both));
+	if (pipe(fds) || write(fds[1], "!\"#$", 4) != 4 || read(fds[0], (void *)&tr_slots[3], 4) != 4)
+		return 1;
 	tr_done();
 	sem_post(&finish);
 	sem_post(&finish);
