@@ -3,7 +3,7 @@
  * cli.h - the memwatch command's parts: watch specs and symbols
  * (symbols.c), the program's log read back from the shared file (log.c),
  * its text (report.c), names for its addresses (sym.c), the summary
- * (summary.c) and the heat map (map.c).
+ * (summary.c), the heat map (map.c) and the timeline (trace.c).
  */
 #ifndef MWC_CLI_H
 #define MWC_CLI_H
@@ -76,6 +76,10 @@ void mwc_patches(FILE *out, const struct mwc_log *log);
 
 /* The heat map of each watch. */
 void mwc_map(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+
+/* The records as a timeline in the trace-event JSON format of Chrome and
+ * Perfetto (trace.c), for the process PID.  0, or -1 when OUT failed. */
+int mwc_trace(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw, int pid);
 
 /* Names for addresses in the program (mw_symbolize), over the modules in
  * LOG's header, the executable named as LOG->prog.  NULL: no names.  Close

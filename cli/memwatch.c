@@ -55,7 +55,10 @@ static const char usage[] =
 "  -s, --summary       who accessed each watch: the accesses grouped by\n"
 "                      instruction, with their threads, instead of the log\n"
 "  -m, --map           a heat map of each watch instead of the log\n"
-"  -l, --log           the log too, with --summary or --map\n"
+"  -t, --trace=FILE    a timeline of the accesses to FILE, in the trace-event\n"
+"                      JSON format (Perfetto UI, chrome://tracing): one\n"
+"                      track per thread, one event per access\n"
+"  -l, --log           the log too, with --summary, --map or --trace\n"
 "  -o, --output=FILE   write to FILE instead of standard error\n"
 "      --help          this help\n"
 "      --version       the version\n"
@@ -163,6 +166,24 @@ static const char *secure_exec(const char *path)
 	return NULL;
 }
 
+/* FILE opened for WHAT ("the log"), or NULL with a message.  What memwatch
+ * writes holds the program's memory: created private (base/private.h). */
+static FILE *open_output(const char *what, const char *file)
+{
+	const char *why = "";
+	int fd = mw_open_private(file, &why);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int e = errno;
+
+	if (fd >= 0 && !f)
+		close(fd);
+	if (!f)
+		fprintf(stderr, "memwatch: %s %s to %s: %s\n",
+			fd == -ELOOP || fd == -EPERM ? "refusing to write" : "cannot write", what,
+			file, fd < 0 ? why : strerror(e));
+	return f;
+}
+
 /* The MEMWATCH_WATCHES value for lib/front/run.c. */
 static char *watch_list(const struct mwc_watch *w, int nw)
 {
@@ -208,6 +229,7 @@ int main(int argc, char **argv)
 		{ "map", no_argument, NULL, 'm' },
 		{ "summary", no_argument, NULL, 's' },
 		{ "log", no_argument, NULL, 'l' },
+		{ "trace", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -216,17 +238,17 @@ int main(int argc, char **argv)
 	struct mwc_watch *w = calloc((size_t)argc, sizeof(*w));
 	int nw = 0, c, fd, pipefd[2], status, e = 0, want_map = 0, want_summary = 0, want_log = 0, code;
 	int report_err = 0;
-	const char *output = NULL, *preload = getenv("MEMWATCH_PRELOAD");
+	const char *output = NULL, *trace = NULL, *preload = getenv("MEMWATCH_PRELOAD");
 	const char *old_preload = getenv("LD_PRELOAD");
 	unsigned long n;
 	char *path, *list, *pre, buf[32];
 	struct mwc_log log;
 	struct sigaction sa;
-	FILE *out = stderr;
+	FILE *out = stderr, *tout = NULL;
 
 	if (!w)
 		return EXIT_MEMWATCH;
-	while ((c = getopt_long(argc, argv, "+w:d:r:smlo:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+w:d:r:smlt:o:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			if (nw >= MW_SHARE_WATCHES) {
@@ -250,6 +272,7 @@ int main(int argc, char **argv)
 		case 'm': want_map = 1; break;
 		case 's': want_summary = 1; break;
 		case 'l': want_log = 1; break;
+		case 't': trace = optarg; break;
 		case 'o': output = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': puts("memwatch " PACKAGE_VERSION); return 0;
@@ -276,18 +299,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nw; i++)
 		if (mwc_resolve(path, &w[i]) < 0)
 			return EXIT_MEMWATCH;
-	if (output) {
-		/* The log holds the program's memory (base/private.h). */
-		const char *why = "";
-		int ofd = mw_open_private(output, &why);
-
-		if (ofd < 0 || !(out = fdopen(ofd, "w"))) {
-			fprintf(stderr, "memwatch: %s the log to %s: %s\n",
-				ofd == -ELOOP || ofd == -EPERM ? "refusing to write" : "cannot write",
-				output, ofd < 0 ? why : strerror(errno));
-			return EXIT_MEMWATCH;
-		}
-	}
+	if (output && !(out = open_output("the log", output)))
+		return EXIT_MEMWATCH;
+	if (trace && !(tout = open_output("the trace", trace)))
+		return EXIT_MEMWATCH;
 
 	/* Inherited by the program only (run_child). */
 	fd = memfd_create("memwatch-log", MFD_CLOEXEC);
@@ -389,7 +404,7 @@ int main(int argc, char **argv)
 	else
 		fprintf(out, "memwatch: %s exited with status %d\n", path, code);
 	mwc_watches(out, &log, w, nw);
-	if ((!want_map && !want_summary) || want_log)
+	if ((!want_map && !want_summary && !trace) || want_log)
 		report_err = mwc_report(out, &log, w, nw);
 	if (want_summary) {
 		mwc_summary(out, &log, w, nw);
@@ -397,6 +412,10 @@ int main(int argc, char **argv)
 	}
 	if (want_map)
 		mwc_map(out, &log, w, nw);
+	if (tout && (mwc_trace(tout, &log, w, nw, (int)child) < 0 || fclose(tout) != 0)) {
+		fprintf(stderr, "memwatch: %s: %s\n", trace, strerror(errno));
+		return EXIT_MEMWATCH;
+	}
 	if (log.damaged) {
 		fprintf(stderr, "memwatch: the log is damaged: %llu record%s out of place or "
 			"out of range, left out\n", (unsigned long long)log.damaged,

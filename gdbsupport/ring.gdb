@@ -27,6 +27,7 @@
 macro define MWG_SLOT(S) ($mw_ring_slots + (((S) - 1) & ($mw_ring_capacity - 1)) * $mw_ring_slot_size)
 macro define MWG_COMPLETE(P, S) (*(unsigned long long *) ((P) + $mw_ring_off_commit) == 2 * (S))
 # The fields of the record in slot P (struct mw_record, lib/memwatch.h).
+macro define MWG_REC_TIME(P) (*(unsigned long long *) ((P) + $mw_ring_off_time))
 macro define MWG_REC_ADDR(P) (*(unsigned long long *) ((P) + $mw_ring_off_addr))
 macro define MWG_REC_PC(P) (*(unsigned long long *) ((P) + $mw_ring_off_pc))
 macro define MWG_REC_TID(P) (*(unsigned int *) ((P) + $mw_ring_off_tid))

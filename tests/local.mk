@@ -66,6 +66,7 @@ tests_t_shared_SOURCES = tests/t-shared.c
 tests_t_shared_LDADD = $(MW_TEST_LIBS)
 
 include tests/cli.mk
+include tests/trace.mk
 
 # Stacks: locals of this and other threads; control blocks refused.
 check_PROGRAMS += tests/t-stack
