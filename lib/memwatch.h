@@ -168,6 +168,23 @@ struct mw_log_stats {
 	uint64_t dropped;       /* records never written (must stay 0) */
 	uint64_t capacity;      /* ring size, records (a power of two) */
 	unsigned depth;         /* backtrace frames per record, 0..MW_FRAMES_MAX */
+	/* Appended (mw_log_stats_sized): what watching cost that no record
+	 * shows.  Faults on neighbours: accesses to watched pages that no
+	 * watch counted (unwatched bytes, or a kind no watch catches), each
+	 * one signal. */
+	uint64_t neighbour_faults;
+	uint64_t fault_ns;      /* one fault's cost: the least time seen between
+				   two faults of a thread (0: not seen) */
+	uint64_t neighbour_ns;  /* neighbour_faults * fault_ns: at least that */
+	uint64_t hot_pc;        /* the instruction with the most of them (0: none) */
+	uint64_t hot_pc_faults; /* its faults on neighbours */
+	uint64_t hot_addr;      /* the address of its first one */
+	uint64_t syscalls;      /* system calls dispatched (one SIGSYS each) */
+	uint64_t syscall_ns;    /* one's cost: the least time seen between two
+				   dispatched calls of a thread (0: not seen) */
+	uint64_t syscalls_ns;   /* syscalls * syscall_ns: at least that */
+	int64_t top_syscall;    /* the number dispatched most (-1: none) */
+	uint64_t top_syscall_calls;
 };
 
 /*
@@ -179,8 +196,27 @@ struct mw_log_stats {
  */
 extern uint64_t mw_log_descriptor[];
 
-/* mw_log_stats - counters of the log.  0, or -EINVAL for NULL.          [any] */
+/*
+ * mw_log_stats - counters of the log and of what watching costs.     [any]
+ * 0, or -EINVAL for NULL.
+ *
+ * A macro: it calls mw_log_stats_sized(st, sizeof(struct mw_log_stats)),
+ * which fills the first SIZE bytes of the structure, so that a program
+ * built with an older memwatch.h (whose binary calls the function
+ * mw_log_stats, which fills the fields up to depth) keeps working with a
+ * newer library.
+ */
 int mw_log_stats(struct mw_log_stats *st);
+int mw_log_stats_sized(struct mw_log_stats *st, size_t size);
+#define mw_log_stats(st) mw_log_stats_sized((st), sizeof(struct mw_log_stats))
+
+/*
+ * mw_neighbour_faults - faults on the pages of watch ID that touched no  [any]
+ * byte any watch counted (its neighbours, or its bytes with a kind it does
+ * not catch): what watching its pages costs beyond its own accesses.
+ * 0 for an id never seen (and after mw_log_clear).
+ */
+uint64_t mw_neighbour_faults(int id);
 
 /*
  * mw_log_configure - ring size and backtrace depth.                 [thread]

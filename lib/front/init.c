@@ -19,6 +19,7 @@
 #include "base/selfread.h"
 #include "front/api.h"
 #include "front/init.h"
+#include "log/cost.h"
 #include "log/dump.h"
 #include "log/loader.h"
 #include "log/ring.h"
@@ -205,5 +206,6 @@ void mw_log_clear(void)
 {
 	mw_lock_nohold();
 	mw_ring_clear();
+	mw_cost_clear();
 	mw_unlock_nohold();
 }
