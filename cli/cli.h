@@ -3,7 +3,7 @@
  * cli.h - the memwatch command's parts: watch specs and symbols
  * (symbols.c), the program's log read back from the shared file (log.c),
  * its text (report.c), names for its addresses (sym.c), the summary
- * (summary.c) and the heat map (map.c).
+ * (summary.c), the heat map (map.c) and what watching cost (cost.c).
  */
 #ifndef MWC_CLI_H
 #define MWC_CLI_H
@@ -68,6 +68,13 @@ int mwc_report(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, 
 
 /* Who accessed each watch: records grouped by instruction. */
 void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);
+
+/* What watching cost beyond the records (lib/log/cost.h): faults on the
+ * watches' neighbours, by watch and instruction, and, with ALL or when
+ * they dominate, the system calls dispatched; a line of advice when
+ * either dominates. */
+void mwc_costs(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw,
+	       int all);
 
 /* The heat map of each watch. */
 void mwc_map(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);

@@ -219,6 +219,12 @@ int mw_log_stats_sized(struct mw_log_stats *st, size_t size);
 uint64_t mw_neighbour_faults(int id);
 
 /*
+ * mw_syscall_name - the name of system call NR ("getppid"), or NULL for a
+ * number this library does not know.                                 [any]
+ */
+const char *mw_syscall_name(long nr);
+
+/*
  * mw_log_configure - ring size and backtrace depth.                 [thread]
  *
  *   records  ring capacity, rounded up to a power of two, 2 .. 2^24; 0 keeps
