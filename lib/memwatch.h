@@ -97,6 +97,23 @@ uint64_t mw_total_count(void);
  */
 const char *mw_strerror(int err);
 
+/*
+ * mw_syscalls - system call dispatch on (1, the default) or off (0), for the
+ * watches that exist and those to come.                             [thread]
+ *
+ * While watches exist, every system call is a SIGSYS that the library
+ * handles (about 2 us; under a debugger, a stop), so that the kernel can
+ * read and write watched memory and its accesses are logged.  Off, system
+ * calls run at full speed, but one that touches a watched page fails with
+ * EFAULT as the kernel meets the protection (a mutex in a watched struct
+ * makes the C library abort), and the kernel's accesses are not logged.
+ * MEMWATCH_SYSCALLS=0 in the environment turns it off from the start.
+ * Returns the setting before (1 or 0), or a negative errno of the
+ * library's initialization.  Turning it on where dispatch cannot work (no
+ * syscall user dispatch in the kernel, MEMWATCH_SYSCALLS=0) says so once.
+ */
+int mw_syscalls(int on);
+
 /* ------------------------------------------------------------------ log */
 
 /*
@@ -173,16 +190,17 @@ struct mw_log_stats {
 	 * watch counted (unwatched bytes, or a kind no watch catches), each
 	 * one signal. */
 	uint64_t neighbour_faults;
-	uint64_t fault_ns;      /* one fault's cost: the least time seen between
-				   two faults of a thread (0: not seen) */
-	uint64_t neighbour_ns;  /* neighbour_faults * fault_ns: at least that */
+	uint64_t fault_ns;      /* one fault's cost, estimated: the least time
+				   seen between two faults of a thread (a round
+				   trip when it faults back to back, as a hot
+				   neighbour does; more otherwise); 0: not seen */
+	uint64_t neighbour_ns;  /* neighbour_faults * fault_ns */
 	uint64_t hot_pc;        /* the instruction with the most of them (0: none) */
 	uint64_t hot_pc_faults; /* its faults on neighbours */
 	uint64_t hot_addr;      /* the address of its first one */
 	uint64_t syscalls;      /* system calls dispatched (one SIGSYS each) */
-	uint64_t syscall_ns;    /* one's cost: the least time seen between two
-				   dispatched calls of a thread (0: not seen) */
-	uint64_t syscalls_ns;   /* syscalls * syscall_ns: at least that */
+	uint64_t syscall_ns;    /* one's cost, estimated as fault_ns is */
+	uint64_t syscalls_ns;   /* syscalls * syscall_ns */
 	int64_t top_syscall;    /* the number dispatched most (-1: none) */
 	uint64_t top_syscall_calls;
 };

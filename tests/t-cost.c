@@ -8,9 +8,12 @@
  * write watch's page cost nothing; the watched bytes' own accesses are
  * counted as accesses, not as neighbours; N getppid(2) calls while a watch
  * exists are N dispatched calls of that number; mw_log_clear zeroes it
- * all; and the function mw_log_stats of older programs fills no field
- * beyond depth.
+ * all; the function mw_log_stats of older programs fills no field
+ * beyond depth; mw_syscalls(0) turns dispatch off while watches exist (no
+ * call dispatched, a read(2) into a watched buffer fails with EFAULT) and
+ * mw_syscalls(1) on again.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -57,7 +60,7 @@ int main(void)
 	int id, id2, id3;
 	uintptr_t fn = (uintptr_t)bump_hot;
 
-	plan(22);
+	plan(30);
 	id = watch((const void *)&page1.cold_cfg, sizeof(page1.cold_cfg), MW_WRITE);
 	id2 = watch(&page1.other, sizeof(page1.other), MW_WRITE);
 	id3 = watch(&page2.a, sizeof(page2.a), MW_WRITE);
@@ -119,6 +122,38 @@ int main(void)
 		ok(st.syscall_ns > 0 && st.syscalls_ns == st.syscalls * st.syscall_ns,
 		   "their cost: %" PRIu64 " ns each", st.syscall_ns);
 		(void)ppid;
+	}
+
+	if (dispatch_off()) {
+		for (int i = 0; i < 8; i++)
+			ok(1, "# SKIP MEMWATCH_SYSCALLS=0: no dispatch");
+	} else {
+		int fds[2];
+		char c = 'x';
+		long r;
+
+		if (pipe(fds) < 0)
+			bail("pipe: %s", strerror(errno));
+		mw_log_clear();
+		is_int(mw_syscalls(0), 1, "mw_syscalls(0): it was on");
+		for (int i = 0; i < N; i++)
+			syscall(SYS_getppid);
+		mw_log_stats(&st);
+		is_u64(st.syscalls, 0, "off: %d getppid, none dispatched", N);
+		r = write(fds[1], &c, 1);
+		errno = 0;
+		r = read(fds[0], &page2.a, 1);
+		ok(r == -1 && errno == EFAULT, "off: read(2) into a watched buffer fails with EFAULT "
+		   "(%ld, %s)", r, strerror(errno));
+		is_count(id3, 0, "and the kernel's write is not logged");
+		is_int(mw_syscalls(1), 0, "mw_syscalls(1): it was off");
+		for (int i = 0; i < N; i++)
+			syscall(SYS_getppid);
+		mw_log_stats(&st);
+		is_u64(st.top_syscall_calls, N, "on: %d getppid dispatched", N);
+		r = read(fds[0], &page2.a, 1);
+		ok(r == 1 && page2.a == 'x', "on: the read into the watched buffer works");
+		is_count(id3, 1, "and the kernel's write is counted");
 	}
 	return done();
 }

@@ -15,9 +15,10 @@
  * What one costs is not measured inside the handler (the kernel's part,
  * delivering the signal and returning from it, is most of it): each thread
  * keeps the time of its last fault (and of its last dispatched call), and
- * the least time seen between two of them, over all threads, is the cost
- * of one - the full round trip, program code in between included, so at
- * least what one costs.  A loop hitting a neighbour gives exactly it.
+ * the least time seen between two of them, over all threads, is the
+ * estimate of one: a full round trip, plus whatever the program ran in
+ * between.  A loop hitting a neighbour back to back gives the round trip
+ * itself; a few scattered faults give more than they cost.
  *
  * The area is flat 64-bit words so that a debugger reads it from raw
  * memory (mw_log_descriptor word MW_DESC_COST, core files too) and the
