@@ -11,6 +11,15 @@
 
 #include "cli.h"
 
+/*
+ * The cost of one is the least time seen between two faults (two calls)
+ * of a thread: a round trip when a thread made them back to back, more
+ * when it ran code in between.  With this many, a hot loop's are among
+ * them and the estimate means something; fewer are not said in time, nor
+ * said to dominate.
+ */
+#define MANY 1000
+
 /* A time in ns as "812 us", "45 ms", "12.7 s". */
 static void say_time(char *buf, size_t len, uint64_t ns)
 {
@@ -81,11 +90,11 @@ static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cos
 
 	if (!n)
 		return;
-	if (each) {
+	if (each && n >= MANY) {
 		say_time(t, sizeof(t), n * each);
 		say_each(e, sizeof(e), each);
 		fprintf(out, "memwatch: %" PRIu64 " fault%s on watched pages touched no byte a watch "
-			"counts (no record), at least %s (%s each)\n", n, n == 1 ? "" : "s", t, e);
+			"counts (no record), about %s (%s each)\n", n, n == 1 ? "" : "s", t, e);
 	} else {
 		fprintf(out, "memwatch: %" PRIu64 " fault%s on watched pages touched no byte a watch "
 			"counts (no record)\n", n, n == 1 ? "" : "s");
@@ -110,7 +119,7 @@ static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cos
 		fprintf(out, "memwatch:   and %zu other instruction%s\n", np > 5 ? np - 5 : 0,
 			np - 5 == 1 ? "" : "s");
 	/* They dominate: more of them than accesses the watches counted. */
-	if (np && n >= 1000 && n > log->last_seq) {
+	if (np && n >= MANY && n > log->last_seq) {
 		const char *spec = spec_of(log, w, nw, pcs[0].watch);
 
 		mw_symbolize(sym, pcs[0].pc, 1, 0, where, sizeof(where));
@@ -131,7 +140,7 @@ static void syscalls(FILE *out, const struct mwc_log *log, const struct mw_cost 
 	struct sysn s[MW_COST_SYS];
 	size_t ns = 0;
 	char t[32], e[32];
-	int dominate = n >= 1000 && n > faults;
+	int dominate = n >= MANY && n > faults;
 
 	if (!n || (!all && !dominate))
 		return;
@@ -143,10 +152,10 @@ static void syscalls(FILE *out, const struct mwc_log *log, const struct mw_cost 
 	qsort(s, ns, sizeof(s[0]), by_calls);
 	fprintf(out, "memwatch: %" PRIu64 " system call%s dispatched (one SIGSYS each while watches "
 		"exist)", n, n == 1 ? "" : "s");
-	if (each) {
+	if (each && n >= MANY) {
 		say_time(t, sizeof(t), n * each);
 		say_each(e, sizeof(e), each);
-		fprintf(out, ", at least %s (%s each)", t, e);
+		fprintf(out, ", about %s (%s each)", t, e);
 	}
 	for (size_t i = 0; i < ns && i < 5; i++) {
 		const char *name = s[i].nr < MW_COST_SYS - 1 ? mw_syscall_name(s[i].nr) : NULL;
