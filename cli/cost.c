@@ -12,11 +12,10 @@
 #include "cli.h"
 
 /*
- * The cost of one is the least time seen between two faults (two calls)
- * of a thread: a round trip when a thread made them back to back, more
- * when it ran code in between.  With this many, a hot loop's are among
- * them and the estimate means something; fewer are not said in time, nor
- * said to dominate.
+ * Their time is an estimate (lib/log/cost.h): for each, the time since its
+ * thread's previous fault (call), at most 4 times the least such time.
+ * With this many it means something; fewer are not said in time, nor said
+ * to dominate.
  */
 #define MANY 1000
 
@@ -82,7 +81,7 @@ static const char *spec_of(const struct mwc_log *log, const struct mwc_watch *w,
 static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cost *c,
 		       const struct mwc_watch *w, int nw)
 {
-	uint64_t n = c->faults, each = c->fault_ns;
+	uint64_t n = c->faults, sum = c->fault_sum;
 	struct mw_cost_pc pcs[MW_COST_PCS];
 	struct mw_symbolizer *sym;
 	char t[32], e[32], where[1024], what[1024];
@@ -90,9 +89,9 @@ static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cos
 
 	if (!n)
 		return;
-	if (each && n >= MANY) {
-		say_time(t, sizeof(t), n * each);
-		say_each(e, sizeof(e), each);
+	if (sum && n >= MANY) {
+		say_time(t, sizeof(t), sum);
+		say_each(e, sizeof(e), sum / n);
 		fprintf(out, "memwatch: %" PRIu64 " fault%s on watched pages touched no byte a watch "
 			"counts (no record), about %s (%s each)\n", n, n == 1 ? "" : "s", t, e);
 	} else {
@@ -135,7 +134,7 @@ static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cos
 
 static void syscalls(FILE *out, const struct mwc_log *log, const struct mw_cost *c, int all)
 {
-	uint64_t n = c->syscalls, each = c->syscall_ns;
+	uint64_t n = c->syscalls, sum = c->syscall_sum;
 	uint64_t faults = log->last_seq + c->faults;
 	struct sysn s[MW_COST_SYS];
 	size_t ns = 0;
@@ -152,9 +151,9 @@ static void syscalls(FILE *out, const struct mwc_log *log, const struct mw_cost 
 	qsort(s, ns, sizeof(s[0]), by_calls);
 	fprintf(out, "memwatch: %" PRIu64 " system call%s dispatched (one SIGSYS each while watches "
 		"exist)", n, n == 1 ? "" : "s");
-	if (each && n >= MANY) {
-		say_time(t, sizeof(t), n * each);
-		say_each(e, sizeof(e), each);
+	if (sum && n >= MANY) {
+		say_time(t, sizeof(t), sum);
+		say_each(e, sizeof(e), sum / n);
 		fprintf(out, ", about %s (%s each)", t, e);
 	}
 	for (size_t i = 0; i < ns && i < 5; i++) {

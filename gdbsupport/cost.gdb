@@ -8,7 +8,7 @@
 # The area's words (version 1): 0 magic "MEMWCST1", 1 version, 2..4 the
 # tables' sizes (128, 64, 512), 5 faults on neighbours, 7 the least time
 # between two faults of a thread (ns), 8 system calls dispatched, 9 the
-# same for them; from word 16 the instructions (pc, address, faults,
+# same for them, 11 and 12 the estimated time of each (ns); from word 16 the instructions (pc, address, faults,
 # watch), from 528 the watches (id, faults), from 656 the calls by number.
 
 set $mw_cost_said = 0
@@ -48,17 +48,18 @@ define mw--cost-time
 end
 
 # Internal: the line about faults on neighbours, when there are 1000 or
-# more (fewer cost little, and their time is not known well: one's cost
-# is the least time seen between two faults of a thread); with $arg0 = 1
+# more (fewer cost little, and their time is not known well: for each,
+# the time since its thread's previous fault, at most 4 least ones); with
+# $arg0 = 1
 # also the watches charged and the three hottest instructions.
 define mw--cost-neighbours
   set $mwc_n = $mw_c[5]
   if $mwc_n >= 1000
     printf "memwatch: %llu faults on watched pages touched no byte a watch counts (no record)", $mwc_n
-    if $mw_c[7] > 0
+    if $mw_c[11] > 0
       printf ", about "
-      mw--cost-time $mwc_n*$mw_c[7]
-      printf " (%.1f us each)", $mw_c[7] / 1000.0
+      mw--cost-time $mw_c[11]
+      printf " (%.1f us each)", $mw_c[11] / 1000.0 / $mwc_n
     end
     printf "\n"
     if $arg0
@@ -147,10 +148,10 @@ define mw--cost-syscalls
   set $mwc_s = $mw_c[8]
   if $mwc_s >= 1000
     printf "memwatch: %llu system calls dispatched (one SIGSYS each while watches exist, under GDB a debugger stop)", $mwc_s
-    if $mw_c[9] > 0
+    if $mw_c[12] > 0
       printf ", about "
-      mw--cost-time $mwc_s*$mw_c[9]
-      printf " (%.1f us each)", $mw_c[9] / 1000.0
+      mw--cost-time $mw_c[12]
+      printf " (%.1f us each)", $mw_c[12] / 1000.0 / $mwc_s
     end
     # The numbers called, once over the table ($mwc_q_K), then the three
     # most called among them.

@@ -190,17 +190,18 @@ struct mw_log_stats {
 	 * watch counted (unwatched bytes, or a kind no watch catches), each
 	 * one signal. */
 	uint64_t neighbour_faults;
-	uint64_t fault_ns;      /* one fault's cost, estimated: the least time
-				   seen between two faults of a thread (a round
-				   trip when it faults back to back, as a hot
-				   neighbour does; more otherwise); 0: not seen */
-	uint64_t neighbour_ns;  /* neighbour_faults * fault_ns */
+	uint64_t fault_ns;      /* the least time seen between two faults of a
+				   thread: one fault's round trip, when a thread
+				   faults back to back (0: not seen) */
+	uint64_t neighbour_ns;  /* their cost, estimated: for each, the time
+				   since its thread's previous fault, at most 4
+				   times fault_ns */
 	uint64_t hot_pc;        /* the instruction with the most of them (0: none) */
 	uint64_t hot_pc_faults; /* its faults on neighbours */
 	uint64_t hot_addr;      /* the address of its first one */
 	uint64_t syscalls;      /* system calls dispatched (one SIGSYS each) */
-	uint64_t syscall_ns;    /* one's cost, estimated as fault_ns is */
-	uint64_t syscalls_ns;   /* syscalls * syscall_ns */
+	uint64_t syscall_ns;    /* as fault_ns, for two dispatched calls */
+	uint64_t syscalls_ns;   /* as neighbour_ns, for the dispatched calls */
 	int64_t top_syscall;    /* the number dispatched most (-1: none) */
 	uint64_t top_syscall_calls;
 };

@@ -79,7 +79,8 @@ int main(void)
 	is_u64(st.hot_addr, (uintptr_t)&page1.hot, "at the neighbour's address");
 	ok(st.fault_ns > 0 && st.fault_ns < 1000000000, "a fault's cost is measured (%" PRIu64 " ns)",
 	   st.fault_ns);
-	is_u64(st.neighbour_ns, N * st.fault_ns, "their cost: %d times that", N);
+	ok(st.neighbour_ns >= (N - 1) * st.fault_ns && st.neighbour_ns <= 4 * N * st.fault_ns,
+	   "their cost: between %d and 4 x %d times that (%" PRIu64 " ns)", N - 1, N, st.neighbour_ns);
 
 	is_int(read_hot(N), N * N, "reads of the page of write watches");
 	mw_log_stats(&st);
@@ -119,8 +120,10 @@ int main(void)
 		is_u64(st.top_syscall_calls, N, "%d times", N);
 		ok(st.syscalls >= N && st.syscalls < N + 10, "%" PRIu64 " calls dispatched in all",
 		   st.syscalls);
-		ok(st.syscall_ns > 0 && st.syscalls_ns == st.syscalls * st.syscall_ns,
-		   "their cost: %" PRIu64 " ns each", st.syscall_ns);
+		ok(st.syscall_ns > 0 && st.syscalls_ns >= (N - 1) * st.syscall_ns &&
+		   st.syscalls_ns <= 4 * st.syscalls * st.syscall_ns,
+		   "their cost: %" PRIu64 " ns, at least %" PRIu64 " ns each", st.syscalls_ns,
+		   st.syscall_ns);
 		(void)ppid;
 	}
 

@@ -61,10 +61,11 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-/* *LEAST = min(*LEAST, the time since *LAST), *LAST = NOW. */
-static void gap(_Atomic uint64_t *least, uint64_t *last, uint64_t now)
+/* *LEAST = min(*LEAST, the time since *LAST), *LAST = NOW.  Returns that
+ * time, capped at MW_COST_CAP least ones (0 for a thread's first). */
+static uint64_t gap(_Atomic uint64_t *least, uint64_t *last, uint64_t now)
 {
-	uint64_t d = now - *last, cur;
+	uint64_t d = now - *last, cur = 0;
 
 	if (*last && now > *last) {
 		/* relaxed: a statistic; the CAS only keeps the least. */
@@ -73,8 +74,13 @@ static void gap(_Atomic uint64_t *least, uint64_t *last, uint64_t now)
 		       !atomic_compare_exchange_weak_explicit(least, &cur, d, memory_order_relaxed,
 							      memory_order_relaxed))
 			;
+		if (cur && d > MW_COST_CAP * cur)
+			d = MW_COST_CAP * cur;
+	} else {
+		d = 0;
 	}
 	*last = now;
+	return d;
 }
 
 void mw_cost_fault(uint64_t now)
@@ -127,7 +133,8 @@ void mw_cost_neighbour(const struct mw_snapshot *snap, uintptr_t pc, uintptr_t a
 
 	atomic_fetch_add_explicit(&c->faults, 1, memory_order_relaxed);
 	mw_table_each(snap, lo, lo + page, each_watch, &l);
-	gap(&c->fault_ns, &last_fault, now_ns());
+	atomic_fetch_add_explicit(&c->fault_sum, gap(&c->fault_ns, &last_fault, now_ns()),
+				  memory_order_relaxed);
 	/* The instruction's entry: claimed by the first fault of a pc (CAS
 	 * from 0), found by linear probing.  relaxed everywhere: readers want
 	 * counts, no ordering; an entry whose pc is seen before its address
@@ -160,7 +167,8 @@ void mw_cost_syscall(long nr)
 	atomic_fetch_add_explicit(&c->sys[i], 1, memory_order_relaxed);
 	if (!timing) {
 		timing = 1;
-		gap(&c->syscall_ns, &last_sys, now_ns());
+		atomic_fetch_add_explicit(&c->syscall_sum, gap(&c->syscall_ns, &last_sys, now_ns()),
+					  memory_order_relaxed);
 		timing = 0;
 	}
 }

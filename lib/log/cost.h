@@ -16,9 +16,14 @@
  * delivering the signal and returning from it, is most of it): each thread
  * keeps the time of its last fault (and of its last dispatched call), and
  * the least time seen between two of them, over all threads, is the
- * estimate of one: a full round trip, plus whatever the program ran in
- * between.  A loop hitting a neighbour back to back gives the round trip
- * itself; a few scattered faults give more than they cost.
+ * least cost of one: a full round trip, plus whatever the program ran in
+ * between (a loop hitting a neighbour back to back gives the round trip
+ * itself).  Each fault on a neighbour then adds the time since its
+ * thread's previous fault, at most MW_COST_CAP times that least one: a
+ * thread that faults back to back spends all of it in faults (a loaded
+ * machine makes each cost twice the least one, or more), a fault after a
+ * long while of other work costs no more than a few round trips.  The
+ * same for dispatched calls.
  *
  * The area is flat 64-bit words so that a debugger reads it from raw
  * memory (mw_log_descriptor word MW_DESC_COST, core files too) and the
@@ -34,7 +39,9 @@
  *   word 8        system calls dispatched
  *   word 9        syscall_ns: the same for two dispatched calls
  *   word 10       watches_lost: neighbour faults of watches beyond the table
- *   word 11..15   0
+ *   word 11       fault_sum: the estimated time of the faults on neighbours
+ *   word 12       syscall_sum: the same for the dispatched calls
+ *   word 13..15   0
  *   word 16       pc[MW_COST_PCS]: 4 words each: pc, an address it
  *                 touched, faults, the lowest watch id on that page
  *   then          watch[MW_COST_WATCHES]: 2 words each: id, faults on
@@ -57,6 +64,7 @@
 #define MW_COST_PCS     128
 #define MW_COST_WATCHES 64
 #define MW_COST_SYS     512
+#define MW_COST_CAP     4       /* a fault costs at most 4 least ones */
 
 struct mw_cost_pc {
 	_Atomic uint64_t pc, addr, faults, watch;
@@ -70,7 +78,8 @@ struct mw_cost {
 	uint64_t magic, version, npcs, nwatches, nsys;
 	_Atomic uint64_t faults, pcs_lost, fault_ns;
 	_Atomic uint64_t syscalls, syscall_ns, watches_lost;
-	uint64_t unused[5];
+	_Atomic uint64_t fault_sum, syscall_sum;
+	uint64_t unused[3];
 	struct mw_cost_pc pc[MW_COST_PCS];
 	struct mw_cost_watch watch[MW_COST_WATCHES];
 	_Atomic uint64_t sys[MW_COST_SYS];

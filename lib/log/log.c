@@ -62,7 +62,7 @@ int mw_log_stats_sized(struct mw_log_stats *st, size_t size)
 	all.depth = atomic_load(&mw_ring_depth);
 	all.neighbour_faults = atomic_load_explicit(&c->faults, memory_order_relaxed);
 	all.fault_ns = atomic_load_explicit(&c->fault_ns, memory_order_relaxed);
-	all.neighbour_ns = all.neighbour_faults * all.fault_ns;
+	all.neighbour_ns = atomic_load_explicit(&c->fault_sum, memory_order_relaxed);
 	for (int i = 0; i < MW_COST_PCS; i++) {
 		uint64_t n = atomic_load_explicit(&c->pc[i].faults, memory_order_relaxed);
 
@@ -74,7 +74,7 @@ int mw_log_stats_sized(struct mw_log_stats *st, size_t size)
 	}
 	all.syscalls = atomic_load_explicit(&c->syscalls, memory_order_relaxed);
 	all.syscall_ns = atomic_load_explicit(&c->syscall_ns, memory_order_relaxed);
-	all.syscalls_ns = all.syscalls * all.syscall_ns;
+	all.syscalls_ns = atomic_load_explicit(&c->syscall_sum, memory_order_relaxed);
 	all.top_syscall = -1;
 	for (int i = 0; i < MW_COST_SYS; i++) {
 		uint64_t n = atomic_load_explicit(&c->sys[i], memory_order_relaxed);
