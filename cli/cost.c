@@ -159,7 +159,9 @@ static void syscalls(FILE *out, const struct mwc_log *log, const struct mw_cost 
 	for (size_t i = 0; i < ns && i < 5; i++) {
 		const char *name = s[i].nr < MW_COST_SYS - 1 ? mw_syscall_name(s[i].nr) : NULL;
 
-		if (name)
+		if (s[i].nr == MW_COST_SYS - 1)
+			fprintf(out, "%s others %" PRIu64, i ? "," : ":", s[i].n);
+		else if (name)
 			fprintf(out, "%s %s %" PRIu64, i ? "," : ":", name, s[i].n);
 		else
 			fprintf(out, "%s #%ld %" PRIu64, i ? "," : ":", s[i].nr, s[i].n);

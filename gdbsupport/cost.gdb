@@ -199,7 +199,11 @@ define mw--cost-syscalls
         if $mwc_name != 0
           printf "%s %llu", $mwc_name, $mwc_prev
         else
-          printf "#%d %llu", $mwc_best, $mwc_prev
+          if $mwc_best == 511
+            printf "others %llu", $mwc_prev
+          else
+            printf "#%d %llu", $mwc_best, $mwc_prev
+          end
         end
         set $mwc_k = $mwc_k + 1
       end
