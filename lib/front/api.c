@@ -338,10 +338,10 @@ static int on_work_stack(long (*fn)(void *), void *arg)
 	return (int)mw_arch_on_stack(work_top, fn, arg);
 }
 
-/* The first watch: system calls start to dispatch (sys/dispatch.h). */
 /* mw_syscalls(0): no dispatch, for the watches that exist and to come. */
 static int syscalls_off;
 
+/* The first watch: system calls start to dispatch (sys/dispatch.h). */
 static void sys_activate(void)
 {
 	static int told;
