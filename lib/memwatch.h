@@ -209,7 +209,7 @@ struct mw_log_stats {
 /*
  * mw_log_descriptor - for debuggers: 64-bit words (magic "MEMWLOG1",
  * version 1, the ring's address, sizes and every record field's offset,
- * from word 27 on the address of the counters of mw_log_stats' costs;
+ * and, word 27, the address of the cost counters of lib/log/cost.h;
  * see lib/log/ring.h and mw_log_next(3)) that let GDB decode the log from raw
  * memory of a stopped process or a core file, without calling into it and
  * without debug info.  Filled at the library's initialization.
