@@ -3,7 +3,8 @@
  * cli.h - the memwatch command's parts: watch specs and symbols
  * (symbols.c), the program's log read back from the shared file (log.c),
  * its text (report.c), names for its addresses (sym.c), the summary
- * (summary.c), the heat map (map.c) and the timeline (trace.c).
+ * (summary.c), the heat map (map.c), the timeline (trace.c) and what watching
+ * cost (cost.c).
  */
 #ifndef MWC_CLI_H
 #define MWC_CLI_H
@@ -73,6 +74,12 @@ void mwc_summary(FILE *out, const struct mwc_log *log, const struct mwc_watch *w
  * sites"), one line, from the counts the program's library left in the
  * log's header at exit; nothing if no instruction was offered. */
 void mwc_patches(FILE *out, const struct mwc_log *log);
+/* What watching cost beyond the records (lib/log/cost.h): faults on the
+ * watches' neighbours, by watch and instruction, and, with ALL or when
+ * they dominate, the system calls dispatched; a line of advice when
+ * either dominates. */
+void mwc_costs(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw,
+	       int all);
 
 /* The heat map of each watch. */
 void mwc_map(FILE *out, const struct mwc_log *log, const struct mwc_watch *w, int nw);

@@ -404,6 +404,7 @@ int main(int argc, char **argv)
 	else
 		fprintf(out, "memwatch: %s exited with status %d\n", path, code);
 	mwc_watches(out, &log, w, nw);
+	mwc_costs(out, &log, w, nw, want_summary);
 	if ((!want_map && !want_summary && !trace) || want_log)
 		report_err = mwc_report(out, &log, w, nw);
 	if (want_summary) {

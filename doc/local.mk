@@ -10,6 +10,10 @@ dist_man3_MANS += \
 	doc/mw_log_next.3 \
 	doc/mw_log_begin.3 \
 	doc/mw_log_stats.3 \
+	doc/mw_log_stats_sized.3 \
+	doc/mw_neighbour_faults.3 \
+	doc/mw_syscall_name.3 \
+	doc/mw_syscalls.3 \
 	doc/mw_log_configure.3 \
 	doc/mw_log_clear.3 \
 	doc/mw_log_dump.3 \

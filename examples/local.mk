@@ -22,12 +22,16 @@ examples/hours$(EXEEXT): examples/hours.c
 mw_example_cc = $(CC) $(CPPFLAGS) $(MW_WARN_CFLAGS) $(CFLAGS) -g -O1 $(LDFLAGS)
 mw_example_src = `test -f examples/$(@F).c || echo '$(srcdir)/'`examples/$(@F).c
 EXTRA_DIST += examples/README.md examples/overrun.c examples/uaf.c examples/uaf.gdb \
-	examples/threads.c
-CLEANFILES += examples/overrun$(EXEEXT) examples/uaf$(EXEEXT) examples/threads$(EXEEXT)
-all-local: examples/overrun$(EXEEXT) examples/uaf$(EXEEXT) examples/threads$(EXEEXT)
+	examples/threads.c examples/slowcache.c
+CLEANFILES += examples/overrun$(EXEEXT) examples/uaf$(EXEEXT) examples/threads$(EXEEXT) \
+	examples/slowcache$(EXEEXT)
+all-local: examples/overrun$(EXEEXT) examples/uaf$(EXEEXT) examples/threads$(EXEEXT) \
+	examples/slowcache$(EXEEXT)
 examples/overrun$(EXEEXT): examples/overrun.c
 	$(AM_V_CCLD)mkdir -p examples && $(mw_example_cc) -o $@ $(mw_example_src)
 examples/uaf$(EXEEXT): examples/uaf.c
 	$(AM_V_CCLD)mkdir -p examples && $(mw_example_cc) -o $@ $(mw_example_src)
 examples/threads$(EXEEXT): examples/threads.c
 	$(AM_V_CCLD)mkdir -p examples && $(mw_example_cc) -pthread -o $@ $(mw_example_src)
+examples/slowcache$(EXEEXT): examples/slowcache.c
+	$(AM_V_CCLD)mkdir -p examples && $(mw_example_cc) -o $@ $(mw_example_src)

@@ -533,6 +533,7 @@ define mwatch-log
     if $mwl_torn > 1
       printf "memwatch: %llu slots skipped: their records are being written or were overwritten\n", $mwl_torn
     end
+    mw--cost-footer
   end
 end
 document mwatch-log

@@ -23,7 +23,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/arch/x86_64/patch.c lib/arch/x86_64/patch.h lib/arch/x86_64/hot.S \
 	lib/threads/perthread.c lib/threads/perthread.h lib/threads/lock.c lib/threads/lock.h \
 	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h \
-	lib/log/record.c lib/log/record.h lib/log/unwind.c lib/log/unwind.h \
+	lib/log/record.c lib/log/record.h lib/log/cost.c lib/log/cost.h lib/log/sysname.c lib/log/unwind.c lib/log/unwind.h \
 	lib/log/loader.c lib/log/loader.h lib/log/log.c lib/log/kindname.h \
 	lib/log/dump.c lib/log/dump.h lib/log/text.c lib/log/text.h \
 	lib/log/symbolize.c lib/log/symbolize.h \

@@ -97,6 +97,23 @@ uint64_t mw_total_count(void);
  */
 const char *mw_strerror(int err);
 
+/*
+ * mw_syscalls - system call dispatch on (1, the default) or off (0), for the
+ * watches that exist and those to come.                             [thread]
+ *
+ * While watches exist, every system call is a SIGSYS that the library
+ * handles (about 2 us; under a debugger, a stop), so that the kernel can
+ * read and write watched memory and its accesses are logged.  Off, system
+ * calls run at full speed, but one that touches a watched page fails with
+ * EFAULT as the kernel meets the protection (a mutex in a watched struct
+ * makes the C library abort), and the kernel's accesses are not logged.
+ * MEMWATCH_SYSCALLS=0 in the environment turns it off from the start.
+ * Returns the setting before (1 or 0), or a negative errno of the
+ * library's initialization.  Turning it on where dispatch cannot work (no
+ * syscall user dispatch in the kernel, MEMWATCH_SYSCALLS=0) says so once.
+ */
+int mw_syscalls(int on);
+
 /* ------------------------------------------------------------------ log */
 
 /*
@@ -168,19 +185,64 @@ struct mw_log_stats {
 	uint64_t dropped;       /* records never written (must stay 0) */
 	uint64_t capacity;      /* ring size, records (a power of two) */
 	unsigned depth;         /* backtrace frames per record, 0..MW_FRAMES_MAX */
+	/* Appended (mw_log_stats_sized): what watching cost that no record
+	 * shows.  Faults on neighbours: accesses to watched pages that no
+	 * watch counted (unwatched bytes, or a kind no watch catches), each
+	 * one signal. */
+	uint64_t neighbour_faults;
+	uint64_t fault_ns;      /* the least time seen between two faults of a
+				   thread: one fault's round trip, when a thread
+				   faults back to back (0: not seen) */
+	uint64_t neighbour_ns;  /* their cost, estimated: for each, the time
+				   since its thread's previous fault, at most 4
+				   times fault_ns */
+	uint64_t hot_pc;        /* the instruction with the most of them (0: none) */
+	uint64_t hot_pc_faults; /* its faults on neighbours */
+	uint64_t hot_addr;      /* the address of its first one */
+	uint64_t syscalls;      /* system calls dispatched (one SIGSYS each) */
+	uint64_t syscall_ns;    /* as fault_ns, for two dispatched calls */
+	uint64_t syscalls_ns;   /* as neighbour_ns, for the dispatched calls */
+	int64_t top_syscall;    /* the number dispatched most (-1: none) */
+	uint64_t top_syscall_calls;
 };
 
 /*
  * mw_log_descriptor - for debuggers: 64-bit words (magic "MEMWLOG1",
- * version 1, the ring's address, sizes and every record field's offset;
+ * version 1, the ring's address, sizes and every record field's offset,
+ * and, word 27, the address of the cost counters of lib/log/cost.h;
  * see lib/log/ring.h and mw_log_next(3)) that let GDB decode the log from raw
  * memory of a stopped process or a core file, without calling into it and
  * without debug info.  Filled at the library's initialization.
  */
 extern uint64_t mw_log_descriptor[];
 
-/* mw_log_stats - counters of the log.  0, or -EINVAL for NULL.          [any] */
+/*
+ * mw_log_stats - counters of the log and of what watching costs.     [any]
+ * 0, or -EINVAL for NULL.
+ *
+ * A macro: it calls mw_log_stats_sized(st, sizeof(struct mw_log_stats)),
+ * which fills the first SIZE bytes of the structure, so that a program
+ * built with an older memwatch.h (whose binary calls the function
+ * mw_log_stats, which fills the fields up to depth) keeps working with a
+ * newer library.
+ */
 int mw_log_stats(struct mw_log_stats *st);
+int mw_log_stats_sized(struct mw_log_stats *st, size_t size);
+#define mw_log_stats(st) mw_log_stats_sized((st), sizeof(struct mw_log_stats))
+
+/*
+ * mw_neighbour_faults - faults on the pages of watch ID that touched no  [any]
+ * byte any watch counted (its neighbours, or its bytes with a kind it does
+ * not catch): what watching its pages costs beyond its own accesses.
+ * 0 for an id never seen (and after mw_log_clear).
+ */
+uint64_t mw_neighbour_faults(int id);
+
+/*
+ * mw_syscall_name - the name of system call NR ("getppid"), or NULL for a
+ * number this library does not know.                                 [any]
+ */
+const char *mw_syscall_name(long nr);
 
 /*
  * mw_log_configure - ring size and backtrace depth.                 [thread]

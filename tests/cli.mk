@@ -27,6 +27,16 @@ tests_corrupt_prog_SOURCES = tests/corrupt-prog.c
 tests_corrupt_prog_CFLAGS = $(AM_CFLAGS) -g
 TESTS += tests/t-corrupt
 tests_t_corrupt_SOURCES = tests/t-corrupt.c cli/log.c cli/report.c cli/sym.c \
-	cli/summary.c cli/map.c lib/log/symbolize.c lib/log/text.c lib/base/say.c
+	cli/summary.c cli/map.c cli/cost.c lib/log/symbolize.c lib/log/sysname.c \
+	lib/log/text.c lib/base/say.c
 tests_t_corrupt_CFLAGS = $(AM_CFLAGS) $(LIBDW_CFLAGS)
 tests_t_corrupt_LDADD = $(LIBDW_LIBS) -lelf
+
+# What watching costs beyond the records (neighbours, system calls), said
+# by the command with exact counts: cost-prog writes a neighbour and calls
+# getppid as many times as it is told.
+check_PROGRAMS += tests/cost-prog
+tests_cost_prog_SOURCES = tests/cost-prog.c
+tests_cost_prog_CFLAGS = $(AM_CFLAGS) -g
+dist_check_SCRIPTS += tests/t-cost-cli.sh
+TESTS += tests/t-cost-cli.sh

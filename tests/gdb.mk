@@ -7,7 +7,7 @@
 # the sources also say `#pragma GCC optimize("O1")`, since configure's
 # CFLAGS come after these.
 gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
-	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt
+	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt tests/gdb/cost
 check_PROGRAMS += $(gdb_test_programs)
 dist_check_SCRIPTS += tests/t-gdb.sh
 TESTS += tests/t-gdb.sh
@@ -25,6 +25,8 @@ tests_gdb_attach_SOURCES = tests/gdb/attach.c
 tests_gdb_attach_CFLAGS = $(gdb_test_cflags)
 tests_gdb_kernel_SOURCES = tests/gdb/kernel.c
 tests_gdb_kernel_CFLAGS = $(gdb_test_cflags)
+tests_gdb_cost_SOURCES = tests/gdb/cost.c
+tests_gdb_cost_CFLAGS = $(gdb_test_cflags)
 # plt calls tests/gdb/libmwplt.so through PLT entries the dynamic linker
 # binds at the first call (-z lazy), found through its run path
 # (-no-install: a plain binary, not a libtool wrapper).
@@ -37,6 +39,7 @@ tests_gdb_plt_CFLAGS = $(gdb_test_cflags)
 tests_gdb_plt_LDFLAGS = -no-install -Wl,-z,lazy
 tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 
+EXTRA_DIST += tests/gdb/cost.gdb tests/gdb/cost.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/kernel-read.expected tests/gdb/kernel-read.gdb \
 	tests/gdb/kernel-local.expected tests/gdb/kernel-local.gdb \

@@ -2,7 +2,8 @@
 # The access log: records of every kind of access, threads and the ring,
 # backtraces (without frame pointers), no allocation on the fault path,
 # mw_log_dump's text, and MEMWATCH_LOG / MEMWATCH_RING / MEMWATCH_DEPTH.
-log_tests = tests/t-log tests/t-log-threads tests/t-log-bt tests/t-log-nomalloc
+log_tests = tests/t-log tests/t-log-threads tests/t-log-bt tests/t-log-nomalloc \
+	tests/t-cost
 check_PROGRAMS += $(log_tests) tests/log-dump-prog
 TESTS += $(log_tests)
 
@@ -17,6 +18,8 @@ tests_t_log_bt_CFLAGS = $(AM_CFLAGS) -O2 -fomit-frame-pointer
 tests_t_log_bt_LDADD = $(MW_TEST_LIBS)
 tests_t_log_nomalloc_SOURCES = tests/t-log-nomalloc.c
 tests_t_log_nomalloc_LDADD = $(MW_TEST_LIBS)
+tests_t_cost_SOURCES = tests/t-cost.c
+tests_t_cost_LDADD = $(MW_TEST_LIBS)
 
 # Not a test: the program that t-log-dump.sh and t-log-env.sh run.
 tests_log_dump_prog_SOURCES = tests/log-dump-prog.c

@@ -75,6 +75,7 @@ static void reader(void *arg)
 	mwc_report(null, &log, NULL, 0);
 	mwc_summary(null, &log, NULL, 0);
 	mwc_map(null, &log, NULL, 0);
+	mwc_costs(null, &log, NULL, 0, 1);
 	r = log.damaged != 0;
 	mwc_log_free(&log);
 	_exit(r ? R_LEFTOUT : R_RECORDS);

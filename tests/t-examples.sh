@@ -12,7 +12,7 @@ readme=$abs_srcdir/examples/README.md
 unset MEMWATCH_PRELOAD MEMWATCH_LOG MEMWATCH_RING MEMWATCH_DEPTH LD_PRELOAD
 ulimit -c 0 2>/dev/null
 
-for p in examples/overrun examples/uaf examples/threads cli/memwatch; do
+for p in examples/overrun examples/uaf examples/threads examples/slowcache cli/memwatch; do
 	if [ ! -x "$p" ]; then
 		echo "1..0 # SKIP $p not built"
 		exit 0
@@ -21,7 +21,7 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-examples.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..25"
+echo "1..29"
 # run COMMAND...: the README shows it as "$ COMMAND"; output in $tmp/out.
 run() {
 	grep -qxF -- "\$ $*" "$readme"
@@ -82,4 +82,12 @@ run cli/memwatch -w stats+48:8 -d 3 -- examples/threads
 grep -B4 -A3 ' report+' "$tmp/out" > "$tmp/rec"
 has "$tmp/rec" '^  8 bytes at 0x[0-9a-f]+ stats\+0x30 \(threads\)$' "threads: the write's address, stats.bytes"
 has "$tmp/rec" "^  #1 0x[0-9a-f]+ reporter\\+0x[0-9a-f]+ \\(threads\\) at threads.c:[0-9]+\$" "threads: the reporter thread's function"
+
+# 4. slowcache: no write to the configuration; the hot neighbour is
+# cache.misses, written once per word by lookup: the cache never hits.
+bug=$(line slowcache.c 'slowcache: every lookup gets here')
+run cli/memwatch -w cache:8 -- examples/slowcache
+has "$tmp/out" '^memwatch: watch 1: cache:8, 8 bytes at 0x[0-9a-f]+, writes: 0 records$' "slowcache: the configuration is not written"
+has "$tmp/out" "^memwatch:   20000 by 0x[0-9a-f]+ lookup\\+0x[0-9a-f]+ \\(slowcache\\) at slowcache.c:$bug, touching 0x[0-9a-f]+ cache\\+0x8 \\(slowcache\\)\$" "slowcache: 20000 faults by lookup's miss count, at its line"
+has "$tmp/out" "^memwatch: most faults were on a neighbour: 0x[0-9a-f]+ cache\\+0x8 \\(slowcache\\), on the page of watch 1 \\(cache:8\\), is hot \\(20000 by lookup\\+0x[0-9a-f]+ \\(slowcache\\) at slowcache.c:$bug\\)" "slowcache: the line that names the hot neighbour"
 exit $failed

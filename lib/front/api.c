@@ -351,11 +351,18 @@ static int on_work_stack(long (*fn)(void *), void *arg)
 	return (int)mw_arch_on_stack(work_top, fn, arg);
 }
 
+/* mw_syscalls(0): no dispatch, for the watches that exist and to come. */
+static int syscalls_off;
+
 /* The first watch: system calls start to dispatch (sys/dispatch.h). */
 static void sys_activate(void)
 {
 	static int told;
-	int r = mw_sys_activate();
+	int r;
+
+	if (syscalls_off)
+		return;
+	r = mw_sys_activate();
 
 	if (r < 0 && !told) {
 		struct mw_msg m;
@@ -404,6 +411,25 @@ int mw_watch(const void *addr, size_t len, unsigned flags)
 	}
 	mw_unlock();
 	return r;
+}
+
+int mw_syscalls(int on)
+{
+	int was, r = mw_init();
+
+	if (r)
+		return r;
+	mw_lock();
+	was = !syscalls_off;
+	syscalls_off = !on;
+	if (mw_snap_current()->nwatches && on != was) {
+		if (on)
+			sys_activate();
+		else
+			mw_sys_deactivate();
+	}
+	mw_unlock();
+	return was;
 }
 
 /* ---------------------------------------------------------------- mw_unwatch */

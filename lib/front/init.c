@@ -20,6 +20,7 @@
 #include "fault/fault.h"
 #include "front/api.h"
 #include "front/init.h"
+#include "log/cost.h"
 #include "log/dump.h"
 #include "log/loader.h"
 #include "log/ring.h"
@@ -211,5 +212,6 @@ void mw_log_clear(void)
 {
 	mw_lock_nohold();
 	mw_ring_clear();
+	mw_cost_clear();
 	mw_unlock_nohold();
 }

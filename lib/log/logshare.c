@@ -20,6 +20,7 @@
 static int share_fd = -2;               /* -2: not looked at yet; -1: none */
 static void *share_slots;
 static size_t share_bytes;
+static struct mw_cost *share_cost;
 
 /*
  * [atfork child] A forked child has its own copy of the ring's counters
@@ -32,6 +33,11 @@ static size_t share_bytes;
  */
 static void fork_child(void)
 {
+	if (share_cost) {
+		mmap(share_cost, MW_COST_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+		mw_cost_use(share_cost);
+	}
 	if (!share_slots)
 		return;
 	mmap(share_slots, share_bytes, PROT_READ | PROT_WRITE,
@@ -89,6 +95,17 @@ void *mw_logshare_map(size_t bytes)
 	share_slots = p;
 	share_bytes = bytes;
 	return p;
+}
+
+struct mw_cost *mw_logshare_cost(void)
+{
+	void *p;
+
+	if (share_cost || share_fd < 0 || !share_slots)
+		return share_cost;
+	p = mmap(NULL, MW_COST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, share_fd, MW_SHARE_COST);
+	share_cost = p == MAP_FAILED ? NULL : p;
+	return share_cost;
 }
 
 void mw_logshare_publish(const uint64_t *d, const void *slots)

@@ -23,6 +23,9 @@
  *   watch[], module[] the preload part of the command (lib/front/run.c) at the
  *                     start of main, and the modules again at exit.
  *   npatch, patch[]   the preload, at exit: mw_patch_info's counts.
+ *   MW_SHARE_COST     (inside the header's MW_SHARE_HDR bytes, after the
+ *                     struct) the counters of what watching costs
+ *                     (log/cost.h), counted there as they happen.
  * The ring's head and dropped counters are not in the file: the reader
  * recovers the records from the slots' commit words (ring.h), the last
  * sequence number from the largest one.
@@ -33,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log/cost.h"
 #include "log/ring.h"
 
 #define MW_SHARE_MAGIC   0x31524853574d454dull   /* "MEMWSHR1" little-endian */
@@ -41,6 +45,7 @@
 #define MW_SHARE_WATCHES 64
 #define MW_SHARE_MODULES 160
 #define MW_SHARE_PATH    256
+#define MW_SHARE_COST    49152   /* page-aligned offset of struct mw_cost */
 
 struct mw_share_watch {
 	int64_t id;             /* the watch id (> 0), or -errno of mw_watch */
@@ -72,12 +77,17 @@ struct mw_share_hdr {
 	char patch_what[16][128];       /* each outcome in words */
 };
 
-_Static_assert(sizeof(struct mw_share_hdr) <= MW_SHARE_HDR, "header fits");
+_Static_assert(sizeof(struct mw_share_hdr) <= MW_SHARE_COST, "header fits");
+_Static_assert(MW_SHARE_COST + MW_COST_SIZE <= MW_SHARE_HDR, "cost area fits");
 
 /* [thread, ring setup] With MEMWATCH_SHARE_FD set (read once): size the file
  * for BYTES of slots, map them shared and return them; else, or when that
  * fails (with a message), NULL: the caller uses anonymous memory. */
 void *mw_logshare_map(size_t bytes);
+
+/* [thread, ring setup] The cost counters' area in the file, mapped once,
+ * if the ring lives there; else NULL. */
+struct mw_cost *mw_logshare_cost(void);
 
 /* [thread, ring setup] Copy the descriptor D into the file's header, if the
  * ring lives there (SLOTS is the mapping mw_logshare_map returned). */

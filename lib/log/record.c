@@ -2,7 +2,7 @@
 /*
  * record.c - log records of performed accesses (see record.h).
  * Fault path: the table, the ring, mw_unwind*, mw_loader_lock_free,
- * mw_arch_sp, mw_thread_stack_short, clock_gettime,
+ * mw_arch_sp, mw_thread_stack_short, mw_cost_*, clock_gettime,
  * gettid, memcpy, mw_arch_gate_syscall (rt_sigprocmask).
  */
 #include <signal.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/tid.h"
+#include "log/cost.h"
 #include "log/loader.h"
 #include "log/record.h"
 #include "threads/perthread.h"
@@ -217,14 +218,22 @@ uint64_t mw_record_after(struct mw_fault *f)
 	struct emit e;
 	struct matches m;
 
-	if (!f->recording)
+	if (!f->recording) {
+		/* Performed, counted by no watch: a neighbour of the watched
+		 * bytes on their page, or a kind no watch catches; not the
+		 * library's own access (recording_now), nor the kernel's. */
+		if (!recording_now && !f->kernel)
+			mw_cost_neighbour(f->snap, f->pc, f->addr);
 		return 0;
+	}
 	recording_now = 1;
 	e.f = f;
 	e.first = 0;
 	e.counted = false;
 	e.tid = mw_tid();
 	clock_gettime(CLOCK_MONOTONIC, &e.now);
+	if (!f->kernel)
+		mw_cost_fault((uint64_t)e.now.tv_sec * 1000000000u + (uint64_t)e.now.tv_nsec);
 	m.e = &e;
 	for (e.k = 0; e.k < f->nacc; e.k++) {
 		/* The records of one access come oldest watch (lowest id) first. */

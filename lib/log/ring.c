@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "log/cost.h"
 #include "log/logshare.h"
 #include "log/ring.h"
 #include "base/sigsafe.h"
@@ -37,6 +38,7 @@ int mw_ring_setup(uint64_t capacity)
 		munmap(slots, (mask + 1) * sizeof(struct mw_ring_slot));
 	slots = s;
 	mask = capacity - 1;
+	mw_cost_use(mw_logshare_cost());
 	atomic_store(&head, 0);
 	atomic_store(&dropped, 0);
 	atomic_store(&base, 0);
@@ -68,6 +70,7 @@ int mw_ring_setup(uint64_t capacity)
 	d[MW_DESC_VALUE_MAX] = MW_VALUE_MAX;
 	d[MW_DESC_FRAMES_MAX] = MW_FRAMES_MAX;
 	d[MW_DESC_DEPTH] = (uint64_t)(uintptr_t)&mw_ring_depth;
+	d[MW_DESC_COST] = (uint64_t)(uintptr_t)mw_cost_area;
 #undef OFF
 	/* The magic last: a debugger that sees it sees a complete descriptor. */
 	atomic_thread_fence(memory_order_release);

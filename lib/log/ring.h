@@ -64,6 +64,7 @@ enum {
 	MW_DESC_OFF_OLD, MW_DESC_OFF_NEW, MW_DESC_OFF_FRAMES,
 	MW_DESC_VALUE_MAX, MW_DESC_FRAMES_MAX,
 	MW_DESC_DEPTH,          /* address of the unsigned current depth */
+	MW_DESC_COST,           /* address of the cost counters (log/cost.h) */
 	MW_DESC_COUNT
 };
 #define MW_DESC_MAGIC_VALUE 0x31474f4c574d454dull   /* "MEMWLOG1" little-endian */

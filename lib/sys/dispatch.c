@@ -4,7 +4,8 @@
  * dispatch.h).
  * Fault path (the handler, mw_sys_sigaction): mw_arch_gate_*, mw_arch_sys_*,
  * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, mw_sys_selfsignal_frame,
- * sigdelset, memset, the previous SIGSYS handler.  Nothing else.
+ * sigdelset, memset, mw_cost_syscall, the previous SIGSYS handler.  Nothing
+ * else.
  * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
  * mw_thread_blocks_sigsys, mw_sys_onstack_*.
  */
@@ -23,6 +24,7 @@
 #include "arch/arch.h"
 #include "base/env.h"
 #include "base/say.h"
+#include "log/cost.h"
 #include "sys/bounce.h"
 #include "sys/dispatch.h"
 #include "sys/frame.h"
@@ -97,6 +99,8 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		long a[6];
 		long nr = mw_arch_sys_args(uc, a);
 		long r = mw_sys_selfsignal_frame(uc, nr, a);
+
+		mw_cost_syscall(nr);    /* what dispatch costs (log/cost.h) */
 
 		if (r != 1)
 			mw_arch_sys_return(uc, r);
