@@ -148,8 +148,9 @@ void *mw_arch_gate_handler(void (*fn)(int, siginfo_t *, void *));
 void mw_arch_gate_unmask_handlers(uint64_t bits);
 /* [thread] ON: adds SA_ONSTACK to every installed handler but those of the
  * signals in KEEP, and returns the signals whose handlers had it already;
- * 0: removes it from every installed handler but those in KEEP. */
-uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep);
+ * 0: removes it from every installed handler but those in KEEP.  HANDLED
+ * (if not NULL): the signals that have a handler, KEEP's too. */
+uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep, uint64_t *handled);
 
 /* [fault path] The kernel's struct sigaction (rt_sigaction's argument, at
  * most MW_KSA_MAX bytes) to and from the C library's. */

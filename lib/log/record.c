@@ -31,6 +31,23 @@
  * until the stack overflows. */
 static __thread int recording_now __attribute__((tls_model("initial-exec")));
 
+/* The signals that may have a handler of the program's (record.h); all
+ * until the dispatch knows. */
+static _Atomic uint64_t handled = ~0ull;
+
+void mw_record_handlers(uint64_t bits, int all)
+{
+	if (all)
+		atomic_store(&handled, bits);
+	else
+		atomic_fetch_or(&handled, bits);
+}
+
+void mw_record_unhandled(uint64_t bits)
+{
+	atomic_fetch_and(&handled, ~bits);
+}
+
 /* Blocks the asynchronous signals; the mask before into *OLD.  0 or -errno. */
 static long hold(uint64_t *old)
 {
@@ -52,7 +69,8 @@ void mw_record_before(struct mw_fault *f)
 	f->recording = !recording_now && !f->quiet && mw_table_wanted(f->snap, f->acc, f->nacc);
 	if (!f->recording)
 		return;
-	if ((f->kernel || f->soft) && !f->held && hold(&f->held_mask) == 0)
+	if ((f->kernel || (f->soft && (atomic_load(&handled) & MW_RECORD_HELD))) && !f->held &&
+	    hold(&f->held_mask) == 0)
 		f->held = 1;    /* the SIGSEGV handler's mask holds them already */
 	recording_now = 1;
 	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);

@@ -37,6 +37,17 @@ uint64_t mw_record_after(struct mw_fault *f);
 			  (1ull << (SIGBUS - 1)) | (1ull << (SIGFPE - 1)) | \
 			  (1ull << (SIGILL - 1)) | (1ull << (SIGTRAP - 1))))
 
+/* A patched site's access (arch.h) is not in a handler whose mask holds
+ * the asynchronous signals: the log holds them itself with a system call
+ * pair - unless no signal of MW_RECORD_HELD has a handler of the
+ * program's, when nothing of the program's can interrupt the recording.
+ * The system-call layer says which have one: ALL: exactly BITS (when it
+ * starts to see every sigaction, and ~0 when it stops); else BITS have
+ * one now (said before the handler is installed).  [any] */
+void mw_record_handlers(uint64_t bits, int all);
+/* BITS have none now (said after the handler is gone).  [any] */
+void mw_record_unhandled(uint64_t bits);
+
 /* [fault path] A MW_KIND_GONE record for watch W, whose memory the system
  * call at PC (in signal context UC) takes away. */
 void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc);

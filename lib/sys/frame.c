@@ -19,6 +19,7 @@
 #include "base/sigsafe.h"
 #include "fault/fault.h"
 #include "sys/dispatch.h"
+#include "log/record.h"
 #include "sys/frame.h"
 #include "sys/kernelmem.h"
 #include "sys/rules.h"
@@ -135,12 +136,18 @@ static _Atomic uint64_t onstack_theirs;
 
 void mw_sys_onstack_begin(void)
 {
-	atomic_store(&onstack_theirs, mw_arch_gate_onstack_handlers(1, MW_THREAD_NEEDED));
+	uint64_t handled;
+
+	atomic_store(&onstack_theirs, mw_arch_gate_onstack_handlers(1, MW_THREAD_NEEDED, &handled));
+	/* Dispatch sees every sigaction from now on (below): the log knows
+	 * which signals have a handler of the program's (record.h). */
+	mw_record_handlers(handled, 1);
 }
 
 void mw_sys_onstack_end(void)
 {
-	mw_arch_gate_onstack_handlers(0, MW_THREAD_NEEDED | atomic_load(&onstack_theirs));
+	mw_record_handlers(~0ull, 1);
+	mw_arch_gate_onstack_handlers(0, MW_THREAD_NEEDED | atomic_load(&onstack_theirs), NULL);
 }
 
 static bool is_handler(const struct sigaction *sa)
@@ -165,8 +172,10 @@ long mw_sys_sigaction_onstack(void *uc, const long a[6])
 			return r;
 		mw_arch_ksa_to_sa(k, &act);
 		theirs = act.sa_flags & SA_ONSTACK;
-		if (is_handler(&act))
+		if (is_handler(&act)) {
 			act.sa_flags |= SA_ONSTACK;
+			mw_record_handlers(bit, 0);     /* before it can run */
+		}
 		memcpy(&mask, &act.sa_mask, sizeof(mask));
 		mw_sys_sanitize(&mask);
 		memcpy(&act.sa_mask, &mask, sizeof(mask));
@@ -182,6 +191,8 @@ long mw_sys_sigaction_onstack(void *uc, const long a[6])
 			atomic_fetch_or(&onstack_theirs, bit);
 		else
 			atomic_fetch_and(&onstack_theirs, ~bit);
+		if (!is_handler(&act))
+			mw_record_unhandled(bit);
 	}
 	if (a[1])
 		mw_sys_log_read(uc, (uintptr_t)a[1], mw_arch_ksa_size());

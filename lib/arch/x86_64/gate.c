@@ -98,18 +98,24 @@ void mw_arch_gate_unmask_handlers(uint64_t bits)
 	}
 }
 
-uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep)
+uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep, uint64_t *handled)
 {
 	uint64_t had = 0;
 
+	if (handled)
+		*handled = 0;
 	for (int sig = 1; sig <= 64; sig++) {
 		uint64_t bit = 1ull << (sig - 1);
 		struct ksigaction ka;
 
-		if (sig == SIGKILL || sig == SIGSTOP || (keep & bit) ||
+		if (sig == SIGKILL || sig == SIGSTOP ||
 		    mw_gate_syscall(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) < 0)
 			continue;
 		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN)
+			continue;
+		if (handled)
+			*handled |= bit;
+		if (keep & bit)
 			continue;
 		if (on && (ka.flags & SA_ONSTACK)) {
 			had |= bit;
