@@ -256,10 +256,14 @@ static void in_handlers(void)
 	uint64_t main_stores = 0;
 	int id;
 
+	/* The handler installed while watching: the library learns of it
+	 * from the dispatched sigaction, and holds the signal while it
+	 * records at a patched site (else a store of the handler's landing
+	 * in a recording would be taken for the library's, and lost). */
+	id = mw_watch(&pg.watched, 8, MW_WRITE);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_alarm;
 	sigaction(SIGALRM, &sa, NULL);
-	id = mw_watch(&pg.watched, 8, MW_WRITE);
 	setitimer(ITIMER_REAL, &it, NULL);
 	while (handler_stores < 200) {
 		store8(&pg.watched, 1);
