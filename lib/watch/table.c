@@ -174,37 +174,56 @@ static bool watches_before(const struct mw_snapshot *s, uintptr_t end, struct wp
 	return true;
 }
 
+/* The first entry of chunk C whose running largest end passes LO (its
+ * n if none): the entries before it end at or before LO. */
+static size_t first_reaching(const struct mw_chunk *c, uintptr_t lo)
+{
+	const uintptr_t *mx = c_maxend(c);
+	size_t l = 0, h = c->n;
+
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+
+		if (mx[mid] <= lo)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	return l;
+}
+
 /*
  * The watches with a byte in [lo, hi), from the last that starts before
  * HI backwards, as long as one before may still reach LO (the running
- * largest end).  Calls FN for each; a non-zero return stops.  *FIRST gets
- * the place of the earliest watch looked at.
+ * largest end); chunks whose watches all end at or before LO are skipped
+ * whole, so a long watch under many short ones costs a look at each chunk,
+ * not at each watch.  Calls FN for each; a non-zero return stops.
  */
 static int stab(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
-		int (*fn)(struct mw_watch_obj *w, void *arg), void *arg, struct wpos *first)
+		int (*fn)(struct mw_watch_obj *w, void *arg), void *arg)
 {
 	const struct mw_seq *q = &s->watches;
 	struct wpos p;
 
 	if (!watches_before(s, hi, &p))
 		return 0;
-	*first = p;
 	for (size_t c = p.c + 1; c-- > 0;) {
 		const struct mw_chunk *ch = q->dir[c].c;
-		uintptr_t prior = c ? q->dir[c - 1].maxend : 0;
-		const uintptr_t *mx = c_maxend(ch);
 		struct mw_watch_obj *const *e = c_watches(ch);
+		size_t j = c == p.c ? p.j : ch->n;
 
-		for (size_t j = c == p.c ? p.j : ch->n; j-- > 0;) {
-			int r;
+		if (q->dir[c].last_end > lo) {
+			size_t j0 = first_reaching(ch, lo);
 
-			if (mx[j] <= lo && prior <= lo)
-				return 0;
-			first->c = c;
-			first->j = j;
-			if (e[j]->end > lo && fn && (r = fn(e[j], arg)) != 0)
-				return r;
+			while (j-- > j0) {
+				int r;
+
+				if (e[j]->end > lo && (r = fn(e[j], arg)) != 0)
+					return r;
+			}
 		}
+		if (!c || q->dir[c - 1].maxend <= lo)
+			return 0;
 	}
 	return 0;
 }
@@ -222,9 +241,8 @@ bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, i
 {
 	for (int k = 0; k < n; k++) {
 		struct wanted x = { acc[k].kind };
-		struct wpos p;
 
-		if (stab(s, acc[k].addr, acc[k].addr + acc[k].len, wanted_fn, &x, &p))
+		if (stab(s, acc[k].addr, acc[k].addr + acc[k].len, wanted_fn, &x))
 			return true;
 	}
 	return false;
@@ -233,19 +251,23 @@ bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, i
 void mw_table_each(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
 		   void (*fn)(struct mw_watch_obj *w, void *arg), void *arg)
 {
-	/* In order of start address, then id: from the earliest that may
-	 * reach LO forward to the last that starts before HI. */
+	/* In order of start address, then id: from the earliest chunk that
+	 * may reach LO forward to the last watch that starts before HI. */
 	const struct mw_seq *q = &s->watches;
-	struct wpos first, last;
+	struct wpos last;
+	size_t c0;
 
 	if (!watches_before(s, hi, &last))
 		return;
-	stab(s, lo, hi, NULL, NULL, &first);
-	for (size_t c = first.c; c <= last.c; c++) {
+	for (c0 = last.c; c0 > 0 && q->dir[c0 - 1].maxend > lo; c0--)
+		;
+	for (size_t c = c0; c <= last.c; c++) {
 		const struct mw_chunk *ch = q->dir[c].c;
-		size_t j0 = c == first.c ? first.j : 0, j1 = c == last.c ? last.j : ch->n;
+		size_t j1 = c == last.c ? last.j : ch->n;
 
-		for (size_t j = j0; j < j1; j++)
+		if (q->dir[c].last_end <= lo)
+			continue;
+		for (size_t j = first_reaching(ch, lo); j < j1; j++)
 			if (c_watches(ch)[j]->end > lo)
 				fn(c_watches(ch)[j], arg);
 	}
@@ -781,9 +803,8 @@ static int kinds_fn(struct mw_watch_obj *w, void *arg)
 unsigned mw_snap_kinds(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 {
 	struct kinds x = { 0 };
-	struct wpos p;
 
-	stab(s, lo, hi, kinds_fn, &x, &p);
+	stab(s, lo, hi, kinds_fn, &x);
 	return x.kinds;
 }
 
