@@ -162,6 +162,21 @@ static int new_id(void)
 
 static int do_unwatch(int id);
 
+/* Whether every page of [P0, P1) is in a span of S. */
+static bool in_spans(const struct mw_snapshot *s, uintptr_t P0, uintptr_t P1)
+{
+	const struct mw_span *sp = mw_table_span(s, P0);
+
+	while (sp && sp->end < P1) {
+		const struct mw_span *next = mw_table_span_after(s, sp->end);
+
+		if (!next || next->start != sp->end)
+			return false;
+		sp = next;
+	}
+	return sp != NULL;
+}
+
 /* [library lock] The last watch is gone: no system call dispatch, and no
  * writable view of code (the stubs') once no handler runs any more. */
 static void no_watch_left(void)
@@ -179,13 +194,19 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	struct mw_snapshot *s;
 	struct mw_watch_obj *w;
 	size_t i, done;
-	bool same_prot = false;
+	bool same_prot = false, covered;
 	int r;
 
-	if (mw_init_owns(P0, P1) || mw_selfread_refused(P0, P1, flags) || thread_areas(P0, P1))
+	/* Pages already watched passed the checks below when they were first
+	 * watched, and are the library's mappings (the program's munmap or
+	 * mmap over them ends their watches): no new pieces there, and no
+	 * read of the mappings. */
+	covered = in_spans(cur, P0, P1);
+	if (mw_init_owns(P0, P1) || mw_selfread_refused(P0, P1, flags) ||
+	    (!covered && thread_areas(P0, P1)))
 		return refusal(P0, P1);
 	npieces = 0;
-	r = mw_maps_walk(P0, P1, -EFAULT, scan_map, &sc);
+	r = covered ? 0 : mw_maps_walk(P0, P1, -EFAULT, scan_map, &sc);
 	if (r == -ENOTSUP)
 		return refusal(P0, P1);
 	if (r)
