@@ -19,6 +19,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "sanitizer.h"
 #include "section.h"
 #include "watch.h"
 
@@ -251,11 +252,72 @@ static void sec_random(void)
 	ok(!bad, "the rest unwatch");
 }
 
+/* ------------------------------------------ at the limit of mappings */
+
+/* Every mapping the process may have: a reserved range cut into pieces
+ * by protecting every other page, then single pages until none is left.
+ * How many were made. */
+static long fill_mappings(void)
+{
+	size_t n = (size_t)1 << 18;
+	char *big = mmap(NULL, n * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			 -1, 0);
+	long made = 0;
+
+	if (big == MAP_FAILED)
+		bail("mmap: %s", strerror(errno));
+	for (size_t i = 1; i + 1 < n && mprotect(big + i * 4096, 4096, PROT_NONE) == 0; i += 2)
+		made += 2;
+	for (int i = 0; i < 64 && mmap(NULL, 4096, i % 2 ? PROT_READ : PROT_NONE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED; i++)
+		made++;
+	return made;
+}
+
+static void sec_limit(void)
+{
+	unsigned char *p = map_pages(8), *fresh = map_pages(3);
+	int id[3], r, w, bad = 0;
+	long made;
+
+	if (MW_ASAN) {
+		for (int i = 0; i < 5; i++)
+			ok(1, "# SKIP AddressSanitizer needs mappings at the limit too");
+		return;
+	}
+	fresh[4096] = 9;
+	id[0] = watch(p + 4096, 16, MW_WRITE);
+	id[1] = watch(p + 4 * 4096, 3 * 4096, MW_WRITE);
+	made = fill_mappings();
+	ok(made > 1000 && mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED,
+	   "at vm.max_map_count (%ld mappings more)", made);
+	r = mw_watch(fresh + 4096, 8, MW_WRITE);
+	ok(r == -ENOMEM && strstr(mw_strerror(r), "vm.max_map_count") != NULL,
+	   "a watch of a page of its own fails with ENOMEM, its message names vm.max_map_count");
+	if (r != -ENOMEM)
+		diag("  mw_watch = %d (%s)", r, mw_strerror(r));
+	ok(fresh[4096] == 9 && (fresh[4096] = 10, fresh[4096] == 10), "the page is as it was");
+	/* Watches of pages watched already need no mapping. */
+	for (int i = 0; i < 1000; i++) {
+		w = mw_watch(p + 4 * 4096 + 8 * (size_t)i, 8, MW_WRITE);
+		bad += w <= 0 || mw_unwatch(w) != 0;
+	}
+	id[2] = mw_watch(p + 4096 + 16, 8, MW_WRITE);
+	p[4096 + 16] = 1;
+	ok(!bad && id[2] > 0 && mw_count(id[2], NULL) == 0,
+	   "1 000 watches and unwatches on watched pages work there");
+	bad = 0;
+	for (int i = 0; i < 3; i++)
+		bad += mw_unwatch(id[i]) != 0;
+	ok(!bad && p[4096 + 16] == 1, "and every watch unwatches");
+}
+
 int main(void)
 {
-	plan(20);
+	plan(26);
 	run_section("100 000 watches", 10, sec_hundred_thousand);
 	run_section("pages of their own", 4, sec_pages);
 	run_section("random watches", 3, sec_random);
+	run_section("at the limit of mappings", 5, sec_limit);
 	return done();
 }

@@ -755,7 +755,9 @@ const char *mw_strerror(int err)
 		return "no such watch: the id was never returned by mw_watch or is already "
 		       "unwatched";
 	case ENOMEM:
-		return "out of memory, or out of mappings (see /proc/sys/vm/max_map_count)";
+		return "out of memory, or out of mappings: the process has as many as "
+		       "vm.max_map_count allows (/proc/sys/vm/max_map_count; a watched run of "
+		       "pages takes up to four; raise it with sysctl -w vm.max_map_count=N)";
 	case EBUSY:
 		return "the log's ring size can only be changed before the first watch";
 	case EBADF:
