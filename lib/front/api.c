@@ -287,11 +287,9 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		}
 	} else {
 		/* Pages watched already for these kinds keep their protection. */
-		unsigned had = MW_ACCESS;
-
-		for (uintptr_t p = P0; p < P1 && had; p += ps)
-			had &= mw_snap_kinds(cur, p, p + ps);
-		same_prot = (had & flags) == flags;
+		same_prot = true;
+		for (uintptr_t p = P0; p < P1 && same_prot; p += ps)
+			same_prot = mw_snap_has(cur, p, p + ps, flags);
 	}
 
 	w->id = new_id();
@@ -474,13 +472,13 @@ static struct mw_snapshot *carve(int state)
 	return s;
 }
 
-/* Whether the pages of [P0, P1) have the same kinds of watches in A as
- * in B (then their protections stay). */
-static int same_kinds(const struct mw_snapshot *a, const struct mw_snapshot *b,
-		      uintptr_t P0, uintptr_t P1)
+/* Whether every page of [P0, P1) still has watches of the kinds FLAGS in
+ * S: then removing a watch of FLAGS leaves their kinds, and their
+ * protections, as they were. */
+static int kinds_stay(const struct mw_snapshot *s, uintptr_t P0, uintptr_t P1, unsigned flags)
 {
 	for (uintptr_t p = P0; p < P1; p += ps)
-		if (mw_snap_kinds(a, p, p + ps) != mw_snap_kinds(b, p, p + ps))
+		if (!mw_snap_has(s, p, p + ps, flags))
 			return 0;
 	return 1;
 }
@@ -515,7 +513,7 @@ static int do_unwatch(int id)
 	for (uintptr_t p = P0; p < P1; p += ps) {
 		const struct mw_span *sp = mw_table_span(s1, p);
 
-		if (!sp || mw_snap_kinds(s1, p, p + ps))
+		if (!sp || mw_snap_has(s1, p, p + ps, 0))
 			continue;
 		if (npieces && pieces[npieces - 1].end == p && p != sp->start)
 			pieces[npieces - 1].end = p + ps;
@@ -531,7 +529,7 @@ static int do_unwatch(int id)
 		orphans = 0;
 		for (const struct mw_span *sp = mw_table_span_after(s1, 0); sp;
 		     sp = mw_table_span_after(s1, sp->end)) {
-			if (!(sp->end <= P0 || sp->start >= P1) || mw_snap_kinds(s1, sp->start, sp->end))
+			if (!(sp->end <= P0 || sp->start >= P1) || mw_snap_has(s1, sp->start, sp->end, 0))
 				continue;
 			if (add_piece(sp->start, sp->end, sp->orig_prot, 0, sp->shared) < 0) {
 				orphans = 1;
@@ -540,7 +538,7 @@ static int do_unwatch(int id)
 		}
 	}
 	qsort(pieces, npieces, sizeof(*pieces), cmp_piece);
-	same = !npieces && same_kinds(cur, s1, P0, P1);
+	same = !npieces && kinds_stay(s1, P0, P1, w->flags);
 
 	mw_table_set_id(id, NULL);
 	mw_snap_publish(s1);

@@ -306,7 +306,7 @@ bool mw_table_read_watched(const struct mw_snapshot *s, uintptr_t lo, uintptr_t 
 	uintptr_t plo = lo & ~(page - 1), phi = (hi + page - 1) & ~(page - 1);
 
 	return mw_table_span(s, lo) || mw_table_span(s, hi - 1) ?
-	       (mw_snap_kinds(s, plo, phi) & MW_READ) != 0 : false;
+	       mw_snap_has(s, plo, phi, MW_READ) : false;
 }
 
 /* -------------------------------------------------------------------- writer */
@@ -462,9 +462,10 @@ static void refresh(struct mw_snapshot *s, int k, size_t from, size_t to)
 	}
 }
 
-static void chunk_maxend(struct mw_chunk *c)
+/* The running largest ends of chunk C from entry FROM on. */
+static void chunk_maxend(struct mw_chunk *c, size_t from)
 {
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = from; i < c->n; i++) {
 		uintptr_t e = c_watches(c)[i]->end;
 
 		c_maxend(c)[i] = i && c_maxend(c)[i - 1] > e ? c_maxend(c)[i - 1] : e;
@@ -491,7 +492,10 @@ static struct mw_chunk *own(struct mw_snapshot *s, int k, size_t i)
 	c = blk_get(page, false);
 	if (!c)
 		return NULL;
-	memcpy(c, d->c, page);
+	/* What is used: the header, the entries, their running ends. */
+	memcpy(c, d->c, sizeof(*c) + d->c->n * esize(k));
+	if (k == WATCHES)
+		memcpy(c_maxend(c), c_maxend(d->c), d->c->n * sizeof(uintptr_t));
 	c->ver = s->ver;
 	d->c->retired = s->retired;     /* the old one: freed after the publish */
 	s->retired = d->c;
@@ -590,7 +594,7 @@ static int insert(struct mw_snapshot *s, int k, const void *e, uintptr_t start, 
 		q->dir[ci + 1].c = n2;
 		q->nc++;
 		if (k == WATCHES)
-			chunk_maxend(n2);
+			chunk_maxend(n2, 0);
 		if (j > half) {
 			ci++;
 			j -= half;
@@ -601,7 +605,7 @@ static int insert(struct mw_snapshot *s, int k, const void *e, uintptr_t start, 
 	memcpy(entry(c, k, j), e, sz);
 	c->n++;
 	if (k == WATCHES)
-		chunk_maxend(c);
+		chunk_maxend(c, j);
 	/* The chunk and the one split off it (before or after it). */
 	refresh(s, k, ci ? ci - 1 : 0, ci + 1 < q->nc ? ci + 1 : ci);
 	if (k == SPANS)
@@ -626,7 +630,7 @@ static int remove_at(struct mw_snapshot *s, int k, size_t ci, size_t j)
 		memmove(&q->dir[ci], &q->dir[ci + 1], (q->nc - ci - 1) * sizeof(*q->dir));
 		q->nc--;
 	} else if (k == WATCHES) {
-		chunk_maxend(c);
+		chunk_maxend(c, j);
 	}
 	refresh(s, k, ci ? ci - 1 : 0, ci);
 	if (k == SPANS)
@@ -798,6 +802,25 @@ static int kinds_fn(struct mw_watch_obj *w, void *arg)
 {
 	((struct kinds *)arg)->kinds |= w->flags;
 	return 0;
+}
+
+struct has {
+	unsigned kinds, want;
+};
+
+static int has_fn(struct mw_watch_obj *w, void *arg)
+{
+	struct has *x = arg;
+
+	x->kinds |= w->flags;
+	return (x->kinds & x->want) == x->want;
+}
+
+bool mw_snap_has(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi, unsigned kinds)
+{
+	struct has x = { 0, kinds };
+
+	return stab(s, lo, hi, has_fn, &x) != 0;
 }
 
 unsigned mw_snap_kinds(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)

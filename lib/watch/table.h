@@ -200,6 +200,10 @@ void mw_snap_publish(struct mw_snapshot *s);
 void mw_snap_discard(struct mw_snapshot *s);
 /* The watches covering any byte of [lo, hi): READ and WRITE bits.  [any] */
 unsigned mw_snap_kinds(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi);
+/* Whether the watches covering any byte of [lo, hi) have, together, every
+ * bit of KINDS (0: whether there is one); stops at the first that shows it.
+ * [any] */
+bool mw_snap_has(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi, unsigned kinds);
 
 /* The id index (mw_table_by_id): W under ID, or none (W NULL).  Freed
  * parts wait for the next publish's grace period.  0 or -ENOMEM. */
