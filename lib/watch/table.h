@@ -161,6 +161,8 @@ bool mw_table_read_watched(const struct mw_snapshot *s, uintptr_t lo, uintptr_t 
  * table's writer, which waits for no draining span to read. */
 extern __thread int mw_table_writer __attribute__((tls_model("initial-exec")));
 
+/* The page size (the writer sets it). */
+extern uintptr_t mw_table_page;
 /* Total of accesses caught, for mw_total_count(). */
 extern _Atomic uint64_t mw_table_total;
 /* Incremented whenever pages stop being watched; lets the fault handler
@@ -170,6 +172,8 @@ extern _Atomic unsigned long mw_table_generation;
 /* --- writer (thread, under the library lock) ------------------------- */
 
 const struct mw_snapshot *mw_snap_current(void);
+/* [snap.c] Makes S the current snapshot; the one before, NULL if none. */
+const struct mw_snapshot *mw_table_swap(const struct mw_snapshot *s);
 /* Once, before the first watch: the test that sets a snapshot's
  * unwind_unsafe (the log's: log/loader.h). */
 void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s));
@@ -208,6 +212,9 @@ bool mw_snap_has(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi, unsign
 /* The id index (mw_table_by_id): W under ID, or none (W NULL).  Freed
  * parts wait for the next publish's grace period.  0 or -ENOMEM. */
 int mw_table_set_id(int id, struct mw_watch_obj *w);
+/* BLOCK (a page of the arena, arena.h) is freed after the grace period of
+ * the next publish: no handler can still read it then. */
+void mw_snap_defer(void *block);
 
 struct mw_watch_obj *mw_watch_obj_alloc(void);
 void mw_watch_obj_free(struct mw_watch_obj *w);
