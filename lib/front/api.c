@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * api.c - mw_watch, mw_unwatch, mw_count, mw_strerror, and the end of the
- * watches over memory the program unmaps (initialization: init.c).
+ * api.c - mw_watch, mw_unwatch, and the end of the watches over memory
+ * the program unmaps (initialization: init.c; mw_count, mw_strerror and
+ * the other reading calls: query.c).
  *
  * Watch and unwatch run in thread context under one lock; they build new
  * table snapshots, move pages into and out of their memfd (alias.c) and set
- * page protections.  mw_count and mw_total_count are async-signal-safe.
+ * page protections.
  */
 #include <errno.h>
 #include <limits.h>
@@ -680,87 +681,4 @@ void mw_api_gone(uintptr_t lo, uintptr_t hi, uintptr_t pc)
 		on_work_stack(unwatch_thunk, &id);
 	}
 	mw_unlock();
-}
-
-/* ------------------------------------------------------------------- reading */
-
-int mw_count(int id, uint64_t *count)
-{
-	unsigned slot;
-	const struct mw_watch_obj *w;
-	int r = -ENOENT;
-
-	mw_table_enter(&slot);
-	w = mw_table_by_id(id);
-	if (w) {
-		if (count)
-			*count = atomic_load_explicit(&w->count, memory_order_relaxed);
-		r = 0;
-	}
-	mw_table_exit(slot);
-	return r;
-}
-
-uint64_t mw_total_count(void)
-{
-	return atomic_load_explicit(&mw_table_total, memory_order_relaxed);
-}
-
-struct id_at {
-	uintptr_t start;
-	int id;
-};
-
-static void id_at_fn(struct mw_watch_obj *w, void *arg)
-{
-	struct id_at *x = arg;
-
-	if (w->start == x->start && w->id > x->id)
-		x->id = w->id;
-}
-
-int mw_id_at(uintptr_t start)
-{
-	unsigned slot;
-	const struct mw_snapshot *s = mw_table_enter(&slot);
-	struct id_at x = { start, -ENOENT };
-
-	mw_table_each(s, start, start + 1, id_at_fn, &x);
-	mw_table_exit(slot);
-	return x.id;
-}
-
-const char *mw_strerror(int err)
-{
-	switch (err < 0 ? -err : err) {
-	case 0:
-		return "success";
-	case EINVAL:
-		return "invalid argument: the address is NULL, the length is 0, or the flags "
-		       "have bits other than MW_READ and MW_WRITE";
-	case EOVERFLOW:
-		return "the address range wraps around the end of the address space";
-	case EFAULT:
-		return "the address range is not entirely mapped, or part of it has no access "
-		       "at all (PROT_NONE)";
-	case ENOTSUP:
-		return "this memory cannot be watched (yet): it is a thread's control block or "
-		       "static TLS, the lowest page of the main stack, an executable mapping, a "
-		       "kernel special mapping, memwatch's own data, its decoder's or its "
-		       "unwinder's, or a page of libc or the loader that memwatch's fault "
-		       "handling reads itself";
-	case ENOENT:
-		return "no such watch: the id was never returned by mw_watch or is already "
-		       "unwatched";
-	case ENOMEM:
-		return "out of memory, or out of mappings: the process has as many as "
-		       "vm.max_map_count allows (/proc/sys/vm/max_map_count; a watched run of "
-		       "pages takes up to four; raise it with sysctl -w vm.max_map_count=N)";
-	case EBUSY:
-		return "the log's ring size can only be changed before the first watch";
-	case EBADF:
-		return "not an open file descriptor";
-	default:
-		return "unknown memwatch error";
-	}
 }
