@@ -24,6 +24,14 @@ static inline struct mw_watch_obj **c_watches(const struct mw_chunk *c)
 	return (struct mw_watch_obj **)(c + 1);
 }
 
+/* A page of directory entries (table.h). */
+#define DIR_CAP ((4096 - sizeof(struct mw_chunk)) / sizeof(struct mw_dirent))
+
+static inline struct mw_dirent *c_dirents(const struct mw_chunk *c)
+{
+	return (struct mw_dirent *)(c + 1);
+}
+
 /* maxend[i]: the largest end of the chunk's watches 0..i. */
 static inline uintptr_t *c_maxend(const struct mw_chunk *c)
 {

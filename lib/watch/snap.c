@@ -52,38 +52,56 @@ static void *entry(const struct mw_chunk *c, int k, size_t i)
 	return (char *)(c + 1) + i * esize(k);
 }
 
-/* The directory entries of chunks FROM..TO after their contents changed,
- * and the running largest ends of the watches after them (until they
- * stay as they were). */
-static void refresh(struct mw_snapshot *s, int k, size_t from, size_t to)
+/* The directory entry D of chunk or page C from its contents (LEVEL 0: a
+ * chunk of entries, 1: a page of directory entries). */
+static void describe(struct mw_dirent *d, int k, int level)
 {
-	struct mw_seq *q = seq(s, k);
+	const struct mw_chunk *c = d->c;
 
-	for (size_t i = from; i < q->nc; i++) {
-		struct mw_dirent *d = &q->dir[i];
-		const struct mw_chunk *c = d->c;
-		uintptr_t m;
+	if (level) {
+		const struct mw_dirent *e = c_dirents(c);
 
-		if (k == SPANS) {
-			if (i > to)
-				return;
-			d->first = c_spans(c)[0].start;
-			d->last_end = c_spans(c)[c->n - 1].end;
-			continue;
-		}
-		if (i <= to) {
-			d->first = c_watches(c)[0]->start;
-			d->first_id = c_watches(c)[0]->id;
-			d->last_end = c_maxend(c)[c->n - 1];
-		}
-		m = i && q->dir[i - 1].maxend > d->last_end ? q->dir[i - 1].maxend : d->last_end;
-		if (i > to && d->maxend == m)
-			return;         /* the same from here on */
-		d->maxend = m;
+		d->first = e[0].first;
+		d->first_id = e[0].first_id;
+		d->last_end = k == SPANS ? e[c->n - 1].last_end : e[c->n - 1].maxend;
+	} else if (k == SPANS) {
+		d->first = c_spans(c)[0].start;
+		d->last_end = c_spans(c)[c->n - 1].end;
+	} else {
+		d->first = c_watches(c)[0]->start;
+		d->first_id = c_watches(c)[0]->id;
+		d->last_end = c_maxend(c)[c->n - 1];
 	}
 }
 
-/* The running largest ends of chunk C from entry FROM on. */
+/* Entries FROM..TO of the N directory entries at D after their chunks or
+ * pages changed, and the running largest ends after them (until they stay
+ * as they were). */
+static void refresh_dir(struct mw_dirent *d, size_t n, int k, int level, size_t from, size_t to)
+{
+	for (size_t i = from; i < n; i++) {
+		uintptr_t m;
+
+		if (i <= to)
+			describe(&d[i], k, level);
+		m = i && d[i - 1].maxend > d[i].last_end ? d[i - 1].maxend : d[i].last_end;
+		if (i > to && d[i].maxend == m)
+			return;
+		d[i].maxend = m;
+	}
+}
+
+/* Page T's chunks FROM..TO changed (the page is S's own): its entries,
+ * then the top's. */
+static void refresh(struct mw_snapshot *s, int k, size_t t, size_t from, size_t to)
+{
+	struct mw_seq *q = seq(s, k);
+	struct mw_chunk *pg = q->dir[t].c;
+
+	refresh_dir(c_dirents(pg), pg->n, k, 0, from, to);
+	refresh_dir(q->dir, q->nc, k, 1, t, t);
+}
+
 static void chunk_maxend(struct mw_chunk *c, size_t from)
 {
 	for (size_t i = from; i < c->n; i++) {
@@ -95,36 +113,46 @@ static void chunk_maxend(struct mw_chunk *c, size_t from)
 
 static struct mw_chunk *chunk_new(struct mw_snapshot *s)
 {
-	struct mw_chunk *c = mw_arena_alloc(page);
+	struct mw_chunk *c = mw_arena_get(page, false);
 
-	if (c)
+	if (c) {
+		c->n = 0;
 		c->ver = s->ver;
+	}
 	return c;
 }
 
-/* Chunk I of S, which S may change: copied if it is shared. */
-static struct mw_chunk *own(struct mw_snapshot *s, int k, size_t i)
+/* The block at *SLOT (a chunk, or a page of directory entries with
+ * DIRS), which S may change: copied if it is shared, the old one retired. */
+static struct mw_chunk *own_block(struct mw_snapshot *s, struct mw_chunk **slot, int k, int dirs)
 {
-	struct mw_dirent *d = &seq(s, k)->dir[i];
-	struct mw_chunk *c;
+	struct mw_chunk *old = *slot, *c;
 
-	if (d->c->ver == s->ver)
-		return d->c;
+	if (old->ver == s->ver)
+		return old;
 	c = mw_arena_get(page, false);
 	if (!c)
 		return NULL;
-	/* What is used: the header, the entries, their running ends. */
-	memcpy(c, d->c, sizeof(*c) + d->c->n * esize(k));
-	if (k == WATCHES)
-		memcpy(c_maxend(c), c_maxend(d->c), d->c->n * sizeof(uintptr_t));
+	/* What is used: the header, the entries (their running ends). */
+	memcpy(c, old, sizeof(*c) + old->n * (dirs ? sizeof(struct mw_dirent) : esize(k)));
+	if (!dirs && k == WATCHES)
+		memcpy(c_maxend(c), c_maxend(old), old->n * sizeof(uintptr_t));
 	c->ver = s->ver;
-	d->c->retired = s->retired;     /* the old one: freed after the publish */
-	s->retired = d->c;
-	d->c = c;
+	old->retired = s->retired;      /* freed after the publish */
+	s->retired = old;
+	*slot = c;
 	return c;
 }
 
-/* Room for one more chunk in the directory. */
+/* Chunk I of page T, which S may change (and its page). */
+static struct mw_chunk *own(struct mw_snapshot *s, int k, size_t t, size_t i)
+{
+	struct mw_chunk *pg = own_block(s, &seq(s, k)->dir[t].c, k, 1);
+
+	return pg ? own_block(s, &c_dirents(pg)[i].c, k, 0) : NULL;
+}
+
+/* Room for one more page in the top directory. */
 static int dir_room(struct mw_seq *q)
 {
 	struct mw_dirent *d;
@@ -138,7 +166,7 @@ static int dir_room(struct mw_seq *q)
 		return -ENOMEM;
 	if (q->nc)
 		memcpy(d, q->dir, q->nc * sizeof(*d));
-	mw_arena_free(q->dir, q->cap * sizeof(*d));  /* the snapshot's own copy */
+	mw_arena_free(q->dir, q->cap * sizeof(*d));    /* the snapshot's own copy */
 	q->dir = d;
 	q->cap = cap;
 	return 0;
@@ -153,29 +181,42 @@ static bool before_key(int k, const void *e, uintptr_t start, int id)
 	return w->start < start || (w->start == start && w->id < id);
 }
 
-/* The first entry not before START, ID: chunk *C (the last whose first
- * entry is not after it, or 0), entry *J (maybe its n). */
-static void lower_bound(struct mw_snapshot *s, int k, uintptr_t start, int id, size_t *c, size_t *j)
+/* How many of the N directory entries at D start at or before START, ID,
+ * less one (0 if none). */
+static size_t last_not_after(const struct mw_dirent *d, size_t n, int k, uintptr_t start, int id)
 {
-	struct mw_seq *q = seq(s, k);
-	size_t lo = 0, hi = q->nc;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct mw_dirent *d = &q->dir[mid];
 
-		if (d->first < start || (d->first == start && (k == SPANS || d->first_id <= id)))
+		if (d[mid].first < start || (d[mid].first == start && (k == SPANS || d[mid].first_id <= id)))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	*c = lo ? lo - 1 : 0;
-	lo = 0;
-	hi = q->nc ? q->dir[*c].c->n : 0;
+	return lo ? lo - 1 : 0;
+}
+
+/* The first entry not before START, ID: page *T, chunk *C of it (the last
+ * whose first entry is not after it, or 0), entry *J (maybe its n).  S has
+ * entries. */
+static void lower_bound(struct mw_snapshot *s, int k, uintptr_t start, int id, size_t *t,
+			size_t *c, size_t *j)
+{
+	struct mw_seq *q = seq(s, k);
+	const struct mw_chunk *pg, *ch;
+	size_t lo = 0, hi;
+
+	*t = last_not_after(q->dir, q->nc, k, start, id);
+	pg = q->dir[*t].c;
+	*c = last_not_after(c_dirents(pg), pg->n, k, start, id);
+	ch = c_dirents(pg)[*c].c;
+	hi = ch->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (before_key(k, entry(q->dir[*c].c, k, mid), start, id))
+		if (before_key(k, entry(ch, k, mid), start, id))
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -183,37 +224,75 @@ static void lower_bound(struct mw_snapshot *s, int k, uintptr_t start, int id, s
 	*j = lo;
 }
 
+/* Page T is full: its upper half moves into a new page after it. */
+static int split_page(struct mw_snapshot *s, int k, size_t t)
+{
+	struct mw_seq *q = seq(s, k);
+	struct mw_chunk *pg = q->dir[t].c, *p2;
+	size_t half = pg->n / 2;
+
+	if (dir_room(q) || !(p2 = chunk_new(s)))
+		return -ENOMEM;
+	memcpy(c_dirents(p2), c_dirents(pg) + half, (pg->n - half) * sizeof(struct mw_dirent));
+	p2->n = pg->n - (unsigned)half;
+	pg->n = (unsigned)half;
+	memmove(&q->dir[t + 2], &q->dir[t + 1], (q->nc - t - 1) * sizeof(*q->dir));
+	q->dir[t + 1].c = p2;
+	q->nc++;
+	refresh_dir(c_dirents(p2), p2->n, k, 0, 0, p2->n - 1);
+	refresh_dir(q->dir, q->nc, k, 1, t, t + 1);
+	return 0;
+}
+
 static int insert(struct mw_snapshot *s, int k, const void *e, uintptr_t start, int id)
 {
 	struct mw_seq *q = seq(s, k);
-	size_t ci, j, sz = esize(k), cap = cap_of(k);
-	struct mw_chunk *c;
+	size_t t, ci, j, sz = esize(k), cap = cap_of(k);
+	struct mw_chunk *c, *pg;
 
 	if (!q->nc) {
-		if (dir_room(q) || !(c = chunk_new(s)))
+		if (dir_room(q) || !(pg = chunk_new(s)))
 			return -ENOMEM;
-		q->dir[0].c = c;
+		if (!(c = chunk_new(s))) {
+			mw_arena_free(pg, page);
+			return -ENOMEM;
+		}
+		c_dirents(pg)[0].c = c;
+		pg->n = 1;
+		q->dir[0].c = pg;
 		q->nc = 1;
-		ci = j = 0;
+		t = ci = j = 0;
 	} else {
-		lower_bound(s, k, start, id, &ci, &j);
-		c = own(s, k, ci);
+		lower_bound(s, k, start, id, &t, &ci, &j);
+		c = own(s, k, t, ci);
 		if (!c)
 			return -ENOMEM;
 	}
+	pg = q->dir[t].c;
 	if (c->n == cap) {
-		/* Full: the upper half moves into a new chunk after it. */
+		/* Full: the upper half moves into a new chunk after it, in
+		 * the same page (split first if that is full). */
 		struct mw_chunk *n2;
 		size_t half = cap / 2;
 
-		if (dir_room(q) || !(n2 = chunk_new(s)))
+		if (pg->n == DIR_CAP) {
+			if (split_page(s, k, t))
+				return -ENOMEM;
+			if (ci >= pg->n) {
+				ci -= pg->n;
+				t++;
+				pg = q->dir[t].c;
+			}
+		}
+		if (!(n2 = chunk_new(s)))
 			return -ENOMEM;
 		memcpy(entry(n2, k, 0), entry(c, k, half), (cap - half) * sz);
 		n2->n = (unsigned)(cap - half);
 		c->n = (unsigned)half;
-		memmove(&q->dir[ci + 2], &q->dir[ci + 1], (q->nc - ci - 1) * sizeof(*q->dir));
-		q->dir[ci + 1].c = n2;
-		q->nc++;
+		memmove(&c_dirents(pg)[ci + 2], &c_dirents(pg)[ci + 1],
+			(pg->n - ci - 1) * sizeof(struct mw_dirent));
+		c_dirents(pg)[ci + 1].c = n2;
+		pg->n++;
 		if (k == WATCHES)
 			chunk_maxend(n2, 0);
 		if (j > half) {
@@ -228,7 +307,7 @@ static int insert(struct mw_snapshot *s, int k, const void *e, uintptr_t start, 
 	if (k == WATCHES)
 		chunk_maxend(c, j);
 	/* The chunk and the one split off it (before or after it). */
-	refresh(s, k, ci ? ci - 1 : 0, ci + 1 < q->nc ? ci + 1 : ci);
+	refresh(s, k, t, ci ? ci - 1 : 0, ci + 1 < pg->n ? ci + 1 : ci);
 	if (k == SPANS)
 		s->nspans++;
 	else
@@ -236,28 +315,39 @@ static int insert(struct mw_snapshot *s, int k, const void *e, uintptr_t start, 
 	return 0;
 }
 
-/* Entry J of chunk CI leaves. */
-static int remove_at(struct mw_snapshot *s, int k, size_t ci, size_t j)
+/* Entry J of chunk CI of page T leaves. */
+static int remove_at(struct mw_snapshot *s, int k, size_t t, size_t ci, size_t j)
 {
 	struct mw_seq *q = seq(s, k);
-	struct mw_chunk *c = own(s, k, ci);
+	struct mw_chunk *c = own(s, k, t, ci), *pg;
 
 	if (!c)
 		return -ENOMEM;
+	pg = q->dir[t].c;
 	memmove(entry(c, k, j), entry(c, k, j + 1), (c->n - j - 1) * esize(k));
 	c->n--;
-	if (!c->n) {
-		mw_arena_free(c, page);      /* owned: nobody else has seen it */
-		memmove(&q->dir[ci], &q->dir[ci + 1], (q->nc - ci - 1) * sizeof(*q->dir));
-		q->nc--;
-	} else if (k == WATCHES) {
-		chunk_maxend(c, j);
-	}
-	refresh(s, k, ci ? ci - 1 : 0, ci);
 	if (k == SPANS)
 		s->nspans--;
 	else
 		s->nwatches--;
+	if (c->n) {
+		if (k == WATCHES)
+			chunk_maxend(c, j);
+		refresh(s, k, t, ci, ci);
+		return 0;
+	}
+	mw_arena_free(c, page);         /* owned: nobody else has seen it */
+	memmove(&c_dirents(pg)[ci], &c_dirents(pg)[ci + 1], (pg->n - ci - 1) * sizeof(struct mw_dirent));
+	pg->n--;
+	if (pg->n) {
+		refresh(s, k, t, ci ? ci - 1 : 0, ci < pg->n ? ci : ci - 1);
+		return 0;
+	}
+	mw_arena_free(pg, page);
+	memmove(&q->dir[t], &q->dir[t + 1], (q->nc - t - 1) * sizeof(*q->dir));
+	q->nc--;
+	if (q->nc)
+		refresh_dir(q->dir, q->nc, k, 1, t ? t - 1 : 0, t ? t - 1 : 0);
 	return 0;
 }
 
@@ -304,15 +394,14 @@ int mw_snap_span_add(struct mw_snapshot *s, const struct mw_span *sp)
 
 struct mw_span *mw_snap_span_edit(struct mw_snapshot *s, uintptr_t addr)
 {
-	size_t ci, j;
-	struct mw_chunk *c;
-
 	const struct mw_span *sp = mw_table_span(s, addr);
+	size_t t, ci, j;
+	struct mw_chunk *c;
 
 	if (!sp)
 		return NULL;
-	lower_bound(s, SPANS, sp->start, 0, &ci, &j);
-	c = own(s, SPANS, ci);
+	lower_bound(s, SPANS, sp->start, 0, &t, &ci, &j);
+	c = own(s, SPANS, t, ci);
 	return c ? &c_spans(c)[j] : NULL;
 }
 
@@ -321,6 +410,7 @@ int mw_snap_span_cut(struct mw_snapshot *s, uintptr_t at)
 	const struct mw_span *sp = mw_table_span(s, at);
 	struct mw_span part;
 	struct mw_span *e;
+	size_t t, ci, j;
 
 	if (!sp || sp->start == at)
 		return 0;
@@ -334,23 +424,23 @@ int mw_snap_span_cut(struct mw_snapshot *s, uintptr_t at)
 	if (!e)
 		return -ENOMEM;
 	e->end = at;
-	{
-		size_t ci, j;
-
-		lower_bound(s, SPANS, e->start, 0, &ci, &j);
-		refresh(s, SPANS, ci, ci);
-	}
+	lower_bound(s, SPANS, e->start, 0, &t, &ci, &j);
+	refresh(s, SPANS, t, ci, ci);
 	return mw_snap_span_add(s, &part);
 }
 
 int mw_snap_span_del(struct mw_snapshot *s, uintptr_t start)
 {
-	size_t ci, j;
+	size_t t, ci, j;
+	const struct mw_chunk *c;
 
-	lower_bound(s, SPANS, start, 0, &ci, &j);
-	if (!s->spans.nc || j >= s->spans.dir[ci].c->n || c_spans(s->spans.dir[ci].c)[j].start != start)
+	if (!s->spans.nc)
 		return 0;
-	return remove_at(s, SPANS, ci, j);
+	lower_bound(s, SPANS, start, 0, &t, &ci, &j);
+	c = c_dirents(s->spans.dir[t].c)[ci].c;
+	if (j >= c->n || c_spans(c)[j].start != start)
+		return 0;
+	return remove_at(s, SPANS, t, ci, j);
 }
 
 int mw_snap_watch_add(struct mw_snapshot *s, struct mw_watch_obj *w)
@@ -360,12 +450,16 @@ int mw_snap_watch_add(struct mw_snapshot *s, struct mw_watch_obj *w)
 
 int mw_snap_watch_del(struct mw_snapshot *s, struct mw_watch_obj *w)
 {
-	size_t ci, j;
+	size_t t, ci, j;
+	const struct mw_chunk *c;
 
-	lower_bound(s, WATCHES, w->start, w->id, &ci, &j);
-	if (!s->watches.nc || j >= s->watches.dir[ci].c->n || c_watches(s->watches.dir[ci].c)[j] != w)
+	if (!s->watches.nc)
 		return 0;
-	return remove_at(s, WATCHES, ci, j);
+	lower_bound(s, WATCHES, w->start, w->id, &t, &ci, &j);
+	c = c_dirents(s->watches.dir[t].c)[ci].c;
+	if (j >= c->n || c_watches(c)[j] != w)
+		return 0;
+	return remove_at(s, WATCHES, t, ci, j);
 }
 
 void mw_snap_finish(struct mw_snapshot *s)
@@ -411,11 +505,19 @@ void mw_snap_publish(struct mw_snapshot *s)
 
 void mw_snap_discard(struct mw_snapshot *s)
 {
-	/* Chunks S made are its own; the ones it replaced stay (the
-	 * current snapshot has them). */
+	/* Pages and chunks S made are its own (a chunk of S's is in a page
+	 * of S's); the ones it replaced stay (the current snapshot has
+	 * them). */
 	for (int k = SPANS; k <= WATCHES; k++)
-		for (size_t i = 0; i < seq(s, k)->nc; i++)
-			if (seq(s, k)->dir[i].c->ver == s->ver)
-				mw_arena_free(seq(s, k)->dir[i].c, page);
+		for (size_t t = 0; t < seq(s, k)->nc; t++) {
+			struct mw_chunk *pg = seq(s, k)->dir[t].c;
+
+			if (pg->ver != s->ver)
+				continue;
+			for (size_t i = 0; i < pg->n; i++)
+				if (c_dirents(pg)[i].c->ver == s->ver)
+					mw_arena_free(c_dirents(pg)[i].c, page);
+			mw_arena_free(pg, page);
+		}
 	free_own(s);
 }

@@ -41,25 +41,36 @@ void mw_table_exit(unsigned slot)
 	mw_epoch_exit(slot);
 }
 
-const struct mw_span *mw_table_span_after(const struct mw_snapshot *s, uintptr_t addr)
+/* The first of the N directory entries at D whose last end passes ADDR
+ * (N if none). */
+static size_t first_ending_after(const struct mw_dirent *d, size_t n, uintptr_t addr)
 {
-	const struct mw_seq *q = &s->spans;
-	size_t lo = 0, hi = q->nc;
-	const struct mw_span *e;
+	size_t lo = 0, hi = n;
 
-	while (lo < hi) {       /* the first chunk whose last span ends after addr */
+	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (q->dir[mid].last_end <= addr)
+		if (d[mid].last_end <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == q->nc)
+	return lo;
+}
+
+const struct mw_span *mw_table_span_after(const struct mw_snapshot *s, uintptr_t addr)
+{
+	const struct mw_seq *q = &s->spans;
+	size_t t = first_ending_after(q->dir, q->nc, addr), lo = 0, hi;
+	const struct mw_chunk *pg, *c;
+	const struct mw_span *e;
+
+	if (t == q->nc)
 		return NULL;
-	e = c_spans(q->dir[lo].c);
-	hi = q->dir[lo].c->n;
-	lo = 0;
+	pg = q->dir[t].c;
+	c = c_dirents(pg)[first_ending_after(c_dirents(pg), pg->n, addr)].c;
+	e = c_spans(c);
+	hi = c->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -111,32 +122,44 @@ enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
 	return MW_XL_ALIAS;
 }
 
-/* A place in the watches: chunk C, entry J. */
+/* A place in the watches: page T, chunk C of it, entry J. */
 struct wpos {
-	size_t c, j;
+	size_t t, c, j;
 };
+
+/* How many of the N directory entries at D start before END. */
+static size_t starting_before(const struct mw_dirent *d, size_t n, uintptr_t end)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d[mid].first < end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 /* One past the last watch that starts before END: false if none does. */
 static bool watches_before(const struct mw_snapshot *s, uintptr_t end, struct wpos *p)
 {
 	const struct mw_seq *q = &s->watches;
-	size_t lo = 0, hi = q->nc;
+	size_t n = starting_before(q->dir, q->nc, end), lo, hi;
+	const struct mw_chunk *pg, *c;
 	struct mw_watch_obj *const *e;
 
-	while (lo < hi) {       /* chunks whose first watch starts before end */
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (q->dir[mid].first < end)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
+	if (!n)
 		return false;
-	p->c = lo - 1;
-	e = c_watches(q->dir[p->c].c);
+	p->t = n - 1;
+	pg = q->dir[p->t].c;
+	p->c = starting_before(c_dirents(pg), pg->n, end) - 1;  /* its first does */
+	c = c_dirents(pg)[p->c].c;
+	e = c_watches(c);
 	lo = 1;                 /* entry 0 starts before end */
-	hi = q->dir[p->c].c->n;
+	hi = c->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -167,12 +190,31 @@ static size_t first_reaching(const struct mw_chunk *c, uintptr_t lo)
 	return l;
 }
 
+/* The first of the N directory entries at D whose running largest end
+ * passes LO. */
+static size_t first_dir_reaching(const struct mw_dirent *d, size_t n, uintptr_t lo)
+{
+	size_t l = 0, h = n;
+
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+
+		if (d[mid].maxend <= lo)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	return l;
+}
+
 /*
  * The watches with a byte in [lo, hi), from the last that starts before
  * HI backwards, as long as one before may still reach LO (the running
- * largest end); chunks whose watches all end at or before LO are skipped
- * whole, so a long watch under many short ones costs a look at each chunk,
- * not at each watch.  Calls FN for each; a non-zero return stops.
+ * largest end, of the pages in the top directory, of the chunks in a
+ * page, of the watches in a chunk); pages and chunks whose watches all end
+ * at or before LO are skipped whole, so a long watch under many short ones
+ * costs a look at each chunk, not at each watch.  Calls FN for each; a
+ * non-zero return stops.
  */
 static int stab(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
 		int (*fn)(struct mw_watch_obj *w, void *arg), void *arg)
@@ -182,22 +224,29 @@ static int stab(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
 
 	if (!watches_before(s, hi, &p))
 		return 0;
-	for (size_t c = p.c + 1; c-- > 0;) {
-		const struct mw_chunk *ch = q->dir[c].c;
-		struct mw_watch_obj *const *e = c_watches(ch);
-		size_t j = c == p.c ? p.j : ch->n;
+	for (size_t t = p.t + 1; t-- > 0;) {
+		const struct mw_chunk *pg = q->dir[t].c;
+		const struct mw_dirent *d = c_dirents(pg);
 
-		if (q->dir[c].last_end > lo) {
-			size_t j0 = first_reaching(ch, lo);
+		for (size_t i = t == p.t ? p.c + 1 : pg->n; q->dir[t].last_end > lo && i-- > 0;) {
+			const struct mw_chunk *ch = d[i].c;
+			struct mw_watch_obj *const *e = c_watches(ch);
+			size_t j = t == p.t && i == p.c ? p.j : ch->n;
 
-			while (j-- > j0) {
-				int r;
+			if (d[i].last_end > lo) {
+				size_t j0 = first_reaching(ch, lo);
 
-				if (e[j]->end > lo && (r = fn(e[j], arg)) != 0)
-					return r;
+				while (j-- > j0) {
+					int r;
+
+					if (e[j]->end > lo && (r = fn(e[j], arg)) != 0)
+						return r;
+				}
 			}
+			if (!i || d[i - 1].maxend <= lo)
+				break;
 		}
-		if (!c || q->dir[c - 1].maxend <= lo)
+		if (!t || q->dir[t - 1].maxend <= lo)
 			return 0;
 	}
 	return 0;
@@ -226,25 +275,33 @@ bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, i
 void mw_table_each(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
 		   void (*fn)(struct mw_watch_obj *w, void *arg), void *arg)
 {
-	/* In order of start address, then id: from the earliest chunk that
+	/* In order of start address, then id: from the earliest page that
 	 * may reach LO forward to the last watch that starts before HI. */
 	const struct mw_seq *q = &s->watches;
 	struct wpos last;
-	size_t c0;
+	size_t t0;
 
 	if (!watches_before(s, hi, &last))
 		return;
-	for (c0 = last.c; c0 > 0 && q->dir[c0 - 1].maxend > lo; c0--)
+	for (t0 = last.t; t0 > 0 && q->dir[t0 - 1].maxend > lo; t0--)
 		;
-	for (size_t c = c0; c <= last.c; c++) {
-		const struct mw_chunk *ch = q->dir[c].c;
-		size_t j1 = c == last.c ? last.j : ch->n;
+	for (size_t t = t0; t <= last.t; t++) {
+		const struct mw_chunk *pg = q->dir[t].c;
+		const struct mw_dirent *d = c_dirents(pg);
+		size_t i1 = t == last.t ? last.c + 1 : pg->n;
 
-		if (q->dir[c].last_end <= lo)
+		if (q->dir[t].last_end <= lo)
 			continue;
-		for (size_t j = first_reaching(ch, lo); j < j1; j++)
-			if (c_watches(ch)[j]->end > lo)
-				fn(c_watches(ch)[j], arg);
+		for (size_t i = first_dir_reaching(d, pg->n, lo); i < i1; i++) {
+			const struct mw_chunk *ch = d[i].c;
+			size_t j1 = t == last.t && i == last.c ? last.j : ch->n;
+
+			if (d[i].last_end <= lo)
+				continue;
+			for (size_t j = first_reaching(ch, lo); j < j1; j++)
+				if (c_watches(ch)[j]->end > lo)
+					fn(c_watches(ch)[j], arg);
+		}
 	}
 }
 

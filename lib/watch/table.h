@@ -69,11 +69,12 @@ struct mw_watch_obj {
 
 /*
  * The spans and the watches are each a sorted sequence kept in chunks of a
- * page (struct mw_chunk), listed by a directory (struct mw_dirent).  A new
- * snapshot copies only the directory (one entry per chunk) and the chunks
- * it changes; the others are shared with the snapshot before it.  So a
- * watch or an unwatch costs the same with 100 000 watches as with one
- * (doc/HACKING.md, "The watch table").
+ * page (struct mw_chunk), listed by pages of directory entries (struct
+ * mw_dirent, 101 a page), which a short top directory lists in turn.  A
+ * new snapshot copies only the top directory (one entry per 101 chunks)
+ * and the pages and chunks it changes; the others are shared with the
+ * snapshot before it.  So a watch or an unwatch costs the same with
+ * 100 000 watches as with one (doc/HACKING.md, "The watch table").
  */
 struct mw_chunk {
 	unsigned n;                     /* entries */
@@ -81,17 +82,19 @@ struct mw_chunk {
 	struct mw_chunk *retired;       /* the writer's list of chunks to free */
 };
 
+/* Of a chunk, in a page of them; or of such a page, in the top. */
 struct mw_dirent {
-	struct mw_chunk *c;
+	struct mw_chunk *c;     /* the chunk, or the page */
 	uintptr_t first;        /* start of its first entry */
 	int first_id;           /* watches: the first entry's id */
 	uintptr_t last_end;     /* spans: end of the last; watches: largest end */
-	uintptr_t maxend;       /* watches: largest end in chunks 0..this one */
+	uintptr_t maxend;       /* watches: largest end of the entries before
+				 * it in its page (the top) and its own */
 };
 
 struct mw_seq {
-	size_t nc, cap;         /* chunks, room in dir */
-	struct mw_dirent *dir;
+	size_t nc, cap;         /* pages, room in dir */
+	struct mw_dirent *dir;  /* the top */
 };
 
 struct mw_snapshot {
