@@ -484,6 +484,37 @@ static int kinds_stay(const struct mw_snapshot *s, uintptr_t P0, uintptr_t P1, u
 	return 1;
 }
 
+/* The pages of [P0, P1) no watch of S needs: found by going through the
+ * watches over the range in order of start, not page by page. */
+struct uncovered {
+	const struct mw_snapshot *s;
+	uintptr_t pos, P1;      /* pages before pos are decided */
+	int full;               /* out of room for pieces */
+};
+
+/* [x, y) has no watch: its parts in spans become pieces, one per span. */
+static void give_back(struct uncovered *u, uintptr_t x, uintptr_t y)
+{
+	for (const struct mw_span *sp = mw_table_span_after(u->s, x); sp && sp->start < y && !u->full;
+	     sp = mw_table_span_after(u->s, sp->end))
+		if (add_piece(sp->start > x ? sp->start : x, sp->end < y ? sp->end : y,
+			      sp->orig_prot, 0, sp->shared) < 0) {
+			orphans = 1;
+			u->full = 1;    /* the rest stays converted, unwatched */
+		}
+}
+
+static void cover(struct mw_watch_obj *w, void *arg)
+{
+	struct uncovered *u = arg;
+	uintptr_t a = page_down(w->start), b = page_up(w->end);
+
+	if (a > u->pos)
+		give_back(u, u->pos, a < u->P1 ? a : u->P1);
+	if (b > u->pos)
+		u->pos = b;
+}
+
 static int do_unwatch(int id)
 {
 	const struct mw_snapshot *cur = mw_snap_current();
@@ -511,17 +542,12 @@ static int do_unwatch(int id)
 	/* Pages no other watch needs go back to private memory, in runs that
 	 * stay within one span. */
 	npieces = 0;
-	for (uintptr_t p = P0; p < P1; p += ps) {
-		const struct mw_span *sp = mw_table_span(s1, p);
+	{
+		struct uncovered u = { s1, P0, P1, 0 };
 
-		if (!sp || mw_snap_has(s1, p, p + ps, 0))
-			continue;
-		if (npieces && pieces[npieces - 1].end == p && p != sp->start)
-			pieces[npieces - 1].end = p + ps;
-		else if (add_piece(p, p + ps, sp->orig_prot, 0, sp->shared) < 0) {
-			orphans = 1;
-			break;   /* out of room: the rest stays converted, unwatched */
-		}
+		mw_table_each(s1, P0, P1, cover, &u);
+		if (u.pos < P1)
+			give_back(&u, u.pos, P1);
 	}
 	/* Spans left converted without a watch, when the process was out of
 	 * mappings at the end of their watches (or of room above): give them
