@@ -9,7 +9,9 @@ lib_libmemwatch_la_SOURCES = \
 	lib/base/procfd.c lib/base/procfd.h lib/base/maps.c lib/base/maps.h \
 	lib/base/epoch.c lib/base/epoch.h lib/base/selfread.c lib/base/selfread.h \
 	lib/base/codefile.c lib/base/codefile.h \
-	lib/watch/table.c lib/watch/table.h lib/watch/alias.c lib/watch/alias.h \
+	lib/watch/table.c lib/watch/table.h lib/watch/chunk.h lib/watch/snap.c lib/watch/ids.c \
+	lib/watch/arena.c lib/watch/arena.h \
+	lib/watch/alias.c lib/watch/alias.h \
 	lib/watch/protect.c lib/watch/protect.h lib/watch/pagemap.c lib/watch/pagemap.h \
 	lib/arch/arch.h \
 	lib/arch/x86_64/perform.c lib/arch/x86_64/access.c lib/arch/x86_64/access.h \
@@ -35,7 +37,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/sys/frame.c lib/sys/frame.h lib/sys/addrspace.c lib/sys/addrspace.h \
 	lib/sys/futex.c lib/sys/futex.h lib/sys/redo.c lib/sys/redo.h \
 	lib/sys/fork.c lib/sys/fork.h \
-	lib/front/init.c lib/front/init.h lib/front/api.c lib/front/api.h \
+	lib/front/init.c lib/front/init.h lib/front/api.c lib/front/api.h lib/front/query.c \
 	lib/front/legacy.c lib/front/gdb.c lib/front/gdb.h
 lib_libmemwatch_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -fno-strict-aliasing \
 	$(LIBUNWIND_CFLAGS) $(LIBDW_CFLAGS)

@@ -128,3 +128,9 @@ check_PROGRAMS += tests/t-gather
 TESTS += tests/t-gather
 tests_t_gather_SOURCES = tests/t-gather.c
 tests_t_gather_LDADD = $(MW_TEST_LIBS)
+
+# Many watches at once: 100 000 with threads, pages of their own, random.
+check_PROGRAMS += tests/t-scale
+TESTS += tests/t-scale
+tests_t_scale_SOURCES = tests/t-scale.c
+tests_t_scale_LDADD = $(MW_TEST_LIBS)

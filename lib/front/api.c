@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * api.c - mw_watch, mw_unwatch, mw_count, mw_strerror, and the end of the
- * watches over memory the program unmaps (initialization: init.c).
+ * api.c - mw_watch, mw_unwatch, and the end of the watches over memory
+ * the program unmaps (initialization: init.c; mw_count, mw_strerror and
+ * the other reading calls: query.c).
  *
  * Watch and unwatch run in thread context under one lock; they build new
  * table snapshots, move pages into and out of their memfd (alias.c) and set
- * page protections.  mw_count and mw_total_count are async-signal-safe.
+ * page protections.
  */
 #include <errno.h>
 #include <limits.h>
@@ -38,6 +39,9 @@
 #include "watch/table.h"
 
 static int next_id = 1;
+/* Spans may be left converted without a watch (out of mappings or memory
+ * when their watches ended): the next mw_unwatch looks for them. */
+static int orphans;
 static uintptr_t ps;            /* page size */
 
 /* A run of pages: new pieces to convert, or runs to give back. */
@@ -73,11 +77,6 @@ static int add_piece(uintptr_t start, uintptr_t end, int prot, int anon, int sha
 
 /* ------------------------------------------------------------------ mw_watch */
 
-static int overlaps(uintptr_t a, uintptr_t b, uintptr_t c, uintptr_t d)
-{
-	return a < d && c < b;
-}
-
 /* Pages no thread can live without being accessible: its thread control
  * block, rseq area (the kernel writes those at every signal delivery) and
  * static TLS (perthread.h).  Stacks can be watched: each thread has an
@@ -107,9 +106,9 @@ static int scan_map(const struct mw_map *m, void *arg)
 			pos = sp->end < m->end ? sp->end : m->end;
 			continue;
 		}
-		for (size_t i = 0; i < cur->nspans; i++)
-			if (cur->spans[i].start > pos && cur->spans[i].start < stop)
-				stop = cur->spans[i].start;
+		sp = mw_table_span_after(cur, pos);     /* the next span */
+		if (sp && sp->start < stop)
+			stop = sp->start;
 		/* Executable first: an execute-only mapping is code, not a
 		 * hole (refused, not EFAULT). */
 		if (m->prot & PROT_EXEC)
@@ -152,20 +151,33 @@ static int refusal(uintptr_t P0, uintptr_t P1)
 
 /* The next watch id: counts up from 1; after INT_MAX it starts again at 1,
  * skipping the ids of watches that exist (ids never go negative). */
-static int new_id(const struct mw_snapshot *cur)
+static int new_id(void)
 {
 	for (;;) {
-		int id = next_id, used = 0;
+		int id = next_id;
 
 		next_id = next_id == INT_MAX ? 1 : next_id + 1;
-		for (size_t i = 0; i < cur->nwatches && !used; i++)
-			used = cur->watches[i]->id == id;
-		if (!used)
+		if (!mw_table_by_id(id))
 			return id;
 	}
 }
 
 static int do_unwatch(int id);
+
+/* Whether every page of [P0, P1) is in a span of S. */
+static bool in_spans(const struct mw_snapshot *s, uintptr_t P0, uintptr_t P1)
+{
+	const struct mw_span *sp = mw_table_span(s, P0);
+
+	while (sp && sp->end < P1) {
+		const struct mw_span *next = mw_table_span_after(s, sp->end);
+
+		if (!next || next->start != sp->end)
+			return false;
+		sp = next;
+	}
+	return sp != NULL;
+}
 
 /* [library lock] The last watch is gone: no system call dispatch, and no
  * writable view of code (the stubs') once no handler runs any more. */
@@ -196,12 +208,19 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	struct mw_snapshot *s;
 	struct mw_watch_obj *w;
 	size_t i, done;
+	bool same_prot = false, covered;
 	int r;
 
-	if (mw_init_owns(P0, P1) || mw_selfread_refused(P0, P1, flags) || thread_areas(P0, P1))
+	/* Pages already watched passed the checks below when they were first
+	 * watched, and are the library's mappings (the program's munmap or
+	 * mmap over them ends their watches): no new pieces there, and no
+	 * read of the mappings. */
+	covered = in_spans(cur, P0, P1);
+	if (mw_init_owns(P0, P1) || mw_selfread_refused(P0, P1, flags) ||
+	    (!covered && thread_areas(P0, P1)))
 		return refusal(P0, P1);
 	npieces = 0;
-	r = mw_maps_walk(P0, P1, -EFAULT, scan_map, &sc);
+	r = covered ? 0 : mw_maps_walk(P0, P1, -EFAULT, scan_map, &sc);
 	if (r == -ENOTSUP)
 		return refusal(P0, P1);
 	if (r)
@@ -216,14 +235,16 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	if (npieces) {
 		/* The new pieces enter the table as pending: a write that faults
 		 * on them while they are frozen retries until they are ready. */
-		s = mw_snap_alloc(cur->nspans + npieces, cur->nwatches + 1);
+		s = mw_snap_begin();
 		if (!s)
 			goto nomem;
-		mw_snap_copy(s, cur);
 		for (i = 0; i < npieces; i++)
-			s->spans[s->nspans++] = (struct mw_span){
+			if (mw_snap_span_add(s, &(struct mw_span){
 				pieces[i].start, pieces[i].end, 0, pieces[i].prot, MW_SPAN_PENDING,
-				pieces[i].shared != 0, false, pieces[i].anon != 0, 0 };
+				pieces[i].shared != 0, false, pieces[i].anon != 0, 0 }) < 0) {
+				mw_snap_discard(s);
+				goto nomem;
+			}
 		mw_snap_publish(s);
 		cur = s;
 		/* Frozen read-only for the copy: a write-only page (PROT_WRITE
@@ -265,34 +286,50 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 				else if (k >= done && k < i)
 					mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
 			}
-			s = mw_snap_alloc(cur->nspans, cur->nwatches);
+			s = mw_snap_begin();
+			for (size_t k = 0; s && k < npieces; k++)
+				if (mw_snap_span_del(s, pieces[k].start) < 0) {
+					mw_snap_discard(s);
+					s = NULL;
+				}
 			if (s) {
-				mw_snap_copy(s, cur);
-				s->nspans = 0;
-				for (size_t k = 0; k < cur->nspans; k++)
-					if (cur->spans[k].state != MW_SPAN_PENDING)
-						s->spans[s->nspans++] = cur->spans[k];
 				atomic_fetch_add(&mw_table_generation, 1);
 				mw_snap_publish(s);
 			}
 			mw_watch_obj_free(w);
 			return r ? r : -ENOMEM;
 		}
+	} else {
+		/* Pages watched already for these kinds keep their protection. */
+		same_prot = true;
+		for (uintptr_t p = P0; p < P1 && same_prot; p += ps)
+			same_prot = mw_snap_has(cur, p, p + ps, flags);
 	}
 
-	w->id = new_id(cur);
+	w->id = new_id();
 	w->flags = flags;
 	w->start = lo;
 	w->end = hi;
-	s = mw_snap_alloc(cur->nspans, cur->nwatches + 1);
-	if (!s)
-		goto nomem;
-	mw_snap_copy(s, cur);
-	for (i = 0; i < s->nspans; i++)
-		s->spans[i].state = MW_SPAN_ACTIVE;   /* no draining outside unwatch */
-	s->watches[s->nwatches++] = w;
+	s = mw_snap_begin();
+	if (!s || mw_table_set_id(w->id, w) < 0) {
+		if (s)
+			mw_snap_discard(s);
+		goto nomem_pieces;
+	}
+	for (i = 0; i < npieces; i++) {
+		struct mw_span *sp = mw_snap_span_edit(s, pieces[i].start);
+
+		if (!sp)
+			break;
+		sp->state = MW_SPAN_ACTIVE;
+	}
+	if (i < npieces || mw_snap_watch_add(s, w) < 0) {
+		mw_table_set_id(w->id, NULL);
+		mw_snap_discard(s);
+		goto nomem_pieces;
+	}
 	mw_snap_publish(s);
-	r = mw_protect_range(s, P0, P1);
+	r = same_prot ? 0 : mw_protect_range(s, P0, P1);
 	if (r) {
 		/* Out of mappings for the protections: a watch that would not
 		 * catch everything must not exist; undo it. */
@@ -301,6 +338,22 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 	}
 	return w->id;
 
+nomem_pieces:
+	/* The converted pieces stay, pending: activate them without the
+	 * watch, the next mw_unwatch gives them back (orphans). */
+	if (npieces) {
+		s = mw_snap_begin();
+		for (i = 0; s && i < npieces; i++) {
+			struct mw_span *sp = mw_snap_span_edit(s, pieces[i].start);
+
+			if (sp)
+				sp->state = MW_SPAN_ACTIVE;
+		}
+		if (s)
+			mw_snap_publish(s);
+		orphans = 1;
+		mw_protect_range(mw_snap_current(), P0, P1);
+	}
 nomem:
 	mw_watch_obj_free(w);
 	return -ENOMEM;
@@ -434,35 +487,6 @@ int mw_syscalls(int on)
 
 /* ---------------------------------------------------------------- mw_unwatch */
 
-/* Copy the spans of FROM to TO, splitting off the runs in pieces[]: with
- * STATE, or dropped when STATE < 0. */
-static void carve(struct mw_snapshot *to, const struct mw_snapshot *from, int state)
-{
-	size_t r = 0;
-
-	to->nspans = 0;
-	for (size_t i = 0; i < from->nspans; i++) {
-		struct mw_span sp = from->spans[i];
-		uintptr_t pos = sp.start;
-
-#define EMIT(a, b, st) do { \
-		to->spans[to->nspans++] = (struct mw_span){ (a), (b), \
-			sp.alias + ((a) - sp.start), sp.orig_prot, (st), sp.shared, sp.wipe, sp.anon, \
-			sp.stash ? sp.stash + ((a) - sp.start) : 0 }; } while (0)
-		while (r < npieces && pieces[r].start < sp.end) {
-			if (pieces[r].start > pos)
-				EMIT(pos, pieces[r].start, sp.state);
-			if (state >= 0)
-				EMIT(pieces[r].start, pieces[r].end, state);
-			pos = pieces[r].end;
-			r++;
-		}
-		if (pos < sp.end)
-			EMIT(pos, sp.end, sp.state);
-#undef EMIT
-	}
-}
-
 static int cmp_piece(const void *a, const void *b)
 {
 	const struct piece *x = a, *y = b;
@@ -470,76 +494,138 @@ static int cmp_piece(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* A snapshot where each piece is a span of its own, with STATE. */
+static struct mw_snapshot *carve(int state)
+{
+	struct mw_snapshot *s = mw_snap_begin();
+
+	for (size_t i = 0; s && i < npieces; i++) {
+		struct mw_span *sp;
+
+		if (mw_snap_span_cut(s, pieces[i].start) < 0 ||
+		    mw_snap_span_cut(s, pieces[i].end) < 0 ||
+		    !(sp = mw_snap_span_edit(s, pieces[i].start))) {
+			mw_snap_discard(s);
+			return NULL;
+		}
+		sp->state = state;
+	}
+	return s;
+}
+
+/* Whether every page of [P0, P1) still has watches of the kinds FLAGS in
+ * S: then removing a watch of FLAGS leaves their kinds, and their
+ * protections, as they were. */
+static int kinds_stay(const struct mw_snapshot *s, uintptr_t P0, uintptr_t P1, unsigned flags)
+{
+	for (uintptr_t p = P0; p < P1; p += ps)
+		if (!mw_snap_has(s, p, p + ps, flags))
+			return 0;
+	return 1;
+}
+
+/* The pages of [P0, P1) no watch of S needs: found by going through the
+ * watches over the range in order of start, not page by page. */
+struct uncovered {
+	const struct mw_snapshot *s;
+	uintptr_t pos, P1;      /* pages before pos are decided */
+	int full;               /* out of room for pieces */
+};
+
+/* [x, y) has no watch: its parts in spans become pieces, one per span. */
+static void give_back(struct uncovered *u, uintptr_t x, uintptr_t y)
+{
+	for (const struct mw_span *sp = mw_table_span_after(u->s, x); sp && sp->start < y && !u->full;
+	     sp = mw_table_span_after(u->s, sp->end))
+		if (add_piece(sp->start > x ? sp->start : x, sp->end < y ? sp->end : y,
+			      sp->orig_prot, 0, sp->shared) < 0) {
+			orphans = 1;
+			u->full = 1;    /* the rest stays converted, unwatched */
+		}
+}
+
+static void cover(struct mw_watch_obj *w, void *arg)
+{
+	struct uncovered *u = arg;
+	uintptr_t a = page_down(w->start), b = page_up(w->end);
+
+	if (a > u->pos)
+		give_back(u, u->pos, a < u->P1 ? a : u->P1);
+	if (b > u->pos)
+		u->pos = b;
+}
+
 static int do_unwatch(int id)
 {
 	const struct mw_snapshot *cur = mw_snap_current();
-	struct mw_watch_obj *w = NULL;
+	struct mw_watch_obj *w = mw_table_by_id(id);
+	int same;
 	struct mw_snapshot *s1, *s2;
 	uintptr_t P0, P1;
 	size_t i;
 	int r;
 
-	for (i = 0; i < cur->nwatches && !w; i++)
-		if (cur->watches[i]->id == id)
-			w = cur->watches[i];
 	if (!w)
 		return -ENOENT;
 	P0 = page_down(w->start);
 	P1 = page_up(w->end);
 
 	/* s1: the table without the watch. */
-	s1 = mw_snap_alloc(cur->nspans, cur->nwatches);
+	s1 = mw_snap_begin();
 	if (!s1)
 		return -ENOMEM;
-	mw_snap_copy(s1, cur);
-	s1->nwatches = 0;
-	for (i = 0; i < cur->nwatches; i++)
-		if (cur->watches[i] != w)
-			s1->watches[s1->nwatches++] = cur->watches[i];
-	mw_snap_finish(s1);
+	if (mw_snap_watch_del(s1, w) < 0) {
+		mw_snap_discard(s1);
+		return -ENOMEM;
+	}
 
 	/* Pages no other watch needs go back to private memory, in runs that
 	 * stay within one span. */
 	npieces = 0;
-	for (uintptr_t p = P0; p < P1; p += ps) {
-		const struct mw_span *sp = mw_table_span(s1, p);
+	{
+		struct uncovered u = { s1, P0, P1, 0 };
 
-		if (mw_snap_kinds(s1, p, p + ps))
-			continue;
-		if (npieces && pieces[npieces - 1].end == p && p != sp->start)
-			pieces[npieces - 1].end = p + ps;
-		else if (add_piece(p, p + ps, sp->orig_prot, 0, sp->shared) < 0)
-			break;   /* out of room: the rest stays converted, unwatched */
+		mw_table_each(s1, P0, P1, cover, &u);
+		if (u.pos < P1)
+			give_back(&u, u.pos, P1);
 	}
 	/* Spans left converted without a watch, when the process was out of
 	 * mappings at the end of their watches (or of room above): give them
 	 * back now. */
-	for (i = 0; i < s1->nspans; i++) {
-		const struct mw_span *sp = &s1->spans[i];
-
-		if (!(sp->end <= P0 || sp->start >= P1) || mw_snap_kinds(s1, sp->start, sp->end))
-			continue;
-		if (add_piece(sp->start, sp->end, sp->orig_prot, 0, sp->shared) < 0)
-			break;
+	if (orphans) {
+		orphans = 0;
+		for (const struct mw_span *sp = mw_table_span_after(s1, 0); sp;
+		     sp = mw_table_span_after(s1, sp->end)) {
+			if (!(sp->end <= P0 || sp->start >= P1) || mw_snap_has(s1, sp->start, sp->end, 0))
+				continue;
+			if (add_piece(sp->start, sp->end, sp->orig_prot, 0, sp->shared) < 0) {
+				orphans = 1;
+				break;
+			}
+		}
 	}
 	qsort(pieces, npieces, sizeof(*pieces), cmp_piece);
+	same = !npieces && kinds_stay(s1, P0, P1, w->flags);
 
+	mw_table_set_id(id, NULL);
 	mw_snap_publish(s1);
 	cur = s1;
 	if (npieces) {
 		/* Draining: writes wait, so nothing written to the alias after
 		 * the copy is lost.  The grace period of the publish ensures no
 		 * write that began before is still running. */
-		s2 = mw_snap_alloc(cur->nspans + 2 * npieces, cur->nwatches);
-		if (!s2)
+		s2 = carve(MW_SPAN_DRAINING);
+		if (!s2) {
+			orphans = 1;
 			goto keep;
-		mw_snap_copy(s2, cur);
-		carve(s2, cur, MW_SPAN_DRAINING);
+		}
 		mw_snap_publish(s2);
 		cur = s2;
 		for (i = 0; i < npieces; i++) {
-			const struct mw_span *sp = mw_table_span(cur, pieces[i].start);
+			struct mw_span *sp = (struct mw_span *)mw_table_span(cur, pieces[i].start);
 
+			pieces[i].alias = sp->alias;
+			pieces[i].prot = 1;     /* here: given back */
 			/* Unmapped or replaced by the program: nothing to give
 			 * back, and nothing of the new mapping to touch. */
 			r = mw_protect_intact(sp, sp->start, sp->end);
@@ -549,9 +635,8 @@ static int do_unwatch(int id)
 				 * watch, its accesses performed and not counted,
 				 * until a later mw_unwatch gives it back (orphans,
 				 * above). */
-				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));
-				npieces--;
-				i--;
+				pieces[i].prot = 0;
+				orphans = 1;
 				continue;
 			}
 			if (!r) {
@@ -567,34 +652,45 @@ static int do_unwatch(int id)
 			r = mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot,
 					     sp->stash, sp->anon);
 			if (r < 0) {
-				/* Leave it converted but open; drop it from the list.
-				 * Its stash stays only when out of mappings: the next
-				 * mw_unwatch tries again (orphans, below). */
+				/* Leave it converted but open.  Its stash stays
+				 * only when out of mappings: the next mw_unwatch
+				 * tries again (orphans, above). */
 				if (r != -ENOMEM)
-					((struct mw_span *)sp)->stash = 0;
+					sp->stash = 0;
 				mprotect((void *)sp->start, sp->end - sp->start, sp->orig_prot);
-				memmove(&pieces[i], &pieces[i + 1], (npieces - i - 1) * sizeof(*pieces));
-				npieces--;
-				i--;
+				pieces[i].prot = 0;
+				orphans = 1;
 			} else if (sp->wipe) {
 				/* The program's advice, kept while watched. */
 				madvise((void *)sp->start, sp->end - sp->start, MADV_WIPEONFORK);
 			}
 		}
-		s2 = mw_snap_alloc(cur->nspans, cur->nwatches);
+		/* The pieces given back leave the table, the others are
+		 * active again. */
+		s2 = mw_snap_begin();
+		for (i = 0; s2 && i < npieces; i++) {
+			struct mw_span *sp;
+
+			if (pieces[i].prot)
+				r = mw_snap_span_del(s2, pieces[i].start);
+			else if ((sp = mw_snap_span_edit(s2, pieces[i].start)) != NULL)
+				sp->state = MW_SPAN_ACTIVE, r = 0;
+			else
+				r = -ENOMEM;
+			if (r < 0) {
+				mw_snap_discard(s2);
+				s2 = NULL;
+			}
+		}
 		if (!s2)
-			goto keep;
-		mw_snap_copy(s2, cur);
-		carve(s2, cur, -1);
-		for (i = 0; i < s2->nspans; i++)
-			s2->spans[i].state = MW_SPAN_ACTIVE;
+			goto keep;      /* no memory: they wait, draining */
 		/* Before the spans disappear: a thread whose fault predates the
 		 * restore must retry, not be called genuine (fault.c). */
 		atomic_fetch_add(&mw_table_generation, 1);
-		for (i = 0; i < npieces; i++)
-			pieces[i].alias = mw_table_span(cur, pieces[i].start)->alias;
 		mw_snap_publish(s2);
 		for (i = 0; i < npieces; i++) {
+			if (!pieces[i].prot)
+				continue;
 			mw_sys_unwatched(pieces[i].start, pieces[i].end, pieces[i].alias);
 			if (pieces[i].shared)
 				mw_alias_drop(pieces[i].alias, pieces[i].end - pieces[i].start);
@@ -604,7 +700,8 @@ static int do_unwatch(int id)
 		cur = s2;
 	}
 keep:
-	mw_protect_range(cur, P0, P1);
+	if (!same)
+		mw_protect_range(cur, P0, P1);
 	mw_watch_obj_free(w);
 	if (!cur->nwatches)
 		no_watch_left();
@@ -628,18 +725,21 @@ int mw_unwatch(int id)
 
 /* ------------------------------------------ the program changes its memory */
 
+static void first_fn(struct mw_watch_obj *w, void *arg)
+{
+	if (!*(struct mw_watch_obj **)arg)
+		*(struct mw_watch_obj **)arg = w;
+}
+
 void mw_api_gone(uintptr_t lo, uintptr_t hi, uintptr_t pc)
 {
 	mw_lock();
 	for (;;) {
-		const struct mw_snapshot *cur = mw_snap_current();
-		const struct mw_watch_obj *w = NULL;
+		struct mw_watch_obj *w = NULL;
 		int id;
 
-		for (size_t i = 0; i < cur->nwatches && !w; i++)
-			if (overlaps(lo, hi, page_down(cur->watches[i]->start),
-				     page_up(cur->watches[i]->end)))
-				w = cur->watches[i];
+		/* A watch with a byte on the pages of [lo, hi). */
+		mw_table_each(mw_snap_current(), page_down(lo), page_up(hi), first_fn, &w);
 		if (!w)
 			break;
 		mw_record_gone(w, pc);
@@ -647,75 +747,4 @@ void mw_api_gone(uintptr_t lo, uintptr_t hi, uintptr_t pc)
 		on_work_stack(unwatch_thunk, &id);
 	}
 	mw_unlock();
-}
-
-/* ------------------------------------------------------------------- reading */
-
-int mw_count(int id, uint64_t *count)
-{
-	unsigned slot;
-	const struct mw_snapshot *s = mw_table_enter(&slot);
-	int r = -ENOENT;
-
-	for (size_t i = 0; i < s->nwatches; i++)
-		if (s->watches[i]->id == id) {
-			if (count)
-				*count = atomic_load_explicit(&s->watches[i]->count,
-							      memory_order_relaxed);
-			r = 0;
-			break;
-		}
-	mw_table_exit(slot);
-	return r;
-}
-
-uint64_t mw_total_count(void)
-{
-	return atomic_load_explicit(&mw_table_total, memory_order_relaxed);
-}
-
-int mw_id_at(uintptr_t start)
-{
-	unsigned slot;
-	const struct mw_snapshot *s = mw_table_enter(&slot);
-	int id = -ENOENT;
-
-	for (size_t i = 0; i < s->nwatches; i++)
-		if (s->watches[i]->start == start && s->watches[i]->id > id)
-			id = s->watches[i]->id;
-	mw_table_exit(slot);
-	return id;
-}
-
-const char *mw_strerror(int err)
-{
-	switch (err < 0 ? -err : err) {
-	case 0:
-		return "success";
-	case EINVAL:
-		return "invalid argument: the address is NULL, the length is 0, or the flags "
-		       "have bits other than MW_READ and MW_WRITE";
-	case EOVERFLOW:
-		return "the address range wraps around the end of the address space";
-	case EFAULT:
-		return "the address range is not entirely mapped, or part of it has no access "
-		       "at all (PROT_NONE)";
-	case ENOTSUP:
-		return "this memory cannot be watched (yet): it is a thread's control block or "
-		       "static TLS, the lowest page of the main stack, an executable mapping, a "
-		       "kernel special mapping, memwatch's own data, its decoder's or its "
-		       "unwinder's, or a page of libc or the loader that memwatch's fault "
-		       "handling reads itself";
-	case ENOENT:
-		return "no such watch: the id was never returned by mw_watch or is already "
-		       "unwatched";
-	case ENOMEM:
-		return "out of memory, or out of mappings (see /proc/sys/vm/max_map_count)";
-	case EBUSY:
-		return "the log's ring size can only be changed before the first watch";
-	case EBADF:
-		return "not an open file descriptor";
-	default:
-		return "unknown memwatch error";
-	}
 }

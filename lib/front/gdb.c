@@ -47,18 +47,27 @@ MW_DEBUGGER const uint64_t *mw_gdb_watch_at(int i)
 	const struct mw_snapshot *s = mw_table_enter(&slot);
 	const uint64_t *r = NULL;
 
-	/* The I-th by id (the snapshot is sorted by address). */
+	/* The I-th by id, from the id index; going on from the last one
+	 * asked for when I is the next (mwatch-list asks for 0, 1, ...). */
+	static int last_i = -1, last_id;
 	const struct mw_watch_obj *o = NULL;
-	int prev = 0;
+	int k = 0, id = 0;
 
-	for (int k = 0; k <= i && i >= 0; k++) {
-		o = NULL;
-		for (size_t j = 0; j < s->nwatches; j++)
-			if (s->watches[j]->id > prev && (!o || s->watches[j]->id < o->id))
-				o = s->watches[j];
-		if (!o)
-			break;
-		prev = o->id;
+	(void)s;
+	if (i >= 0 && i == last_i + 1 && last_id) {
+		k = i;
+		id = mw_table_next_id(last_id);
+	} else if (i >= 0) {
+		for (id = mw_table_next_id(0); id && k < i; k++)
+			id = mw_table_next_id(id);
+	}
+	if (i >= 0 && id) {
+		o = mw_table_by_id(id);
+		last_i = i;
+		last_id = id;
+	} else {
+		last_i = -1;
+		last_id = 0;
 	}
 	if (o) {
 

@@ -64,12 +64,10 @@ static long madvise_emulated(uintptr_t lo, uintptr_t hi, long advice)
 	}
 	/* What the kernel would refuse without the watch: MADV_FREE of shared
 	 * memory, populating memory the program's protection forbids. */
-	for (size_t i = 0; i < s->nspans && !r; i++) {
-		const struct mw_span *sp = &s->spans[i];
+	for (const struct mw_span *sp = mw_table_span_after(s, lo); sp && sp->start < hi && !r;
+	     sp = mw_table_span_after(s, sp->end)) {
 		int prot = mw_prot_allowed(sp->orig_prot);
 
-		if (sp->start >= hi || sp->end <= lo)
-			continue;
 		if ((advice == MADV_FREE && sp->shared) ||
 		    (advice == MADV_POPULATE_READ && !(prot & PROT_READ)) ||
 		    (advice == MADV_POPULATE_WRITE && !(prot & PROT_WRITE)))
@@ -136,8 +134,8 @@ long mw_sys_madvise(void *uc, const long a[6])
 		}
 		mw_sys_record_setup(&f, s, uc, lo, hi - lo, MW_WRITE);
 		mw_sys_record_before(&f);
-		for (size_t i = 0; i < s->nspans; i++) {
-			const struct mw_span *sp = &s->spans[i];
+		for (const struct mw_span *sp = mw_table_span_after(s, lo); sp && sp->start < hi;
+		     sp = mw_table_span_after(s, sp->end)) {
 			uintptr_t from = sp->start > lo ? sp->start : lo;
 			uintptr_t to = sp->end < hi ? sp->end : hi;
 
@@ -161,27 +159,28 @@ void mw_sys_set_gone(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t pc))
 
 /* mprotect(PROT_EXEC) of watched pages: each watch over them is named on
  * standard error before it ends. */
+static void say_one(struct mw_watch_obj *w, void *arg)
+{
+	struct mw_msg m;
+
+	(void)arg;
+	mw_msg_init(&m);
+	mw_msg_str(&m, "watch ");
+	mw_msg_dec(&m, w->id);
+	mw_msg_str(&m, " at ");
+	mw_msg_hex(&m, w->start);
+	mw_msg_str(&m, " ends: mprotect(PROT_EXEC) makes its memory code, which memwatch "
+		       "cannot watch (the code could not run on a watched page)");
+	mw_msg_flush(&m);
+}
+
 static void say_exec(uintptr_t lo, uintptr_t hi)
 {
 	unsigned slot;
 	const struct mw_snapshot *s = mw_table_enter(&slot);
 
-	for (size_t i = 0; i < s->nwatches; i++) {
-		const struct mw_watch_obj *w = s->watches[i];
-		struct mw_msg m;
-
-		/* As the gone callback finds them: by their pages. */
-		if (((w->end + 4095) & ~(uintptr_t)4095) <= lo || (w->start & ~(uintptr_t)4095) >= hi)
-			continue;
-		mw_msg_init(&m);
-		mw_msg_str(&m, "watch ");
-		mw_msg_dec(&m, w->id);
-		mw_msg_str(&m, " at ");
-		mw_msg_hex(&m, w->start);
-		mw_msg_str(&m, " ends: mprotect(PROT_EXEC) makes its memory code, which memwatch "
-			       "cannot watch (the code could not run on a watched page)");
-		mw_msg_flush(&m);
-	}
+	/* As the gone callback finds them: by their pages. */
+	mw_table_each(s, lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095, say_one, NULL);
 	mw_table_exit(slot);
 }
 

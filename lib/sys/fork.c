@@ -176,8 +176,8 @@ static void copy_spans(void)
 
 	/* Only this thread exists: the snapshot (a private copy now) can be
 	 * updated in place. */
-	for (size_t i = 0; i < s->nspans; i++) {
-		struct mw_span *sp = (struct mw_span *)&s->spans[i];
+	for (struct mw_span *sp = (struct mw_span *)mw_table_span_after(s, 0); sp;
+	     sp = (struct mw_span *)mw_table_span_after(s, sp->end)) {
 		uintptr_t shared = sp->alias;
 
 		sp->state = MW_SPAN_ACTIVE;     /* frozen by the parent */

@@ -27,17 +27,9 @@ long mw_sys6(long nr, const long a[6])
 
 int mw_sys_touches(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 {
-	size_t l = 0, r = s->nspans;
+	const struct mw_span *sp = mw_table_span_after(s, lo);
 
-	while (l < r) {         /* the first span ending after lo */
-		size_t m = (l + r) / 2;
-
-		if (s->spans[m].end <= lo)
-			l = m + 1;
-		else
-			r = m;
-	}
-	return l < s->nspans && s->spans[l].start < hi;
+	return sp && sp->start < hi;
 }
 
 /* Copies N bytes at ADDR into DST: watched pages through their alias.

@@ -32,12 +32,20 @@ void mw_protect_freeze(int frozen)
 
 	if (!cur || !cur->nspans)
 		return;
-	s = mw_snap_alloc(cur->nspans, cur->nwatches);
+	s = mw_snap_begin();
 	if (!s)
 		return;         /* no memory: the fork goes on unfrozen */
-	mw_snap_copy(s, cur);
-	for (size_t i = 0; i < s->nspans; i++)
-		s->spans[i].state = frozen ? MW_SPAN_FROZEN : MW_SPAN_ACTIVE;
+	for (const struct mw_span *sp = mw_table_span_after(s, 0); sp;
+	     sp = mw_table_span_after(s, sp->end)) {
+		struct mw_span *e = mw_snap_span_edit(s, sp->start);
+
+		if (!e) {
+			mw_snap_discard(s);
+			return;
+		}
+		e->state = frozen ? MW_SPAN_FROZEN : MW_SPAN_ACTIVE;
+		sp = e;
+	}
 	mw_snap_publish(s);
 }
 
@@ -139,8 +147,9 @@ int mw_protect_range(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 
 int mw_protect_all(const struct mw_snapshot *s)
 {
-	for (size_t i = 0; i < s->nspans; i++) {
-		int r = mw_protect_range(s, s->spans[i].start, s->spans[i].end);
+	for (const struct mw_span *sp = mw_table_span_after(s, 0); sp;
+	     sp = mw_table_span_after(s, sp->end)) {
+		int r = mw_protect_range(s, sp->start, sp->end);
 
 		if (r)
 			return r;
@@ -153,34 +162,25 @@ int mw_protect_all(const struct mw_snapshot *s)
 static struct mw_snapshot *split(uintptr_t lo, uintptr_t hi, void (*set)(struct mw_span *, int),
 				 int arg)
 {
-	const struct mw_snapshot *cur = mw_snap_current();
-	struct mw_snapshot *s = mw_snap_alloc(cur->nspans + 2, cur->nwatches);
+	struct mw_snapshot *s = mw_snap_begin();
 
 	if (!s)
 		return NULL;
-	mw_snap_copy(s, cur);
-	s->nspans = 0;
-	for (size_t i = 0; i < cur->nspans; i++) {
-		struct mw_span sp = cur->spans[i];
-		uintptr_t c1 = lo < sp.start ? sp.start : lo > sp.end ? sp.end : lo;
-		uintptr_t c2 = hi < c1 ? c1 : hi > sp.end ? sp.end : hi;
-		uintptr_t cut[4] = { sp.start, c1, c2, sp.end };
+	if (mw_snap_span_cut(s, lo) < 0 || mw_snap_span_cut(s, hi) < 0)
+		goto fail;
+	for (const struct mw_span *sp = mw_table_span_after(s, lo); sp && sp->start < hi;
+	     sp = mw_table_span_after(s, sp->end)) {
+		struct mw_span *e = mw_snap_span_edit(s, sp->start);
 
-		for (int k = 0; k < 3; k++) {
-			struct mw_span part = sp;
-
-			if (cut[k] >= cut[k + 1])
-				continue;
-			part.start = cut[k];
-			part.end = cut[k + 1];
-			part.alias = sp.alias + (cut[k] - sp.start);
-			part.stash = sp.stash ? sp.stash + (cut[k] - sp.start) : 0;
-			if (part.start >= lo && part.end <= hi)
-				set(&part, arg);
-			s->spans[s->nspans++] = part;
-		}
+		if (!e)
+			goto fail;
+		set(e, arg);
+		sp = e;
 	}
 	return s;
+fail:
+	mw_snap_discard(s);
+	return NULL;
 }
 
 /* Applies FN(p, len, arg) to the gaps between the spans of S in [lo, hi):
@@ -239,8 +239,9 @@ long mw_protect_advise(uintptr_t lo, uintptr_t hi, int advice)
 	struct mw_snapshot *s;
 
 	/* As the kernel: MADV_WIPEONFORK is for private memory only. */
-	for (size_t i = 0; advice == MADV_WIPEONFORK && i < cur->nspans; i++)
-		if (cur->spans[i].shared && cur->spans[i].start < hi && cur->spans[i].end > lo)
+	for (const struct mw_span *sp = mw_table_span_after(cur, lo);
+	     advice == MADV_WIPEONFORK && sp && sp->start < hi; sp = mw_table_span_after(cur, sp->end))
+		if (sp->shared)
 			return -EINVAL;
 	s = split(lo, hi, set_wipe, advice == MADV_WIPEONFORK);
 	if (!s)

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * table.c - snapshots of watched spans and watches (see table.h).
- * Fault path (mw_table_*): reads the published snapshot, atomics; no calls.
- * Writer (mw_snap_*, mw_watch_obj_*): mmap/munmap, under the library lock;
- * snapshots live in one reserved range and are reused (see snap_release).
+ * table.c - reading the watch table (see table.h): the span of an
+ * address, the watches over a range.  Building snapshots: snap.c; ids and
+ * watch objects: ids.c; their memory: arena.c.
+ * Fault path (mw_table_*, mw_snap_kinds, mw_snap_has): reads the published
+ * snapshot, atomics, memcpy; no other calls.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,21 +15,15 @@
 
 #include "base/epoch.h"
 #include "memwatch.h"
+#include "watch/chunk.h"
 #include "watch/table.h"
 #include "base/sigsafe.h"
 
 _Atomic uint64_t mw_table_total;
 _Atomic unsigned long mw_table_generation;
 __thread int mw_table_writer __attribute__((tls_model("initial-exec")));
-static bool (*unwind_check)(const struct mw_snapshot *s);
-
-void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s))
-{
-	unwind_check = check;
-}
-
 static struct mw_snapshot empty_snapshot;
-static uintptr_t page = 4096;   /* set from sysconf by the first writer */
+uintptr_t mw_table_page = 4096;         /* set from sysconf by the first writer */
 static _Atomic(const struct mw_snapshot *) current = &empty_snapshot;
 
 /* ---------------------------------------------------------------- fault path */
@@ -44,38 +41,57 @@ void mw_table_exit(unsigned slot)
 	mw_epoch_exit(slot);
 }
 
-const struct mw_span *mw_table_span(const struct mw_snapshot *s, uintptr_t addr)
+/* The first of the N directory entries at D whose last end passes ADDR
+ * (N if none). */
+static size_t first_ending_after(const struct mw_dirent *d, size_t n, uintptr_t addr)
 {
-	size_t lo = 0, hi = s->nspans;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct mw_span *sp = &s->spans[mid];
 
-		if (addr < sp->start)
-			hi = mid;
-		else if (addr >= sp->end)
+		if (d[mid].last_end <= addr)
 			lo = mid + 1;
 		else
-			return sp;
+			hi = mid;
 	}
-	return NULL;
+	return lo;
 }
 
-/* The first span that ends after ADDR, or NULL. */
-static const struct mw_span *span_after(const struct mw_snapshot *s, uintptr_t addr)
+const struct mw_span *mw_table_span_after(const struct mw_snapshot *s, uintptr_t addr)
 {
-	size_t lo = 0, hi = s->nspans;
+	const struct mw_seq *q = &s->spans;
+	size_t t = first_ending_after(q->dir, q->nc, addr), lo = 0, hi;
+	const struct mw_chunk *pg, *c;
+	const struct mw_span *e;
 
+	if (t == q->nc)
+		return NULL;
+	pg = q->dir[t].c;
+	c = c_dirents(pg)[first_ending_after(c_dirents(pg), pg->n, addr)].c;
+	e = c_spans(c);
+	hi = c->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (s->spans[mid].end <= addr)
+		if (e[mid].end <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < s->nspans ? &s->spans[lo] : NULL;
+	return &e[lo];
+}
+
+const struct mw_span *mw_table_span(const struct mw_snapshot *s, uintptr_t addr)
+{
+	const struct mw_span *sp = mw_table_span_after(s, addr);
+
+	return sp && sp->start <= addr ? sp : NULL;
+}
+
+static const struct mw_span *span_after(const struct mw_snapshot *s, uintptr_t addr)
+{
+	return mw_table_span_after(s, addr);
 }
 
 enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
@@ -106,15 +122,20 @@ enum mw_xlate mw_table_xlate(const struct mw_snapshot *s, uintptr_t addr,
 	return MW_XL_ALIAS;
 }
 
-/* Index one past the last watch that starts before END. */
-static size_t watches_before(const struct mw_snapshot *s, uintptr_t end)
+/* A place in the watches: page T, chunk C of it, entry J. */
+struct wpos {
+	size_t t, c, j;
+};
+
+/* How many of the N directory entries at D start before END. */
+static size_t starting_before(const struct mw_dirent *d, size_t n, uintptr_t end)
 {
-	size_t lo = 0, hi = s->nwatches;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (s->watches[mid]->start < end)
+		if (d[mid].first < end)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -122,14 +143,131 @@ static size_t watches_before(const struct mw_snapshot *s, uintptr_t end)
 	return lo;
 }
 
+/* One past the last watch that starts before END: false if none does. */
+static bool watches_before(const struct mw_snapshot *s, uintptr_t end, struct wpos *p)
+{
+	const struct mw_seq *q = &s->watches;
+	size_t n = starting_before(q->dir, q->nc, end), lo, hi;
+	const struct mw_chunk *pg, *c;
+	struct mw_watch_obj *const *e;
+
+	if (!n)
+		return false;
+	p->t = n - 1;
+	pg = q->dir[p->t].c;
+	p->c = starting_before(c_dirents(pg), pg->n, end) - 1;  /* its first does */
+	c = c_dirents(pg)[p->c].c;
+	e = c_watches(c);
+	lo = 1;                 /* entry 0 starts before end */
+	hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (e[mid]->start < end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	p->j = lo;
+	return true;
+}
+
+/* The first entry of chunk C whose running largest end passes LO (its
+ * n if none): the entries before it end at or before LO. */
+static size_t first_reaching(const struct mw_chunk *c, uintptr_t lo)
+{
+	const uintptr_t *mx = c_maxend(c);
+	size_t l = 0, h = c->n;
+
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+
+		if (mx[mid] <= lo)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	return l;
+}
+
+/* The first of the N directory entries at D whose running largest end
+ * passes LO. */
+static size_t first_dir_reaching(const struct mw_dirent *d, size_t n, uintptr_t lo)
+{
+	size_t l = 0, h = n;
+
+	while (l < h) {
+		size_t mid = l + (h - l) / 2;
+
+		if (d[mid].maxend <= lo)
+			l = mid + 1;
+		else
+			h = mid;
+	}
+	return l;
+}
+
+/*
+ * The watches with a byte in [lo, hi), from the last that starts before
+ * HI backwards, as long as one before may still reach LO (the running
+ * largest end, of the pages in the top directory, of the chunks in a
+ * page, of the watches in a chunk); pages and chunks whose watches all end
+ * at or before LO are skipped whole, so a long watch under many short ones
+ * costs a look at each chunk, not at each watch.  Calls FN for each; a
+ * non-zero return stops.
+ */
+static int stab(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
+		int (*fn)(struct mw_watch_obj *w, void *arg), void *arg)
+{
+	const struct mw_seq *q = &s->watches;
+	struct wpos p;
+
+	if (!watches_before(s, hi, &p))
+		return 0;
+	for (size_t t = p.t + 1; t-- > 0;) {
+		const struct mw_chunk *pg = q->dir[t].c;
+		const struct mw_dirent *d = c_dirents(pg);
+
+		for (size_t i = t == p.t ? p.c + 1 : pg->n; q->dir[t].last_end > lo && i-- > 0;) {
+			const struct mw_chunk *ch = d[i].c;
+			struct mw_watch_obj *const *e = c_watches(ch);
+			size_t j = t == p.t && i == p.c ? p.j : ch->n;
+
+			if (d[i].last_end > lo) {
+				size_t j0 = first_reaching(ch, lo);
+
+				while (j-- > j0) {
+					int r;
+
+					if (e[j]->end > lo && (r = fn(e[j], arg)) != 0)
+						return r;
+				}
+			}
+			if (!i || d[i - 1].maxend <= lo)
+				break;
+		}
+		if (!t || q->dir[t - 1].maxend <= lo)
+			return 0;
+	}
+	return 0;
+}
+
+struct wanted {
+	unsigned kind;
+};
+
+static int wanted_fn(struct mw_watch_obj *w, void *arg)
+{
+	return (w->flags & ((struct wanted *)arg)->kind) != 0;
+}
+
 bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, int n)
 {
 	for (int k = 0; k < n; k++) {
-		uintptr_t lo = acc[k].addr, hi = acc[k].addr + acc[k].len;
+		struct wanted x = { acc[k].kind };
 
-		for (size_t i = watches_before(s, hi); i-- > 0 && s->maxend[i] > lo;)
-			if (s->watches[i]->end > lo && (s->watches[i]->flags & acc[k].kind))
-				return true;
+		if (stab(s, acc[k].addr, acc[k].addr + acc[k].len, wanted_fn, &x))
+			return true;
 	}
 	return false;
 }
@@ -137,14 +275,34 @@ bool mw_table_wanted(const struct mw_snapshot *s, const struct mw_access *acc, i
 void mw_table_each(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi,
 		   void (*fn)(struct mw_watch_obj *w, void *arg), void *arg)
 {
-	/* In order of start address, then id. */
-	size_t i = watches_before(s, hi), first = i;
+	/* In order of start address, then id: from the earliest page that
+	 * may reach LO forward to the last watch that starts before HI. */
+	const struct mw_seq *q = &s->watches;
+	struct wpos last;
+	size_t t0;
 
-	while (first > 0 && s->maxend[first - 1] > lo)
-		first--;
-	for (; first < i; first++)
-		if (s->watches[first]->end > lo)
-			fn(s->watches[first], arg);
+	if (!watches_before(s, hi, &last))
+		return;
+	for (t0 = last.t; t0 > 0 && q->dir[t0 - 1].maxend > lo; t0--)
+		;
+	for (size_t t = t0; t <= last.t; t++) {
+		const struct mw_chunk *pg = q->dir[t].c;
+		const struct mw_dirent *d = c_dirents(pg);
+		size_t i1 = t == last.t ? last.c + 1 : pg->n;
+
+		if (q->dir[t].last_end <= lo)
+			continue;
+		for (size_t i = first_dir_reaching(d, pg->n, lo); i < i1; i++) {
+			const struct mw_chunk *ch = d[i].c;
+			size_t j1 = t == last.t && i == last.c ? last.j : ch->n;
+
+			if (d[i].last_end <= lo)
+				continue;
+			for (size_t j = first_reaching(ch, lo); j < j1; j++)
+				if (c_watches(ch)[j]->end > lo)
+					fn(c_watches(ch)[j], arg);
+		}
+	}
 }
 
 size_t mw_table_peek(const struct mw_snapshot *s, uintptr_t addr, void *buf, size_t len)
@@ -177,10 +335,11 @@ bool mw_table_read_watched(const struct mw_snapshot *s, uintptr_t lo, uintptr_t 
 {
 	/* Read-watched pages are PROT_NONE: any watch with MW_READ on any
 	 * byte of the page. */
+	uintptr_t page = mw_table_page;
 	uintptr_t plo = lo & ~(page - 1), phi = (hi + page - 1) & ~(page - 1);
 
 	return mw_table_span(s, lo) || mw_table_span(s, hi - 1) ?
-	       (mw_snap_kinds(s, plo, phi) & MW_READ) != 0 : false;
+	       mw_snap_has(s, plo, phi, MW_READ) : false;
 }
 
 /* -------------------------------------------------------------------- writer */
@@ -190,187 +349,49 @@ const struct mw_snapshot *mw_snap_current(void)
 	return atomic_load_explicit(&current, memory_order_relaxed);
 }
 
-/*
- * Snapshot memory comes from one reserved range, mapped once (address
- * space; no memory until used): a snapshot never needs a mapping of its
- * own, so that mw_unwatch works also at vm.max_map_count, where every
- * mmap fails.  Blocks are powers of two pages, with a list of free blocks
- * per size; each watch publishes two snapshots and each unwatch three, and
- * a retired block is reused at once (only the writer touches them, under
- * the library lock, and only after the grace period of their publish: no
- * handler can still read them).  A free block of more than SMALL pages
- * gives its memory back (MADV_DONTNEED, which keeps the one mapping
- * whole).  A snapshot larger than what is left of the range, or without
- * the range, is mapped by itself.
- */
-#define ARENA_SIZE ((size_t)1 << 30)
-#define SMALL 4
-#define NCLASS 64
-static char *arena;             /* NULL: not yet; MAP_FAILED: none */
-static size_t arena_used;
-static struct mw_snapshot *free_blocks[NCLASS];
-
-static int in_arena(const void *p)
-{
-	return arena && arena != MAP_FAILED && (const char *)p >= arena &&
-	       (const char *)p < arena + ARENA_SIZE;
-}
-
-static unsigned size_class(size_t size)
-{
-	unsigned k = 0;
-
-	while ((page << k) < size)
-		k++;
-	return k;
-}
-
-static void snap_release(struct mw_snapshot *s)
-{
-	unsigned k;
-
-	if (!in_arena(s)) {
-		munmap(s, s->mapsize);
-		return;
-	}
-	k = size_class(s->mapsize);
-	if (s->mapsize > SMALL * page)
-		madvise(s, s->mapsize, MADV_DONTNEED);      /* reads as zeros again */
-	*(struct mw_snapshot **)s = free_blocks[k];
-	free_blocks[k] = s;
-}
-
-static struct mw_snapshot *block_alloc(size_t size)
-{
-	unsigned k = size_class(size);
-	struct mw_snapshot *s = free_blocks[k];
-
-	if (s) {
-		free_blocks[k] = *(struct mw_snapshot **)s;
-		if ((page << k) <= SMALL * page)
-			memset(s, 0, page << k);        /* as fresh from mmap */
-		else
-			*(struct mw_snapshot **)s = NULL;
-		s->mapsize = page << k;
-		return s;
-	}
-	if (!arena)
-		arena = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (arena == MAP_FAILED || k >= NCLASS || (page << k) > ARENA_SIZE - arena_used)
-		return NULL;
-	s = (struct mw_snapshot *)(arena + arena_used);
-	arena_used += page << k;
-	s->mapsize = page << k;
-	return s;
-}
-
-struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches)
-{
-	size_t size = sizeof(struct mw_snapshot) + nspans * sizeof(struct mw_span) +
-		      nwatches * (sizeof(struct mw_watch_obj *) + sizeof(uintptr_t));
-	struct mw_snapshot *s;
-
-	page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	s = block_alloc(size);
-	if (!s) {
-		size = (size + page - 1) & ~(page - 1);
-		s = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (s == MAP_FAILED)
-			return NULL;
-		s->mapsize = size;
-	}
-	s->spans = (struct mw_span *)(s + 1);
-	s->watches = (struct mw_watch_obj **)(s->spans + nspans);
-	s->maxend = (uintptr_t *)(s->watches + nwatches);
-	return s;
-}
-
-static int cmp_span(const void *a, const void *b)
-{
-	const struct mw_span *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-static int cmp_watch(const void *a, const void *b)
-{
-	const struct mw_watch_obj *x = *(struct mw_watch_obj *const *)a;
-	const struct mw_watch_obj *y = *(struct mw_watch_obj *const *)b;
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	return x->id - y->id;
-}
-
-void mw_snap_finish(struct mw_snapshot *s)
-{
-	qsort(s->spans, s->nspans, sizeof(*s->spans), cmp_span);
-	qsort(s->watches, s->nwatches, sizeof(*s->watches), cmp_watch);
-	for (size_t i = 0; i < s->nwatches; i++) {
-		uintptr_t e = s->watches[i]->end;
-		s->maxend[i] = i && s->maxend[i - 1] > e ? s->maxend[i - 1] : e;
-	}
-	s->unwind_unsafe = unwind_check && unwind_check(s);
-}
-
-void mw_snap_copy(struct mw_snapshot *to, const struct mw_snapshot *from)
-{
-	if (from->nspans)
-		memcpy(to->spans, from->spans, from->nspans * sizeof(*from->spans));
-	if (from->nwatches)
-		memcpy(to->watches, from->watches, from->nwatches * sizeof(*from->watches));
-	to->nspans = from->nspans;
-	to->nwatches = from->nwatches;
-}
-
-void mw_snap_publish(struct mw_snapshot *s)
+const struct mw_snapshot *mw_table_swap(const struct mw_snapshot *s)
 {
 	const struct mw_snapshot *old = mw_snap_current();
 
-	mw_snap_finish(s);
-	/* release: the contents written above are visible to any handler
-	 * that loads the pointer (acquire in mw_table_enter). */
+	/* release: the contents of S are visible to any handler that loads
+	 * the pointer (acquire in mw_table_enter). */
 	atomic_store_explicit(&current, s, memory_order_release);
-	mw_epoch_synchronize();
-	if (old != &empty_snapshot)
-		snap_release((struct mw_snapshot *)old);
+	return old == &empty_snapshot ? NULL : old;
+}
+
+struct kinds {
+	unsigned kinds;
+};
+
+static int kinds_fn(struct mw_watch_obj *w, void *arg)
+{
+	((struct kinds *)arg)->kinds |= w->flags;
+	return 0;
+}
+
+struct has {
+	unsigned kinds, want;
+};
+
+static int has_fn(struct mw_watch_obj *w, void *arg)
+{
+	struct has *x = arg;
+
+	x->kinds |= w->flags;
+	return (x->kinds & x->want) == x->want;
+}
+
+bool mw_snap_has(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi, unsigned kinds)
+{
+	struct has x = { 0, kinds };
+
+	return stab(s, lo, hi, has_fn, &x) != 0;
 }
 
 unsigned mw_snap_kinds(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 {
-	unsigned kinds = 0;
+	struct kinds x = { 0 };
 
-	for (size_t i = watches_before(s, hi); i-- > 0 && s->maxend[i] > lo;)
-		if (s->watches[i]->end > lo)
-			kinds |= s->watches[i]->flags;
-	return kinds;
-}
-
-/* Watch objects: fixed-size slots in mmap'ed chunks, with a free list. */
-static struct mw_watch_obj *free_list;
-
-struct mw_watch_obj *mw_watch_obj_alloc(void)
-{
-	struct mw_watch_obj *w;
-
-	if (!free_list) {
-		size_t size = 64 * 1024, n = size / sizeof(*w);
-		struct mw_watch_obj *chunk = mmap(NULL, size, PROT_READ | PROT_WRITE,
-						  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (chunk == MAP_FAILED)
-			return NULL;
-		for (size_t i = 0; i < n; i++) {
-			*(struct mw_watch_obj **)&chunk[i] = free_list;
-			free_list = &chunk[i];
-		}
-	}
-	w = free_list;
-	free_list = *(struct mw_watch_obj **)w;
-	memset(w, 0, sizeof(*w));
-	return w;
-}
-
-void mw_watch_obj_free(struct mw_watch_obj *w)
-{
-	*(struct mw_watch_obj **)w = free_list;
-	free_list = w;
+	stab(s, lo, hi, kinds_fn, &x);
+	return x.kinds;
 }

@@ -67,11 +67,43 @@ struct mw_watch_obj {
 	_Atomic uint64_t count; /* accesses caught; relaxed increments */
 };
 
+/*
+ * The spans and the watches are each a sorted sequence kept in chunks of a
+ * page (struct mw_chunk), listed by pages of directory entries (struct
+ * mw_dirent, 101 a page), which a short top directory lists in turn.  A
+ * new snapshot copies only the top directory (one entry per 101 chunks)
+ * and the pages and chunks it changes; the others are shared with the
+ * snapshot before it.  So a watch or an unwatch costs the same with
+ * 100 000 watches as with one (doc/HACKING.md, "The watch table").
+ */
+struct mw_chunk {
+	unsigned n;                     /* entries */
+	unsigned long ver;              /* the build that may change it */
+	struct mw_chunk *retired;       /* the writer's list of chunks to free */
+};
+
+/* Of a chunk, in a page of them; or of such a page, in the top. */
+struct mw_dirent {
+	struct mw_chunk *c;     /* the chunk, or the page */
+	uintptr_t first;        /* start of its first entry */
+	int first_id;           /* watches: the first entry's id */
+	uintptr_t last_end;     /* spans: end of the last; watches: largest end */
+	uintptr_t maxend;       /* watches: largest end of the entries before
+				 * it in its page (the top) and its own */
+};
+
+struct mw_seq {
+	size_t nc, cap;         /* pages, room in dir */
+	struct mw_dirent *dir;  /* the top */
+};
+
 struct mw_snapshot {
 	size_t nspans, nwatches;
-	struct mw_span *spans;             /* sorted by start, disjoint */
-	struct mw_watch_obj **watches;     /* sorted by start */
-	uintptr_t *maxend;                 /* maxend[i] = max end of watches[0..i] */
+	struct mw_seq spans;               /* struct mw_span, by start, disjoint */
+	struct mw_seq watches;             /* struct mw_watch_obj *, by start, id */
+	unsigned long ver;
+	const struct mw_snapshot *base;    /* the snapshot it was begun from */
+	struct mw_chunk *retired;          /* chunks of base it replaced */
 	size_t mapsize;
 	/* A read-watched page holds the dynamic loader's module list: the
 	 * unwinder must not run (it reads the list with signals blocked). */
@@ -93,6 +125,14 @@ void mw_table_exit(unsigned slot);
 
 /* The span holding ADDR, or NULL. */
 const struct mw_span *mw_table_span(const struct mw_snapshot *s, uintptr_t addr);
+/* The first span that ends after ADDR, or NULL: with
+ * mw_table_span_after(s, sp->end) the way to go through the spans. */
+const struct mw_span *mw_table_span_after(const struct mw_snapshot *s, uintptr_t addr);
+
+/* The watch with id ID, or NULL (inside enter/exit, or the writer). */
+struct mw_watch_obj *mw_table_by_id(int id);
+/* The smallest id of a watch above AFTER, or 0. */
+int mw_table_next_id(int after);
 
 enum mw_xlate {
 	MW_XL_ALIAS,   /* the whole range is in one active span: *out is its alias */
@@ -124,6 +164,8 @@ bool mw_table_read_watched(const struct mw_snapshot *s, uintptr_t lo, uintptr_t 
  * table's writer, which waits for no draining span to read. */
 extern __thread int mw_table_writer __attribute__((tls_model("initial-exec")));
 
+/* The page size (the writer sets it). */
+extern uintptr_t mw_table_page;
 /* Total of accesses caught, for mw_total_count(). */
 extern _Atomic uint64_t mw_table_total;
 /* Incremented whenever pages stop being watched; lets the fault handler
@@ -133,19 +175,49 @@ extern _Atomic unsigned long mw_table_generation;
 /* --- writer (thread, under the library lock) ------------------------- */
 
 const struct mw_snapshot *mw_snap_current(void);
-/* An empty snapshot with room for the given numbers of entries. */
-struct mw_snapshot *mw_snap_alloc(size_t nspans, size_t nwatches);
+/* [snap.c] Makes S the current snapshot; the one before, NULL if none. */
+const struct mw_snapshot *mw_table_swap(const struct mw_snapshot *s);
 /* Once, before the first watch: the test that sets a snapshot's
  * unwind_unsafe (the log's: log/loader.h). */
 void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s));
-/* TO gets FROM's spans and watches (TO has room for them). */
-void mw_snap_copy(struct mw_snapshot *to, const struct mw_snapshot *from);
-/* Sort and compute maxend (needed by mw_snap_kinds); idempotent. */
+
+/*
+ * A new snapshot: a copy of the current one, to change with the calls
+ * below and then publish (or discard), before any other is begun.  The
+ * changes cost the chunks they touch, not the size of the table.  Each
+ * returns 0 or -ENOMEM (then discard the snapshot); NULL when out of memory.
+ */
+struct mw_snapshot *mw_snap_begin(void);
+int mw_snap_span_add(struct mw_snapshot *s, const struct mw_span *sp);
+/* The span of S holding ADDR, to change anything but its start and end
+ * (NULL: none, or out of memory). */
+struct mw_span *mw_snap_span_edit(struct mw_snapshot *s, uintptr_t addr);
+/* The span holding AT is cut in two there (nothing when AT is a boundary
+ * or in no span). */
+int mw_snap_span_cut(struct mw_snapshot *s, uintptr_t at);
+/* The span starting at START leaves S. */
+int mw_snap_span_del(struct mw_snapshot *s, uintptr_t start);
+int mw_snap_watch_add(struct mw_snapshot *s, struct mw_watch_obj *w);
+int mw_snap_watch_del(struct mw_snapshot *s, struct mw_watch_obj *w);
+/* Computes unwind_unsafe; idempotent. */
 void mw_snap_finish(struct mw_snapshot *s);
 /* Finish, publish, wait for a grace period, free the old one. */
 void mw_snap_publish(struct mw_snapshot *s);
+/* Forget an unpublished snapshot. */
+void mw_snap_discard(struct mw_snapshot *s);
 /* The watches covering any byte of [lo, hi): READ and WRITE bits.  [any] */
 unsigned mw_snap_kinds(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi);
+/* Whether the watches covering any byte of [lo, hi) have, together, every
+ * bit of KINDS (0: whether there is one); stops at the first that shows it.
+ * [any] */
+bool mw_snap_has(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi, unsigned kinds);
+
+/* The id index (mw_table_by_id): W under ID, or none (W NULL).  Freed
+ * parts wait for the next publish's grace period.  0 or -ENOMEM. */
+int mw_table_set_id(int id, struct mw_watch_obj *w);
+/* BLOCK (a page of the arena, arena.h) is freed after the grace period of
+ * the next publish: no handler can still read it then. */
+void mw_snap_defer(void *block);
 
 struct mw_watch_obj *mw_watch_obj_alloc(void);
 void mw_watch_obj_free(struct mw_watch_obj *w);
