@@ -15,7 +15,15 @@
 #                     default depth)
 #   (c) hw_watch      GDB's hardware watchpoint on the same variable, with
 #                     `commands / silent / continue / end`
+#   (d) mwatch_stop   memwatch in stop mode (mwatch-stop on, the default):
+#                     each store stops GDB, which prints the report and the
+#                     frame; a `while` loop of `continue` goes on
+#   (e) hw_stop       the same with GDB's hardware watchpoint: each store
+#                     stops GDB, which prints its report and the frame
 #
+# (d) and (e) run STOP_ITERS accesses per run (default ITERS / 10): a stop
+# costs hundreds of microseconds; their ratio is (d) to (e), the target
+# being <= 1.2 (issue 18).
 # Each figure is the median of RUNS runs of ITERS accesses (defaults 5 and
 # 2000), with the fastest and slowest run, and its ratio to (a)'s median.
 # GDB and the target run on one CPU (taskset, when there is one): each
@@ -70,6 +78,9 @@ fi
 
 # Every access, warm-up included (the target runs ITERS / 10 + 1 first).
 total=$((runs * iters + iters / 10 + 1))
+siters=${STOP_ITERS:-$((iters / 10))}
+[ "$siters" -ge 1 ] || siters=1
+stotal=$((runs * siters + siters / 10 + 1))
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-gdb.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 bad=0
@@ -107,13 +118,31 @@ info watchpoints
 continue
 EOF
 
+# (d) memwatch's stop mode, and (e) GDB's watchpoint: a stop at each store,
+# each reported; a loop of `continue` in GDB.
+for n in d e; do
+	{
+		echo "break ready"
+		echo "break finished"
+		echo "run"
+		if [ $n = d ]; then echo "mwatch -l target_var"; else echo "watch target_var"; fi
+		echo "set \$n = $stotal"
+		echo "while \$n > 0"
+		echo "continue"
+		echo "set \$n = \$n - 1"
+		echo "end"
+		echo "continue"
+		echo "continue"
+	} > "$tmp/$n.gdb"
+done
+
 # run_gdb NAME MODE GDB-ARGS...: runs the target under GDB; its output in
 # $tmp/NAME.out.
 run_gdb() {
 	name=$1 mode=$2
 	shift 2
-	$pin "$gdb" -nx -q -batch "$@" -x "$tmp/$name.gdb" --args "$target" "$mode" "$runs" "$iters" \
-		> "$tmp/$name.out" 2>&1 < /dev/null
+	$pin "$gdb" -nx -q -batch "$@" -x "$tmp/$name.gdb" --args "$target" "$mode" "$runs" \
+		"${ITERS_OF:-$iters}" > "$tmp/$name.out" 2>&1 < /dev/null
 }
 
 # stats NAME: "median min max" in ns of the runs in $tmp/NAME.out, or
@@ -129,9 +158,9 @@ stats() {
 		}'
 }
 
-# check NAME: the target saw all its accesses and exited normally.
+# check NAME [TOTAL]: the target saw all its accesses and exited normally.
 check() {
-	if ! grep -q "^gdb-target: accesses $total\$" "$tmp/$1.out" ||
+	if ! grep -q "^gdb-target: accesses ${2:-$total}\$" "$tmp/$1.out" ||
 	   ! grep -q "exited normally" "$tmp/$1.out"; then
 		echo "bench-gdb: $1: the target did not finish as expected; GDB's output:" >&2
 		cat "$tmp/$1.out" >&2
@@ -142,9 +171,20 @@ check() {
 run_gdb a segv
 run_gdb b store -x "$mwgdb"
 run_gdb c store
+ITERS_OF=$siters run_gdb d store -x "$mwgdb"
+ITERS_OF=$siters run_gdb e store
 for n in a b c; do
 	check $n
 done
+check d $stotal
+check e $stotal
+# Each stop reported: memwatch's reports, GDB's.
+nd=$(grep -c "^memwatch: watch 1: write of 4 bytes" "$tmp/d.out")
+ne=$(grep -c "^Hardware watchpoint [0-9]*: target_var\$" "$tmp/e.out")
+if [ "$nd" -ne "$stotal" ] || [ "$ne" -ne $((stotal + 1)) ]; then
+	echo "bench-gdb: mwatch_stop/hw_stop: $nd and $ne reports for $stotal stores" >&2
+	bad=1
+fi
 
 # Each watch saw every access: memwatch's hits, GDB's hit count.
 if ! grep -Eq "^1 +write +4 +$total " "$tmp/b.out"; then
@@ -158,7 +198,7 @@ if ! grep -q "already hit $total times" "$tmp/c.out"; then
 	bad=1
 fi
 
-sa=$(stats a) && sb=$(stats b) && sc=$(stats c) || {
+sa=$(stats a) && sb=$(stats b) && sc=$(stats c) && sd=$(stats d) && se=$(stats e) || {
 	echo "bench-gdb: some runs are missing (see above)" >&2
 	exit 1
 }
@@ -169,6 +209,8 @@ echo
 	echo "segv_pass $sa (a) SIGSEGV passed through GDB to the program's handler"
 	echo "mwatch_record $sb (b) memwatch: mwatch + mwatch-stop off, 4-byte store"
 	echo "hw_watch $sc (c) GDB hardware watchpoint, commands: silent, continue"
+	echo "mwatch_stop $sd (d) memwatch stop mode: a reported stop per store"
+	echo "hw_stop $se (e) GDB hardware watchpoint: a reported stop per store"
 } | awk '
 	NR == 1 { floor = $2 }
 	{
@@ -190,6 +232,9 @@ echo
 				printf " target=<=1.2x met=%s", med[i] / floor <= 1.2 ? "yes" : "no"
 			printf "\n"
 		}
+		# Issue 18: a stop-mode stop <= 1.2 x GDB'\''s watchpoint stop.
+		printf "metric gdb_mwatch_stop_vs_hw_stop ratio=%.3f target=<=1.2x met=%s\n",
+		       med[4] / med[5], med[4] / med[5] <= 1.2 ? "yes" : "no"
 	}'
 
 if [ "$bad" -ne 0 ]; then

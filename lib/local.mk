@@ -19,7 +19,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/arch/x86_64/insn.c lib/arch/x86_64/insn.h lib/arch/x86_64/xsave.c \
 	lib/arch/x86_64/cache.c lib/arch/x86_64/cache.h lib/arch/x86_64/regs.h \
 	lib/arch/x86_64/run.S lib/arch/x86_64/probe.S lib/arch/x86_64/probe.h lib/arch/x86_64/cfi.h \
-	lib/arch/x86_64/jit.c lib/arch/x86_64/jit.h \
+	lib/arch/x86_64/jit.c lib/arch/x86_64/jit.h lib/arch/x86_64/resume.c \
 	lib/arch/x86_64/entry.c lib/arch/x86_64/entry.h \
 	lib/arch/x86_64/gate-code.S lib/arch/x86_64/gate.c lib/arch/x86_64/onstack.S \
 	lib/arch/x86_64/patch.c lib/arch/x86_64/patch.h lib/arch/x86_64/hot.S \

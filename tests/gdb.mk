@@ -7,7 +7,7 @@
 # the sources also say `#pragma GCC optimize("O1")`, since configure's
 # CFLAGS come after these.
 gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
-	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt tests/gdb/cost
+	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt tests/gdb/cost tests/gdb/cond
 check_PROGRAMS += $(gdb_test_programs)
 dist_check_SCRIPTS += tests/t-gdb.sh
 TESTS += tests/t-gdb.sh
@@ -24,6 +24,8 @@ tests_gdb_crash_CFLAGS = $(gdb_test_cflags)
 tests_gdb_attach_SOURCES = tests/gdb/attach.c
 tests_gdb_attach_CFLAGS = $(gdb_test_cflags)
 tests_gdb_kernel_SOURCES = tests/gdb/kernel.c
+tests_gdb_cond_SOURCES = tests/gdb/cond.c
+tests_gdb_cond_CFLAGS = $(gdb_test_cflags)
 tests_gdb_kernel_CFLAGS = $(gdb_test_cflags)
 tests_gdb_cost_SOURCES = tests/gdb/cost.c
 tests_gdb_cost_CFLAGS = $(gdb_test_cflags)
@@ -41,6 +43,9 @@ tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 
 EXTRA_DIST += tests/gdb/cost.gdb tests/gdb/cost.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
+	tests/gdb/cond-value.expected tests/gdb/cond-value.gdb \
+	tests/gdb/cond-expr.expected tests/gdb/cond-expr.gdb \
+	tests/gdb/basic-breakinsn.expected tests/gdb/basic-breakinsn.gdb \
 	tests/gdb/kernel-read.expected tests/gdb/kernel-read.gdb \
 	tests/gdb/kernel-local.expected tests/gdb/kernel-local.gdb \
 	tests/gdb/kernel-up.expected tests/gdb/kernel-up.gdb \

@@ -99,6 +99,16 @@ void mw_arch_handler_entry(void);
 /* [fault path] The program counter of a signal context. */
 uintptr_t mw_arch_pc(void *uc);
 
+/* [fault path] Make the signal context resume at PC. */
+void mw_arch_set_pc(void *uc, uintptr_t pc);
+
+/* [any] Writes into CODE (ROOM bytes, filled) an instruction that jumps to
+ * the address stored at the thread pointer plus TP_OFFSET (a static TLS
+ * variable's offset), touching no register; its length, or 0 if it cannot
+ * (ROOM too small, TP_OFFSET out of reach).  The debugger's stops
+ * (fault/debugger.c). */
+size_t mw_arch_tls_jump(uint8_t *code, size_t room, long tp_offset);
+
 /* [fault path] The stack pointer of a signal context. */
 uintptr_t mw_arch_sp(void *uc);
 

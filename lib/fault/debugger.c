@@ -1,24 +1,73 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * debugger.c - the fault path's side of the debugger interface (see
- * debugger.h and memwatch-gdb(7)): the variables a debugger sets and the
- * empty functions it puts breakpoints on.
- * Fault path: mw_gdb_after_access, mw_gdb_before_crash: reads of the
- * variables below, mw_tid and calls of the empty hook functions only.
+ * debugger.h and memwatch-gdb(7)): the variables a debugger sets, the
+ * empty functions it puts breakpoints on, and the watch stops: per watch,
+ * an address of code of the library's own that a debugger's breakpoint
+ * (the watch's, in GDB's list) sits on.
+ * Fault path: mw_gdb_after_access, mw_gdb_after_access_at,
+ * mw_gdb_before_crash: reads of the variables below and of the log
+ * (mw_ring_read, mw_ring_head), mw_table_enter/exit/peek, mw_tid,
+ * mw_arch_pc/set_pc, and calls of the empty hook functions only.
+ * mw_gdb_stops_setup, mw_gdb_watch_*: debugger calls (all threads
+ * stopped), thread context (mmap, mprotect).
  */
 #include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
 
+#include "arch/arch.h"
 #include "base/tid.h"
 #include "fault/debugger.h"
+#include "log/ring.h"
+#include "watch/table.h"
+#include "base/sigsafe.h"
 
 #define MW_DEBUGGER __attribute__((visibility("default"), used))
 
-/* Set by the debugger: stop after every watched access (mwatch-stop on). */
+/* Set by the debugger: 0 record only; MW_GDB_STOP_CHANGES stop after a
+ * read a watch catches and after a write that changes the value (as GDB's
+ * `watch`); MW_GDB_STOP_EVERY after every access (mwatch-stop on|every). */
 MW_DEBUGGER volatile int mw_gdb_stop_mode;
 /* Set by the debugger: genuine faults go through mw_gdb_crash_hook. */
 MW_DEBUGGER volatile int mw_gdb_attached;
 /* Set by the debugger in the crash hook's breakpoint: re-execute. */
 MW_DEBUGGER volatile int mw_gdb_refault;
+
+/* The watch stops.  Slot K's code (at mw_gdb_stops + K * MW_GDB_STOP_SIZE,
+ * made by mw_gdb_stops_setup) jumps to where the thread resumes, kept in
+ * stop_tls[0]; stop_tls[1] is the record the stop reports.  A debugger
+ * reads both at its breakpoint there (thread pointer + mw_gdb_stop_tls),
+ * moves the thread's pc to the first, and the program stops in its own
+ * frame with a single debugger stop after the SIGSEGV's. */
+static __thread uint64_t stop_tls[2] __attribute__((tls_model("initial-exec")));
+MW_DEBUGGER uintptr_t mw_gdb_stops;
+MW_DEBUGGER long mw_gdb_stop_tls;
+
+/* The reports of the last stops, by seq (& MW_GDB_REPORTS - 1): the
+ * debugger prints a stop's without reading the log (text1, the address as
+ * it names it, text2).  Texts left empty: a condition of the debugger's
+ * decides whether to report. */
+struct stop_report {
+	uint64_t addr;
+	char text1[96];
+	char text2[152];
+};
+MW_DEBUGGER struct stop_report mw_gdb_reports[MW_GDB_REPORTS];
+
+/* Per slot, what the debugger asked for its watch (0: a free slot). */
+struct stop_conf {
+	int id;
+	int bp;                 /* the debugger's breakpoint number, for lists */
+	unsigned flags;         /* the watch's kinds, MW_READ | MW_WRITE */
+	uint8_t op;             /* MW_GDB_COND_*, 0: none */
+	uint8_t width;          /* of the watched value: 1, 2, 4 or 8 */
+	uint8_t is_signed;
+	uint8_t gdb_cond;       /* the debugger tests a condition of its own */
+	uint64_t start;         /* the watched value's address */
+	int64_t value;          /* the condition's constant */
+};
+static struct stop_conf confs[MW_GDB_SLOTS];
 
 /* The debugger's breakpoints.  noinline and an asm barrier: a call that
  * really happens, at an address GDB can find by name. */
@@ -35,11 +84,206 @@ MW_DEBUGGER __attribute__((noinline)) void mw_gdb_crash_hook(uint64_t addr, uint
 	__asm__ volatile("" : : "r"(addr), "r"(pc) : "memory");
 }
 
+static int conf_of(int id)
+{
+	for (int k = 0; k < MW_GDB_SLOTS; k++)
+		if (confs[k].id == id)
+			return k;
+	return -1;
+}
+
+/* The watch's value now holds the condition of slot K (1), or not (0). */
+static int cond_holds(const struct stop_conf *c)
+{
+	unsigned slot;
+	const struct mw_snapshot *s = mw_table_enter(&slot);
+	uint64_t u = 0;
+	int64_t v;
+	size_t got = mw_table_peek(s, (uintptr_t)c->start, &u, c->width);
+
+	mw_table_exit(slot);
+	if (got != c->width)
+		return 1;       /* cannot tell: stop, as GDB would to say so */
+	if (c->is_signed) {
+		unsigned sh = 64 - 8 * c->width;
+
+		v = (int64_t)(u << sh) >> sh;
+		switch (c->op) {
+		case MW_GDB_COND_EQ: return v == c->value;
+		case MW_GDB_COND_NE: return v != c->value;
+		case MW_GDB_COND_LT: return v < c->value;
+		case MW_GDB_COND_LE: return v <= c->value;
+		case MW_GDB_COND_GT: return v > c->value;
+		case MW_GDB_COND_GE: return v >= c->value;
+		}
+	} else {
+		uint64_t w = (uint64_t)c->value;
+
+		switch (c->op) {
+		case MW_GDB_COND_EQ: return u == w;
+		case MW_GDB_COND_NE: return u != w;
+		case MW_GDB_COND_LT: return u < w;
+		case MW_GDB_COND_LE: return u <= w;
+		case MW_GDB_COND_GT: return u > w;
+		case MW_GDB_COND_GE: return u >= w;
+		}
+	}
+	return 1;
+}
+
+/* The watch's kinds, from the table, for watches the debugger did not make. */
+static unsigned table_flags(int id)
+{
+	unsigned slot, flags = MW_READ | MW_WRITE;
+	const struct mw_snapshot *s = mw_table_enter(&slot);
+
+	for (size_t j = 0; j < s->nwatches; j++)
+		if (s->watches[j]->id == id) {
+			flags = s->watches[j]->flags;
+			break;
+		}
+	mw_table_exit(slot);
+	return flags;
+}
+
+/* Whether record R (of this access) makes the program stop. */
+static int wants_stop(const struct mw_record *r, const struct stop_conf *c)
+{
+	unsigned flags = c ? c->flags : table_flags(r->watch);
+
+	if (!((r->kind & MW_KIND_READ) && (flags & MW_READ)) &&
+	    mw_gdb_stop_mode != MW_GDB_STOP_EVERY && !(r->flags & (MW_REC_CUT | MW_REC_NOOLD)) &&
+	    memcmp(r->old_value, r->new_value, r->value_len) == 0)
+		return 0;       /* a write of the value it had: as GDB's watch */
+	return !c || !c->op || cond_holds(c);
+}
+
+/* --- the report's text (async-signal-safe) -------------------------------- */
+
+struct out {
+	char *p, *end;
+};
+
+static void put(struct out *o, const char *s)
+{
+	while (*s && o->p < o->end)
+		*o->p++ = *s++;
+}
+
+static void put_u(struct out *o, uint64_t v)
+{
+	char b[24];
+	int n = 0;
+
+	do
+		b[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n && o->p < o->end)
+		*o->p++ = b[--n];
+}
+
+static void put_i(struct out *o, int64_t v)
+{
+	if (v < 0) {
+		put(o, "-");
+		put_u(o, (uint64_t)0 - (uint64_t)v);
+	} else {
+		put_u(o, (uint64_t)v);
+	}
+}
+
+/* As the GDB file's mw--bytes: an integer too for 1, 2, 4 or 8 bytes,
+ * then at most 16 bytes in hex. */
+static void put_value(struct out *o, const uint8_t *b, unsigned len)
+{
+	static const char hex[] = "0123456789abcdef";
+	int num = len == 1 || len == 2 || len == 4 || len == 8;
+
+	if (num) {
+		uint64_t u = 0;
+		unsigned sh = 64 - 8 * len;
+
+		memcpy(&u, b, len);
+		put_i(o, (int64_t)(u << sh) >> sh);
+		put(o, " (");
+	}
+	for (unsigned i = 0; i < len && i < 16; i++) {
+		char h[4] = { hex[b[i] >> 4], hex[b[i] & 15], 0, 0 };
+
+		if (i)
+			put(o, " ");
+		put(o, h);
+	}
+	if (len > 16)
+		put(o, "...");
+	if (num)
+		put(o, ")");
+}
+
+static void make_report(const struct mw_record *r, int empty)
+{
+	struct stop_report *t = &mw_gdb_reports[r->seq & (MW_GDB_REPORTS - 1)];
+	struct out o = { t->text1, t->text1 + sizeof(t->text1) - 1 };
+	unsigned kind = r->kind & (MW_KIND_READ | MW_KIND_WRITE);
+
+	t->addr = r->addr;
+	if (empty) {
+		t->text1[0] = t->text2[0] = 0;
+		return;
+	}
+	put(&o, "\nmemwatch: watch ");
+	put_i(&o, r->watch);
+	put(&o, kind == MW_KIND_READ ? ": read" : kind == MW_KIND_WRITE ? ": write" :
+	    ": read-modify-write");
+	put(&o, " of ");
+	put_u(&o, r->size);
+	put(&o, " bytes at ");
+	*o.p = 0;
+	o.p = t->text2;
+	o.end = t->text2 + sizeof(t->text2) - 1;
+	if (kind & MW_KIND_WRITE) {
+		put(&o, "\nOld value = ");
+		put_value(&o, r->old_value, r->value_len);
+		put(&o, "\nNew value = ");
+	} else {
+		put(&o, "\nValue = ");
+	}
+	put_value(&o, r->new_value, r->value_len);
+	put(&o, "\n");
+	*o.p = 0;
+}
+
+/* Of the records this access made from SEQ on (the thread's own, at PC;
+ * other threads' may come between), the first that stops the program:
+ * its seq into *STOP_SEQ, and its watch's slot (-1: none), or 0 if none
+ * stops. */
+static int stop_for(uint64_t seq, uint64_t pc, uint64_t *stop_seq, int *slot)
+{
+	struct mw_record r;
+	uint32_t tid = (uint32_t)mw_tid();
+	uint64_t head = mw_ring_head();
+
+	for (uint64_t s = seq; s <= head && s < seq + 16; s++) {
+		if (mw_ring_read(s, &r) != 1 || r.tid != tid || r.pc != pc)
+			continue;
+		int k = conf_of(r.watch);
+
+		if (wants_stop(&r, k >= 0 ? &confs[k] : NULL)) {
+			make_report(&r, k >= 0 && confs[k].gdb_cond);
+			*stop_seq = s;
+			*slot = k;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void mw_gdb_after_access(uint64_t seq, int under_break, uint64_t pc, uint64_t resume_pc)
 {
-	uint64_t why = 0;
+	uint64_t why = 0, stop_seq = 0;
+	int slot;
 
-	if (seq && mw_gdb_stop_mode)
+	if (seq && mw_gdb_stop_mode && stop_for(seq, pc, &stop_seq, &slot))
 		why |= MW_GDB_REPORT;
 	/* GDB's breakpoint on the instruction: GDB is stepping it, or stepping
 	 * the thread off a breakpoint there, and passed the SIGSEGV expecting
@@ -50,7 +294,28 @@ void mw_gdb_after_access(uint64_t seq, int under_break, uint64_t pc, uint64_t re
 	if (under_break && mw_gdb_attached)
 		why |= MW_GDB_STEPPED;
 	if (why)
-		mw_gdb_stop_hook(seq, resume_pc, (uint64_t)mw_tid(), why, pc);
+		mw_gdb_stop_hook(stop_seq, resume_pc, (uint64_t)mw_tid(), why, pc);
+}
+
+void mw_gdb_after_access_at(uint64_t seq, int under_break, uint64_t pc, void *uc)
+{
+	uint64_t stop_seq;
+	int slot;
+
+	/* A stop of its own, when nothing else (a step) needs the hook: the
+	 * thread leaves the handler for its watch's stop code, with the
+	 * program's registers. */
+	if (seq && mw_gdb_stop_mode && !under_break && mw_gdb_stops) {
+		if (!stop_for(seq, pc, &stop_seq, &slot))
+			return;
+		if (slot >= 0) {
+			stop_tls[0] = (uint64_t)mw_arch_pc(uc);
+			stop_tls[1] = stop_seq;
+			mw_arch_set_pc(uc, mw_gdb_stops + (uintptr_t)slot * MW_GDB_STOP_SIZE);
+			return;
+		}
+	}
+	mw_gdb_after_access(seq, under_break, pc, (uint64_t)mw_arch_pc(uc));
 }
 
 /* The thread (its last genuine fault) the debugger already saw once. */
@@ -72,4 +337,93 @@ int mw_gdb_before_crash(uint64_t addr, uint64_t pc)
 	hooked_pc = pc;
 	hooked_addr = addr;
 	return 1;
+}
+
+/* --- debugger calls ------------------------------------------------------ */
+
+MW_DEBUGGER uintptr_t mw_gdb_stops_setup(void)
+{
+	size_t size = (size_t)MW_GDB_SLOTS * MW_GDB_STOP_SIZE;
+	long off = (long)((char *)stop_tls - (char *)__builtin_thread_pointer());
+	uint8_t *code;
+
+	if (mw_gdb_stops)
+		return mw_gdb_stops;
+	code = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (code == MAP_FAILED)
+		return 0;
+	for (size_t k = 0; k < MW_GDB_SLOTS; k++)
+		if (!mw_arch_tls_jump(code + k * MW_GDB_STOP_SIZE, MW_GDB_STOP_SIZE, off)) {
+			munmap(code, size);
+			return 0;
+		}
+	if (mprotect(code, size, PROT_READ | PROT_EXEC) != 0) {
+		munmap(code, size);
+		return 0;
+	}
+	mw_gdb_stop_tls = off;
+	mw_gdb_stops = (uintptr_t)code;
+	return mw_gdb_stops;
+}
+
+MW_DEBUGGER uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, uint64_t len)
+{
+	int k = conf_of(id);
+
+	if (id <= 0 || !mw_gdb_stops)
+		return 0;
+	if (k < 0)
+		k = conf_of(0);
+	if (k < 0)
+		return 0;
+	memset(&confs[k], 0, sizeof(confs[k]));
+	confs[k].id = id;
+	confs[k].flags = flags;
+	confs[k].start = start;
+	confs[k].width = len <= 8 ? (uint8_t)len : 0;
+	return mw_gdb_stops + (uintptr_t)k * MW_GDB_STOP_SIZE;
+}
+
+MW_DEBUGGER int mw_gdb_watch_set(int id, int bp, int op, int is_signed, int64_t value)
+{
+	int gdb_cond = op < 0;
+
+	if (gdb_cond)
+		op = 0;
+	int k = conf_of(id);
+
+	if (id <= 0 || k < 0)
+		return -1;
+	if (op) {
+		uint8_t w = confs[k].width;
+
+		if (op < MW_GDB_COND_EQ || op > MW_GDB_COND_GE || !(w == 1 || w == 2 || w == 4 || w == 8))
+			return -1;
+	}
+	confs[k].bp = bp;
+	confs[k].gdb_cond = (uint8_t)gdb_cond;
+	confs[k].op = (uint8_t)op;
+	confs[k].is_signed = is_signed != 0;
+	confs[k].value = value;
+	return 0;
+}
+
+MW_DEBUGGER int mw_gdb_watch_release(int id)
+{
+	int k = conf_of(id), bp;
+
+	if (id <= 0 || k < 0)
+		return 0;
+	bp = confs[k].bp;
+	memset(&confs[k], 0, sizeof(confs[k]));
+	return bp;
+}
+
+MW_DEBUGGER void mw_gdb_watch_conf(int id, int *bp, int *op, int64_t *value)
+{
+	int k = conf_of(id);
+
+	*bp = k >= 0 && id > 0 ? confs[k].bp : 0;
+	*op = k >= 0 && id > 0 ? confs[k].op : 0;
+	*value = k >= 0 && id > 0 ? confs[k].value : 0;
 }

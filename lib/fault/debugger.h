@@ -18,6 +18,42 @@
  * a debugger's breakpoint is on the instruction): stop in the debugger if
  * it asked for it, or if it must take over the thread at RESUME_PC. */
 void mw_gdb_after_access(uint64_t seq, int under_break, uint64_t pc, uint64_t resume_pc);
+/* [fault path] The same, from a signal handler whose context UC resumes
+ * after the instruction: a stop the debugger asked for leaves the handler
+ * for the watch's stop code (below) instead of calling mw_gdb_stop_hook. */
+void mw_gdb_after_access_at(uint64_t seq, int under_break, uint64_t pc, void *uc);
+
+/* mw_gdb_stop_mode's values (0: record only). */
+#define MW_GDB_STOP_CHANGES 1   /* reads caught, writes that change the value */
+#define MW_GDB_STOP_EVERY 2     /* every access caught */
+
+/* The watch stops: MW_GDB_SLOTS pieces of code of MW_GDB_STOP_SIZE bytes,
+ * one per watch the debugger set up, each jumping to where the thread
+ * resumes (kept at the thread pointer + mw_gdb_stop_tls, the record to
+ * report 8 bytes further). */
+#define MW_GDB_SLOTS 256
+/* The reports of the last stops, by seq (mw_gdb_reports[seq & (N - 1)]:
+ * { uint64 address; char text1[96]; char text2[152]; }). */
+#define MW_GDB_REPORTS 64
+#define MW_GDB_STOP_SIZE 16
+/* Conditions on a watched value of 1, 2, 4 or 8 bytes, against a constant
+ * (mw_gdb_watch_set's OP). */
+enum { MW_GDB_COND_EQ = 1, MW_GDB_COND_NE, MW_GDB_COND_LT, MW_GDB_COND_LE, MW_GDB_COND_GT,
+       MW_GDB_COND_GE };
+
+/* Debugger calls (all threads stopped; front/gdb.c exports them).
+ * mw_gdb_stops_setup: the stop code (once); its address, 0 if it could not
+ * be made.  mw_gdb_watch_stop: a slot for watch ID of kinds FLAGS, value
+ * at START of LEN bytes; its stop code's address, 0 if none is free.
+ * mw_gdb_watch_set: the debugger's breakpoint BP there and a condition
+ * (OP 0: none; -1: the debugger tests one of its own, and the stop's
+ * report is left to it); 0, or -1.  mw_gdb_watch_release: frees ID's slot, returns
+ * its breakpoint (0: none).  mw_gdb_watch_conf: what was set for ID. */
+uintptr_t mw_gdb_stops_setup(void);
+uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, uint64_t len);
+int mw_gdb_watch_set(int id, int bp, int op, int is_signed, int64_t value);
+int mw_gdb_watch_release(int id);
+void mw_gdb_watch_conf(int id, int *bp, int *op, int64_t *value);
 
 /* Why mw_gdb_stop_hook is called (its last argument, bits). */
 #define MW_GDB_REPORT 1         /* stop mode: report record SEQ and stop */
@@ -30,6 +66,9 @@ int mw_gdb_before_crash(uint64_t addr, uint64_t pc);
 
 /* Exported for the debugger (memwatch-gdb(7)): variables it sets ... */
 extern volatile int mw_gdb_stop_mode, mw_gdb_attached, mw_gdb_refault;
+/* ... where the stop code is, and the TLS words it reads ... */
+extern uintptr_t mw_gdb_stops;
+extern long mw_gdb_stop_tls;
 /* ... functions it puts breakpoints on ... */
 void mw_gdb_stop_hook(uint64_t seq, uint64_t resume_pc, uint64_t tid, uint64_t why,
 		      uint64_t pc);

@@ -239,7 +239,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	switch (r) {
 	case MW_PERFORMED:
 		/* After the epoch: the debugger may keep us here a long time. */
-		mw_gdb_after_access(seq, f.under_break, f.pc, (uint64_t)mw_arch_pc(ctx));
+		mw_gdb_after_access_at(seq, f.under_break, f.pc, ctx);
 		break;
 	case MW_RETRY:
 		sched_yield();

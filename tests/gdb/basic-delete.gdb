@@ -1,20 +1,29 @@
 # SPDX-License-Identifier: MIT
-# The user's `delete` and `disable` of all breakpoints do not take
-# memwatch's two with them (the stop after a watched access, which stepping
-# needs too, and the stop at a genuine crash): stops go on, and the user's
-# own breakpoints are gone, or disabled, as asked.
+# Each watch stops at a breakpoint of its own, which GDB's own commands act
+# on as on a watchpoint: `disable N` stops its stops, `enable N` brings them
+# back, `info breakpoints N` shows its hits, `delete N` ends its stops (the
+# watch records on, as mwatch-list shows, until munwatch), and so does
+# `delete` of all; memwatch's two breakpoints in the library (the stop
+# that stepping needs, the stop at a genuine crash) come back after it,
+# enabled.
 set filename-display basename
 break basic.c:52
-break done
 run
 mwatch &counter 4
+set $w = $bpnum
+disable $w
+break set_b
+continue
+enable $w
+continue
+info breakpoints $w
+mwatch -l g_cfg.b
+delete $w
+mwatch-list
 delete
-continue
-disable
-break done
-disable
-continue
+mwatch-list
+munwatch 1
+mwatch-list
 pipe info breakpoints | grep -c "mw_gdb_.*_hook"
 pipe info breakpoints | grep -E "^[0-9]+ +breakpoint +keep +[yn]" | sed -E "s/ +0x[0-9a-f]+ / /"
-mwatch-stop off
 continue

@@ -7,6 +7,7 @@ set filename-display basename
 break step.c:38
 run
 mwatch -l watched
+mwatch-stop every
 echo === 38: next over a call that writes, then next back to main\n
 next
 next
