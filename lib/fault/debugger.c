@@ -137,11 +137,11 @@ static unsigned table_flags(int id)
 	unsigned slot, flags = MW_READ | MW_WRITE;
 	const struct mw_snapshot *s = mw_table_enter(&slot);
 
-	for (size_t j = 0; j < s->nwatches; j++)
-		if (s->watches[j]->id == id) {
-			flags = s->watches[j]->flags;
-			break;
-		}
+	const struct mw_watch_obj *w = mw_table_by_id(id);
+
+	(void)s;
+	if (w)
+		flags = w->flags;
 	mw_table_exit(slot);
 	return flags;
 }
