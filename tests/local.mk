@@ -96,6 +96,11 @@ check_PROGRAMS += tests/t-handlers
 TESTS += tests/t-handlers
 tests_t_handlers_SOURCES = tests/t-handlers.c
 tests_t_handlers_LDADD = $(MW_TEST_LIBS)
+# Signals the program sends its own process while watching: as without.
+check_PROGRAMS += tests/t-handlers-sent
+TESTS += tests/t-handlers-sent
+tests_t_handlers_sent_SOURCES = tests/t-handlers-sent.c
+tests_t_handlers_sent_LDADD = $(MW_TEST_LIBS) -lpthread
 
 # The mappings read as text, as on kernels before 6.11.
 dist_check_SCRIPTS += tests/t-maps-text.sh

@@ -4,7 +4,7 @@
  * program had before.
  *
  * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
- * mw_logfile_fatal, sigaction, raise, mincore,
+ * mw_logfile_fatal, mw_thread_hold_sent, sigaction, raise, mincore,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  */
 #include <errno.h>
@@ -23,6 +23,7 @@
 #include "log/record.h"
 #include "base/say.h"
 #include "watch/table.h"
+#include "threads/perthread.h"
 #include "base/sigsafe.h"
 #include "fault/sigview.h"
 
@@ -121,6 +122,9 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	/* Only protection faults of real accesses can be ours: not kill(2),
 	 * not unmapped addresses. */
 	if (si->si_code != SEGV_ACCERR) {
+		/* Sent while the program's view blocks it: pending for it. */
+		if (si->si_code <= 0 && mw_thread_hold_sent(sig, si))
+			goto out;
 		if (si->si_code <= 0 ||
 		    !mw_gdb_before_crash((uintptr_t)si->si_addr, (uint64_t)mw_arch_pc(ctx)))
 			decline(sig, si, ctx);

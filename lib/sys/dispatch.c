@@ -4,6 +4,7 @@
  * dispatch.h).
  * Fault path (the handler, mw_sys_sigaction): mw_arch_gate_*, mw_arch_sys_*,
  * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, mw_sys_selfsignal_frame,
+ * mw_thread_hold_sent,
  * sigdelset, memset, the previous SIGSYS handler.  Nothing else.
  * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
  * mw_thread_blocks_sigsys, mw_sys_onstack_*.
@@ -120,7 +121,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		for (int i = 0; i < n; i++)
 			if (atomic_load(&asked_tab[i].tid) == me)
 				atomic_store(&asked_tab[i].answered, 1);
-	} else {
+	} else if (!mw_thread_hold_sent(sig, si)) {     /* pending for the view */
 		chain(sig, si, uc);
 	}
 	errno = saved_errno;

@@ -2,8 +2,8 @@
 /*
  * perthread.c - per-thread needs: alternate stacks, untouchable pages, the
  * dispatch switch (see perthread.h).
- * Fault path (mw_thread_seen, mw_thread_switch_self): mw_arch_gate_*,
- * atomics.  Thread side (mw_threads_switch): /proc/self/task/TID/status.
+ * Fault path (mw_thread_seen, mw_thread_switch_self, the held signals):
+ * mw_arch_gate_*, atomics.  Thread side (mw_threads_switch): /proc/self/task/TID/status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +52,14 @@ static __thread uintptr_t our_stack __attribute__((tls_model("initial-exec")));
 static _Atomic int fork_gen = 1;
 /* The bits of MW_THREAD_NEEDED the thread believes blocked (perthread.h). */
 static __thread uint64_t view __attribute__((tls_model("initial-exec")));
+/* Per thread: the SIGSEGV and SIGSYS sent to it (tkill, tgkill); per
+ * process: those sent to the process (kill, sigqueue), which the kernel
+ * gave a thread whose view blocks them.  Standard signals: one of each is
+ * kept, as the kernel keeps one pending. */
+static __thread siginfo_t held_info[2] __attribute__((tls_model("initial-exec")));
+static __thread uint64_t held_bits __attribute__((tls_model("initial-exec")));
+static siginfo_t proc_info[2];
+static _Atomic uint64_t proc_bits;
 
 void mw_threads_init(size_t static_tls)
 {
@@ -201,6 +209,9 @@ int mw_thread_stack_short(size_t need)
 void mw_threads_forked(void)
 {
 	atomic_fetch_add(&fork_gen, 1);
+	/* A child starts with no signal pending. */
+	held_bits = 0;
+	atomic_store(&proc_bits, 0);
 }
 
 uint64_t mw_thread_unblock_own(void)
@@ -224,6 +235,89 @@ void mw_thread_reblock_own(uint64_t bits)
 		return;
 	view &= ~bits;
 	sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bits, 0, 8, 0, 0);
+	/* Blocked for real again: what was held is pending in the kernel. */
+	mw_thread_release_held(bits, 0);
+}
+
+/* ---------------------------------------- signals sent while the view blocks */
+
+
+static int held_index(int sig)
+{
+	return sig == SIGSEGV ? 0 : 1;
+}
+
+bool mw_thread_hold_sent(int sig, const siginfo_t *si)
+{
+	uint64_t bit;
+
+	if ((sig != SIGSEGV && sig != SIGSYS) || si->si_code > 0)
+		return false;
+	bit = 1ull << (sig - 1);
+	if (!(view & bit))
+		return false;
+	if (si->si_code == SI_TKILL) {
+		if (!(held_bits & bit))
+			held_info[held_index(sig)] = *si;
+		held_bits |= bit;
+	} else if (!(atomic_load(&proc_bits) & bit)) {
+		proc_info[held_index(sig)] = *si;
+		atomic_fetch_or(&proc_bits, bit);
+	}
+	return true;
+}
+
+uint64_t mw_thread_held(void)
+{
+	return held_bits | atomic_load(&proc_bits);
+}
+
+int mw_thread_take_held(uint64_t set, siginfo_t *si)
+{
+	for (int sig = 1; sig <= 64; sig++) {
+		uint64_t bit = 1ull << (sig - 1);
+
+		if (!(set & bit) || !((held_bits | atomic_load(&proc_bits)) & bit))
+			continue;
+		/* The thread's own first, as the kernel dequeues them. */
+		if (held_bits & bit) {
+			*si = held_info[held_index(sig)];
+			held_bits &= ~bit;
+			return sig;
+		}
+		if (atomic_fetch_and(&proc_bits, ~bit) & bit) {
+			*si = proc_info[held_index(sig)];
+			return sig;
+		}
+	}
+	return 0;
+}
+
+/* Sends SI again to this thread: with its own si_code and sender where the
+ * kernel lets a thread say so (the main thread), else as tgkill's. */
+static void resend(const siginfo_t *si)
+{
+	long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0), tid = sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	siginfo_t copy = *si;
+
+	if (sys(SYS_rt_tgsigqueueinfo, pid, tid, si->si_signo, (long)&copy, 0, 0) < 0)
+		sys(SYS_tgkill, pid, tid, si->si_signo, 0, 0, 0);
+}
+
+void mw_thread_release_held(uint64_t bits, int hold)
+{
+	siginfo_t si;
+	int sig;
+
+	bits &= mw_thread_held();
+	if (!bits)
+		return;
+	/* Held until the handler running returns, if asked: they then
+	 * arrive on the program's context, after its call. */
+	if (hold)
+		sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bits, 0, 8, 0, 0);
+	while ((sig = mw_thread_take_held(bits, &si)) > 0)
+		resend(&si);
 }
 
 uint64_t *mw_thread_view(void)

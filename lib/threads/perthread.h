@@ -79,6 +79,25 @@ void mw_thread_reblock_own(uint64_t bits);
 /* [fault path] The calling thread's view: the bits of MW_THREAD_NEEDED it
  * believes blocked. */
 uint64_t *mw_thread_view(void);
+/*
+ * SIGSEGV and SIGSYS sent by kill, tgkill, sigqueue (si_code <= 0) to a
+ * thread whose view blocks them would reach the library's handlers at
+ * once; the program expects them pending until it unblocks them (or takes
+ * them with sigwaitinfo).  They are held here instead: per thread when
+ * sent to the thread (SI_TKILL), per process otherwise, one of each.
+ */
+/* [fault path] SIG arrived with SI in the calling thread: true if it is a
+ * sent SIGSEGV or SIGSYS its view blocks, now held. */
+bool mw_thread_hold_sent(int sig, const siginfo_t *si);
+/* [fault path] The held signals the calling thread can see (its own and the
+ * process's), as a mask. */
+uint64_t mw_thread_held(void);
+/* [fault path] Takes a held signal of SET into *SI: its number, or 0. */
+int mw_thread_take_held(uint64_t set, siginfo_t *si);
+/* [fault path or thread] Sends the held signals of BITS again to the
+ * calling thread (its view or mask no longer blocks them, or blocks them
+ * for real again); HOLD: blocked until the running handler returns. */
+void mw_thread_release_held(uint64_t bits, int hold);
 /* [thread] In a forked child: its one thread registers anew. */
 void mw_threads_forked(void);
 /* [thread] Whether [lo, hi) holds a registered thread's control block,
