@@ -45,6 +45,11 @@ check_PROGRAMS += tests/t-syscalls
 TESTS += tests/t-syscalls
 tests_t_syscalls_SOURCES = tests/t-syscalls.c
 tests_t_syscalls_LDADD = $(MW_TEST_LIBS)
+# Memory protection keys on watched pages.
+check_PROGRAMS += tests/t-syscalls-pkey
+TESTS += tests/t-syscalls-pkey
+tests_t_syscalls_pkey_SOURCES = tests/t-syscalls-pkey.c
+tests_t_syscalls_pkey_LDADD = $(MW_TEST_LIBS)
 check_PROGRAMS += tests/t-procfd
 TESTS += tests/t-procfd
 tests_t_procfd_SOURCES = tests/t-procfd.c
