@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = top_builddir='$(top_builddir)' top_srcdir='$(top_srcdir)'
 	export top_builddir top_srcdir NM MW_LIBRARY_DEBUG_INFO;
 
 MW_TEST_LIBS = lib/libmemwatch.la -lpthread
-EXTRA_DIST += tests/tap.h tests/tap.sh tests/section.h tests/dispatch.h tests/gather8.h \
+EXTRA_DIST += tests/tap.h tests/tap.sh tests/section.h tests/dispatch.h tests/traced.h tests/gather8.h \
 	tests/watch.h tests/cli-env.sh tests/log-normalize.sh tests/README.md
 
 include tests/core.mk
@@ -106,6 +106,11 @@ check_PROGRAMS += tests/t-handlers-sent
 TESTS += tests/t-handlers-sent
 tests_t_handlers_sent_SOURCES = tests/t-handlers-sent.c
 tests_t_handlers_sent_LDADD = $(MW_TEST_LIBS) -lpthread
+# Threads blocking every signal since before the first watch.
+check_PROGRAMS += tests/t-handlers-blocked
+TESTS += tests/t-handlers-blocked
+tests_t_handlers_blocked_SOURCES = tests/t-handlers-blocked.c
+tests_t_handlers_blocked_LDADD = $(MW_TEST_LIBS) -lpthread
 
 # The mappings read as text, as on kernels before 6.11.
 dist_check_SCRIPTS += tests/t-maps-text.sh

@@ -7,7 +7,7 @@
  * mw_thread_hold_sent,
  * sigdelset, memset, the previous SIGSYS handler.  Nothing else.
  * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
- * mw_thread_blocks_sigsys, mw_sys_onstack_*.
+ * mw_thread_blocks_sigsys, mw_threads_unblock, mw_sys_onstack_*.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -223,6 +223,23 @@ static int wait_answers(int *blocking)
 	return missed;
 }
 
+/* The asked threads that block SIGSYS: unblocked from outside
+ * (perthread.h), then waited for again; how many were. */
+static int unblock_blocking(void)
+{
+	pid_t tids[ASKED_MAX];
+	int n = 0, done;
+
+	for (int i = 0; i < atomic_load(&n_asked); i++)
+		if (!atomic_load(&asked_tab[i].answered) && asked_tab[i].blocks >= BLOCK_LOOKS)
+			tids[n++] = atomic_load(&asked_tab[i].tid);
+	done = n ? mw_threads_unblock(tids, n) : 0;
+	if (done)
+		for (int i = 0; i < atomic_load(&n_asked); i++)
+			asked_tab[i].blocks = 0;
+	return done;
+}
+
 int mw_sys_activate(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid);
@@ -285,6 +302,8 @@ int mw_sys_activate(void)
 	if (d)
 		closedir(d);
 	missed = wait_answers(&blocking);
+	if (blocking > 0 && unblock_blocking() > 0)
+		missed = wait_answers(&blocking);
 	if (blocking > 0 && !said_blocking) {
 		struct mw_msg m;
 		int segv = 0;

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/rseq.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -107,6 +110,23 @@ void mw_thread_switch_self(void *uc)
 		mine->selector = mw_arch_gate_selector && !sigsys_blocked(uc);
 }
 
+/* Threads a tracer unblocked SIGSEGV and SIGSYS in (mw_threads_unblock):
+ * the bits each had blocked, for its view when it is first seen. */
+#define NOTED 64
+static struct {
+	_Atomic pid_t tid;
+	uint64_t bits;
+} noted[NOTED];
+
+static void take_noted(pid_t tid)
+{
+	for (int i = 0; i < NOTED; i++)
+		if (atomic_load(&noted[i].tid) == tid) {
+			view |= noted[i].bits;
+			atomic_store(&noted[i].tid, 0);
+		}
+}
+
 void mw_thread_seen(void *uc)
 {
 	pid_t tid;
@@ -120,6 +140,7 @@ void mw_thread_seen(void *uc)
 	seen = atomic_load(&fork_gen);
 	mine = NULL;
 	tid = (pid_t)sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	take_noted(tid);
 	tp = (uintptr_t)pthread_self();
 	lo = tp - tls_static;
 	hi = tp + 4096;         /* glibc's struct pthread, rseq area inside */
@@ -369,6 +390,89 @@ void mw_threads_switch(int on)
 		if (mw_thread_blocks_sigsys(t))
 			slots[i].selector = 0;
 	}
+}
+
+/* The helper process: seizes each thread, stops it, clears SIGSEGV and
+ * SIGSYS from its mask, lets it go.  Exits with how many it changed. */
+static void unblocker(int go, const pid_t *tids, int n)
+{
+	char c;
+	int done = 0, st;
+
+	if (read(go, &c, 1) != 1)
+		_exit(0);
+	for (int i = 0; i < n; i++) {
+		uint64_t m;
+
+		if (ptrace(PTRACE_SEIZE, tids[i], 0, 0) < 0)
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, tids[i], 0, 0) == 0 &&
+		    waitpid(tids[i], &st, __WALL) == tids[i] &&
+		    ptrace(PTRACE_GETSIGMASK, tids[i], 8, &m) == 0) {
+			m &= ~MW_THREAD_NEEDED;
+			done += ptrace(PTRACE_SETSIGMASK, tids[i], 8, &m) == 0;
+		}
+		ptrace(PTRACE_DETACH, tids[i], 0, 0);
+	}
+	_exit(done);
+}
+
+/* Whether Yama asks for PR_SET_PTRACER (scope 1: only descendants). */
+static bool yama_restricts(void)
+{
+	char c = 0;
+	int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == '1';
+}
+
+int mw_threads_unblock(const pid_t *tids, int n)
+{
+	int fds[2], st = 0;
+	bool yama = yama_restricts();
+	long helper;
+
+	if (n > NOTED)
+		n = NOTED;
+	for (int i = 0; i < n; i++) {
+		uint64_t bits = (mw_thread_blocks(tids[i], SIGSEGV) ? 1ull << (SIGSEGV - 1) : 0) |
+				(mw_thread_blocks(tids[i], SIGSYS) ? 1ull << (SIGSYS - 1) : 0);
+
+		for (int j = 0; j < NOTED; j++) {
+			pid_t none = 0;
+
+			if (atomic_load(&noted[j].tid) == 0) {
+				noted[j].bits = bits;
+				if (atomic_compare_exchange_strong(&noted[j].tid, &none, tids[i]))
+					break;
+			}
+		}
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return 0;
+	/* A process of its own without a signal at its end (the program's
+	 * SIGCHLD handler and wait(-1) never see it), without the fork
+	 * handlers. */
+	helper = syscall(SYS_clone, 0, 0, 0, 0, 0);
+	if (helper == 0) {
+		close(fds[1]);
+		unblocker(fds[0], tids, n);
+	}
+	close(fds[0]);
+	if (helper > 0 && yama)
+		prctl(PR_SET_PTRACER, helper, 0, 0, 0);
+	if (helper > 0 && write(fds[1], "g", 1) == 1)
+		while (waitpid((pid_t)helper, &st, __WALL) < 0 && errno == EINTR)
+			;
+	close(fds[1]);
+	if (helper > 0 && yama)
+		prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+	return helper > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 0;
 }
 
 int mw_threads_refuse(uintptr_t lo, uintptr_t hi)
