@@ -111,6 +111,11 @@ check_PROGRAMS += tests/t-handlers-blocked
 TESTS += tests/t-handlers-blocked
 tests_t_handlers_blocked_SOURCES = tests/t-handlers-blocked.c
 tests_t_handlers_blocked_LDADD = $(MW_TEST_LIBS) -lpthread
+# What a program's handler sees of its stack while watches exist.
+check_PROGRAMS += tests/t-handlers-stack
+TESTS += tests/t-handlers-stack
+tests_t_handlers_stack_SOURCES = tests/t-handlers-stack.c
+tests_t_handlers_stack_LDADD = $(MW_TEST_LIBS) -lpthread
 
 # The mappings read as text, as on kernels before 6.11.
 dist_check_SCRIPTS += tests/t-maps-text.sh

@@ -381,7 +381,19 @@ long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 	default:
 		return 1;
 	}
-	if (sig < 1 || sig > 64 || !default_fatal((int)sig))
+	/* Any signal but the library's own two (which its handlers need
+	 * deliverable while they run, for their probes) is held: a handler of
+	 * the program's then runs on the program's context, not on this
+	 * handler's (its uc_mcontext is the program's), a default action acts
+	 * there (a core shows the program's frames on top).  SIGSEGV and
+	 * SIGSYS only when their default action ends the process. */
+	if (sig < 1 || sig > 64 ||
+	    ((sig == SIGSEGV || sig == SIGSYS) && !default_fatal((int)sig)))
+		return 1;
+	/* kill(getpid()) from another thread than the main one: the kernel
+	 * gives it to the main thread if that does not block it; as it is,
+	 * unless it ends the process (held here for the core's frames). */
+	if (nr == SYS_kill && !group && tid != pid && !default_fatal((int)sig))
 		return 1;
 	bit = 1ull << (sig - 1);
 	/* Sent to the process: the kernel gives it to this thread unless it
@@ -395,8 +407,20 @@ long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 	 * does not block it takes it, or, held here, this one on return. */
 	if (group)
 		return mw_arch_gate_syscall(nr, a[0], a[1], 0, 0, 0, 0);
-	if (nr == SYS_kill)     /* to this thread, which the kernel would pick */
+	if (nr == SYS_kill) {   /* to this thread, which the kernel would pick */
+		siginfo_t si;
+
+		/* As kill's: SI_USER from this process (the kernel lets only
+		 * the main thread say so; others send it as tgkill's). */
+		memset(&si, 0, sizeof(si));
+		si.si_signo = (int)sig;
+		si.si_code = SI_USER;
+		si.si_pid = (pid_t)pid;
+		si.si_uid = (uid_t)mw_arch_gate_syscall(SYS_getuid, 0, 0, 0, 0, 0, 0);
+		if (tid == pid)
+			return mw_arch_gate_syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, (long)&si, 0, 0);
 		return mw_arch_gate_syscall(SYS_tgkill, pid, tid, sig, 0, 0, 0);
+	}
 	if (nr == SYS_rt_sigqueueinfo)
 		return mw_arch_gate_syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, a[2], 0, 0);
 	return mw_arch_gate_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
