@@ -8,7 +8,8 @@
  * read(2) into it): every write is caught and counted, the process lives,
  * no message says a thread blocks SIGSYS; each thread's mask still shows
  * SIGSEGV, SIGSYS and the rest blocked; the read that was blocked at the
- * first watch returns its bytes; the sigwait thread gets its SIGUSR2.
+ * first watch returns its bytes; the thread in sigwait for every signal
+ * gets the SIGUSR2 sent to it, not a signal of the library's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -65,16 +66,19 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
+/* Waits for every signal, as the sigwait thread of the pattern often
+ * does: the library's own signals must not be what it gets, nor EINTR. */
 static void *waiter(void *arg)
 {
 	sigset_t s;
-	int sig = 0;
+	siginfo_t si;
+	int sig;
 
 	(void)arg;
-	sigemptyset(&s);
-	sigaddset(&s, SIGUSR2);
-	sigwait(&s, &sig);
-	return (void *)(long)sig;
+	sigfillset(&s);
+	/* sigwaitinfo, unlike sigwait, returns EINTR to the program. */
+	sig = sigwaitinfo(&s, &si);
+	return (void *)(long)(sig < 0 ? -errno : sig);
 }
 
 static void run(void *arg)

@@ -111,19 +111,23 @@ void mw_thread_switch_self(void *uc)
 }
 
 /* Threads a tracer unblocked SIGSEGV and SIGSYS in (mw_threads_unblock):
- * the bits each had blocked, for its view when it is first seen. */
+ * the bits each had blocked, for its view when it is first seen.  Written
+ * by the tracer, a process of its own: shared memory. */
 #define NOTED 64
-static struct {
+struct noted {
 	_Atomic pid_t tid;
 	uint64_t bits;
-} noted[NOTED];
+};
+static struct noted *_Atomic noted;
 
 static void take_noted(pid_t tid)
 {
-	for (int i = 0; i < NOTED; i++)
-		if (atomic_load(&noted[i].tid) == tid) {
-			view |= noted[i].bits;
-			atomic_store(&noted[i].tid, 0);
+	struct noted *n = atomic_load(&noted);
+
+	for (int i = 0; n && i < NOTED; i++)
+		if (atomic_load(&n[i].tid) == tid) {
+			view |= n[i].bits;
+			atomic_store(&n[i].tid, 0);
 		}
 }
 
@@ -393,11 +397,13 @@ void mw_threads_switch(int on)
 }
 
 /* The helper process: seizes each thread, stops it, clears SIGSEGV and
- * SIGSYS from its mask, lets it go.  Exits with how many it changed. */
-static void unblocker(int go, const pid_t *tids, int n)
+ * SIGSYS from its mask (noting what it had blocked), sends it SI where
+ * asked while it is stopped, lets it go.  Exits with how many it changed. */
+static void unblocker(int go, pid_t pid, const pid_t *tids, const bool *send, int n,
+		      const siginfo_t *si, struct noted *out)
 {
 	char c;
-	int done = 0, st;
+	int done = 0, st, k = 0;
 
 	if (read(go, &c, 1) != 1)
 		_exit(0);
@@ -409,8 +415,22 @@ static void unblocker(int go, const pid_t *tids, int n)
 		if (ptrace(PTRACE_INTERRUPT, tids[i], 0, 0) == 0 &&
 		    waitpid(tids[i], &st, __WALL) == tids[i] &&
 		    ptrace(PTRACE_GETSIGMASK, tids[i], 8, &m) == 0) {
+			while (k < NOTED && atomic_load(&out[k].tid))
+				k++;
+			if (k < NOTED) {
+				out[k].bits = m & MW_THREAD_NEEDED;
+				atomic_store(&out[k].tid, tids[i]);
+			}
 			m &= ~MW_THREAD_NEEDED;
-			done += ptrace(PTRACE_SETSIGMASK, tids[i], 8, &m) == 0;
+			if (ptrace(PTRACE_SETSIGMASK, tids[i], 8, &m) == 0) {
+				siginfo_t copy = *si;
+
+				done++;
+				/* Queued while it is stopped, after the call it
+				 * waited in (a sigwait for SIGSYS) was ended. */
+				if (send[i])
+					syscall(SYS_rt_tgsigqueueinfo, pid, tids[i], SIGSYS, &copy);
+			}
 		}
 		ptrace(PTRACE_DETACH, tids[i], 0, 0);
 	}
@@ -431,27 +451,22 @@ static bool yama_restricts(void)
 	return c == '1';
 }
 
-int mw_threads_unblock(const pid_t *tids, int n)
+int mw_threads_unblock(const pid_t *tids, const bool *send, int n, const siginfo_t *si)
 {
 	int fds[2], st = 0;
 	bool yama = yama_restricts();
+	struct noted *out = atomic_load(&noted);
+	pid_t pid = getpid();
 	long helper;
 
-	if (n > NOTED)
-		n = NOTED;
-	for (int i = 0; i < n; i++) {
-		uint64_t bits = (mw_thread_blocks(tids[i], SIGSEGV) ? 1ull << (SIGSEGV - 1) : 0) |
-				(mw_thread_blocks(tids[i], SIGSYS) ? 1ull << (SIGSYS - 1) : 0);
+	if (!out) {
+		void *p = mmap(NULL, sizeof(struct noted) * NOTED, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
-		for (int j = 0; j < NOTED; j++) {
-			pid_t none = 0;
-
-			if (atomic_load(&noted[j].tid) == 0) {
-				noted[j].bits = bits;
-				if (atomic_compare_exchange_strong(&noted[j].tid, &none, tids[i]))
-					break;
-			}
-		}
+		if (p == MAP_FAILED)
+			return 0;
+		atomic_store(&noted, (struct noted *)p);
+		out = p;
 	}
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return 0;
@@ -461,7 +476,7 @@ int mw_threads_unblock(const pid_t *tids, int n)
 	helper = syscall(SYS_clone, 0, 0, 0, 0, 0);
 	if (helper == 0) {
 		close(fds[1]);
-		unblocker(fds[0], tids, n);
+		unblocker(fds[0], pid, tids, send, n, si, out);
 	}
 	close(fds[0]);
 	if (helper > 0 && yama)
@@ -473,6 +488,34 @@ int mw_threads_unblock(const pid_t *tids, int n)
 	if (helper > 0 && yama)
 		prctl(PR_SET_PTRACER, 0, 0, 0, 0);
 	return helper > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+}
+
+bool mw_thread_waits_for(pid_t tid, int sig)
+{
+	char path[64], buf[256];
+	unsigned long nr, set_at;
+	uint64_t set = 0;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = 0;
+	if (sscanf(buf, "%lu %lx", &nr, &set_at) != 2 || nr != SYS_rt_sigtimedwait)
+		return false;
+	/* The set, wherever it is (a watched page too): through /proc. */
+	fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = pread(fd, &set, sizeof(set), (off_t)set_at);
+	close(fd);
+	return len == sizeof(set) && (set & (1ull << (sig - 1)));
 }
 
 int mw_threads_refuse(uintptr_t lo, uintptr_t hi)

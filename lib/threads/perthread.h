@@ -98,12 +98,17 @@ int mw_thread_take_held(uint64_t set, siginfo_t *si);
  * calling thread (its view or mask no longer blocks them, or blocks them
  * for real again); HOLD: blocked until the running handler returns. */
 void mw_thread_release_held(uint64_t bits, int hold);
-/* [thread] Threads TIDS (N of them) block SIGSYS (and SIGSEGV), out of
- * reach of the library's signals: a helper process traces each for a
- * moment and clears both from its mask (what it blocked goes to its view
- * when it is first seen).  Returns how many it changed: 0 where tracing is
- * not allowed (a debugger attached, no ptrace permission). */
-int mw_threads_unblock(const pid_t *tids, int n);
+/* [thread] Threads TIDS (N of them) block SIGSYS (and SIGSEGV), or wait
+ * for it in sigwaitinfo, out of reach of the library's signals: a helper
+ * process traces each for a moment and clears both from its mask (what it
+ * blocked goes to its view when it is first seen); where SEND[i], it then
+ * queues SI (a SIGSYS) for it while it is stopped, its wait ended.
+ * Returns how many it changed: 0 where tracing is not allowed (a debugger
+ * attached, no ptrace permission). */
+int mw_threads_unblock(const pid_t *tids, const bool *send, int n, const siginfo_t *si);
+/* [thread] Whether thread TID waits in rt_sigtimedwait (sigwait,
+ * sigwaitinfo) for a set with SIG in it. */
+bool mw_thread_waits_for(pid_t tid, int sig);
 /* [thread] In a forked child: its one thread registers anew. */
 void mw_threads_forked(void);
 /* [thread] Whether [lo, hi) holds a registered thread's control block,
