@@ -50,6 +50,11 @@ check_PROGRAMS += tests/t-syscalls-pkey
 TESTS += tests/t-syscalls-pkey
 tests_t_syscalls_pkey_SOURCES = tests/t-syscalls-pkey.c
 tests_t_syscalls_pkey_LDADD = $(MW_TEST_LIBS)
+# Calls added from going through the system call table.
+check_PROGRAMS += tests/t-syscalls-table
+TESTS += tests/t-syscalls-table
+tests_t_syscalls_table_SOURCES = tests/t-syscalls-table.c
+tests_t_syscalls_table_LDADD = $(MW_TEST_LIBS)
 check_PROGRAMS += tests/t-procfd
 TESTS += tests/t-procfd
 tests_t_procfd_SOURCES = tests/t-procfd.c
