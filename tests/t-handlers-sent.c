@@ -2,8 +2,8 @@
 /*
  * t-handlers-sent.c - signals the program sends its own process while
  * watches exist arrive as without memwatch: kill(0), kill(-pgid),
- * kill(getpid()), pthread_kill to another thread, sigqueue and
- * pthread_sigqueue of SIGUSR1, SIGSEGV, SIGSYS and SIGTRAP (the first
+ * kill(getpid()) from main and from another thread, pthread_kill to
+ * another thread, sigqueue and pthread_sigqueue of SIGUSR1, SIGSEGV, SIGSYS and SIGTRAP (the first
  * two are the library's own signals), handled, blocked and then unblocked
  * (pending meanwhile), taken by sigwaitinfo, ignored, and with the default
  * action (the process dies of it).  Each case runs twice in children of
@@ -38,6 +38,7 @@ static struct got got[32];
 static _Atomic int n_got;
 static _Atomic pid_t other_tid;
 static _Atomic int stop;
+static _Atomic int send_sig;     /* the other thread sends this, then 0 */
 static pthread_t other;
 
 static void on_sig(int sig, siginfo_t *si, void *uc)
@@ -70,6 +71,12 @@ static void *other_main(void *arg)
 	(void)arg;
 	other_tid = (pid_t)syscall(SYS_gettid);
 	while (!atomic_load(&stop)) {
+		int sig = atomic_load(&send_sig);
+
+		if (sig) {
+			kill(getpid(), sig);
+			atomic_store(&send_sig, 0);
+		}
 		target[2]++;
 		sched_yield();
 	}
@@ -108,11 +115,12 @@ static int pending(int sig)
 	return sigismember(&s, sig);
 }
 
-enum how { KILL0, KILLPG, KILLPID, TKILL, SIGQUEUE, TSIGQUEUE, HOW_N };
+enum how { KILL0, KILLPG, KILLPID, TKILL, SIGQUEUE, TSIGQUEUE, KILLPID_OTHER, HOW_N };
 static const char *const how_name[] = {
 	"kill(0)", "kill(-pgid)", "kill(getpid())", "pthread_kill(other thread)",
-	"sigqueue(getpid())", "pthread_sigqueue(other thread)",
+	"sigqueue(getpid())", "pthread_sigqueue(other thread)", "kill(getpid()) from another thread",
 };
+
 
 static void send(enum how how, int sig, int value)
 {
@@ -137,6 +145,13 @@ static void send(enum how how, int sig, int value)
 	case TSIGQUEUE:
 		pthread_sigqueue(other, sig, v);
 		break;
+	case KILLPID_OTHER:
+		/* Main spins in its own code meanwhile: the kernel gives the
+		 * signal to it, the main thread, as it does without a watch. */
+		atomic_store(&send_sig, sig);
+		while (atomic_load(&send_sig))
+			;
+		break;
 	default:
 		break;
 	}
@@ -145,6 +160,11 @@ static void send(enum how how, int sig, int value)
 static int to_thread(enum how how)
 {
 	return how == TKILL || how == TSIGQUEUE;
+}
+
+static int other_exists(enum how how)
+{
+	return to_thread(how) || how == KILLPID_OTHER;
 }
 
 enum what { HANDLED, BLOCKED, WAITED, DEFAULT, IGNORED, WHAT_N };
@@ -175,7 +195,7 @@ static void scenario(void *arg)
 		}
 	}
 	target[0] = 1;
-	if (to_thread(s->how))
+	if (other_exists(s->how))
 		start_other();
 	if (s->what == HANDLED || s->what == BLOCKED)
 		handle(s->sig);
@@ -212,11 +232,15 @@ static void scenario(void *arg)
 
 		nanosleep(&ms, NULL);
 	}
-	if (to_thread(s->how))
+	if (other_exists(s->how))
 		stop_other();
+	/* A signal sent to the process from the other thread: any thread
+	 * that does not block it may take it (the sender often does with a
+	 * watch, memwatch-guarantees(7)): which one is not compared. */
 	for (int i = 0; i < atomic_load(&n_got) && i < 32; i++)
 		printf("handler: signal %d code %d self %d value %d in %s\n", got[i].sig,
-		       got[i].code, got[i].pid_self, got[i].value, got[i].other ? "other" : "main");
+		       got[i].code, got[i].pid_self, got[i].value,
+		       s->how == KILLPID_OTHER ? "either" : got[i].other ? "other" : "main");
 	printf("alive, %d handler calls\n", atomic_load(&n_got));
 	if (s->watched) {
 		uint64_t c = 0;
@@ -241,8 +265,16 @@ static void one(enum how how, enum what what, int sig)
 		s.watched = w;
 		describe_status(child_run(&c, scenario, &s), st[w], sizeof(st[w]));
 	}
-	if (!ok(strcmp(out[0], out[1]) == 0 && strcmp(st[0], st[1]) == 0, "%s of %s, %s: as without a watch",
-		how_name[how], strsignal(sig), what_name[what])) {
+	/* A known gap (memwatch-guarantees(7)): a SIGSEGV or SIGSYS sent to
+	 * the process is kept for the thread the kernel chose (main, which
+	 * blocks it), not passed to the other thread, which does not. */
+	const char *todo = how == KILLPID_OTHER && what == BLOCKED &&
+			   (sig == SIGSEGV || sig == SIGSYS) ?
+			   " # TODO kept for the main thread, not given to the other" : "";
+
+	if (!ok(strcmp(out[0], out[1]) == 0 && strcmp(st[0], st[1]) == 0,
+		"%s of %s, %s: as without a watch%s", how_name[how], strsignal(sig), what_name[what],
+		todo)) {
 		diag("without a watch: %s\n%s", st[0], out[0]);
 		diag("with a watch:    %s\n%s", st[1], out[1]);
 	}
@@ -259,12 +291,12 @@ int main(void)
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		for (int how = 0; how < HOW_N; how++)
 			for (int what = 0; what < WHAT_N; what++)
-				n += !(to_thread(how) && what == WAITED);
+				n += !(other_exists(how) && what == WAITED);
 	plan(n);
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		for (int how = 0; how < HOW_N; how++)
 			for (int what = 0; what < WHAT_N; what++)
-				if (!(to_thread(how) && what == WAITED)) {
+				if (!(other_exists(how) && what == WAITED)) {
 					if (!only || atoi(only) == ++k)
 						one(how, what, sigs[i]);
 					else

@@ -331,7 +331,7 @@ long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 {
 	long pid, tid;
 	uint64_t mask = *(uint64_t *)&((ucontext_t *)uc)->uc_sigmask, bit;
-	bool process = false, group = false;
+	bool process = false, as_is = false;
 	long sig;
 
 	if (nr == SYS_rt_sigpending)
@@ -349,7 +349,7 @@ long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 		 * too: the others get it as they would. */
 		if ((int)a[0] == 0 || ((int)a[0] < -1 &&
 					-(int)a[0] == mw_arch_gate_syscall(SYS_getpgid, 0, 0, 0, 0, 0, 0)))
-			group = true;     /* pid_t: an int, whatever the upper bits */
+			as_is = true;     /* pid_t: an int, whatever the upper bits */
 		else if (a[0] != pid)
 			return 1;
 		sig = a[1];
@@ -390,11 +390,14 @@ long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 	if (sig < 1 || sig > 64 ||
 	    ((sig == SIGSEGV || sig == SIGSYS) && !default_fatal((int)sig)))
 		return 1;
-	/* kill(getpid()) from another thread than the main one: the kernel
-	 * gives it to the main thread if that does not block it; as it is,
-	 * unless it ends the process (held here for the core's frames). */
-	if (nr == SYS_kill && !group && tid != pid && !default_fatal((int)sig))
-		return 1;
+	/* kill(getpid()) from another thread than the main one: sent as it
+	 * is, held here, so that this thread takes it, if it does, on its own
+	 * context (any thread that does not block it may: after rt_sigreturn
+	 * this one often looks first, where without the library the main
+	 * thread would take it); unless it ends the process (sent to this
+	 * thread then, for the core's frames). */
+	if (nr == SYS_kill && !as_is && tid != pid && !default_fatal((int)sig))
+		as_is = true;
 	bit = 1ull << (sig - 1);
 	/* Sent to the process: the kernel gives it to this thread unless it
 	 * blocks it; then to another, as it is. */
@@ -403,9 +406,10 @@ long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 	/* Held while the handler runs; the frame's mask, which rt_sigreturn
 	 * puts back, lets it through on the program's context. */
 	mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8, 0, 0);
-	/* The group's: the process gets it as the others do; a thread that
-	 * does not block it takes it, or, held here, this one on return. */
-	if (group)
+	/* The group's, or the process's: the process gets it as the others
+	 * do; a thread that does not block it takes it, or, held here, this
+	 * one on return. */
+	if (as_is)
 		return mw_arch_gate_syscall(nr, a[0], a[1], 0, 0, 0, 0);
 	if (nr == SYS_kill) {   /* to this thread, which the kernel would pick */
 		siginfo_t si;
