@@ -4,7 +4,7 @@
  * program had before.
  *
  * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
- * mw_logfile_fatal, mw_thread_hold_sent, sigaction, raise, mincore,
+ * mw_logfile_fatal, mw_thread_hold_sent, sigaction, mincore,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  */
 #include <errno.h>
@@ -64,7 +64,13 @@ static void decline(int sig, siginfo_t *si, void *ctx)
 			uint64_t bit = 1ull << (SIGSEGV - 1);
 
 			mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8, 0, 0);
-			raise(SIGSEGV);
+			/* From the gate: raise(3)'s own mask calls would be
+			 * dispatched, and would put the SIGSEGV held here into
+			 * the program's view of its mask, where it would wait
+			 * for good (perthread.h). */
+			mw_arch_gate_syscall(SYS_tgkill, mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0),
+					     mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSEGV,
+					     0, 0, 0);
 		}
 		return;
 	}
@@ -117,7 +123,10 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	unsigned slot;
 
 	mw_arch_handler_entry();
-	if (mw_arch_probe_fixup(ctx))
+	/* A SIGSEGV sent by kill(2) or tgkill (si_code <= 0) while a probe
+	 * or a stub runs is not theirs: it was taken for their fault, and
+	 * lost (or the stub's access made twice). */
+	if (si->si_code > 0 && mw_arch_probe_fixup(ctx))
 		goto out;
 	/* Only protection faults of real accesses can be ours: not kill(2),
 	 * not unmapped addresses. */
