@@ -5,6 +5,7 @@
  * process's main thread ends, as an attached debugger would: nobody else
  * can trace it then (the library's helper that unblocks signals in threads
  * out of reach, threads/perthread.h).  0, or -1 if tracing is not allowed.
+ * tracing_allowed(): whether a child may trace this process at all.
  * Header only, for the tests of threads that block every signal.
  */
 #ifndef MW_TEST_TRACED_H
@@ -14,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 __attribute__((unused))
@@ -41,6 +43,27 @@ static int hold_traced(pid_t tid)
 		c = 0;
 	close(p[0]);
 	return c ? 0 : -1;
+}
+
+/* Whether a child process may trace this process's threads here (no
+ * seccomp or security module forbids it): the library's helper then can. */
+__attribute__((unused))
+static int tracing_allowed(void)
+{
+	pid_t self = getpid(), k;
+	int st = 0;
+
+	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+	k = fork();
+	if (k == 0) {
+		if (ptrace(PTRACE_SEIZE, self, 0, 0) != 0)
+			_exit(1);
+		ptrace(PTRACE_DETACH, self, 0, 0);
+		_exit(0);
+	}
+	if (k < 0 || waitpid(k, &st, 0) != k)
+		return 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 #endif /* MW_TEST_TRACED_H */
