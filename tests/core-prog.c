@@ -7,6 +7,10 @@
  *   abort, abort-thread    abort() (tgkill of SIGABRT)
  *   kill                   kill(getpid(), SIGQUIT)
  *   sigqueue               sigqueue(getpid(), SIGQUIT, ...)
+ *   kill0, killpg          kill(0, SIGQUIT), kill(-getpgrp(), SIGQUIT) (the
+ *                          program runs in a process group of its own)
+ *   thread-kill            pthread_kill(SIGQUIT) from main to a thread
+ *                          writing the watched global in crash_here()
  *   segv                   raise(SIGSEGV) (the library handles SIGSEGV)
  *   sys                    raise(SIGSYS) (and SIGSYS)
  *   handled                kill(getpid(), SIGQUIT) with a handler: it runs,
@@ -37,6 +41,13 @@ static __attribute__((noinline)) void crash_here(void)
 
 	if (strcmp(mode, "kill") == 0 || strcmp(mode, "handled") == 0)
 		kill(getpid(), SIGQUIT);
+	else if (strcmp(mode, "kill0") == 0)
+		kill(0, SIGQUIT);
+	else if (strcmp(mode, "killpg") == 0)
+		kill(-getpgrp(), SIGQUIT);
+	else if (strcmp(mode, "thread-kill") == 0)
+		for (;;)
+			watched++;
 	else if (strcmp(mode, "sigqueue") == 0)
 		sigqueue(getpid(), SIGQUIT, v);
 	else if (strcmp(mode, "segv") == 0)
@@ -67,7 +78,15 @@ int main(int argc, char **argv)
 	if (mw_watch((void *)&watched, sizeof(watched), MW_WRITE) < 0)
 		return 3;
 	watched = 1;
-	if (strcmp(mode, "abort-thread") == 0) {
+	if (strcmp(mode, "kill0") == 0 || strcmp(mode, "killpg") == 0)
+		setpgid(0, 0);
+	if (strcmp(mode, "thread-kill") == 0) {
+		pthread_create(&t, NULL, thread, NULL);
+		while (watched < 1000)
+			;
+		pthread_kill(t, SIGQUIT);
+		pthread_join(t, NULL);
+	} else if (strcmp(mode, "abort-thread") == 0) {
 		pthread_create(&t, NULL, thread, NULL);
 		pthread_join(t, NULL);
 	} else {

@@ -8,7 +8,7 @@ AM_TESTS_ENVIRONMENT = top_builddir='$(top_builddir)' top_srcdir='$(top_srcdir)'
 	export top_builddir top_srcdir NM MW_LIBRARY_DEBUG_INFO;
 
 MW_TEST_LIBS = lib/libmemwatch.la -lpthread
-EXTRA_DIST += tests/tap.h tests/tap.sh tests/section.h tests/dispatch.h tests/gather8.h \
+EXTRA_DIST += tests/tap.h tests/tap.sh tests/section.h tests/dispatch.h tests/traced.h tests/gather8.h \
 	tests/watch.h tests/cli-env.sh tests/log-normalize.sh tests/README.md
 
 include tests/core.mk
@@ -45,6 +45,16 @@ check_PROGRAMS += tests/t-syscalls
 TESTS += tests/t-syscalls
 tests_t_syscalls_SOURCES = tests/t-syscalls.c
 tests_t_syscalls_LDADD = $(MW_TEST_LIBS)
+# Memory protection keys on watched pages.
+check_PROGRAMS += tests/t-syscalls-pkey
+TESTS += tests/t-syscalls-pkey
+tests_t_syscalls_pkey_SOURCES = tests/t-syscalls-pkey.c
+tests_t_syscalls_pkey_LDADD = $(MW_TEST_LIBS)
+# Calls added from going through the system call table.
+check_PROGRAMS += tests/t-syscalls-table
+TESTS += tests/t-syscalls-table
+tests_t_syscalls_table_SOURCES = tests/t-syscalls-table.c
+tests_t_syscalls_table_LDADD = $(MW_TEST_LIBS)
 check_PROGRAMS += tests/t-procfd
 TESTS += tests/t-procfd
 tests_t_procfd_SOURCES = tests/t-procfd.c
@@ -97,6 +107,21 @@ check_PROGRAMS += tests/t-handlers
 TESTS += tests/t-handlers
 tests_t_handlers_SOURCES = tests/t-handlers.c
 tests_t_handlers_LDADD = $(MW_TEST_LIBS)
+# Signals the program sends its own process while watching: as without.
+check_PROGRAMS += tests/t-handlers-sent
+TESTS += tests/t-handlers-sent
+tests_t_handlers_sent_SOURCES = tests/t-handlers-sent.c
+tests_t_handlers_sent_LDADD = $(MW_TEST_LIBS) -lpthread
+# Threads blocking every signal since before the first watch.
+check_PROGRAMS += tests/t-handlers-blocked
+TESTS += tests/t-handlers-blocked
+tests_t_handlers_blocked_SOURCES = tests/t-handlers-blocked.c
+tests_t_handlers_blocked_LDADD = $(MW_TEST_LIBS) -lpthread
+# What a program's handler sees of its stack while watches exist.
+check_PROGRAMS += tests/t-handlers-stack
+TESTS += tests/t-handlers-stack
+tests_t_handlers_stack_SOURCES = tests/t-handlers-stack.c
+tests_t_handlers_stack_LDADD = $(MW_TEST_LIBS) -lpthread
 
 # The mappings read as text, as on kernels before 6.11.
 dist_check_SCRIPTS += tests/t-maps-text.sh

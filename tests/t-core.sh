@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # t-core.sh - a program that dies of a signal it sends itself while a watch
-# exists (abort() from main or a thread, kill, sigqueue, raise of SIGSEGV
-# and SIGSYS: tests/core-prog) dies of that signal, and its core shows the
+# exists (abort() from main or a thread, kill of its process or process
+# group, sigqueue, pthread_kill to a thread running its code, raise of
+# SIGSEGV and SIGSYS: tests/core-prog) dies of that signal, and its core shows the
 # program's frames on top, as without memwatch: `gdb -batch -ex bt` on the
 # core has crash_here() below only the C library's frames, no frame of
 # libmemwatch and no signal handler frame above it.  A handled signal still
@@ -38,7 +39,7 @@ prog=$(cd "$(dirname "$prog")" && pwd)/$(basename "$prog")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-core.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..19"
+echo "1..28"
 
 # fatal MODE SIGNAL: runs the program in a directory of its own; it must
 # die of SIGNAL with a core whose backtrace has the program on top.
@@ -67,6 +68,9 @@ fatal abort 6
 fatal abort-thread 6
 fatal kill 3
 fatal sigqueue 3
+fatal kill0 3
+fatal killpg 3
+fatal thread-kill 3
 fatal segv 11
 fatal sys 31
 

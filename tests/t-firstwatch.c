@@ -32,6 +32,7 @@
 #include "memwatch.h"
 #include "tap.h"
 #include "dispatch.h"
+#include "traced.h"
 
 static uint8_t area[4096] __attribute__((aligned(4096)));
 
@@ -57,11 +58,13 @@ static sem_t sem;
 static volatile sig_atomic_t usr1;
 
 static _Atomic int deaf_ready;
+static _Atomic pid_t deaf_tid;
 
 static void *deaf(void *arg)
 {
 	sigset_t all;
 
+	atomic_store(&deaf_tid, (pid_t)syscall(SYS_gettid));
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	atomic_store(&deaf_ready, 1);
@@ -257,7 +260,8 @@ int main(void)
 	ok(usr1 == 1, "the program's SIGUSR1 handler ran once (%d)", (int)usr1);
 	mw_unwatch(id);
 
-	/* A worker that blocks every signal, as thread pools do: it cannot
+	/* A worker that blocks every signal, as thread pools do, held by a
+	 * debugger (the library cannot trace it to unblock them): it cannot
 	 * answer.  Each first watch after none (5 here) asks again and must
 	 * not wait for it; the message about it is said once. */
 	char tmpl[] = "/tmp/t-firstwatch-XXXXXX", text[4096];
@@ -270,6 +274,8 @@ int main(void)
 	pthread_create(&t[0], NULL, deaf, NULL);
 	while (!__atomic_load_n(&deaf_ready, __ATOMIC_ACQUIRE))
 		usleep(1000);
+	if (hold_traced(atomic_load(&deaf_tid)) < 0)
+		diag("the worker could not be traced");
 	dup2(fd, 2);
 	for (int i = 0; i < 5; i++) {
 		id = mw_watch(area, 64, MW_ACCESS);

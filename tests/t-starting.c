@@ -17,12 +17,14 @@
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "memwatch.h"
 #include "tap.h"
 #include "dispatch.h"
 #include "section.h"
+#include "traced.h"
 
 static uint8_t area[4096] __attribute__((aligned(4096)));
 static _Atomic int ready, go;
@@ -55,10 +57,13 @@ static void *slow_start(void *arg)
 }
 
 /* Blocks every signal for good, as a worker of a thread pool may. */
+static _Atomic pid_t deaf_tid;
+
 static void *deaf(void *arg)
 {
 	sigset_t all;
 
+	atomic_store(&deaf_tid, (pid_t)syscall(SYS_gettid));
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	atomic_store(&ready, 1);
@@ -108,7 +113,8 @@ static void just_started(void *arg)
 		pthread_join(t[i], NULL);
 }
 
-/* The first watch while a thread blocks every signal for good. */
+/* The first watch while a thread blocks every signal for good, and a
+ * debugger holds it (the library cannot trace it to unblock them). */
 static void blocking(void *arg)
 {
 	pthread_t t;
@@ -118,6 +124,8 @@ static void blocking(void *arg)
 		_exit(99);
 	while (!atomic_load(&ready))
 		sleep_ms(1);
+	if (hold_traced(atomic_load(&deaf_tid)) < 0)
+		printf("(not traced) ");
 	printf("watch %d\n", mw_watch(area, 64, MW_WRITE));
 }
 
@@ -152,7 +160,7 @@ int main(void)
 
 	st = run(blocking, out, sizeof(out));
 	ok(st == 0 && strstr(out, "memwatch: 1 thread(s) block SIGSYS now") != NULL,
-	   "a thread that blocks SIGSYS for good is named (%s)", out);
+	   "a thread that blocks SIGSYS for good, held by a debugger, is named (%s)", out);
 	ok(strstr(out, "watch 1") != NULL, "and the watch is made (%s)", out);
 	return done();
 }

@@ -4,7 +4,7 @@
  * program had before.
  *
  * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
- * mw_logfile_fatal, sigaction, raise, mincore,
+ * mw_logfile_fatal, mw_thread_hold_sent, sigaction, mincore,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  * The same for a patched site's call (soft below), which is a fault taken
  * without a signal (arch.h, "patched access sites").
@@ -26,6 +26,7 @@
 #include "watch/pagemap.h"
 #include "base/say.h"
 #include "watch/table.h"
+#include "threads/perthread.h"
 #include "base/sigsafe.h"
 #include "fault/sigview.h"
 
@@ -66,7 +67,13 @@ static void decline(int sig, siginfo_t *si, void *ctx)
 			uint64_t bit = 1ull << (SIGSEGV - 1);
 
 			mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8, 0, 0);
-			raise(SIGSEGV);
+			/* From the gate: raise(3)'s own mask calls would be
+			 * dispatched, and would put the SIGSEGV held here into
+			 * the program's view of its mask, where it would wait
+			 * for good (perthread.h). */
+			mw_arch_gate_syscall(SYS_tgkill, mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0),
+					     mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), SIGSEGV,
+					     0, 0, 0);
 		}
 		return;
 	}
@@ -193,11 +200,17 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	int where;
 
 	mw_arch_handler_entry();
-	if (mw_arch_probe_fixup(ctx))
+	/* A SIGSEGV sent by kill(2) or tgkill (si_code <= 0) while a probe
+	 * or a stub runs is not theirs: it was taken for their fault, and
+	 * lost (or the stub's access made twice). */
+	if (si->si_code > 0 && mw_arch_probe_fixup(ctx))
 		goto out;
 	/* Only protection faults of real accesses can be ours: not kill(2),
 	 * not unmapped addresses. */
 	if (si->si_code != SEGV_ACCERR) {
+		/* Sent while the program's view blocks it: pending for it. */
+		if (si->si_code <= 0 && mw_thread_hold_sent(sig, si))
+			goto out;
 		if (si->si_code <= 0 ||
 		    !mw_gdb_before_crash((uintptr_t)si->si_addr, (uint64_t)mw_arch_pc(ctx)))
 			decline(sig, si, ctx);

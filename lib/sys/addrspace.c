@@ -8,6 +8,7 @@
  * change).
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -157,31 +158,56 @@ void mw_sys_set_gone(void (*fn)(uintptr_t lo, uintptr_t hi, uintptr_t pc))
 	gone = fn;
 }
 
-/* mprotect(PROT_EXEC) of watched pages: each watch over them is named on
- * standard error before it ends. */
+/* mprotect(PROT_EXEC) or pkey_mprotect with a key of watched pages: each
+ * watch over them is named on standard error before it ends, with WHY. */
 static void say_one(struct mw_watch_obj *w, void *arg)
 {
+	const char *why = arg;
 	struct mw_msg m;
 
-	(void)arg;
 	mw_msg_init(&m);
 	mw_msg_str(&m, "watch ");
 	mw_msg_dec(&m, w->id);
 	mw_msg_str(&m, " at ");
 	mw_msg_hex(&m, w->start);
-	mw_msg_str(&m, " ends: mprotect(PROT_EXEC) makes its memory code, which memwatch "
-		       "cannot watch (the code could not run on a watched page)");
+	mw_msg_str(&m, why);
 	mw_msg_flush(&m);
 }
 
-static void say_exec(uintptr_t lo, uintptr_t hi)
+static void say_end(uintptr_t lo, uintptr_t hi, const char *why)
 {
 	unsigned slot;
 	const struct mw_snapshot *s = mw_table_enter(&slot);
 
 	/* As the gone callback finds them: by their pages. */
-	mw_table_each(s, lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095, say_one, NULL);
+	mw_table_each(s, lo & ~(uintptr_t)4095, (hi + 4095) & ~(uintptr_t)4095, say_one,
+		      (void *)why);
 	mw_table_exit(slot);
+}
+
+/* The kernel's answer to pkey_mprotect(PROT, KEY) on a page of the
+ * library's own, key 0 again after: 0, or the error (EINVAL: a key not
+ * allocated, a bad protection), which the call gives without ending any
+ * watch. */
+static long key_refused(int prot, int key)
+{
+	static _Atomic long page;
+	long p = atomic_load(&page), r;
+
+	if (!p) {
+		long q = mw_arch_gate_syscall(SYS_mmap, 0, 4096, PROT_NONE,
+					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		long none = 0;
+
+		if (q < 0 && q > -4096)
+			return 0;       /* unknown: the kernel says it later */
+		if (!atomic_compare_exchange_strong(&page, &none, q))
+			mw_arch_gate_syscall(SYS_munmap, q, 4096, 0, 0, 0, 0);
+		p = atomic_load(&page);
+	}
+	r = mw_arch_gate_syscall(SYS_pkey_mprotect, p, 4096, prot, key, 0, 0);
+	mw_arch_gate_syscall(SYS_pkey_mprotect, p, 4096, PROT_NONE, 0, 0, 0);
+	return r < 0 ? r : 0;
 }
 
 /* The program unmaps, moves or replaces memory, or changes its protection:
@@ -241,6 +267,7 @@ long mw_sys_address_space(void *uc, long nr, const long a[6], bool *done)
 		break;
 	}
 	case SYS_mprotect:
+	case SYS_pkey_mprotect:
 		lo = (uintptr_t)a[0];
 		hi = lo + (uintptr_t)a[1];
 		break;
@@ -257,12 +284,37 @@ long mw_sys_address_space(void *uc, long nr, const long a[6], bool *done)
 	mw_table_exit(slot);
 	if (!touched)
 		return 0;
-	if (nr == SYS_mprotect && (a[2] & PROT_EXEC)) {
+	/* pkey_mprotect with key -1 is mprotect, with the default key 0 the
+	 * same on watched pages (theirs is 0); a refused key or protection
+	 * changes nothing. */
+	if (nr == SYS_pkey_mprotect && ((int)a[3] == -1 || (int)a[3] == 0))
+		nr = SYS_mprotect;
+	if (nr == SYS_pkey_mprotect) {
+		long r = key_refused((int)a[2], (int)a[3]);
+
+		if (r) {
+			*done = true;
+			return r;
+		}
+	}
+	if ((nr == SYS_mprotect || nr == SYS_pkey_mprotect) && (a[2] & PROT_EXEC)) {
 		/* Code cannot be watched (mw_watch refuses it): under a read
 		 * watch its page is inaccessible, and the instruction fetch
 		 * would kill the program.  The watches over it end, said and
 		 * logged as gone; the call then acts on plain memory. */
-		say_exec(lo, hi);
+		say_end(lo, hi, " ends: mprotect(PROT_EXEC) makes its memory code, which memwatch "
+				"cannot watch (the code could not run on a watched page)");
+		gone(lo, hi, mw_arch_sys_site(uc));
+		return 0;
+	}
+	if (nr == SYS_pkey_mprotect) {
+		/* A protection key on watched pages: the library performs the
+		 * program's accesses through its own view of them, which the
+		 * key does not guard, and the pages it gives back at the end
+		 * would not carry the key.  The watches end, said and logged as
+		 * gone; the call then gives the program's own pages the key. */
+		say_end(lo, hi, " ends: pkey_mprotect gives its memory a protection key, which "
+				"memwatch cannot watch (its own accesses would not honour the key)");
 		gone(lo, hi, mw_arch_sys_site(uc));
 		return 0;
 	}

@@ -231,7 +231,7 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		return;
 	}
 	if (nr == SYS_munmap || nr == SYS_mremap || nr == SYS_mmap || nr == SYS_brk ||
-	    nr == SYS_mprotect) {
+	    nr == SYS_mprotect || nr == SYS_pkey_mprotect) {
 		bool done;
 		long r = mw_sys_address_space(uc, nr, a, &done);
 

@@ -4,10 +4,12 @@
  * dispatch.h).
  * Fault path (the handler, mw_sys_sigaction): mw_arch_gate_*, mw_arch_sys_*,
  * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, mw_sys_selfsignal_frame,
+ * mw_thread_hold_sent,
  * sigdelset, memset, mw_cost_syscall, the previous SIGSYS handler.  Nothing
  * else.
  * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
- * mw_thread_blocks_sigsys, mw_sys_onstack_*.
+ * mw_thread_blocks_sigsys, mw_thread_waits_for, mw_threads_unblock,
+ * mw_sys_onstack_*.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -124,7 +126,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		for (int i = 0; i < n; i++)
 			if (atomic_load(&asked_tab[i].tid) == me)
 				atomic_store(&asked_tab[i].answered, 1);
-	} else {
+	} else if (!mw_thread_hold_sent(sig, si)) {     /* pending for the view */
 		chain(sig, si, uc);
 	}
 	errno = saved_errno;
@@ -157,16 +159,21 @@ static int install(void)
 	return mw_arch_gate_sigaction(SIGSYS, handler, SA_NODEFER | SA_ONSTACK | SA_RESTART, 0);
 }
 
+static void question(siginfo_t *si)
+{
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGSYS;
+	si->si_code = SI_QUEUE;
+	si->si_pid = getpid();
+	si->si_uid = getuid();
+	si->si_value.sival_ptr = BROADCAST;
+}
+
 static int ask(pid_t tid)
 {
 	siginfo_t si;
 
-	memset(&si, 0, sizeof(si));
-	si.si_signo = SIGSYS;
-	si.si_code = SI_QUEUE;
-	si.si_pid = getpid();
-	si.si_uid = getuid();
-	si.si_value.sival_ptr = BROADCAST;
+	question(&si);
 	return (int)syscall(SYS_rt_tgsigqueueinfo, getpid(), tid, SIGSYS, &si);
 }
 
@@ -226,11 +233,32 @@ static int wait_answers(int *blocking)
 	return missed;
 }
 
+/* The asked threads that block SIGSYS: unblocked from outside
+ * (perthread.h), then waited for again; how many were. */
+static int unblock_blocking(void)
+{
+	pid_t tids[ASKED_MAX];
+	bool send[ASKED_MAX] = { false };
+	siginfo_t si;
+	int n = 0, done;
+
+	question(&si);
+	for (int i = 0; i < atomic_load(&n_asked); i++)
+		if (!atomic_load(&asked_tab[i].answered) && asked_tab[i].blocks >= BLOCK_LOOKS)
+			tids[n++] = atomic_load(&asked_tab[i].tid);
+	done = n ? mw_threads_unblock(tids, send, n, &si) : 0;
+	if (done)
+		for (int i = 0; i < atomic_load(&n_asked); i++)
+			asked_tab[i].blocks = 0;
+	return done;
+}
+
 int mw_sys_activate(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid);
+	static pid_t waiting[ASKED_MAX];
 	struct stat st;
-	int missed, blocking, n = 0;
+	int missed, blocking, n = 0, n_waiting = 0;
 	DIR *d;
 	struct dirent *e;
 
@@ -281,13 +309,31 @@ int mw_sys_activate(void)
 		atomic_store(&asked_tab[n].answered, 0);
 		asked_tab[n].blocks = 0;
 		atomic_store(&n_asked, n + 1);
-		if (ask(tid) != 0)
+		/* One in sigwait for SIGSYS would take the question for a
+		 * signal of its own: asked by a tracer once its wait ends. */
+		if (n_waiting < ASKED_MAX && mw_thread_waits_for(tid, SIGSYS))
+			waiting[n_waiting++] = tid;
+		else if (ask(tid) != 0)
 			atomic_store(&asked_tab[n].answered, 1);        /* gone */
 		n++;
 	}
 	if (d)
 		closedir(d);
+	if (n_waiting) {
+		bool send[ASKED_MAX];
+		siginfo_t si;
+
+		question(&si);
+		for (int i = 0; i < n_waiting; i++)
+			send[i] = true;
+		/* Not traceable: asked as the others, as before. */
+		if (mw_threads_unblock(waiting, send, n_waiting, &si) == 0)
+			for (int i = 0; i < n_waiting; i++)
+				ask(waiting[i]);
+	}
 	missed = wait_answers(&blocking);
+	if (blocking > 0 && unblock_blocking() > 0)
+		missed = wait_answers(&blocking);
 	if (blocking > 0 && !said_blocking) {
 		struct mw_msg m;
 		int segv = 0;

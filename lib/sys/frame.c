@@ -89,12 +89,56 @@ long mw_sys_sigprocmask_frame(void *uc, const long a[6])
 	int have = a[1] && mw_sys_bring_in(&set, (uintptr_t)a[1], 8) == 0;
 	long r;
 
+	uint64_t before = *view;
+
 	*mask |= *view;
 	r = sigprocmask_frame(uc, a);
 	*mask &= ~MW_THREAD_NEEDED;
 	if (have && r >= 0)
 		apply_how(a[0], view, set & MW_THREAD_NEEDED);
+	/* What was sent while the view blocked it arrives now, right after
+	 * the call, as the kernel delivers a pending signal on unblocking. */
+	mw_thread_release_held(before & ~*view, 1);
 	return r;
+}
+
+/* rt_sigpending: the kernel's pending set and the signals held for the
+ * thread's view (perthread.h).  1: nothing held, the call goes on. */
+static long sigpending_frame(void *uc, const long a[6])
+{
+	uint64_t set = 0;
+	long r;
+
+	if (!mw_thread_held() || a[1] != 8)
+		return 1;
+	r = mw_arch_gate_syscall(SYS_rt_sigpending, (long)&set, 8, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	set |= mw_thread_held();
+	return mw_sys_give_out(uc, (uintptr_t)a[0], &set, 8);
+}
+
+/* rt_sigtimedwait for a set with a held signal in it: that one, at once.
+ * 1: none, the call goes on (a signal sent while it waits is the
+ * kernel's to give it). */
+static long sigtimedwait_frame(void *uc, const long a[6])
+{
+	uint64_t set = 0;
+	siginfo_t si;
+	int sig;
+
+	if (!mw_thread_held() || a[3] != 8 || mw_sys_bring_in(&set, (uintptr_t)a[0], 8))
+		return 1;
+	sig = mw_thread_take_held(set, &si);
+	if (!sig)
+		return 1;
+	if (a[1]) {
+		long r = mw_sys_give_out(uc, (uintptr_t)a[1], &si, sizeof(si));
+
+		if (r)
+			return r;
+	}
+	return sig;
 }
 
 /* sigaction(SIGSEGV) by the program while ours is installed: its handler
@@ -296,15 +340,28 @@ static bool default_fatal(int sig)
 
 long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 {
-	long pid = mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0);
-	long tid = mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	long pid, tid;
 	uint64_t mask = *(uint64_t *)&((ucontext_t *)uc)->uc_sigmask, bit;
-	bool process = false;
+	bool process = false, as_is = false;
 	long sig;
 
+	if (nr == SYS_rt_sigpending)
+		return sigpending_frame(uc, a);
+	if (nr == SYS_rt_sigtimedwait)
+		return sigtimedwait_frame(uc, a);
+	if (nr != SYS_kill && nr != SYS_tkill && nr != SYS_tgkill && nr != SYS_rt_sigqueueinfo &&
+	    nr != SYS_rt_tgsigqueueinfo)
+		return 1;
+	pid = mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	tid = mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	switch (nr) {
 	case SYS_kill:
-		if (a[0] != pid)
+		/* Its process group (kill(0), kill(-pgid)) holds the process
+		 * too: the others get it as they would. */
+		if ((int)a[0] == 0 || ((int)a[0] < -1 &&
+					-(int)a[0] == mw_arch_gate_syscall(SYS_getpgid, 0, 0, 0, 0, 0, 0)))
+			as_is = true;     /* pid_t: an int, whatever the upper bits */
+		else if (a[0] != pid)
 			return 1;
 		sig = a[1];
 		process = true;
@@ -335,8 +392,23 @@ long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 	default:
 		return 1;
 	}
-	if (sig < 1 || sig > 64 || !default_fatal((int)sig))
+	/* Any signal but the library's own two (which its handlers need
+	 * deliverable while they run, for their probes) is held: a handler of
+	 * the program's then runs on the program's context, not on this
+	 * handler's (its uc_mcontext is the program's), a default action acts
+	 * there (a core shows the program's frames on top).  SIGSEGV and
+	 * SIGSYS only when their default action ends the process. */
+	if (sig < 1 || sig > 64 ||
+	    ((sig == SIGSEGV || sig == SIGSYS) && !default_fatal((int)sig)))
 		return 1;
+	/* kill(getpid()) from another thread than the main one: sent as it
+	 * is, held here, so that this thread takes it, if it does, on its own
+	 * context (any thread that does not block it may: after rt_sigreturn
+	 * this one often looks first, where without the library the main
+	 * thread would take it); unless it ends the process (sent to this
+	 * thread then, for the core's frames). */
+	if (nr == SYS_kill && !as_is && tid != pid && !default_fatal((int)sig))
+		as_is = true;
 	bit = 1ull << (sig - 1);
 	/* Sent to the process: the kernel gives it to this thread unless it
 	 * blocks it; then to another, as it is. */
@@ -345,8 +417,25 @@ long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 	/* Held while the handler runs; the frame's mask, which rt_sigreturn
 	 * puts back, lets it through on the program's context. */
 	mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8, 0, 0);
-	if (nr == SYS_kill)     /* to this thread, which the kernel would pick */
+	/* The group's, or the process's: the process gets it as the others
+	 * do; a thread that does not block it takes it, or, held here, this
+	 * one on return. */
+	if (as_is)
+		return mw_arch_gate_syscall(nr, a[0], a[1], 0, 0, 0, 0);
+	if (nr == SYS_kill) {   /* to this thread, which the kernel would pick */
+		siginfo_t si;
+
+		/* As kill's: SI_USER from this process (the kernel lets only
+		 * the main thread say so; others send it as tgkill's). */
+		memset(&si, 0, sizeof(si));
+		si.si_signo = (int)sig;
+		si.si_code = SI_USER;
+		si.si_pid = (pid_t)pid;
+		si.si_uid = (uid_t)mw_arch_gate_syscall(SYS_getuid, 0, 0, 0, 0, 0, 0);
+		if (tid == pid)
+			return mw_arch_gate_syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, (long)&si, 0, 0);
 		return mw_arch_gate_syscall(SYS_tgkill, pid, tid, sig, 0, 0, 0);
+	}
 	if (nr == SYS_rt_sigqueueinfo)
 		return mw_arch_gate_syscall(SYS_rt_tgsigqueueinfo, pid, tid, sig, a[2], 0, 0);
 	return mw_arch_gate_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -39,7 +39,9 @@ void mw_sys_onstack_end(void);
  * watched actions are logged.  1: the call goes to the kernel as it is. */
 long mw_sys_sigaction_onstack(void *uc, const long a[6]);
 
-/* kill, tkill, tgkill, rt_sigqueueinfo or rt_tgsigqueueinfo (NR, A) of a
+/* rt_sigpending and rt_sigtimedwait see the SIGSEGV and SIGSYS held for
+ * the thread's view (threads/perthread.h): pending, and taken by the wait.
+ * And kill, tkill, tgkill, rt_sigqueueinfo or rt_tgsigqueueinfo (NR, A) of a
  * signal to the calling thread (or its process, when the thread does not
  * block it) whose action is the default and kills the process: sent with
  * the signal blocked until the handler returns, so that it arrives on the

@@ -285,6 +285,18 @@ static const struct rule rules[] = {
 	{ SYS_rt_tgsigqueueinfo, { P(3, IN, K_FIXED, 0, sizeof(siginfo_t)) } },
 	{ SYS_pidfd_send_signal, { P(2, IN, K_FIXED, 0, sizeof(siginfo_t)) } },
 	{ SYS_landlock_create_ruleset, { P(0, IN, K_ARG, 1, 1) } },
+
+	/* From going through the system call table (the rest, with the
+	 * reasons, in memwatch(3)). */
+	{ SYS_io_cancel,  { P(1, IN, K_FIXED, 0, sizeof(struct iocb)),
+			    P(2, OUT, K_FIXED, 0, sizeof(struct io_event)) } },
+	/* The header's version is written back when the kernel wants
+	 * another; the data of versions 2 and 3: two structs of 12 bytes. */
+	{ SYS_capget,     { P(0, INOUT, K_FIXED, 0, 2 * sizeof(int)), P(1, OUT, K_FIXED, 0, 24) } },
+	{ SYS_capset,     { P(0, INOUT, K_FIXED, 0, 2 * sizeof(int)), P(1, IN, K_FIXED, 0, 24) } },
+	{ SYS_get_mempolicy, { P(0, OUT, K_FIXED, 0, sizeof(int)) } },
+	{ SYS_move_pages, { P(2, IN, K_ARG, 1, sizeof(void *)), P(3, IN, K_ARG, 1, sizeof(int)),
+			    P(4, OUT, K_ARG, 1, sizeof(int)) } },
 };
 
 /* The argument of ioctl command CMD, as a fixed-size buffer: its size and

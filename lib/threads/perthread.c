@@ -2,8 +2,8 @@
 /*
  * perthread.c - per-thread needs: alternate stacks, untouchable pages, the
  * dispatch switch (see perthread.h).
- * Fault path (mw_thread_seen, mw_thread_switch_self): mw_arch_gate_*,
- * atomics.  Thread side (mw_threads_switch): /proc/self/task/TID/status.
+ * Fault path (mw_thread_seen, mw_thread_switch_self, the held signals):
+ * mw_arch_gate_*, atomics.  Thread side (mw_threads_switch): /proc/self/task/TID/status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/rseq.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -52,6 +55,14 @@ static __thread uintptr_t our_stack __attribute__((tls_model("initial-exec")));
 static _Atomic int fork_gen = 1;
 /* The bits of MW_THREAD_NEEDED the thread believes blocked (perthread.h). */
 static __thread uint64_t view __attribute__((tls_model("initial-exec")));
+/* Per thread: the SIGSEGV and SIGSYS sent to it (tkill, tgkill); per
+ * process: those sent to the process (kill, sigqueue), which the kernel
+ * gave a thread whose view blocks them.  Standard signals: one of each is
+ * kept, as the kernel keeps one pending. */
+static __thread siginfo_t held_info[2] __attribute__((tls_model("initial-exec")));
+static __thread uint64_t held_bits __attribute__((tls_model("initial-exec")));
+static siginfo_t proc_info[2];
+static _Atomic uint64_t proc_bits;
 
 void mw_threads_init(size_t static_tls)
 {
@@ -99,6 +110,27 @@ void mw_thread_switch_self(void *uc)
 		mine->selector = mw_arch_gate_selector && !sigsys_blocked(uc);
 }
 
+/* Threads a tracer unblocked SIGSEGV and SIGSYS in (mw_threads_unblock):
+ * the bits each had blocked, for its view when it is first seen.  Written
+ * by the tracer, a process of its own: shared memory. */
+#define NOTED 64
+struct noted {
+	_Atomic pid_t tid;
+	uint64_t bits;
+};
+static struct noted *_Atomic noted;
+
+static void take_noted(pid_t tid)
+{
+	struct noted *n = atomic_load(&noted);
+
+	for (int i = 0; n && i < NOTED; i++)
+		if (atomic_load(&n[i].tid) == tid) {
+			view |= n[i].bits;
+			atomic_store(&n[i].tid, 0);
+		}
+}
+
 void mw_thread_seen(void *uc)
 {
 	pid_t tid;
@@ -112,6 +144,7 @@ void mw_thread_seen(void *uc)
 	seen = atomic_load(&fork_gen);
 	mine = NULL;
 	tid = (pid_t)sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	take_noted(tid);
 	tp = (uintptr_t)pthread_self();
 	lo = tp - tls_static;
 	hi = tp + 4096;         /* glibc's struct pthread, rseq area inside */
@@ -207,6 +240,9 @@ int mw_thread_stack_short(size_t need)
 void mw_threads_forked(void)
 {
 	atomic_fetch_add(&fork_gen, 1);
+	/* A child starts with no signal pending. */
+	held_bits = 0;
+	atomic_store(&proc_bits, 0);
 }
 
 uint64_t mw_thread_unblock_own(void)
@@ -230,6 +266,89 @@ void mw_thread_reblock_own(uint64_t bits)
 		return;
 	view &= ~bits;
 	sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bits, 0, 8, 0, 0);
+	/* Blocked for real again: what was held is pending in the kernel. */
+	mw_thread_release_held(bits, 0);
+}
+
+/* ---------------------------------------- signals sent while the view blocks */
+
+
+static int held_index(int sig)
+{
+	return sig == SIGSEGV ? 0 : 1;
+}
+
+bool mw_thread_hold_sent(int sig, const siginfo_t *si)
+{
+	uint64_t bit;
+
+	if ((sig != SIGSEGV && sig != SIGSYS) || si->si_code > 0)
+		return false;
+	bit = 1ull << (sig - 1);
+	if (!(view & bit))
+		return false;
+	if (si->si_code == SI_TKILL) {
+		if (!(held_bits & bit))
+			held_info[held_index(sig)] = *si;
+		held_bits |= bit;
+	} else if (!(atomic_load(&proc_bits) & bit)) {
+		proc_info[held_index(sig)] = *si;
+		atomic_fetch_or(&proc_bits, bit);
+	}
+	return true;
+}
+
+uint64_t mw_thread_held(void)
+{
+	return held_bits | atomic_load(&proc_bits);
+}
+
+int mw_thread_take_held(uint64_t set, siginfo_t *si)
+{
+	for (int sig = 1; sig <= 64; sig++) {
+		uint64_t bit = 1ull << (sig - 1);
+
+		if (!(set & bit) || !((held_bits | atomic_load(&proc_bits)) & bit))
+			continue;
+		/* The thread's own first, as the kernel dequeues them. */
+		if (held_bits & bit) {
+			*si = held_info[held_index(sig)];
+			held_bits &= ~bit;
+			return sig;
+		}
+		if (atomic_fetch_and(&proc_bits, ~bit) & bit) {
+			*si = proc_info[held_index(sig)];
+			return sig;
+		}
+	}
+	return 0;
+}
+
+/* Sends SI again to this thread: with its own si_code and sender where the
+ * kernel lets a thread say so (the main thread), else as tgkill's. */
+static void resend(const siginfo_t *si)
+{
+	long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0), tid = sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	siginfo_t copy = *si;
+
+	if (sys(SYS_rt_tgsigqueueinfo, pid, tid, si->si_signo, (long)&copy, 0, 0) < 0)
+		sys(SYS_tgkill, pid, tid, si->si_signo, 0, 0, 0);
+}
+
+void mw_thread_release_held(uint64_t bits, int hold)
+{
+	siginfo_t si;
+	int sig;
+
+	bits &= mw_thread_held();
+	if (!bits)
+		return;
+	/* Held until the handler running returns, if asked: they then
+	 * arrive on the program's context, after its call. */
+	if (hold)
+		sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bits, 0, 8, 0, 0);
+	while ((sig = mw_thread_take_held(bits, &si)) > 0)
+		resend(&si);
 }
 
 uint64_t *mw_thread_view(void)
@@ -281,6 +400,128 @@ void mw_threads_switch(int on)
 		if (mw_thread_blocks_sigsys(t))
 			slots[i].selector = 0;
 	}
+}
+
+/* The helper process: seizes each thread, stops it, clears SIGSEGV and
+ * SIGSYS from its mask (noting what it had blocked), sends it SI where
+ * asked while it is stopped, lets it go.  Exits with how many it changed. */
+static void unblocker(int go, pid_t pid, const pid_t *tids, const bool *send, int n,
+		      const siginfo_t *si, struct noted *out)
+{
+	char c;
+	int done = 0, st, k = 0;
+
+	if (read(go, &c, 1) != 1)
+		_exit(0);
+	for (int i = 0; i < n; i++) {
+		uint64_t m;
+
+		if (ptrace(PTRACE_SEIZE, tids[i], 0, 0) < 0)
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, tids[i], 0, 0) == 0 &&
+		    waitpid(tids[i], &st, __WALL) == tids[i] &&
+		    ptrace(PTRACE_GETSIGMASK, tids[i], 8, &m) == 0) {
+			while (k < NOTED && atomic_load(&out[k].tid))
+				k++;
+			if (k < NOTED) {
+				out[k].bits = m & MW_THREAD_NEEDED;
+				atomic_store(&out[k].tid, tids[i]);
+			}
+			m &= ~MW_THREAD_NEEDED;
+			if (ptrace(PTRACE_SETSIGMASK, tids[i], 8, &m) == 0) {
+				siginfo_t copy = *si;
+
+				done++;
+				/* Queued while it is stopped, after the call it
+				 * waited in (a sigwait for SIGSYS) was ended. */
+				if (send[i])
+					syscall(SYS_rt_tgsigqueueinfo, pid, tids[i], SIGSYS, &copy);
+			}
+		}
+		ptrace(PTRACE_DETACH, tids[i], 0, 0);
+	}
+	_exit(done);
+}
+
+/* Whether Yama asks for PR_SET_PTRACER (scope 1: only descendants). */
+static bool yama_restricts(void)
+{
+	char c = 0;
+	int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == '1';
+}
+
+int mw_threads_unblock(const pid_t *tids, const bool *send, int n, const siginfo_t *si)
+{
+	int fds[2], st = 0;
+	bool yama = yama_restricts();
+	struct noted *out = atomic_load(&noted);
+	pid_t pid = getpid();
+	long helper;
+
+	if (!out) {
+		void *p = mmap(NULL, sizeof(struct noted) * NOTED, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return 0;
+		atomic_store(&noted, (struct noted *)p);
+		out = p;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return 0;
+	/* A process of its own without a signal at its end (the program's
+	 * SIGCHLD handler and wait(-1) never see it), without the fork
+	 * handlers. */
+	helper = syscall(SYS_clone, 0, 0, 0, 0, 0);
+	if (helper == 0) {
+		close(fds[1]);
+		unblocker(fds[0], pid, tids, send, n, si, out);
+	}
+	close(fds[0]);
+	if (helper > 0 && yama)
+		prctl(PR_SET_PTRACER, helper, 0, 0, 0);
+	if (helper > 0 && write(fds[1], "g", 1) == 1)
+		while (waitpid((pid_t)helper, &st, __WALL) < 0 && errno == EINTR)
+			;
+	close(fds[1]);
+	if (helper > 0 && yama)
+		prctl(PR_SET_PTRACER, 0, 0, 0, 0);
+	return helper > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 0;
+}
+
+bool mw_thread_waits_for(pid_t tid, int sig)
+{
+	char path[64], buf[256];
+	unsigned long nr, set_at;
+	uint64_t set = 0;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = 0;
+	if (sscanf(buf, "%lu %lx", &nr, &set_at) != 2 || nr != SYS_rt_sigtimedwait)
+		return false;
+	/* The set, wherever it is (a watched page too): through /proc. */
+	fd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = pread(fd, &set, sizeof(set), (off_t)set_at);
+	close(fd);
+	return len == sizeof(set) && (set & (1ull << (sig - 1)));
 }
 
 int mw_threads_refuse(uintptr_t lo, uintptr_t hi)

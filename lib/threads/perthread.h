@@ -79,6 +79,36 @@ void mw_thread_reblock_own(uint64_t bits);
 /* [fault path] The calling thread's view: the bits of MW_THREAD_NEEDED it
  * believes blocked. */
 uint64_t *mw_thread_view(void);
+/*
+ * SIGSEGV and SIGSYS sent by kill, tgkill, sigqueue (si_code <= 0) to a
+ * thread whose view blocks them would reach the library's handlers at
+ * once; the program expects them pending until it unblocks them (or takes
+ * them with sigwaitinfo).  They are held here instead: per thread when
+ * sent to the thread (SI_TKILL), per process otherwise, one of each.
+ */
+/* [fault path] SIG arrived with SI in the calling thread: true if it is a
+ * sent SIGSEGV or SIGSYS its view blocks, now held. */
+bool mw_thread_hold_sent(int sig, const siginfo_t *si);
+/* [fault path] The held signals the calling thread can see (its own and the
+ * process's), as a mask. */
+uint64_t mw_thread_held(void);
+/* [fault path] Takes a held signal of SET into *SI: its number, or 0. */
+int mw_thread_take_held(uint64_t set, siginfo_t *si);
+/* [fault path or thread] Sends the held signals of BITS again to the
+ * calling thread (its view or mask no longer blocks them, or blocks them
+ * for real again); HOLD: blocked until the running handler returns. */
+void mw_thread_release_held(uint64_t bits, int hold);
+/* [thread] Threads TIDS (N of them) block SIGSYS (and SIGSEGV), or wait
+ * for it in sigwaitinfo, out of reach of the library's signals: a helper
+ * process traces each for a moment and clears both from its mask (what it
+ * blocked goes to its view when it is first seen); where SEND[i], it then
+ * queues SI (a SIGSYS) for it while it is stopped, its wait ended.
+ * Returns how many it changed: 0 where tracing is not allowed (a debugger
+ * attached, no ptrace permission). */
+int mw_threads_unblock(const pid_t *tids, const bool *send, int n, const siginfo_t *si);
+/* [thread] Whether thread TID waits in rt_sigtimedwait (sigwait,
+ * sigwaitinfo) for a set with SIG in it. */
+bool mw_thread_waits_for(pid_t tid, int sig);
 /* [thread] In a forked child: its one thread registers anew. */
 void mw_threads_forked(void);
 /* [thread] Whether [lo, hi) holds a registered thread's control block,
