@@ -60,6 +60,36 @@ __asm__(".text\n"
 	"	ret\n"
 	"	.cfi_endproc\n");
 
+/* vec_store(p, n, regs): ymm0-15 from regs[0..512), then n times: set CF,
+ * store n at p (a site the patcher takes), fail unless CF is still set;
+ * then ymm0-15 to regs[512..1024).  Returns 0, or 1 if CF was lost.  What
+ * the program keeps in vector registers and flags across the access must
+ * come out of a patched site's call into the library as it went in. */
+int vec_store(volatile void *p, long n, void *regs);
+__asm__(".text\n"
+	".p2align 4\n"
+	"vec_store:\n"
+	"	.cfi_startproc\n"
+	"	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+	"	vmovdqu 32*\\r(%rdx), %ymm\\r\n"
+	"	.endr\n"
+	"1:	stc\n"
+	"	.p2align 4, 0x90\n"
+	"	.byte 0x48, 0x89, 0xb7, 0, 0, 0, 0\n"
+	"	jnc 2f\n"
+	"	dec %rsi\n"
+	"	jnz 1b\n"
+	"	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n"
+	"	vmovdqu %ymm\\r, 512+32*\\r(%rdx)\n"
+	"	.endr\n"
+	"	vzeroupper\n"
+	"	xor %eax, %eax\n"
+	"	ret\n"
+	"2:	vzeroupper\n"
+	"	mov $1, %eax\n"
+	"	ret\n"
+	"	.cfi_endproc\n");
+
 /* A caller of store8 whose return address the backtraces must show. */
 __attribute__((noinline)) static void store_from_caller(volatile void *p, uint64_t v)
 {
@@ -319,6 +349,29 @@ static void genuine(void)
 	munmap(hole, 4096);
 }
 
+/* ------------------------------------ registers kept across the call */
+
+static void registers(void)
+{
+	static uint8_t regs[1024];
+	int id, r;
+
+	if (!__builtin_cpu_supports("avx")) {
+		ok(1, "# SKIP no AVX: vector registers across a patched site");
+		ok(1, "# SKIP no AVX");
+		return;
+	}
+	for (int i = 0; i < 512; i++)
+		regs[i] = (uint8_t)(i * 7 + 1);
+	id = mw_watch(&pg.watched, 8, MW_WRITE);
+	r = vec_store(&pg.watched, 1000, regs);
+	is_int(r, 0, "the carry flag set before each watched store is still set after it");
+	ok(memcmp(regs, regs + 512, 512) == 0 && count_of(id) == 1000,
+	   "ymm0-15 come out of 1000 watched stores as they went in (count %llu)",
+	   (unsigned long long)count_of(id));
+	mw_unwatch(id);
+}
+
 /* --------------------------------------------------------------- fork */
 
 static void forked(void)
@@ -351,7 +404,7 @@ int main(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	patching = !(e && !strcmp(e, "0"));
-	plan(28);
+	plan(30);
 	/* Room for every record of hot_watched (before the first watch). */
 	if (mw_log_configure(1 << 17, 4))
 		bail("mw_log_configure");
@@ -362,6 +415,7 @@ int main(int argc, char **argv)
 	in_handlers();
 	genuine();
 	forked();
+	registers();
 	{
 		const char *what = NULL;
 		long n = mw_patch_info(1, &what);

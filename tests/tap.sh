@@ -25,6 +25,26 @@ has() {
 	check $r "$3"
 	[ $r -eq 0 ] || comment "$1"
 }
+# again SETTING TEST...: each test program of tests/ once more with the
+# environment SETTING (VAR=VALUE), one test point each: it exits 0 with no
+# failed point; its failed points shown if not.
+again() {
+	setting=$1
+	shift
+	echo "1..$#"
+	out=$(mktemp)
+	for t in "$@"; do
+		env "$setting" "${top_builddir:-.}/tests/$t" >"$out" 2>&1
+		st=$?
+		if [ $st -eq 0 ] && ! grep -q '^not ok' "$out"; then
+			check 0 "$t with $setting"
+		else
+			check 1 "$t with $setting (status $st)"
+			grep '^not ok' "$out" | head -5 | sed 's/^/#   /'
+		fi
+	done
+	rm -f "$out"
+}
 # Built with sanitizers (configure --enable-sanitizers), the programs the
 # script runs are not, and the library preloaded into them cannot bring
 # its sanitizer runtime along.

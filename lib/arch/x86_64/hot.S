@@ -92,55 +92,24 @@ mw_x86_hot_slow:
 	lea	VEC(%rsp), %rdi
 	cmpl	$1, mw_x86_hot_xmode(%rip)
 	jne	4f
-	vmovdqa	%ymm0, 0(%rdi)
-	vmovdqa	%ymm1, 32(%rdi)
-	vmovdqa	%ymm2, 64(%rdi)
-	vmovdqa	%ymm3, 96(%rdi)
-	vmovdqa	%ymm4, 128(%rdi)
-	vmovdqa	%ymm5, 160(%rdi)
-	vmovdqa	%ymm6, 192(%rdi)
-	vmovdqa	%ymm7, 224(%rdi)
-	vmovdqa	%ymm8, 256(%rdi)
-	vmovdqa	%ymm9, 288(%rdi)
-	vmovdqa	%ymm10, 320(%rdi)
-	vmovdqa	%ymm11, 352(%rdi)
-	vmovdqa	%ymm12, 384(%rdi)
-	vmovdqa	%ymm13, 416(%rdi)
-	vmovdqa	%ymm14, 448(%rdi)
-	vmovdqa	%ymm15, 480(%rdi)
+	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	vmovdqa	%ymm\r, 32*\r(%rdi)
+	.endr
 	vzeroupper
 	jmp	6f
 4:
 	cmpl	$2, mw_x86_hot_xmode(%rip)
 	jne	5f
-	movdqa	%xmm0, 0(%rdi)
-	movdqa	%xmm1, 16(%rdi)
-	movdqa	%xmm2, 32(%rdi)
-	movdqa	%xmm3, 48(%rdi)
-	movdqa	%xmm4, 64(%rdi)
-	movdqa	%xmm5, 80(%rdi)
-	movdqa	%xmm6, 96(%rdi)
-	movdqa	%xmm7, 112(%rdi)
-	movdqa	%xmm8, 128(%rdi)
-	movdqa	%xmm9, 144(%rdi)
-	movdqa	%xmm10, 160(%rdi)
-	movdqa	%xmm11, 176(%rdi)
-	movdqa	%xmm12, 192(%rdi)
-	movdqa	%xmm13, 208(%rdi)
-	movdqa	%xmm14, 224(%rdi)
-	movdqa	%xmm15, 240(%rdi)
+	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	movdqa	%xmm\r, 16*\r(%rdi)
+	.endr
 	jmp	6f
 5:
 	/* XSAVEC: its header zeroed first (XRSTOR checks bytes 16-63). */
 	xor	%eax, %eax
-	mov	%rax, 512(%rdi)
-	mov	%rax, 520(%rdi)
-	mov	%rax, 528(%rdi)
-	mov	%rax, 536(%rdi)
-	mov	%rax, 544(%rdi)
-	mov	%rax, 552(%rdi)
-	mov	%rax, 560(%rdi)
-	mov	%rax, 568(%rdi)
+	.irp o, 512,520,528,536,544,552,560,568
+	mov	%rax, \o(%rdi)
+	.endr
 	mov	mw_x86_hot_xmask(%rip), %rax
 	mov	%rax, %rdx
 	shr	$32, %rdx
@@ -186,42 +155,16 @@ mw_x86_hot_exit:
 	lea	VEC(%rsp), %rdi
 	cmpl	$1, mw_x86_hot_xmode(%rip)
 	jne	4f
-	vmovdqa	0(%rdi), %ymm0
-	vmovdqa	32(%rdi), %ymm1
-	vmovdqa	64(%rdi), %ymm2
-	vmovdqa	96(%rdi), %ymm3
-	vmovdqa	128(%rdi), %ymm4
-	vmovdqa	160(%rdi), %ymm5
-	vmovdqa	192(%rdi), %ymm6
-	vmovdqa	224(%rdi), %ymm7
-	vmovdqa	256(%rdi), %ymm8
-	vmovdqa	288(%rdi), %ymm9
-	vmovdqa	320(%rdi), %ymm10
-	vmovdqa	352(%rdi), %ymm11
-	vmovdqa	384(%rdi), %ymm12
-	vmovdqa	416(%rdi), %ymm13
-	vmovdqa	448(%rdi), %ymm14
-	vmovdqa	480(%rdi), %ymm15
+	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	vmovdqa	32*\r(%rdi), %ymm\r
+	.endr
 	jmp	6f
 4:
 	cmpl	$2, mw_x86_hot_xmode(%rip)
 	jne	5f
-	movdqa	0(%rdi), %xmm0
-	movdqa	16(%rdi), %xmm1
-	movdqa	32(%rdi), %xmm2
-	movdqa	48(%rdi), %xmm3
-	movdqa	64(%rdi), %xmm4
-	movdqa	80(%rdi), %xmm5
-	movdqa	96(%rdi), %xmm6
-	movdqa	112(%rdi), %xmm7
-	movdqa	128(%rdi), %xmm8
-	movdqa	144(%rdi), %xmm9
-	movdqa	160(%rdi), %xmm10
-	movdqa	176(%rdi), %xmm11
-	movdqa	192(%rdi), %xmm12
-	movdqa	208(%rdi), %xmm13
-	movdqa	224(%rdi), %xmm14
-	movdqa	240(%rdi), %xmm15
+	.irp r, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+	movdqa	16*\r(%rdi), %xmm\r
+	.endr
 	jmp	6f
 5:
 	mov	mw_x86_hot_xmask(%rip), %rax
