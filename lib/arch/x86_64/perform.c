@@ -387,8 +387,10 @@ enum mw_perform mw_arch_perform(struct mw_fault *f)
 		goto analyzed;
 	}
 	n = read_code(f->pc, code);
-	/* jmp rel32: maybe our patch, written after this fault happened. */
-	if (n && code[0] == 0xe9 && (f->arch_insn = mw_x86_patch_insn(f->pc))) {
+	/* jmp rel32 or jmp . (a jump on its way in or out, patch.c): maybe
+	 * our patch, written after this fault happened. */
+	if (n && (code[0] == 0xe9 || code[0] == 0xeb) &&
+	    (f->arch_insn = mw_x86_patch_insn(f->pc))) {
 		in = f->arch_insn;
 		n = in->len;
 		memcpy(code, in->bytes, n);
