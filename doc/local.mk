@@ -14,6 +14,7 @@ dist_man3_MANS += \
 	doc/mw_neighbour_faults.3 \
 	doc/mw_syscall_name.3 \
 	doc/mw_syscalls.3 \
+	doc/mw_patch_info.3 \
 	doc/mw_log_configure.3 \
 	doc/mw_log_clear.3 \
 	doc/mw_log_dump.3 \
