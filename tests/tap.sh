@@ -40,7 +40,7 @@ again() {
 			check 0 "$t with $setting"
 		else
 			check 1 "$t with $setting (status $st)"
-			grep '^not ok' "$out" | head -5 | sed 's/^/#   /'
+			grep -E '^not ok|Bail out' "$out" | head -5 | sed 's/^/#   /'
 		fi
 	done
 	rm -f "$out"

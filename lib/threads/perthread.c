@@ -38,6 +38,7 @@ struct slot {
 	volatile char selector; /* the thread's dispatch switch (sys/dispatch.h) */
 	_Atomic pid_t tid;      /* 0: free */
 	uintptr_t lo, hi;       /* static TLS .. control block + rseq */
+	uintptr_t tp;           /* its thread pointer (struct pthread) */
 	void *stack;            /* our alternate stack, reusable when it dies */
 };
 
@@ -64,10 +65,25 @@ static __thread uint64_t held_bits __attribute__((tls_model("initial-exec")));
 static siginfo_t proc_info[2];
 static _Atomic uint64_t proc_bits;
 
+/* Where the C library's thread descriptor keeps the thread's id, which
+ * the kernel clears when the thread exits (CLONE_CHILD_CLEARTID: what
+ * pthread_join waits for); -1 if not found. */
+static long tid_offset = -1;
+
 void mw_threads_init(size_t static_tls)
 {
 	/* glibc adds a surplus for modules loaded later. */
 	tls_static = static_tls + 2048;
+	/* Found in this thread's own descriptor: the first int after the
+	 * TCB header that holds its id. */
+	const int *d = (const int *)pthread_self();
+	int self = (int)syscall(SYS_gettid);
+
+	for (long i = 16; i < 1024; i++)
+		if (d[i] == self) {
+			tid_offset = i * (long)sizeof(int);
+			break;
+		}
 }
 
 static long sys(long nr, long a, long b, long c, long d, long e, long f)
@@ -163,6 +179,7 @@ void mw_thread_seen(void *uc)
 	if (slot) {
 		slot->lo = lo;
 		slot->hi = hi;
+		slot->tp = tp;
 		stack = slot->stack;
 		/* Its own dispatch switch from now on: on while watches exist,
 		 * unless it blocks SIGSYS (a dispatched call would kill it). */
@@ -524,13 +541,27 @@ bool mw_thread_waits_for(pid_t tid, int sig)
 	return len == sizeof(set) && (set & (1ull << (sig - 1)));
 }
 
+/* Whether the thread of slot S (id T) has exited, though the kernel may
+ * not have released its id yet: its descriptor is gone or says so.  A
+ * joined thread's stack may have been unmapped and the program's new
+ * memory mapped there (the library would refuse to watch it). */
+static bool exited(const struct slot *s, pid_t t)
+{
+	int v;
+
+	if (tid_offset < 0 || !s->tp)
+		return false;
+	return mw_probe_copy(&v, (const void *)(s->tp + (uintptr_t)tid_offset), sizeof(v)) < 0 ||
+	       v != t;
+}
+
 int mw_threads_refuse(uintptr_t lo, uintptr_t hi)
 {
 	mw_thread_seen(NULL);
 	for (int i = 0; i < SLOTS; i++) {
 		pid_t t = atomic_load(&slots[i].tid);
 
-		if (t && lo < slots[i].hi && slots[i].lo < hi && alive(t))
+		if (t && lo < slots[i].hi && slots[i].lo < hi && alive(t) && !exited(&slots[i], t))
 			return 1;
 	}
 	return 0;
