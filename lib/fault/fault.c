@@ -197,7 +197,8 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	uint64_t seq = 0;
 	unsigned slot;
 	uintptr_t site = 0;
-	int where;
+	const void *insn = NULL;
+	int where = MW_PATCH_IN_NONE;
 
 	mw_arch_handler_entry();
 	/* A SIGSEGV sent by kill(2) or tgkill (si_code <= 0) while a probe
@@ -205,9 +206,19 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	 * lost (or the stub's access made twice). */
 	if (si->si_code > 0 && mw_arch_probe_fixup(ctx))
 		goto out;
+	/* In a patched site's stub: its copy of the instruction faulting is
+	 * the site's own fault (the context moves there); its own pushes are
+	 * not the program's accesses. */
+	if (si->si_code > 0)
+		where = mw_arch_patch_where(ctx, &site, &insn);
 	/* Only protection faults of real accesses can be ours: not kill(2),
 	 * not unmapped addresses. */
 	if (si->si_code != SEGV_ACCERR) {
+		/* Genuine at a stub's copy: the site's own bytes back first,
+		 * so that the program (its handler, a core) sees its own
+		 * instruction. */
+		if (where == MW_PATCH_IN_COPY)
+			mw_arch_patch_undo(site);
 		/* Sent while the program's view blocks it: pending for it. */
 		if (si->si_code <= 0 && mw_thread_hold_sent(sig, si))
 			goto out;
@@ -219,10 +230,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 
 	f.snap = mw_table_enter(&slot);
 	start(&f, (uintptr_t)si->si_addr, ctx);
-	/* In a patched site's stub: its copy of the instruction is the site's
-	 * own fault (the context moves there); its own pushes are not the
-	 * program's accesses. */
-	where = mw_arch_patch_where(ctx, &site, &f.arch_insn);
+	f.arch_insn = insn;
 	f.quiet = where == MW_PATCH_IN_OWN;
 	if (mw_table_span(f.snap, f.addr)) {
 		r = mw_arch_perform(&f);

@@ -137,7 +137,7 @@ void mw_arch_patch_init(const uint8_t *map,
 	mw_x86_hot_frame = 1152 + ((mw_x86_xsave_size + 63) & ~63ull);
 	membarrier_ok = sys(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
 			    0, 0, 0, 0, 0) == 0;
-	atomic_store(&enabled, map && fn && mw_x86_xsave_size);
+	/* On from the first watch (mw_arch_patch_enable). */
 }
 
 const char *mw_arch_patch_reason(int r)

@@ -369,48 +369,53 @@ static enum mw_perform generic(struct mw_fault *f, const struct mw_x86_insn *in,
 	return r;
 }
 
+/* The analysis of the instruction at F->pc, kept in F->arch_insn, its bytes
+ * in CODE[0..*N): the one a patched site gave, or the patch's when the
+ * bytes are a jump of ours (jmp rel32, or jmp . on its way in or out,
+ * patch.c: written after this fault happened), or the cache's.  NULL with
+ * F->why when there is none. */
+static const struct mw_x86_insn *analysis(struct mw_fault *f, uint8_t code[15], size_t *n)
+{
+	const struct mw_x86_insn *in = f->arch_insn;
+
+	if (!in) {
+		*n = read_code(f->pc, code);
+		if (*n && (code[0] == 0xe9 || code[0] == 0xeb))
+			in = mw_x86_patch_insn(f->pc);
+	}
+	if (in) {
+		*n = in->len;
+		memcpy(code, in->bytes, *n);
+		return f->arch_insn = in;
+	}
+	/* int3 accesses no memory: this is a debugger's breakpoint over the
+	 * instruction (codefile.h). */
+	if (*n && code[0] == 0xcc) {
+		f->under_break = 1;
+		*n = mw_code_from_file(f->pc, code, 15);
+	}
+	if (!*n) {
+		f->why = "the instruction's bytes cannot be read";
+		return NULL;
+	}
+	in = mw_x86_cache_get(f->pc, code, *n);
+	if (!in)
+		f->why = "the instruction cache is full (65536 distinct instructions)";
+	return f->arch_insn = in;
+}
+
 enum mw_perform mw_arch_perform(struct mw_fault *f)
 {
 	ucontext_t *uc = f->uc;
 	greg_t *g = uc->uc_mcontext.gregs;
 	uint8_t code[15];
-	size_t n;
+	size_t n = 0;
 	const struct mw_x86_insn *in;
 	enum mw_perform r;
 
 	f->pc = (uintptr_t)g[REG_RIP];
-	if (f->arch_insn) {
-		/* From a patched site: its bytes are our jump now. */
-		in = f->arch_insn;
-		n = in->len;
-		memcpy(code, in->bytes, n);
-		goto analyzed;
-	}
-	n = read_code(f->pc, code);
-	/* jmp rel32 or jmp . (a jump on its way in or out, patch.c): maybe
-	 * our patch, written after this fault happened. */
-	if (n && (code[0] == 0xe9 || code[0] == 0xeb) &&
-	    (f->arch_insn = mw_x86_patch_insn(f->pc))) {
-		in = f->arch_insn;
-		n = in->len;
-		memcpy(code, in->bytes, n);
-		goto analyzed;
-	}
-	/* int3 accesses no memory: this is a debugger's breakpoint over the
-	 * instruction (codefile.h). */
-	if (n && code[0] == 0xcc) {
-		f->under_break = 1;
-		n = mw_code_from_file(f->pc, code, sizeof(code));
-	}
-	if (!n) {
-		f->why = "the instruction's bytes cannot be read";
-		return MW_DECLINED;
-	}
-	in = mw_x86_cache_get(f->pc, code, n);
-	f->arch_insn = in;
-analyzed:
+	in = analysis(f, code, &n);
 	if (!in) {
-		f->why = "the instruction cache is full (65536 distinct instructions)";
 		r = MW_DECLINED;
 	} else {
 		switch (in->cls) {
