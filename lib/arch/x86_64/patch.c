@@ -462,6 +462,7 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 	uintptr_t pc = in->pc, block = pc & ~(uintptr_t)15, stub, native;
 	uint8_t cur[32] = { 0 }, file[15], buf[SLOT];
 	int two = pc - block > 11;
+	size_t have = (two ? 32 : 16) - (pc - block);   /* of its bytes in cur */
 	unsigned idx;
 	int prot;
 	struct site *s;
@@ -480,9 +481,7 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 	prot = mw_code_prot(pc);
 	if (prot < 0 || !(prot & PROT_EXEC) || (prot & PROT_WRITE) ||
 	    mw_probe_copy(cur, (const void *)block, two ? 32 : 16) ||
-	    memcmp(cur + (pc - block), in->bytes,
-		   in->len > (two ? 32 : 16) - (pc - block) ? (two ? 32 : 16) - (pc - block) :
-							     in->len) ||
+	    memcmp(cur + (pc - block), in->bytes, in->len < have ? in->len : have) ||
 	    mw_code_from_file(pc, file, in->len) != in->len || memcmp(file, in->bytes, in->len))
 		return refuse(in, MW_PATCH_FILE);
 	idx = atomic_load(&nsites);
