@@ -25,6 +25,36 @@
 #define MAPS_MAX (1 << 20)
 static char maps_before[MAPS_MAX], maps_after[MAPS_MAX];
 
+/* Drops the anonymous executable mappings from the text BUF (N bytes):
+ * the library's stubs for patched sites, which the test's own system calls
+ * may create at any time (memwatch(3), "Patched sites").  The new length. */
+static size_t drop_stubs(char *buf, size_t n)
+{
+	char *in = buf, *out = buf;
+
+	while (in < buf + n) {
+		char *e = memchr(in, '\n', (size_t)(buf + n - in));
+		size_t len = e ? (size_t)(e - in) + 1 : (size_t)(buf + n - in);
+		char perms[8];
+		unsigned long inode = 1;
+		int at = 0;
+		size_t k;
+
+		if (sscanf(in, "%*x-%*x %7s %*x %*s %lu%n", perms, &inode, &at) == 2)
+			for (k = (size_t)at; k < len && (in[k] == ' ' || in[k] == '\n'); k++)
+				;
+		else
+			k = 0;
+		if (!(k == len && strcmp(perms, "r-xp") == 0 && inode == 0)) {
+			memmove(out, in, len);
+			out += len;
+		}
+		in += len;
+	}
+	*out = 0;
+	return (size_t)(out - buf);
+}
+
 static size_t read_maps(char *buf)
 {
 	size_t n = 0;
@@ -41,7 +71,7 @@ static size_t read_maps(char *buf)
 		bail("/proc/self/maps is larger than %d bytes", MAPS_MAX);
 	buf[n] = 0;
 	close(fd);
-	return n;
+	return drop_stubs(buf, n);
 }
 
 /* Print the lines of A that are not in B, prefixed by TAG. */

@@ -207,8 +207,11 @@ sigset_t *mw_arch_sys_sigreturn(void *uc);
 enum mw_patch_why {
 	MW_PATCH_DONE, MW_PATCH_UNDONE, MW_PATCH_CLASS, MW_PATCH_SHORT, MW_PATCH_BLOCK,
 	MW_PATCH_FILE, MW_PATCH_ROOM, MW_PATCH_WRITE, MW_PATCH_FULL, MW_PATCH_STACK,
-	MW_PATCH_VECTOR, MW_PATCH_NREASONS
+	MW_PATCH_VECTOR, MW_PATCH_SYS_DONE, MW_PATCH_SYS_PRED,
+	MW_PATCH_SYS_FILE, MW_PATCH_NREASONS
 };
+/* The first of the reasons that are about system-call sites. */
+#define MW_PATCH_SYS_FIRST MW_PATCH_SYS_DONE
 
 /* [thread] Once, after mw_arch_init: MAP is the page map (watch/pagemap.h);
  * FN is called by a patched site whose access is on a page the map marks,
@@ -240,8 +243,28 @@ void mw_arch_patch_restore_all(int off);
 /* [any] How many sites ended as WHY, and its words. */
 unsigned mw_arch_patch_count(int why);
 const char *mw_arch_patch_reason(int why);
+/* --- patched system-call sites (x86_64/syspatch.c) ------------------------ */
+
+/* [thread] Once: FN performs a system call from a patched site, with the
+ * context UC as a SIGSYS of syscall user dispatch would give it (RIP after
+ * the syscall instruction, the number and arguments in their registers):
+ * 1 if it did (the result set with mw_arch_sys_return), 0 to have the
+ * call dispatched through a SIGSYS as before. */
+void mw_arch_sys_patch_init(int (*fn)(void *uc));
+/* [fault path] In the SIGSYS handler, after a dispatched call whose context
+ * is UC: counts the call at its site, and at the AFTER-th patches it (while
+ * mw_arch_patch_enable says so).  An enum mw_patch_why when it tried, else
+ * -1. */
+int mw_arch_sys_patch_consider(void *uc, unsigned after);
+/* [fault path] First thing in the SIGSYS handler: if the call comes from a
+ * patched site's stub (it declined), UC is moved to the site (RIP after its
+ * syscall instruction); 1 then, else 0. */
+int mw_arch_sys_patch_where(void *uc);
+
 /* [thread, fault path] The calling thread's alternate stack of the
  * library's, [lo, hi), that patched sites may run on; 0, 0: none. */
 void mw_arch_hot_stack(uintptr_t lo, uintptr_t hi);
+/* [fault path] The calling thread's such stack and *LO, *HI swap places. */
+void mw_arch_hot_stack_swap(uintptr_t *lo, uintptr_t *hi);
 
 #endif /* MW_ARCH_H */

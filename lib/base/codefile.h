@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * codefile.h - instruction bytes as the file has them, under a debugger's
- * breakpoint.
+ * codefile.h - what the mapped file says about code: instruction bytes as
+ * the file has them (under a debugger's breakpoint), and the bounds of the
+ * function that holds an address.
  *
  * While GDB delivers a signal to a thread it is stepping, its breakpoints
  * are in memory: the faulting instruction may start with GDB's int3 (0xcc).
@@ -22,5 +23,12 @@ size_t mw_code_from_file(uintptr_t pc, uint8_t *buf, size_t n);
 /* [fault path] The protection (PROT_*) of the mapping that holds PC, or -1
  * if none does (the same reads of /proc/self/maps). */
 int mw_code_prot(uintptr_t pc);
+/* [fault path] The same, and the bounds [*LO, *HI) of that mapping. */
+int mw_code_mapping(uintptr_t pc, uintptr_t *lo, uintptr_t *hi);
+
+/* [fault path] The bounds [*START, *END) of the function that holds PC, as
+ * the mapped file's unwind table (.eh_frame_hdr) gives them: 0, or -1 if
+ * PC is not in a file mapping or the file has no entry for it. */
+int mw_code_function(uintptr_t pc, uintptr_t *start, uintptr_t *end);
 
 #endif /* MW_CODEFILE_H */

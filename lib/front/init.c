@@ -27,6 +27,7 @@
 #include "log/unwind.h"
 #include "memwatch.h"
 #include "sys/addrspace.h"
+#include "sys/dispatch.h"
 #include "sys/fork.h"
 #include "threads/lock.h"
 #include "threads/perthread.h"
@@ -143,8 +144,14 @@ static void init(void)
 		init_err = mw_fork_init();
 	/* Patched access sites (memwatch(3)): on unless MEMWATCH_PATCH=0,
 	 * after MEMWATCH_PATCH_AFTER faults at an instruction. */
-	if (!init_err && env_number("MEMWATCH_PATCH", 1, 1) && mw_pagemap_init() == 0)
-		mw_fault_patching((unsigned)env_number("MEMWATCH_PATCH_AFTER", 4, 1000000));
+	if (!init_err && env_number("MEMWATCH_PATCH", 1, 1) && mw_pagemap_init() == 0) {
+		unsigned after = (unsigned)env_number("MEMWATCH_PATCH_AFTER", 4, 1000000);
+
+		mw_fault_patching(after);
+		/* And system-call sites, unless MEMWATCH_PATCH_SYSCALLS=0. */
+		if (env_number("MEMWATCH_PATCH_SYSCALLS", 1, 1))
+			mw_sys_patching(after);
+	}
 }
 
 int mw_init(void)

@@ -166,6 +166,36 @@ static void io_uring_said(long nr)
 	mw_msg_flush(&m);
 }
 
+bool mw_sysbounce_plain(long nr)
+{
+	const struct rule *ru;
+
+	switch (nr) {
+	/* The signal frame's: its mask, its stack, its return. */
+	case SYS_rt_sigreturn: case SYS_rt_sigprocmask: case SYS_sigaltstack: case SYS_rt_sigaction:
+	case SYS_kill: case SYS_tkill: case SYS_tgkill: case SYS_rt_sigqueueinfo:
+	case SYS_rt_tgsigqueueinfo: case SYS_rt_sigpending: case SYS_rt_sigtimedwait:
+	case SYS_rt_sigsuspend: case SYS_signalfd: case SYS_signalfd4: case SYS_ppoll:
+	case SYS_pselect6: case SYS_epoll_pwait:
+#ifdef SYS_epoll_pwait2
+	case SYS_epoll_pwait2:
+#endif
+	/* A new task, a new program, a tracer. */
+	case SYS_clone: case SYS_fork: case SYS_vfork: case SYS_execve: case SYS_execveat:
+#ifdef SYS_clone3
+	case SYS_clone3:
+#endif
+	case SYS_ptrace:
+	/* Said once, or the unwinder's own. */
+	case SYS_io_uring_setup: case SYS_io_uring_enter: case SYS_io_uring_register:
+	case SYS_pipe: case SYS_pipe2:
+		return false;
+	default:
+		ru = mw_sys_rule_of(nr);
+		return !ru || !mw_call_sanitizes(ru);
+	}
+}
+
 void mw_sysbounce_perform(void *uc, long nr, long a[6])
 {
 	const struct rule *ru;
@@ -189,9 +219,24 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 
 		bool forking = (nr != SYS_clone || !(a[0] & CLONE_VM)) &&
 			       mw_fork_at_syscall(forklike);
+		uint64_t flags = nr == SYS_clone ? (uint64_t)a[0] :
+#ifdef SYS_clone3
+				 nr == SYS_clone3 ? clone3_flags(a) :
+#endif
+				 0;
+		/* A child in our memory with our thread's TLS (vfork): it must
+		 * not take this thread's stack of the library's, where we wait
+		 * until it execs or exits.  Its patched sites run natively. */
+		uintptr_t lo = 0, hi = 0;
+		bool shares_tls = !forklike && !(flags & CLONE_SETTLS);
+
+		if (shares_tls)
+			mw_arch_hot_stack_swap(&lo, &hi);
 		long r = mw_arch_sys_clone(uc, nr, a, mw_arch_sys_child_sp(uc, nr, a),
 					   forklike ? mw_fork_child_early : NULL);
 
+		if (shares_tls)
+			mw_arch_hot_stack_swap(&lo, &hi);
 		if (forking)
 			mw_fork_after_syscall(r);
 		mw_arch_sys_return(uc, r);

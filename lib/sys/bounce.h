@@ -21,11 +21,17 @@
 #ifndef MW_SYSBOUNCE_H
 #define MW_SYSBOUNCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Performs system call NR with arguments A for the context UC and sets its
  * result there. */
 void mw_sysbounce_perform(void *uc, long nr, long a[6]);
+/* Whether system call NR is one mw_sysbounce_perform makes for any context:
+ * not one that acts on the signal frame (its mask, stack or return), starts
+ * a task or a program, or sanitizes a signal mask.  A patched site's call
+ * (arch.h) is performed without a signal only then. */
+bool mw_sysbounce_plain(long nr);
 
 #endif /* MW_SYSBOUNCE_H */

@@ -5,8 +5,8 @@
  * Fault path (the handler, mw_sys_sigaction): mw_arch_gate_*, mw_arch_sys_*,
  * mw_sysbounce_*, mw_sysfutex_*, mw_sysredo_apply, mw_sys_selfsignal_frame,
  * mw_thread_hold_sent,
- * sigdelset, memset, mw_cost_syscall, the previous SIGSYS handler.  Nothing
- * else.
+ * sigdelset, memset, mw_cost_syscall, the previous SIGSYS handler,
+ * mw_arch_sys_patch_*, mw_thread_dispatching.  Nothing else.
  * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
  * mw_thread_blocks_sigsys, mw_thread_waits_for, mw_threads_unblock,
  * mw_sys_onstack_*.
@@ -34,6 +34,7 @@
 #include "sys/redo.h"
 #include "sys/rules.h"
 #include "threads/perthread.h"
+#include "fault/debugger.h"
 #include "fault/sigview.h"
 
 #ifndef SYS_USER_DISPATCH
@@ -92,6 +93,32 @@ static void chain(int sig, siginfo_t *si, void *uc)
  * still ours, and the program's own SIGSYS never is. */
 #define BROADCAST ((void *)0x6d77737973ul)      /* "mwsys" */
 
+static _Atomic unsigned patch_after;
+
+/* A patched site's system call (arch.h), on the thread's stack of the
+ * library's, with no signal: performed as below when it needs nothing of a
+ * signal frame; else the site's stub raises the SIGSYS. */
+static int patched(void *uc)
+{
+	int saved_errno = errno;
+	long a[6];
+	long nr = mw_arch_sys_args(uc, a);
+
+	if (!mw_thread_dispatching() || !mw_sysbounce_plain(nr))
+		return 0;
+	mw_cost_syscall(nr);    /* counted as dispatched calls are */
+	mw_sysbounce_perform(uc, nr, a);
+	errno = saved_errno;
+	return 1;
+}
+
+void mw_sys_patching(unsigned after)
+{
+	if (after)
+		mw_arch_sys_patch_init(patched);
+	atomic_store(&patch_after, after);
+}
+
 static void handler(int sig, siginfo_t *si, void *uc)
 {
 	int saved_errno = errno;
@@ -99,9 +126,17 @@ static void handler(int sig, siginfo_t *si, void *uc)
 	mw_thread_seen(uc);
 	if (si->si_code == SYS_USER_DISPATCH) {
 		long a[6];
-		long nr = mw_arch_sys_args(uc, a);
-		long r = mw_sys_selfsignal_frame(uc, nr, a);
+		long nr, r;
+		unsigned after = atomic_load_explicit(&patch_after, memory_order_relaxed);
 
+		nr = mw_arch_sys_args(uc, a);
+		/* From a patched site's stub: the site's, from here on.  Else
+		 * its site may be patched now (not under GDB, whose stepping
+		 * and breakpoints know the code as the file has it). */
+		if (after && !mw_arch_sys_patch_where(uc) && !mw_gdb_attached &&
+		    mw_sysbounce_plain(nr))
+			mw_arch_sys_patch_consider(uc, after);
+		r = mw_sys_selfsignal_frame(uc, nr, a);
 		mw_cost_syscall(nr);    /* what dispatch costs (log/cost.h) */
 
 		if (r != 1)

@@ -35,6 +35,10 @@ int mw_sys_activate(void);
 /* Whether the environment lets dispatch be used (read while no watch
  * exists). */
 int mw_sys_wanted(void);
+/* [thread] Once, at initialization: system-call sites dispatched AFTER
+ * times are patched (arch.h), their calls then performed without a
+ * signal; 0: never. */
+void mw_sys_patching(unsigned after);
 /* No watches any more: let system calls through again. */
 void mw_sys_deactivate(void);
 /* Pages [lo, hi) whose alias is ALIAS stop being watched: wake the futex

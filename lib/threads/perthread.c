@@ -221,6 +221,14 @@ void mw_thread_seen(void *uc)
 	}
 }
 
+bool mw_thread_dispatching(void)
+{
+	/* A forked child not seen yet dispatches on the process's switch. */
+	if (mine && seen == atomic_load_explicit(&fork_gen, memory_order_relaxed))
+		return mine->selector != 0;
+	return mw_arch_gate_selector != 0;
+}
+
 int mw_thread_enable_self(void)
 {
 	mw_thread_seen(NULL);

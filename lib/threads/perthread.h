@@ -36,6 +36,10 @@ void mw_thread_seen(void *uc);
 /* [fault path] The calling thread's dispatch switch: on while watches
  * exist, unless it blocks SIGSYS in the signal context UC. */
 void mw_thread_switch_self(void *uc);
+/* [fault path] Whether the calling thread's system calls dispatch now (its
+ * switch is on): a patched system-call site performs them as dispatch
+ * would only then. */
+bool mw_thread_dispatching(void);
 /* [thread] HOLD: the calling thread's own system calls go straight to the
  * kernel (it holds the library lock: they are the library's); 0 puts its
  * switch back as the watches want.  Nests. */

@@ -20,7 +20,9 @@ int mw_pagemap_init(void)
 
 	if (map)
 		return 0;
-	p = mmap(NULL, MW_PAGEMAP_BYTES, PROT_READ | PROT_WRITE,
+	/* Far from the program's code (a hint): a short instruction's
+	 * punned jump (x86-64) may need a page within 2 GiB of the code. */
+	p = mmap((void *)(16ull << 40), MW_PAGEMAP_BYTES, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;

@@ -53,37 +53,17 @@
 #include "arch/x86_64/insn.h"
 #include "arch/x86_64/patch.h"
 #include "arch/x86_64/regs.h"
+#include "arch/x86_64/sites.h"
 #include "base/codefile.h"
 #include "base/sigsafe.h"
 
-#define SLOT    256             /* bytes of stub per site */
-#define CHUNK   (64 * 1024)
-#define CHUNKS  64
-#define SITES   (CHUNKS * CHUNK / SLOT)
-#define REACH   ((1ll << 31) - CHUNK - 4096)
+#define SLOT    MW_X86_SLOT
 
 /* enum of mw_x86_insn.patch */
 enum { SITE_NONE, SITE_BUSY, SITE_PATCHED, SITE_NEVER };
 
-struct site {
-	uintptr_t pc, block;    /* the instruction; the 16 (or 32) bytes written */
-	uintptr_t stub, native; /* its stub; the relocated instruction there */
-	uint8_t len;
-	uint8_t two;            /* the jump crosses into the next 16 bytes */
-	uint8_t orig[32], jump[32];
-	_Atomic int live;       /* the jump is in place */
-	struct mw_x86_insn *in;
-};
-
-static struct site sites[SITES];
-static _Atomic unsigned nsites;
-static uintptr_t chunk_base[CHUNKS];
-static unsigned chunk_used[CHUNKS];
-static _Atomic unsigned nchunks;
-static _Atomic int busy;        /* one patcher at a time (try-lock) */
 static _Atomic int enabled;
 static const uint8_t *pagemap;
-static int membarrier_ok;
 
 static int (*hot_fn)(void *uc, uintptr_t addr, size_t size, const void *insn);
 uint64_t mw_x86_hot_xmask;
@@ -91,34 +71,6 @@ int mw_x86_hot_xmode;
 uint64_t mw_x86_hot_frame;
 __thread uintptr_t mw_x86_hot_stack_lo __attribute__((tls_model("initial-exec")));
 __thread uintptr_t mw_x86_hot_stack_hi __attribute__((tls_model("initial-exec")));
-
-static _Atomic unsigned counts[MW_PATCH_NREASONS];
-
-static const char *const reasons[MW_PATCH_NREASONS] = {
-	[MW_PATCH_DONE] = "patched",
-	[MW_PATCH_UNDONE] = "patched, then restored (a fault in its stub)",
-	[MW_PATCH_CLASS] = "string, push/pop/call or gather instructions",
-	[MW_PATCH_VECTOR] = "vector, x87, divide, bit-test, gs: or 32-bit address forms",
-	[MW_PATCH_SHORT] = "shorter than the five bytes of a jump",
-	[MW_PATCH_BLOCK] = "it starts at the last byte of a 16-byte block",
-	[MW_PATCH_FILE] = "not in a file mapping, or its bytes differ from the file's "
-			  "(a debugger's breakpoint)",
-	[MW_PATCH_ROOM] = "no memory for a stub within 2 GiB",
-	[MW_PATCH_WRITE] = "its code could not be written",
-	[MW_PATCH_FULL] = "the table of patched sites is full",
-	[MW_PATCH_STACK] = "it accesses the thread's stack, where its stub's own pushes "
-			   "would fault too",
-};
-
-static long sys(long nr, long a, long b, long c, long d, long e, long f)
-{
-	return mw_arch_gate_syscall(nr, a, b, c, d, e, f);
-}
-
-static int failed(long r)
-{
-	return r < 0 && r > -4096;
-}
 
 void mw_arch_patch_init(const uint8_t *map,
 			int (*fn)(void *uc, uintptr_t addr, size_t size, const void *insn))
@@ -135,25 +87,13 @@ void mw_arch_patch_init(const uint8_t *map,
 	mw_x86_hot_xmode = mw_x86_hot_xmask & 0xe0 ? 0 : mw_x86_hot_xmask & 4 ? 1 : 2;
 	/* hot.S: its ucontext and slots (1152), the vector state. */
 	mw_x86_hot_frame = 1152 + ((mw_x86_xsave_size + 63) & ~63ull);
-	membarrier_ok = sys(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
-			    0, 0, 0, 0, 0) == 0;
 	/* On from the first watch (mw_arch_patch_enable). */
-}
-
-const char *mw_arch_patch_reason(int r)
-{
-	return r >= 0 && r < MW_PATCH_NREASONS ? reasons[r] : "";
-}
-
-unsigned mw_arch_patch_count(int r)
-{
-	return r >= 0 && r < MW_PATCH_NREASONS ? atomic_load(&counts[r]) : 0;
 }
 
 static int refuse(struct mw_x86_insn *in, int why)
 {
 	atomic_store(&in->patch, SITE_NEVER);
-	atomic_fetch_add(&counts[why], 1);
+	mw_x86_sites_said(why);
 	return why;
 }
 
@@ -161,6 +101,18 @@ void mw_arch_hot_stack(uintptr_t lo, uintptr_t hi)
 {
 	mw_x86_hot_stack_lo = lo;
 	mw_x86_hot_stack_hi = hi;
+}
+
+void mw_arch_hot_stack_swap(uintptr_t *lo, uintptr_t *hi)
+{
+	uintptr_t l = mw_x86_hot_stack_lo, h = mw_x86_hot_stack_hi;
+
+	/* The high end first: 0 there is "none", whatever the low end. */
+	mw_x86_hot_stack_hi = 0;
+	mw_x86_hot_stack_lo = *lo;
+	mw_x86_hot_stack_hi = *hi;
+	*lo = l;
+	*hi = h;
 }
 
 /* hot.S's layout assumes glibc's ucontext_t. */
@@ -179,6 +131,8 @@ void mw_x86_hot_enter(ucontext_t *uc, const struct mw_x86_hot_desc *d)
 	memset(&uc->uc_stack, 0, sizeof(uc->uc_stack));
 	uc->uc_mcontext.fpregs = NULL;
 	memset(&uc->uc_sigmask, 0, sizeof(uc->uc_sigmask));
+	if (!d->in)
+		mw_x86_hot_exit(uc, mw_x86_sys_enter(uc, d));
 	mw_x86_hot_exit(uc, hot_fn(uc, mw_x86_effective_address(d->in, g), d->in->size, d->in));
 }
 
@@ -329,125 +283,6 @@ static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintp
 	return e.p - buf <= SLOT ? 0 : -1;
 }
 
-/* ------------------------------------------------------------ memory */
-
-static int reaches(uintptr_t a, uintptr_t b)
-{
-	int64_t d = (int64_t)(a - b);
-
-	return d < REACH && d > -REACH;
-}
-
-/* A free stub slot within reach of PC, or 0. */
-static uintptr_t slot_near(uintptr_t pc)
-{
-	unsigned n = atomic_load(&nchunks);
-
-	for (unsigned i = 0; i < n; i++)
-		if (chunk_used[i] + SLOT <= CHUNK && reaches(chunk_base[i], pc)) {
-			chunk_used[i] += SLOT;
-			return chunk_base[i] + chunk_used[i] - SLOT;
-		}
-	if (n == CHUNKS)
-		return 0;
-	for (long k = 1; k <= 64; k++)
-		for (int sign = -1; sign <= 1; sign += 2) {
-			uintptr_t hint = (pc & ~(uintptr_t)(CHUNK - 1)) + (uintptr_t)(sign * k * (32l << 20));
-			long p = sys(SYS_mmap, (long)hint, CHUNK, PROT_READ | PROT_EXEC,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-
-			if (failed(p))
-				continue;
-			if (!reaches((uintptr_t)p, pc)) {
-				sys(SYS_munmap, p, CHUNK, 0, 0, 0, 0);
-				continue;
-			}
-			chunk_base[n] = (uintptr_t)p;
-			chunk_used[n] = SLOT;
-			atomic_store(&nchunks, n + 1);
-			return (uintptr_t)p;
-		}
-	return 0;
-}
-
-/* Writes N bytes at A, in code of ours that no thread runs yet: through
- * /proc/self/mem, or else by making the page writable a moment. */
-static int write_stub(uintptr_t a, const void *buf, size_t n)
-{
-	long fd = sys(SYS_openat, AT_FDCWD, (long)"/proc/self/mem", O_RDWR | O_CLOEXEC, 0, 0, 0);
-	long r = -1;
-
-	if (!failed(fd)) {
-		r = sys(SYS_pwrite64, fd, (long)buf, (long)n, (long)a, 0, 0);
-		sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	}
-	if (r == (long)n)
-		return 0;
-	uintptr_t pg = a & ~(uintptr_t)4095, end = (a + n + 4095) & ~(uintptr_t)4095;
-
-	if (failed(sys(SYS_mprotect, (long)pg, (long)(end - pg), PROT_READ | PROT_WRITE | PROT_EXEC,
-		       0, 0, 0)))
-		return -1;
-	memcpy((void *)a, buf, n);
-	sys(SYS_mprotect, (long)pg, (long)(end - pg), PROT_READ | PROT_EXEC, 0, 0, 0);
-	return 0;
-}
-
-/* The 16 bytes at BLOCK become NEW if they are OLD; 0, or -1.  Atomic for
- * instruction fetch on other processors (one locked store), then every
- * thread serialized (membarrier SYNC_CORE) where the kernel can. */
-static int swap_block(uintptr_t block, const uint8_t old[16], const uint8_t new[16], int prot)
-{
-	uintptr_t pg = block & ~(uintptr_t)4095;
-	uint64_t lo, hi, nlo, nhi;
-	unsigned char ok;
-
-	if (failed(sys(SYS_mprotect, (long)pg, 4096, prot | PROT_WRITE, 0, 0, 0)))
-		return -1;
-	memcpy(&lo, old, 8);
-	memcpy(&hi, old + 8, 8);
-	memcpy(&nlo, new, 8);
-	memcpy(&nhi, new + 8, 8);
-	__asm__ volatile("lock cmpxchg16b %1; sete %0"
-			 : "=q"(ok), "+m"(*(volatile unsigned __int128 *)block), "+a"(lo), "+d"(hi)
-			 : "b"(nlo), "c"(nhi)
-			 : "memory", "cc");
-	sys(SYS_mprotect, (long)pg, 4096, prot, 0, 0, 0);
-	if (ok && membarrier_ok)
-		sys(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0, 0, 0, 0);
-	return ok ? 0 : -1;
-}
-
-/* The jump's bytes at S go FROM -> TO (32 bytes from s->block).  Within one
- * 16-byte block: one exchange.  Across two: the first two bytes become a
- * jump to itself (`jmp .`, where a thread arriving meanwhile waits), then
- * the rest of the first block, the second block, and last the first two
- * bytes - each step one exchange, every thread serialized after it; no
- * thread is ever inside the five bytes but at S.  0, or -1 (undone). */
-static int put(const struct site *s, const uint8_t from[32], const uint8_t to[32], int prot)
-{
-	unsigned off = (unsigned)(s->pc - s->block);
-	uint8_t spin[16], rest[16];
-
-	if (!s->two)
-		return swap_block(s->block, from, to, prot);
-	memcpy(spin, from, 16);
-	spin[off] = 0xeb;
-	spin[off + 1] = 0xfe;
-	memcpy(rest, to, 16);
-	rest[off] = 0xeb;
-	rest[off + 1] = 0xfe;
-	if (swap_block(s->block, from, spin, prot) < 0)
-		return -1;
-	if (swap_block(s->block, spin, rest, prot) < 0 ||
-	    swap_block(s->block + 16, from + 16, to + 16, prot) < 0) {
-		if (swap_block(s->block, rest, from, prot) < 0)
-			swap_block(s->block, spin, from, prot);
-		return -1;
-	}
-	return swap_block(s->block, rest, to, prot);
-}
-
 /* ------------------------------------------------------------ patching */
 
 static int plain(const struct mw_x86_insn *in)
@@ -459,13 +294,10 @@ static int plain(const struct mw_x86_insn *in)
 
 static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 {
-	uintptr_t pc = in->pc, block = pc & ~(uintptr_t)15, stub, native;
-	uint8_t cur[32] = { 0 }, file[15], buf[SLOT];
-	int two = pc - block > 11;
-	size_t have = (two ? 32 : 16) - (pc - block);   /* of its bytes in cur */
-	unsigned idx;
+	uintptr_t pc = in->pc, stub, native;
+	uint8_t cur[15], file[15], buf[SLOT];
 	int prot;
-	struct site *s;
+	struct mw_x86_site *s;
 
 	if (in->cls != MW_X86_GENERIC)
 		return refuse(in, MW_PATCH_CLASS);
@@ -473,104 +305,84 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 		return refuse(in, MW_PATCH_VECTOR);
 	if (in->len < 5)
 		return refuse(in, MW_PATCH_SHORT);
-	if (pc - block == 15)
+	if (!mw_x86_jump_fits(pc))
 		return refuse(in, MW_PATCH_BLOCK);      /* not even `jmp .` fits */
 	if (addr - (sp - 65536) < 65536 + (1u << 20))
 		return refuse(in, MW_PATCH_STACK);
 	/* Only code as the file has it, and as we analyzed it. */
 	prot = mw_code_prot(pc);
 	if (prot < 0 || !(prot & PROT_EXEC) || (prot & PROT_WRITE) ||
-	    mw_probe_copy(cur, (const void *)block, two ? 32 : 16) ||
-	    memcmp(cur + (pc - block), in->bytes, in->len < have ? in->len : have) ||
+	    mw_probe_copy(cur, (const void *)pc, in->len) || memcmp(cur, in->bytes, in->len) ||
 	    mw_code_from_file(pc, file, in->len) != in->len || memcmp(file, in->bytes, in->len))
 		return refuse(in, MW_PATCH_FILE);
-	idx = atomic_load(&nsites);
-	if (idx >= SITES)
+	s = mw_x86_site_at(pc);
+	if (s && s->in == in && !atomic_load(&s->live) && !memcmp(s->orig, cur, 5)) {
+		/* Patched before, restored at the last watch: its stub again. */
+		if (mw_x86_site_put(s, prot) < 0)
+			return refuse(in, MW_PATCH_WRITE);
+		atomic_store(&in->patch, SITE_PATCHED);
+		mw_x86_sites_said(MW_PATCH_DONE);
+		return MW_PATCH_DONE;
+	}
+	s = mw_x86_site_new();
+	if (!s)
 		return refuse(in, MW_PATCH_FULL);
-	stub = slot_near(pc);
+	stub = mw_x86_slot_near(pc);
 	if (!stub)
 		return refuse(in, MW_PATCH_ROOM);
 	memset(buf, 0xcc, sizeof(buf));
-	if (build(buf, stub, in, pc, &native) < 0 || write_stub(stub, buf, SLOT) < 0)
+	if (build(buf, stub, in, pc, &native) < 0 || mw_x86_write_stub(stub, buf, SLOT) < 0 ||
+	    mw_x86_jump(s->jump, pc, stub) < 0)
 		return refuse(in, MW_PATCH_ROOM);
-	s = &sites[idx];
 	s->pc = pc;
-	s->block = block;
 	s->stub = stub;
 	s->native = native;
 	s->len = in->len;
 	s->in = in;
-	s->two = (uint8_t)two;
-	memcpy(s->orig, cur, 32);
-	memcpy(s->jump, cur, 32);
-	s->jump[pc - block] = 0xe9;
-	int32_t rel = (int32_t)((int64_t)stub - (int64_t)(pc + 5));
-
-	memcpy(s->jump + (pc - block) + 1, &rel, 4);
-	atomic_store(&nsites, idx + 1);         /* the stub is findable first */
-	if (put(s, s->orig, s->jump, prot) < 0)
+	memcpy(s->orig, cur, 5);
+	mw_x86_site_publish(s);                 /* the stub is findable first */
+	if (mw_x86_site_put(s, prot) < 0)
 		return refuse(in, MW_PATCH_WRITE);
-	atomic_store(&s->live, 1);
 	atomic_store(&in->patch, SITE_PATCHED);
-	atomic_fetch_add(&counts[MW_PATCH_DONE], 1);
+	mw_x86_sites_said(MW_PATCH_DONE);
 	return MW_PATCH_DONE;
 }
 
 int mw_arch_patch_consider(struct mw_fault *f, unsigned after)
 {
 	struct mw_x86_insn *in = (struct mw_x86_insn *)f->arch_insn;
-	int expected = 0, r;
+	int r;
 
 	if (!in || !atomic_load_explicit(&enabled, memory_order_relaxed) ||
 	    atomic_load_explicit(&in->patch, memory_order_relaxed) != SITE_NONE ||
 	    atomic_fetch_add_explicit(&in->hits, 1, memory_order_relaxed) + 1 < after)
 		return -1;
-	if (!atomic_compare_exchange_strong(&busy, &expected, 1))
+	if (!mw_x86_sites_lock(0))
 		return -1;      /* another thread patches: later */
 	if (atomic_load(&in->patch) != SITE_NONE || !atomic_load(&enabled)) {
-		atomic_store(&busy, 0);
+		mw_x86_sites_unlock();
 		return -1;
 	}
 	atomic_store(&in->patch, SITE_BUSY);
 	r = patch(in, f->addr, mw_arch_sp(f->uc));
-	atomic_store(&busy, 0);
+	mw_x86_sites_unlock();
 	return r;
-}
-
-static struct site *site_of_stub(uintptr_t pc)
-{
-	unsigned n = atomic_load(&nsites);
-
-	for (unsigned i = 0; i < n; i++)
-		if (pc - sites[i].stub < SLOT)
-			return &sites[i];
-	return NULL;
-}
-
-static int in_chunks(uintptr_t pc)
-{
-	unsigned n = atomic_load(&nchunks);
-
-	for (unsigned i = 0; i < n; i++)
-		if (pc - chunk_base[i] < CHUNK)
-			return 1;
-	return 0;
 }
 
 int mw_arch_patch_where(void *uc, uintptr_t *site, const void **insn)
 {
 	greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
 	uintptr_t pc = (uintptr_t)g[REG_RIP];
-	struct site *s;
+	struct mw_x86_site *s;
 
 	*site = 0;
 	if ((pc >= (uintptr_t)mw_x86_hot_slow && pc < (uintptr_t)mw_x86_hot_slow_end) ||
 	    (pc >= (uintptr_t)mw_x86_hot_exit && pc < (uintptr_t)mw_x86_hot_sigtramp))
 		return MW_PATCH_IN_OWN;
-	if (!in_chunks(pc) || !(s = site_of_stub(pc)))
+	if (!(s = mw_x86_site_of_stub(pc)))
 		return MW_PATCH_IN_NONE;
 	*site = s->pc;
-	if (pc != s->native)
+	if (pc != s->native || !s->in)
 		return MW_PATCH_IN_OWN;
 	/* The instruction's copy: every register is the program's. */
 	g[REG_RIP] = (greg_t)s->pc;
@@ -580,60 +392,51 @@ int mw_arch_patch_where(void *uc, uintptr_t *site, const void **insn)
 
 const struct mw_x86_insn *mw_x86_patch_insn(uintptr_t pc)
 {
-	unsigned k = atomic_load(&nsites);
-
 	/* Live or not: the jump may be on its way in or out. */
-	for (unsigned i = 0; i < k; i++)
-		if (sites[i].pc == pc)
-			return sites[i].in;
-	return NULL;
-}
+	struct mw_x86_site *s = mw_x86_site_at(pc);
 
-static void undo(struct site *s)
-{
-	int prot;
-
-	if (!atomic_exchange(&s->live, 0))
-		return;
-	prot = mw_code_prot(s->pc);
-	if (prot < 0 || put(s, s->jump, s->orig, prot & ~PROT_WRITE) < 0)
-		return;         /* not ours any more (unmapped, or changed) */
-	atomic_store(&s->in->patch, SITE_NEVER);
+	return s ? s->in : NULL;
 }
 
 void mw_arch_patch_undo(uintptr_t pc)
 {
-	unsigned k = atomic_load(&nsites);
+	unsigned k = mw_x86_sites_count();
 
-	for (unsigned i = 0; i < k; i++)
-		if (sites[i].pc == pc && atomic_load(&sites[i].live)) {
-			undo(&sites[i]);
-			atomic_fetch_add(&counts[MW_PATCH_UNDONE], 1);
+	for (unsigned i = 0; i < k; i++) {
+		struct mw_x86_site *s = mw_x86_site(i);
+
+		if (s->pc == pc && s->in && atomic_load(&s->live)) {
+			if (mw_x86_site_undo(s) == 0)
+				atomic_store(&s->in->patch, SITE_NEVER);
+			mw_x86_sites_said(MW_PATCH_UNDONE);
 		}
+	}
 }
 
 void mw_arch_patch_restore_all(int off)
 {
-	int expected = 0;
-
-	while (!atomic_compare_exchange_weak(&busy, &expected, 1))
-		expected = 0;
+	mw_x86_sites_lock(1);
 	if (off)
 		atomic_store(&enabled, 0);
-	for (unsigned i = 0; i < atomic_load(&nsites); i++) {
-		struct site *s = &sites[i];
+	for (unsigned i = 0; i < mw_x86_sites_count(); i++) {
+		struct mw_x86_site *s = mw_x86_site(i);
 
-		if (atomic_load(&s->live)) {
-			undo(s);
+		if (atomic_load(&s->live) && mw_x86_site_undo(s) == 0 && s->in) {
 			/* May be patched again by a later watch. */
 			atomic_store(&s->in->patch, SITE_NONE);
 			atomic_store(&s->in->hits, 0);
 		}
 	}
-	atomic_store(&busy, 0);
+	mw_x86_syssites_restored();
+	mw_x86_sites_unlock();
 }
 
 void mw_arch_patch_enable(int on)
 {
 	atomic_store(&enabled, on && pagemap && hot_fn && mw_x86_xsave_size);
+}
+
+int mw_x86_patch_enabled(void)
+{
+	return atomic_load_explicit(&enabled, memory_order_relaxed);
 }

@@ -16,7 +16,8 @@ struct mw_x86_insn;
 struct mw_x86_hot_desc {
 	uint64_t site;          /* the instruction's address */
 	uint64_t native;        /* the stub's copy of it */
-	const struct mw_x86_insn *in;
+	const struct mw_x86_insn *in;   /* NULL: a system-call site, SITE
+					   where its SIGSYS leaves RIP */
 };
 
 /* hot.S */
@@ -40,5 +41,14 @@ extern const char mw_x86_hot_sigtramp[];
 /* [fault path] The analysis of the instruction patched at PC, or NULL: a
  * fault that happened there before the patch is handled after it. */
 const struct mw_x86_insn *mw_x86_patch_insn(uintptr_t pc);
+
+/* [patched site] A system-call site's call, from mw_x86_hot_enter: 1 if
+ * performed (UC's RAX the result), 0 to take the stub's own syscall
+ * (syspatch.c). */
+int mw_x86_sys_enter(ucontext_t *uc, const struct mw_x86_hot_desc *d);
+/* Under the sites' lock, after every site was restored (syspatch.c). */
+void mw_x86_syssites_restored(void);
+/* [any] Whether sites are patched now (patch.c). */
+int mw_x86_patch_enabled(void);
 
 #endif /* MW_X86_PATCH_H */
