@@ -269,7 +269,9 @@ void mw_log_clear(void);
  * fault does (memwatch(3), "Patched sites").  mw_patch_info(I, &what):
  * how many instructions ended as outcome I, and what I means in words in
  * *WHAT: I = 0 patched, 1 patched and then restored, 2 on: refused, by
- * reason.  -1 past the last I.                                     [any] */
+ * reason.  Hot system-call sites are patched too: their outcomes are the
+ * ones whose words start with "system-call sites" ("system-call sites
+ * patched" first, then refusals).  -1 past the last I.             [any] */
 long mw_patch_info(int i, const char **what);
 
 /*

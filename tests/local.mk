@@ -131,6 +131,10 @@ check_PROGRAMS += tests/t-patch
 TESTS += tests/t-patch
 tests_t_patch_SOURCES = tests/t-patch.c tests/tap.h
 tests_t_patch_LDADD = $(MW_TEST_LIBS) -lpthread
+check_PROGRAMS += tests/t-syspatch
+TESTS += tests/t-syspatch
+tests_t_syspatch_SOURCES = tests/t-syspatch.c tests/tap.h
+tests_t_syspatch_LDADD = $(MW_TEST_LIBS) -lpthread
 dist_check_SCRIPTS += tests/t-patch-off.sh
 TESTS += tests/t-patch-off.sh
 

@@ -60,12 +60,10 @@ static const char *const reasons[MW_PATCH_NREASONS] = {
 	[MW_PATCH_STACK] = "it accesses the thread's stack, where its stub's own pushes "
 			   "would fault too",
 	[MW_PATCH_SYS_DONE] = "system-call sites patched",
-	[MW_PATCH_SYS_PRED] = "system-call sites with neither an instruction before them that "
-			      "a stub can run (five bytes or more, no branch, no memory "
-			      "access) nor a page free where a jump punned over the next "
-			      "instruction lands",
-	[MW_PATCH_SYS_FILE] = "system-call sites not in a file mapping, or whose bytes "
-			      "differ from the file's",
+	[MW_PATCH_SYS_PRED] = "system-call sites with no movable five-byte instruction before "
+			      "them and no free page for a punned jump",
+	[MW_PATCH_SYS_FILE] = "system-call sites not in a file mapping, or whose bytes differ "
+			      "from the file's",
 };
 
 static long sys(long nr, long a, long b, long c, long d, long e, long f)
