@@ -106,7 +106,7 @@ static int patched(void *uc)
 
 	if (!mw_thread_dispatching() || !mw_sysbounce_plain(nr))
 		return 0;
-	mw_cost_syscall(nr);    /* counted as dispatched calls are */
+	mw_cost_syscall(nr, 0);        /* counted, not timed */
 	mw_sysbounce_perform(uc, nr, a);
 	errno = saved_errno;
 	return 1;
@@ -137,7 +137,7 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		    mw_sysbounce_plain(nr))
 			mw_arch_sys_patch_consider(uc, after);
 		r = mw_sys_selfsignal_frame(uc, nr, a);
-		mw_cost_syscall(nr);    /* what dispatch costs (log/cost.h) */
+		mw_cost_syscall(nr, 1);        /* what dispatch costs (log/cost.h) */
 
 		if (r != 1)
 			mw_arch_sys_return(uc, r);

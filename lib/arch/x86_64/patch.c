@@ -296,6 +296,7 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 {
 	uintptr_t pc = in->pc, stub, native;
 	uint8_t cur[15], file[15], buf[SLOT];
+	unsigned have = in->len < 5 ? 5 : in->len;     /* its bytes, and the jump's */
 	int prot;
 	struct mw_x86_site *s;
 
@@ -303,17 +304,18 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 		return refuse(in, MW_PATCH_CLASS);
 	if (!plain(in))
 		return refuse(in, MW_PATCH_VECTOR);
-	if (in->len < 5)
+	if (in->len < 2)
 		return refuse(in, MW_PATCH_SHORT);
 	if (!mw_x86_jump_fits(pc))
 		return refuse(in, MW_PATCH_BLOCK);      /* not even `jmp .` fits */
 	if (addr - (sp - 65536) < 65536 + (1u << 20))
 		return refuse(in, MW_PATCH_STACK);
-	/* Only code as the file has it, and as we analyzed it. */
+	/* Only code as the file has it, and as we analyzed it; a shorter one's
+	 * jump ends in the next instruction's bytes, as the file has them too. */
 	prot = mw_code_prot(pc);
 	if (prot < 0 || !(prot & PROT_EXEC) || (prot & PROT_WRITE) ||
-	    mw_probe_copy(cur, (const void *)pc, in->len) || memcmp(cur, in->bytes, in->len) ||
-	    mw_code_from_file(pc, file, in->len) != in->len || memcmp(file, in->bytes, in->len))
+	    mw_probe_copy(cur, (const void *)pc, have) || memcmp(cur, in->bytes, in->len) ||
+	    mw_code_from_file(pc, file, have) != have || memcmp(file, cur, have))
 		return refuse(in, MW_PATCH_FILE);
 	s = mw_x86_site_at(pc);
 	if (s && s->in == in && !atomic_load(&s->live) && !memcmp(s->orig, cur, 5)) {
@@ -324,6 +326,8 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 		mw_x86_sites_said(MW_PATCH_DONE);
 		return MW_PATCH_DONE;
 	}
+	if (mw_x86_sites_overlap(pc))
+		return refuse(in, MW_PATCH_OVERLAP);
 	s = mw_x86_site_new();
 	if (!s)
 		return refuse(in, MW_PATCH_FULL);
@@ -331,9 +335,12 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 	if (!stub)
 		return refuse(in, MW_PATCH_ROOM);
 	memset(buf, 0xcc, sizeof(buf));
-	if (build(buf, stub, in, pc, &native) < 0 || mw_x86_write_stub(stub, buf, SLOT) < 0 ||
-	    mw_x86_jump(s->jump, pc, stub) < 0)
+	if (build(buf, stub, in, pc, &native) < 0 || mw_x86_write_stub(stub, buf, SLOT) < 0)
 		return refuse(in, MW_PATCH_ROOM);
+	/* Shorter than the jump: punned over the next instruction's bytes. */
+	if (in->len < 5 ? mw_x86_pun(pc, in->len, cur, stub, s->jump) < 0 :
+	    mw_x86_jump(s->jump, pc, stub) < 0)
+		return refuse(in, in->len < 5 ? MW_PATCH_SHORT : MW_PATCH_ROOM);
 	s->pc = pc;
 	s->stub = stub;
 	s->native = native;

@@ -50,7 +50,8 @@ static const char *const reasons[MW_PATCH_NREASONS] = {
 	[MW_PATCH_UNDONE] = "patched, then restored (a fault in its stub)",
 	[MW_PATCH_CLASS] = "string, push/pop/call or gather instructions",
 	[MW_PATCH_VECTOR] = "vector, x87, divide, bit-test, gs: or 32-bit address forms",
-	[MW_PATCH_SHORT] = "shorter than the five bytes of a jump",
+	[MW_PATCH_SHORT] = "shorter than the five bytes of a jump, with no free page where "
+			   "a jump punned over the next instruction lands",
 	[MW_PATCH_BLOCK] = "it starts at the last byte of a 16-byte block",
 	[MW_PATCH_FILE] = "not in a file mapping, or its bytes differ from the file's "
 			  "(a debugger's breakpoint)",
@@ -59,6 +60,7 @@ static const char *const reasons[MW_PATCH_NREASONS] = {
 	[MW_PATCH_FULL] = "the table of patched sites is full",
 	[MW_PATCH_STACK] = "it accesses the thread's stack, where its stub's own pushes "
 			   "would fault too",
+	[MW_PATCH_OVERLAP] = "its bytes are part of a neighbour's patched jump",
 	[MW_PATCH_SYS_DONE] = "system-call sites patched",
 	[MW_PATCH_SYS_PRED] = "system-call sites with no movable five-byte instruction before "
 			      "them and no free page for a punned jump",
