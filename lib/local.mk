@@ -24,6 +24,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/arch/x86_64/gate-code.S lib/arch/x86_64/gate.c lib/arch/x86_64/onstack.S \
 	lib/arch/x86_64/patch.c lib/arch/x86_64/patch.h lib/arch/x86_64/hot.S \
 	lib/arch/x86_64/sites.c lib/arch/x86_64/sites.h lib/arch/x86_64/syspatch.c \
+	lib/arch/x86_64/sysquick.S \
 	lib/threads/perthread.c lib/threads/perthread.h lib/threads/lock.c lib/threads/lock.h \
 	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h \
 	lib/log/record.c lib/log/record.h lib/log/cost.c lib/log/cost.h lib/log/sysname.c lib/log/unwind.c lib/log/unwind.h \
@@ -32,7 +33,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/log/symbolize.c lib/log/symbolize.h \
 	lib/fault/fault.c lib/fault/fault.h lib/fault/sigview.h \
 	lib/fault/debugger.c lib/fault/debugger.h \
-	lib/sys/dispatch.c lib/sys/dispatch.h lib/sys/bounce.c lib/sys/bounce.h \
+	lib/sys/dispatch.c lib/sys/dispatch.h lib/sys/quick.c lib/sys/quick.h lib/sys/bounce.c lib/sys/bounce.h \
 	lib/sys/kernelmem.c lib/sys/kernelmem.h lib/sys/rules.c lib/sys/rules.h \
 	lib/sys/call.c lib/sys/call.h \
 	lib/sys/frame.c lib/sys/frame.h lib/sys/addrspace.c lib/sys/addrspace.h \

@@ -31,7 +31,9 @@ has "$tmp/log" '^memwatch:   10 by 0x[0-9a-f]+ bump' "10 writes: 10 faults"
 ! grep -q "most faults were on a neighbour" "$tmp/log"
 check $? "10 do not dominate: no advice"
 
-"$memwatch" --summary -w pg:4 -- "$prog" 0 3000 > "$tmp/out" 2> "$tmp/log"
+# Dispatched through signals: no site patched (a patched site's calls are
+# not what makes the program slow, and are not counted).
+MEMWATCH_PATCH_SYSCALLS=0 "$memwatch" --summary -w pg:4 -- "$prog" 0 3000 > "$tmp/out" 2> "$tmp/log"
 check $? "cost-prog 0 3000 runs"
 ! grep -q "faults on watched pages" "$tmp/log"
 check $? "no neighbour touched: no line about neighbours"

@@ -240,6 +240,10 @@ void mw_arch_patch_undo(uintptr_t site);
 /* [thread] Every patched site gets its original bytes back; OFF: and no
  * more are patched until mw_arch_patch_enable. */
 void mw_arch_patch_restore_all(int off);
+/* [fault path] Whether the calling thread is patching a site now: its
+ * accesses to watched memory meanwhile (the C library's, reading the code's
+ * file) are the library's own, performed quietly. */
+int mw_arch_patching_now(void);
 /* [any] How many sites ended as WHY, and its words. */
 unsigned mw_arch_patch_count(int why);
 const char *mw_arch_patch_reason(int why);
@@ -249,8 +253,11 @@ const char *mw_arch_patch_reason(int why);
  * context UC as a SIGSYS of syscall user dispatch would give it (RIP after
  * the syscall instruction, the number and arguments in their registers):
  * 1 if it did (the result set with mw_arch_sys_return), 0 to have the
- * call dispatched through a SIGSYS as before. */
-void mw_arch_sys_patch_init(int (*fn)(void *uc));
+ * call dispatched through a SIGSYS as before.  QUICK, if not NULL, is asked
+ * first, with the number and arguments alone: 1 if the call can be made as
+ * it is; it runs with the program's vector registers live, so it and all
+ * it calls use general registers only. */
+void mw_arch_sys_patch_init(int (*fn)(void *uc), int (*quick)(long nr, const long a[6]));
 /* [fault path] In the SIGSYS handler, after a dispatched call whose context
  * is UC: counts the call at its site, and at the AFTER-th patches it (while
  * mw_arch_patch_enable says so).  An enum mw_patch_why when it tried, else

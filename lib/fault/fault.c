@@ -117,7 +117,8 @@ static void start(struct mw_fault *f, uintptr_t addr, void *uc)
 	f->before = mw_record_before;
 	f->atomic_len = 0;
 	f->arch_insn = NULL;
-	f->soft = f->quiet = 0;
+	f->soft = 0;
+	f->quiet = mw_arch_patching_now();      /* the patcher's own reads */
 }
 
 /* After F was performed: maybe its instruction's site is patched now. */
@@ -125,7 +126,10 @@ static void consider(struct mw_fault *f)
 {
 	unsigned after = atomic_load_explicit(&patch_after, memory_order_relaxed);
 
-	if (after && !f->quiet && !f->under_break && !f->kernel && !mw_gdb_attached)
+	/* Not on a small alternate stack of the program's: patching reads
+	 * the code's file through a window on the stack. */
+	if (after && !f->quiet && !f->under_break && !f->kernel && !mw_gdb_attached &&
+	    !mw_thread_stack_short(24 * 1024))
 		mw_arch_patch_consider(f, after);
 }
 
@@ -231,7 +235,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	f.snap = mw_table_enter(&slot);
 	start(&f, (uintptr_t)si->si_addr, ctx);
 	f.arch_insn = insn;
-	f.quiet = where == MW_PATCH_IN_OWN;
+	f.quiet |= where == MW_PATCH_IN_OWN;
 	if (mw_table_span(f.snap, f.addr)) {
 		r = mw_arch_perform(&f);
 		if (r == MW_PERFORMED) {

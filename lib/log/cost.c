@@ -158,14 +158,14 @@ void mw_cost_neighbour(const struct mw_snapshot *snap, uintptr_t pc, uintptr_t a
 	atomic_fetch_add_explicit(&c->pcs_lost, 1, memory_order_relaxed);
 }
 
-void mw_cost_syscall(long nr, int timed)
+void mw_cost_syscall(long nr)
 {
 	struct mw_cost *c = mw_cost_area;
 	unsigned long i = nr < 0 || nr >= MW_COST_SYS ? MW_COST_SYS - 1 : (unsigned long)nr;
 
 	atomic_fetch_add_explicit(&c->syscalls, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->sys[i], 1, memory_order_relaxed);
-	if (timed && !timing) {
+	if (!timing) {
 		timing = 1;
 		atomic_fetch_add_explicit(&c->syscall_sum, gap(&c->syscall_ns, &last_sys, now_ns()),
 					  memory_order_relaxed);

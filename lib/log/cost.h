@@ -113,10 +113,9 @@ void mw_cost_neighbour(const struct mw_snapshot *snap, uintptr_t pc, uintptr_t a
  * (between this thread's faults). */
 void mw_cost_fault(uint64_t now_ns);
 
-/* [fault path] System call NR dispatched: through a SIGSYS (TIMED: its time
- * estimated too), or from a patched site (counted only: it costs about
- * what the call costs). */
-void mw_cost_syscall(long nr, int timed);
+/* [fault path] System call NR dispatched through a SIGSYS (not one from a
+ * patched site: that costs about what the call costs). */
+void mw_cost_syscall(long nr);
 
 /* [any] Faults on neighbours of watch ID's bytes, on its pages. */
 uint64_t mw_cost_watch_faults(int id);

@@ -240,7 +240,7 @@ uint64_t mw_record_after(struct mw_fault *f)
 		/* Performed, counted by no watch: a neighbour of the watched
 		 * bytes on their page, or a kind no watch catches; not the
 		 * library's own access (recording_now), nor the kernel's. */
-		if (!recording_now && !f->kernel)
+		if (!recording_now && !f->kernel && !f->quiet)
 			mw_cost_neighbour(f->snap, f->pc, f->addr);
 		return 0;
 	}

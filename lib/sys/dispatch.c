@@ -31,6 +31,7 @@
 #include "sys/dispatch.h"
 #include "sys/frame.h"
 #include "sys/futex.h"
+#include "sys/quick.h"
 #include "sys/redo.h"
 #include "sys/rules.h"
 #include "threads/perthread.h"
@@ -94,6 +95,9 @@ static void chain(int sig, siginfo_t *si, void *uc)
 #define BROADCAST ((void *)0x6d77737973ul)      /* "mwsys" */
 
 static _Atomic unsigned patch_after;
+/* The stack patching a site takes (the code's file read through windows of
+ * a page): not on a small alternate stack of the program's. */
+#define PATCH_STACK (24 * 1024)
 
 /* A patched site's system call (arch.h), on the thread's stack of the
  * library's, with no signal: performed as below when it needs nothing of a
@@ -106,7 +110,6 @@ static int patched(void *uc)
 
 	if (!mw_thread_dispatching() || !mw_sysbounce_plain(nr))
 		return 0;
-	mw_cost_syscall(nr, 0);        /* counted, not timed */
 	mw_sysbounce_perform(uc, nr, a);
 	errno = saved_errno;
 	return 1;
@@ -114,8 +117,11 @@ static int patched(void *uc)
 
 void mw_sys_patching(unsigned after)
 {
-	if (after)
-		mw_arch_sys_patch_init(patched);
+	if (after) {
+		mw_sys_rules_init();
+		mw_sys_quick_init();
+		mw_arch_sys_patch_init(patched, mw_sys_quick);
+	}
 	atomic_store(&patch_after, after);
 }
 
@@ -134,10 +140,10 @@ static void handler(int sig, siginfo_t *si, void *uc)
 		 * its site may be patched now (not under GDB, whose stepping
 		 * and breakpoints know the code as the file has it). */
 		if (after && !mw_arch_sys_patch_where(uc) && !mw_gdb_attached &&
-		    mw_sysbounce_plain(nr))
+		    mw_sysbounce_plain(nr) && !mw_thread_stack_short(PATCH_STACK))
 			mw_arch_sys_patch_consider(uc, after);
 		r = mw_sys_selfsignal_frame(uc, nr, a);
-		mw_cost_syscall(nr, 1);        /* what dispatch costs (log/cost.h) */
+		mw_cost_syscall(nr);    /* what dispatch costs (log/cost.h) */
 
 		if (r != 1)
 			mw_arch_sys_return(uc, r);

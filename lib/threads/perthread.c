@@ -221,7 +221,8 @@ void mw_thread_seen(void *uc)
 	}
 }
 
-bool mw_thread_dispatching(void)
+/* General registers only: a patched site calls it so (sys/quick.h). */
+__attribute__((target("general-regs-only"))) bool mw_thread_dispatching(void)
 {
 	/* A forked child not seen yet dispatches on the process's switch. */
 	if (mine && seen == atomic_load_explicit(&fork_gen, memory_order_relaxed))

@@ -48,6 +48,18 @@ mw_gate_syscall:
 	.cfi_endproc
 	.size	mw_gate_syscall, .-mw_gate_syscall
 
+/* mw_gate_syscall_raw: one system call with every register as the kernel's
+ * ABI wants it already (sysquick.S). */
+	.globl	mw_gate_syscall_raw
+	.hidden	mw_gate_syscall_raw
+	.type	mw_gate_syscall_raw, @function
+mw_gate_syscall_raw:
+	.cfi_startproc
+	syscall
+	ret
+	.cfi_endproc
+	.size	mw_gate_syscall_raw, .-mw_gate_syscall_raw
+
 /* long mw_gate_syscall_sp(long nr, long a1, long a2, uintptr_t sp): a
  * system call of two arguments made with RSP = SP, for the kernel's look at
  * the user stack pointer (sigaltstack refuses to change the stack RSP is

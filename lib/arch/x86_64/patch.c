@@ -384,6 +384,7 @@ int mw_arch_patch_where(void *uc, uintptr_t *site, const void **insn)
 
 	*site = 0;
 	if ((pc >= (uintptr_t)mw_x86_hot_slow && pc < (uintptr_t)mw_x86_hot_slow_end) ||
+	    (pc >= (uintptr_t)mw_x86_sys_quick && pc < (uintptr_t)mw_x86_sys_quick_end) ||
 	    (pc >= (uintptr_t)mw_x86_hot_exit && pc < (uintptr_t)mw_x86_hot_sigtramp))
 		return MW_PATCH_IN_OWN;
 	if (!(s = mw_x86_site_of_stub(pc)))

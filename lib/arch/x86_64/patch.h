@@ -42,6 +42,11 @@ extern const char mw_x86_hot_sigtramp[];
  * fault that happened there before the patch is handled after it. */
 const struct mw_x86_insn *mw_x86_patch_insn(uintptr_t pc);
 
+/* sysquick.S, and the system-call layer's look it calls. */
+void mw_x86_sys_quick(void);
+extern const char mw_x86_sys_quick_end[];
+extern int (*mw_x86_sys_quick_fn)(long nr, const long a[6]);
+
 /* [patched site] A system-call site's call, from mw_x86_hot_enter: 1 if
  * performed (UC's RAX the result), 0 to take the stub's own syscall
  * (syspatch.c). */

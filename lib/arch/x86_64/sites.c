@@ -94,6 +94,11 @@ void mw_x86_sites_said(int why)
 		atomic_fetch_add(&counts[why], 1);
 }
 
+/* Set while this thread patches: the code it reads the files with (the C
+ * library's open, read, pread) may touch watched memory of the C
+ * library's, and those accesses are the library's own. */
+static __thread int patching_now __attribute__((tls_model("initial-exec")));
+
 int mw_x86_sites_lock(int wait)
 {
 	int expected = 0;
@@ -103,12 +108,19 @@ int mw_x86_sites_lock(int wait)
 			return 0;
 		expected = 0;
 	}
+	patching_now = 1;
 	return 1;
 }
 
 void mw_x86_sites_unlock(void)
 {
+	patching_now = 0;
 	atomic_store(&busy, 0);
+}
+
+int mw_arch_patching_now(void)
+{
+	return patching_now;
 }
 
 /* ------------------------------------------------------------ memory */

@@ -14,13 +14,16 @@
  *
  *     <P, relocated>
  *     lea -128(%rsp),%rsp; push %rax; pushfq; push %rcx; push %rdx
- *     call *slow(%rip)             ; hot.S, as a hot access site's stub
+ *     call *slow(%rip)             ; sysquick.S, then hot.S if need be
  *     <descriptor: A+2, fallback, no analysis>
  *   fallback:
  *     syscall                      ; dispatched: a SIGSYS, as before
  *     jmp  A+2
  *
- * where A is the syscall's address.  hot.S saves the program's registers
+ * where A is the syscall's address.  sysquick.S asks the system-call
+ * layer whether the call can go to the kernel as it is (no buffer on a
+ * watched page, nothing a signal frame is needed for), and makes it from
+ * the gate if so.  Otherwise hot.S saves the program's registers
  * as a signal frame would (RIP A+2, where a SIGSYS leaves it) and calls
  * what the system-call layer gave mw_arch_sys_patch_init: it performs the
  * call as dispatch would, without a signal, and the stub resumes at A+2;
@@ -61,12 +64,14 @@ static struct {
 } hits[HITS];
 
 static int (*sys_fn)(void *uc);
+int (*mw_x86_sys_quick_fn)(long nr, const long a[6]);
 static ZydisDecoder decoder;
 static int decoder_ok;
 
-void mw_arch_sys_patch_init(int (*fn)(void *uc))
+void mw_arch_sys_patch_init(int (*fn)(void *uc), int (*quick)(long nr, const long a[6]))
 {
 	sys_fn = fn;
+	mw_x86_sys_quick_fn = quick;
 	decoder_ok = ZYAN_SUCCESS(ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64,
 						   ZYDIS_STACK_WIDTH_64));
 }
@@ -170,7 +175,8 @@ static int build(uint8_t *buf, uintptr_t at, uintptr_t p, const uint8_t *bytes, 
 	};
 	uint8_t *e = buf;
 	struct mw_x86_hot_desc d;
-	uint64_t slow = (uint64_t)(uintptr_t)mw_x86_hot_slow;
+	uint64_t slow = (uint64_t)(uintptr_t)(mw_x86_sys_quick_fn ? mw_x86_sys_quick :
+					      mw_x86_hot_slow);
 	int32_t skip = (int32_t)sizeof(d);
 
 	memcpy(e, bytes, len);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysquick.S - a patched system-call site's first way (syspatch.c): a
+ * look at the call that needs no vector register, then the call itself
+ * from the gate, or hot.S's whole way.
+ *
+ * mw_x86_sys_quick is reached by `call *slot(%rip)` from the site's stub,
+ * whose frame is hot.S's: 0(%rsp) the descriptor, 8 rdx, 16 rcx, 24
+ * rflags, 32 rax (the call's number); the program's stack 128 bytes (red
+ * zone) + 40 above.  On the thread's stack of the library's it keeps the
+ * arguments and the registers C may change, and asks mw_x86_sys_quick_fn
+ * (the system-call layer's, compiled for general registers only: the
+ * program's vector registers stay live) whether the call can go to the
+ * kernel as it is.  Yes: it is made from the gate (syscall user dispatch
+ * lets it through), and the program resumes after its syscall instruction
+ * with RAX the result, RCX and R11 as the kernel leaves them.  No, or the
+ * kernel said EFAULT (a page watched meanwhile): every register as it came,
+ * on to mw_x86_hot_slow, which saves them all and performs the call as the
+ * SIGSYS handler would.  Without a stack of the library's: hot.S at once.
+ */
+
+	.text
+	.globl	mw_x86_sys_quick, mw_x86_sys_quick_end
+	.hidden	mw_x86_sys_quick, mw_x86_sys_quick_end
+	.type	mw_x86_sys_quick, @function
+	.p2align 4
+mw_x86_sys_quick:
+	mov	%rsp, %rax			/* F, the stub's frame */
+	movq	mw_x86_hot_stack_hi@gottpoff(%rip), %rcx
+	mov	%fs:(%rcx), %rdx
+	test	%rdx, %rdx
+	jz	.Lhot
+	movq	mw_x86_hot_stack_lo@gottpoff(%rip), %rcx
+	mov	%fs:(%rcx), %rcx
+	cmp	%rcx, %rax
+	jb	1f
+	cmp	%rdx, %rax
+	jae	1f
+	lea	-256(%rax), %rdx		/* already on it: below, with a gap */
+1:
+	and	$-16, %rdx
+	/* 0-40 the arguments (a[6]), 48 F, 56 r11, 64 the number. */
+	lea	-96(%rdx), %rsp
+	mov	%rdi, 0(%rsp)
+	mov	%rsi, 8(%rsp)
+	mov	8(%rax), %rcx
+	mov	%rcx, 16(%rsp)
+	mov	%r10, 24(%rsp)
+	mov	%r8, 32(%rsp)
+	mov	%r9, 40(%rsp)
+	mov	%rax, 48(%rsp)
+	mov	%r11, 56(%rsp)
+	mov	32(%rax), %rdi
+	mov	%rdi, 64(%rsp)
+	mov	%rsp, %rsi
+	cld
+	call	*mw_x86_sys_quick_fn(%rip)
+	test	%eax, %eax
+	jz	.Lslow
+	mov	64(%rsp), %rax
+	mov	0(%rsp), %rdi
+	mov	8(%rsp), %rsi
+	mov	16(%rsp), %rdx
+	mov	24(%rsp), %r10
+	mov	32(%rsp), %r8
+	mov	40(%rsp), %r9
+	call	mw_gate_syscall_raw
+	cmp	$-14, %rax			/* -EFAULT */
+	je	.Lslow
+	/* Back on the stub's frame: RDX and the flags from it, RCX the site
+	 * (after its syscall), which is also where `ret $128` goes. */
+	mov	48(%rsp), %rsp
+	mov	0(%rsp), %r11
+	mov	0(%r11), %rcx
+	mov	%rcx, 16(%rsp)
+	mov	%rcx, 32(%rsp)
+	mov	24(%rsp), %r11
+	lea	8(%rsp), %rsp
+	pop	%rdx
+	pop	%rcx
+	popfq
+	ret	$128
+.Lslow:
+	mov	0(%rsp), %rdi
+	mov	8(%rsp), %rsi
+	mov	24(%rsp), %r10
+	mov	32(%rsp), %r8
+	mov	40(%rsp), %r9
+	mov	56(%rsp), %r11
+	mov	48(%rsp), %rsp
+.Lhot:
+	jmp	mw_x86_hot_slow
+mw_x86_sys_quick_end:
+	.size	mw_x86_sys_quick, .-mw_x86_sys_quick
+
+	.section .note.GNU-stack, "", @progbits
