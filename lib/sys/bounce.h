@@ -27,5 +27,8 @@
 /* Performs system call NR with arguments A for the context UC and sets its
  * result there. */
 void mw_sysbounce_perform(void *uc, long nr, long a[6]);
+/* Performs NR by its rule alone (none: as it is), sets its result in UC
+ * and returns it. */
+long mw_sysbounce_rule(void *uc, long nr, long a[6]);
 
 #endif /* MW_SYSBOUNCE_H */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * waitmask.h - the calls that wait with a signal mask of their own
+ * (rt_sigsuspend, ppoll, pselect6, epoll_pwait, epoll_pwait2) and the
+ * reads of a signalfd, as the program's view of SIGSEGV and SIGSYS
+ * (threads/perthread.h) wants them: the real mask never blocks those two,
+ * and a SIGSEGV or SIGSYS sent while the view blocks it is kept by the
+ * library, not pending in the kernel.
+ *
+ * While such a call waits, the view is the call's mask (its SIGSEGV and
+ * SIGSYS bits): one sent meanwhile that the call's mask blocks is kept,
+ * one it lets through is delivered and ends the call with EINTR.  A kept
+ * one the call's mask lets through ends it at once: its handler runs (on
+ * the library's frames, with the call's mask) and the call returns EINTR,
+ * or what a call of the poll family finds ready without waiting; one whose
+ * action is the default ends the process on the program's context, after
+ * the call; an ignored one is dropped.  After the call the view is the
+ * program's again, and what it no longer blocks of what was kept arrives.
+ *
+ * A read(2) of a signalfd whose mask holds a kept signal gets it: the kept
+ * signals of its mask are made pending in the kernel, blocked, for the
+ * duration of the read, and what the read did not take is kept again.
+ * All: [fault path].
+ */
+#ifndef MW_WAITMASK_H
+#define MW_WAITMASK_H
+
+#include <stdbool.h>
+
+/* Performs call NR (arguments A, context UC) if it is one of these and
+ * needs it, its result set in UC: true; false: not such a call, or nothing
+ * to do differently, it goes on as usual. */
+bool mw_sys_waitmask(void *uc, long nr, long a[6]);
+
+#endif /* MW_WAITMASK_H */
