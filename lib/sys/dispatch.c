@@ -8,6 +8,7 @@
  * sigdelset, memset, mw_cost_syscall, the previous SIGSYS handler.  Nothing
  * else.
  * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
+ * mw_thread_set_posted_sys,
  * mw_thread_blocks_sigsys, mw_thread_waits_for, mw_threads_unblock,
  * mw_sys_onstack_*.
  */
@@ -144,6 +145,9 @@ static int install(void)
 {
 	struct sigaction cur;
 
+	/* A SIGSYS one thread sends another arrives through the SIGSEGV
+	 * handler (threads/perthread.h, posted by frame.c). */
+	mw_thread_set_posted_sys(chain);
 	if (sigaction(SIGSYS, NULL, &cur) < 0)
 		return -errno;
 	if ((cur.sa_flags & SA_SIGINFO) &&

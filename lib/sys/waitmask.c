@@ -3,7 +3,7 @@
  * waitmask.c - waits with a mask of their own and signalfd reads, with the
  * SIGSEGV and SIGSYS kept for the thread's view (see waitmask.h).
  * Fault path: mw_thread_view, mw_thread_held, mw_thread_take_held,
- * mw_thread_release_held, mw_fault_sigaction, mw_sys_sigaction,
+ * mw_thread_release_held, mw_thread_take_posted, mw_thread_carrier, mw_fault_sigaction, mw_sys_sigaction,
  * mw_sysbounce_rule, kernelmem.h, mw_arch_gate_syscall (rt_sigprocmask,
  * rt_tgsigqueueinfo, tgkill, getpid, gettid, openat, read, close),
  * memcpy, memset.
@@ -194,6 +194,58 @@ static bool fatal(void *uc, uint64_t wake)
 	return false;
 }
 
+/* A SIGSEGV or SIGSYS of WANT posted to the calling thread
+ * (threads/perthread.h) or kept for it: into *SI, its number; 0 if none. */
+static int posted_or_kept(uint64_t want, siginfo_t *si)
+{
+	for (int sig = 1; sig <= 64; sig++)
+		if ((want & (1ull << (sig - 1))) && mw_thread_take_posted(sig, si))
+			return sig;
+	return mw_thread_take_held(want, si);
+}
+
+/* rt_sigtimedwait for a set with SIGSEGV or SIGSYS (A), the kept ones
+ * looked at before (frame.c): one another thread sends meanwhile is posted
+ * and comes with a carrier, a SIGSEGV of the library's (perthread.h), which
+ * the wait takes when it waits for SIGSEGV, or which ends it, the posted
+ * one kept.  The wait gets what the carrier carried.  False: not such a
+ * call. */
+static bool timedwait(void *uc, long a[6])
+{
+	uint64_t set = 0, want;
+	siginfo_t si, got;
+	long b[6], r;
+	int sig;
+
+	if (a[3] != SIGSET_BYTES || !a[0] || mw_sys_bring_in(&set, (uintptr_t)a[0], SIGSET_BYTES))
+		return false;
+	want = set & MW_THREAD_NEEDED;
+	if (!want)
+		return false;
+	memcpy(b, a, sizeof(b));
+	b[1] = (long)&si;
+	for (;;) {
+		sig = posted_or_kept(want, &got);
+		if (sig) {
+			r = sig;
+			break;
+		}
+		memset(&si, 0, sizeof(si));
+		r = mw_sysbounce_rule(uc, SYS_rt_sigtimedwait, b);
+		if (r == SIGSEGV && mw_thread_carrier(&si))
+			continue;       /* what it carried, if this thread's still */
+		if (r == -EINTR && (sig = posted_or_kept(want, &got)) > 0)
+			r = sig;        /* the carrier ran the handler */
+		else if (r > 0)
+			got = si;
+		break;
+	}
+	if (r > 0 && a[1] && mw_sys_give_out(uc, (uintptr_t)a[1], &got, sizeof(got)) < 0)
+		r = -EFAULT;
+	mw_arch_sys_return(uc, r);
+	return true;
+}
+
 bool mw_sys_waitmask(void *uc, long nr, long a[6])
 {
 	uint64_t *view, m, saved, wake = 0, kept, real;
@@ -203,6 +255,8 @@ bool mw_sys_waitmask(void *uc, long nr, long a[6])
 
 	if (nr == SYS_read)
 		return sigfd_read(uc, a);
+	if (nr == SYS_rt_sigtimedwait)
+		return timedwait(uc, a);
 	if (!call_mask(nr, a, &m))
 		return false;
 	view = mw_thread_view();
