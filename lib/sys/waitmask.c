@@ -3,10 +3,10 @@
  * waitmask.c - waits with a mask of their own and signalfd reads, with the
  * SIGSEGV and SIGSYS kept for the thread's view (see waitmask.h).
  * Fault path: mw_thread_view, mw_thread_held, mw_thread_take_held,
- * mw_thread_release_held, mw_thread_take_posted, mw_thread_carrier, mw_fault_sigaction, mw_sys_sigaction,
- * mw_sysbounce_rule, kernelmem.h, mw_arch_gate_syscall (rt_sigprocmask,
- * rt_tgsigqueueinfo, tgkill, getpid, gettid, openat, read, close),
- * memcpy, memset.
+ * mw_thread_release_held, mw_thread_take_posted, mw_thread_carrier,
+ * mw_fault_sigaction, mw_sys_sigaction, mw_sys_sanitize, mw_sysbounce_rule,
+ * kernelmem.h, mw_arch_gate_syscall (rt_sigprocmask, rt_tgsigqueueinfo,
+ * tgkill, getpid, gettid, openat, read, close), memcpy, memset, strstr.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -8,14 +8,22 @@
  * library, not pending in the kernel.
  *
  * While such a call waits, the view is the call's mask (its SIGSEGV and
- * SIGSYS bits): one sent meanwhile that the call's mask blocks is kept,
- * one it lets through is delivered and ends the call with EINTR.  A kept
- * one the call's mask lets through ends it at once: its handler runs (on
- * the library's frames, with the call's mask) and the call returns EINTR,
- * or what a call of the poll family finds ready without waiting; one whose
- * action is the default ends the process on the program's context, after
- * the call; an ignored one is dropped.  After the call the view is the
- * program's again, and what it no longer blocks of what was kept arrives.
+ * SIGSYS bits): one sent meanwhile that the call's mask blocks is kept
+ * (the library's handler having ended the wait, the call is made again),
+ * one it lets through is delivered and ends the call with EINTR.  The kept
+ * ones the call's mask lets through are made pending in the kernel,
+ * blocked until the call lets them through itself: the kernel ends it as
+ * with any pending signal (EINTR after the handler, on the library's
+ * frames; a poll's ready descriptors, the signal still pending), but an
+ * ignored one is dropped (epoll_pwait ends with EINTR, as it would), and
+ * one whose action is the default ends rt_sigsuspend on the program's
+ * context.
+ * After the call the view is the program's again, and what it no longer
+ * blocks of what was kept arrives.
+ *
+ * rt_sigtimedwait for SIGSEGV or SIGSYS takes one another thread posted
+ * (threads/perthread.h) and, when the library's carrier ends the wait or
+ * is what it takes, what the carrier carried.
  *
  * A read(2) of a signalfd whose mask holds a kept signal gets it: the kept
  * signals of its mask are made pending in the kernel, blocked, for the
