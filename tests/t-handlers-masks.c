@@ -10,7 +10,8 @@
  * call's mask blocks stays pending until the call is over; one whose
  * action is the default ends the process, one ignored does not end the
  * call; a poll with a descriptor ready and such a signal pending returns
- * the descriptor; a signalfd reads it.  Each case runs twice in children
+ * the descriptor; a signalfd reads it, kept before the read or sent while
+ * the read waits.  Each case runs twice in children
  * of their own, once with a watch on memory the program and its handlers
  * write, once with no watch: the order of the handler calls and of the
  * call's return, its result, what is pending after, and how the child
@@ -127,7 +128,7 @@ static int pending(int sig)
 /* The call, waiting at most 2 s, with mask WAIT (and for sigtimedwait and
  * signalfd, the set SET); its result and errno into *R, *ERR. */
 static void do_call(enum call call, const sigset_t *wait, const sigset_t *set, int rfd,
-		    long *r, int *err)
+		    int waits, long *r, int *err)
 {
 	struct timespec two = { 2, 0 };
 
@@ -168,7 +169,8 @@ static void do_call(enum call call, const sigset_t *wait, const sigset_t *set, i
 		break;
 	}
 	case SIGFD: {
-		int fd = signalfd(-1, set, SFD_NONBLOCK);
+		/* Read at once, or (WAITS) waiting for the signal. */
+		int fd = signalfd(-1, set, waits ? 0 : SFD_NONBLOCK);
 		struct signalfd_siginfo si;
 		ssize_t n = read(fd, &si, sizeof(si));
 
@@ -235,7 +237,7 @@ static void scenario(void *arg)
 	if ((s->call == TIMEDWAIT || s->call == SIGFD) && s->what == MASKED)
 		sigprocmask(SIG_BLOCK, &sig_only, NULL);
 	pthread_create(&other, NULL, sender_main, &snd);
-	do_call(s->call, &wait, &set, pipefd[0], &r, &err);
+	do_call(s->call, &wait, &set, pipefd[0], s->what == DURING, &r, &err);
 	event(0);
 	pthread_join(other, NULL);
 	printf("pending after: %d\n", pending(s->sig));
@@ -286,9 +288,8 @@ static int applies(enum call call, enum what what)
 	if (what == READY)
 		return call == PPOLL || call == PSELECT || call == EPOLL;
 	if (call == TIMEDWAIT || call == SIGFD)
-		/* They take the signal whatever its action; the signalfd is
-		 * read without waiting. */
-		return what == KEPT || (call == TIMEDWAIT && what == DURING);
+		/* They take the signal whatever its action. */
+		return what == KEPT || what == DURING;
 	return 1;
 }
 

@@ -6,11 +6,14 @@
  * mw_thread_release_held, mw_thread_take_posted, mw_thread_carrier,
  * mw_fault_sigaction, mw_sys_sigaction, mw_sys_sanitize, mw_sysbounce_rule,
  * kernelmem.h, mw_arch_gate_syscall (rt_sigprocmask, rt_tgsigqueueinfo,
- * tgkill, getpid, gettid, openat, read, close), memcpy, memset, strstr.
+ * tgkill, getpid, gettid, openat, read, close, fcntl, ppoll), atomics,
+ * memcpy, memset, strstr.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -136,23 +139,49 @@ static uint64_t sigfd_mask(long fd)
 	return m;
 }
 
-/* read(2) of a signalfd whose mask holds kept signals: they are pending,
- * blocked, while it reads.  False: not such a read. */
-static bool sigfd_read(void *uc, const long a[6])
+/* The signalfds (below SIGFDS) made with SIGSEGV or SIGSYS in their mask
+ * while system calls dispatch: a bit each.  A stale bit (the descriptor
+ * closed, its number reused) costs a look at its fdinfo, which clears it. */
+#define SIGFDS 1024
+static _Atomic uint64_t sigfds[SIGFDS / 64];
+
+static bool sigfd_known(long fd)
 {
-	uint64_t held = mw_thread_held(), take, back;
+	return fd >= 0 && fd < SIGFDS && (atomic_load(&sigfds[fd / 64]) & (1ull << (fd % 64)));
+}
+
+static void sigfd_note(long fd, bool on)
+{
+	if (fd < 0 || fd >= SIGFDS)
+		return;
+	if (on)
+		atomic_fetch_or(&sigfds[fd / 64], 1ull << (fd % 64));
+	else
+		atomic_fetch_and(&sigfds[fd / 64], ~(1ull << (fd % 64)));
+}
+
+/* signalfd or signalfd4 (NR, A): made, and its descriptor noted if its
+ * mask holds SIGSEGV or SIGSYS. */
+static void sigfd_make(void *uc, long nr, long a[6])
+{
+	uint64_t m = 0;
+	long r = mw_sysbounce_rule(uc, nr, a);
+
+	if (r < 0 || a[2] != SIGSET_BYTES || mw_sys_bring_in(&m, (uintptr_t)a[1], SIGSET_BYTES))
+		return;
+	sigfd_note(r, m & MW_THREAD_NEEDED);
+}
+
+/* Makes the kept signals of TAKE pending, blocked, reads signalfd A[0]
+ * (which does not wait then) and sets the result. */
+static void sigfd_take(void *uc, const long a[6], uint64_t take)
+{
 	char buf[16 * SIGFD_INFO];
-	size_t n = (size_t)a[2];
+	size_t n = (size_t)a[2] < sizeof(buf) ? (size_t)a[2] : sizeof(buf);
+	uint64_t back = take;
 	siginfo_t si;
 	long r;
 
-	if (!held || n < SIGFD_INFO)
-		return false;
-	take = held & sigfd_mask(a[0]);
-	if (!take)
-		return false;
-	if (n > sizeof(buf))
-		n = sizeof(buf);
 	for (int sig = 1; sig <= 64; sig++) {
 		uint64_t bit = 1ull << (sig - 1);
 
@@ -160,16 +189,60 @@ static bool sigfd_read(void *uc, const long a[6])
 			pend(bit, &si);
 	}
 	/* Nothing but this read until they are unblocked: no fault of the
-	 * library's while SIGSEGV may be blocked.  The read does not wait,
-	 * a signal of its mask being pending. */
+	 * library's while SIGSEGV may be blocked. */
 	r = gate(SYS_read, a[0], (long)buf, (long)n, 0);
 	/* What it did not take arrives now, and is kept again. */
-	back = take;
 	gate(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&back, 0, 8);
 	if (r > 0 && mw_sys_give_out(uc, (uintptr_t)a[1], buf, (size_t)r) < 0)
 		r = -EFAULT;
 	mw_arch_sys_return(uc, r);
-	return true;
+}
+
+/* read(2) of a signalfd whose mask holds SIGSEGV or SIGSYS: the kept ones
+ * are pending for it, blocked, while it reads; one that would wait waits
+ * in ppoll for the descriptor, ended by one being kept meanwhile (sent by
+ * another thread: posted, its carrier runs the library's handler), and
+ * reads it then.  False: not such a read, it goes on as usual. */
+static bool sigfd_read(void *uc, const long a[6])
+{
+	uint64_t m, take;
+	long flags;
+
+	if ((size_t)a[2] < SIGFD_INFO || (!sigfd_known(a[0]) && !mw_thread_held()))
+		return false;
+	m = sigfd_mask(a[0]) & MW_THREAD_NEEDED;
+	if (!m) {
+		sigfd_note(a[0], false);
+		return false;
+	}
+	sigfd_note(a[0], true);
+	flags = gate(SYS_fcntl, a[0], F_GETFL, 0, 0);
+	for (;;) {
+		struct pollfd p = { (int)a[0], POLLIN, 0 };
+		long r;
+
+		take = mw_thread_held() & m;
+		if (take) {
+			sigfd_take(uc, a, take);
+			return true;
+		}
+		if (flags < 0 || (flags & O_NONBLOCK))
+			return false;
+		/* Never restarted after a handler: a kept signal ends it. */
+		r = gate(SYS_ppoll, (long)&p, 1, 0, 0);
+		if (r == -EINTR)
+			continue;       /* kept; or a handler of the program's
+					 * ran: the read goes on, as after an
+					 * SA_RESTART handler */
+		/* Readable: also for a carrier of the library's pending, kept
+		 * by now (its handler ran as the poll returned). */
+		take = mw_thread_held() & m;
+		if (r > 0 && take) {
+			sigfd_take(uc, a, take);
+			return true;
+		}
+		return false;           /* the read gets it, or its error */
+	}
 }
 
 /* A kept signal whose action is the default ends the process: right after
@@ -255,6 +328,10 @@ bool mw_sys_waitmask(void *uc, long nr, long a[6])
 
 	if (nr == SYS_read)
 		return sigfd_read(uc, a);
+	if (nr == SYS_signalfd || nr == SYS_signalfd4) {
+		sigfd_make(uc, nr, a);
+		return true;
+	}
 	if (nr == SYS_rt_sigtimedwait)
 		return timedwait(uc, a);
 	if (!call_mask(nr, a, &m))

@@ -27,7 +27,9 @@
  *
  * A read(2) of a signalfd whose mask holds a kept signal gets it: the kept
  * signals of its mask are made pending in the kernel, blocked, for the
- * duration of the read, and what the read did not take is kept again.
+ * duration of the read, and what the read did not take is kept again.  A
+ * read that would wait, of a signalfd made while system calls dispatch,
+ * waits in ppoll, which a signal kept meanwhile ends.
  * All: [fault path].
  */
 #ifndef MW_WAITMASK_H
