@@ -38,6 +38,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/sys/call.c lib/sys/call.h \
 	lib/sys/frame.c lib/sys/frame.h lib/sys/addrspace.c lib/sys/addrspace.h \
 	lib/sys/futex.c lib/sys/futex.h lib/sys/redo.c lib/sys/redo.h \
+	lib/sys/waitmask.c lib/sys/waitmask.h \
 	lib/sys/fork.c lib/sys/fork.h \
 	lib/front/init.c lib/front/init.h lib/front/api.c lib/front/api.h lib/front/query.c \
 	lib/front/legacy.c lib/front/gdb.c lib/front/gdb.h

@@ -118,6 +118,16 @@ TESTS += tests/t-handlers-blocked
 tests_t_handlers_blocked_SOURCES = tests/t-handlers-blocked.c
 tests_t_handlers_blocked_LDADD = $(MW_TEST_LIBS) -lpthread
 # What a program's handler sees of its stack while watches exist.
+check_PROGRAMS += tests/t-handlers-masks
+TESTS += tests/t-handlers-masks
+tests_t_handlers_masks_SOURCES = tests/t-handlers-masks.c
+tests_t_handlers_masks_LDADD = $(MW_TEST_LIBS) -lpthread
+
+check_PROGRAMS += tests/t-handlers-merged
+TESTS += tests/t-handlers-merged
+tests_t_handlers_merged_SOURCES = tests/t-handlers-merged.c
+tests_t_handlers_merged_LDADD = $(MW_TEST_LIBS) -lpthread
+
 check_PROGRAMS += tests/t-handlers-stack
 TESTS += tests/t-handlers-stack
 tests_t_handlers_stack_SOURCES = tests/t-handlers-stack.c

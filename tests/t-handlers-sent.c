@@ -78,7 +78,7 @@ static void *other_main(void *arg)
 			atomic_store(&send_sig, 0);
 		}
 		/* A watched write now and then: a SIGSEGV sent while the
-		 * library's own for it is pending would be merged with it
+		 * library's own for it is pending must not be merged with it
 		 * (memwatch-guarantees(7)); a tight loop of them makes that
 		 * likely. */
 		target[2]++;
@@ -262,17 +262,6 @@ static void one(enum how how, enum what what, int sig)
 {
 	char out[2][4096], st[2][128];
 	struct scenario s = { how, what, sig, 0 };
-
-	/* Another known gap: a SIGSEGV or SIGSYS sent to a thread while the
-	 * library's own (for a watched access, a system call of that thread)
-	 * is pending is merged with it by the kernel (a standard signal is
-	 * pending once at a time) and lost.  The other thread writes watched
-	 * memory: a race, not run (1 to 3 in 100 runs were lost). */
-	if ((sig == SIGSEGV || sig == SIGSYS) && other_exists(how)) {
-		ok(1, "%s of %s, %s # SKIP the kernel may merge it with the library's own",
-		   how_name[how], strsignal(sig), what_name[what]);
-		return;
-	}
 
 	for (int w = 0; w < 2; w++) {
 		struct child c = {

@@ -4,7 +4,8 @@
  * program had before.
  *
  * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
- * mw_logfile_fatal, mw_thread_hold_sent, sigaction, mincore,
+ * mw_logfile_fatal, mw_thread_hold_sent, mw_thread_take_posted,
+ * mw_thread_posted_sys, mw_thread_carrier, sigaction, mincore,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  * The same for a patched site's call (soft below), which is a fault taken
  * without a signal (arch.h, "patched access sites").
@@ -205,6 +206,18 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	int where = MW_PATCH_IN_NONE;
 
 	mw_arch_handler_entry();
+	/* A SIGSEGV or SIGSYS another thread of the program's sent this one
+	 * (perthread.h): its own signal, the carrier, may have been merged
+	 * with this one. */
+	{
+		siginfo_t p;
+
+		if (mw_thread_take_posted(sig, &p) && !mw_thread_hold_sent(sig, &p))
+			decline(sig, &p, ctx);
+		mw_thread_posted_sys(ctx);
+		if (si->si_code <= 0 && mw_thread_carrier(si))
+			goto out;
+	}
 	/* A SIGSEGV sent by kill(2) or tgkill (si_code <= 0) while a probe
 	 * or a stub runs is not theirs: it was taken for their fault, and
 	 * lost (or the stub's access made twice). */

@@ -6,7 +6,7 @@
  * their rule (rules.c), with bounce buffers for the ones on watched pages
  * (call.c, kernelmem.c).
  * Fault path: mw_table_*, call.h, kernelmem.h, mw_arch_gate_syscall,
- * mw_arch_sys_*, mw_sysfutex, mw_unwind_busy, mw_msg_*, memcpy.
+ * mw_arch_sys_*, mw_sysfutex, mw_sys_waitmask, mw_unwind_busy, mw_msg_*, memcpy.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +37,7 @@
 #include "sys/futex.h"
 #include "sys/kernelmem.h"
 #include "sys/rules.h"
+#include "sys/waitmask.h"
 #include "threads/lock.h"
 #include "watch/table.h"
 
@@ -46,7 +47,7 @@
 #define IS_SYS_PIPE(nr) 0
 #endif
 
-static void perform_rule(void *uc, long nr, long a[6], const struct rule *ru)
+static long perform_rule(void *uc, long nr, long a[6], const struct rule *ru)
 {
 	struct call c;
 	char *scratch = NULL;
@@ -73,7 +74,7 @@ again:
 	if (r) {
 		mw_call_free(&c);
 		mw_arch_sys_return(uc, r);
-		return;
+		return r;
 	}
 	r = mw_sys6(nr, b);
 	if (!c.nbuf) {
@@ -89,11 +90,24 @@ again:
 				goto again;
 		}
 		mw_arch_sys_return(uc, r);
-		return;
+		return r;
 	}
 	r = mw_call_finish(uc, &c, r);
 	mw_call_free(&c);
 	mw_arch_sys_return(uc, r);
+	return r;
+}
+
+long mw_sysbounce_rule(void *uc, long nr, long a[6])
+{
+	const struct rule *ru = mw_sys_rule_of(nr);
+	long r;
+
+	if (ru)
+		return perform_rule(uc, nr, a, ru);
+	r = mw_sys6(nr, a);
+	mw_arch_sys_return(uc, r);
+	return r;
 }
 
 #ifdef SYS_clone3
@@ -307,6 +321,9 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6])
 		mw_arch_sys_return(uc, mw_sysfutex(uc, a));
 		return;
 	}
+	/* Waits with a mask of their own, signalfd reads (waitmask.h). */
+	if (mw_sys_waitmask(uc, nr, a))
+		return;
 	ru = mw_sys_rule_of(nr);
 	if (ru)
 		perform_rule(uc, nr, a, ru);

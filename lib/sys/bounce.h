@@ -33,5 +33,8 @@ void mw_sysbounce_perform(void *uc, long nr, long a[6]);
  * a task or a program, or sanitizes a signal mask.  A patched site's call
  * (arch.h) is performed without a signal only then. */
 bool mw_sysbounce_plain(long nr);
+/* Performs NR by its rule alone (none: as it is), sets its result in UC
+ * and returns it. */
+long mw_sysbounce_rule(void *uc, long nr, long a[6]);
 
 #endif /* MW_SYSBOUNCE_H */

@@ -8,6 +8,7 @@
  * sigdelset, memset, mw_cost_syscall, the previous SIGSYS handler,
  * mw_arch_sys_patch_*, mw_thread_dispatching.  Nothing else.
  * Thread side (activate): /proc/self/task, tgkill, nanosleep, mw_sysredo_*,
+ * mw_thread_set_posted_sys,
  * mw_thread_blocks_sigsys, mw_thread_waits_for, mw_threads_unblock,
  * mw_sys_onstack_*.
  */
@@ -33,6 +34,7 @@
 #include "sys/futex.h"
 #include "sys/quick.h"
 #include "sys/redo.h"
+#include "sys/waitmask.h"
 #include "sys/rules.h"
 #include "threads/perthread.h"
 #include "fault/debugger.h"
@@ -108,7 +110,7 @@ static int patched(void *uc)
 	long a[6];
 	long nr = mw_arch_sys_args(uc, a);
 
-	if (!mw_thread_dispatching() || !mw_sysbounce_plain(nr))
+	if (!mw_thread_dispatching() || !mw_sysbounce_plain(nr) || mw_sys_waitmask_read(nr, a))
 		return 0;
 	mw_sysbounce_perform(uc, nr, a);
 	errno = saved_errno;
@@ -185,6 +187,9 @@ static int install(void)
 {
 	struct sigaction cur;
 
+	/* A SIGSYS one thread sends another arrives through the SIGSEGV
+	 * handler (threads/perthread.h, posted by frame.c). */
+	mw_thread_set_posted_sys(chain);
 	if (sigaction(SIGSYS, NULL, &cur) < 0)
 		return -errno;
 	if ((cur.sa_flags & SA_SIGINFO) &&

@@ -3,7 +3,7 @@
  * frame.c - signal system calls performed on the SIGSYS frame (see frame.h).
  * Fault path: kernelmem.h, mw_table_*, mw_arch_ksa_*, mw_arch_sp,
  * mw_arch_sys_altstack, mw_thread_*altstack, mw_fault_sigaction,
- * mw_sys_sigaction, mw_arch_gate_syscall, memcpy, memset.
+ * mw_sys_sigaction, mw_arch_gate_syscall, mw_thread_post, memcpy, memset.
  * Thread side (mw_sys_onstack_begin/end): mw_arch_gate_onstack_handlers.
  */
 #include <errno.h>
@@ -338,6 +338,53 @@ static bool default_fatal(int sig)
 	return sa.sa_handler == SIG_DFL;
 }
 
+/* tkill, tgkill or rt_tgsigqueueinfo (NR, A) of SIGSEGV or SIGSYS to
+ * another thread of the process (the caller is PID, TID): posted
+ * (perthread.h), so that the kernel cannot merge it with a signal of the
+ * library's pending for that thread.  1: not such a call, it goes on. */
+static long to_other(long nr, const long a[6], long pid, long tid)
+{
+	siginfo_t si;
+	long target, r;
+	int sig;
+
+	switch (nr) {
+	case SYS_tkill:
+		target = a[0];
+		sig = (int)a[1];
+		break;
+	case SYS_tgkill:
+	case SYS_rt_tgsigqueueinfo:
+		if ((int)a[0] != pid)
+			return 1;
+		target = a[1];
+		sig = (int)a[2];
+		break;
+	default:
+		return 1;
+	}
+	if ((sig != SIGSEGV && sig != SIGSYS) || (int)target <= 0 || (int)target == tid)
+		return 1;
+	memset(&si, 0, sizeof(si));
+	if (nr == SYS_rt_tgsigqueueinfo) {
+		/* The kernel's EFAULT, or its EPERM for a kill()'s or its own
+		 * si_code from another thread than the main one. */
+		if (mw_sys_bring_in(&si, (uintptr_t)a[3], sizeof(si)) ||
+		    ((si.si_code >= 0 || si.si_code == SI_TKILL) && tid != pid))
+			return 1;
+	} else {
+		si.si_code = SI_TKILL;
+		si.si_pid = (pid_t)pid;
+		si.si_uid = (uid_t)mw_arch_gate_syscall(SYS_getuid, 0, 0, 0, 0, 0, 0);
+	}
+	si.si_signo = sig;
+	r = mw_thread_post((pid_t)target, &si);
+	/* tkill of a thread the library knew, now another process's. */
+	if (r == -ESRCH && nr == SYS_tkill)
+		return 1;
+	return r;
+}
+
 long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 {
 	long pid, tid;
@@ -354,6 +401,9 @@ long mw_sys_selfsignal_frame(void *uc, long nr, const long a[6])
 		return 1;
 	pid = mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	tid = mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0);
+	sig = to_other(nr, a, pid, tid);
+	if (sig != 1)
+		return sig;
 	switch (nr) {
 	case SYS_kill:
 		/* Its process group (kill(0), kill(-pgid)) holds the process

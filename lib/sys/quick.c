@@ -4,7 +4,7 @@
  *
  * Fault path (mw_sys_quick, from a stub, with the program's vector
  * registers live): reads of the table built at init and of the page map,
- * mw_thread_dispatching.  Compiled for general registers
+ * mw_thread_dispatching, mw_sys_waitmask_read.  Compiled for general registers
  * only, like everything it calls: the stub saves no vector register.
  * [thread] mw_sys_quick_init: mw_sys_rule_of, mw_sysbounce_plain.
  */
@@ -17,6 +17,7 @@
 #include "sys/call.h"
 #include "sys/quick.h"
 #include "sys/rules.h"
+#include "sys/waitmask.h"
 #include "threads/perthread.h"
 #include "watch/pagemap.h"
 
@@ -100,6 +101,8 @@ GRO int mw_sys_quick(long nr, const long a[6])
 	if (nr < 0 || nr >= NR_QUICK || !map || !mw_thread_dispatching())
 		return 0;
 	q = &quick[nr];
+	if (mw_sys_waitmask_read(nr, a))
+		return 0;
 	switch (q->cls) {
 	case Q_DIRECT:
 		break;

@@ -40,6 +40,16 @@ struct slot {
 	uintptr_t lo, hi;       /* static TLS .. control block + rseq */
 	uintptr_t tp;           /* its thread pointer (struct pthread) */
 	void *stack;            /* our alternate stack, reusable when it dies */
+	/* SIGSEGV and SIGSYS another thread of the process sent this one
+	 * (mw_thread_post), each once, as the kernel keeps them. */
+	_Atomic uint64_t post_bits;
+	atomic_flag post_lock;
+	struct posted {
+		int code;
+		pid_t pid;
+		uid_t uid;
+		union sigval value;
+	} post[2];
 };
 
 static struct slot slots[SLOTS];
@@ -47,6 +57,8 @@ static size_t tls_static;       /* bytes of static TLS below the thread pointer 
 
 static __thread int seen __attribute__((tls_model("initial-exec")));
 static __thread struct slot *mine __attribute__((tls_model("initial-exec")));
+/* The thread's slot, whether or not its switch is there. */
+static __thread struct slot *own __attribute__((tls_model("initial-exec")));
 static __thread int holds __attribute__((tls_model("initial-exec")));
 /* The thread's alternate signal stack, ours or its own. */
 static __thread uintptr_t alt_lo __attribute__((tls_model("initial-exec")));
@@ -159,6 +171,7 @@ void mw_thread_seen(void *uc)
 		return;
 	seen = atomic_load(&fork_gen);
 	mine = NULL;
+	own = NULL;
 	tid = (pid_t)sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	take_noted(tid);
 	tp = (uintptr_t)pthread_self();
@@ -177,6 +190,10 @@ void mw_thread_seen(void *uc)
 		}
 	}
 	if (slot) {
+		/* Nothing sent to this one yet: what was posted to the
+		 * slot's last thread went with it. */
+		atomic_store(&slot->post_bits, 0);
+		own = slot;
 		slot->lo = lo;
 		slot->hi = hi;
 		slot->tp = tp;
@@ -324,7 +341,8 @@ bool mw_thread_hold_sent(int sig, const siginfo_t *si)
 	return true;
 }
 
-uint64_t mw_thread_held(void)
+/* General registers only: a patched site calls it so (sys/quick.h). */
+__attribute__((target("general-regs-only"))) uint64_t mw_thread_held(void)
 {
 	return held_bits | atomic_load(&proc_bits);
 }
@@ -375,6 +393,97 @@ void mw_thread_release_held(uint64_t bits, int hold)
 		sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bits, 0, 8, 0, 0);
 	while ((sig = mw_thread_take_held(bits, &si)) > 0)
 		resend(&si);
+}
+
+/* ------------------------------- SIGSEGV and SIGSYS sent to another thread */
+
+#define POST_CARRIER ((void *)0x6d77706f7374ul)        /* "mwpost" */
+
+static void post_lock(struct slot *s)
+{
+	while (atomic_flag_test_and_set_explicit(&s->post_lock, memory_order_acquire))
+		sys(SYS_sched_yield, 0, 0, 0, 0, 0, 0);
+}
+
+static void post_unlock(struct slot *s)
+{
+	atomic_flag_clear_explicit(&s->post_lock, memory_order_release);
+}
+
+int mw_thread_post(pid_t tid, const siginfo_t *si)
+{
+	uint64_t bit = 1ull << (si->si_signo - 1);
+	long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	struct slot *to = NULL;
+	siginfo_t carrier;
+
+	if (si->si_signo != SIGSEGV && si->si_signo != SIGSYS)
+		return 1;
+	for (int i = 0; i < SLOTS && !to; i++)
+		if (atomic_load(&slots[i].tid) == tid)
+			to = &slots[i];
+	if (!to)
+		return 1;
+	post_lock(to);
+	if (!(atomic_load(&to->post_bits) & bit)) {
+		to->post[held_index(si->si_signo)] = (struct posted){ si->si_code, si->si_pid,
+								      si->si_uid, si->si_value };
+		atomic_fetch_or(&to->post_bits, bit);
+	}
+	post_unlock(to);
+	/* A SIGSEGV, whatever was posted: merged with the library's own, one
+	 * of the two is lost, and a fault lost is made again (the instruction
+	 * faults anew); a dispatch SIGSYS lost would be a system call not
+	 * made. */
+	memset(&carrier, 0, sizeof(carrier));
+	carrier.si_signo = SIGSEGV;
+	carrier.si_code = SI_QUEUE;
+	carrier.si_pid = (pid_t)pid;
+	carrier.si_uid = si->si_uid;
+	carrier.si_value.sival_ptr = POST_CARRIER;
+	return (int)sys(SYS_rt_tgsigqueueinfo, pid, tid, SIGSEGV, (long)&carrier, 0, 0);
+}
+
+static void (*deliver_sys)(int sig, siginfo_t *si, void *uc);
+
+void mw_thread_set_posted_sys(void (*fn)(int sig, siginfo_t *si, void *uc))
+{
+	deliver_sys = fn;
+}
+
+void mw_thread_posted_sys(void *uc)
+{
+	siginfo_t si;
+
+	if (deliver_sys && mw_thread_take_posted(SIGSYS, &si) && !mw_thread_hold_sent(SIGSYS, &si))
+		deliver_sys(SIGSYS, &si, uc);
+}
+
+bool mw_thread_take_posted(int sig, siginfo_t *si)
+{
+	uint64_t bit = 1ull << (sig - 1);
+	struct slot *s = own;
+	struct posted p;
+
+	if (!s || !(atomic_load(&s->post_bits) & bit))
+		return false;
+	post_lock(s);
+	p = s->post[held_index(sig)];
+	atomic_fetch_and(&s->post_bits, ~bit);
+	post_unlock(s);
+	memset(si, 0, sizeof(*si));
+	si->si_signo = sig;
+	si->si_code = p.code;
+	si->si_pid = p.pid;
+	si->si_uid = p.uid;
+	si->si_value = p.value;
+	return true;
+}
+
+bool mw_thread_carrier(const siginfo_t *si)
+{
+	return si->si_code == SI_QUEUE && si->si_value.sival_ptr == POST_CARRIER &&
+	       si->si_pid == (pid_t)sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 }
 
 uint64_t *mw_thread_view(void)

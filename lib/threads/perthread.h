@@ -102,6 +102,31 @@ int mw_thread_take_held(uint64_t set, siginfo_t *si);
  * calling thread (its view or mask no longer blocks them, or blocks them
  * for real again); HOLD: blocked until the running handler returns. */
 void mw_thread_release_held(uint64_t bits, int hold);
+/*
+ * The kernel keeps a standard signal pending once: a SIGSEGV or SIGSYS one
+ * thread sends another while the library's own is pending for it (a
+ * watched access, a dispatched system call) is merged with it and lost.
+ * Sent by the program's threads, it is posted instead: written to the
+ * target's slot, then a carrier of the library's is sent, a SIGSEGV
+ * (SI_QUEUE, a value of its own) which, merged or not, runs the target's
+ * SIGSEGV handler of the library's; each entry of that handler takes what
+ * was posted (the SIGSYS through the hook of the system-call layer).
+ */
+/* [fault path] Posts SI (a SIGSEGV or SIGSYS sent to thread TID of this
+ * process) and sends the carrier: the result of that (0, -errno); 1 if
+ * TID is not a thread the library knows (send it as it is). */
+int mw_thread_post(pid_t tid, const siginfo_t *si);
+/* [fault path] Takes the SIG posted to the calling thread into *SI: true,
+ * or false if there is none. */
+bool mw_thread_take_posted(int sig, siginfo_t *si);
+/* [fault path] Whether SI is a carrier (nothing of its own to deliver). */
+bool mw_thread_carrier(const siginfo_t *si);
+/* [thread] FN delivers a SIGSYS posted to the calling thread, as the
+ * SIGSYS handler would (held for the view already looked at). */
+void mw_thread_set_posted_sys(void (*fn)(int sig, siginfo_t *si, void *uc));
+/* [fault path] Delivers the SIGSYS posted to the calling thread, if any,
+ * with FN; UC: the context the handler interrupted. */
+void mw_thread_posted_sys(void *uc);
 /* [thread] Threads TIDS (N of them) block SIGSYS (and SIGSEGV), or wait
  * for it in sigwaitinfo, out of reach of the library's signals: a helper
  * process traces each for a moment and clears both from its mask (what it
