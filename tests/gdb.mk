@@ -47,6 +47,7 @@ tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 EXTRA_DIST += tests/gdb/cost.gdb tests/gdb/cost.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/scope-local.expected tests/gdb/scope-local.gdb \
+	tests/gdb/basic-exit.expected tests/gdb/basic-exit.gdb \
 	tests/gdb/cond-value.expected tests/gdb/cond-value.gdb \
 	tests/gdb/cond-expr.expected tests/gdb/cond-expr.gdb \
 	tests/gdb/basic-breakinsn.expected tests/gdb/basic-breakinsn.gdb \

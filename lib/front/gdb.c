@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "fault/debugger.h"
 #include "front/gdb.h"
 #include "memwatch.h"
 #include "watch/table.h"
@@ -92,4 +93,19 @@ MW_DEBUGGER int mw_gdb_unwatch_all(void)
 	while ((w = mw_gdb_watch_at(0)) != NULL && mw_unwatch((int)w[0]) == 0)
 		n++;
 	return n;
+}
+
+/* The debugger's breakpoint at the process's exit: exit(3) and the return
+ * from main run the library's destructor after the program's own and its
+ * atexit(3) handlers, the log complete and still in memory.  The GDB file
+ * stops there in record-only mode when the log holds records. */
+MW_DEBUGGER __attribute__((noinline)) void mw_gdb_exit_hook(void)
+{
+	__asm__ volatile("" : : : "memory");
+}
+
+__attribute__((destructor)) static void at_exit(void)
+{
+	if (mw_gdb_attached)
+		mw_gdb_exit_hook();
 }

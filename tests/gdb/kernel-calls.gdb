@@ -14,3 +14,4 @@ munwatch 9
 mwatch 0 4
 mwatch-stop off
 continue
+continue

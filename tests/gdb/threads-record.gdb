@@ -30,3 +30,4 @@ break done
 continue
 mwatch-list
 continue
+continue
