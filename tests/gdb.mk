@@ -51,6 +51,7 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/scope-local.expected tests/gdb/scope-local.gdb \
 	tests/gdb/basic-exit.expected tests/gdb/basic-exit.gdb \
 	tests/gdb/until-loop.expected tests/gdb/until-loop.gdb \
+	tests/gdb/kernel-stop.expected tests/gdb/kernel-stop.gdb \
 	tests/gdb/cond-value.expected tests/gdb/cond-value.gdb \
 	tests/gdb/cond-expr.expected tests/gdb/cond-expr.gdb \
 	tests/gdb/basic-breakinsn.expected tests/gdb/basic-breakinsn.gdb \
