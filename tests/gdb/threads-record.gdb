@@ -25,7 +25,7 @@ stepi
 stepi
 next
 thread
-delete
+clear threads.c:39
 break done
 continue
 mwatch-list
