@@ -8,7 +8,7 @@
 # CFLAGS come after these.
 gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
 	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt tests/gdb/cost tests/gdb/cond \
-	tests/gdb/scope tests/gdb/until
+	tests/gdb/scope tests/gdb/until tests/gdb/bitf
 check_PROGRAMS += $(gdb_test_programs)
 dist_check_SCRIPTS += tests/t-gdb.sh
 TESTS += tests/t-gdb.sh
@@ -30,6 +30,8 @@ tests_gdb_cond_CFLAGS = $(gdb_test_cflags)
 tests_gdb_kernel_CFLAGS = $(gdb_test_cflags)
 tests_gdb_until_SOURCES = tests/gdb/until.c
 tests_gdb_until_CFLAGS = $(gdb_test_cflags)
+tests_gdb_bitf_SOURCES = tests/gdb/bitf.c
+tests_gdb_bitf_CFLAGS = $(gdb_test_cflags)
 tests_gdb_scope_SOURCES = tests/gdb/scope.c
 tests_gdb_scope_CFLAGS = $(gdb_test_cflags)
 tests_gdb_cost_SOURCES = tests/gdb/cost.c
@@ -52,6 +54,7 @@ EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/basic-exit.expected tests/gdb/basic-exit.gdb \
 	tests/gdb/until-loop.expected tests/gdb/until-loop.gdb \
 	tests/gdb/kernel-stop.expected tests/gdb/kernel-stop.gdb \
+	tests/gdb/bitf-stop.expected tests/gdb/bitf-stop.gdb \
 	tests/gdb/cond-value.expected tests/gdb/cond-value.gdb \
 	tests/gdb/cond-expr.expected tests/gdb/cond-expr.gdb \
 	tests/gdb/basic-breakinsn.expected tests/gdb/basic-breakinsn.gdb \
