@@ -4,6 +4,7 @@
 # in fill(), which made it, with the old and new bytes; the log has it as
 # the kernel's write.
 set filename-display basename
+set print frame-arguments presence
 break main
 run
 mwatch inbuf 16
