@@ -15,3 +15,4 @@ mwatch 0 4
 mwatch-stop off
 continue
 continue
+continue
