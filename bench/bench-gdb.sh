@@ -91,7 +91,8 @@ handle SIGSEGV nostop noprint pass
 run
 EOF
 
-# (b) memwatch, record-only.  At finished(): the watch's hits.
+# (b) memwatch, record-only.  At finished(): the watch's hits; at the
+# exit, the stop that keeps the log readable, then the exit.
 cat > "$tmp/b.gdb" <<'EOF'
 break ready
 break finished
@@ -100,6 +101,7 @@ mwatch -l target_var
 mwatch-stop off
 continue
 mwatch-list
+continue
 continue
 EOF
 

@@ -7,7 +7,8 @@
 # the sources also say `#pragma GCC optimize("O1")`, since configure's
 # CFLAGS come after these.
 gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
-	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt tests/gdb/cost tests/gdb/cond
+	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt tests/gdb/cost tests/gdb/cond \
+	tests/gdb/scope tests/gdb/until tests/gdb/bitf
 check_PROGRAMS += $(gdb_test_programs)
 dist_check_SCRIPTS += tests/t-gdb.sh
 TESTS += tests/t-gdb.sh
@@ -27,6 +28,12 @@ tests_gdb_kernel_SOURCES = tests/gdb/kernel.c
 tests_gdb_cond_SOURCES = tests/gdb/cond.c
 tests_gdb_cond_CFLAGS = $(gdb_test_cflags)
 tests_gdb_kernel_CFLAGS = $(gdb_test_cflags)
+tests_gdb_until_SOURCES = tests/gdb/until.c
+tests_gdb_until_CFLAGS = $(gdb_test_cflags)
+tests_gdb_bitf_SOURCES = tests/gdb/bitf.c
+tests_gdb_bitf_CFLAGS = $(gdb_test_cflags)
+tests_gdb_scope_SOURCES = tests/gdb/scope.c
+tests_gdb_scope_CFLAGS = $(gdb_test_cflags)
 tests_gdb_cost_SOURCES = tests/gdb/cost.c
 tests_gdb_cost_CFLAGS = $(gdb_test_cflags)
 # plt calls tests/gdb/libmwplt.so through PLT entries the dynamic linker
@@ -43,6 +50,11 @@ tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 
 EXTRA_DIST += tests/gdb/cost.gdb tests/gdb/cost.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
+	tests/gdb/scope-local.expected tests/gdb/scope-local.gdb \
+	tests/gdb/basic-exit.expected tests/gdb/basic-exit.gdb \
+	tests/gdb/until-loop.expected tests/gdb/until-loop.gdb \
+	tests/gdb/kernel-stop.expected tests/gdb/kernel-stop.gdb \
+	tests/gdb/bitf-stop.expected tests/gdb/bitf-stop.gdb \
 	tests/gdb/cond-value.expected tests/gdb/cond-value.gdb \
 	tests/gdb/cond-expr.expected tests/gdb/cond-expr.gdb \
 	tests/gdb/basic-breakinsn.expected tests/gdb/basic-breakinsn.gdb \

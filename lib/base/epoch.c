@@ -44,6 +44,11 @@ void mw_epoch_exit(unsigned slot)
 	atomic_fetch_sub(&counters[slot].inside, 1);
 }
 
+int mw_epoch_busy(void)
+{
+	return atomic_load(&counters[0].inside) != 0 || atomic_load(&counters[1].inside) != 0;
+}
+
 void mw_epoch_synchronize(void)
 {
 	/* seq_cst: the caller's publication of the new table is ordered before

@@ -25,5 +25,8 @@ void mw_epoch_exit(unsigned slot);
 /* [thread, writer lock held] Returns when every handler that entered before
  * the call has left.  Blocks (sched_yield) while one is running. */
 void mw_epoch_synchronize(void);
+/* [any] Whether a handler is inside now (for a debugger's call with the
+ * threads stopped: a grace period would wait for one it stopped). */
+int mw_epoch_busy(void);
 
 #endif /* MW_EPOCH_H */

@@ -6,9 +6,10 @@
  * an address of code of the library's own that a debugger's breakpoint
  * (the watch's, in GDB's list) sits on.
  * Fault path: mw_gdb_after_access, mw_gdb_after_access_at,
- * mw_gdb_before_crash: reads of the variables below and of the log
- * (mw_ring_read, mw_ring_head), mw_table_enter/exit/peek, mw_tid,
- * mw_arch_pc/set_pc, and calls of the empty hook functions only.
+ * mw_gdb_before_crash, and keep_write (log/record.c's mw_record_keep):
+ * reads of the variables below and of the log (mw_ring_read,
+ * mw_ring_head), mw_table_enter/exit/peek, mw_tid, mw_arch_pc/set_pc,
+ * and calls of the empty hook functions only.
  * mw_gdb_stops_setup, mw_gdb_watch_*: debugger calls (all threads
  * stopped), thread context (mmap, mprotect).
  */
@@ -19,6 +20,7 @@
 #include "arch/arch.h"
 #include "base/tid.h"
 #include "fault/debugger.h"
+#include "log/record.h"
 #include "log/ring.h"
 #include "watch/table.h"
 #include "base/sigsafe.h"
@@ -64,6 +66,9 @@ struct stop_conf {
 	uint8_t width;          /* of the watched value: 1, 2, 4 or 8 */
 	uint8_t is_signed;
 	uint8_t gdb_cond;       /* the debugger tests a condition of its own */
+	uint8_t bit_off;        /* a bitfield: its first bit in the value, */
+	uint8_t bit_len;        /* its bits (0: not a bitfield), */
+	uint8_t bit_signed;     /* and whether its type is signed */
 	uint64_t start;         /* the watched value's address */
 	int64_t value;          /* the condition's constant */
 };
@@ -146,10 +151,59 @@ static unsigned table_flags(int id)
 	return flags;
 }
 
+/* A bitfield watch's field before and after write R: the watched bytes
+ * now (after the write), with R's old (new) bytes over them. */
+static void field_values(const struct mw_record *r, const struct stop_conf *c, uint64_t *oldf,
+			 uint64_t *newf)
+{
+	unsigned slot;
+	const struct mw_snapshot *s = mw_table_enter(&slot);
+	uint64_t cur = 0, old, new;
+	uint64_t mask = c->bit_len >= 64 ? ~0ull : (1ull << c->bit_len) - 1;
+	uint64_t off = r->addr - c->start;
+
+	mw_table_peek(s, (uintptr_t)c->start, &cur, c->width);
+	mw_table_exit(slot);
+	old = new = cur;
+	for (unsigned i = 0; i < r->value_len && off + i < c->width; i++) {
+		((uint8_t *)&old)[off + i] = r->old_value[i];
+		((uint8_t *)&new)[off + i] = r->new_value[i];
+	}
+	*oldf = (old >> c->bit_off) & mask;
+	*newf = (new >> c->bit_off) & mask;
+}
+
+/* mw_record_keep while a bitfield watch exists: a write of a bitfield's
+ * bytes is logged (and may stop) only if it changes the field's bits,
+ * not when the instruction rewrites them with a neighbour's. */
+static int keep_write(int watch, uintptr_t lo, const uint8_t *old, const uint8_t *new, size_t n)
+{
+	struct mw_record r = { .addr = lo, .value_len = (uint8_t)n };
+	int k = conf_of(watch);
+	uint64_t o, v;
+
+	if (k < 0 || !confs[k].bit_len || n > sizeof(r.old_value))
+		return 1;
+	memcpy(r.old_value, old, n);
+	memcpy(r.new_value, new, n);
+	field_values(&r, &confs[k], &o, &v);
+	return o != v;
+}
+
 /* Whether record R (of this access) makes the program stop. */
 static int wants_stop(const struct mw_record *r, const struct stop_conf *c)
 {
 	unsigned flags = c ? c->flags : table_flags(r->watch);
+
+	/* A bitfield: a write stops when its bits change, not when the
+	 * instruction rewrites them with a neighbour's. */
+	if (c && c->bit_len && (r->kind & MW_KIND_WRITE) && !(r->flags & (MW_REC_CUT | MW_REC_NOOLD))) {
+		uint64_t o, n;
+
+		field_values(r, c, &o, &n);
+		if (o == n)
+			return 0;
+	}
 
 	if (!((r->kind & MW_KIND_READ) && (flags & MW_READ)) &&
 	    mw_gdb_stop_mode != MW_GDB_STOP_EVERY && !(r->flags & (MW_REC_CUT | MW_REC_NOOLD)) &&
@@ -220,7 +274,16 @@ static void put_value(struct out *o, const uint8_t *b, unsigned len)
 		put(o, ")");
 }
 
-static void make_report(const struct mw_record *r, int empty)
+/* A bitfield's value, as its type has it. */
+static void put_field(struct out *o, const struct stop_conf *c, uint64_t v)
+{
+	if (c->bit_signed && c->bit_len < 64 && (v >> (c->bit_len - 1) & 1))
+		put_i(o, (int64_t)(v | ~((1ull << c->bit_len) - 1)));
+	else
+		put_u(o, v);
+}
+
+static void make_report(const struct mw_record *r, const struct stop_conf *c, int empty)
 {
 	struct stop_report *t = &mw_gdb_reports[r->seq & (MW_GDB_REPORTS - 1)];
 	struct out o = { t->text1, t->text1 + sizeof(t->text1) - 1 };
@@ -241,6 +304,18 @@ static void make_report(const struct mw_record *r, int empty)
 	*o.p = 0;
 	o.p = t->text2;
 	o.end = t->text2 + sizeof(t->text2) - 1;
+	if (c && c->bit_len && (kind & MW_KIND_WRITE) && !(r->flags & (MW_REC_CUT | MW_REC_NOOLD))) {
+		uint64_t ov, nv;
+
+		field_values(r, c, &ov, &nv);
+		put(&o, "\nOld value = ");
+		put_field(&o, c, ov);
+		put(&o, "\nNew value = ");
+		put_field(&o, c, nv);
+		put(&o, "\n");
+		*o.p = 0;
+		return;
+	}
 	if (kind & MW_KIND_WRITE) {
 		put(&o, "\nOld value = ");
 		put_value(&o, r->old_value, r->value_len);
@@ -269,7 +344,7 @@ static int stop_for(uint64_t seq, uint64_t pc, uint64_t *stop_seq, int *slot)
 		int k = conf_of(r.watch);
 
 		if (wants_stop(&r, k >= 0 ? &confs[k] : NULL)) {
-			make_report(&r, k >= 0 && confs[k].gdb_cond);
+			make_report(&r, k >= 0 ? &confs[k] : NULL, k >= 0 && confs[k].gdb_cond);
 			*stop_seq = s;
 			*slot = k;
 			return 1;
@@ -408,6 +483,19 @@ MW_DEBUGGER int mw_gdb_watch_set(int id, int bp, int op, int is_signed, int64_t 
 	return 0;
 }
 
+MW_DEBUGGER int mw_gdb_watch_bits(int id, int off, int len, int is_signed)
+{
+	int k = conf_of(id);
+
+	if (id <= 0 || k < 0 || off < 0 || len <= 0 || off + len > 8 * confs[k].width)
+		return -1;
+	confs[k].bit_off = (uint8_t)off;
+	confs[k].bit_len = (uint8_t)len;
+	confs[k].bit_signed = is_signed != 0;
+	mw_record_keep = keep_write;
+	return 0;
+}
+
 MW_DEBUGGER int mw_gdb_watch_release(int id)
 {
 	int k = conf_of(id), bp;
@@ -416,6 +504,10 @@ MW_DEBUGGER int mw_gdb_watch_release(int id)
 		return 0;
 	bp = confs[k].bp;
 	memset(&confs[k], 0, sizeof(confs[k]));
+	for (k = 0; k < MW_GDB_SLOTS && !confs[k].bit_len; k++)
+		;
+	if (k == MW_GDB_SLOTS)
+		mw_record_keep = NULL;
 	return bp;
 }
 

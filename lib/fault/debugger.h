@@ -53,6 +53,10 @@ uintptr_t mw_gdb_stops_setup(void);
 uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, uint64_t len);
 int mw_gdb_watch_set(int id, int bp, int op, int is_signed, int64_t value);
 int mw_gdb_watch_release(int id);
+/* mw_gdb_watch_bits: watch ID (a slot's) is a bitfield, bits OFF to
+ * OFF + LEN - 1 of its bytes (little-endian): its writes stop only when
+ * they change those bits, reported as the field's value.  0, or -1. */
+int mw_gdb_watch_bits(int id, int off, int len, int is_signed);
 void mw_gdb_watch_conf(int id, int *bp, int *op, int64_t *value);
 
 /* Why mw_gdb_stop_hook is called (its last argument, bits). */

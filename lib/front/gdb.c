@@ -4,13 +4,17 @@
  * memwatch-gdb(7)); the variables it sets and the functions it puts
  * breakpoints on are the fault path's (fault/debugger.c).
  * mw_gdb_alias, mw_gdb_watch_at: debugger calls (all threads stopped):
- * table lookups only.  mw_gdb_unwatch_all: mw_unwatch.
+ * table lookups only.  mw_gdb_unwatch_all: mw_unwatch.  mw_gdb_unwatch_now:
+ * mw_unwatch when no stopped thread holds what it waits for.
  */
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "base/epoch.h"
+#include "fault/debugger.h"
 #include "front/gdb.h"
 #include "memwatch.h"
+#include "threads/lock.h"
 #include "watch/table.h"
 
 #define MW_DEBUGGER __attribute__((visibility("default"), used))
@@ -92,4 +96,31 @@ MW_DEBUGGER int mw_gdb_unwatch_all(void)
 	while ((w = mw_gdb_watch_at(0)) != NULL && mw_unwatch((int)w[0]) == 0)
 		n++;
 	return n;
+}
+
+/* The debugger's breakpoint at the process's exit: exit(3) and the return
+ * from main run the library's destructor after the program's own and its
+ * atexit(3) handlers, the log complete and still in memory.  The GDB file
+ * stops there in record-only mode when the log holds records. */
+MW_DEBUGGER __attribute__((noinline)) void mw_gdb_exit_hook(void)
+{
+	__asm__ volatile("" : : : "memory");
+}
+
+__attribute__((destructor)) static void at_exit(void)
+{
+	if (mw_gdb_attached)
+		mw_gdb_exit_hook();
+}
+
+/* Debugger call (the threads stopped, by the user's delete of a watch's
+ * breakpoint): mw_unwatch(ID), unless a thread is inside the library's
+ * lock or a fault handler, where GDB may have stopped it and the unwatch
+ * would wait for it (1: not now).  0, or mw_unwatch's error. */
+MW_DEBUGGER int mw_gdb_unwatch_now(int id)
+{
+	if (mw_epoch_busy() || !mw_lock_try())
+		return 1;
+	mw_unlock();
+	return mw_unwatch(id);
 }

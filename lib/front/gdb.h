@@ -17,5 +17,8 @@ extern char *const mw_gdb_call_stack_end;
 void *mw_gdb_alias(const void *addr);
 const uint64_t *mw_gdb_watch_at(int i);
 int mw_gdb_unwatch_all(void);
+/* Its breakpoint at the process's exit (exit(3), the return from main). */
+void mw_gdb_exit_hook(void);
+int mw_gdb_unwatch_now(int id);
 
 #endif /* MW_GDB_H */

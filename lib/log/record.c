@@ -116,6 +116,31 @@ struct emit {
 	pid_t tid;
 };
 
+/* Set by the debugger side (fault/debugger.c) while one of its watches
+ * wants only some writes (a bitfield's: those that change its bits):
+ * whether the write of watch WATCH's bytes [LO, LO + N) from OLD to NEW
+ * is one to count and log.  NULL: every write is. */
+int (*volatile mw_record_keep)(int watch, uintptr_t lo, const uint8_t *old, const uint8_t *new,
+			       size_t n);
+
+static bool keep_write(const struct mw_fault *f, int k, int watch, uintptr_t lo, uintptr_t hi)
+{
+	int (*keep)(int, uintptr_t, const uint8_t *, const uint8_t *, size_t) = mw_record_keep;
+	uint8_t old[MW_VALUE_MAX], new[MW_VALUE_MAX];
+	size_t n = hi - lo, off = lo - f->acc[k].addr;
+
+	if (!keep || n > MW_VALUE_MAX)
+		return true;
+	if (f->atomic_len && off + n <= f->atomic_len)
+		memcpy(old, f->atomic_old + off, n);
+	else if (off + n <= f->pre_len[k])
+		memcpy(old, f->pre[k] + off, n);
+	else
+		return true;    /* no old value to compare with */
+	mw_table_peek(f->snap, lo, new, n);
+	return keep(watch, lo, old, new, n) != 0;
+}
+
 static void emit_one(struct mw_watch_obj *w, void *arg)
 {
 	struct emit *e = arg;
@@ -127,6 +152,8 @@ static void emit_one(struct mw_watch_obj *w, void *arg)
 	size_t vlen;
 
 	if (lo >= hi || !(w->flags & a->kind))
+		return;
+	if ((a->kind & MW_WRITE) && !keep_write(f, e->k, w->id, lo, hi))
 		return;
 	/* One instruction counts once per watch, even when two of its
 	 * accesses (movs: read and write) touch the same watch. */

@@ -48,6 +48,11 @@ void mw_record_handlers(uint64_t bits, int all);
 /* BITS have none now (said after the handler is gone).  [any] */
 void mw_record_unhandled(uint64_t bits);
 
+/* Set by the debugger side: which writes of a watch to count and log
+ * (record.c).  [fault path] */
+extern int (*volatile mw_record_keep)(int watch, uintptr_t lo, const uint8_t *old,
+				      const uint8_t *new, size_t n);
+
 /* [fault path] A MW_KIND_GONE record for watch W, whose memory the system
  * call at PC (in signal context UC) takes away. */
 void mw_record_gone(const struct mw_watch_obj *w, uintptr_t pc);

@@ -3,7 +3,7 @@
  * kernelmem.c - the program's memory as a dispatched system call's kernel
  * side sees it (see kernelmem.h).
  * Fault path: mw_table_*, mw_record_*, mw_arch_gate_syscall, mw_arch_pc,
- * mw_arch_sys_site, mw_probe_copy, memcpy.
+ * mw_arch_sys_site, mw_probe_copy, memcpy, mw_gdb_after_access.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -12,6 +12,7 @@
 
 #include "arch/arch.h"
 #include "base/sigsafe.h"
+#include "fault/debugger.h"
 #include "log/record.h"
 #include "memwatch.h"
 #include "sys/dispatch.h"
@@ -146,13 +147,18 @@ void mw_sys_log_read(void *uc, uintptr_t addr, size_t n)
 	const struct mw_snapshot *s = mw_table_enter(&slot);
 	struct mw_fault f;
 
+	uint64_t seq = 0;
+
 	if (n && mw_sys_touches(s, addr, addr + n)) {
 		mw_sys_record_setup(&f, s, uc, addr, n, MW_READ);
 		mw_sys_record_before(&f);
-		mw_record_after(&f);
+		seq = mw_record_after(&f);
 		atomic_fetch_add_explicit(&mw_sys_translated, 1, memory_order_relaxed);
 	}
 	mw_table_exit(slot);
+	/* A debugger in stop mode stops after the call, as after any access. */
+	if (seq)
+		mw_gdb_after_access(seq, 0, f.pc, (uint64_t)mw_arch_pc(uc));
 }
 
 /* Copies the kernel's result out and logs its write.  0 or -EFAULT. */
@@ -176,12 +182,18 @@ int mw_sys_give_out(void *uc, uintptr_t addr, const void *src, size_t n)
 			mw_sys_record_before(&f);
 		else
 			f.recording = 0;
+		uint64_t seq = 0;
+
 		r = mw_sys_copy_out(s, addr, src, n);
 		if (!r && f.recording) {
-			mw_record_after(&f);
+			seq = mw_record_after(&f);
 			atomic_fetch_add_explicit(&mw_sys_translated, 1, memory_order_relaxed);
 		}
 		mw_table_exit(slot);
+		/* A debugger in stop mode stops after the call, as after any
+		 * access (debugger.h). */
+		if (seq)
+			mw_gdb_after_access(seq, 0, f.pc, (uint64_t)mw_arch_pc(uc));
 		return r;
 	}
 }

@@ -37,6 +37,15 @@ void mw_unlock_nohold(void)
 	pthread_mutex_unlock(&lock);
 }
 
+int mw_lock_try(void)
+{
+	if (pthread_mutex_trylock(&lock) != 0)
+		return 0;
+	mw_table_writer = 1;
+	mw_thread_hold(1);
+	return 1;
+}
+
 int mw_lock_held(void)
 {
 	return mw_table_writer;

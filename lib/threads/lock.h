@@ -21,5 +21,8 @@ void mw_unlock_nohold(void);
 /* Whether the calling thread holds the lock: the system calls it makes
  * then are the library's own (sys/bounce.c lets them be). */
 int mw_lock_held(void);
+/* mw_lock if no thread holds the lock now (1), else nothing (0): for a
+ * debugger's call, which must not wait for a thread it stopped. */
+int mw_lock_try(void);
 
 #endif /* MW_LOCK_H */

@@ -67,3 +67,4 @@ munwatch all
 mwatch-list
 munwatch all
 continue
+continue

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 # Each watch stops at a breakpoint of its own, which GDB's own commands act
 # on as on a watchpoint: `disable N` stops its stops, `enable N` brings them
-# back, `info breakpoints N` shows its hits, `delete N` ends its stops (the
-# watch records on, as mwatch-list shows, until munwatch), and so does
-# `delete` of all; memwatch's two breakpoints in the library (the stop
+# back, `info breakpoints N` shows its hits, `delete N` removes the watch
+# (as GDB's delete removes a watchpoint: mwatch-list no longer has it), and
+# so does `delete` of all; memwatch's breakpoints in the library (the stop
 # that stepping needs, the stop at a genuine crash) come back after it,
 # enabled.
 set filename-display basename

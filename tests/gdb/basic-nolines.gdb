@@ -11,3 +11,4 @@ break log.c:23
 info line mw_log_next
 mwatch-stop off
 continue
+continue

@@ -12,3 +12,4 @@ break done
 continue
 mwatch-list
 continue
+continue

@@ -15,3 +15,4 @@ print counter
 mwatch-list
 mwatch-stop off
 continue
+continue

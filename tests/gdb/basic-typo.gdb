@@ -20,3 +20,4 @@ mwatch-list
 continue
 mwatch-stop off
 continue
+continue

@@ -22,3 +22,4 @@ continue
 pipe mwatch-list | sed -e 's/about [^(]*([^)]*)/about TIME/'
 mwatch-set syscalls on
 continue
+continue

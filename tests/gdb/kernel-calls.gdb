@@ -14,3 +14,5 @@ munwatch 9
 mwatch 0 4
 mwatch-stop off
 continue
+continue
+continue

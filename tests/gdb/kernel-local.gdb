@@ -10,3 +10,4 @@ continue
 mwatch-stop off
 munwatch all
 continue
+continue

@@ -10,3 +10,4 @@ break done
 continue
 mwatch-log -bt 2
 continue
+continue

@@ -23,3 +23,4 @@ continue
 mwatch-stop off
 munwatch all
 continue
+continue

@@ -23,3 +23,4 @@ finish
 mwatch-list
 mwatch-log 10
 continue
+continue

@@ -31,3 +31,4 @@ next
 print watched
 mwatch-list
 continue
+continue

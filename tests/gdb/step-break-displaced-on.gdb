@@ -30,3 +30,4 @@ next
 print watched
 continue
 continue
+continue

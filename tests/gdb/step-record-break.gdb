@@ -40,3 +40,4 @@ until
 continue
 advance 46
 continue
+continue

@@ -40,3 +40,4 @@ print watched
 print other
 mwatch-list
 continue
+continue

@@ -25,8 +25,9 @@ stepi
 stepi
 next
 thread
-delete
+clear threads.c:39
 break done
 continue
 mwatch-list
+continue
 continue

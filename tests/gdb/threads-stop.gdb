@@ -35,3 +35,4 @@ continue
 mwatch-list
 print total
 continue
+continue
