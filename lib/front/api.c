@@ -190,6 +190,24 @@ long mw_patch_info(int i, const char **what)
 	return (long)mw_arch_patch_count(i);
 }
 
+/* The end of the alias of the span of S that ends at P, if it has one
+ * of memfd space (not shared memory): the new span at P takes the memfd
+ * space after it if it can, and the two mappings merge (alias.h). */
+static uintptr_t alias_after(const struct mw_snapshot *s, uintptr_t p)
+{
+	const struct mw_span *sp = mw_table_span(s, p - 1);
+
+	return sp && sp->end == p && sp->alias && !sp->shared ? sp->alias + (sp->end - sp->start) : 0;
+}
+
+/* The alias of the span of S that starts at P, likewise. */
+static uintptr_t alias_before(const struct mw_snapshot *s, uintptr_t p)
+{
+	const struct mw_span *sp = mw_table_span(s, p);
+
+	return sp && sp->start == p && sp->alias && !sp->shared ? sp->alias : 0;
+}
+
 static void no_watch_left(void)
 {
 	mw_sys_deactivate();
@@ -264,7 +282,8 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 			else
 				r = mw_alias_convert(pieces[done].start, pieces[done].end,
 						     mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, pieces[done].anon,
-						     &sp->alias, &sp->stash);
+						     alias_after(cur, pieces[done].start),
+						     alias_before(cur, pieces[done].end), &sp->alias, &sp->stash);
 			if (r)
 				break;
 		}
