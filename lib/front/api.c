@@ -324,6 +324,23 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		for (uintptr_t p = P0; p < P1 && same_prot; p += ps)
 			same_prot = mw_snap_has(cur, p, p + ps, flags);
 	}
+	if (npieces && !(flags & MW_READ)) {
+		/* The new pieces were mapped with the protection a write watch
+		 * gives them; if the pages between them have a write watch
+		 * already, no mprotect (and no read of the mappings) is left. */
+		uintptr_t p = P0;
+		size_t k = 0;
+
+		same_prot = true;
+		while (p < P1 && same_prot) {
+			if (k < npieces && p >= pieces[k].start) {
+				p = pieces[k++].end;
+				continue;
+			}
+			same_prot = mw_snap_has(cur, p, p + ps, MW_WRITE);
+			p += ps;
+		}
+	}
 
 	w->id = new_id();
 	w->flags = flags;

@@ -294,6 +294,11 @@ static void unspace(void *a, size_t len, int fd, int own)
 	}
 }
 
+/* The largest stash that keeps its pages while watched: memory counted
+ * twice for a watch up to this size, no page freed and allocated again
+ * per watch and unwatch. */
+#define KEEP_MAX ((size_t)1 << 20)
+
 static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 		   int anon, uintptr_t after, uintptr_t before, uintptr_t *alias,
 		   uintptr_t *stash)
@@ -334,8 +339,12 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 		return err;
 	}
 	/* The stash's pages are in the memfd now: anonymous ones read as
-	 * zeros when freed, and are filled from the alias at the restore. */
-	if (st && anon)
+	 * zeros when freed, and are filled from the alias at the restore.
+	 * A small stash keeps its pages (KEEP_MAX): the restore then writes
+	 * into pages that exist, and neither side frees or allocates - the
+	 * memfd's holes are pages that were zeros or absent in the stash
+	 * too, and stay so (the program cannot write the stash). */
+	if (st && anon && len > KEEP_MAX)
 		madvise((void *)st, len, MADV_DONTNEED);
 	/* Both mappings keep the memfd alive; the program never sees the fd. */
 	if (own)

@@ -26,14 +26,17 @@
  * Returns 0 or -errno; on error nothing changed.
  *
  * With STASH, the program's own mapping of the range is not destroyed but
- * moved aside (mremap MREMAP_DONTUNMAP), inaccessible and, for ANON, emptied:
+ * moved aside (mremap MREMAP_DONTUNMAP), inaccessible and, for ANON of
+ * more than 1 MiB, emptied (a smaller one keeps its pages: the watch and
+ * the unwatch then free and allocate none):
  * *STASH is its address, 0 if the kernel cannot.  It keeps what the
  * program's mapping was (its flags, VM_GROWSDOWN of a stack, file and
  * offset, name, anon_vma), so that mw_alias_restore puts back the very
  * mapping, which merges again with its neighbours: after the watch the
  * address space is as it was (/proc/self/maps, mremap of the whole
  * mapping, pthread_getattr_np of the main stack).  A stash is one more
- * mapping (vm.max_map_count) and costs address space, no memory.
+ * mapping (vm.max_map_count) and costs address space (and, up to 1 MiB,
+ * the memory of its pages).
  */
 int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t after,
 		     uintptr_t before, uintptr_t *alias, uintptr_t *stash);
