@@ -92,11 +92,21 @@ static void write_run(int fd, uint64_t foff, void *dst, uintptr_t src, size_t of
  * per /proc/self/pagemap) and hold something else than zeros; the others
  * read as zeros anyway, and touching them would map a zero page per page of
  * a sparse range.  Runs of such pages go into the memfd FD in one write. */
+#define RESIDENT_PAGES_MAX 16
+
 static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t len)
 {
 	size_t ps = page_size(), n = len / ps, run = 0, nrun = 0;
 	uint64_t ent[512];
-	int pm = mw_procfd_get(MW_PROC_PAGEMAP);
+	int pm;
+
+	/* A few pages: reading an absent one maps the zero page, no memory;
+	 * no need to ask pagemap (three system calls). */
+	if (n <= RESIDENT_PAGES_MAX) {
+		copy_pages(dst, (const void *)src, len);
+		return;
+	}
+	pm = mw_procfd_get(MW_PROC_PAGEMAP);
 
 	for (size_t i = 0; i < n;) {
 		size_t k = n - i < 512 ? n - i : 512;
@@ -194,8 +204,6 @@ static int copy_vma_extents(const struct mw_map *m, void *arg)
  * then, and if swap appeared while we looked, the caller goes by the
  * memfd's extents.  Returns 0 when the copy is done.
  */
-#define RESIDENT_PAGES_MAX 16
-
 static int copy_resident(void *dst, uintptr_t alias, size_t len)
 {
 	size_t ps = page_size(), n = len / ps;

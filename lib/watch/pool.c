@@ -261,3 +261,12 @@ int mw_pool_inherited(uintptr_t alias, size_t len)
 		return alias >= base && alias + len <= base + MW_POOL_SIZE;
 	return inh_base && alias >= inh_base && alias + len <= inh_base + MW_POOL_SIZE;
 }
+
+int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off)
+{
+	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != getpid())
+		return 0;
+	*inode = (unsigned long)pool_ino;
+	*off = alias - base;
+	return 1;
+}

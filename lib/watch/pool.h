@@ -54,4 +54,8 @@ uintptr_t mw_pool_forked(uintptr_t alias, int *fd, uint64_t *off);
  * inherited from its parent (not its own memory: unmap only). */
 int mw_pool_inherited(uintptr_t alias, size_t len);
 
+/* Whether ALIAS is in this process's pool: then its memfd's inode number
+ * and ALIAS's offset in it. */
+int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off);
+
 #endif /* MW_POOL_H */
