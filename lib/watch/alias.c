@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "watch/alias.h"
@@ -245,6 +246,30 @@ static long remap(uintptr_t old, size_t len, int flags, uintptr_t new)
  * same kind, inaccessible until the memfd replaces it (a thread touching
  * it meanwhile faults on a pending span and retries, table.h).  The
  * stash's address, or 0 (protection as it was). */
+/* Live stashes.  Each is a mapping (vm.max_map_count): past a budget, a
+ * few pages of plain anonymous memory (MW_ALIAS_PLAIN) go without one, and
+ * their restore maps anonymous memory in place, which merges with its
+ * neighbours as the stash would (restore_in_place).  So at the default
+ * limit of 65 530 isolated pages take two mappings each, not three. */
+static size_t nstash, budget;
+
+static size_t stash_budget(void)
+{
+	if (!budget) {
+		char b[32] = "";
+		int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+		long max = n > 0 ? strtol(b, NULL, 10) : 0;
+
+		if (fd >= 0)
+			close(fd);
+		budget = max > 0 ? (size_t)max / 32 : 2047;
+		if (!budget)
+			budget = 1;
+	}
+	return budget;
+}
+
 static uintptr_t stash_away(uintptr_t start, size_t len, int prot)
 {
 	long st;
@@ -336,13 +361,17 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 		copy_from_alias(a, (uintptr_t)from, len);
 	else
 		copy_pages(a, from, len);
-	if (stash)
+	if (stash && !((anon & MW_ALIAS_PLAIN) && len <= RESIDENT_PAGES_MAX * page_size() &&
+		       nstash >= stash_budget())) {
 		st = stash_away(start, len, prot);
+		nstash += st != 0;
+	}
 	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
 	if (m == MAP_FAILED) {
 		err = -errno;
 		if (st && remap(st, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) != -1)
 			mprotect((void *)start, len, prot);
+		nstash -= st != 0;
 		unspace(a, len, fd, own);
 		return err;
 	}
@@ -433,20 +462,100 @@ static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_
 	return 0;
 }
 
+/*
+ * A few pages of anonymous memory without a stash: new anonymous memory
+ * replaces the memfd at START in one step, inaccessible (a thread that
+ * touches it meanwhile faults on the draining span and retries), is
+ * filled through /proc/self/mem as a debugger writes, and gets ORIG_PROT:
+ * then it merges with the program's mapping around it (same flags, its
+ * anon_vma taken over at the first write, contiguous page offsets), as
+ * the stash would, and takes no mapping of its own - also at
+ * vm.max_map_count, where a stash cannot move back.  0, or -errno with
+ * START untouched.
+ */
+/* Whether [start, end) is part of a larger mapping: it merged. */
+static int merged_fn(const struct mw_map *m, void *arg)
+{
+	(void)arg;
+	return m->vstart < m->start || m->vend > m->end ? 1 : 2;
+}
+
+static int merged(uintptr_t start, uintptr_t end)
+{
+	return mw_maps_walk(start, end, 0, merged_fn, NULL) != 2;
+}
+
+/* Whether the program's mappings were last made with MAP_NORESERVE: the
+ * anonymous memory put in place must have the same flags as its
+ * neighbours to take over their anon_vma and merge. */
+static int noreserve;
+
+static int put_in_place(uintptr_t start, size_t len, uintptr_t alias, int orig_prot, int nores);
+
+static int restore_in_place(uintptr_t start, size_t len, uintptr_t alias, int orig_prot)
+{
+	int r = put_in_place(start, len, alias, orig_prot, noreserve);
+
+	if (r == 0 && !merged(start, start + len) &&
+	    put_in_place(start, len, alias, orig_prot, !noreserve) == 0 && merged(start, start + len))
+		noreserve = !noreserve;
+	return r;
+}
+
+static int put_in_place(uintptr_t start, size_t len, uintptr_t alias, int orig_prot, int nores)
+{
+	size_t ps = page_size();
+	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC), ok = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (mmap((void *)start, len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (nores ? MAP_NORESERVE : 0), -1, 0) ==
+	    MAP_FAILED) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	for (size_t off = 0; off < len && ok; off += ps)
+		if (!all_zero((const void *)(alias + off), ps))
+			ok = file_io(SYS_pwrite64, fd, (void *)(alias + off), ps,
+				     (off_t)(start + off)) == ps;
+	close(fd);
+	if (!ok) {
+		/* The kernel refuses writes through /proc/self/mem: copy
+		 * through the mapping (a reader may see it half filled). */
+		mprotect((void *)start, len, PROT_READ | PROT_WRITE);
+		copy_all((void *)start, (const void *)alias, len);
+	}
+	return mprotect((void *)start, len, orig_prot) < 0 ? -errno : 0;
+}
+
 int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot,
 		     uintptr_t stash, int anon)
 {
 	size_t len = end - start;
+	int small = anon && len <= RESIDENT_PAGES_MAX * page_size();
 	void *t;
 
 	if (stash) {
 		int r = restore_stash(start, len, alias, orig_prot, stash, anon);
 
-		/* Out of mappings (vm.max_map_count): so would the rest be; the
-		 * stash waits for a later try. */
-		if (r == 0 || r == -ENOMEM)
+		/* Out of mappings (vm.max_map_count): a few anonymous pages go
+		 * back in place (their stash's flags are lost, the pages are
+		 * not); others wait for a later try, as would the rest. */
+		if (r == -ENOMEM && small && restore_in_place(start, len, alias, orig_prot) == 0)
+			r = 1;
+		if (r == -ENOMEM)
 			return r;
+		nstash--;
+		if (r == 0)
+			return 0;
 		munmap((void *)stash, len);
+		if (r == 1)
+			return 0;
+	} else if (small && restore_in_place(start, len, alias, orig_prot) == 0) {
+		return 0;
 	}
 	t = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t == MAP_FAILED)
@@ -463,8 +572,10 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 
 void mw_alias_unstash(uintptr_t stash, uintptr_t len)
 {
-	if (stash)
+	if (stash) {
 		munmap((void *)stash, len);
+		nstash--;
+	}
 }
 
 void mw_alias_release(uintptr_t alias, uintptr_t len)
