@@ -49,8 +49,7 @@ struct piece {
 	uintptr_t start, end;
 	uintptr_t alias;
 	int prot;
-	int anon;               /* anonymous memory: absent pages are zeros
-				 * (MW_ALIAS_ANON, with MW_ALIAS_PLAIN) */
+	int anon;               /* anonymous memory: absent pages are zeros */
 	int shared;             /* a MAP_SHARED mapping (alias.h) */
 };
 static struct piece *pieces;
@@ -101,7 +100,6 @@ static int scan_map(const struct mw_map *m, void *arg)
 	while (pos < m->end) {
 		const struct mw_span *sp = mw_table_span(cur, pos);
 		uintptr_t stop = m->end;
-		bool plain;
 		int r;
 
 		if (sp) {       /* already ours: a memfd mapping of a span */
@@ -126,10 +124,9 @@ static int scan_map(const struct mw_map *m, void *arg)
 			return -ENOTSUP;
 		if (strncmp(m->name, "/memfd:memwatch", 15) == 0)
 			return -ENOTSUP;
-		plain = !m->shared && (m->name[0] == 0 || strcmp(m->name, "[heap]") == 0);
 		r = add_piece(pos, stop, m->prot,
-			      plain ? MW_ALIAS_ANON | MW_ALIAS_PLAIN :
-			      !m->shared && strncmp(m->name, "[anon:", 6) == 0 ? MW_ALIAS_ANON : 0,
+			      !m->shared && (m->name[0] == 0 || strcmp(m->name, "[heap]") == 0 ||
+					     strncmp(m->name, "[anon:", 6) == 0),
 			      m->shared);
 		if (r)
 			return r;

@@ -141,6 +141,12 @@ static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t
 	mw_procfd_put(MW_PROC_PAGEMAP, pm);
 }
 
+/* Set while a stash that kept its pages (KEEP_MAX) is filled: pages of
+ * zeros are written too, the stash may hold other bytes there. */
+static int zeros_too;
+
+static void copy_data(void *dst, const void *src, size_t len);
+
 /* The alias side: copy only the memfd's data extents (SEEK_DATA/HOLE
  * through /proc/self/map_files, swapped-out pages included): reading its
  * holes would allocate them. */
@@ -163,7 +169,7 @@ static void read_extent(int fd, char *dst, uintptr_t src, off_t off, size_t n)
 	madvise(dst, n, MADV_POPULATE_WRITE);
 	done = file_io(SYS_pread64, fd, dst, n, off);
 	if (done < n)
-		copy_pages(dst + done, (const void *)(src + done), n - done);
+		copy_data(dst + done, (const void *)(src + done), n - done);
 }
 
 static int copy_vma_extents(const struct mw_map *m, void *arg)
@@ -216,7 +222,7 @@ static int copy_resident(void *dst, uintptr_t alias, size_t len)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (vec[i] & 1)
-			copy_pages((char *)dst + i * ps, (const void *)(alias + i * ps), ps);
+			copy_data((char *)dst + i * ps, (const void *)(alias + i * ps), ps);
 	return sysinfo(&si) == 0 && si.totalswap == 0 ? 0 : -1;
 }
 
@@ -227,7 +233,7 @@ static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
 	if (copy_resident(dst, alias, len) == 0)
 		return;
 	if (mw_maps_walk(alias, alias + len, -1, copy_vma_extents, &x) != 0 || !x.ok)
-		copy_pages(dst, (const void *)alias, len);
+		copy_data(dst, (const void *)alias, len);
 }
 
 #ifndef MREMAP_DONTUNMAP
@@ -246,30 +252,6 @@ static long remap(uintptr_t old, size_t len, int flags, uintptr_t new)
  * same kind, inaccessible until the memfd replaces it (a thread touching
  * it meanwhile faults on a pending span and retries, table.h).  The
  * stash's address, or 0 (protection as it was). */
-/* Live stashes.  Each is a mapping (vm.max_map_count): past a budget, a
- * few pages of plain anonymous memory (MW_ALIAS_PLAIN) go without one, and
- * their restore maps anonymous memory in place, which merges with its
- * neighbours as the stash would (restore_in_place).  So at the default
- * limit of 65 530 isolated pages take two mappings each, not three. */
-static size_t nstash, budget;
-
-static size_t stash_budget(void)
-{
-	if (!budget) {
-		char b[32] = "";
-		int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
-		long max = n > 0 ? strtol(b, NULL, 10) : 0;
-
-		if (fd >= 0)
-			close(fd);
-		budget = max > 0 ? (size_t)max / 32 : 2047;
-		if (!budget)
-			budget = 1;
-	}
-	return budget;
-}
-
 static uintptr_t stash_away(uintptr_t start, size_t len, int prot)
 {
 	long st;
@@ -361,17 +343,13 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 		copy_from_alias(a, (uintptr_t)from, len);
 	else
 		copy_pages(a, from, len);
-	if (stash && !((anon & MW_ALIAS_PLAIN) && len <= RESIDENT_PAGES_MAX * page_size() &&
-		       nstash >= stash_budget())) {
+	if (stash)
 		st = stash_away(start, len, prot);
-		nstash += st != 0;
-	}
 	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
 	if (m == MAP_FAILED) {
 		err = -errno;
 		if (st && remap(st, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) != -1)
 			mprotect((void *)start, len, prot);
-		nstash -= st != 0;
 		unspace(a, len, fd, own);
 		return err;
 	}
@@ -414,12 +392,26 @@ MW_RAW static void copy_all(void *dst, const void *src, size_t len)
 		d[i] = s[i];
 }
 
+/* Pages of zeros skipped (the destination reads as zeros), unless
+ * zeros_too. */
+static void copy_data(void *dst, const void *src, size_t len)
+{
+	if (zeros_too)
+		copy_all(dst, src, len);
+	else
+		copy_pages(dst, src, len);
+}
+
+/* Into a stash: a kept one (anonymous, up to KEEP_MAX) gets zeros too. */
 static void fill(uintptr_t dst, uintptr_t alias, size_t len, int anon)
 {
-	if (anon)
+	if (anon) {
+		zeros_too = len <= KEEP_MAX;
 		copy_from_alias((void *)dst, alias, len);
-	else
+		zeros_too = 0;
+	} else {
 		copy_all((void *)dst, (const void *)alias, len);
+	}
 }
 
 /* Writes the alias into a stash the program cannot write (read-only
@@ -435,7 +427,7 @@ static int fill_readonly(uintptr_t dst, uintptr_t alias, size_t len, int anon)
 	if (fd < 0)
 		return -1;
 	for (size_t off = 0; off < len && !r; off += ps)
-		if (!(anon && all_zero((const void *)(alias + off), ps)) &&
+		if (!(anon && len > KEEP_MAX && all_zero((const void *)(alias + off), ps)) &&
 		    file_io(SYS_pwrite64, fd, (void *)(alias + off), ps, (off_t)(dst + off)) != ps)
 			r = -1;
 	close(fd);
@@ -463,46 +455,18 @@ static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_
 }
 
 /*
- * A few pages of anonymous memory without a stash: new anonymous memory
+ * A few pages of anonymous memory whose stash cannot come back (out of
+ * mappings: vm.max_map_count) or that have none: new anonymous memory
  * replaces the memfd at START in one step, inaccessible (a thread that
  * touches it meanwhile faults on the draining span and retries), is
- * filled through /proc/self/mem as a debugger writes, and gets ORIG_PROT:
- * then it merges with the program's mapping around it (same flags, its
- * anon_vma taken over at the first write, contiguous page offsets), as
- * the stash would, and takes no mapping of its own - also at
- * vm.max_map_count, where a stash cannot move back.  0, or -errno with
- * START untouched.
+ * filled through /proc/self/mem as a debugger writes, and gets ORIG_PROT.
+ * It takes no new mapping, so this works at the limit.  It merges with
+ * the program's mapping around it only where their flags agree
+ * (MAP_NORESERVE memory: an inaccessible mapping is not accountable, and
+ * its first write takes the neighbours' anon_vma only then); else it
+ * stays a mapping of its own.  0, or -errno with START untouched.
  */
-/* Whether [start, end) is part of a larger mapping: it merged. */
-static int merged_fn(const struct mw_map *m, void *arg)
-{
-	(void)arg;
-	return m->vstart < m->start || m->vend > m->end ? 1 : 2;
-}
-
-static int merged(uintptr_t start, uintptr_t end)
-{
-	return mw_maps_walk(start, end, 0, merged_fn, NULL) != 2;
-}
-
-/* Whether the program's mappings were last made with MAP_NORESERVE: the
- * anonymous memory put in place must have the same flags as its
- * neighbours to take over their anon_vma and merge. */
-static int noreserve;
-
-static int put_in_place(uintptr_t start, size_t len, uintptr_t alias, int orig_prot, int nores);
-
 static int restore_in_place(uintptr_t start, size_t len, uintptr_t alias, int orig_prot)
-{
-	int r = put_in_place(start, len, alias, orig_prot, noreserve);
-
-	if (r == 0 && !merged(start, start + len) &&
-	    put_in_place(start, len, alias, orig_prot, !noreserve) == 0 && merged(start, start + len))
-		noreserve = !noreserve;
-	return r;
-}
-
-static int put_in_place(uintptr_t start, size_t len, uintptr_t alias, int orig_prot, int nores)
 {
 	size_t ps = page_size();
 	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC), ok = 1;
@@ -510,7 +474,7 @@ static int put_in_place(uintptr_t start, size_t len, uintptr_t alias, int orig_p
 	if (fd < 0)
 		return -errno;
 	if (mmap((void *)start, len, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | (nores ? MAP_NORESERVE : 0), -1, 0) ==
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
 	    MAP_FAILED) {
 		int err = -errno;
 
@@ -542,18 +506,20 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 		int r = restore_stash(start, len, alias, orig_prot, stash, anon);
 
 		/* Out of mappings (vm.max_map_count): a few anonymous pages go
-		 * back in place (their stash's flags are lost, the pages are
-		 * not); others wait for a later try, as would the rest. */
-		if (r == -ENOMEM && small && restore_in_place(start, len, alias, orig_prot) == 0)
-			r = 1;
+		 * back in place, with the mapping the stash frees (its flags
+		 * are lost, the pages are not); others wait for a later try,
+		 * as would the rest. */
+		if (r == -ENOMEM && small) {
+			munmap((void *)stash, len);
+			r = restore_in_place(start, len, alias, orig_prot);
+			/* The stash is gone either way: not -ENOMEM. */
+			return r == -ENOMEM ? -EAGAIN : r;
+		}
 		if (r == -ENOMEM)
 			return r;
-		nstash--;
 		if (r == 0)
 			return 0;
 		munmap((void *)stash, len);
-		if (r == 1)
-			return 0;
 	} else if (small && restore_in_place(start, len, alias, orig_prot) == 0) {
 		return 0;
 	}
@@ -572,10 +538,8 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 
 void mw_alias_unstash(uintptr_t stash, uintptr_t len)
 {
-	if (stash) {
+	if (stash)
 		munmap((void *)stash, len);
-		nstash--;
-	}
 }
 
 void mw_alias_release(uintptr_t alias, uintptr_t len)

@@ -38,13 +38,6 @@
  * mapping (vm.max_map_count) and costs address space (and, up to 1 MiB,
  * the memory of its pages).
  */
-/* ANON of mw_alias_convert: anonymous memory, and plain (no name, not a
- * stack): past a budget of live stashes (max_map_count / 32), up to 16
- * pages of it go without a stash and come back in place, merging with
- * their neighbours (mw_alias_restore). */
-#define MW_ALIAS_ANON 1
-#define MW_ALIAS_PLAIN 2
-
 int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t after,
 		     uintptr_t before, uintptr_t *alias, uintptr_t *stash);
 
