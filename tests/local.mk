@@ -165,9 +165,3 @@ check_PROGRAMS += tests/t-reuse
 TESTS += tests/t-reuse
 tests_t_reuse_SOURCES = tests/t-reuse.c
 tests_t_reuse_LDADD = $(MW_TEST_LIBS)
-
-# 30 000 pages of their own under the default vm.max_map_count; the limit's error.
-check_PROGRAMS += tests/t-maplimit
-TESTS += tests/t-maplimit
-tests_t_maplimit_SOURCES = tests/t-maplimit.c
-tests_t_maplimit_LDADD = $(MW_TEST_LIBS)

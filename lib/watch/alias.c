@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include "watch/alias.h"
@@ -454,74 +453,20 @@ static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_
 	return 0;
 }
 
-/*
- * A few pages of anonymous memory whose stash cannot come back (out of
- * mappings: vm.max_map_count) or that have none: new anonymous memory
- * replaces the memfd at START in one step, inaccessible (a thread that
- * touches it meanwhile faults on the draining span and retries), is
- * filled through /proc/self/mem as a debugger writes, and gets ORIG_PROT.
- * It takes no new mapping, so this works at the limit.  It merges with
- * the program's mapping around it only where their flags agree
- * (MAP_NORESERVE memory: an inaccessible mapping is not accountable, and
- * its first write takes the neighbours' anon_vma only then); else it
- * stays a mapping of its own.  0, or -errno with START untouched.
- */
-static int restore_in_place(uintptr_t start, size_t len, uintptr_t alias, int orig_prot)
-{
-	size_t ps = page_size();
-	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC), ok = 1;
-
-	if (fd < 0)
-		return -errno;
-	if (mmap((void *)start, len, PROT_NONE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
-	    MAP_FAILED) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	for (size_t off = 0; off < len && ok; off += ps)
-		if (!all_zero((const void *)(alias + off), ps))
-			ok = file_io(SYS_pwrite64, fd, (void *)(alias + off), ps,
-				     (off_t)(start + off)) == ps;
-	close(fd);
-	if (!ok) {
-		/* The kernel refuses writes through /proc/self/mem: copy
-		 * through the mapping (a reader may see it half filled). */
-		mprotect((void *)start, len, PROT_READ | PROT_WRITE);
-		copy_all((void *)start, (const void *)alias, len);
-	}
-	return mprotect((void *)start, len, orig_prot) < 0 ? -errno : 0;
-}
-
 int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot,
 		     uintptr_t stash, int anon)
 {
 	size_t len = end - start;
-	int small = anon && len <= RESIDENT_PAGES_MAX * page_size();
 	void *t;
 
 	if (stash) {
 		int r = restore_stash(start, len, alias, orig_prot, stash, anon);
 
-		/* Out of mappings (vm.max_map_count): a few anonymous pages go
-		 * back in place, with the mapping the stash frees (its flags
-		 * are lost, the pages are not); others wait for a later try,
-		 * as would the rest. */
-		if (r == -ENOMEM && small) {
-			munmap((void *)stash, len);
-			r = restore_in_place(start, len, alias, orig_prot);
-			/* The stash is gone either way: not -ENOMEM. */
-			return r == -ENOMEM ? -EAGAIN : r;
-		}
-		if (r == -ENOMEM)
+		/* Out of mappings (vm.max_map_count): so would the rest be; the
+		 * stash waits for a later try. */
+		if (r == 0 || r == -ENOMEM)
 			return r;
-		if (r == 0)
-			return 0;
 		munmap((void *)stash, len);
-	} else if (small && restore_in_place(start, len, alias, orig_prot) == 0) {
-		return 0;
 	}
 	t = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t == MAP_FAILED)
