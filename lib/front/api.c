@@ -35,6 +35,7 @@
 #include "threads/perthread.h"
 #include "watch/alias.h"
 #include "watch/pagemap.h"
+#include "watch/pool.h"
 #include "watch/protect.h"
 #include "watch/table.h"
 
@@ -216,6 +217,8 @@ static void no_watch_left(void)
 	mw_pagemap_clear();
 	mw_epoch_synchronize();
 	mw_arch_code_seal(1);
+	/* No memfd space left mapped (watch/pool.h). */
+	mw_pool_idle();
 }
 
 static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)

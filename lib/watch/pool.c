@@ -26,7 +26,7 @@ static uintptr_t inh_base;      /* a child: the parent's pool, still mapped */
  * of the last one taken (next fit), so a run just given back is reused
  * last: the runs of a watch and an unwatch repeated go round the pool. */
 static uint64_t *bits;
-static size_t cursor;
+static size_t cursor, ntaken;
 
 /* Free pages left before a run taken without a neighbour: where the
  * pages before it, watched next, can go (adjacent pages are often
@@ -40,6 +40,7 @@ static int taken(size_t i)
 
 static void mark(size_t i, size_t n, int on)
 {
+	ntaken = on ? ntaken + n : ntaken - n;
 	for (size_t end = i + n; i < end;) {
 		if (i % 64 == 0 && end - i >= 64) {
 			bits[i / 64] = on ? ~0ull : 0;
@@ -169,14 +170,13 @@ static int own(void)
 		npages = MW_POOL_SIZE / ps;
 		bits = mmap(NULL, npages / 8, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (bits == MAP_FAILED) {
+		if (bits == MAP_FAILED)
 			bits = NULL;
-			return -1;
-		}
-		return make();
 	}
-	if (!base || !bits)
+	if (!bits)
 		return -1;
+	if (!base)
+		return make();
 	if (pool_pid != getpid()) {
 		/* The descriptor is this child's copy of the parent's: closed
 		 * if it still is. */
@@ -269,4 +269,16 @@ int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off)
 	*inode = (unsigned long)pool_ino;
 	*off = alias - base;
 	return 1;
+}
+
+void mw_pool_idle(void)
+{
+	if (!base || ntaken || pool_pid != getpid())
+		return;
+	munmap((void *)base, MW_POOL_SIZE);
+	if (fd_ours())
+		close(pool_fd);
+	pool_fd = -1;
+	base = 0;
+	cursor = 0;
 }

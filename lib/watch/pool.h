@@ -54,6 +54,12 @@ uintptr_t mw_pool_forked(uintptr_t alias, int *fd, uint64_t *off);
  * inherited from its parent (not its own memory: unmap only). */
 int mw_pool_inherited(uintptr_t alias, size_t len);
 
+/* No run taken (no watched page left): the pool is unmapped and its
+ * memfd closed, so that no view of memory that was watched (a writable
+ * one of read-only data) outlives the watches; the next watch makes a new
+ * one.  Only after the grace period of the last release. */
+void mw_pool_idle(void);
+
 /* Whether ALIAS is in this process's pool: then its memfd's inode number
  * and ALIAS's offset in it. */
 int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off);
