@@ -173,3 +173,9 @@ check_PROGRAMS += tests/t-scale
 TESTS += tests/t-scale
 tests_t_scale_SOURCES = tests/t-scale.c
 tests_t_scale_LDADD = $(MW_TEST_LIBS)
+
+# Memfd space made once and reused: adjacent pages one mapping, no old bytes.
+check_PROGRAMS += tests/t-reuse
+TESTS += tests/t-reuse
+tests_t_reuse_SOURCES = tests/t-reuse.c
+tests_t_reuse_LDADD = $(MW_TEST_LIBS)

@@ -35,6 +35,7 @@
 #include "threads/perthread.h"
 #include "watch/alias.h"
 #include "watch/pagemap.h"
+#include "watch/pool.h"
 #include "watch/protect.h"
 #include "watch/table.h"
 
@@ -190,6 +191,24 @@ long mw_patch_info(int i, const char **what)
 	return (long)mw_arch_patch_count(i);
 }
 
+/* The end of the alias of the span of S that ends at P, if it has one
+ * of memfd space (not shared memory): the new span at P takes the memfd
+ * space after it if it can, and the two mappings merge (alias.h). */
+static uintptr_t alias_after(const struct mw_snapshot *s, uintptr_t p)
+{
+	const struct mw_span *sp = mw_table_span(s, p - 1);
+
+	return sp && sp->end == p && sp->alias && !sp->shared ? sp->alias + (sp->end - sp->start) : 0;
+}
+
+/* The alias of the span of S that starts at P, likewise. */
+static uintptr_t alias_before(const struct mw_snapshot *s, uintptr_t p)
+{
+	const struct mw_span *sp = mw_table_span(s, p);
+
+	return sp && sp->start == p && sp->alias && !sp->shared ? sp->alias : 0;
+}
+
 static void no_watch_left(void)
 {
 	mw_sys_deactivate();
@@ -198,6 +217,8 @@ static void no_watch_left(void)
 	mw_pagemap_clear();
 	mw_epoch_synchronize();
 	mw_arch_code_seal(1);
+	/* No memfd space left mapped (watch/pool.h). */
+	mw_pool_idle();
 }
 
 static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
@@ -264,7 +285,8 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 			else
 				r = mw_alias_convert(pieces[done].start, pieces[done].end,
 						     mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, pieces[done].anon,
-						     &sp->alias, &sp->stash);
+						     alias_after(cur, pieces[done].start),
+						     alias_before(cur, pieces[done].end), &sp->alias, &sp->stash);
 			if (r)
 				break;
 		}
@@ -304,6 +326,23 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		same_prot = true;
 		for (uintptr_t p = P0; p < P1 && same_prot; p += ps)
 			same_prot = mw_snap_has(cur, p, p + ps, flags);
+	}
+	if (npieces && !(flags & MW_READ)) {
+		/* The new pieces were mapped with the protection a write watch
+		 * gives them; if the pages between them have a write watch
+		 * already, no mprotect (and no read of the mappings) is left. */
+		uintptr_t p = P0;
+		size_t k = 0;
+
+		same_prot = true;
+		while (p < P1 && same_prot) {
+			if (k < npieces && p >= pieces[k].start) {
+				p = pieces[k++].end;
+				continue;
+			}
+			same_prot = mw_snap_has(cur, p, p + ps, MW_WRITE);
+			p += ps;
+		}
 	}
 
 	w->id = new_id();

@@ -82,7 +82,7 @@ const char *mw_strerror(int err)
 	case ENOMEM:
 		return "out of memory, or out of mappings: the process has as many as "
 		       "vm.max_map_count allows (/proc/sys/vm/max_map_count; a watched run of "
-		       "pages takes up to four; raise it with sysctl -w vm.max_map_count=N)";
+		       "pages takes up to three; raise it with sysctl -w vm.max_map_count=N)";
 	case EBUSY:
 		return "the log's ring size can only be changed before the first watch";
 	case EBADF:

@@ -13,6 +13,7 @@
 #include "watch/alias.h"
 #include "base/maps.h"
 #include "base/procfd.h"
+#include "watch/pool.h"
 
 static size_t page_size(void)
 {
@@ -74,13 +75,14 @@ static size_t file_io(long nr, int fd, void *buf, size_t n, off_t off)
 	return done;
 }
 
-/* Writes the N bytes at SRC into the memfd FD at OFF; copies through the
- * mapping DST if the write fails.  A write fills new memfd pages without
+/* Writes the N bytes at SRC + OFF into the memfd FD at FOFF + OFF; copies
+ * through the mapping DST if the write fails.  A write fills new memfd pages without
  * first clearing them and without a page fault per page: a populated 1 GiB
  * watch takes 0.45 s of CPU instead of 0.78 s through the mapping. */
-static void write_run(int fd, void *dst, uintptr_t src, size_t off, size_t n)
+static void write_run(int fd, uint64_t foff, void *dst, uintptr_t src, size_t off, size_t n)
 {
-	size_t done = fd < 0 ? 0 : file_io(SYS_pwrite64, fd, (void *)(src + off), n, (off_t)off);
+	size_t done = fd < 0 ? 0 : file_io(SYS_pwrite64, fd, (void *)(src + off), n,
+					   (off_t)(foff + off));
 
 	if (done < n)
 		copy_pages((char *)dst + off + done, (const void *)(src + off + done), n - done);
@@ -90,11 +92,21 @@ static void write_run(int fd, void *dst, uintptr_t src, size_t off, size_t n)
  * per /proc/self/pagemap) and hold something else than zeros; the others
  * read as zeros anyway, and touching them would map a zero page per page of
  * a sparse range.  Runs of such pages go into the memfd FD in one write. */
-static void copy_present(int fd, void *dst, uintptr_t src, size_t len)
+#define RESIDENT_PAGES_MAX 16
+
+static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t len)
 {
 	size_t ps = page_size(), n = len / ps, run = 0, nrun = 0;
 	uint64_t ent[512];
-	int pm = mw_procfd_get(MW_PROC_PAGEMAP);
+	int pm;
+
+	/* A few pages: reading an absent one maps the zero page, no memory;
+	 * no need to ask pagemap (three system calls). */
+	if (n <= RESIDENT_PAGES_MAX) {
+		copy_pages(dst, (const void *)src, len);
+		return;
+	}
+	pm = mw_procfd_get(MW_PROC_PAGEMAP);
 
 	for (size_t i = 0; i < n;) {
 		size_t k = n - i < 512 ? n - i : 512;
@@ -102,7 +114,7 @@ static void copy_present(int fd, void *dst, uintptr_t src, size_t len)
 
 		if (r != (ssize_t)(k * 8)) {    /* no pagemap: copy the rest */
 			if (nrun)
-				write_run(fd, dst, src, run * ps, nrun * ps);
+				write_run(fd, foff, dst, src, run * ps, nrun * ps);
 			nrun = 0;
 			copy_pages((char *)dst + i * ps, (const void *)(src + i * ps), (n - i) * ps);
 			break;
@@ -118,15 +130,21 @@ static void copy_present(int fd, void *dst, uintptr_t src, size_t len)
 				continue;
 			}
 			if (nrun)
-				write_run(fd, dst, src, run * ps, nrun * ps);
+				write_run(fd, foff, dst, src, run * ps, nrun * ps);
 			nrun = 0;
 		}
 		i += k;
 	}
 	if (nrun)
-		write_run(fd, dst, src, run * ps, nrun * ps);
+		write_run(fd, foff, dst, src, run * ps, nrun * ps);
 	mw_procfd_put(MW_PROC_PAGEMAP, pm);
 }
+
+/* Set while a stash that kept its pages (KEEP_MAX) is filled: pages of
+ * zeros are written too, the stash may hold other bytes there. */
+static int zeros_too;
+
+static void copy_data(void *dst, const void *src, size_t len);
 
 /* The alias side: copy only the memfd's data extents (SEEK_DATA/HOLE
  * through /proc/self/map_files, swapped-out pages included): reading its
@@ -150,7 +168,7 @@ static void read_extent(int fd, char *dst, uintptr_t src, off_t off, size_t n)
 	madvise(dst, n, MADV_POPULATE_WRITE);
 	done = file_io(SYS_pread64, fd, dst, n, off);
 	if (done < n)
-		copy_pages(dst + done, (const void *)(src + done), n - done);
+		copy_data(dst + done, (const void *)(src + done), n - done);
 }
 
 static int copy_vma_extents(const struct mw_map *m, void *arg)
@@ -192,8 +210,6 @@ static int copy_vma_extents(const struct mw_map *m, void *arg)
  * then, and if swap appeared while we looked, the caller goes by the
  * memfd's extents.  Returns 0 when the copy is done.
  */
-#define RESIDENT_PAGES_MAX 16
-
 static int copy_resident(void *dst, uintptr_t alias, size_t len)
 {
 	size_t ps = page_size(), n = len / ps;
@@ -205,7 +221,7 @@ static int copy_resident(void *dst, uintptr_t alias, size_t len)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (vec[i] & 1)
-			copy_pages((char *)dst + i * ps, (const void *)(alias + i * ps), ps);
+			copy_data((char *)dst + i * ps, (const void *)(alias + i * ps), ps);
 	return sysinfo(&si) == 0 && si.totalswap == 0 ? 0 : -1;
 }
 
@@ -216,7 +232,7 @@ static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
 	if (copy_resident(dst, alias, len) == 0)
 		return;
 	if (mw_maps_walk(alias, alias + len, -1, copy_vma_extents, &x) != 0 || !x.ok)
-		copy_pages(dst, (const void *)alias, len);
+		copy_data(dst, (const void *)alias, len);
 }
 
 #ifndef MREMAP_DONTUNMAP
@@ -249,65 +265,119 @@ static uintptr_t stash_away(uintptr_t start, size_t len, int prot)
 	return (uintptr_t)st;
 }
 
+/* The memfd space of a new alias of LEN bytes: a run of the pool (pool.h)
+ * near AFTER or BEFORE, else a memfd of its own.  *FD, *OFF: where the
+ * alias is in which memfd; *OWN: the memfd is the alias's own (closed by
+ * the caller once mapped).  The alias, or 0 with errno set. */
+static void *space(size_t len, uintptr_t after, uintptr_t before, int *fd, uint64_t *off,
+		   int *own)
+{
+	uintptr_t p = mw_pool_get(len, after, before, fd, off);
+	void *a;
+
+	*own = !p;
+	if (p)
+		return (void *)p;
+	*off = 0;
+	*fd = memfd_create("memwatch", MFD_CLOEXEC);
+	if (*fd < 0)
+		return NULL;
+	if (ftruncate(*fd, (off_t)len) < 0)
+		goto fail;
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (a != MAP_FAILED)
+		return a;
+fail:
+	{
+		int e = errno;
+
+		close(*fd);
+		errno = e;
+	}
+	return NULL;
+}
+
+/* Gives back an alias that was never published: no grace period to wait. */
+static void unspace(void *a, size_t len, int fd, int own)
+{
+	if (own) {
+		munmap(a, len);
+		close(fd);
+	} else {
+		mw_pool_put((uintptr_t)a, len);
+	}
+}
+
+/* The largest stash that keeps its pages while watched: memory counted
+ * twice for a watch up to this size, no page freed and allocated again
+ * per watch and unwatch. */
+#define KEEP_MAX ((size_t)1 << 20)
+
 static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
-		   int anon, uintptr_t *alias, uintptr_t *stash)
+		   int anon, uintptr_t after, uintptr_t before, uintptr_t *alias,
+		   uintptr_t *stash)
 {
 	size_t len = end - start;
 	uintptr_t st = 0;
-	void *a, *m;
-	int fd, err;
+	uint64_t off = 0;
+	void *a = NULL, *m;
+	int fd = -1, own = 1, err;
 
-	fd = memfd_create("memwatch", MFD_CLOEXEC);
-	if (fd < 0)
+	if ((uintptr_t)from != start) {
+		/* A forked child: the same run of a pool of its own. */
+		uintptr_t b = mw_pool_forked((uintptr_t)from, &fd, &off);
+
+		if (b) {
+			a = (void *)b;
+			own = 0;
+		}
+	}
+	if (!a)
+		a = space(len, after, before, &fd, &off, &own);
+	if (!a)
 		return -errno;
-	if (ftruncate(fd, (off_t)len) < 0)
-		goto fail_fd;
-	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (a == MAP_FAILED)
-		goto fail_fd;
 	if (anon)
-		copy_present(fd, a, (uintptr_t)from, len);
+		copy_present(fd, off, a, (uintptr_t)from, len);
 	else if ((uintptr_t)from != start)
 		copy_from_alias(a, (uintptr_t)from, len);
 	else
 		copy_pages(a, from, len);
 	if (stash)
 		st = stash_away(start, len, prot);
-	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, 0);
+	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
 	if (m == MAP_FAILED) {
 		err = -errno;
 		if (st && remap(st, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) != -1)
 			mprotect((void *)start, len, prot);
-		munmap(a, len);
-		close(fd);
+		unspace(a, len, fd, own);
 		return err;
 	}
 	/* The stash's pages are in the memfd now: anonymous ones read as
-	 * zeros when freed, and are filled from the alias at the restore. */
-	if (st && anon)
+	 * zeros when freed, and are filled from the alias at the restore.
+	 * A small stash keeps its pages (KEEP_MAX): the restore then writes
+	 * into pages that exist, and neither side frees or allocates - the
+	 * memfd's holes are pages that were zeros or absent in the stash
+	 * too, and stay so (the program cannot write the stash). */
+	if (st && anon && len > KEEP_MAX)
 		madvise((void *)st, len, MADV_DONTNEED);
 	/* Both mappings keep the memfd alive; the program never sees the fd. */
-	close(fd);
+	if (own)
+		close(fd);
 	*alias = (uintptr_t)a;
 	if (stash)
 		*stash = st;
 	return 0;
-
-fail_fd:
-	err = -errno;
-	close(fd);
-	return err;
 }
 
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t *alias,
-		     uintptr_t *stash)
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t after,
+		     uintptr_t before, uintptr_t *alias, uintptr_t *stash)
 {
-	return convert(start, end, (const void *)start, prot, anon, alias, stash);
+	return convert(start, end, (const void *)start, prot, anon, after, before, alias, stash);
 }
 
 int mw_alias_convert_from(uintptr_t start, uintptr_t end, uintptr_t from, uintptr_t *alias)
 {
-	return convert(start, end, (const void *)from, PROT_NONE, 0, alias, NULL);
+	return convert(start, end, (const void *)from, PROT_NONE, 0, 0, 0, alias, NULL);
 }
 
 /* Every page, zeros too: a stash that was not emptied holds the contents
@@ -321,12 +391,26 @@ MW_RAW static void copy_all(void *dst, const void *src, size_t len)
 		d[i] = s[i];
 }
 
+/* Pages of zeros skipped (the destination reads as zeros), unless
+ * zeros_too. */
+static void copy_data(void *dst, const void *src, size_t len)
+{
+	if (zeros_too)
+		copy_all(dst, src, len);
+	else
+		copy_pages(dst, src, len);
+}
+
+/* Into a stash: a kept one (anonymous, up to KEEP_MAX) gets zeros too. */
 static void fill(uintptr_t dst, uintptr_t alias, size_t len, int anon)
 {
-	if (anon)
+	if (anon) {
+		zeros_too = len <= KEEP_MAX;
 		copy_from_alias((void *)dst, alias, len);
-	else
+		zeros_too = 0;
+	} else {
 		copy_all((void *)dst, (const void *)alias, len);
+	}
 }
 
 /* Writes the alias into a stash the program cannot write (read-only
@@ -342,7 +426,7 @@ static int fill_readonly(uintptr_t dst, uintptr_t alias, size_t len, int anon)
 	if (fd < 0)
 		return -1;
 	for (size_t off = 0; off < len && !r; off += ps)
-		if (!(anon && all_zero((const void *)(alias + off), ps)) &&
+		if (!(anon && len > KEEP_MAX && all_zero((const void *)(alias + off), ps)) &&
 		    file_io(SYS_pwrite64, fd, (void *)(alias + off), ps, (off_t)(dst + off)) != ps)
 			r = -1;
 	close(fd);
@@ -405,9 +489,13 @@ void mw_alias_unstash(uintptr_t stash, uintptr_t len)
 
 void mw_alias_release(uintptr_t alias, uintptr_t len)
 {
-	/* munmap alone would keep the memfd's pages while another part of the
-	 * same memfd is still mapped. */
-	madvise((void *)alias, len, MADV_REMOVE);
+	if (mw_pool_put(alias, len) == 0)
+		return;
+	/* A forked child's run of its parent's pool: the parent's memory. */
+	if (!mw_pool_inherited(alias, len))
+		/* munmap alone would keep the memfd's pages while another
+		 * part of the same memfd is still mapped. */
+		madvise((void *)alias, len, MADV_REMOVE);
 	munmap((void *)alias, len);
 }
 

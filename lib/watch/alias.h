@@ -16,23 +16,30 @@
 
 /*
  * Moves [start, end) (page aligned, private memory the caller has made
- * read-only or that is read-only) into a new memfd, maps it back at START
- * with PROT and returns the alias in *ALIAS.  Contents are preserved; with
+ * read-only or that is read-only) into the memfd space of the pool
+ * (pool.h; a new memfd of its own if the pool has no room), maps it back
+ * at START with PROT and returns the alias in *ALIAS.  AFTER (the end of
+ * the alias of the span that ends at START) and BEFORE (the alias of the
+ * span that starts at END), 0 if none: the run next to theirs is taken if
+ * free, and the mappings merge.  Contents are preserved; with
  * ANON (anonymous memory) only the pages that exist are copied.
  * Returns 0 or -errno; on error nothing changed.
  *
  * With STASH, the program's own mapping of the range is not destroyed but
- * moved aside (mremap MREMAP_DONTUNMAP), inaccessible and, for ANON, emptied:
+ * moved aside (mremap MREMAP_DONTUNMAP), inaccessible and, for ANON of
+ * more than 1 MiB, emptied (a smaller one keeps its pages: the watch and
+ * the unwatch then free and allocate none):
  * *STASH is its address, 0 if the kernel cannot.  It keeps what the
  * program's mapping was (its flags, VM_GROWSDOWN of a stack, file and
  * offset, name, anon_vma), so that mw_alias_restore puts back the very
  * mapping, which merges again with its neighbours: after the watch the
  * address space is as it was (/proc/self/maps, mremap of the whole
  * mapping, pthread_getattr_np of the main stack).  A stash is one more
- * mapping (vm.max_map_count) and costs address space, no memory.
+ * mapping (vm.max_map_count) and costs address space (and, up to 1 MiB,
+ * the memory of its pages).
  */
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t *alias,
-		     uintptr_t *stash);
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t after,
+		     uintptr_t before, uintptr_t *alias, uintptr_t *stash);
 
 /*
  * Like mw_alias_convert, but the contents come from FROM (another alias of
@@ -60,7 +67,10 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
  * unmapped or replaced the range.  Nothing with STASH 0. */
 void mw_alias_unstash(uintptr_t stash, uintptr_t len);
 
-/* Frees the memory behind an alias range and unmaps it. */
+/* Frees the memory behind an alias range: a run of the pool goes back to
+ * it, empty (reads as zeros when taken again); an alias with a memfd of
+ * its own is unmapped.  Only after the grace period of the publish that
+ * stopped using the alias (table.h). */
 void mw_alias_release(uintptr_t alias, uintptr_t len);
 
 /*

@@ -13,6 +13,7 @@
 #include "base/maps.h"
 #include "memwatch.h"
 #include "watch/pagemap.h"
+#include "watch/pool.h"
 #include "watch/protect.h"
 #include "watch/table.h"
 
@@ -88,12 +89,19 @@ int mw_protect_intact(const struct mw_span *sp, uintptr_t lo, uintptr_t hi)
 {
 	struct intact x = { 0, 0, lo, 1, 0, sp->shared };
 	uintptr_t a = sp->alias + (lo - sp->start);
-	int r = mw_maps_walk(a, a + 1, 0, check_alias, &x);
+	uint64_t off;
+	int r;
 
-	if (r < 0)
-		return -1;      /* the mappings cannot be read */
-	if (r != 1 || !x.seen)
-		return 0;
+	/* The pool's memfd (pool.h): its file and offset are known. */
+	if (!sp->shared && mw_pool_file(a, &x.inode, &off)) {
+		x.offset = (uintptr_t)off;
+	} else {
+		r = mw_maps_walk(a, a + 1, 0, check_alias, &x);
+		if (r < 0)
+			return -1;      /* the mappings cannot be read */
+		if (r != 1 || !x.seen)
+			return 0;
+	}
 	r = mw_maps_walk(lo, hi, 2, check_range, &x);   /* 2: a gap */
 	if (r < 0)
 		return -1;
