@@ -368,6 +368,10 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		goto nomem_pieces;
 	}
 	mw_snap_publish(s);
+	/* Protected so already: the page map must say so too (pagemap.h; a
+	 * patched system-call site trusts a clear bit for a futex). */
+	if (same_prot)
+		mw_pagemap_set(P0, P1, 1, (flags & MW_READ) != 0);
 	r = same_prot ? 0 : mw_protect_range(s, P0, P1);
 	if (r) {
 		/* Out of mappings for the protections: a watch that would not

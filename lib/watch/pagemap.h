@@ -5,13 +5,17 @@
  * 2*page set when a write to the page faults because of the library, bit
  * 2*page+1 when a read does.
  *
- * It is a hint, never the truth: patched code sites (lib/arch/x86_64/
- * patch.c) run an access natively when its bits are clear and through the
- * fault path when set.  A stale clear bit costs a signal (the native access
- * faults and the SIGSEGV handler takes it, as without patching); a stale
- * set bit costs a call that finds no watch and runs the access natively.
- * So the bits are set when protections are set, and cleared when the last
- * watch goes, without ordering against the fault path.
+ * Patched access sites (lib/arch/x86_64/patch.c) take it as a hint: they
+ * run an access natively when its bits are clear and through the fault path
+ * when set.  A stale clear bit costs a signal (the native access faults and
+ * the SIGSEGV handler takes it, as without patching); a stale set bit costs
+ * a call that finds no watch and runs the access natively.  Patched system
+ * calls (sys/quick.h) trust a clear bit more: a futex wake on a clear page
+ * goes to the word itself, not to its alias, and a read into it to the
+ * kernel unbounced.  So every page is marked before it is protected
+ * (protect.c, and api.c where a watch's pages come protected already), and
+ * bits are cleared only when the last watch goes or as protections are
+ * lifted.
  *
  * Synchronization:
  *   mw_pagemap_set, mw_pagemap_clear  thread, library lock held

@@ -140,12 +140,13 @@ int mw_protect_range(const struct mw_snapshot *s, uintptr_t lo, uintptr_t hi)
 		prot = sp && intact ? page_prot(s, sp, p) : -1;   /* -1: not ours (any more) */
 
 		if (prot != run_prot) {
-			if (run_prot >= 0 && p > run && mprotect((void *)run, p - run, run_prot) < 0)
-				return -errno;
-			/* For patched code sites (pagemap.h): what faults now. */
+			/* For patched code sites (pagemap.h): what faults now,
+			 * said before it does. */
 			if (p > run)
 				mw_pagemap_set(run, p, run_prot >= 0 && !(run_prot & PROT_WRITE),
 					       run_prot >= 0 && !(run_prot & PROT_READ));
+			if (run_prot >= 0 && p > run && mprotect((void *)run, p - run, run_prot) < 0)
+				return -errno;
 			run = p;
 			run_prot = prot;
 		}
