@@ -16,6 +16,7 @@
  * and nothing patched.
  */
 #include <errno.h>
+#include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -107,9 +108,24 @@ static void on_tick(int sig)
 		tick_calls_ok = 0;
 }
 
+/* The interrupted read's backtrace, taken in the handler: through the
+ * signal frame, the library's code the blocked call is in, to the site. */
+static void *frames[64];
+static volatile int nframes;
+
 static void on_usr1(int sig)
 {
 	(void)sig;
+	nframes = backtrace(frames, 64);
+}
+
+/* Whether a frame's return address is within N bytes after FN. */
+static int frame_in(const void *fn, size_t n)
+{
+	for (int i = 0; i < nframes; i++)
+		if ((uintptr_t)frames[i] > (uintptr_t)fn && (uintptr_t)frames[i] - (uintptr_t)fn <= n)
+			return 1;
+	return 0;
 }
 
 struct later {
@@ -133,7 +149,7 @@ static void *signal_then_write(void *arg)
 
 /* A read from a patched site, blocked, interrupted by SIGUSR1 whose
  * handler has FLAGS: its raw result and the bytes it read into DST. */
-static long interrupted_read(int flags, char *dst)
+__attribute__((noinline)) static long interrupted_read(int flags, char *dst)
 {
 	struct sigaction sa;
 	struct later l;
@@ -168,7 +184,8 @@ int main(void)
 	int all_ok = 1;
 
 	patching = !(e && strcmp(e, "0") == 0);
-	plan(28);
+	backtrace(frames, 1);   /* loads the unwinder now, not in a handler */
+	plan(29);
 	for (unsigned i = 0; i < NFNS; i++)
 		memcpy(before[i], fns[i], 16);
 	if (pipe(fds))
@@ -288,6 +305,9 @@ int main(void)
 	memset(got, 0, sizeof(got));
 	r = interrupted_read(SA_RESTART, got);
 	ok(r == 8 && !memcmp(got, "restart!", 8), "SA_RESTART: the read restarts and gets the data (%ld)", r);
+	ok(frame_in((const void *)sys_pun_read, 16) && frame_in((const void *)interrupted_read, 1024),
+	   "the handler's backtrace of the blocked read reaches the site and its caller (%d frames)",
+	   (int)nframes);
 	r = interrupted_read(0, got);
 	is_int(r, -EINTR, "no SA_RESTART: -EINTR");
 

@@ -19,12 +19,32 @@
  * SIGSYS handler would.  Without a stack of the library's: hot.S at once.
  */
 
+/* Call frame information: the frame of this code is the program's at its
+ * site, as a debugger or unwinder of a thread blocked in the call should
+ * see it: its RSP F + 168, its RIP the descriptor's first word (the site,
+ * after its syscall instruction), RDX at F + 8 - where F, the stub's frame,
+ * is RSP, or kept at 48(%rsp) on the library's stack. */
+#define ON_F \
+	.cfi_def_cfa rsp, 168; \
+	.cfi_escape 0x16, 0x10, 0x04, 0x77, 0x00, 0x06, 0x06;	/* rip = **rsp */ \
+	.cfi_escape 0x10, 0x01, 0x02, 0x77, 0x08		/* rdx at rsp + 8 */
+#define F_IN_RAX \
+	.cfi_def_cfa rax, 168; \
+	.cfi_escape 0x16, 0x10, 0x04, 0x70, 0x00, 0x06, 0x06;	/* rip = **rax */ \
+	.cfi_escape 0x10, 0x01, 0x02, 0x70, 0x08		/* rdx at rax + 8 */
+#define F_AT_48 \
+	.cfi_escape 0x0f, 0x06, 0x77, 0x30, 0x06, 0x23, 0xa8, 0x01;	/* CFA = *(rsp+48) + 168 */ \
+	.cfi_escape 0x16, 0x10, 0x05, 0x77, 0x30, 0x06, 0x06, 0x06;	/* rip = ***(rsp+48) */ \
+	.cfi_escape 0x10, 0x01, 0x05, 0x77, 0x30, 0x06, 0x23, 0x08	/* rdx at *(rsp+48) + 8 */
+
 	.text
 	.globl	mw_x86_sys_quick, mw_x86_sys_quick_end
 	.hidden	mw_x86_sys_quick, mw_x86_sys_quick_end
 	.type	mw_x86_sys_quick, @function
 	.p2align 4
 mw_x86_sys_quick:
+	.cfi_startproc simple
+	ON_F
 	mov	%rsp, %rax			/* F, the stub's frame */
 	movq	mw_x86_hot_stack_hi@gottpoff(%rip), %rcx
 	mov	%fs:(%rcx), %rdx
@@ -41,6 +61,9 @@ mw_x86_sys_quick:
 	and	$-16, %rdx
 	/* 0-40 the arguments (a[6]), 48 F, 56 r11, 64 the number. */
 	lea	-96(%rdx), %rsp
+	F_IN_RAX
+	mov	%rax, 48(%rsp)
+	F_AT_48
 	mov	%rdi, 0(%rsp)
 	mov	%rsi, 8(%rsp)
 	mov	8(%rax), %rcx
@@ -48,7 +71,6 @@ mw_x86_sys_quick:
 	mov	%r10, 24(%rsp)
 	mov	%r8, 32(%rsp)
 	mov	%r9, 40(%rsp)
-	mov	%rax, 48(%rsp)
 	mov	%r11, 56(%rsp)
 	mov	32(%rax), %rdi
 	mov	%rdi, 64(%rsp)
@@ -69,18 +91,28 @@ mw_x86_sys_quick:
 	je	.Lslow
 	/* Back on the stub's frame: RDX and the flags from it, RCX the site
 	 * (after its syscall), which is also where `ret $128` goes. */
+	.cfi_remember_state
 	mov	48(%rsp), %rsp
+	ON_F
 	mov	0(%rsp), %r11
 	mov	0(%r11), %rcx
 	mov	%rcx, 16(%rsp)
 	mov	%rcx, 32(%rsp)
 	mov	24(%rsp), %r11
 	lea	8(%rsp), %rsp
+	.cfi_def_cfa rsp, 160
+	.cfi_offset rip, -136
+	.cfi_offset rdx, -160
 	pop	%rdx
+	.cfi_def_cfa rsp, 152
+	.cfi_same_value rdx
 	pop	%rcx
+	.cfi_def_cfa rsp, 144
 	popfq
+	.cfi_def_cfa rsp, 136
 	ret	$128
 .Lslow:
+	.cfi_restore_state
 	mov	0(%rsp), %rdi
 	mov	8(%rsp), %rsi
 	mov	24(%rsp), %r10
@@ -88,8 +120,10 @@ mw_x86_sys_quick:
 	mov	40(%rsp), %r9
 	mov	56(%rsp), %r11
 	mov	48(%rsp), %rsp
+	ON_F
 .Lhot:
 	jmp	mw_x86_hot_slow
+	.cfi_endproc
 mw_x86_sys_quick_end:
 	.size	mw_x86_sys_quick, .-mw_x86_sys_quick
 
