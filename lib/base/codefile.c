@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * codefile.c - original code bytes from the mapped file (see codefile.h).
- * Fault path: open, read, pread, close, memcpy/memcmp; parsing on the stack.
+ * Fault path: openat, read, pread64, close (through the gate once
+ * mw_code_syscalls says), memcpy/memcmp/strcpy; parsing on the stack.
  */
 #include <elf.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -40,6 +42,86 @@ static int match(const char *line, uintptr_t pc, uintptr_t *off, const char **pa
 	return *p == '/';
 }
 
+/* The system calls: the gate's once mw_code_syscalls gave it (no dispatch,
+ * no C library wrapper touching its own data), else the C library's. */
+static long (*gate)(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+
+void mw_code_syscalls(long (*fn)(long nr, long a1, long a2, long a3, long a4, long a5, long a6))
+{
+	gate = fn;
+}
+
+static int x_open(const char *path)
+{
+	long r = gate ? gate(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0) :
+		 open(path, O_RDONLY | O_CLOEXEC);
+
+	return r < 0 ? -1 : (int)r;
+}
+
+static ssize_t x_pread(int fd, void *buf, size_t n, long off)
+{
+	long r = gate ? gate(off < 0 ? SYS_read : SYS_pread64, fd, (long)buf, (long)n, off, 0, 0) :
+		 off < 0 ? read(fd, buf, n) : pread(fd, buf, n, (off_t)off);
+
+	return r < 0 ? -1 : (ssize_t)r;
+}
+
+static void x_close(int fd)
+{
+	if (gate)
+		gate(SYS_close, fd, 0, 0, 0, 0, 0);
+	else
+		close(fd);
+}
+
+/* A session (mw_code_session): the line of the mapping last found and the
+ * file last opened, kept for the next question about the same mapping. */
+static __thread int in_session __attribute__((tls_model("initial-exec")));
+static struct {
+	uintptr_t lo, hi;
+	char line[512];
+	int fd;
+	char path[256];
+} kept = { 0, 0, "", -1, "" };
+
+void mw_code_session(int on)
+{
+	if (!on && kept.fd >= 0) {
+		x_close(kept.fd);
+		kept.fd = -1;
+	}
+	kept.lo = kept.hi = 0;
+	kept.path[0] = 0;
+	in_session = on;
+}
+
+/* The file at PATH opened (kept open in a session); close with x_done. */
+static int x_file(const char *path)
+{
+	if (!in_session)
+		return x_open(path);
+	if (kept.fd >= 0 && strcmp(kept.path, path) == 0)
+		return kept.fd;
+	if (kept.fd >= 0)
+		x_close(kept.fd);
+	kept.fd = x_open(path);
+	if (kept.fd >= 0 && strlen(path) < sizeof(kept.path))
+		strcpy(kept.path, path);
+	else if (kept.fd >= 0) {
+		x_close(kept.fd);
+		kept.fd = -1;
+		return x_open(path);
+	}
+	return kept.fd;
+}
+
+static void x_done(int fd)
+{
+	if (fd >= 0 && !(in_session && fd == kept.fd))
+		x_close(fd);
+}
+
 /* Calls FN(line, ARG) for the line of /proc/self/maps whose mapping holds
  * PC, if one does; returns its result, else 0. */
 static size_t with_line(uintptr_t pc, size_t (*fn)(const char *line, uintptr_t pc, void *arg),
@@ -48,12 +130,15 @@ static size_t with_line(uintptr_t pc, size_t (*fn)(const char *line, uintptr_t p
 	char chunk[4096 + 512];
 	size_t have = 0, ret = 0;
 	ssize_t r;
-	int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int maps;
 
+	if (in_session && pc >= kept.lo && pc < kept.hi)
+		return fn(kept.line, pc, arg);
+	maps = x_open("/proc/self/maps");
 	if (maps < 0)
 		return 0;
 	/* Line by line through a window: a line is < 512 bytes here. */
-	while ((r = read(maps, chunk + have, sizeof(chunk) - 1 - have)) > 0 || have) {
+	while ((r = x_pread(maps, chunk + have, sizeof(chunk) - 1 - have, -1)) > 0 || have) {
 		size_t len = have + (r > 0 ? (size_t)r : 0), start = 0;
 
 		chunk[len] = 0;
@@ -66,8 +151,13 @@ static size_t with_line(uintptr_t pc, size_t (*fn)(const char *line, uintptr_t p
 			chunk[i] = 0;
 			lo = mw_maps_hex(&p);
 			if (*p++ == '-' && (hi = mw_maps_hex(&p), pc >= lo && pc < hi)) {
+				if (in_session && strlen(chunk + start) < sizeof(kept.line)) {
+					strcpy(kept.line, chunk + start);
+					kept.lo = lo;
+					kept.hi = hi;
+				}
 				ret = fn(chunk + start, pc, arg);
-				close(maps);
+				x_close(maps);
 				return ret;
 			}
 			start = i + 1;
@@ -78,7 +168,7 @@ static size_t with_line(uintptr_t pc, size_t (*fn)(const char *line, uintptr_t p
 		for (size_t i = 0; i < have; i++)
 			chunk[i] = chunk[start + i];
 	}
-	close(maps);
+	x_close(maps);
 	return 0;
 }
 
@@ -95,11 +185,10 @@ static size_t read_file(const char *line, uintptr_t pc, void *arg)
 
 	if (!match(line, pc, &off, &path))
 		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t got = fd >= 0 ? pread(fd, w->buf, w->n, (off_t)off) : -1;
+	int fd = x_file(path);
+	ssize_t got = fd >= 0 ? x_pread(fd, w->buf, w->n, (long)off) : -1;
 
-	if (fd >= 0)
-		close(fd);
+	x_done(fd);
 	return got > 0 ? (size_t)got : 0;
 }
 
@@ -160,7 +249,7 @@ struct fn {
 
 static int get(const struct fn *f, void *buf, size_t n, uint64_t off)
 {
-	return pread(f->fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+	return x_pread(f->fd, buf, n, (long)off) == (ssize_t)n ? 0 : -1;
 }
 
 /* The file offset of the loaded address VADDR (the ELF's own numbering),
@@ -334,7 +423,7 @@ static size_t function(const char *line, uintptr_t pc, void *arg)
 
 	if (!match(line, pc, &off, &path))
 		return 0;
-	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	f->fd = x_file(path);
 	if (f->fd < 0)
 		return 0;
 	if (get(f, &eh, sizeof(eh), 0) == 0 && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
@@ -355,7 +444,7 @@ static size_t function(const char *line, uintptr_t pc, void *arg)
 				found = (size_t)from_table(f, f->ph[i].p_vaddr, f->ph[i].p_offset,
 							   vaddr, pc - vaddr);
 	}
-	close(f->fd);
+	x_done(f->fd);
 	return found;
 }
 

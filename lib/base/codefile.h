@@ -31,4 +31,12 @@ int mw_code_mapping(uintptr_t pc, uintptr_t *lo, uintptr_t *hi);
  * PC is not in a file mapping or the file has no entry for it. */
 int mw_code_function(uintptr_t pc, uintptr_t *start, uintptr_t *end);
 
+/* [thread] Once: the system calls to make (the library's gate: no dispatch
+ * and no C library code, which may touch watched data of its own). */
+void mw_code_syscalls(long (*fn)(long nr, long a1, long a2, long a3, long a4, long a5, long a6));
+/* [fault path] ON: the calling thread asks several questions about the same
+ * code now (a patcher, under its lock): the mapping's line and the file are
+ * kept between them; OFF: no longer (nothing kept). */
+void mw_code_session(int on);
+
 #endif /* MW_CODEFILE_H */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arch/arch.h"
+#include "base/codefile.h"
 #include "base/env.h"
 #include "base/maps.h"
 #include "base/selfread.h"
@@ -140,6 +141,7 @@ static void init(void)
 	mw_loader_init();
 	mw_selfread_init();
 	init_err = mw_arch_init();
+	mw_code_syscalls(mw_arch_gate_syscall);       /* code files read undispatched */
 	if (!init_err)
 		init_err = mw_fork_init();
 	/* Patched access sites (memwatch(3)): on unless MEMWATCH_PATCH=0,

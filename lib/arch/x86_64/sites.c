@@ -109,11 +109,13 @@ int mw_x86_sites_lock(int wait)
 		expected = 0;
 	}
 	patching_now = 1;
+	mw_code_session(1);
 	return 1;
 }
 
 void mw_x86_sites_unlock(void)
 {
+	mw_code_session(0);
 	patching_now = 0;
 	atomic_store(&busy, 0);
 }
