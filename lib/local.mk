@@ -24,7 +24,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/arch/x86_64/gate-code.S lib/arch/x86_64/gate.c lib/arch/x86_64/onstack.S \
 	lib/arch/x86_64/patch.c lib/arch/x86_64/patch.h lib/arch/x86_64/hot.S \
 	lib/arch/x86_64/sites.c lib/arch/x86_64/sites.h lib/arch/x86_64/syspatch.c \
-	lib/arch/x86_64/sysquick.S \
+	lib/arch/x86_64/sysquick.S lib/arch/x86_64/hotstack.h \
 	lib/threads/perthread.c lib/threads/perthread.h lib/threads/lock.c lib/threads/lock.h \
 	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h \
 	lib/log/record.c lib/log/record.h lib/log/cost.c lib/log/cost.h lib/log/sysname.c lib/log/unwind.c lib/log/unwind.h \

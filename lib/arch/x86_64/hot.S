@@ -36,6 +36,8 @@
 #define SLOTS	(UC + 1024)	/* entry RSP, descriptor, MXCSR */
 #define VEC	1152		/* the vector state, from B */
 
+#include "arch/x86_64/hotstack.h"
+
 	.text
 	.globl	mw_x86_hot_slow, mw_x86_hot_slow_end, mw_x86_hot_exit, mw_x86_hot_sigtramp
 	.hidden	mw_x86_hot_slow, mw_x86_hot_slow_end, mw_x86_hot_exit, mw_x86_hot_sigtramp
@@ -43,18 +45,7 @@
 	.p2align 4
 mw_x86_hot_slow:
 	mov	%rsp, %rax
-	movq	mw_x86_hot_stack_hi@gottpoff(%rip), %rcx
-	mov	%fs:(%rcx), %rdx
-	test	%rdx, %rdx
-	jz	.Lnative
-	movq	mw_x86_hot_stack_lo@gottpoff(%rip), %rcx
-	mov	%fs:(%rcx), %rcx
-	cmp	%rcx, %rax
-	jb	1f
-	cmp	%rdx, %rax
-	jae	1f
-	lea	-256(%rax), %rdx	/* already on it: below, with a gap */
-1:
+	HOT_STACK_TOP .Lnative
 	sub	mw_x86_hot_frame(%rip), %rdx
 	and	$-64, %rdx
 	mov	%rdx, %rsp

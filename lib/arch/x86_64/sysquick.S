@@ -37,6 +37,8 @@
 	.cfi_escape 0x16, 0x10, 0x05, 0x77, 0x30, 0x06, 0x06, 0x06;	/* rip = ***(rsp+48) */ \
 	.cfi_escape 0x10, 0x01, 0x05, 0x77, 0x30, 0x06, 0x23, 0x08	/* rdx at *(rsp+48) + 8 */
 
+#include "arch/x86_64/hotstack.h"
+
 	.text
 	.globl	mw_x86_sys_quick, mw_x86_sys_quick_end
 	.hidden	mw_x86_sys_quick, mw_x86_sys_quick_end
@@ -46,18 +48,7 @@ mw_x86_sys_quick:
 	.cfi_startproc simple
 	ON_F
 	mov	%rsp, %rax			/* F, the stub's frame */
-	movq	mw_x86_hot_stack_hi@gottpoff(%rip), %rcx
-	mov	%fs:(%rcx), %rdx
-	test	%rdx, %rdx
-	jz	.Lhot
-	movq	mw_x86_hot_stack_lo@gottpoff(%rip), %rcx
-	mov	%fs:(%rcx), %rcx
-	cmp	%rcx, %rax
-	jb	1f
-	cmp	%rdx, %rax
-	jae	1f
-	lea	-256(%rax), %rdx		/* already on it: below, with a gap */
-1:
+	HOT_STACK_TOP .Lhot
 	and	$-16, %rdx
 	/* 0-40 the arguments (a[6]), 48 F, 56 r11, 64 the number. */
 	lea	-96(%rdx), %rsp
