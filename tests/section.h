@@ -224,4 +224,28 @@ static void run_section(const char *name, int nassert, void (*fn)(void))
 		diag("  it %s", how);
 }
 
+/* Runs FN(ARG) in a child twice, *WATCHED 0 and then 1 (FN watches by
+ * it), ALARM seconds each: 1 if both printed the same and ended the same
+ * way; else 0, with both in diagnostics. */
+__attribute__((unused))
+static int same_as_unwatched(void (*fn)(void *), void *arg, int *watched, unsigned alarm)
+{
+	char out[2][4096], st[2][128];
+
+	for (int w = 0; w < 2; w++) {
+		struct child c = {
+			.flags = CHILD_STDOUT | CHILD_GROUP | CHILD_NO_CORE,
+			.alarm = alarm, .out = out[w], .len = sizeof(out[w]),
+		};
+
+		*watched = w;
+		describe_status(child_run(&c, fn, arg), st[w], sizeof(st[w]));
+	}
+	if (strcmp(out[0], out[1]) == 0 && strcmp(st[0], st[1]) == 0)
+		return 1;
+	diag("without a watch: %s\n%s", st[0], out[0]);
+	diag("with a watch:    %s\n%s", st[1], out[1]);
+	return 0;
+}
+
 #endif /* MW_SECTION_H */

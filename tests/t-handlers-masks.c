@@ -263,23 +263,11 @@ static void scenario(void *arg)
 
 static void one(enum call call, enum what what, int sig)
 {
-	char out[2][4096], st[2][128];
 	struct scenario s = { call, what, sig, 0 };
 
-	for (int w = 0; w < 2; w++) {
-		struct child c = {
-			.flags = CHILD_STDOUT | CHILD_GROUP | CHILD_NO_CORE,
-			.alarm = 5, .out = out[w], .len = sizeof(out[w]),
-		};
-
-		s.watched = w;
-		describe_status(child_run(&c, scenario, &s), st[w], sizeof(st[w]));
-	}
-	if (!ok(strcmp(out[0], out[1]) == 0 && strcmp(st[0], st[1]) == 0,
-		"%s, %s, %s: as without a watch", call_name[call], strsignal(sig), what_name[what])) {
-		diag("without a watch: %s\n%s", st[0], out[0]);
-		diag("with a watch:    %s\n%s", st[1], out[1]);
-	}
+	ok(same_as_unwatched(scenario, &s, &s.watched, 5),
+	   "%s, %s, %s: as without a watch",
+	   call_name[call], strsignal(sig), what_name[what]);
 }
 
 /* The cases that mean something for a call. */
