@@ -8,6 +8,7 @@
 # CFLAGS come after these.
 gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
 	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt tests/gdb/cost tests/gdb/cond \
+	tests/gdb/sysstep \
 	tests/gdb/scope tests/gdb/until tests/gdb/bitf
 check_PROGRAMS += $(gdb_test_programs)
 dist_check_SCRIPTS += tests/t-gdb.sh
@@ -24,6 +25,8 @@ tests_gdb_crash_SOURCES = tests/gdb/crash.c
 tests_gdb_crash_CFLAGS = $(gdb_test_cflags)
 tests_gdb_attach_SOURCES = tests/gdb/attach.c
 tests_gdb_attach_CFLAGS = $(gdb_test_cflags)
+tests_gdb_sysstep_SOURCES = tests/gdb/sysstep.c
+tests_gdb_sysstep_CFLAGS = $(gdb_test_cflags)
 tests_gdb_kernel_SOURCES = tests/gdb/kernel.c
 tests_gdb_cond_SOURCES = tests/gdb/cond.c
 tests_gdb_cond_CFLAGS = $(gdb_test_cflags)
@@ -49,6 +52,7 @@ tests_gdb_plt_LDFLAGS = -no-install -Wl,-z,lazy
 tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 
 EXTRA_DIST += tests/gdb/cost.gdb tests/gdb/cost.expected
+EXTRA_DIST += tests/gdb/sysstep-patched.gdb tests/gdb/sysstep-patched.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/scope-local.expected tests/gdb/scope-local.gdb \
 	tests/gdb/basic-exit.expected tests/gdb/basic-exit.gdb \

@@ -260,9 +260,10 @@ const char *mw_arch_patch_reason(int why);
 void mw_arch_sys_patch_init(int (*fn)(void *uc), int (*quick)(long nr, const long a[6]));
 /* [fault path] In the SIGSYS handler, after a dispatched call whose context
  * is UC: counts the call at its site, and at the AFTER-th patches it (while
- * mw_arch_patch_enable says so).  An enum mw_patch_why when it tried, else
- * -1. */
-int mw_arch_sys_patch_consider(void *uc, unsigned after);
+ * mw_arch_patch_enable says so).  DEBUGGER: one is attached (a stub it
+ * could not be told about is not made).  An enum mw_patch_why when it
+ * tried, else -1. */
+int mw_arch_sys_patch_consider(void *uc, unsigned after, int debugger);
 /* [fault path] First thing in the SIGSYS handler: if the call comes from a
  * patched site's stub (it declined), UC is moved to the site (RIP after its
  * syscall instruction); 1 then, else 0. */

@@ -139,11 +139,12 @@ static void handler(int sig, siginfo_t *si, void *uc)
 
 		nr = mw_arch_sys_args(uc, a);
 		/* From a patched site's stub: the site's, from here on.  Else
-		 * its site may be patched now (not under GDB, whose stepping
-		 * and breakpoints know the code as the file has it). */
-		if (after && !mw_arch_sys_patch_where(uc) && !mw_gdb_attached &&
-		    mw_sysbounce_plain(nr) && !mw_thread_stack_short(PATCH_STACK))
-			mw_arch_sys_patch_consider(uc, after);
+		 * its site may be patched now (under GDB too: each stub is
+		 * told to it, with the site as its caller, through the JIT
+		 * interface). */
+		if (after && !mw_arch_sys_patch_where(uc) && mw_sysbounce_plain(nr) &&
+		    !mw_thread_stack_short(PATCH_STACK))
+			mw_arch_sys_patch_consider(uc, after, mw_gdb_attached);
 		r = mw_sys_selfsignal_frame(uc, nr, a);
 		mw_cost_syscall(nr);    /* what dispatch costs (log/cost.h) */
 

@@ -6,8 +6,11 @@
 # and what `mwatch-set syscalls off` trades; mwatch-log's footer the
 # faults; `mwatch-set syscalls off` stops dispatch (the next 3000 calls
 # are not counted), `on` starts it again; before `run`, it says how to
-# start without dispatch.  Times vary from run to run: TIME.
+# start without dispatch.  Times vary from run to run: TIME.  The calls go
+# through signals (MEMWATCH_PATCH_SYSCALLS=0): a patched site's are not
+# counted as dispatched (t-syspatch checks that).
 set filename-display basename
+set environment MEMWATCH_PATCH_SYSCALLS 0
 mwatch-set syscalls off
 break cost.c:39
 run

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jit.c - GDB's JIT interface for the stub area (see jit.h).     [thread]
+ * jit.c - GDB's JIT interface for the stub area and the patched system-call
+ * sites' stubs (see jit.h).  [thread]; mw_x86_jit_site: [fault path]
+ * (memcpy and the JIT hook only).
  *
  * GDB reads an in-memory ELF object for each registered entry.  Ours has no
  * code (the .text section is NOBITS at the stub area's address), a symbol
@@ -10,6 +12,7 @@
  *   CFA-16 .. CFA-56, where mw_x86_run saved them.
  */
 #include <elf.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "arch/x86_64/jit.h"
@@ -142,4 +145,132 @@ void mw_x86_jit_register(uintptr_t code, size_t size)
 	__jit_debug_descriptor.action_flag = 1;
 	__jit_debug_register_code();
 	__jit_debug_descriptor.action_flag = 0;
+}
+
+/* ------------------------------------------------------------ site stubs */
+
+/* One object per patched system-call site's stub (syspatch.c): a symbol
+ * over the stub and a .debug_frame whose FDE says the stub's frame is the
+ * program's at the site: CFA its RSP (128 + the pushes below it once they
+ * are made), RIP the site after its syscall instruction.  So a debugger
+ * stepping over the site's line into the stub sees a call it can step
+ * over (a breakpoint where the stub returns), and bt inside it reaches the
+ * program.  In the library's own data (no mapping of its own: none shows
+ * up in /proc/self/maps when a site is patched). */
+#define SITE_IMAGES 256
+
+struct site_image {
+	Elf64_Ehdr eh;
+	Elf64_Shdr sh[S_COUNT];
+	uint8_t frame[128];
+	Elf64_Sym sym[2];
+	char strtab[24];
+	char shstrtab[48];
+	struct jit_code_entry entry;
+};
+
+static struct site_image site_images[SITE_IMAGES];
+static unsigned n_site_images;
+
+static size_t site_frame(uint8_t *f, uint64_t code, uint64_t size, uint64_t resume,
+			 unsigned pre_len, unsigned fallback)
+{
+	static const uint8_t cie[] = {
+		0x0c, 0, 0, 0,                  /* length: 12 */
+		0xff, 0xff, 0xff, 0xff,         /* CIE id */
+		1, 0, 1, 0x78, 16,              /* version, "", code 1, data -8, rip */
+		0, 0, 0,                        /* DW_CFA_nop: pad to 16 */
+	};
+	uint8_t *p = f + sizeof(cie), *q = p + 24;
+	uint32_t cie_ptr = 0, len;
+
+	memcpy(f, cie, sizeof(cie));
+	memcpy(p + 4, &cie_ptr, 4);
+	memcpy(p + 8, &code, 8);
+	memcpy(p + 16, &size, 8);
+	*q++ = 0x0c; *q++ = 7; *q++ = 0;        /* DW_CFA_def_cfa rsp, 0 */
+	*q++ = 0x16; *q++ = 16; *q++ = 9;       /* DW_CFA_val_expression rip, */
+	*q++ = 0x0e;                            /*   DW_OP_const8u RESUME */
+	memcpy(q, &resume, 8);
+	q += 8;
+	*q++ = (uint8_t)(0x40 | (pre_len + 5)); /* after the lea */
+	*q++ = 0x0e; *q++ = 0x80; *q++ = 0x01;  /* DW_CFA_def_cfa_offset 128 */
+	for (unsigned k = 1; k <= 4; k++) {     /* after each push */
+		*q++ = 0x41;
+		*q++ = 0x0e; *q++ = (uint8_t)(0x80 + 8 * k); *q++ = 0x01;
+	}
+	*q++ = 0x02;                            /* DW_CFA_advance_loc1 to the fallback */
+	*q++ = (uint8_t)(fallback - (pre_len + 9));
+	*q++ = 0x0e; *q++ = 0;                  /* DW_CFA_def_cfa_offset 0 */
+	while ((q - p) % 8)
+		*q++ = 0;                       /* DW_CFA_nop */
+	len = (uint32_t)(q - p - 4);
+	memcpy(p, &len, 4);
+	return (size_t)(q - f);
+}
+
+int mw_x86_jit_site(uintptr_t stub, size_t size, uintptr_t resume, unsigned pre_len,
+		    unsigned fallback)
+{
+	static const char shnames[] = "\0.text\0.debug_frame\0.symtab\0.strtab\0.shstrtab";
+	struct site_image *im;
+	Elf64_Ehdr *eh;
+	Elf64_Shdr *sh;
+	size_t frame_len;
+
+	if (pre_len + 9 > 63 || fallback < pre_len + 9 || fallback - (pre_len + 9) > 255)
+		return -1;
+	if (n_site_images == SITE_IMAGES)
+		return -1;
+	im = &site_images[n_site_images++];
+	eh = &im->eh;
+	sh = im->sh;
+	frame_len = site_frame(im->frame, stub, size, resume, pre_len, fallback);
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_ehsize = sizeof(Elf64_Ehdr);
+	eh->e_shoff = offsetof(struct site_image, sh);
+	eh->e_shentsize = sizeof(Elf64_Shdr);
+	eh->e_shnum = S_COUNT;
+	eh->e_shstrndx = S_SHSTRTAB;
+	memcpy(im->shstrtab, shnames, sizeof(shnames));
+	memcpy(im->strtab, "\0memwatch_syscall_stub", 23);
+	im->sym[1].st_name = 1;
+	im->sym[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+	im->sym[1].st_shndx = S_TEXT;
+	im->sym[1].st_value = stub;
+	im->sym[1].st_size = size;
+	sh[S_TEXT] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_NOBITS,
+		.sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_addr = stub, .sh_size = size,
+		.sh_addralign = 16 };
+	sh[S_FRAME] = (Elf64_Shdr){ .sh_name = 7, .sh_type = SHT_PROGBITS,
+		.sh_offset = offsetof(struct site_image, frame), .sh_size = frame_len,
+		.sh_addralign = 8 };
+	sh[S_SYMTAB] = (Elf64_Shdr){ .sh_name = 20, .sh_type = SHT_SYMTAB,
+		.sh_offset = offsetof(struct site_image, sym), .sh_size = sizeof(im->sym),
+		.sh_link = S_STRTAB, .sh_info = 1, .sh_addralign = 8,
+		.sh_entsize = sizeof(Elf64_Sym) };
+	sh[S_STRTAB] = (Elf64_Shdr){ .sh_name = 28, .sh_type = SHT_STRTAB,
+		.sh_offset = offsetof(struct site_image, strtab), .sh_size = sizeof(im->strtab),
+		.sh_addralign = 1 };
+	sh[S_SHSTRTAB] = (Elf64_Shdr){ .sh_name = 36, .sh_type = SHT_STRTAB,
+		.sh_offset = offsetof(struct site_image, shstrtab), .sh_size = sizeof(shnames),
+		.sh_addralign = 1 };
+	im->entry.symfile_addr = (const char *)im;
+	im->entry.symfile_size = offsetof(struct site_image, entry);
+	im->entry.prev_entry = NULL;
+	im->entry.next_entry = __jit_debug_descriptor.first_entry;
+	if (im->entry.next_entry)
+		im->entry.next_entry->prev_entry = &im->entry;
+	__jit_debug_descriptor.first_entry = &im->entry;
+	__jit_debug_descriptor.relevant_entry = &im->entry;
+	__jit_debug_descriptor.action_flag = 1;
+	__jit_debug_register_code();
+	__jit_debug_descriptor.action_flag = 0;
+	return 0;
 }

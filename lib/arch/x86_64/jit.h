@@ -17,4 +17,15 @@
  */
 void mw_x86_jit_register(uintptr_t code, size_t size);
 
+/*
+ * [fault path] Registers the patched system-call site's stub [STUB,
+ * STUB+SIZE) the same way: its frame is the program's at the site, with
+ * RIP RESUME (after the syscall instruction), CFA its RSP (once the stub's
+ * PRE_LEN bytes of the instruction before and its lea and four pushes have
+ * run, 128 + the pushes above it), and again its RSP at FALLBACK (the
+ * stub's own syscall).  0, or -1 (no room).
+ */
+int mw_x86_jit_site(uintptr_t stub, size_t size, uintptr_t resume, unsigned pre_len,
+		    unsigned fallback);
+
 #endif /* MW_X86_JIT_H */

@@ -47,6 +47,7 @@
 
 #include "arch/arch.h"
 #include "arch/x86_64/access.h"
+#include "arch/x86_64/jit.h"
 #include "arch/x86_64/patch.h"
 #include "arch/x86_64/sites.h"
 #include "base/codefile.h"
@@ -143,6 +144,12 @@ static int movable(const uint8_t *bytes, size_t len, unsigned *disp_off)
 	for (unsigned i = 0; i < ins.operand_count; i++) {
 		const ZydisDecodedOperand *op = &ops[i];
 
+		/* Not one that moves RSP: the stub's frame, for debuggers, is
+		 * the program's at the site with the RSP it had before. */
+		if (op->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, op->reg.value) ==
+		    ZYDIS_REGISTER_RSP)
+			return 0;
 		if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op->imm.is_relative)
 			return 0;
 		if (op->type == ZYDIS_OPERAND_TYPE_POINTER)
@@ -239,7 +246,7 @@ static uintptr_t predecessor(uintptr_t a, uint8_t bytes[15], unsigned *len, unsi
 	return p;
 }
 
-static int patch(uintptr_t a)
+static int patch(uintptr_t a, int debugger)
 {
 	static const uint8_t sc[2] = { 0x0f, 0x05 };
 	uint8_t mem[15], file[15], buf[MW_X86_SLOT];
@@ -279,6 +286,11 @@ static int patch(uintptr_t a)
 	if (build(buf, stub, p, file, len, disp_off, a, &fallback) < 0 ||
 	    mw_x86_write_stub(stub, buf, sizeof(buf)) < 0)
 		return said(MW_PATCH_ROOM);
+	/* Told to debuggers (GDB's JIT interface), whether one is there or
+	 * comes later; one that is there must know it before the jump is in. */
+	if (mw_x86_jit_site(stub, sizeof(buf), a + 2, len, (unsigned)(fallback - stub)) < 0 &&
+	    debugger)
+		return said(MW_PATCH_ROOM);
 	if (punned ? mw_x86_pun(a, 2, mem, stub, s->jump) < 0 : mw_x86_jump(s->jump, p, stub) < 0)
 		return said(punned ? MW_PATCH_SYS_PRED : MW_PATCH_ROOM);
 	s->pc = p;
@@ -298,7 +310,7 @@ static unsigned hash(uintptr_t pc)
 	return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 52) % HITS;
 }
 
-int mw_arch_sys_patch_consider(void *uc, unsigned after)
+int mw_arch_sys_patch_consider(void *uc, unsigned after, int debugger)
 {
 	uintptr_t a = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP] - 2;
 	unsigned h = hash(a);
@@ -322,7 +334,7 @@ int mw_arch_sys_patch_consider(void *uc, unsigned after)
 			mw_x86_sites_unlock();
 			return -1;
 		}
-		r = patch(a);
+		r = patch(a, debugger);
 		atomic_store(&hits[i].state, r == MW_PATCH_SYS_DONE ? SYS_PATCHED : SYS_NEVER);
 		mw_x86_sites_unlock();
 		return r;
