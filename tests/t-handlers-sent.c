@@ -215,7 +215,11 @@ static void scenario(void *arg)
 
 		nanosleep(&ms, NULL);
 		/* The other thread, which does not block it, takes it when it
-		 * runs: not counted here. */
+		 * runs: not counted here.  Sent to the process, it is pending
+		 * for all until then (with a watch, until the sender's dispatch
+		 * lets it go): waited for, however loaded the machine. */
+		if (s->how == KILLPID_OTHER)
+			wait_got(1);
 		printf("while blocked: %d handler calls, pending %d\n",
 		       other_exists(s->how) ? -1 : atomic_load(&n_got),
 		       to_thread(s->how) ? -1 : pending(s->sig));

@@ -7,6 +7,10 @@
 # and the program's output is as without memwatch.
 set filename-display basename
 set print frame-arguments none
+# Patched whatever the suite's environment says (CI runs it again with
+# MEMWATCH_PATCH=0): this case is about the patched site.
+set environment MEMWATCH_PATCH 1
+set environment MEMWATCH_PATCH_SYSCALLS 1
 break sysstep.c:27
 run
 mwatch page 8
