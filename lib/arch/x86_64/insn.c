@@ -184,6 +184,7 @@ static void emit_stub(struct mw_x86_insn *out, const uint8_t *code, size_t len,
 	memcpy(rw + len + sizeof(jmp), &rel, sizeof(rel));
 	memcpy(rw + STUB_SLOT, &back, sizeof(back));
 	out->stub = rx;
+	out->stub_len = (uint8_t)len;
 }
 
 static void analyze_string(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,

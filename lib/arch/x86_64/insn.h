@@ -104,6 +104,9 @@ struct mw_x86_insn {
 	const char *why;        /* MW_X86_REFUSED */
 	const void *stub;       /* executable: the instruction + jump back */
 	uint8_t disp_off;       /* RIP-relative: offset of its disp32 in bytes */
+	uint8_t stub_len;       /* the instruction's bytes in stub (before the
+				   jump back): MW_X86_GENERIC, its [scratch]
+				   form, which patched sites' stubs copy */
 	/* Patched sites (patch.c): faults performed here, and the state of
 	 * the site (enum in patch.c), changed by atomics only. */
 	_Atomic uint32_t hits;
