@@ -145,6 +145,11 @@ check_PROGRAMS += tests/t-syspatch
 TESTS += tests/t-syspatch
 tests_t_syspatch_SOURCES = tests/t-syspatch.c tests/tap.h
 tests_t_syspatch_LDADD = $(MW_TEST_LIBS) -lpthread
+# Accesses beside the watches, in the stubs (finemap.h).
+check_PROGRAMS += tests/t-neighbours
+TESTS += tests/t-neighbours
+tests_t_neighbours_SOURCES = tests/t-neighbours.c tests/tap.h
+tests_t_neighbours_LDADD = $(MW_TEST_LIBS) -lpthread
 dist_check_SCRIPTS += tests/t-patch-off.sh
 TESTS += tests/t-patch-off.sh
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MW_X86_SLOT 256         /* bytes of stub per site */
+#define MW_X86_SLOT 512         /* bytes of stub per site */
 
 struct mw_x86_insn;
 
