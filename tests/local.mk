@@ -145,6 +145,11 @@ check_PROGRAMS += tests/t-syspatch
 TESTS += tests/t-syspatch
 tests_t_syspatch_SOURCES = tests/t-syspatch.c tests/tap.h
 tests_t_syspatch_LDADD = $(MW_TEST_LIBS) -lpthread
+# Threads created while watches come and go (a dispatched clone).
+check_PROGRAMS += tests/t-clone-race
+TESTS += tests/t-clone-race
+tests_t_clone_race_SOURCES = tests/t-clone-race.c tests/tap.h
+tests_t_clone_race_LDADD = $(MW_TEST_LIBS) -lpthread
 # Accesses beside the watches, in the stubs (finemap.h).
 check_PROGRAMS += tests/t-neighbours
 TESTS += tests/t-neighbours
