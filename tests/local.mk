@@ -155,6 +155,8 @@ check_PROGRAMS += tests/t-neighbours
 TESTS += tests/t-neighbours
 tests_t_neighbours_SOURCES = tests/t-neighbours.c tests/tap.h
 tests_t_neighbours_LDADD = $(MW_TEST_LIBS) -lpthread
+dist_check_SCRIPTS += tests/t-neighbours-off.sh
+TESTS += tests/t-neighbours-off.sh
 dist_check_SCRIPTS += tests/t-patch-off.sh
 TESTS += tests/t-patch-off.sh
 

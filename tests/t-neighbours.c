@@ -122,8 +122,12 @@ static void faults_are(int id, uint64_t all, const char *what)
 static void granules(void)
 {
 	unsigned char *p = page(PROT_READ | PROT_WRITE);
+	struct mw_log_stats st;
 	uint64_t sum = 0;
-	int id = mw_watch(p + 64, 4, MW_WRITE);
+	int id;
+
+	mw_log_clear();
+	id = mw_watch(p + 64, 4, MW_WRITE);
 
 	ok(id > 0, "watch bytes 64-67 of a page for writes (%d)", id);
 	for (uint64_t i = 1; i <= N; i++) {
@@ -136,6 +140,16 @@ static void granules(void)
 	   "their values (%llu %llu, sum %llu)", (unsigned long long)*(uint64_t *)(p + 72),
 	   (unsigned long long)*(uint64_t *)(p + 56), (unsigned long long)sum);
 	faults_are(id, 2ull * N, "other granules");
+	mw_log_stats(&st);
+	if (in_stub)
+		ok(st.neighbour_stub > 0 && st.neighbour_faults + st.neighbour_stub == 2ull * N,
+		   "mw_log_stats: %llu faults and %llu accesses in the stubs, %d in all",
+		   (unsigned long long)st.neighbour_faults, (unsigned long long)st.neighbour_stub,
+		   2 * N);
+	else
+		ok(st.neighbour_stub == 0 && st.neighbour_faults == 2ull * N,
+		   "mw_log_stats: %llu faults, none in a stub",
+		   (unsigned long long)st.neighbour_faults);
 	for (uint32_t i = 1; i <= 1000; i++)
 		nstore4(p + 68, i);             /* its own granule, not its bytes */
 	is_u64(count_of(id), 0, "1000 stores to bytes 68-71 (the watch's granule): not counted");
@@ -356,7 +370,7 @@ int main(void)
 	 * and the C library registered restartable sequences (finemap.h). */
 	in_stub = !(patch && !strcmp(patch, "0")) && !(nb && !strcmp(nb, "0")) &&
 		  __rseq_size > 0;
-	plan(25);
+	plan(26);
 	diag("neighbours %s", in_stub ? "in the stubs" : "by faults");
 	granules();
 	kinds();

@@ -115,6 +115,7 @@ static void set_granules(uint64_t *bits, uintptr_t from, uintptr_t to)
 struct fill {
 	struct mw_fine_page *r;
 	uintptr_t page;
+	bool reads;             /* a read watch on the page: reads fault */
 };
 
 static void each_watch(struct mw_watch_obj *w, void *arg)
@@ -127,15 +128,28 @@ static void each_watch(struct mw_watch_obj *w, void *arg)
 		return;
 	if (w->flags & MW_WRITE)
 		set_granules(f->r->w, (a - f->page) / 8, (b - 1 - f->page) / 8);
-	if (w->flags & MW_READ)
+	if (w->flags & MW_READ) {
 		set_granules(f->r->r, (a - f->page) / 8, (b - 1 - f->page) / 8);
+		f->reads = true;
+	}
 }
 
-/* The record page P should have in NOW, into *R: false if none. */
+static bool all_ones(const uint64_t *g)
+{
+	for (int i = 0; i < 8; i++)
+		if (g[i] != ~0ull)
+			return false;
+	return true;
+}
+
+/* The record page P should have in NOW, into *R: false if none, or if no
+ * access that reaches the stub's look could run there (every granule
+ * marked for writes, and for reads too where reads fault at all): a page
+ * wholly watched needs none. */
 static bool compute(const struct mw_snapshot *now, uintptr_t p, struct mw_fine_page *r)
 {
 	const struct mw_span *sp = mw_table_span(now, p);
-	struct fill f = { r, p };
+	struct fill f = { r, p, false };
 	int allowed;
 
 	if (!sp || sp->state != MW_SPAN_ACTIVE || !sp->alias)
@@ -150,7 +164,7 @@ static bool compute(const struct mw_snapshot *now, uintptr_t p, struct mw_fine_p
 	if (!(allowed & PROT_READ))
 		memset(r->r, 0xff, sizeof(r->r));
 	mw_table_each(now, p, p + PAGE, each_watch, &f);
-	return true;
+	return !all_ones(r->w) || (f.reads && !all_ones(r->r));
 }
 
 static void retire(struct mw_fine_page *old)

@@ -302,7 +302,7 @@ static void sc_from_stack(struct emit *e, int s, unsigned disp8)
  * the abort handler tells the two apart that way.
  */
 static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in,
-		      uintptr_t next, uint8_t *to_slow)
+		      uintptr_t next, uint8_t *to_slow, volatile uint64_t *runs)
 {
 	int s = hw(in->scratch);
 	unsigned n = in->size, g[3], ng = 0;
@@ -376,6 +376,19 @@ static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct m
 	e->fine_post = HERE;
 	/* Flags are the instruction's from here: moves and lea only. */
 	b1(e, 0x64); b1(e, 0x48); b1(e, 0xc7); fs_abs(e, 0, rseq_off + 8); b4(e, 0); /* movq $0,%fs:rseq_cs */
+	/* One more access run here, in the site's count (the log's cost
+	 * counters fold it in), with RAX kept in the marker's slot:
+	 * mov %rax,(%rsp); movabs $runs,%rax; mov (%rax),%sc;
+	 * lea 1(%sc),%sc; mov %sc,(%rax); mov (%rsp),%rax. */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0x04); b1(e, 0x24);
+	b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)runs);
+	b1(e, 0x48 | (s >= 8 ? 4 : 0)); b1(e, 0x8b); b1(e, (unsigned)(s & 7) << 3);
+	b1(e, 0x48 | (s >= 8 ? 5 : 0)); b1(e, 0x8d); b1(e, 0x40 | (unsigned)(s & 7) << 3 | (s & 7));
+	if ((s & 7) == 4)
+		b1(e, 0x24);
+	b1(e, 1);
+	b1(e, 0x48 | (s >= 8 ? 4 : 0)); b1(e, 0x89); b1(e, (unsigned)(s & 7) << 3);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x04); b1(e, 0x24);
 	sc_from_stack(e, s, 8);                                          /* mov 8(%rsp),%sc */
 	b1(e, 0x48); b1(e, 0x8d); b1(e, 0xa4); b1(e, 0x24); b4(e, 128 + 48); /* lea 176(%rsp),%rsp */
 	b1(e, 0xe9);                                                     /* jmp next */
@@ -400,10 +413,11 @@ static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct m
 #undef HERE
 }
 
-/* Writes the stub of IN at SITE into BUF (to run at AT); the offset of its
- * relocated instruction into *NATIVE.  0, or -1 if it cannot be relocated. */
+/* Writes the stub of IN at SITE into BUF (to run at AT); the address of its
+ * relocated instruction into *NATIVE.  RUNS: where it counts the accesses
+ * it runs on an alias itself.  0, or -1 if it cannot be relocated. */
 static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintptr_t site,
-		 uintptr_t *native)
+		 uintptr_t *native, volatile uint64_t *runs)
 {
 	static const uint8_t enter[] = {
 		0x48, 0x8d, 0x64, 0x24, 0x80,   /* lea -128(%rsp),%rsp */
@@ -453,7 +467,7 @@ static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintp
 
 	land(to_watched[0], e.p);
 	if (fine_ok(in))
-		emit_fine(&e, buf, at, in, next, to_watched[1]);
+		emit_fine(&e, buf, at, in, next, to_watched[1], runs);
 	else
 		land(to_watched[1], e.p);
 	/* call *slow(%rip): the slot after the descriptor. */
@@ -526,7 +540,9 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 	if (!stub)
 		return refuse(in, MW_PATCH_ROOM);
 	memset(buf, 0xcc, SLOT);
-	if (build(buf, stub, in, pc, &native) < 0 || mw_x86_write_stub(stub, buf, SLOT) < 0)
+	s->runs = 0;
+	atomic_store(&s->folded, 0);
+	if (build(buf, stub, in, pc, &native, &s->runs) < 0 || mw_x86_write_stub(stub, buf, SLOT) < 0)
 		return refuse(in, MW_PATCH_ROOM);
 	/* Shorter than the jump: punned over the next instruction's bytes. */
 	if (in->len < 5 ? mw_x86_pun(pc, in->len, cur, stub, s->jump) < 0 :
@@ -628,6 +644,24 @@ void mw_arch_patch_restore_all(int off)
 	}
 	mw_x86_syssites_restored();
 	mw_x86_sites_unlock();
+}
+
+void mw_arch_patch_fold(void (*fn)(uintptr_t pc, uint64_t n, void *arg), void *arg)
+{
+	unsigned k = mw_x86_sites_count();
+
+	for (unsigned i = 0; i < k; i++) {
+		struct mw_x86_site *s = mw_x86_site(i);
+		uint64_t now, was;
+
+		if (!s->in)
+			continue;       /* a system-call site */
+		now = s->runs;
+		was = atomic_load(&s->folded);
+		/* Each access given once, whoever folds at the same time. */
+		if (now > was && atomic_compare_exchange_strong(&s->folded, &was, now))
+			fn(s->pc, now - was, arg);
+	}
 }
 
 void mw_arch_patch_enable(int on)
