@@ -81,6 +81,32 @@ __asm__(".text\n"
 
 #define N 20000
 
+/* A PLT entry's kind of jump: tailjump(x) goes on through the function
+ * pointer jt.fn (`jmp *jt(%rip)`, 6 bytes), on the page of a watch. */
+struct jt_page {
+	long (*fn)(long);
+	uint64_t pad[7];
+	uint64_t watched;
+	uint64_t rest[503];     /* the page to itself */
+} jt __attribute__((aligned(4096)));
+long tailjump(long x);
+__asm__(".text\n"
+	".p2align 4\n"
+	"tailjump:\n"
+	"	.cfi_startproc\n"
+	"	jmp *jt(%rip)\n"
+	"	.cfi_endproc\n");
+
+static long add1(long x)
+{
+	return x + 1;
+}
+
+static long add2(long x)
+{
+	return x + 2;
+}
+
 static int in_stub;     /* neighbours are expected to run in the stubs */
 
 static uint64_t count_of(int id)
@@ -162,6 +188,36 @@ static void granules(void)
 	is_int(mw_unwatch(id), 0, "unwatch");
 	is_u64(*(uint64_t *)(p + 72), N, "the page's bytes after the last watch");
 	munmap(p, 4096);
+}
+
+/* ------------------------------------- jumps through a watched page */
+
+static void through_pointer(void)
+{
+	long sum = 0;
+	int id;
+
+	jt.fn = add1;
+	id = mw_watch(&jt.watched, 8, MW_READ | MW_WRITE);
+	for (long i = 0; i < N; i++)
+		sum += tailjump(i);
+	is_int((int)(sum - (long)N * (N - 1) / 2), N, "%d jumps through a pointer beside a read "
+	       "watch: each reached its function", N);
+	is_u64(count_of(id), 0, "not counted");
+	faults_are(id, N, "jumps through the page");
+	jt.fn = add2;
+	is_int((int)tailjump(40), 42, "the pointer changed: the next jump goes to the new function");
+	mw_unwatch(id);
+	/* The pointer itself read-watched: every jump read it, counted. */
+	jt.fn = add1;
+	id = mw_watch(&jt.fn, 8, MW_READ);
+	sum = 0;
+	for (long i = 0; i < 1000; i++)
+		sum += tailjump(i);
+	ok(sum == 1000L * 999 / 2 + 1000 && count_of(id) == 1000,
+	   "the pointer watched for reads: 1000 jumps, 1000 counted (%llu)",
+	   (unsigned long long)count_of(id));
+	mw_unwatch(id);
 }
 
 /* ------------------------------------------------------------ kinds */
@@ -370,9 +426,10 @@ int main(void)
 	 * and the C library registered restartable sequences (finemap.h). */
 	in_stub = !(patch && !strcmp(patch, "0")) && !(nb && !strcmp(nb, "0")) &&
 		  __rseq_size > 0;
-	plan(26);
+	plan(31);
 	diag("neighbours %s", in_stub ? "in the stubs" : "by faults");
 	granules();
+	through_pointer();
 	kinds();
 	atomics_while_toggled();
 	longjmp_out();

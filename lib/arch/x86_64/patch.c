@@ -45,7 +45,7 @@
  * the fault at `native` (mw_arch_patch_where), takes it as the site's.
  *
  * Only a plain instruction is patched: one explicit memory operand, no
- * vector state, in a file mapping, with the bytes the file has (never over
+ * vector state (or `jmp *disp(%rip)`, a PLT entry's: jump_through), in a file mapping, with the bytes the file has (never over
  * a debugger's breakpoint); one shorter than the jump is punned over the
  * next instruction's bytes (sites.c, E9Patch's T1).  The rest keep the
  * signal path; why, is counted by reason.
@@ -259,11 +259,23 @@ static void land(uint8_t *rel, const uint8_t *target)
 
 /* ------------------------------------------------- neighbours in the stub */
 
+/* `jmp *disp(%rip)`: a PLT entry's jump through the GOT, or a tail call
+ * through a function pointer.  Like a call, it leaves nothing of its
+ * function live below RSP (the callee's frame goes there): so its stub may
+ * jump on through the word below the program's stack pointer. */
+static int jump_through(const struct mw_x86_insn *in)
+{
+	return in->cls == MW_X86_JMP && in->base == MW_X86_RIPREG && in->index < 0 &&
+	       in->seg == 0 && in->size == 8 && in->disp_off;
+}
+
 /* Whether IN's stub may run its neighbours' accesses itself: the fine map
  * is there, and the instruction's [scratch] form (insn.h) has a scratch
  * other than the three registers the stub works in. */
 static int fine_ok(const struct mw_x86_insn *in)
 {
+	if (fine_root && jump_through(in))
+		return 1;
 	return fine_root && in->cls == MW_X86_GENERIC && in->stub && in->stub_len &&
 	       in->scratch != REG_RAX && in->scratch != REG_RCX && in->scratch != REG_RDX &&
 	       hw(in->scratch) >= 0 && in->size >= 1 && in->size <= 16 && in->rspreg < 0;
@@ -304,7 +316,8 @@ static void sc_from_stack(struct emit *e, int s, unsigned disp8)
 static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in,
 		      uintptr_t next, uint8_t *to_slow, volatile uint64_t *runs)
 {
-	int s = hw(in->scratch);
+	int jump = jump_through(in);
+	int s = jump ? 11 : hw(in->scratch);    /* a jump's: r11, its own */
 	unsigned n = in->size, g[3], ng = 0;
 	uint8_t *slow[4], *out[8];
 	unsigned nslow = 0, nout = 0;
@@ -372,10 +385,19 @@ static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct m
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x4c); b1(e, 0x24); b1(e, 32);   /* mov 32(%rsp),%rcx */
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x44); b1(e, 0x24); b1(e, 48);   /* mov 48(%rsp),%rax */
 	b1(e, 0x9d);                                                     /* popfq */
-	bytes(e, in->stub, in->stub_len);                                /* the commit */
+	if (jump) {
+		b1(e, 0x4d); b1(e, 0x8b); b1(e, 0x1b);                   /* mov (%r11),%r11: the commit */
+	} else {
+		bytes(e, in->stub, in->stub_len);                        /* the commit */
+	}
 	e->fine_post = HERE;
 	/* Flags are the instruction's from here: moves and lea only. */
 	b1(e, 0x64); b1(e, 0x48); b1(e, 0xc7); fs_abs(e, 0, rseq_off + 8); b4(e, 0); /* movq $0,%fs:rseq_cs */
+	if (jump) {
+		/* Its target, in the word below the program's RSP (see below):
+		 * mov %r11,168(%rsp). */
+		b1(e, 0x4c); b1(e, 0x89); b1(e, 0x9c); b1(e, 0x24); b4(e, 128 + 40);
+	}
 	/* One more access run here, in the site's count (the log's cost
 	 * counters fold it in), with RAX kept in the marker's slot:
 	 * mov %rax,(%rsp); movabs $runs,%rax; mov (%rax),%sc;
@@ -389,10 +411,19 @@ static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct m
 	b1(e, 1);
 	b1(e, 0x48 | (s >= 8 ? 4 : 0)); b1(e, 0x89); b1(e, (unsigned)(s & 7) << 3);
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x04); b1(e, 0x24);
-	sc_from_stack(e, s, 8);                                          /* mov 8(%rsp),%sc */
-	b1(e, 0x48); b1(e, 0x8d); b1(e, 0xa4); b1(e, 0x24); b4(e, 128 + 48); /* lea 176(%rsp),%rsp */
-	b1(e, 0xe9);                                                     /* jmp next */
-	b4(e, (uint32_t)(int32_t)((int64_t)next - (int64_t)(HERE + 4)));
+	if (jump) {
+		/* r11 back; lea 176(%rsp),%rsp; jmp *-8(%rsp), through the
+		 * target stored above.  A signal meanwhile puts its frame 128
+		 * bytes below RSP, not over it. */
+		sc_from_stack(e, s, 8);
+		b1(e, 0x48); b1(e, 0x8d); b1(e, 0xa4); b1(e, 0x24); b4(e, 128 + 48);
+		b1(e, 0xff); b1(e, 0x64); b1(e, 0x24); b1(e, 0xf8);
+	} else {
+		sc_from_stack(e, s, 8);                                  /* mov 8(%rsp),%sc */
+		b1(e, 0x48); b1(e, 0x8d); b1(e, 0xa4); b1(e, 0x24); b4(e, 128 + 48); /* lea 176(%rsp),%rsp */
+		b1(e, 0xe9);                                             /* jmp next */
+		b4(e, (uint32_t)(int32_t)((int64_t)next - (int64_t)(HERE + 4)));
+	}
 
 	/* The abort handler, after the signature the kernel checks
 	 * (RSEQ_SIG): RSP to B (below it is the red zone, which signal
@@ -505,7 +536,7 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 	int prot;
 	struct mw_x86_site *s;
 
-	if (in->cls != MW_X86_GENERIC)
+	if (in->cls != MW_X86_GENERIC && !jump_through(in))
 		return refuse(in, MW_PATCH_CLASS);
 	if (!plain(in))
 		return refuse(in, MW_PATCH_VECTOR);
