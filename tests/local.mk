@@ -205,3 +205,10 @@ TESTS += tests/t-gatherloop
 tests_t_gatherloop_SOURCES = tests/t-gatherloop.c
 tests_t_gatherloop_CFLAGS = $(AM_CFLAGS) -O3 -march=native
 tests_t_gatherloop_LDADD = $(MW_TEST_LIBS)
+
+# A SIGSEGV or SIGSYS sent to the process while main blocks it goes to the
+# thread that does not, not kept pending for main.
+check_PROGRAMS += tests/t-handlers-routed
+TESTS += tests/t-handlers-routed
+tests_t_handlers_routed_SOURCES = tests/t-handlers-routed.c
+tests_t_handlers_routed_LDADD = $(MW_TEST_LIBS)

@@ -40,6 +40,10 @@ struct slot {
 	uintptr_t lo, hi;       /* static TLS .. control block + rseq */
 	uintptr_t tp;           /* its thread pointer (struct pthread) */
 	void *stack;            /* our alternate stack, reusable when it dies */
+	/* The thread's view (perthread.h), here where the other threads
+	 * can read it: a signal sent to the process goes to a thread whose
+	 * view lets it through (mw_thread_hold_sent). */
+	uint64_t view;          /* others read it with __atomic_load_n */
 	/* SIGSEGV and SIGSYS another thread of the process sent this one
 	 * (mw_thread_post), each once, as the kernel keeps them. */
 	_Atomic uint64_t post_bits;
@@ -66,8 +70,14 @@ static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
 /* The alternate stack the library gave the thread, if it did. */
 static __thread uintptr_t our_stack __attribute__((tls_model("initial-exec")));
 static _Atomic int fork_gen = 1;
-/* The bits of MW_THREAD_NEEDED the thread believes blocked (perthread.h). */
-static __thread uint64_t view __attribute__((tls_model("initial-exec")));
+/* The bits of MW_THREAD_NEEDED the thread believes blocked (perthread.h):
+ * in its slot once it has one, here before (or without) one. */
+static __thread uint64_t view_tls __attribute__((tls_model("initial-exec")));
+
+static uint64_t *view_at(void)
+{
+	return own ? &own->view : &view_tls;
+}
 /* Per thread: the SIGSEGV and SIGSYS sent to it (tkill, tgkill); per
  * process: those sent to the process (kill, sigqueue), which the kernel
  * gave a thread whose view blocks them.  Standard signals: one of each is
@@ -154,7 +164,7 @@ static void take_noted(pid_t tid)
 
 	for (int i = 0; n && i < NOTED; i++)
 		if (atomic_load(&n[i].tid) == tid) {
-			view |= n[i].bits;
+			view_tls |= n[i].bits;       /* no slot yet */
 			atomic_store(&n[i].tid, 0);
 		}
 }
@@ -166,12 +176,15 @@ void mw_thread_seen(void *uc)
 	stack_t cur, ss;
 	struct slot *slot = NULL;
 	void *stack = NULL;
+	uint64_t v;
 
 	if (seen == atomic_load_explicit(&fork_gen, memory_order_relaxed))
 		return;
 	seen = atomic_load(&fork_gen);
+	v = *view_at();         /* the slot's of the thread forked from, or TLS */
 	mine = NULL;
 	own = NULL;
+	view_tls = v;
 	tid = (pid_t)sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	take_noted(tid);
 	tp = (uintptr_t)pthread_self();
@@ -193,6 +206,7 @@ void mw_thread_seen(void *uc)
 		/* Nothing sent to this one yet: what was posted to the
 		 * slot's last thread went with it. */
 		atomic_store(&slot->post_bits, 0);
+		__atomic_store_n(&slot->view, view_tls, __ATOMIC_RELAXED);
 		own = slot;
 		slot->lo = lo;
 		slot->hi = hi;
@@ -296,7 +310,7 @@ uint64_t mw_thread_unblock_own(void)
 		return 0;
 	bits = set & MW_THREAD_NEEDED;
 	if (bits && sys(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&bits, 0, 8, 0, 0) == 0)
-		view |= bits;
+		*view_at() |= bits;
 	else
 		bits = 0;
 	return bits;
@@ -304,10 +318,10 @@ uint64_t mw_thread_unblock_own(void)
 
 void mw_thread_reblock_own(uint64_t bits)
 {
-	bits &= view;
+	bits &= *view_at();
 	if (!bits)
 		return;
-	view &= ~bits;
+	*view_at() &= ~bits;
 	sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bits, 0, 8, 0, 0);
 	/* Blocked for real again: what was held is pending in the kernel. */
 	mw_thread_release_held(bits, 0);
@@ -321,6 +335,28 @@ static int held_index(int sig)
 	return sig == SIGSEGV ? 0 : 1;
 }
 
+static int post_to(struct slot *to, pid_t tid, const siginfo_t *si);
+
+/* A SIGSEGV or SIGSYS sent to the process (kill, sigqueue) that the kernel
+ * gave this thread, whose view blocks it: the kernel would have given it to
+ * a thread that does not block it, if there is one (the real masks never
+ * block them while watches exist, so its choice was this one).  Posted to
+ * such a thread (mw_thread_post); false if every other thread's view
+ * blocks it too: then it stays pending for the process. */
+static bool to_another(const siginfo_t *si, uint64_t bit)
+{
+	pid_t me = (pid_t)sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+
+	for (int i = 0; i < SLOTS; i++) {
+		pid_t t = atomic_load(&slots[i].tid);
+
+		if (t && t != me && !(__atomic_load_n(&slots[i].view, __ATOMIC_RELAXED) & bit) &&
+		    alive(t) && post_to(&slots[i], t, si) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool mw_thread_hold_sent(int sig, const siginfo_t *si)
 {
 	uint64_t bit;
@@ -328,12 +364,14 @@ bool mw_thread_hold_sent(int sig, const siginfo_t *si)
 	if ((sig != SIGSEGV && sig != SIGSYS) || si->si_code > 0)
 		return false;
 	bit = 1ull << (sig - 1);
-	if (!(view & bit))
+	if (!(*view_at() & bit))
 		return false;
 	if (si->si_code == SI_TKILL) {
 		if (!(held_bits & bit))
 			held_info[held_index(sig)] = *si;
 		held_bits |= bit;
+	} else if (to_another(si, bit)) {
+		/* Taken there, as the kernel would have given it. */
 	} else if (!(atomic_load(&proc_bits) & bit)) {
 		proc_info[held_index(sig)] = *si;
 		atomic_fetch_or(&proc_bits, bit);
@@ -412,10 +450,7 @@ static void post_unlock(struct slot *s)
 
 int mw_thread_post(pid_t tid, const siginfo_t *si)
 {
-	uint64_t bit = 1ull << (si->si_signo - 1);
-	long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	struct slot *to = NULL;
-	siginfo_t carrier;
 
 	if (si->si_signo != SIGSEGV && si->si_signo != SIGSYS)
 		return 1;
@@ -424,6 +459,16 @@ int mw_thread_post(pid_t tid, const siginfo_t *si)
 			to = &slots[i];
 	if (!to)
 		return 1;
+	return post_to(to, tid, si);
+}
+
+/* mw_thread_post to thread TID, whose slot is TO. */
+static int post_to(struct slot *to, pid_t tid, const siginfo_t *si)
+{
+	uint64_t bit = 1ull << (si->si_signo - 1);
+	long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	siginfo_t carrier;
+
 	post_lock(to);
 	if (!(atomic_load(&to->post_bits) & bit)) {
 		to->post[held_index(si->si_signo)] = (struct posted){ si->si_code, si->si_pid,
@@ -488,7 +533,7 @@ bool mw_thread_carrier(const siginfo_t *si)
 
 uint64_t *mw_thread_view(void)
 {
-	return &view;
+	return view_at();
 }
 
 bool mw_thread_blocks_sigsys(pid_t tid)

@@ -88,7 +88,10 @@ uint64_t *mw_thread_view(void);
  * thread whose view blocks them would reach the library's handlers at
  * once; the program expects them pending until it unblocks them (or takes
  * them with sigwaitinfo).  They are held here instead: per thread when
- * sent to the thread (SI_TKILL), per process otherwise, one of each.
+ * sent to the thread (SI_TKILL), one of each.  One sent to the process is
+ * posted (mw_thread_post) to another thread whose view lets it through,
+ * as the kernel would have given it to that one; held per process, one
+ * of each, only when every thread's view blocks it.
  */
 /* [fault path] SIG arrived with SI in the calling thread: true if it is a
  * sent SIGSEGV or SIGSYS its view blocks, now held. */
