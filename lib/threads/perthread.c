@@ -49,6 +49,7 @@ struct slot {
 	_Atomic uint64_t post_bits;
 	atomic_flag post_lock;
 	struct posted {
+		int proc;       /* sent to the process, passed on (to_another) */
 		int code;
 		pid_t pid;
 		uid_t uid;
@@ -335,7 +336,7 @@ static int held_index(int sig)
 	return sig == SIGSEGV ? 0 : 1;
 }
 
-static int post_to(struct slot *to, pid_t tid, const siginfo_t *si);
+static int post_to(struct slot *to, pid_t tid, const siginfo_t *si, int proc);
 
 /* A SIGSEGV or SIGSYS sent to the process (kill, sigqueue) that the kernel
  * gave this thread, whose view blocks it: the kernel would have given it to
@@ -351,13 +352,18 @@ static bool to_another(const siginfo_t *si, uint64_t bit)
 		pid_t t = atomic_load(&slots[i].tid);
 
 		if (t && t != me && !(__atomic_load_n(&slots[i].view, __ATOMIC_RELAXED) & bit) &&
-		    alive(t) && post_to(&slots[i], t, si) == 0)
+		    alive(t) && post_to(&slots[i], t, si, 1) == 0)
 			return true;
 	}
 	return false;
 }
 
-bool mw_thread_hold_sent(int sig, const siginfo_t *si)
+/* Per thread: the SIGSEGV and SIGSYS last taken from the slot that were
+ * sent to this thread, not passed on from the process. */
+static __thread uint64_t taken_thread __attribute__((tls_model("initial-exec")));
+
+/* SIG with SI arrived; TO_THREAD: sent to this thread, not the process. */
+static bool hold(int sig, const siginfo_t *si, bool to_thread)
 {
 	uint64_t bit;
 
@@ -366,7 +372,7 @@ bool mw_thread_hold_sent(int sig, const siginfo_t *si)
 	bit = 1ull << (sig - 1);
 	if (!(*view_at() & bit))
 		return false;
-	if (si->si_code == SI_TKILL) {
+	if (to_thread) {
 		if (!(held_bits & bit))
 			held_info[held_index(sig)] = *si;
 		held_bits |= bit;
@@ -377,6 +383,16 @@ bool mw_thread_hold_sent(int sig, const siginfo_t *si)
 		atomic_fetch_or(&proc_bits, bit);
 	}
 	return true;
+}
+
+bool mw_thread_hold_sent(int sig, const siginfo_t *si)
+{
+	return hold(sig, si, si->si_code == SI_TKILL);
+}
+
+bool mw_thread_hold_posted(int sig, const siginfo_t *si)
+{
+	return hold(sig, si, si->si_code == SI_TKILL || (taken_thread & (1ull << (sig - 1))));
 }
 
 /* General registers only: a patched site calls it so (sys/quick.h). */
@@ -459,11 +475,12 @@ int mw_thread_post(pid_t tid, const siginfo_t *si)
 			to = &slots[i];
 	if (!to)
 		return 1;
-	return post_to(to, tid, si);
+	return post_to(to, tid, si, 0);
 }
 
-/* mw_thread_post to thread TID, whose slot is TO. */
-static int post_to(struct slot *to, pid_t tid, const siginfo_t *si)
+/* mw_thread_post to thread TID, whose slot is TO; PROC: a signal sent to
+ * the process, passed on to that thread. */
+static int post_to(struct slot *to, pid_t tid, const siginfo_t *si, int proc)
 {
 	uint64_t bit = 1ull << (si->si_signo - 1);
 	long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
@@ -471,7 +488,7 @@ static int post_to(struct slot *to, pid_t tid, const siginfo_t *si)
 
 	post_lock(to);
 	if (!(atomic_load(&to->post_bits) & bit)) {
-		to->post[held_index(si->si_signo)] = (struct posted){ si->si_code, si->si_pid,
+		to->post[held_index(si->si_signo)] = (struct posted){ proc, si->si_code, si->si_pid,
 								      si->si_uid, si->si_value };
 		atomic_fetch_or(&to->post_bits, bit);
 	}
@@ -500,7 +517,7 @@ void mw_thread_posted_sys(void *uc)
 {
 	siginfo_t si;
 
-	if (deliver_sys && mw_thread_take_posted(SIGSYS, &si) && !mw_thread_hold_sent(SIGSYS, &si))
+	if (deliver_sys && mw_thread_take_posted(SIGSYS, &si) && !mw_thread_hold_posted(SIGSYS, &si))
 		deliver_sys(SIGSYS, &si, uc);
 }
 
@@ -516,6 +533,10 @@ bool mw_thread_take_posted(int sig, siginfo_t *si)
 	p = s->post[held_index(sig)];
 	atomic_fetch_and(&s->post_bits, ~bit);
 	post_unlock(s);
+	if (p.proc)
+		taken_thread &= ~bit;
+	else
+		taken_thread |= bit;
 	memset(si, 0, sizeof(*si));
 	si->si_signo = sig;
 	si->si_code = p.code;

@@ -96,6 +96,10 @@ uint64_t *mw_thread_view(void);
 /* [fault path] SIG arrived with SI in the calling thread: true if it is a
  * sent SIGSEGV or SIGSYS its view blocks, now held. */
 bool mw_thread_hold_sent(int sig, const siginfo_t *si);
+/* [fault path] The same for SIG just taken from the slot with
+ * mw_thread_take_posted: held for the thread when it was sent to the
+ * thread (pthread_sigqueue's SI_QUEUE too), else as sent to the process. */
+bool mw_thread_hold_posted(int sig, const siginfo_t *si);
 /* [fault path] The held signals the calling thread can see (its own and the
  * process's), as a mask. */
 uint64_t mw_thread_held(void);
