@@ -191,3 +191,26 @@ check_PROGRAMS += tests/t-reuse
 TESTS += tests/t-reuse
 tests_t_reuse_SOURCES = tests/t-reuse.c
 tests_t_reuse_LDADD = $(MW_TEST_LIBS)
+
+# AVX-512 gathers and scatters (k masks): every form against the same run
+# without a watch, the records of the watched lanes, a lane faulting
+# genuinely.  Skipped without AVX-512F.
+check_PROGRAMS += tests/t-gather512
+TESTS += tests/t-gather512
+tests_t_gather512_SOURCES = tests/t-gather512.c
+tests_t_gather512_LDADD = $(MW_TEST_LIBS)
+
+# Loops the compiler turns into gathers and scatters (-O3 -march=native),
+# over watched elements: exact results, one count and record per watch.
+check_PROGRAMS += tests/t-gatherloop
+TESTS += tests/t-gatherloop
+tests_t_gatherloop_SOURCES = tests/t-gatherloop.c
+tests_t_gatherloop_CFLAGS = $(AM_CFLAGS) -O3 -march=native
+tests_t_gatherloop_LDADD = $(MW_TEST_LIBS)
+
+# A SIGSEGV or SIGSYS sent to the process while main blocks it goes to the
+# thread that does not, not kept pending for main.
+check_PROGRAMS += tests/t-handlers-routed
+TESTS += tests/t-handlers-routed
+tests_t_handlers_routed_SOURCES = tests/t-handlers-routed.c
+tests_t_handlers_routed_LDADD = $(MW_TEST_LIBS)

@@ -4,7 +4,7 @@
  * program had before.
  *
  * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
- * mw_logfile_fatal, mw_thread_hold_sent, mw_thread_take_posted,
+ * mw_logfile_fatal, mw_thread_hold_sent, mw_thread_hold_posted, mw_thread_take_posted,
  * mw_thread_posted_sys, mw_thread_carrier, sigaction, mincore,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  * The same for a patched site's call (soft below), which is a fault taken
@@ -218,7 +218,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	{
 		siginfo_t p;
 
-		if (mw_thread_take_posted(sig, &p) && !mw_thread_hold_sent(sig, &p))
+		if (mw_thread_take_posted(sig, &p) && !mw_thread_hold_posted(sig, &p))
 			decline(sig, &p, ctx);
 		mw_thread_posted_sys(ctx);
 		if (si->si_code <= 0 && mw_thread_carrier(si))
