@@ -220,17 +220,25 @@ static bool sigfd_read(void *uc, const long a[6])
 	flags = gate(SYS_fcntl, a[0], F_GETFL, 0, 0);
 	for (;;) {
 		struct pollfd p = { (int)a[0], POLLIN, 0 };
+		uint64_t old;
 		long r;
 
+		/* The carriers held from the look to the wait, which lets them
+		 * in (ppoll's mask): one kept in between would otherwise leave
+		 * the poll waiting for the next signal. */
+		if (gate(SYS_rt_sigprocmask, SIG_BLOCK, (long)&m, (long)&old, SIGSET_BYTES) < 0)
+			old = 0;
 		take = mw_thread_held() & m;
-		if (take) {
+		if (take || flags < 0 || (flags & O_NONBLOCK)) {
+			gate(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, SIGSET_BYTES);
+			if (!take)
+				return false;
 			sigfd_take(uc, a, take);
 			return true;
 		}
-		if (flags < 0 || (flags & O_NONBLOCK))
-			return false;
 		/* Never restarted after a handler: a kept signal ends it. */
-		r = gate(SYS_ppoll, (long)&p, 1, 0, 0);
+		r = mw_arch_gate_syscall(SYS_ppoll, (long)&p, 1, 0, (long)&old, SIGSET_BYTES, 0);
+		gate(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, SIGSET_BYTES);
 		if (r == -EINTR)
 			continue;       /* kept; or a handler of the program's
 					 * ran: the read goes on, as after an
