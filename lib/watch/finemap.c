@@ -213,7 +213,59 @@ static void page_update(const struct mw_snapshot *now, uintptr_t p)
 	}
 }
 
-/* Calls page_update for each page of S's spans within [lo, hi). */
+struct cover {
+	uintptr_t a, b;
+	bool wcover, rcover, rany;
+};
+
+static void each_cover(struct mw_watch_obj *w, void *arg)
+{
+	struct cover *c = arg;
+	bool all = w->start <= c->a && w->end >= c->b;
+
+	c->wcover |= all && (w->flags & MW_WRITE);
+	c->rcover |= all && (w->flags & MW_READ);
+	c->rany |= (w->flags & MW_READ) != 0;
+}
+
+/* Whether no page of [A, B) (in one span of NOW) needs a record, by
+ * compute's rule without a look at each page: a watch of writes covers it
+ * all, and reads are watched there only if one watch of reads does too. */
+static bool covered(const struct mw_snapshot *now, uintptr_t a, uintptr_t b)
+{
+	struct cover c = { a, b, false, false, false };
+
+	mw_table_each(now, a, b, each_cover, &c);
+	return c.wcover && (!c.rany || c.rcover);
+}
+
+/* The records in [A, B) go: by leaf, skipping those never made. */
+static void drop_all(uintptr_t a, uintptr_t b)
+{
+	uint64_t pg = a / PAGE, end = b / PAGE;
+
+	while (pg < end) {
+		slot_t *leaf = top[pg >> MW_FINE_LEAF_SHIFT];
+		uint64_t stop = ((pg >> MW_FINE_LEAF_SHIFT) + 1) << MW_FINE_LEAF_SHIFT;
+
+		if (stop > end)
+			stop = end;
+		for (; leaf && pg < stop; pg++) {
+			slot_t *s = &leaf[pg & (LEAF_PAGES - 1)];
+			struct mw_fine_page *old = atomic_load_explicit(s, memory_order_relaxed);
+
+			if (old) {
+				atomic_store_explicit(s, NULL, memory_order_relaxed);
+				retire(old);
+				urgent = true;
+			}
+		}
+		pg = stop;
+	}
+}
+
+/* Calls page_update for each page of S's spans within [lo, hi); a run of
+ * pages one watch covers wholly (a large watch) at once. */
 static void spans_in(const struct mw_snapshot *s, const struct mw_snapshot *now,
 		     uintptr_t lo, uintptr_t hi)
 {
@@ -221,7 +273,17 @@ static void spans_in(const struct mw_snapshot *s, const struct mw_snapshot *now,
 	     sp = mw_table_span_after(s, sp->end)) {
 		uintptr_t a = sp->start > lo ? sp->start : lo & ~(PAGE - 1);
 		uintptr_t b = sp->end < hi ? sp->end : hi;
+		const struct mw_span *ns = mw_table_span_after(now, a);
+		bool none = !ns || ns->start >= b;
+		bool one = ns && ns->start <= a && ns->end >= b;
 
+		/* A large run with no record to have: only old ones to drop. */
+		if (b - a > 16 * PAGE &&
+		    (none || (one && (ns->state != MW_SPAN_ACTIVE || !ns->alias ||
+				      covered(now, a, b))))) {
+			drop_all(a, b);
+			continue;
+		}
 		for (uintptr_t p = a; p < b; p += PAGE)
 			page_update(now, p);
 	}
