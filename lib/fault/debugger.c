@@ -377,12 +377,17 @@ void mw_gdb_after_access_at(uint64_t seq, int under_break, uint64_t pc, void *uc
 	uint64_t stop_seq;
 	int slot;
 
-	/* A stop of its own, when nothing else (a step) needs the hook: the
-	 * thread leaves the handler for its watch's stop code, with the
-	 * program's registers. */
-	if (seq && mw_gdb_stop_mode && !under_break && mw_gdb_stops) {
-		if (!stop_for(seq, pc, &stop_seq, &slot))
+	/* A stop of its own: the thread leaves the handler for its watch's
+	 * stop code, with the program's registers.  Also when GDB was stepping
+	 * the instruction (UNDER_BREAK): the stop at the watch's breakpoint
+	 * ends the step, as a watchpoint's does, and a front end (GDB/MI) sees
+	 * that one stop; a step that does not stop goes through the hook. */
+	if (seq && mw_gdb_stop_mode && mw_gdb_stops) {
+		if (!stop_for(seq, pc, &stop_seq, &slot)) {
+			if (under_break)
+				mw_gdb_after_access(0, under_break, pc, (uint64_t)mw_arch_pc(uc));
 			return;
+		}
 		if (slot >= 0) {
 			stop_tls[0] = (uint64_t)mw_arch_pc(uc);
 			stop_tls[1] = stop_seq;
