@@ -52,6 +52,7 @@ tests_gdb_plt_LDFLAGS = -no-install -Wl,-z,lazy
 tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 
 EXTRA_DIST += tests/gdb/cost.gdb tests/gdb/cost.expected
+EXTRA_DIST += tests/gdb/step-mi.mi tests/gdb/step-mi.expected
 EXTRA_DIST += tests/gdb/sysstep-patched.gdb tests/gdb/sysstep-patched.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/scope-local.expected tests/gdb/scope-local.gdb \
