@@ -516,6 +516,21 @@ MW_DEBUGGER int mw_gdb_watch_release(int id)
 	return bp;
 }
 
+/* Watch OLD_ID's slot goes to NEW_ID, a watch of the same kinds and size at
+ * START (a watch of an expression that follows a pointer: the debugger
+ * moved it), with its breakpoint and condition: the same stop code, so
+ * the same breakpoint of the debugger's.  0, or -1. */
+MW_DEBUGGER int mw_gdb_watch_rebind(int old_id, int new_id, uint64_t start)
+{
+	int k = conf_of(old_id);
+
+	if (old_id <= 0 || new_id <= 0 || k < 0 || (new_id != old_id && conf_of(new_id) >= 0))
+		return -1;
+	confs[k].id = new_id;
+	confs[k].start = start;
+	return 0;
+}
+
 MW_DEBUGGER void mw_gdb_watch_conf(int id, int *bp, int *op, int64_t *value)
 {
 	int k = conf_of(id);

@@ -58,6 +58,10 @@ int mw_gdb_watch_release(int id);
  * they change those bits, reported as the field's value.  0, or -1. */
 int mw_gdb_watch_bits(int id, int off, int len, int is_signed);
 void mw_gdb_watch_conf(int id, int *bp, int *op, int64_t *value);
+/* mw_gdb_watch_rebind: OLD_ID's slot, breakpoint and condition go to
+ * NEW_ID, watching the same size at START (the debugger moved a watch
+ * that follows a pointer).  0, or -1. */
+int mw_gdb_watch_rebind(int old_id, int new_id, uint64_t start);
 
 /* Why mw_gdb_stop_hook is called (its last argument, bits). */
 #define MW_GDB_REPORT 1         /* stop mode: report record SEQ and stop */

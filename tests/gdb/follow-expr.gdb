@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: MIT
+# Watches of expressions that follow their pointer or index, as GDB's
+# `watch EXPR` does (without -l): the same stops as GDB's own watch on
+# ptr->val, *ip and hold.b[idx] (first run: GDB's; second: memwatch's),
+# at the same lines with the same values; a write of the object the
+# pointer left does not stop, nor a move to an object of the same value.
+set filename-display basename
+break main
+run
+watch ptr->val
+continue
+continue
+continue
+continue
+delete
+watch *ip
+continue
+continue
+continue
+delete
+watch hold.b[idx]
+continue
+continue
+continue
+delete
+echo === memwatch\n
+break main
+run
+mwatch ptr->val
+continue
+continue
+continue
+continue
+mwatch-list
+info breakpoints
+munwatch all
+mwatch *ip
+continue
+continue
+continue
+munwatch all
+mwatch hold.b[idx]
+continue
+continue
+continue
+mwatch-list
+continue
