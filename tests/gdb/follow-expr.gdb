@@ -3,7 +3,9 @@
 # `watch EXPR` does (without -l): the same stops as GDB's own watch on
 # ptr->val, *ip and hold.b[idx] (first run: GDB's; second: memwatch's),
 # at the same lines with the same values; a write of the object the
-# pointer left does not stop, nor a move to an object of the same value.
+# pointer left does not stop, nor a move to an object of the same value;
+# list->next->val follows both pointers, and a null one makes the value
+# unreadable until it is readable again.
 set filename-display basename
 break main
 run
@@ -19,6 +21,12 @@ continue
 continue
 delete
 watch hold.b[idx]
+continue
+continue
+continue
+delete
+watch list->next->val
+continue
 continue
 continue
 continue
@@ -40,6 +48,12 @@ continue
 continue
 munwatch all
 mwatch hold.b[idx]
+continue
+continue
+continue
+munwatch all
+mwatch list->next->val
+continue
 continue
 continue
 continue

@@ -25,6 +25,8 @@ struct holder {
 	int b[4];
 } hold = { { 100, 101, 102, 103 } };
 volatile int idx;
+struct node head = { 0, &n1 };
+struct node *volatile list = &head;
 
 __attribute__((noipa)) static void marker(void)
 {
@@ -50,6 +52,11 @@ int main(void)
 	idx = 2;                /* 99 -> 102 */
 	hold.b[0] = 1;          /* no stop */
 	hold.b[2] = 3;          /* 102 -> 3 */
+	marker();
+	list->next->val = 30;   /* n1: 7 -> 30 */
+	head.next = &n2;        /* the middle pointer: 30 -> 6 */
+	list = &n3;             /* the first: n3.next is null: unreadable */
+	n3.next = &n1;          /* readable again: 30 */
 	marker();
 	printf("n1=%d n2=%d n3=%d ia=%d ib=%d b=%d,%d,%d\n", n1.val, n2.val, n3.val, ia, ib,
 	       hold.b[0], hold.b[1], hold.b[2]);
