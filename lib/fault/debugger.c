@@ -91,7 +91,7 @@ MW_DEBUGGER __attribute__((noinline)) void mw_gdb_crash_hook(uint64_t addr, uint
 
 static int conf_of(int id)
 {
-	for (int k = 0; k < MW_GDB_SLOTS; k++)
+	for (int k = 0; k < MW_GDB_STEP_SLOT; k++)
 		if (confs[k].id == id)
 			return k;
 	return -1;
@@ -374,28 +374,39 @@ void mw_gdb_after_access(uint64_t seq, int under_break, uint64_t pc, uint64_t re
 
 void mw_gdb_after_access_at(uint64_t seq, int under_break, uint64_t pc, void *uc)
 {
-	uint64_t stop_seq;
-	int slot;
+	uint64_t stop_seq = 0, resume = (uint64_t)mw_arch_pc(uc);
+	int slot = -1, report = 0;
 
+	if (!mw_gdb_stops) {
+		mw_gdb_after_access(seq, under_break, pc, resume);
+		return;
+	}
+	if (seq && mw_gdb_stop_mode)
+		report = stop_for(seq, pc, &stop_seq, &slot);
 	/* A stop of its own: the thread leaves the handler for its watch's
 	 * stop code, with the program's registers.  Also when GDB was stepping
 	 * the instruction (UNDER_BREAK): the stop at the watch's breakpoint
 	 * ends the step, as a watchpoint's does, and a front end (GDB/MI) sees
-	 * that one stop; a step that does not stop goes through the hook. */
-	if (seq && mw_gdb_stop_mode && mw_gdb_stops) {
-		if (!stop_for(seq, pc, &stop_seq, &slot)) {
-			if (under_break)
-				mw_gdb_after_access(0, under_break, pc, (uint64_t)mw_arch_pc(uc));
-			return;
-		}
-		if (slot >= 0) {
-			stop_tls[0] = (uint64_t)mw_arch_pc(uc);
-			stop_tls[1] = stop_seq;
-			mw_arch_set_pc(uc, mw_gdb_stops + (uintptr_t)slot * MW_GDB_STOP_SIZE);
-			return;
-		}
+	 * that one stop. */
+	if (report && slot >= 0) {
+		stop_tls[0] = resume;
+		stop_tls[1] = stop_seq;
+		mw_arch_set_pc(uc, mw_gdb_stops + (uintptr_t)slot * MW_GDB_STOP_SIZE);
+		return;
 	}
-	mw_gdb_after_access(seq, under_break, pc, (uint64_t)mw_arch_pc(uc));
+	if (report) {
+		mw_gdb_after_access(seq, under_break, pc, resume);
+		return;
+	}
+	/* A step GDB was making, and no stop: the step stop's code, whose
+	 * breakpoint takes the step on from where the thread resumes (the
+	 * instruction's address is the second word); with no step of this
+	 * thread to take on, it just jumps there. */
+	if (under_break && mw_gdb_attached) {
+		stop_tls[0] = resume;
+		stop_tls[1] = pc;
+		mw_arch_set_pc(uc, mw_gdb_stops + (uintptr_t)MW_GDB_STEP_SLOT * MW_GDB_STOP_SIZE);
+	}
 }
 
 /* The thread (its last genuine fault) the debugger already saw once. */
@@ -509,9 +520,9 @@ MW_DEBUGGER int mw_gdb_watch_release(int id)
 		return 0;
 	bp = confs[k].bp;
 	memset(&confs[k], 0, sizeof(confs[k]));
-	for (k = 0; k < MW_GDB_SLOTS && !confs[k].bit_len; k++)
+	for (k = 0; k < MW_GDB_STEP_SLOT && !confs[k].bit_len; k++)
 		;
-	if (k == MW_GDB_SLOTS)
+	if (k == MW_GDB_STEP_SLOT)
 		mw_record_keep = NULL;
 	return bp;
 }

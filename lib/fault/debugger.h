@@ -32,6 +32,10 @@ void mw_gdb_after_access_at(uint64_t seq, int under_break, uint64_t pc, void *uc
  * resumes (kept at the thread pointer + mw_gdb_stop_tls, the record to
  * report 8 bytes further). */
 #define MW_GDB_SLOTS 256
+/* The last one is no watch's: a step GDB was making over an access that
+ * does not stop goes on from there (the instruction's address is the
+ * second word). */
+#define MW_GDB_STEP_SLOT (MW_GDB_SLOTS - 1)
 /* The reports of the last stops, by seq (mw_gdb_reports[seq & (N - 1)]:
  * { uint64 address; char text1[96]; char text2[152]; }). */
 #define MW_GDB_REPORTS 64
