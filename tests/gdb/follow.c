@@ -2,7 +2,8 @@
 /*
  * follow.c - the target of the follow-*.gdb cases: watches of expressions
  * whose address depends on other memory (ptr->val, *ip, hold.b[idx]), in
- * the manner of GDB's own watchpoint tests: the pointer or the index
+ * the manner of GDB's own watchpoint tests (and cur->val in walk, with cur
+ * a local): the pointer or the index
  * changes, to an object with another value, to one with the same value,
  * and the object it no longer points to is written.  GDB's `watch EXPR`
  * follows the pointer; so must `mwatch EXPR`.  Not linked with
@@ -33,6 +34,17 @@ __attribute__((noipa)) static void marker(void)
 	__asm__ volatile("" ::: "memory");
 }
 
+/* A watch of cur->val follows cur, a local: it ends when walk returns. */
+__attribute__((noipa)) static int walk(struct node *start)
+{
+	struct node *volatile cur = start;
+
+	cur->val += 1;          /* n1: 30 -> 31 */
+	cur = &n2;              /* 31 -> 6 */
+	cur->val += 1;          /* 6 -> 7 */
+	return cur->val;
+}
+
 int main(void)
 {
 	marker();
@@ -58,6 +70,7 @@ int main(void)
 	list = &n3;             /* the first: n3.next is null: unreadable */
 	n3.next = &n1;          /* readable again: 30 */
 	marker();
+	walk(&n1);
 	printf("n1=%d n2=%d n3=%d ia=%d ib=%d b=%d,%d,%d\n", n1.val, n2.val, n3.val, ia, ib,
 	       hold.b[0], hold.b[1], hold.b[2]);
 	return 0;
