@@ -66,6 +66,8 @@ struct stop_conf {
 	uint8_t width;          /* of the watched value: 1, 2, 4 or 8 */
 	uint8_t is_signed;
 	uint8_t gdb_cond;       /* the debugger tests a condition of its own */
+	uint8_t always;         /* stops in record-only mode too (what a
+				 * followed expression depends on) */
 	uint8_t bit_off;        /* a bitfield: its first bit in the value, */
 	uint8_t bit_len;        /* its bits (0: not a bitfield), */
 	uint8_t bit_signed;     /* and whether its type is signed */
@@ -73,6 +75,8 @@ struct stop_conf {
 	int64_t value;          /* the condition's constant */
 };
 static struct stop_conf confs[MW_GDB_SLOTS];
+/* How many of them stop in record-only mode too. */
+static int n_always;
 
 /* The debugger's breakpoints.  noinline and an asm barrier: a call that
  * really happens, at an address GDB can find by name. */
@@ -195,6 +199,8 @@ static int wants_stop(const struct mw_record *r, const struct stop_conf *c)
 {
 	unsigned flags = c ? c->flags : table_flags(r->watch);
 
+	if (!mw_gdb_stop_mode && !(c && c->always))
+		return 0;
 	/* A bitfield: a write stops when its bits change, not when the
 	 * instruction rewrites them with a neighbour's. */
 	if (c && c->bit_len && (r->kind & MW_KIND_WRITE) && !(r->flags & (MW_REC_CUT | MW_REC_NOOLD))) {
@@ -358,7 +364,7 @@ void mw_gdb_after_access(uint64_t seq, int under_break, uint64_t pc, uint64_t re
 	uint64_t why = 0, stop_seq = 0;
 	int slot;
 
-	if (seq && mw_gdb_stop_mode && stop_for(seq, pc, &stop_seq, &slot))
+	if (seq && (mw_gdb_stop_mode || n_always) && stop_for(seq, pc, &stop_seq, &slot))
 		why |= MW_GDB_REPORT;
 	/* GDB's breakpoint on the instruction: GDB is stepping it, or stepping
 	 * the thread off a breakpoint there, and passed the SIGSEGV expecting
@@ -381,7 +387,7 @@ void mw_gdb_after_access_at(uint64_t seq, int under_break, uint64_t pc, void *uc
 		mw_gdb_after_access(seq, under_break, pc, resume);
 		return;
 	}
-	if (seq && mw_gdb_stop_mode)
+	if (seq && (mw_gdb_stop_mode || n_always))
 		report = stop_for(seq, pc, &stop_seq, &slot);
 	/* A stop of its own: the thread leaves the handler for its watch's
 	 * stop code, with the program's registers.  Also when GDB was stepping
@@ -467,6 +473,7 @@ MW_DEBUGGER uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, 
 		k = conf_of(0);
 	if (k < 0)
 		return 0;
+	n_always -= confs[k].always;
 	memset(&confs[k], 0, sizeof(confs[k]));
 	confs[k].id = id;
 	confs[k].flags = flags;
@@ -477,7 +484,7 @@ MW_DEBUGGER uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, 
 
 MW_DEBUGGER int mw_gdb_watch_set(int id, int bp, int op, int is_signed, int64_t value)
 {
-	int gdb_cond = op < 0;
+	int gdb_cond = op < 0, always = op == -2;
 
 	if (gdb_cond)
 		op = 0;
@@ -492,6 +499,8 @@ MW_DEBUGGER int mw_gdb_watch_set(int id, int bp, int op, int is_signed, int64_t 
 			return -1;
 	}
 	confs[k].bp = bp;
+	n_always += always - confs[k].always;
+	confs[k].always = (uint8_t)always;
 	confs[k].gdb_cond = (uint8_t)gdb_cond;
 	confs[k].op = (uint8_t)op;
 	confs[k].is_signed = is_signed != 0;
@@ -519,6 +528,7 @@ MW_DEBUGGER int mw_gdb_watch_release(int id)
 	if (id <= 0 || k < 0)
 		return 0;
 	bp = confs[k].bp;
+	n_always -= confs[k].always;
 	memset(&confs[k], 0, sizeof(confs[k]));
 	for (k = 0; k < MW_GDB_STEP_SLOT && !confs[k].bit_len; k++)
 		;

@@ -51,7 +51,8 @@ enum { MW_GDB_COND_EQ = 1, MW_GDB_COND_NE, MW_GDB_COND_LT, MW_GDB_COND_LE, MW_GD
  * at START of LEN bytes; its stop code's address, 0 if none is free.
  * mw_gdb_watch_set: the debugger's breakpoint BP there and a condition
  * (OP 0: none; -1: the debugger tests one of its own, and the stop's
- * report is left to it); 0, or -1.  mw_gdb_watch_release: frees ID's slot, returns
+ * report is left to it; -2: the same, and it stops in record-only mode
+ * too); 0, or -1.  mw_gdb_watch_release: frees ID's slot, returns
  * its breakpoint (0: none).  mw_gdb_watch_conf: what was set for ID. */
 uintptr_t mw_gdb_stops_setup(void);
 uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, uint64_t len);

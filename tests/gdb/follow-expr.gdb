@@ -5,7 +5,9 @@
 # at the same lines with the same values; a write of the object the
 # pointer left does not stop, nor a move to an object of the same value;
 # list->next->val follows both pointers, and a null one makes the value
-# unreadable until it is readable again.
+# unreadable until it is readable again; in record-only mode the watch
+# moves too, and the log has the writes of ptr->val, not of the object it
+# left.
 set filename-display basename
 break main
 run
@@ -58,4 +60,15 @@ continue
 continue
 continue
 mwatch-list
+munwatch all
 continue
+echo === memwatch, record-only: the watch moves, the log has the writes of ptr->val\n
+break follow.c:57
+run
+mwatch-stop off
+mwatch ptr->val
+continue
+mwatch-log -w 1
+mwatch-log -w 3
+mwatch-log -w 4
+munwatch all
