@@ -4,7 +4,7 @@
 # memwatch-build.gdb: the same, pointing at the library in this build tree
 # (for the tests and for trying it without installing).
 gdb_sections = gdbsupport/memwatch.gdb.in gdbsupport/ring.gdb gdbsupport/log.gdb \
-	gdbsupport/map.gdb gdbsupport/cost.gdb
+	gdbsupport/map.gdb gdbsupport/cost.gdb gdbsupport/follow.gdb
 EXTRA_DIST += $(gdb_sections)
 pkgdata_DATA = gdbsupport/memwatch.gdb
 noinst_DATA = gdbsupport/memwatch-build.gdb

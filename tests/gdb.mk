@@ -9,7 +9,7 @@
 gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
 	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt tests/gdb/cost tests/gdb/cond \
 	tests/gdb/sysstep \
-	tests/gdb/scope tests/gdb/until tests/gdb/bitf
+	tests/gdb/scope tests/gdb/until tests/gdb/bitf tests/gdb/follow
 check_PROGRAMS += $(gdb_test_programs)
 dist_check_SCRIPTS += tests/t-gdb.sh
 TESTS += tests/t-gdb.sh
@@ -35,6 +35,8 @@ tests_gdb_until_SOURCES = tests/gdb/until.c
 tests_gdb_until_CFLAGS = $(gdb_test_cflags)
 tests_gdb_bitf_SOURCES = tests/gdb/bitf.c
 tests_gdb_bitf_CFLAGS = $(gdb_test_cflags)
+tests_gdb_follow_SOURCES = tests/gdb/follow.c
+tests_gdb_follow_CFLAGS = $(gdb_test_cflags)
 tests_gdb_scope_SOURCES = tests/gdb/scope.c
 tests_gdb_scope_CFLAGS = $(gdb_test_cflags)
 tests_gdb_cost_SOURCES = tests/gdb/cost.c
@@ -52,6 +54,11 @@ tests_gdb_plt_LDFLAGS = -no-install -Wl,-z,lazy
 tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 
 EXTRA_DIST += tests/gdb/cost.gdb tests/gdb/cost.expected
+EXTRA_DIST += tests/gdb/step-mi.mi tests/gdb/step-mi.expected \
+	tests/gdb/follow-expr.gdb tests/gdb/follow-expr.expected \
+	tests/gdb/follow-local.gdb tests/gdb/follow-local.expected \
+	tests/gdb/basic-rerun.gdb tests/gdb/basic-rerun.expected \
+	tests/gdb/threads-thread.gdb tests/gdb/threads-thread.expected
 EXTRA_DIST += tests/gdb/sysstep-patched.gdb tests/gdb/sysstep-patched.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/scope-local.expected tests/gdb/scope-local.gdb \

@@ -17,6 +17,10 @@
 # $GDB_MINIMAL, /usr/bin/gdb-minimal or
 # $top_builddir/tests/gdb-minimal/usr/bin/gdb (tools/fetch-gdb-minimal)
 # exists.
+# A case with tests/gdb/CASE.mi instead of CASE.gdb is a GDB/MI session (as
+# a front end runs GDB: gdb --interpreter=mi), its MI commands read from
+# that file; the records are compared as a front end sees them, the
+# libraries' =library-loaded records left out.
 #
 #     REGEN=1 tests/t-gdb.sh    rewrites the .expected files in the source
 #                               tree from this run (from the build directory,
@@ -71,10 +75,10 @@ cases="basic-commands basic-set basic-stop basic-read basic-record
 step-matrix step-record step-record-break step-plt plt-step plt-access plt-object step-break-displaced-on step-break-displaced-off
 threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core crash-damaged
 kernel-read kernel-local kernel-up kernel-calls basic-nolines basic-delete
-basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop sysstep-patched"
+basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop sysstep-patched step-mi follow-expr follow-local basic-rerun threads-thread"
 minimal_cases="basic-commands basic-set basic-stop basic-read basic-record
 step-record step-record-break plt-step plt-object threads-stop threads-record basic-delete
-basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop"
+basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop follow-expr follow-local basic-rerun threads-thread"
 
 n_cases=$(echo $cases | wc -w)
 n_minimal=$(echo $minimal_cases | wc -w)
@@ -106,6 +110,21 @@ nosys() {
 		       -e '/^memwatch: most of the cost is system calls: /d' ;;
 	*) cat ;;
 	esac
+}
+
+# What varies in an MI session besides: pids and cores of its records,
+# the libraries GDB lists as they load, and the program's own output (not
+# a record: it comes through the same pipe, in an order of its own; any
+# other line that is not a record is a fault: a front end cannot read it).
+normalize_mi() {
+	sed -e '/^watched=[0-9]* other=/d' -e '/^=library-loaded,/d' -e '/^~"\[Thread debugging using libthread_db enabled\]/d' \
+	    -e '/^~"Using host libthread_db library /d' \
+	    -e 's/pid="[0-9]*"/pid="N"/g' -e 's/core="[0-9]*"/core="N"/g'
+}
+
+run_mi() { # GDB CASE PROG: the normalized MI session in $out/CASE.out
+	timeout 60 "$1" -nx -q --interpreter=mi -x "$gdbfile" "tests/gdb/$3" \
+		< "$abs_srcdir/tests/gdb/$2.mi" 2>&1 | normalize_mi | normalize
 }
 
 run_gdb() { # GDB CASE PROG: the normalized session in $out/CASE.out
@@ -208,6 +227,9 @@ for c in $cases; do
 			skip "$c: attaching is not permitted here"
 			continue
 		fi
+		;;
+	*-mi)
+		run_mi "$GDB" "$c" "$prog" > "$o"
 		;;
 	*)
 		run_gdb "$GDB" "$c" "$prog" > "$o"

@@ -66,6 +66,8 @@ struct stop_conf {
 	uint8_t width;          /* of the watched value: 1, 2, 4 or 8 */
 	uint8_t is_signed;
 	uint8_t gdb_cond;       /* the debugger tests a condition of its own */
+	uint8_t always;         /* stops in record-only mode too (what a
+				 * followed expression depends on) */
 	uint8_t bit_off;        /* a bitfield: its first bit in the value, */
 	uint8_t bit_len;        /* its bits (0: not a bitfield), */
 	uint8_t bit_signed;     /* and whether its type is signed */
@@ -73,6 +75,8 @@ struct stop_conf {
 	int64_t value;          /* the condition's constant */
 };
 static struct stop_conf confs[MW_GDB_SLOTS];
+/* How many of them stop in record-only mode too. */
+static int n_always;
 
 /* The debugger's breakpoints.  noinline and an asm barrier: a call that
  * really happens, at an address GDB can find by name. */
@@ -91,7 +95,7 @@ MW_DEBUGGER __attribute__((noinline)) void mw_gdb_crash_hook(uint64_t addr, uint
 
 static int conf_of(int id)
 {
-	for (int k = 0; k < MW_GDB_SLOTS; k++)
+	for (int k = 0; k < MW_GDB_STEP_SLOT; k++)
 		if (confs[k].id == id)
 			return k;
 	return -1;
@@ -195,6 +199,8 @@ static int wants_stop(const struct mw_record *r, const struct stop_conf *c)
 {
 	unsigned flags = c ? c->flags : table_flags(r->watch);
 
+	if (!mw_gdb_stop_mode && !(c && c->always))
+		return 0;
 	/* A bitfield: a write stops when its bits change, not when the
 	 * instruction rewrites them with a neighbour's. */
 	if (c && c->bit_len && (r->kind & MW_KIND_WRITE) && !(r->flags & (MW_REC_CUT | MW_REC_NOOLD))) {
@@ -358,7 +364,7 @@ void mw_gdb_after_access(uint64_t seq, int under_break, uint64_t pc, uint64_t re
 	uint64_t why = 0, stop_seq = 0;
 	int slot;
 
-	if (seq && mw_gdb_stop_mode && stop_for(seq, pc, &stop_seq, &slot))
+	if (seq && (mw_gdb_stop_mode || n_always) && stop_for(seq, pc, &stop_seq, &slot))
 		why |= MW_GDB_REPORT;
 	/* GDB's breakpoint on the instruction: GDB is stepping it, or stepping
 	 * the thread off a breakpoint there, and passed the SIGSEGV expecting
@@ -374,23 +380,39 @@ void mw_gdb_after_access(uint64_t seq, int under_break, uint64_t pc, uint64_t re
 
 void mw_gdb_after_access_at(uint64_t seq, int under_break, uint64_t pc, void *uc)
 {
-	uint64_t stop_seq;
-	int slot;
+	uint64_t stop_seq = 0, resume = (uint64_t)mw_arch_pc(uc);
+	int slot = -1, report = 0;
 
-	/* A stop of its own, when nothing else (a step) needs the hook: the
-	 * thread leaves the handler for its watch's stop code, with the
-	 * program's registers. */
-	if (seq && mw_gdb_stop_mode && !under_break && mw_gdb_stops) {
-		if (!stop_for(seq, pc, &stop_seq, &slot))
-			return;
-		if (slot >= 0) {
-			stop_tls[0] = (uint64_t)mw_arch_pc(uc);
-			stop_tls[1] = stop_seq;
-			mw_arch_set_pc(uc, mw_gdb_stops + (uintptr_t)slot * MW_GDB_STOP_SIZE);
-			return;
-		}
+	if (!mw_gdb_stops) {
+		mw_gdb_after_access(seq, under_break, pc, resume);
+		return;
 	}
-	mw_gdb_after_access(seq, under_break, pc, (uint64_t)mw_arch_pc(uc));
+	if (seq && (mw_gdb_stop_mode || n_always))
+		report = stop_for(seq, pc, &stop_seq, &slot);
+	/* A stop of its own: the thread leaves the handler for its watch's
+	 * stop code, with the program's registers.  Also when GDB was stepping
+	 * the instruction (UNDER_BREAK): the stop at the watch's breakpoint
+	 * ends the step, as a watchpoint's does, and a front end (GDB/MI) sees
+	 * that one stop. */
+	if (report && slot >= 0) {
+		stop_tls[0] = resume;
+		stop_tls[1] = stop_seq;
+		mw_arch_set_pc(uc, mw_gdb_stops + (uintptr_t)slot * MW_GDB_STOP_SIZE);
+		return;
+	}
+	if (report) {
+		mw_gdb_after_access(seq, under_break, pc, resume);
+		return;
+	}
+	/* A step GDB was making, and no stop: the step stop's code, whose
+	 * breakpoint takes the step on from where the thread resumes (the
+	 * instruction's address is the second word); with no step of this
+	 * thread to take on, it just jumps there. */
+	if (under_break && mw_gdb_attached) {
+		stop_tls[0] = resume;
+		stop_tls[1] = pc;
+		mw_arch_set_pc(uc, mw_gdb_stops + (uintptr_t)MW_GDB_STEP_SLOT * MW_GDB_STOP_SIZE);
+	}
 }
 
 /* The thread (its last genuine fault) the debugger already saw once. */
@@ -451,6 +473,7 @@ MW_DEBUGGER uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, 
 		k = conf_of(0);
 	if (k < 0)
 		return 0;
+	n_always -= confs[k].always;
 	memset(&confs[k], 0, sizeof(confs[k]));
 	confs[k].id = id;
 	confs[k].flags = flags;
@@ -461,7 +484,7 @@ MW_DEBUGGER uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, 
 
 MW_DEBUGGER int mw_gdb_watch_set(int id, int bp, int op, int is_signed, int64_t value)
 {
-	int gdb_cond = op < 0;
+	int gdb_cond = op < 0, always = op == -2;
 
 	if (gdb_cond)
 		op = 0;
@@ -476,6 +499,8 @@ MW_DEBUGGER int mw_gdb_watch_set(int id, int bp, int op, int is_signed, int64_t 
 			return -1;
 	}
 	confs[k].bp = bp;
+	n_always += always - confs[k].always;
+	confs[k].always = (uint8_t)always;
 	confs[k].gdb_cond = (uint8_t)gdb_cond;
 	confs[k].op = (uint8_t)op;
 	confs[k].is_signed = is_signed != 0;
@@ -503,12 +528,28 @@ MW_DEBUGGER int mw_gdb_watch_release(int id)
 	if (id <= 0 || k < 0)
 		return 0;
 	bp = confs[k].bp;
+	n_always -= confs[k].always;
 	memset(&confs[k], 0, sizeof(confs[k]));
-	for (k = 0; k < MW_GDB_SLOTS && !confs[k].bit_len; k++)
+	for (k = 0; k < MW_GDB_STEP_SLOT && !confs[k].bit_len; k++)
 		;
-	if (k == MW_GDB_SLOTS)
+	if (k == MW_GDB_STEP_SLOT)
 		mw_record_keep = NULL;
 	return bp;
+}
+
+/* Watch OLD_ID's slot goes to NEW_ID, a watch of the same kinds and size at
+ * START (a watch of an expression that follows a pointer: the debugger
+ * moved it), with its breakpoint and condition: the same stop code, so
+ * the same breakpoint of the debugger's.  0, or -1. */
+MW_DEBUGGER int mw_gdb_watch_rebind(int old_id, int new_id, uint64_t start)
+{
+	int k = conf_of(old_id);
+
+	if (old_id <= 0 || new_id <= 0 || k < 0 || (new_id != old_id && conf_of(new_id) >= 0))
+		return -1;
+	confs[k].id = new_id;
+	confs[k].start = start;
+	return 0;
 }
 
 MW_DEBUGGER void mw_gdb_watch_conf(int id, int *bp, int *op, int64_t *value)

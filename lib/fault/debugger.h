@@ -32,6 +32,10 @@ void mw_gdb_after_access_at(uint64_t seq, int under_break, uint64_t pc, void *uc
  * resumes (kept at the thread pointer + mw_gdb_stop_tls, the record to
  * report 8 bytes further). */
 #define MW_GDB_SLOTS 256
+/* The last one is no watch's: a step GDB was making over an access that
+ * does not stop goes on from there (the instruction's address is the
+ * second word). */
+#define MW_GDB_STEP_SLOT (MW_GDB_SLOTS - 1)
 /* The reports of the last stops, by seq (mw_gdb_reports[seq & (N - 1)]:
  * { uint64 address; char text1[96]; char text2[152]; }). */
 #define MW_GDB_REPORTS 64
@@ -47,7 +51,8 @@ enum { MW_GDB_COND_EQ = 1, MW_GDB_COND_NE, MW_GDB_COND_LT, MW_GDB_COND_LE, MW_GD
  * at START of LEN bytes; its stop code's address, 0 if none is free.
  * mw_gdb_watch_set: the debugger's breakpoint BP there and a condition
  * (OP 0: none; -1: the debugger tests one of its own, and the stop's
- * report is left to it); 0, or -1.  mw_gdb_watch_release: frees ID's slot, returns
+ * report is left to it; -2: the same, and it stops in record-only mode
+ * too); 0, or -1.  mw_gdb_watch_release: frees ID's slot, returns
  * its breakpoint (0: none).  mw_gdb_watch_conf: what was set for ID. */
 uintptr_t mw_gdb_stops_setup(void);
 uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, uint64_t len);
@@ -58,6 +63,10 @@ int mw_gdb_watch_release(int id);
  * they change those bits, reported as the field's value.  0, or -1. */
 int mw_gdb_watch_bits(int id, int off, int len, int is_signed);
 void mw_gdb_watch_conf(int id, int *bp, int *op, int64_t *value);
+/* mw_gdb_watch_rebind: OLD_ID's slot, breakpoint and condition go to
+ * NEW_ID, watching the same size at START (the debugger moved a watch
+ * that follows a pointer).  0, or -1. */
+int mw_gdb_watch_rebind(int old_id, int new_id, uint64_t start);
 
 /* Why mw_gdb_stop_hook is called (its last argument, bits). */
 #define MW_GDB_REPORT 1         /* stop mode: report record SEQ and stop */

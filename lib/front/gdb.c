@@ -107,6 +107,20 @@ MW_DEBUGGER __attribute__((noinline)) void mw_gdb_exit_hook(void)
 	__asm__ volatile("" : : : "memory");
 }
 
+/* The debugger's breakpoint at the library's start in a process: the
+ * program's own constructors have not run yet, its data is relocated.  The
+ * GDB file sets the watches of the last run again there (the globals'),
+ * and the ones made before `run`. */
+MW_DEBUGGER __attribute__((noinline)) void mw_gdb_start_hook(void)
+{
+	__asm__ volatile("" : : : "memory");
+}
+
+__attribute__((constructor)) static void at_start(void)
+{
+	mw_gdb_start_hook();
+}
+
 __attribute__((destructor)) static void at_exit(void)
 {
 	if (mw_gdb_attached)

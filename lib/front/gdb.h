@@ -19,6 +19,9 @@ const uint64_t *mw_gdb_watch_at(int i);
 int mw_gdb_unwatch_all(void);
 /* Its breakpoint at the process's exit (exit(3), the return from main). */
 void mw_gdb_exit_hook(void);
+/* ... and at its start (the library's constructor), before the program's
+ * constructors. */
+void mw_gdb_start_hook(void);
 int mw_gdb_unwatch_now(int id);
 
 #endif /* MW_GDB_H */

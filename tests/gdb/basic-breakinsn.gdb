@@ -15,6 +15,7 @@ continue
 continue
 info breakpoints $b
 mwatch-list
+munwatch all
 run
 mwatch &counter 4
 mwatch-stop on

@@ -9,15 +9,16 @@ help mwatch-list
 help mwatch-stop
 help mwatch-set
 help mwatch-clear
-echo === no process yet\n
+echo === no process yet: a watch made when the program starts, forgotten\n
 mwatch &counter 4
 mwatch-list
 munwatch 1
 mwatch-stop off
 mwatch-clear
+munwatch all
 echo === argument errors\n
 mwatch
-mwatch &counter
+mwatch &counter 4 write if
 mwatch &counter 4 write extra
 mwatch &counter 4 bogus
 mwatch &counter 0

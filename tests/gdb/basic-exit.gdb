@@ -15,6 +15,7 @@ mwatch-log
 mwatch-list
 continue
 echo === stop mode: no stop at the exit\n
+munwatch all
 run
 mwatch-stop on
 mwatch &counter 4
@@ -22,6 +23,7 @@ continue
 continue
 continue
 echo === record-only, no record: no stop at the exit\n
+munwatch all
 run
 mwatch -l table[3] read
 mwatch-stop off

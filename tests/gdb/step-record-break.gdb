@@ -25,6 +25,7 @@ continue
 advance 46
 continue
 set displaced-stepping on
+munwatch all
 run
 mwatch -l watched
 mwatch-stop off

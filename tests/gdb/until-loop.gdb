@@ -21,6 +21,7 @@ next
 until
 until
 echo === memwatch, stop mode: the loop writes the watched page\n
+munwatch all
 tbreak until.c:22
 run
 mwatch-stop on
@@ -30,6 +31,7 @@ next
 until
 until
 echo === GDB's watch on a variable the loop writes\n
+munwatch all
 tbreak until.c:22
 run
 watch third
@@ -41,6 +43,7 @@ until
 until
 delete
 echo === memwatch on a variable the loop writes\n
+munwatch all
 tbreak until.c:22
 run
 mwatch -l third
