@@ -94,6 +94,13 @@ static void write_run(int fd, uint64_t foff, void *dst, uintptr_t src, size_t of
  * a sparse range.  Runs of such pages go into the memfd FD in one write. */
 #define RESIDENT_PAGES_MAX 16
 
+/* Set while a stash that kept its pages (KEEP_MAX) is filled, or a kept
+ * run of the pool (pool.h) is: pages of zeros are written too, the
+ * destination may hold other bytes there. */
+static int zeros_too;
+
+static void copy_data(void *dst, const void *src, size_t len);
+
 static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t len)
 {
 	size_t ps = page_size(), n = len / ps, run = 0, nrun = 0;
@@ -103,7 +110,7 @@ static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t
 	/* A few pages: reading an absent one maps the zero page, no memory;
 	 * no need to ask pagemap (three system calls). */
 	if (n <= RESIDENT_PAGES_MAX) {
-		copy_pages(dst, (const void *)src, len);
+		copy_data(dst, (const void *)src, len);
 		return;
 	}
 	pm = mw_procfd_get(MW_PROC_PAGEMAP);
@@ -139,12 +146,6 @@ static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t
 		write_run(fd, foff, dst, src, run * ps, nrun * ps);
 	mw_procfd_put(MW_PROC_PAGEMAP, pm);
 }
-
-/* Set while a stash that kept its pages (KEEP_MAX) is filled: pages of
- * zeros are written too, the stash may hold other bytes there. */
-static int zeros_too;
-
-static void copy_data(void *dst, const void *src, size_t len);
 
 /* The alias side: copy only the memfd's data extents (SEEK_DATA/HOLE
  * through /proc/self/map_files, swapped-out pages included): reading its
@@ -228,7 +229,17 @@ static int copy_resident(void *dst, uintptr_t alias, size_t len)
 static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
 {
 	struct extents x = { dst, alias, 1 };
+	unsigned long ino;
+	uint64_t off;
 
+	/* A few pages of this process's pool: read through the alias.  A
+	 * hole read is a page allocated, at most RESIDENT_PAGES_MAX of them,
+	 * and the release punches them again (pool.h) - three system calls
+	 * fewer than asking mincore (and sysinfo twice) which pages exist. */
+	if (len / page_size() <= RESIDENT_PAGES_MAX && mw_pool_file(alias, &ino, &off)) {
+		copy_data(dst, (const void *)alias, len);
+		return;
+	}
 	if (copy_resident(dst, alias, len) == 0)
 		return;
 	if (mw_maps_walk(alias, alias + len, -1, copy_vma_extents, &x) != 0 || !x.ok)
@@ -270,9 +281,9 @@ static uintptr_t stash_away(uintptr_t start, size_t len, int prot)
  * alias is in which memfd; *OWN: the memfd is the alias's own (closed by
  * the caller once mapped).  The alias, or 0 with errno set. */
 static void *space(size_t len, uintptr_t after, uintptr_t before, int *fd, uint64_t *off,
-		   int *own)
+		   int *own, int *dirty)
 {
-	uintptr_t p = mw_pool_get(len, after, before, fd, off);
+	uintptr_t p = mw_pool_get(len, after, before, fd, off, dirty);
 	void *a;
 
 	*own = !p;
@@ -321,7 +332,7 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 	uintptr_t st = 0;
 	uint64_t off = 0;
 	void *a = NULL, *m;
-	int fd = -1, own = 1, err;
+	int fd = -1, own = 1, dirty = 0, err;
 
 	if ((uintptr_t)from != start) {
 		/* A forked child: the same run of a pool of its own. */
@@ -333,15 +344,22 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 		}
 	}
 	if (!a)
-		a = space(len, after, before, &fd, &off, &own);
+		a = space(len, after, before, &fd, &off, &own, &dirty);
 	if (!a)
 		return -errno;
+	/* A kept run of the pool holds the bytes of its last watch: every
+	 * page is written (pool.h; it is small), or, from another alias
+	 * whose holes are not read, emptied first. */
+	if (dirty && (uintptr_t)from != start)
+		madvise(a, len, MADV_REMOVE);
+	zeros_too = dirty && (uintptr_t)from == start;
 	if (anon)
 		copy_present(fd, off, a, (uintptr_t)from, len);
 	else if ((uintptr_t)from != start)
 		copy_from_alias(a, (uintptr_t)from, len);
 	else
-		copy_pages(a, from, len);
+		copy_data(a, from, len);
+	zeros_too = 0;
 	if (stash)
 		st = stash_away(start, len, prot);
 	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
