@@ -179,3 +179,9 @@ check_PROGRAMS += tests/t-reuse
 TESTS += tests/t-reuse
 tests_t_reuse_SOURCES = tests/t-reuse.c
 tests_t_reuse_LDADD = $(MW_TEST_LIBS)
+
+# A first watch after the last one, again and again: nothing kept shows.
+check_PROGRAMS += tests/t-rewatch
+TESTS += tests/t-rewatch
+tests_t_rewatch_SOURCES = tests/t-rewatch.c
+tests_t_rewatch_LDADD = $(MW_TEST_LIBS)

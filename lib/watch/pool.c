@@ -221,16 +221,28 @@ static int free_at(uintptr_t p, size_t n)
 	       all_free(at, n);
 }
 
-/* A kept run of N pages that starts at AT (npages: any), with free pages
- * around it (a neighbour watched next can still take the run next to
- * it): taken out of the list, still marked taken.  Its index or npages. */
+/* Whether page I of the pool is in a run a watch uses (taken, not kept). */
+static int used(size_t i)
+{
+	if (i >= npages || !taken(i))
+		return 0;
+	for (size_t k = 0; k < nkept; k++)
+		if (i >= kept[k].at && i < kept[k].at + kept[k].n)
+			return 0;
+	return 1;
+}
+
+/* A kept run of N pages that starts at AT (npages: any, with no run in use
+ * on either side, so that a neighbour watched next can still take the run
+ * next to it): taken out of the list, still marked taken.  Its index or
+ * npages. */
 static size_t unkeep(size_t at, size_t n)
 {
 	for (size_t k = nkept; k-- > 0;) {
 		size_t i = kept[k].at;
 
 		if (kept[k].n != n || (at != npages && i != at) ||
-		    (at == npages && ((i > 0 && taken(i - 1)) || (i + n < npages && taken(i + n)))))
+		    (at == npages && ((i > 0 && used(i - 1)) || used(i + n))))
 			continue;
 		kept[k] = kept[--nkept];
 		kept_pages -= n;
