@@ -185,3 +185,9 @@ check_PROGRAMS += tests/t-rewatch
 TESTS += tests/t-rewatch
 tests_t_rewatch_SOURCES = tests/t-rewatch.c
 tests_t_rewatch_LDADD = $(MW_TEST_LIBS)
+
+# At vm.max_map_count: how many isolated pages, and every unwatch succeeds.
+check_PROGRAMS += tests/t-maplimit
+TESTS += tests/t-maplimit
+tests_t_maplimit_SOURCES = tests/t-maplimit.c
+tests_t_maplimit_LDADD = $(MW_TEST_LIBS)

@@ -270,7 +270,10 @@ static uintptr_t stash_away(uintptr_t start, size_t len, int prot)
 		return 0;
 	st = remap(start, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
 	if (st == -1) {
+		int e = errno;
+
 		mprotect((void *)start, len, prot);
+		errno = e;
 		return 0;
 	}
 	return (uintptr_t)st;
@@ -360,8 +363,16 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 	else
 		copy_data(a, from, len);
 	zeros_too = 0;
-	if (stash)
+	if (stash) {
 		st = stash_away(start, len, prot);
+		/* Out of mappings (vm.max_map_count): no watch without its
+		 * stash, whose unwatch could not give the program's mapping
+		 * back (elsewhere the kernel cannot keep one: go on without). */
+		if (!st && errno == ENOMEM) {
+			unspace(a, len, fd, own);
+			return -ENOMEM;
+		}
+	}
 	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
 	if (m == MAP_FAILED) {
 		err = -errno;
