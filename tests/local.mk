@@ -191,3 +191,9 @@ check_PROGRAMS += tests/t-maplimit
 TESTS += tests/t-maplimit
 tests_t_maplimit_SOURCES = tests/t-maplimit.c
 tests_t_maplimit_LDADD = $(MW_TEST_LIBS)
+
+# Stashes of isolated pages share a mapping: two mappings a page, any order.
+check_PROGRAMS += tests/t-stash
+TESTS += tests/t-stash
+tests_t_stash_SOURCES = tests/t-stash.c
+tests_t_stash_LDADD = $(MW_TEST_LIBS)

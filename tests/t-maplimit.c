@@ -156,8 +156,7 @@ static void sec_watch_limit(void)
 	   "isolated pages watched until mw_watch fails: -ENOMEM, naming vm.max_map_count (%d: %s)",
 	   r, mw_strerror(r));
 	if (limit == 65530)
-		ok(k >= 30000, "at the default vm.max_map_count: %d pages watched (at least 30000)%s", k,
-		   k >= 30000 ? "" : " # TODO two mappings a page");
+		ok(k >= 30000, "at the default vm.max_map_count: %d pages watched (at least 30000)", k);
 	else
 		ok(1, "# SKIP vm.max_map_count is %ld, not the default 65530 (%d pages watched)",
 		   limit, k);

@@ -52,6 +52,7 @@ struct piece {
 	int prot;
 	int anon;               /* anonymous memory: absent pages are zeros */
 	int shared;             /* a MAP_SHARED mapping (alias.h) */
+	uintptr_t vlo, vhi;     /* the program's mapping it is in (stash.h) */
 };
 static struct piece *pieces;
 static size_t npieces, maxpieces;
@@ -72,7 +73,7 @@ static int add_piece(uintptr_t start, uintptr_t end, int prot, int anon, int sha
 {
 	if (npieces == maxpieces)
 		return -ENOMEM;
-	pieces[npieces++] = (struct piece){ start, end, 0, prot, anon, shared };
+	pieces[npieces++] = (struct piece){ start, end, 0, prot, anon, shared, 0, 0 };
 	return 0;
 }
 
@@ -190,6 +191,8 @@ static int scan_map(const struct mw_map *m, void *arg)
 			      m->shared);
 		if (r)
 			return r;
+		pieces[npieces - 1].vlo = m->vstart;
+		pieces[npieces - 1].vhi = m->vend;
 		pos = stop;
 	}
 	return 0;
@@ -349,9 +352,11 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 						   mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, &sp->alias);
 			else
 				r = mw_alias_convert(pieces[done].start, pieces[done].end,
-						     mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, pieces[done].anon,
+						     mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE,
+						     pieces[done].prot, pieces[done].anon,
 						     alias_after(cur, pieces[done].start),
-						     alias_before(cur, pieces[done].end), &sp->alias, &sp->stash);
+						     alias_before(cur, pieces[done].end), pieces[done].vlo,
+						     pieces[done].vhi, &sp->alias, &sp->stash);
 			if (r)
 				break;
 		}

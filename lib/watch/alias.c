@@ -14,6 +14,7 @@
 #include "base/maps.h"
 #include "base/procfd.h"
 #include "watch/pool.h"
+#include "watch/stash.h"
 
 static size_t page_size(void)
 {
@@ -246,39 +247,6 @@ static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
 		copy_data(dst, (const void *)alias, len);
 }
 
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-
-/* mremap as a system call: glibc's wrapper passes NEW only with
- * MREMAP_FIXED (before 2.40, BZ #31968), and MREMAP_DONTUNMAP reads it. */
-static long remap(uintptr_t old, size_t len, int flags, uintptr_t new)
-{
-	return syscall(SYS_mremap, old, len, len, flags, new);
-}
-
-/* The program's mapping of [start, start+len), whose current protection
- * is PROT, moves aside with its pages: START keeps an empty mapping of the
- * same kind, inaccessible until the memfd replaces it (a thread touching
- * it meanwhile faults on a pending span and retries, table.h).  The
- * stash's address, or 0 (protection as it was). */
-static uintptr_t stash_away(uintptr_t start, size_t len, int prot)
-{
-	long st;
-
-	if (mprotect((void *)start, len, PROT_NONE) < 0)
-		return 0;
-	st = remap(start, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
-	if (st == -1) {
-		int e = errno;
-
-		mprotect((void *)start, len, prot);
-		errno = e;
-		return 0;
-	}
-	return (uintptr_t)st;
-}
-
 /* The memfd space of a new alias of LEN bytes: a run of the pool (pool.h)
  * near AFTER or BEFORE, else a memfd of its own.  *FD, *OFF: where the
  * alias is in which memfd; *OWN: the memfd is the alias's own (closed by
@@ -327,9 +295,9 @@ static void unspace(void *a, size_t len, int fd, int own)
  * per watch and unwatch. */
 #define KEEP_MAX ((size_t)1 << 20)
 
-static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
-		   int anon, uintptr_t after, uintptr_t before, uintptr_t *alias,
-		   uintptr_t *stash)
+static int convert(uintptr_t start, uintptr_t end, const void *from, int prot, int orig_prot,
+		   int anon, uintptr_t after, uintptr_t before, uintptr_t vlo, uintptr_t vhi,
+		   uintptr_t *alias, uintptr_t *stash)
 {
 	size_t len = end - start;
 	uintptr_t st = 0;
@@ -364,7 +332,7 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 		copy_data(a, from, len);
 	zeros_too = 0;
 	if (stash) {
-		st = stash_away(start, len, prot);
+		st = mw_stash_away(start, len, prot, orig_prot, anon, vlo, vhi);
 		/* Out of mappings (vm.max_map_count): no watch without its
 		 * stash, whose unwatch could not give the program's mapping
 		 * back (elsewhere the kernel cannot keep one: go on without). */
@@ -376,7 +344,7 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
 	if (m == MAP_FAILED) {
 		err = -errno;
-		if (st && remap(st, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) != -1)
+		if (st && mw_stash_back(st, len, start) == 0)
 			mprotect((void *)start, len, prot);
 		unspace(a, len, fd, own);
 		return err;
@@ -398,15 +366,18 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 	return 0;
 }
 
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t after,
-		     uintptr_t before, uintptr_t *alias, uintptr_t *stash)
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int orig_prot, int anon,
+		     uintptr_t after, uintptr_t before, uintptr_t vlo, uintptr_t vhi,
+		     uintptr_t *alias, uintptr_t *stash)
 {
-	return convert(start, end, (const void *)start, prot, anon, after, before, alias, stash);
+	return convert(start, end, (const void *)start, prot, orig_prot, anon, after, before, vlo,
+		       vhi, alias, stash);
 }
 
 int mw_alias_convert_from(uintptr_t start, uintptr_t end, uintptr_t from, uintptr_t *alias)
 {
-	return convert(start, end, (const void *)from, PROT_NONE, 0, 0, 0, alias, NULL);
+	return convert(start, end, (const void *)from, PROT_NONE, PROT_NONE, 0, 0, 0, 0, 0, alias,
+		       NULL);
 }
 
 /* Every page, zeros too: a stash that was not emptied holds the contents
@@ -465,7 +436,7 @@ static int fill_readonly(uintptr_t dst, uintptr_t alias, size_t len, int anon)
 static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_prot,
 			 uintptr_t st, int anon)
 {
-	if (mprotect((void *)st, len, orig_prot) < 0)
+	if (!mw_stash_ready(st) && mprotect((void *)st, len, orig_prot) < 0)
 		return -errno;
 	if (orig_prot & PROT_WRITE)
 		fill(st, alias, len, anon);
@@ -477,9 +448,7 @@ static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_
 	}
 	/* Over the memfd at START in one step; the program's mapping merges
 	 * with its neighbours again. */
-	if (remap(st, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) == -1)
-		return -errno;
-	return 0;
+	return mw_stash_back(st, len, start);
 }
 
 int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot,
@@ -495,7 +464,7 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 		 * stash waits for a later try. */
 		if (r == 0 || r == -ENOMEM)
 			return r;
-		munmap((void *)stash, len);
+		mw_stash_drop(stash, len);
 	}
 	t = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t == MAP_FAILED)
@@ -512,8 +481,7 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 
 void mw_alias_unstash(uintptr_t stash, uintptr_t len)
 {
-	if (stash)
-		munmap((void *)stash, len);
+	mw_stash_drop(stash, len);
 }
 
 void mw_alias_release(uintptr_t alias, uintptr_t len)

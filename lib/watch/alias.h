@@ -34,12 +34,16 @@
  * offset, name, anon_vma), so that mw_alias_restore puts back the very
  * mapping, which merges again with its neighbours: after the watch the
  * address space is as it was (/proc/self/maps, mremap of the whole
- * mapping, pthread_getattr_np of the main stack).  A stash is one more
- * mapping (vm.max_map_count) and costs address space (and, up to 1 MiB,
- * the memory of its pages).
+ * mapping, pthread_getattr_np of the main stack).  A stash costs address
+ * space (and, up to 1 MiB, the memory of its pages), and a mapping
+ * (vm.max_map_count) unless it shares one with the other stashes of the
+ * same mapping (stash.h): ORIG_PROT (the program's protection of the
+ * range) and [VLO, VHI) (its mapping around the range, 0 0 if unknown)
+ * say which.
  */
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t after,
-		     uintptr_t before, uintptr_t *alias, uintptr_t *stash);
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int orig_prot, int anon,
+		     uintptr_t after, uintptr_t before, uintptr_t vlo, uintptr_t vhi,
+		     uintptr_t *alias, uintptr_t *stash);
 
 /*
  * Like mw_alias_convert, but the contents come from FROM (another alias of
