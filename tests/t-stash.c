@@ -8,7 +8,8 @@
  * one the mapping and its neighbours are the lines of before (mremap of the
  * whole mapping then moves it with its bytes); in a forked child with some
  * of them watched, the child's unwatches give it its own bytes back and
- * leave the parent's as they were.  (Each order is done once before, not
+ * leave the parent's as they were; a page the program makes read-only
+ * while watched stays so after.  (Each order is done once before, not
  * checked: patched code sites take mappings of their own the first time.)
  */
 #include <stdint.h>
@@ -200,11 +201,37 @@ static void sec_fork(void)
 	   "mremap of the whole mapping moves it, its bytes with it");
 }
 
+/* The program makes one of the watched pages read-only while watched: it
+ * stays so after the unwatch, the others read-write, the bytes exact. */
+static void sec_mprotect(void)
+{
+	char *v = map_pages(16);
+	char got[5];
+	int ids[6], bad = 0;
+
+	warm_up();
+	memset(v, 0x21, 16 * (size_t)ps);
+	for (int i = 0; i < 6; i++)
+		ids[i] = watch(v + (size_t)(2 * i + 1) * (size_t)ps, 8, MW_WRITE);
+	ok(mprotect(v + 5 * (size_t)ps, (size_t)ps, PROT_READ) == 0,
+	   "mprotect(PROT_READ) of the third watched page");
+	for (int i = 0; i < 6; i++)
+		bad += mw_unwatch(ids[i]) != 0;
+	perms_of(v + 5 * (size_t)ps, got);
+	ok(bad == 0 && strcmp(got, "r--p") == 0, "after the unwatches it is read-only: %s", got);
+	perms_of(v + 3 * (size_t)ps, got);
+	v[3 * ps] = 0x22;
+	for (int i = 0; i < 16 * ps; i++)
+		bad += v[i] != (i == 3 * ps ? 0x22 : 0x21);
+	ok(bad == 0 && strcmp(got, "rw-p") == 0, "the others read-write (%s), every byte exact", got);
+}
+
 int main(void)
 {
 	ps = (int)sysconf(_SC_PAGESIZE);
-	plan(N_ORDERS + 1 + 3 + 1);
+	plan(N_ORDERS + 1 + 3 + 1 + 3 + 1);
 	run_section("isolated pages watched in every order", N_ORDERS, sec_orders);
 	run_section("fork with stashes waiting", 3, sec_fork);
+	run_section("a watched page made read-only", 3, sec_mprotect);
 	return done();
 }

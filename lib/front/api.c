@@ -338,9 +338,13 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		cur = s;
 		/* Frozen read-only for the copy: a write-only page (PROT_WRITE
 		 * alone) too, which the copy reads (mw_prot_allowed); without
-		 * PROT_READ it would fault on the pending span forever. */
+		 * PROT_READ it would fault on the pending span forever.  Small
+		 * read-write anonymous pieces freeze in the conversion, one
+		 * mprotect fewer (mw_alias_freezes). */
 		for (i = 0; i < npieces; i++)
 			if ((pieces[i].prot & PROT_WRITE) &&
+			    !mw_alias_freezes(pieces[i].prot, pieces[i].anon, pieces[i].shared,
+					      pieces[i].end - pieces[i].start) &&
 			    mprotect((void *)pieces[i].start, pieces[i].end - pieces[i].start,
 				     mw_prot_allowed(pieces[i].prot) & ~PROT_WRITE) < 0)
 				break;

@@ -303,7 +303,9 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot, i
 	uintptr_t st = 0;
 	uint64_t off = 0;
 	void *a = NULL, *m;
-	int fd = -1, own = 1, dirty = 0, err;
+	int fd = -1, own = 1, dirty = 0, err, local = (uintptr_t)from == start;
+	/* The stash first, copied from (mw_alias_freezes). */
+	int early = stash && local && mw_alias_freezes(orig_prot, anon, 0, len);
 
 	if ((uintptr_t)from != start) {
 		/* A forked child: the same run of a pool of its own. */
@@ -321,18 +323,34 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot, i
 	/* A kept run of the pool holds the bytes of its last watch: every
 	 * page is written (pool.h; it is small), or, from another alias
 	 * whose holes are not read, emptied first. */
-	if (dirty && (uintptr_t)from != start)
+	if (dirty && !local)
 		madvise(a, len, MADV_REMOVE);
-	zeros_too = dirty && (uintptr_t)from == start;
+	if (early) {
+		st = mw_stash_away(start, len, orig_prot, orig_prot, anon, vlo, vhi, 1);
+		if (!st && errno == ENOMEM) {
+			unspace(a, len, fd, own);
+			return -ENOMEM;
+		}
+		/* No stash where the kernel cannot keep one: frozen
+		 * read-only for the copy, as the caller does otherwise. */
+		if (!st && mprotect((void *)start, len, prot) < 0) {
+			err = -errno;
+			unspace(a, len, fd, own);
+			return err;
+		}
+		if (st)
+			from = (const void *)st;
+	}
+	zeros_too = dirty && local;
 	if (anon)
 		copy_present(fd, off, a, (uintptr_t)from, len);
-	else if ((uintptr_t)from != start)
+	else if (!local)
 		copy_from_alias(a, (uintptr_t)from, len);
 	else
 		copy_data(a, from, len);
 	zeros_too = 0;
-	if (stash) {
-		st = mw_stash_away(start, len, prot, orig_prot, anon, vlo, vhi);
+	if (stash && !early) {
+		st = mw_stash_away(start, len, prot, orig_prot, anon, vlo, vhi, 0);
 		/* Out of mappings (vm.max_map_count): no watch without its
 		 * stash, whose unwatch could not give the program's mapping
 		 * back (elsewhere the kernel cannot keep one: go on without). */
@@ -364,6 +382,11 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot, i
 	if (stash)
 		*stash = st;
 	return 0;
+}
+
+int mw_alias_freezes(int orig_prot, int anon, int shared, size_t len)
+{
+	return anon && !shared && orig_prot == (PROT_READ | PROT_WRITE) && len <= KEEP_MAX;
 }
 
 int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int orig_prot, int anon,
@@ -436,7 +459,12 @@ static int fill_readonly(uintptr_t dst, uintptr_t alias, size_t len, int anon)
 static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_prot,
 			 uintptr_t st, int anon)
 {
-	if (!mw_stash_ready(st) && mprotect((void *)st, len, orig_prot) < 0)
+	/* A stash made read-write (mw_alias_freezes) is written as it is,
+	 * unless the program changed the protection since (mprotect while
+	 * watched): then it gets that one first, as any other. */
+	int ready = mw_stash_ready(st) && orig_prot == (PROT_READ | PROT_WRITE), r;
+
+	if (!ready && mprotect((void *)st, len, orig_prot) < 0)
 		return -errno;
 	if (orig_prot & PROT_WRITE)
 		fill(st, alias, len, anon);
@@ -448,7 +476,10 @@ static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_
 	}
 	/* Over the memfd at START in one step; the program's mapping merges
 	 * with its neighbours again. */
-	return mw_stash_back(st, len, start);
+	r = mw_stash_back(st, len, start);
+	if (r == 0 && !ready)
+		mw_stash_emptied(st, len);
+	return r;
 }
 
 int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot,

@@ -50,6 +50,7 @@ static struct lone {
 	uintptr_t st, end;
 	size_t left;
 	int region;
+	bool ready;             /* it has the program's protection */
 } lones[LONE];
 
 static struct region *region_for(uintptr_t start, size_t len, uintptr_t vlo, uintptr_t vhi)
@@ -174,9 +175,10 @@ static uintptr_t into_region(struct region *r, uintptr_t start, size_t len)
 }
 
 uintptr_t mw_stash_away(uintptr_t start, size_t len, int prot, int orig_prot, int anon,
-			uintptr_t vlo, uintptr_t vhi)
+			uintptr_t vlo, uintptr_t vhi, int readable)
 {
 	struct region *r = NULL;
+	bool ready = false;
 	long st;
 
 	if (mprotect((void *)start, len, PROT_NONE) < 0)
@@ -196,11 +198,21 @@ uintptr_t mw_stash_away(uintptr_t start, size_t len, int prot, int orig_prot, in
 	st = remap(start, len, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
 	if (st == -1)
 		goto fail;
+	if (readable) {
+		if (mprotect((void *)st, len, orig_prot) < 0) {
+			int e = errno;
+
+			remap((uintptr_t)st, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, start);
+			errno = e;
+			goto fail;
+		}
+		ready = true;
+	}
 	if (r) {
 		for (int i = 0; i < LONE; i++)
 			if (!lones[i].left) {
 				lones[i] = (struct lone){ (uintptr_t)st, (uintptr_t)st + len, len,
-							  (int)(r - regions) };
+							  (int)(r - regions), ready };
 				r->live += len;
 				break;
 			}
@@ -240,7 +252,12 @@ int mw_stash_ready(uintptr_t st)
 {
 	struct region *r = region_of(st);
 
-	return r && !r->broken;
+	if (r)
+		return !r->broken;
+	for (int i = 0; i < LONE; i++)
+		if (lones[i].left && st >= lones[i].st && st < lones[i].end)
+			return lones[i].ready;
+	return 0;
 }
 
 int mw_stash_back(uintptr_t st, size_t len, uintptr_t start)
@@ -253,6 +270,14 @@ int mw_stash_back(uintptr_t st, size_t len, uintptr_t start)
 		return -errno;
 	account(st, len, r);
 	return 0;
+}
+
+void mw_stash_emptied(uintptr_t st, size_t len)
+{
+	struct region *r = region_of(st);
+
+	if (r && !r->broken)
+		mprotect((void *)st, len, PROT_READ | PROT_WRITE);
 }
 
 void mw_stash_drop(uintptr_t st, size_t len)

@@ -31,18 +31,25 @@
  * thread touching it meanwhile retries, table.h).  ORIG_PROT and ANON:
  * the program's protection of them and whether they are anonymous memory;
  * [VLO, VHI): the program's mapping around them as it is now (0, 0: none
- * known).  Returns the stash, or 0 with errno set (the range as it was).
+ * known).  READABLE: the stash gets ORIG_PROT (it is read from, then
+ * written at the restore without an mprotect); else it is inaccessible,
+ * unless it is in a region.  Returns the stash, or 0 with errno set (the
+ * range as it was, but for the protection PROT).
  */
 uintptr_t mw_stash_away(uintptr_t start, size_t len, int prot, int orig_prot, int anon,
-			uintptr_t vlo, uintptr_t vhi);
+			uintptr_t vlo, uintptr_t vhi, int readable);
 
-/* Whether the stash ST already has the program's protection (one of a
- * shared region: it can be written as it is). */
+/* Whether the stash ST already has the program's protection (READABLE,
+ * or in a region: it can be written as it is). */
 int mw_stash_ready(uintptr_t st);
 
 /* Moves LEN bytes of stash ST back over START (over what is mapped there),
  * in one step.  0, or -errno (-ENOMEM: out of mappings; the stash stays). */
 int mw_stash_back(uintptr_t st, size_t len, uintptr_t start);
+
+/* After mw_stash_back of a stash whose protection the caller changed: the
+ * part of a region it leaves gets the region's again (it merges). */
+void mw_stash_emptied(uintptr_t st, size_t len);
 
 /* A stash (or part of one) that will not go back: its pages are freed. */
 void mw_stash_drop(uintptr_t st, size_t len);
