@@ -3,8 +3,8 @@
  * t-rewatch - a first watch after the last one went, again and again: what
  * the library keeps between watches for speed (memfd space, the state of
  * system call dispatch) never shows.  Each watch counts its store and each
- * unwatch leaves the bytes exact; a page watched right after another left
- * reads its own bytes; a handler the program installs while nothing is
+ * unwatch leaves the bytes exact; a page (or 64) watched right after
+ * another left reads its own bytes, zeros where nothing was; a handler the program installs while nothing is
  * watched, blocking every signal, still runs watched stores at the next
  * watch (counted, the process alive), and shows the flags the program gave
  * it after the unwatch.
@@ -69,6 +69,56 @@ static void sec_cycles(void)
 	ok(other[0] == 0 && a[0] == 0 && a[3 * ps] == 0, "the pages around untouched");
 }
 
+/* The same with 64 pages: one range full, one with every fourth page
+ * alone populated (the others absent, reading zeros); the memfd space one
+ * leaves is taken by the other next. */
+#define BIG 64
+
+static void sec_big(void)
+{
+	char *a = map_pages(2 * BIG + 3), *other = map_pages(1);
+	char *full = a + ps, *sparse = a + (size_t)(BIG + 2) * (size_t)ps;
+	int keep = watch(other, 8, MW_WRITE), bad_count = 0, bad_during = 0, bad_after = 0;
+
+	for (int i = 0; i < 40; i++) {
+		char *p = i % 2 ? sparse : full, v = (char)(i % 250 + 1);
+		uint64_t c = 0;
+		int id;
+
+		if (i % 2) {
+			madvise(p, (size_t)BIG * (size_t)ps, MADV_DONTNEED);
+			for (int pg = 0; pg < BIG; pg += 4)
+				p[(size_t)pg * (size_t)ps + 5] = v;
+		} else {
+			memset(p, v, (size_t)BIG * (size_t)ps);
+		}
+		id = watch(p, (size_t)BIG * (size_t)ps, MW_WRITE);
+		for (int pg = 0; pg < BIG; pg++)
+			for (int j = 0; j < ps; j += 256) {
+				char want = i % 2 ? 0 : v;
+
+				bad_during += p[(size_t)pg * (size_t)ps + (size_t)j] != want;
+			}
+		for (int pg = 0; pg < BIG && i % 2; pg += 4)
+			bad_during += p[(size_t)pg * (size_t)ps + 5] != v;
+		((volatile char *)p)[3 * ps + 1] = (char)(v + 1);
+		bad_count += mw_count(id, &c) != 0 || c != 1;
+		bad_after += mw_unwatch(id) != 0;
+		for (size_t j = 0; j < (size_t)BIG * (size_t)ps; j++) {
+			char want = j == (size_t)3 * (size_t)ps + 1 ? (char)(v + 1) :
+				    i % 2 == 0 ? v : (j % (size_t)ps == 5 && (j / (size_t)ps) % 4 == 0) ? v : 0;
+
+			bad_after += p[j] != want;
+		}
+	}
+	ok(bad_count == 0, "40 watches of 64 pages, full and sparse in turn, count their store (%d)",
+	   bad_count);
+	ok(bad_during == 0 && bad_after == 0,
+	   "their bytes exact while watched (%d wrong) and after (%d wrong): zeros where absent",
+	   bad_during, bad_after);
+	mw_unwatch(keep);
+}
+
 static volatile int slot;
 static int hits;
 
@@ -114,8 +164,9 @@ static void sec_handler(void)
 int main(void)
 {
 	ps = (int)sysconf(_SC_PAGESIZE);
-	plan(N_CYCLES + 1 + N_HANDLER + 1);
+	plan(N_CYCLES + 1 + 2 + 1 + N_HANDLER + 1);
 	run_section("watch and unwatch again and again", N_CYCLES, sec_cycles);
+	run_section("64 pages, again and again", 2, sec_big);
 	run_section("a handler installed between watches", N_HANDLER, sec_handler);
 	return done();
 }

@@ -56,6 +56,13 @@ MW_RAW static void copy_pages(void *dst, const void *src, size_t len)
 	}
 }
 
+/* Set while a stash that kept its pages (KEEP_MAX) is filled, or a kept
+ * run of the pool (pool.h) is: pages of zeros are written too, the
+ * destination may hold other bytes there. */
+static int zeros_too;
+
+static void copy_data(void *dst, const void *src, size_t len);
+
 /* pread64 or pwrite64 (NR) of N bytes at BUF and file offset OFF until
  * done, an error or the end: how many were moved.  The system calls, not
  * the C library's: a sanitizer's pread/pwrite check BUF, which may hold
@@ -86,7 +93,7 @@ static void write_run(int fd, uint64_t foff, void *dst, uintptr_t src, size_t of
 					   (off_t)(foff + off));
 
 	if (done < n)
-		copy_pages((char *)dst + off + done, (const void *)(src + off + done), n - done);
+		copy_data((char *)dst + off + done, (const void *)(src + off + done), n - done);
 }
 
 /* Anonymous memory: copy only the pages that exist (present or swapped,
@@ -95,12 +102,6 @@ static void write_run(int fd, uint64_t foff, void *dst, uintptr_t src, size_t of
  * a sparse range.  Runs of such pages go into the memfd FD in one write. */
 #define RESIDENT_PAGES_MAX 16
 
-/* Set while a stash that kept its pages (KEEP_MAX) is filled, or a kept
- * run of the pool (pool.h) is: pages of zeros are written too, the
- * destination may hold other bytes there. */
-static int zeros_too;
-
-static void copy_data(void *dst, const void *src, size_t len);
 
 static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t len)
 {
@@ -112,6 +113,12 @@ static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t
 	 * no need to ask pagemap (three system calls). */
 	if (n <= RESIDENT_PAGES_MAX) {
 		copy_data(dst, (const void *)src, len);
+		return;
+	}
+	/* Every page written (a kept run of the pool): in one write, absent
+	 * pages read as zeros. */
+	if (zeros_too) {
+		write_run(fd, foff, dst, src, 0, len);
 		return;
 	}
 	pm = mw_procfd_get(MW_PROC_PAGEMAP);
@@ -241,6 +248,11 @@ static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
 		copy_data(dst, (const void *)alias, len);
 		return;
 	}
+	/* Every page to be written, from the pool: one read of its memfd,
+	 * whose holes read as zeros without being allocated. */
+	if (zeros_too && mw_pool_file(alias, &ino, &off) && mw_pool_fd() >= 0 &&
+	    file_io(SYS_pread64, mw_pool_fd(), dst, len, (off_t)off) == len)
+		return;
 	if (copy_resident(dst, alias, len) == 0)
 		return;
 	if (mw_maps_walk(alias, alias + len, -1, copy_vma_extents, &x) != 0 || !x.ok)

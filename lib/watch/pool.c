@@ -38,7 +38,7 @@ static size_t cursor, ntaken;
  * allocated and zeroed at the watch.  At most KEEP_RUNS of them, of up to
  * MW_POOL_KEEP_PAGES pages each, KEEP_TOTAL pages in all. */
 #define KEEP_RUNS 64
-#define KEEP_TOTAL 256
+#define KEEP_TOTAL 1024
 static struct kept {
 	size_t at, n;
 } kept[KEEP_RUNS];
@@ -332,6 +332,11 @@ int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off)
 	*inode = (unsigned long)pool_ino;
 	*off = alias - base;
 	return 1;
+}
+
+int mw_pool_fd(void)
+{
+	return base && pool_pid == getpid() ? pool_fd : -1;
 }
 
 void mw_pool_idle(void)

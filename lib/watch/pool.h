@@ -28,9 +28,9 @@
  * a memfd of its own (alias.c). */
 #define MW_POOL_SIZE ((size_t)32 << 30)
 
-/* Runs of up to this many pages are kept with their pages when given
- * back (mw_pool_put), for the next watch of that size. */
-#define MW_POOL_KEEP_PAGES 16
+/* Runs of up to this many pages (1 MiB) are kept with their pages when
+ * given back (mw_pool_put), for the next watch of that size. */
+#define MW_POOL_KEEP_PAGES 256
 
 /*
  * A run of LEN bytes (page multiple) of the pool: its alias address, or 0
@@ -46,7 +46,7 @@ uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, ui
 		      int *dirty);
 
 /* Gives back a run of mw_pool_get: emptied (a hole again), or, up to
- * MW_POOL_KEEP_PAGES pages and a few hundred pages in all, kept with its
+ * MW_POOL_KEEP_PAGES pages and 4 MiB in all, kept with its
  * pages for a watch to come (no page freed and allocated again per watch
  * and unwatch; mw_pool_idle frees them).  Only after the grace period of
  * the publish that stopped using it.  Returns 0, or -1 if ALIAS is not the
@@ -74,5 +74,9 @@ void mw_pool_idle(void);
 /* Whether ALIAS is in this process's pool: then its memfd's inode number
  * and ALIAS's offset in it. */
 int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off);
+
+/* The pool's memfd, or -1 (valid until the next mw_pool_* call but this
+ * one). */
+int mw_pool_fd(void);
 
 #endif /* MW_POOL_H */
