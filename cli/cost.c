@@ -81,15 +81,17 @@ static const char *spec_of(const struct mwc_log *log, const struct mwc_watch *w,
 static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cost *c,
 		       const struct mwc_watch *w, int nw)
 {
-	uint64_t n = c->faults, sum = c->fault_sum;
+	uint64_t n = c->faults, sum = c->fault_sum, stub = c->stub_runs;
 	struct mw_cost_pc pcs[MW_COST_PCS];
 	struct mw_symbolizer *sym;
 	char t[32], e[32], where[1024], what[1024];
 	size_t np = 0;
 
-	if (!n)
+	if (!n && !stub)
 		return;
-	if (sum && n >= MANY) {
+	if (!n) {
+		/* Nothing faulted: said below. */
+	} else if (sum && n >= MANY) {
 		say_time(t, sizeof(t), sum);
 		say_each(e, sizeof(e), sum / n);
 		fprintf(out, "memwatch: %" PRIu64 " fault%s on watched pages touched no byte a watch "
@@ -98,6 +100,16 @@ static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cos
 		fprintf(out, "memwatch: %" PRIu64 " fault%s on watched pages touched no byte a watch "
 			"counts (no record)\n", n, n == 1 ? "" : "s");
 	}
+	/* Patched instructions' accesses beside the watched bytes, run in
+	 * their stubs: no fault, tens of nanoseconds each; in the counts by
+	 * instruction below, not by watch. */
+	if (stub && n)
+		fprintf(out, "memwatch: and %" PRIu64 " such access%s ran in patched instructions' "
+			"stubs, without a fault\n", stub, stub == 1 ? "" : "es");
+	else if (stub)
+		fprintf(out, "memwatch: %" PRIu64 " access%s to watched pages touched no byte a watch "
+			"counts (no record), in patched instructions' stubs, without a fault\n",
+			stub, stub == 1 ? "" : "es");
 	for (int i = 0; i < MW_COST_WATCHES; i++)
 		if (c->watch[i].id && c->watch[i].faults)
 			fprintf(out, "memwatch:   on the pages of watch %" PRIu64 " (%s): %" PRIu64 "\n",
@@ -117,7 +129,8 @@ static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cos
 	if (np > 5 || c->pcs_lost)
 		fprintf(out, "memwatch:   and %zu other instruction%s\n", np > 5 ? np - 5 : 0,
 			np - 5 == 1 ? "" : "s");
-	/* They dominate: more of them than accesses the watches counted. */
+	/* They dominate: more of them than accesses the watches counted.
+	 * Faults cost (move the neighbour); stub runs are only a hint. */
 	if (np && n >= MANY && n > log->last_seq) {
 		const char *spec = spec_of(log, w, nw, pcs[0].watch);
 
@@ -126,6 +139,16 @@ static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cos
 		fprintf(out, "memwatch: most faults were on a neighbour: 0x%" PRIx64 " %s, on the page "
 			"of watch %" PRIu64 " (%s), is hot (%" PRIu64 " by %s): watch a copy of the "
 			"watched variable, or move it or its neighbour to a page of its own\n",
+			(uint64_t)pcs[0].addr, what, (uint64_t)pcs[0].watch, spec,
+			(uint64_t)pcs[0].faults, where);
+	} else if (np && n + stub >= MANY && n + stub > log->last_seq) {
+		const char *spec = spec_of(log, w, nw, pcs[0].watch);
+
+		mw_symbolize(sym, pcs[0].pc, 1, 0, where, sizeof(where));
+		mw_symbolize(sym, pcs[0].addr, 0, 0, what, sizeof(what));
+		fprintf(out, "memwatch: most accesses to watched pages were to a neighbour: 0x%" PRIx64
+			" %s, on the page of watch %" PRIu64 " (%s), is hot (%" PRIu64 " by %s); they "
+			"ran in a patched instruction's stub and cost little\n",
 			(uint64_t)pcs[0].addr, what, (uint64_t)pcs[0].watch, spec,
 			(uint64_t)pcs[0].faults, where);
 	}

@@ -14,6 +14,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/watch/alias.c lib/watch/alias.h lib/watch/pool.c lib/watch/pool.h \
 	lib/watch/stash.c lib/watch/stash.h \
 	lib/watch/protect.c lib/watch/protect.h lib/watch/pagemap.c lib/watch/pagemap.h \
+	lib/watch/finemap.c lib/watch/finemap.h \
 	lib/arch/arch.h \
 	lib/arch/x86_64/perform.c lib/arch/x86_64/access.c lib/arch/x86_64/access.h \
 	lib/arch/x86_64/string.c lib/arch/x86_64/stackop.c lib/arch/x86_64/gather.c \

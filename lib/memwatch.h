@@ -197,13 +197,19 @@ struct mw_log_stats {
 				   since its thread's previous fault, at most 4
 				   times fault_ns */
 	uint64_t hot_pc;        /* the instruction with the most of them (0: none) */
-	uint64_t hot_pc_faults; /* its faults on neighbours */
+	uint64_t hot_pc_faults; /* its faults on neighbours, and its accesses
+				   run in its stub (neighbour_stub) */
 	uint64_t hot_addr;      /* the address of its first one */
 	uint64_t syscalls;      /* system calls dispatched (one SIGSYS each) */
 	uint64_t syscall_ns;    /* as fault_ns, for two dispatched calls */
 	uint64_t syscalls_ns;   /* as neighbour_ns, for the dispatched calls */
 	int64_t top_syscall;    /* the number dispatched most (-1: none) */
 	uint64_t top_syscall_calls;
+	/* Accesses to watched pages that no watch counted, run by a patched
+	 * instruction's stub on the alias itself: no signal, some tens of
+	 * nanoseconds each; not among neighbour_faults (memwatch(3),
+	 * "Patched sites"). */
+	uint64_t neighbour_stub;
 };
 
 /*

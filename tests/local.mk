@@ -145,6 +145,18 @@ check_PROGRAMS += tests/t-syspatch
 TESTS += tests/t-syspatch
 tests_t_syspatch_SOURCES = tests/t-syspatch.c tests/tap.h
 tests_t_syspatch_LDADD = $(MW_TEST_LIBS) -lpthread
+# Threads created while watches come and go (a dispatched clone).
+check_PROGRAMS += tests/t-clone-race
+TESTS += tests/t-clone-race
+tests_t_clone_race_SOURCES = tests/t-clone-race.c tests/tap.h
+tests_t_clone_race_LDADD = $(MW_TEST_LIBS) -lpthread
+# Accesses beside the watches, in the stubs (finemap.h).
+check_PROGRAMS += tests/t-neighbours
+TESTS += tests/t-neighbours
+tests_t_neighbours_SOURCES = tests/t-neighbours.c tests/tap.h
+tests_t_neighbours_LDADD = $(MW_TEST_LIBS) -lpthread
+dist_check_SCRIPTS += tests/t-neighbours-off.sh
+TESTS += tests/t-neighbours-off.sh
 dist_check_SCRIPTS += tests/t-patch-off.sh
 TESTS += tests/t-patch-off.sh
 
@@ -197,3 +209,26 @@ check_PROGRAMS += tests/t-stash
 TESTS += tests/t-stash
 tests_t_stash_SOURCES = tests/t-stash.c
 tests_t_stash_LDADD = $(MW_TEST_LIBS)
+
+# AVX-512 gathers and scatters (k masks): every form against the same run
+# without a watch, the records of the watched lanes, a lane faulting
+# genuinely.  Skipped without AVX-512F.
+check_PROGRAMS += tests/t-gather512
+TESTS += tests/t-gather512
+tests_t_gather512_SOURCES = tests/t-gather512.c
+tests_t_gather512_LDADD = $(MW_TEST_LIBS)
+
+# Loops the compiler turns into gathers and scatters (-O3 -march=native),
+# over watched elements: exact results, one count and record per watch.
+check_PROGRAMS += tests/t-gatherloop
+TESTS += tests/t-gatherloop
+tests_t_gatherloop_SOURCES = tests/t-gatherloop.c
+tests_t_gatherloop_CFLAGS = $(AM_CFLAGS) -O3 -march=native
+tests_t_gatherloop_LDADD = $(MW_TEST_LIBS)
+
+# A SIGSEGV or SIGSYS sent to the process while main blocks it goes to the
+# thread that does not, not kept pending for main.
+check_PROGRAMS += tests/t-handlers-routed
+TESTS += tests/t-handlers-routed
+tests_t_handlers_routed_SOURCES = tests/t-handlers-routed.c
+tests_t_handlers_routed_LDADD = $(MW_TEST_LIBS)

@@ -21,7 +21,7 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/t-examples.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..29"
+echo "1..31"
 # run COMMAND...: the README shows it as "$ COMMAND"; output in $tmp/out.
 run() {
 	grep -qxF -- "\$ $*" "$readme"
@@ -88,6 +88,9 @@ has "$tmp/rec" "^  #1 0x[0-9a-f]+ reporter\\+0x[0-9a-f]+ \\(threads\\) at thread
 bug=$(line slowcache.c 'slowcache: every lookup gets here')
 run cli/memwatch -w cache:8 -- examples/slowcache
 has "$tmp/out" '^memwatch: watch 1: cache:8, 8 bytes at 0x[0-9a-f]+, writes: 0 records$' "slowcache: the configuration is not written"
-has "$tmp/out" "^memwatch:   20000 by 0x[0-9a-f]+ lookup\\+0x[0-9a-f]+ \\(slowcache\\) at slowcache.c:$bug, touching 0x[0-9a-f]+ cache\\+0x8 \\(slowcache\\)\$" "slowcache: 20000 faults by lookup's miss count, at its line"
-has "$tmp/out" "^memwatch: most faults were on a neighbour: 0x[0-9a-f]+ cache\\+0x8 \\(slowcache\\), on the page of watch 1 \\(cache:8\\), is hot \\(20000 by lookup\\+0x[0-9a-f]+ \\(slowcache\\) at slowcache.c:$bug\\)" "slowcache: the line that names the hot neighbour"
+has "$tmp/out" "^memwatch:   20000 by 0x[0-9a-f]+ lookup\\+0x[0-9a-f]+ \\(slowcache\\) at slowcache.c:$bug, touching 0x[0-9a-f]+ cache\\+0x8 \\(slowcache\\)\$" "slowcache: 20000 accesses by lookup's miss count, at its line"
+has "$tmp/out" "^memwatch: most accesses to watched pages were to a neighbour: 0x[0-9a-f]+ cache\\+0x8 \\(slowcache\\), on the page of watch 1 \\(cache:8\\), is hot \\(20000 by lookup\\+0x[0-9a-f]+ \\(slowcache\\) at slowcache.c:$bug\\)" "slowcache: the line that names the hot neighbour"
+# By signals alone, the same neighbour and the advice about its cost.
+MEMWATCH_PATCH=0 run cli/memwatch -w cache:8 -- examples/slowcache
+has "$tmp/out" "^memwatch: most faults were on a neighbour: 0x[0-9a-f]+ cache\\+0x8 \\(slowcache\\), on the page of watch 1 \\(cache:8\\), is hot \\(20000 by lookup\\+0x[0-9a-f]+ \\(slowcache\\) at slowcache.c:$bug\\): watch a copy" "slowcache, MEMWATCH_PATCH=0: 20000 faults, and the advice"
 exit $failed

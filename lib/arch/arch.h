@@ -221,6 +221,17 @@ enum mw_patch_why {
  * to have the instruction run natively. */
 void mw_arch_patch_init(const uint8_t *map,
 			int (*fn)(void *uc, uintptr_t addr, size_t size, const void *insn));
+/* [thread] Once, after mw_arch_patch_init, before a site is patched: ROOT
+ * is the fine map (watch/finemap.h), or NULL.  With it, a site's access on
+ * a page the page map marks that touches no byte the map marks for its
+ * kind runs on the page's alias in the stub itself, without FN. */
+void mw_arch_patch_fine(void *const *root);
+/* [any] FN(PC, N, ARG) for each access site whose stub ran N accesses
+ * beside the watched bytes itself since the last call (none is a fault:
+ * the log's counters of faults on neighbours never saw them).  Counts are
+ * approximate when threads run one site at once (the stub's count is not
+ * atomic: a few may be lost, never added). */
+void mw_arch_patch_fold(void (*fn)(uintptr_t pc, uint64_t n, void *arg), void *arg);
 /* [any] Patching on or off (off: no more sites; those patched stay). */
 void mw_arch_patch_enable(int on);
 /* [fault path] After F was performed: counts the fault at its instruction,

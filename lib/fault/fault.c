@@ -4,7 +4,7 @@
  * program had before.
  *
  * Fault path: may call mw_table_*, mw_arch_*, mw_record_*, mw_gdb_*, mw_msg_*,
- * mw_logfile_fatal, mw_thread_hold_sent, mw_thread_take_posted,
+ * mw_logfile_fatal, mw_thread_hold_sent, mw_thread_hold_posted, mw_thread_take_posted,
  * mw_thread_posted_sys, mw_thread_carrier, sigaction, mincore,
  * pthread_sigmask, sched_yield, and the previous handler.  Nothing else.
  * The same for a patched site's call (soft below), which is a fault taken
@@ -24,6 +24,7 @@
 #include "fault/fault.h"
 #include "fault/debugger.h"
 #include "log/record.h"
+#include "watch/finemap.h"
 #include "watch/pagemap.h"
 #include "base/say.h"
 #include "watch/table.h"
@@ -142,15 +143,17 @@ static int soft(void *uc, uintptr_t ea, size_t size, const void *insn)
 	int saved_errno = errno;
 	struct mw_fault f;
 	enum mw_perform r = MW_GENUINE;
-	uint64_t seq = 0;
+	uint64_t seq = 0, mask;
 	unsigned slot;
 	uintptr_t addr;
+	int held = mw_record_hold(&mask);       /* record.h: no handler inside */
 
 	f.snap = mw_table_enter(&slot);
 	addr = mw_table_span(f.snap, ea) ? ea :
 	       mw_table_span(f.snap, ea + size - 1) ? ea + size - 1 : 0;
 	if (addr) {
 		start(&f, addr, uc);
+		f.held = held ? 2 : 0;
 		f.arch_insn = insn;
 		f.soft = 1;
 		r = mw_arch_perform(&f);
@@ -158,19 +161,22 @@ static int soft(void *uc, uintptr_t ea, size_t size, const void *insn)
 			seq = mw_record_after(&f);
 	}
 	mw_table_exit(slot);
+	if (held)
+		mw_record_release(&mask);
 	if (r == MW_PERFORMED)
 		mw_gdb_after_access(seq, f.under_break, f.pc, (uint64_t)mw_arch_pc(uc));
 	errno = saved_errno;
 	return r == MW_PERFORMED;
 }
 
-void mw_fault_patching(unsigned after)
+void mw_fault_patching(unsigned after, int neighbours)
 {
 	if (!after) {
 		atomic_store(&patch_after, 0);
 		return;
 	}
 	mw_arch_patch_init(mw_pagemap_base(), soft);
+	mw_arch_patch_fine(neighbours && mw_finemap_init() == 0 ? mw_finemap_root() : NULL);
 	atomic_store(&patch_after, after);
 }
 
@@ -212,7 +218,7 @@ static void handler(int sig, siginfo_t *si, void *ctx)
 	{
 		siginfo_t p;
 
-		if (mw_thread_take_posted(sig, &p) && !mw_thread_hold_sent(sig, &p))
+		if (mw_thread_take_posted(sig, &p) && !mw_thread_hold_posted(sig, &p))
 			decline(sig, &p, ctx);
 		mw_thread_posted_sys(ctx);
 		if (si->si_code <= 0 && mw_thread_carrier(si))

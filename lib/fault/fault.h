@@ -19,7 +19,9 @@ int mw_fault_install(void);
 int mw_fault_sigaction(const struct sigaction *act, struct sigaction *old);
 
 /* [thread, once, after mw_arch_init] Patch an instruction's site after
- * AFTER faults performed there (arch.h, "patched access sites"); 0: never. */
-void mw_fault_patching(unsigned after);
+ * AFTER faults performed there (arch.h, "patched access sites"); 0: never.
+ * NEIGHBOURS: the stubs run accesses beside the watched bytes themselves
+ * (watch/finemap.h), where the system allows. */
+void mw_fault_patching(unsigned after, int neighbours);
 
 #endif /* MW_FAULT_H */

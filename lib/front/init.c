@@ -149,7 +149,9 @@ static void init(void)
 	if (!init_err && env_number("MEMWATCH_PATCH", 1, 1) && mw_pagemap_init() == 0) {
 		unsigned after = (unsigned)env_number("MEMWATCH_PATCH_AFTER", 4, 1000000);
 
-		mw_fault_patching(after);
+		/* Neighbours of watches run in the stubs, unless
+		 * MEMWATCH_PATCH_NEIGHBOURS=0 (finemap.h). */
+		mw_fault_patching(after, (int)env_number("MEMWATCH_PATCH_NEIGHBOURS", 1, 1));
 		/* And system-call sites, unless MEMWATCH_PATCH_SYSCALLS=0. */
 		if (env_number("MEMWATCH_PATCH_SYSCALLS", 1, 1))
 			mw_sys_patching(after);

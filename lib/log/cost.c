@@ -3,13 +3,15 @@
  * cost.c - counting the faults no watch counted and the dispatched system
  * calls (see cost.h).
  * Fault path (mw_cost_neighbour, mw_cost_fault, mw_cost_syscall): C11
- * atomics, mw_table_each, clock_gettime.  Nothing else.
+ * atomics, mw_table_each, clock_gettime.  Nothing else.  [any]
+ * mw_cost_fold: atomics, mw_arch_patch_fold.
  */
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "arch/arch.h"
 #include "log/cost.h"
 #include "watch/table.h"
 #include "base/sigsafe.h"
@@ -124,21 +126,16 @@ static void each_watch(struct mw_watch_obj *w, void *arg)
 		l->id = (uint64_t)w->id;
 }
 
-void mw_cost_neighbour(const struct mw_snapshot *snap, uintptr_t pc, uintptr_t addr)
+/* The entry of PC (claimed with ADDR and WATCH if it has none), or NULL:
+ * the table is full. */
+static struct mw_cost_pc *pc_entry(struct mw_cost *c, uintptr_t pc, uintptr_t addr, uint64_t watch)
 {
-	struct mw_cost *c = mw_cost_area;
-	uintptr_t lo = addr & ~(page - 1);
-	struct lowest l = { c, 0 };
 	unsigned h = (unsigned)((uint64_t)pc * 0x9e3779b97f4a7c15ull >> 57) % MW_COST_PCS;
 
-	atomic_fetch_add_explicit(&c->faults, 1, memory_order_relaxed);
-	mw_table_each(snap, lo, lo + page, each_watch, &l);
-	atomic_fetch_add_explicit(&c->fault_sum, gap(&c->fault_ns, &last_fault, now_ns()),
-				  memory_order_relaxed);
-	/* The instruction's entry: claimed by the first fault of a pc (CAS
-	 * from 0), found by linear probing.  relaxed everywhere: readers want
-	 * counts, no ordering; an entry whose pc is seen before its address
-	 * reads as one without an address for that instant. */
+	/* Claimed by the first fault of a pc (CAS from 0), found by linear
+	 * probing.  relaxed everywhere: readers want counts, no ordering; an
+	 * entry whose pc is seen before its address reads as one without an
+	 * address for that instant. */
 	for (int i = 0; i < 16; i++) {
 		struct mw_cost_pc *e = &c->pc[(h + i) % MW_COST_PCS];
 		uint64_t cur = atomic_load_explicit(&e->pc, memory_order_relaxed);
@@ -147,15 +144,46 @@ void mw_cost_neighbour(const struct mw_snapshot *snap, uintptr_t pc, uintptr_t a
 									 memory_order_relaxed,
 									 memory_order_relaxed)) {
 			atomic_store_explicit(&e->addr, addr, memory_order_relaxed);
-			atomic_store_explicit(&e->watch, l.id, memory_order_relaxed);
+			atomic_store_explicit(&e->watch, watch, memory_order_relaxed);
 			cur = pc;
 		}
-		if (cur == pc) {
-			atomic_fetch_add_explicit(&e->faults, 1, memory_order_relaxed);
-			return;
-		}
+		if (cur == pc)
+			return e;
 	}
-	atomic_fetch_add_explicit(&c->pcs_lost, 1, memory_order_relaxed);
+	return NULL;
+}
+
+void mw_cost_neighbour(const struct mw_snapshot *snap, uintptr_t pc, uintptr_t addr)
+{
+	struct mw_cost *c = mw_cost_area;
+	uintptr_t lo = addr & ~(page - 1);
+	struct lowest l = { c, 0 };
+	struct mw_cost_pc *e;
+
+	atomic_fetch_add_explicit(&c->faults, 1, memory_order_relaxed);
+	mw_table_each(snap, lo, lo + page, each_watch, &l);
+	atomic_fetch_add_explicit(&c->fault_sum, gap(&c->fault_ns, &last_fault, now_ns()),
+				  memory_order_relaxed);
+	e = pc_entry(c, pc, addr, l.id);
+	if (e)
+		atomic_fetch_add_explicit(&e->faults, 1, memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(&c->pcs_lost, 1, memory_order_relaxed);
+}
+
+static void add_runs(uintptr_t pc, uint64_t n, void *arg)
+{
+	struct mw_cost *c = arg;
+	struct mw_cost_pc *e = pc_entry(c, pc, 0, 0);
+
+	atomic_fetch_add_explicit(&c->stub_runs, n, memory_order_relaxed);
+	if (e)
+		atomic_fetch_add_explicit(&e->faults, n, memory_order_relaxed);
+}
+
+void mw_cost_fold(void)
+{
+	mw_arch_patch_fold(add_runs, mw_cost_area);
 }
 
 void mw_cost_syscall(long nr)

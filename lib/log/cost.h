@@ -41,9 +41,14 @@
  *   word 10       watches_lost: neighbour faults of watches beyond the table
  *   word 11       fault_sum: the estimated time of the faults on neighbours
  *   word 12       syscall_sum: the same for the dispatched calls
- *   word 13..15   0
+ *   word 13       stub_runs: accesses beside the watched bytes that
+ *                 patched sites' stubs ran on the alias themselves, no
+ *                 fault (arch.h mw_arch_patch_fold), added when read
+ *                 (mw_cost_fold); each is in its instruction's count too
+ *   word 14..15   0
  *   word 16       pc[MW_COST_PCS]: 4 words each: pc, an address it
- *                 touched, faults, the lowest watch id on that page
+ *                 touched, faults (and stub runs), the lowest watch id
+ *                 on that page
  *   then          watch[MW_COST_WATCHES]: 2 words each: id, faults on
  *                 its pages' neighbours
  *   then          sys[MW_COST_SYS]: calls by number (the last counts every
@@ -79,7 +84,8 @@ struct mw_cost {
 	_Atomic uint64_t faults, pcs_lost, fault_ns;
 	_Atomic uint64_t syscalls, syscall_ns, watches_lost;
 	_Atomic uint64_t fault_sum, syscall_sum;
-	uint64_t unused[3];
+	_Atomic uint64_t stub_runs;
+	uint64_t unused[2];
 	struct mw_cost_pc pc[MW_COST_PCS];
 	struct mw_cost_watch watch[MW_COST_WATCHES];
 	_Atomic uint64_t sys[MW_COST_SYS];
@@ -116,6 +122,11 @@ void mw_cost_fault(uint64_t now_ns);
 /* [fault path] System call NR dispatched through a SIGSYS (not one from a
  * patched site: that costs about what the call costs). */
 void mw_cost_syscall(long nr);
+
+/* [any] The accesses patched sites' stubs ran since the last call, into
+ * stub_runs and their instructions' counts: before the counters are read
+ * (mw_log_stats, the memwatch command's file at exit). */
+void mw_cost_fold(void);
 
 /* [any] Faults on neighbours of watch ID's bytes, on its pages. */
 uint64_t mw_cost_watch_faults(int id);

@@ -52,6 +52,7 @@ int mw_log_stats_sized(struct mw_log_stats *st, size_t size)
 	if (!st)
 		return -EINVAL;
 	memset(&all, 0, sizeof(all));
+	mw_cost_fold();
 	head = mw_ring_head();
 	base = mw_ring_base();
 	cap = mw_ring_capacity();
@@ -63,6 +64,7 @@ int mw_log_stats_sized(struct mw_log_stats *st, size_t size)
 	all.neighbour_faults = atomic_load_explicit(&c->faults, memory_order_relaxed);
 	all.fault_ns = atomic_load_explicit(&c->fault_ns, memory_order_relaxed);
 	all.neighbour_ns = atomic_load_explicit(&c->fault_sum, memory_order_relaxed);
+	all.neighbour_stub = atomic_load_explicit(&c->stub_runs, memory_order_relaxed);
 	for (int i = 0; i < MW_COST_PCS; i++) {
 		uint64_t n = atomic_load_explicit(&c->pc[i].faults, memory_order_relaxed);
 

@@ -61,6 +61,16 @@ static void unhold(const uint64_t *old)
 	mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0, 8, 0, 0);
 }
 
+int mw_record_hold(uint64_t *old)
+{
+	return (atomic_load(&handled) & MW_RECORD_HELD) && hold(old) == 0;
+}
+
+void mw_record_release(const uint64_t *old)
+{
+	unhold(old);
+}
+
 void mw_record_before(struct mw_fault *f)
 {
 	unsigned depth;
@@ -298,7 +308,7 @@ uint64_t mw_record_after(struct mw_fault *f)
 	if (e.counted)
 		atomic_fetch_add_explicit(&mw_table_total, 1, memory_order_relaxed);
 	recording_now = 0;
-	if (f->held) {
+	if (f->held == 1) {
 		f->held = 0;
 		unhold(&f->held_mask);
 	}

@@ -48,6 +48,16 @@ void mw_record_handlers(uint64_t bits, int all);
 /* BITS have none now (said after the handler is gone).  [any] */
 void mw_record_unhandled(uint64_t bits);
 
+/* [fault path] For a patched site's whole call (fault.c), not only its
+ * recording: holds the asynchronous signals if a handler of the program's
+ * may run for one - 1 if it did, the mask before in *OLD - so that no
+ * handler of the program's runs inside the table's epoch (one that
+ * siglongjmps out would leave it held for good, and the next mw_unwatch
+ * would wait for it forever).  The fault's `held` is then 2: the log
+ * leaves the mask to mw_record_release, called after the epoch. */
+int mw_record_hold(uint64_t *old);
+void mw_record_release(const uint64_t *old);
+
 /* Set by the debugger side: which writes of a watch to count and log
  * (record.c).  [fault path] */
 extern int (*volatile mw_record_keep)(int watch, uintptr_t lo, const uint8_t *old,

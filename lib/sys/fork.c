@@ -48,6 +48,7 @@
 
 #include "base/tid.h"
 #include "watch/alias.h"
+#include "watch/finemap.h"
 #include "threads/lock.h"
 #include "watch/protect.h"
 #include "arch/arch.h"
@@ -191,6 +192,8 @@ static void copy_spans(void)
 				madvise((void *)sp->alias, sp->end - sp->start, MADV_REMOVE);
 		}
 	}
+	/* Patched sites' view of them: the new aliases. */
+	mw_finemap_rebuild(s);
 	if (s->nspans)
 		mw_protect_all(s);
 }

@@ -40,11 +40,16 @@ struct slot {
 	uintptr_t lo, hi;       /* static TLS .. control block + rseq */
 	uintptr_t tp;           /* its thread pointer (struct pthread) */
 	void *stack;            /* our alternate stack, reusable when it dies */
+	/* The thread's view (perthread.h), here where the other threads
+	 * can read it: a signal sent to the process goes to a thread whose
+	 * view lets it through (mw_thread_hold_sent). */
+	uint64_t view;          /* others read it with __atomic_load_n */
 	/* SIGSEGV and SIGSYS another thread of the process sent this one
 	 * (mw_thread_post), each once, as the kernel keeps them. */
 	_Atomic uint64_t post_bits;
 	atomic_flag post_lock;
 	struct posted {
+		int proc;       /* sent to the process, passed on (to_another) */
 		int code;
 		pid_t pid;
 		uid_t uid;
@@ -71,8 +76,14 @@ static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
 /* The alternate stack the library gave the thread, if it did. */
 static __thread uintptr_t our_stack __attribute__((tls_model("initial-exec")));
 static _Atomic int fork_gen = 1;
-/* The bits of MW_THREAD_NEEDED the thread believes blocked (perthread.h). */
-static __thread uint64_t view __attribute__((tls_model("initial-exec")));
+/* The bits of MW_THREAD_NEEDED the thread believes blocked (perthread.h):
+ * in its slot once it has one, here before (or without) one. */
+static __thread uint64_t view_tls __attribute__((tls_model("initial-exec")));
+
+static uint64_t *view_at(void)
+{
+	return own ? &own->view : &view_tls;
+}
 /* Per thread: the SIGSEGV and SIGSYS sent to it (tkill, tgkill); per
  * process: those sent to the process (kill, sigqueue), which the kernel
  * gave a thread whose view blocks them.  Standard signals: one of each is
@@ -159,7 +170,7 @@ static void take_noted(pid_t tid)
 
 	for (int i = 0; n && i < NOTED; i++)
 		if (atomic_load(&n[i].tid) == tid) {
-			view |= n[i].bits;
+			view_tls |= n[i].bits;       /* no slot yet */
 			atomic_store(&n[i].tid, 0);
 		}
 }
@@ -171,12 +182,15 @@ void mw_thread_seen(void *uc)
 	stack_t cur, ss;
 	struct slot *slot = NULL;
 	void *stack = NULL;
+	uint64_t v;
 
 	if (seen == atomic_load_explicit(&fork_gen, memory_order_relaxed))
 		return;
 	seen = atomic_load(&fork_gen);
+	v = *view_at();         /* the slot's of the thread forked from, or TLS */
 	mine = NULL;
 	own = NULL;
+	view_tls = v;
 	tid = (pid_t)sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
 	take_noted(tid);
 	tp = (uintptr_t)pthread_self();
@@ -204,6 +218,7 @@ void mw_thread_seen(void *uc)
 		/* Nothing sent to this one yet: what was posted to the
 		 * slot's last thread went with it. */
 		atomic_store(&slot->post_bits, 0);
+		__atomic_store_n(&slot->view, view_tls, __ATOMIC_RELAXED);
 		own = slot;
 		slot->lo = lo;
 		slot->hi = hi;
@@ -307,7 +322,7 @@ uint64_t mw_thread_unblock_own(void)
 		return 0;
 	bits = set & MW_THREAD_NEEDED;
 	if (bits && sys(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&bits, 0, 8, 0, 0) == 0)
-		view |= bits;
+		*view_at() |= bits;
 	else
 		bits = 0;
 	return bits;
@@ -315,10 +330,10 @@ uint64_t mw_thread_unblock_own(void)
 
 void mw_thread_reblock_own(uint64_t bits)
 {
-	bits &= view;
+	bits &= *view_at();
 	if (!bits)
 		return;
-	view &= ~bits;
+	*view_at() &= ~bits;
 	sys(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bits, 0, 8, 0, 0);
 	/* Blocked for real again: what was held is pending in the kernel. */
 	mw_thread_release_held(bits, 0);
@@ -332,24 +347,63 @@ static int held_index(int sig)
 	return sig == SIGSEGV ? 0 : 1;
 }
 
-bool mw_thread_hold_sent(int sig, const siginfo_t *si)
+static int post_to(struct slot *to, pid_t tid, const siginfo_t *si, int proc);
+
+/* A SIGSEGV or SIGSYS sent to the process (kill, sigqueue) that the kernel
+ * gave this thread, whose view blocks it: the kernel would have given it to
+ * a thread that does not block it, if there is one (the real masks never
+ * block them while watches exist, so its choice was this one).  Posted to
+ * such a thread (mw_thread_post); false if every other thread's view
+ * blocks it too: then it stays pending for the process. */
+static bool to_another(const siginfo_t *si, uint64_t bit)
+{
+	pid_t me = (pid_t)sys(SYS_gettid, 0, 0, 0, 0, 0, 0);
+
+	for (int i = 0; i < SLOTS; i++) {
+		pid_t t = atomic_load(&slots[i].tid);
+
+		if (t && t != me && !(__atomic_load_n(&slots[i].view, __ATOMIC_RELAXED) & bit) &&
+		    alive(t) && post_to(&slots[i], t, si, 1) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Per thread: the SIGSEGV and SIGSYS last taken from the slot that were
+ * sent to this thread, not passed on from the process. */
+static __thread uint64_t taken_thread __attribute__((tls_model("initial-exec")));
+
+/* SIG with SI arrived; TO_THREAD: sent to this thread, not the process. */
+static bool hold(int sig, const siginfo_t *si, bool to_thread)
 {
 	uint64_t bit;
 
 	if ((sig != SIGSEGV && sig != SIGSYS) || si->si_code > 0)
 		return false;
 	bit = 1ull << (sig - 1);
-	if (!(view & bit))
+	if (!(*view_at() & bit))
 		return false;
-	if (si->si_code == SI_TKILL) {
+	if (to_thread) {
 		if (!(held_bits & bit))
 			held_info[held_index(sig)] = *si;
 		held_bits |= bit;
+	} else if (to_another(si, bit)) {
+		/* Taken there, as the kernel would have given it. */
 	} else if (!(atomic_load(&proc_bits) & bit)) {
 		proc_info[held_index(sig)] = *si;
 		atomic_fetch_or(&proc_bits, bit);
 	}
 	return true;
+}
+
+bool mw_thread_hold_sent(int sig, const siginfo_t *si)
+{
+	return hold(sig, si, si->si_code == SI_TKILL);
+}
+
+bool mw_thread_hold_posted(int sig, const siginfo_t *si)
+{
+	return hold(sig, si, si->si_code == SI_TKILL || (taken_thread & (1ull << (sig - 1))));
 }
 
 /* General registers only: a patched site calls it so (sys/quick.h). */
@@ -423,10 +477,7 @@ static void post_unlock(struct slot *s)
 
 int mw_thread_post(pid_t tid, const siginfo_t *si)
 {
-	uint64_t bit = 1ull << (si->si_signo - 1);
-	long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
 	struct slot *to = NULL;
-	siginfo_t carrier;
 
 	if (si->si_signo != SIGSEGV && si->si_signo != SIGSYS)
 		return 1;
@@ -435,9 +486,20 @@ int mw_thread_post(pid_t tid, const siginfo_t *si)
 			to = &slots[i];
 	if (!to)
 		return 1;
+	return post_to(to, tid, si, 0);
+}
+
+/* mw_thread_post to thread TID, whose slot is TO; PROC: a signal sent to
+ * the process, passed on to that thread. */
+static int post_to(struct slot *to, pid_t tid, const siginfo_t *si, int proc)
+{
+	uint64_t bit = 1ull << (si->si_signo - 1);
+	long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0);
+	siginfo_t carrier;
+
 	post_lock(to);
 	if (!(atomic_load(&to->post_bits) & bit)) {
-		to->post[held_index(si->si_signo)] = (struct posted){ si->si_code, si->si_pid,
+		to->post[held_index(si->si_signo)] = (struct posted){ proc, si->si_code, si->si_pid,
 								      si->si_uid, si->si_value };
 		atomic_fetch_or(&to->post_bits, bit);
 	}
@@ -466,7 +528,7 @@ void mw_thread_posted_sys(void *uc)
 {
 	siginfo_t si;
 
-	if (deliver_sys && mw_thread_take_posted(SIGSYS, &si) && !mw_thread_hold_sent(SIGSYS, &si))
+	if (deliver_sys && mw_thread_take_posted(SIGSYS, &si) && !mw_thread_hold_posted(SIGSYS, &si))
 		deliver_sys(SIGSYS, &si, uc);
 }
 
@@ -482,6 +544,10 @@ bool mw_thread_take_posted(int sig, siginfo_t *si)
 	p = s->post[held_index(sig)];
 	atomic_fetch_and(&s->post_bits, ~bit);
 	post_unlock(s);
+	if (p.proc)
+		taken_thread &= ~bit;
+	else
+		taken_thread |= bit;
 	memset(si, 0, sizeof(*si));
 	si->si_signo = sig;
 	si->si_code = p.code;
@@ -499,7 +565,7 @@ bool mw_thread_carrier(const siginfo_t *si)
 
 uint64_t *mw_thread_view(void)
 {
-	return &view;
+	return view_at();
 }
 
 bool mw_thread_blocks_sigsys(pid_t tid)

@@ -88,11 +88,18 @@ uint64_t *mw_thread_view(void);
  * thread whose view blocks them would reach the library's handlers at
  * once; the program expects them pending until it unblocks them (or takes
  * them with sigwaitinfo).  They are held here instead: per thread when
- * sent to the thread (SI_TKILL), per process otherwise, one of each.
+ * sent to the thread (SI_TKILL), one of each.  One sent to the process is
+ * posted (mw_thread_post) to another thread whose view lets it through,
+ * as the kernel would have given it to that one; held per process, one
+ * of each, only when every thread's view blocks it.
  */
 /* [fault path] SIG arrived with SI in the calling thread: true if it is a
  * sent SIGSEGV or SIGSYS its view blocks, now held. */
 bool mw_thread_hold_sent(int sig, const siginfo_t *si);
+/* [fault path] The same for SIG just taken from the slot with
+ * mw_thread_take_posted: held for the thread when it was sent to the
+ * thread (pthread_sigqueue's SI_QUEUE too), else as sent to the process. */
+bool mw_thread_hold_posted(int sig, const siginfo_t *si);
 /* [fault path] The held signals the calling thread can see (its own and the
  * process's), as a mask. */
 uint64_t mw_thread_held(void);

@@ -14,6 +14,7 @@
 #include "base/epoch.h"
 #include "watch/arena.h"
 #include "watch/chunk.h"
+#include "watch/finemap.h"
 #include "watch/table.h"
 
 static uintptr_t page = 4096;   /* chunks are blocks of this size */
@@ -29,6 +30,34 @@ void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s))
 enum { SPANS, WATCHES };
 
 static unsigned long last_ver;
+/* The address ranges the snapshot being built changed (spans and watches
+ * added, edited, cut or removed): the fine map's pages to redo when it is
+ * published (finemap.h).  Full: a range grows to take in the next. */
+#define NDIRTY 16
+static struct { uintptr_t lo, hi; } dirty[NDIRTY];
+static unsigned ndirty;
+
+static void mark_dirty(uintptr_t lo, uintptr_t hi)
+{
+	unsigned k;
+
+	for (k = 0; k < ndirty; k++)
+		if (lo <= dirty[k].hi && dirty[k].lo <= hi)
+			break;
+	if (k == ndirty) {
+		if (ndirty < NDIRTY) {
+			dirty[ndirty].lo = lo;
+			dirty[ndirty++].hi = hi;
+			return;
+		}
+		k = NDIRTY - 1;
+	}
+	if (lo < dirty[k].lo)
+		dirty[k].lo = lo;
+	if (hi > dirty[k].hi)
+		dirty[k].hi = hi;
+}
+
 static void *deferred;          /* blocks of a page to free after the next
 				 * grace period (id index leaves) */
 
@@ -369,6 +398,7 @@ struct mw_snapshot *mw_snap_begin(void)
 	s->mapsize = sizeof(*s);
 	s->ver = ++last_ver;
 	s->base = cur;
+	ndirty = 0;
 	s->retired = NULL;
 	for (int k = SPANS; k <= WATCHES; k++) {
 		struct mw_seq *q = seq(s, k);
@@ -389,6 +419,7 @@ struct mw_snapshot *mw_snap_begin(void)
 
 int mw_snap_span_add(struct mw_snapshot *s, const struct mw_span *sp)
 {
+	mark_dirty(sp->start, sp->end);
 	return insert(s, SPANS, sp, sp->start, 0);
 }
 
@@ -400,6 +431,7 @@ struct mw_span *mw_snap_span_edit(struct mw_snapshot *s, uintptr_t addr)
 
 	if (!sp)
 		return NULL;
+	mark_dirty(sp->start, sp->end);
 	lower_bound(s, SPANS, sp->start, 0, &t, &ci, &j);
 	c = own(s, SPANS, t, ci);
 	return c ? &c_spans(c)[j] : NULL;
@@ -414,6 +446,7 @@ int mw_snap_span_cut(struct mw_snapshot *s, uintptr_t at)
 
 	if (!sp || sp->start == at)
 		return 0;
+	mark_dirty(sp->start, sp->end);
 	part = *sp;
 	part.start = at;
 	part.alias = sp->alias ? sp->alias + (at - sp->start) : 0;
@@ -440,11 +473,13 @@ int mw_snap_span_del(struct mw_snapshot *s, uintptr_t start)
 	c = c_dirents(s->spans.dir[t].c)[ci].c;
 	if (j >= c->n || c_spans(c)[j].start != start)
 		return 0;
+	mark_dirty(start, c_spans(c)[j].end);
 	return remove_at(s, SPANS, t, ci, j);
 }
 
 int mw_snap_watch_add(struct mw_snapshot *s, struct mw_watch_obj *w)
 {
+	mark_dirty(w->start, w->end);
 	return insert(s, WATCHES, &w, w->start, w->id);
 }
 
@@ -459,6 +494,7 @@ int mw_snap_watch_del(struct mw_snapshot *s, struct mw_watch_obj *w)
 	c = c_dirents(s->watches.dir[t].c)[ci].c;
 	if (j >= c->n || c_watches(c)[j] != w)
 		return 0;
+	mark_dirty(w->start, w->end);
 	return remove_at(s, WATCHES, t, ci, j);
 }
 
@@ -485,6 +521,12 @@ void mw_snap_publish(struct mw_snapshot *s)
 	s->retired = NULL;
 	deferred = NULL;
 	old = mw_table_swap(s);
+	/* Patched sites' view of the pages changed (finemap.h); no stub
+	 * reaches an alias taken away once settled. */
+	for (unsigned k = 0; k < ndirty; k++)
+		mw_finemap_update(s, old, dirty[k].lo, dirty[k].hi);
+	ndirty = 0;
+	mw_finemap_settle();
 	mw_epoch_synchronize();
 	/* No handler reads OLD any more, nor the chunks S replaced. */
 	while (dead) {

@@ -11,15 +11,18 @@
  *   long mw_gate_syscall(long nr, long a1, ..., long a6)
  *       One system call, as the kernel's ABI wants it.
  *   long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp,
- *                      void (*early)(void), long shares_vm)
+ *                      void (*early)(void), long how)
  *       clone/clone3/fork/vfork with NRA[0] the number and NRA[1..6] the
  *       arguments.  The parent returns the result.  The child never
- *       returns: if SHARES_VM, it leaves the alternate signal stack it
- *       shares with the parent; it turns syscall user dispatch on for itself (the kernel
- *       does not inherit it), calls EARLY if not NULL (on its stack below
- *       SP), then resumes the program right after its system call, with
- *       the registers of GREGS (the signal frame's, RAX 0, RCX and R11 as
- *       the kernel leaves them) and RSP = SP.
+ *       returns: if HOW & 1 (it shares the parent's memory), it leaves the
+ *       alternate signal stack it shares with the parent; it turns syscall
+ *       user dispatch on for itself (the kernel does not inherit it),
+ *       calls EARLY if not NULL (on its stack below SP), then resumes the
+ *       program right after its system call, with the registers of GREGS
+ *       (the signal frame's, RAX 0, RCX and R11 as the kernel leaves them)
+ *       and RSP = SP.  If HOW & 2, the caller blocked every signal for
+ *       the clone and GREGS[NGREG] is the mask to put back: the child does
+ *       so once RSP is below GREGS.
  *   __restore_rt
  *       The return from our signal handlers: rt_sigreturn from inside the
  *       region.  Named and written like glibc's (mov $15,%rax; syscall), so
@@ -93,7 +96,7 @@ mw_gate_clone:
 	mov	%rsi, %r12		/* gregs */
 	mov	%rdx, %r13		/* the child's stack pointer */
 	mov	%rcx, %r14		/* early */
-	mov	%r8, %r15		/* shares_vm */
+	mov	%r8, %r15		/* how */
 	mov	0(%rdi), %rax
 	mov	16(%rdi), %rsi
 	mov	24(%rdi), %rdx
@@ -120,7 +123,7 @@ mw_gate_clone:
 	lea	-512(%r13), %rsp
 	and	$-16, %rsp
 	/* A forked child's alternate stack is its own copy: it keeps it. */
-	test	%r15, %r15
+	test	$1, %r15b
 	jz	3f
 	mov	$131, %eax		/* sigaltstack(&disabled, NULL) */
 	lea	altstack_off(%rip), %rdi
@@ -130,11 +133,33 @@ mw_gate_clone:
 	test	%r14, %r14
 	jz	2f
 	call	*%r14
-2:	lea	-16(%r13), %rsp
+2:	/* The registers, read while RSP is still below the copy of them
+	 * (mw_arch_sys_clone's, at about sp - 512): a signal taken here
+	 * (the first watch's question to every thread, say) puts its frame
+	 * below RSP, not over them.  The last four go above, at sp - 32:
+	 * R13, R12, the flags, RIP - popped once RSP is there. */
 	mov	128(%r12), %rcx		/* RIP: after the program's syscall */
-	mov	%rcx, 8(%rsp)
+	mov	%rcx, -8(%r13)
 	mov	136(%r12), %r11		/* EFL */
-	mov	%r11, (%rsp)
+	mov	%r11, -16(%r13)
+	mov	32(%r12), %rcx
+	mov	%rcx, -24(%r13)		/* r12 */
+	mov	40(%r12), %rcx
+	mov	%rcx, -32(%r13)		/* r13 */
+	/* Signals as the program had them: blocked by the parent until here,
+	 * where the frame of one taken at once goes below RSP (a signal
+	 * pending at the clone - the first watch's question to every
+	 * thread - would otherwise be delivered at the child's first
+	 * instruction, with RSP = SP, its frame over GREGS). */
+	test	$2, %r15b
+	jz	4f
+	mov	$14, %eax		/* rt_sigprocmask(SIG_SETMASK, &mask, NULL, 8) */
+	mov	$2, %edi
+	lea	184(%r12), %rsi
+	xor	%edx, %edx
+	mov	$8, %r10d
+	syscall
+4:
 	mov	0(%r12), %r8
 	mov	8(%r12), %r9
 	mov	16(%r12), %r10
@@ -145,8 +170,10 @@ mw_gate_clone:
 	mov	80(%r12), %rbp
 	mov	88(%r12), %rbx
 	mov	96(%r12), %rdx
-	mov	40(%r12), %r13
-	mov	32(%r12), %r12
+	mov	128(%r12), %rcx		/* rcx and r11 as a syscall leaves them */
+	lea	-32(%r13), %rsp
+	pop	%r13
+	pop	%r12
 	xor	%eax, %eax
 	popfq
 	ret

@@ -22,7 +22,7 @@ extern const char __start_mw_gate[], __stop_mw_gate[];
 long mw_gate_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 long mw_gate_syscall_sp(long nr, long a1, long a2, uintptr_t sp);
 long mw_gate_clone(const long *nra, const greg_t *gregs, uintptr_t sp, void (*early)(void),
-		   long shares_vm);
+		   long how);
 void mw_gate_prctl(void);
 extern const char mw_gate_sigreturn[], mw_gate_restorer[];
 
@@ -260,13 +260,30 @@ long mw_arch_sys_clone(void *uc, long nr, const long a[6], uintptr_t sp, void (*
 	 * (its system calls dispatch) on a copy of our alternate stack, over
 	 * this frame: either gets the registers on its stack, below the
 	 * program's red zone and above where EARLY's frames go. */
+	long how = shares_vm(nr, a), r;
+	uint64_t all = ~0ull, old = 0;
+
 	if (sp != (uintptr_t)g[REG_RSP] || early) {
 		greg_t *copy = (greg_t *)((sp - 512) & ~(uintptr_t)15);
 
 		if (mw_probe_copy(copy, g, sizeof(gregset_t)) == 0)
 			g = copy;
 	}
-	return mw_gate_clone(nra, g, sp, early, shares_vm(nr, a));
+	/* A thread on a stack of its own: every signal blocked across the
+	 * clone, so that none reaches the child before it has read the copy
+	 * (gate-code.S); the mask to put back after it.  Not with EARLY,
+	 * which takes its faults and system calls as signals. */
+	if (g != ((ucontext_t *)uc)->uc_mcontext.gregs && !early && (how & 1) &&
+	    mw_gate_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, 8, 0, 0) == 0) {
+		if (mw_probe_copy((greg_t *)g + NGREG, &old, sizeof(old)) == 0)
+			how |= 2;
+		else
+			mw_gate_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+	}
+	r = mw_gate_clone(nra, g, sp, early, how);
+	if (how & 2)
+		mw_gate_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0, 0);
+	return r;
 }
 
 uintptr_t mw_arch_sys_child_sp(void *uc, long nr, const long a[6])

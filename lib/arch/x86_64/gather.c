@@ -1,25 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * gather.c - AVX2 gathers (vpgatherdd/dq/qd/qq, vgatherdps/dpd/qps/qpd) on
- * watched memory, lane by lane.
+ * gather.c - gathers and scatters on watched memory, lane by lane: AVX2
+ * gathers (vpgatherdd/dq/qd/qq, vgatherdps/dpd/qps/qpd, a vector mask)
+ * and their AVX-512 forms (a k mask), and AVX-512 scatters
+ * (vpscatterdd/dq/qd/qq, vscatterdps/dpd/qps/qpd).
  *
- * Lane j, enabled by the sign bit of the mask register's element j, reads
- * the element at base + index[j] * scale + disp (index elements signed).
- * Every enabled lane is read - watched pages through their alias, the
- * others with probes - into a bounce buffer, lane j at slot j * stride.
+ * Lane j, enabled by the sign bit of the mask register's element j (AVX2)
+ * or by bit j of the k register (AVX-512), accesses the element at base +
+ * index[j] * scale + disp (index elements signed).
+ *
+ * Gathers: every enabled lane is read - watched pages through their alias,
+ * the others with probes - into a bounce buffer, lane j at slot j * stride.
  * Then the instruction itself runs (its stub: [scratch + vindex*scale]),
  * with scratch at the buffer and, for that moment only, the index register
  * pointing lane j at its slot: the processor merges the lanes into the
  * destination, clears the mask and zeroes the bits above the lanes exactly
  * as it does for the program.  The index register is put back after (the
- * instruction never writes it).  The mask comes from the frame as the
- * processor left it: a gather interrupted by a fault has already done (and
- * cleared) the lanes before the faulting one.
+ * instruction never writes it).
  *
- * A lane that faults genuinely (its page unmapped or forbidden to the
- * program): the lanes before it are done as the processor would have done
- * them (destination element loaded, mask element cleared), the rest left
- * as they were, and the fault is the program's, at that lane's address.
+ * Scatters: every enabled lane is checked first (nothing is written before
+ * it is known which lanes the processor would complete), then written in
+ * lane order - watched pages through their alias, the others with probes -
+ * so that of overlapping lanes the later one wins, as the SDM orders them;
+ * the k register is then zeroed, as the processor leaves it.
+ *
+ * The mask comes from the frame as the processor left it: an instruction
+ * interrupted by a fault has already done (and cleared) the lanes before
+ * the faulting one.  A lane that faults genuinely (its page unmapped or
+ * forbidden to the program): the lanes before it are done as the
+ * processor does them (a gather's destination elements loaded, a
+ * scatter's elements written, their mask elements or bits cleared) and
+ * recorded, and the instruction is left to run again: with those lanes
+ * off, the processor's own fault is the faulting lane's, with its address
+ * and code.  When no enabled lane comes before it, the fault is declared
+ * genuine at once.
  *
  * Records: the lanes that touch watched bytes, coalesced where they are
  * adjacent or overlap, at most MW_FAULT_MAX_ACCESS accesses (see
@@ -40,45 +54,110 @@
 #include "memwatch.h"
 #include "watch/table.h"
 
-#define LANES_MAX 8             /* vpgatherdd ymm: eight dwords */
+#define LANES_MAX 16            /* vpgatherdd zmm: sixteen dwords */
 #define XS_XMM 160              /* legacy region: xmm0..15, 16 bytes each */
 #define XS_BV 512               /* XSTATE_BV in the header */
-#define XS_SSE 2u               /* component 1 */
-#define XS_YMM 4u               /* component 2: upper halves of ymm0..15 */
+#define XS_SSE 0x02u            /* component 1 */
+#define XS_YMM 0x04u            /* component 2: upper halves of ymm0..15 */
+#define XS_OPMASK 0x20u         /* component 5: k0..k7 */
+#define XS_ZMMH 0x40u           /* component 6: upper halves of zmm0..15 */
+#define XS_HI16 0x80u           /* component 7: zmm16..31 */
 
-/* ymm REG (0..15) from the XSAVE area XS: a component in its initial
- * state (XSTATE_BV bit clear) reads as zeros, as xrstor would load it. */
-static void ymm_get(const uint8_t *xs, unsigned reg, uint8_t out[32])
+static uint64_t bv_get(const uint8_t *xs)
 {
 	uint64_t bv;
 
 	memcpy(&bv, xs + XS_BV, 8);
-	memset(out, 0, 32);
+	return bv;
+}
+
+/* Component BIT (SIZE bytes at OFF) about to be written: one in its
+ * initial state gets its zeros written out and its XSTATE_BV bit set,
+ * so that xrstor loads it from memory. */
+static void part_open(uint8_t *xs, uint64_t bit, uint32_t off, size_t size)
+{
+	uint64_t bv = bv_get(xs);
+
+	if (!(bv & bit)) {
+		memset(xs + off, 0, size);
+		bv |= bit;
+		memcpy(xs + XS_BV, &bv, 8);
+	}
+}
+
+/* Vector register REG (0..31) from the XSAVE area XS, 64 bytes: a
+ * component in its initial state (or absent) reads as zeros, as xrstor
+ * would load it. */
+static void vreg_get(const uint8_t *xs, unsigned reg, uint8_t out[64])
+{
+	uint64_t bv = bv_get(xs);
+
+	memset(out, 0, 64);
+	if (reg >= 16) {
+		if (mw_x86_xsave_hi16 && (bv & XS_HI16))
+			memcpy(out, xs + mw_x86_xsave_hi16 + 64 * (reg - 16), 64);
+		return;
+	}
 	if (bv & XS_SSE)
 		memcpy(out, xs + XS_XMM + 16 * reg, 16);
 	if (bv & XS_YMM)
 		memcpy(out + 16, xs + mw_x86_xsave_ymmh + 16 * reg, 16);
+	if (mw_x86_xsave_zmmh && (bv & XS_ZMMH))
+		memcpy(out + 32, xs + mw_x86_xsave_zmmh + 32 * reg, 32);
 }
 
-/* Sets ymm REG in XS.  A component that was in its initial state gets its
- * zeros written out first and its XSTATE_BV bit set: xrstor then loads it
- * from memory. */
-static void ymm_put(uint8_t *xs, unsigned reg, const uint8_t in[32])
+/* Sets vector register REG in XS, the parts the frame holds (XMASK). */
+static void vreg_put(uint8_t *xs, uint64_t xmask, unsigned reg, const uint8_t in[64])
 {
-	uint64_t bv;
-
-	memcpy(&bv, xs + XS_BV, 8);
-	if (!(bv & XS_SSE)) {
-		memset(xs + XS_XMM, 0, 16 * 16);
-		bv |= XS_SSE;
+	if (reg >= 16) {
+		part_open(xs, XS_HI16, mw_x86_xsave_hi16, 16 * 64);
+		memcpy(xs + mw_x86_xsave_hi16 + 64 * (reg - 16), in, 64);
+		return;
 	}
-	if (!(bv & XS_YMM)) {
-		memset(xs + mw_x86_xsave_ymmh, 0, 16 * 16);
-		bv |= XS_YMM;
-	}
+	part_open(xs, XS_SSE, XS_XMM, 16 * 16);
+	part_open(xs, XS_YMM, mw_x86_xsave_ymmh, 16 * 16);
 	memcpy(xs + XS_XMM + 16 * reg, in, 16);
 	memcpy(xs + mw_x86_xsave_ymmh + 16 * reg, in + 16, 16);
-	memcpy(xs + XS_BV, &bv, 8);
+	if (mw_x86_xsave_zmmh && (xmask & XS_ZMMH)) {
+		part_open(xs, XS_ZMMH, mw_x86_xsave_zmmh, 16 * 32);
+		memcpy(xs + mw_x86_xsave_zmmh + 32 * reg, in + 32, 32);
+	}
+}
+
+static uint64_t k_get(const uint8_t *xs, unsigned k)
+{
+	uint64_t v = 0;
+
+	if (bv_get(xs) & XS_OPMASK)
+		memcpy(&v, xs + mw_x86_xsave_opmask + 8 * k, 8);
+	return v;
+}
+
+static void k_put(uint8_t *xs, unsigned k, uint64_t v)
+{
+	part_open(xs, XS_OPMASK, mw_x86_xsave_opmask, 8 * 8);
+	memcpy(xs + mw_x86_xsave_opmask + 8 * k, &v, 8);
+}
+
+/* Whether the N bytes at A take a write; if not, F->genuine_addr is the
+ * start of the first part (of at most two pages) that does not. */
+static enum mw_perform lane_writable(struct mw_fault *f, uintptr_t a, size_t n)
+{
+	while (n) {
+		size_t chunk = mw_x86_page_end(a) - a;
+		enum mw_perform r;
+
+		if (chunk > n)
+			chunk = n;
+		r = mw_x86_check_writable(f, a, chunk);
+		if (r == MW_GENUINE)
+			f->genuine_addr = a;
+		if (r != MW_PERFORMED)
+			return r;
+		a += chunk;
+		n -= chunk;
+	}
+	return MW_PERFORMED;
 }
 
 /* Coalesces the N lane accesses LANE[] (sorted in place) into at most
@@ -140,30 +219,36 @@ static void lane_accesses(struct mw_fault *f, struct mw_access *lane, int n)
 
 enum mw_perform mw_x86_gather(struct mw_fault *f, const struct mw_x86_insn *in, greg_t *g)
 {
-	const unsigned e = in->elem, ie = in->ielem;
+	const unsigned e = in->elem, ie = in->ielem, lanes = in->lanes;
 	const unsigned stride = e > in->scale ? e : in->scale;
+	const int kmask = in->maskkind == MW_MASK_K, scatter = (in->kind & MW_WRITE) != 0;
+	const uint64_t need = XS_SSE | XS_YMM | (kmask ? XS_OPMASK | XS_ZMMH | XS_HI16 : 0);
 	uint8_t bounce[LANES_MAX * 8] __attribute__((aligned(64)));
-	uint8_t idx[32], mask[32], fake[32];
+	uint8_t idx[64], mask[64], fake[64], data[64];
 	uintptr_t addr[LANES_MAX];
 	struct mw_access lane[LANES_MAX];
-	unsigned on = 0, lanes = in->lanes, bad = LANES_MAX, nlane = 0;
-	uint64_t xmask, segbase = in->seg ? mw_x86_seg_base(in->seg) : 0;
+	unsigned on = 0, bad = LANES_MAX, nlane = 0;
+	uint64_t kbits = 0, xmask, segbase = in->seg ? mw_x86_seg_base(in->seg) : 0;
 	uint8_t *xs = mw_x86_xsave_area(f->uc, &xmask);
 	int hit = 0, faulted;
 	greg_t saved;
 
-	if (!xs || (xmask & (XS_SSE | XS_YMM)) != (XS_SSE | XS_YMM) || !mw_x86_xsave_ymmh ||
-	    lanes > LANES_MAX) {
-		f->why = "the signal frame has no XSAVE area with the AVX state";
+	if (!xs || (xmask & need) != need || !mw_x86_xsave_ymmh || lanes > LANES_MAX ||
+	    (kmask && (!mw_x86_xsave_opmask || !mw_x86_xsave_zmmh || !mw_x86_xsave_hi16))) {
+		f->why = kmask ? "the signal frame has no XSAVE area with the AVX-512 state"
+			       : "the signal frame has no XSAVE area with the AVX state";
 		return MW_DECLINED;
 	}
-	ymm_get(xs, in->vindex, idx);
-	ymm_get(xs, in->maskreg, mask);
+	vreg_get(xs, in->vindex, idx);
+	if (kmask)
+		kbits = k_get(xs, in->maskreg);
+	else
+		vreg_get(xs, in->maskreg, mask);
 	for (unsigned j = 0; j < lanes; j++) {
 		uint64_t a = (uint64_t)in->disp;
 		int64_t ix;
 
-		if (!(mask[(j + 1) * e - 1] & 0x80))
+		if (kmask ? !((kbits >> j) & 1) : !(mask[(j + 1) * e - 1] & 0x80))
 			continue;
 		if (ie == 4) {
 			int32_t v;
@@ -187,44 +272,76 @@ enum mw_perform mw_x86_gather(struct mw_fault *f, const struct mw_x86_insn *in, 
 		}
 	}
 	if (!hit) {
-		f->why = "the fault is outside the lanes the gather was decoded to read";
+		f->why = "the fault is outside the lanes the gather or scatter was decoded to "
+			 "access";
 		return MW_DECLINED;
 	}
+	/* Each enabled lane in order: a gather's read, a scatter's check,
+	 * until one that faults genuinely. */
 	for (unsigned j = 0; j < lanes; j++) {
 		enum mw_perform r;
 
 		if (!(on & (1u << j)))
 			continue;
-		r = mw_x86_mem_copy(f, addr[j], bounce + j * stride, e, 0);
+		r = scatter ? lane_writable(f, addr[j], e)
+			    : mw_x86_mem_copy(f, addr[j], bounce + j * stride, e, 0);
 		if (r == MW_RETRY)
 			return r;       /* nothing changed yet */
 		if (r != MW_PERFORMED) {
 			bad = j;
 			break;
 		}
-		lane[nlane] = (struct mw_access){ addr[j], e, MW_READ };
+		lane[nlane] = (struct mw_access){ addr[j], e, (uint8_t)in->kind };
 		if (mw_table_wanted(f->snap, &lane[nlane], 1))
 			nlane++;
+	}
+	if (bad != LANES_MAX) {
+		on &= (1u << bad) - 1;
+		if (!on)
+			return MW_GENUINE;      /* f->genuine_addr: that lane's */
+	}
+	lane_accesses(f, lane, (int)nlane);
+	mw_x86_before(f);
+
+	if (scatter) {
+		vreg_get(xs, in->datareg, data);
+		for (unsigned j = 0; j < lanes; j++)
+			if ((on & (1u << j)) &&
+			    mw_x86_mem_copy(f, addr[j], data + j * e, e, 1) != MW_PERFORMED) {
+				/* Checked above: only a page changed since. */
+				k_put(xs, in->maskreg, kbits & ~(uint64_t)((1u << j) - 1));
+				return MW_GENUINE;
+			}
+		if (bad != LANES_MAX) {
+			/* The lanes before BAD written, their bits cleared; the
+			 * instruction runs again and faults at BAD. */
+			k_put(xs, in->maskreg, kbits & ~(uint64_t)((1u << bad) - 1));
+			return MW_PERFORMED;
+		}
+		k_put(xs, in->maskreg, 0);
+		g[REG_RIP] += in->len;
+		return MW_PERFORMED;
 	}
 	if (bad != LANES_MAX) {
 		/* As the processor leaves a gather that faults at lane BAD:
 		 * the lanes before it done, their mask elements cleared (the
 		 * SDM: elements closer to the LSB than the faulting one are
-		 * completed; those after it, here, are not). */
-		uint8_t data[32];
-
-		ymm_get(xs, in->datareg, data);
+		 * completed; those after it, here, are not).  The instruction
+		 * runs again and faults at BAD. */
+		vreg_get(xs, in->datareg, data);
 		for (unsigned j = 0; j < bad; j++) {
 			if (on & (1u << j))
 				memcpy(data + j * e, bounce + j * stride, e);
-			memset(mask + j * e, 0, e);
+			if (!kmask)
+				memset(mask + j * e, 0, e);
 		}
-		ymm_put(xs, in->datareg, data);
-		ymm_put(xs, in->maskreg, mask);
-		return MW_GENUINE;      /* f->genuine_addr: set by mw_x86_mem_copy */
+		vreg_put(xs, xmask, in->datareg, data);
+		if (kmask)
+			k_put(xs, in->maskreg, kbits & ~(uint64_t)((1u << bad) - 1));
+		else
+			vreg_put(xs, xmask, in->maskreg, mask);
+		return MW_PERFORMED;
 	}
-	lane_accesses(f, lane, (int)nlane);
-	mw_x86_before(f);
 
 	/* Lane j of the stub reads scratch + fake[j] * scale = slot j. */
 	memcpy(fake, idx, sizeof(fake));
@@ -233,7 +350,7 @@ enum mw_perform mw_x86_gather(struct mw_fault *f, const struct mw_x86_insn *in, 
 
 		memcpy(fake + j * ie, &v, ie);
 	}
-	ymm_put(xs, in->vindex, fake);
+	vreg_put(xs, xmask, in->vindex, fake);
 	saved = g[in->scratch];
 	g[in->scratch] = (greg_t)(uintptr_t)bounce;
 	faulted = mw_x86_run(g, in->stub, xs, xmask);
@@ -245,7 +362,7 @@ enum mw_perform mw_x86_gather(struct mw_fault *f, const struct mw_x86_insn *in, 
 
 		__asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr_default));
 	}
-	ymm_put(xs, in->vindex, idx);
+	vreg_put(xs, xmask, in->vindex, idx);
 	if (faulted)
 		return MW_GENUINE;
 	g[REG_RIP] += in->len;

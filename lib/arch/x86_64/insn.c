@@ -489,10 +489,13 @@ static int vreg_num(ZydisRegister r)
 	return -1;
 }
 
-/* Gathers: VSIB operand MEMOP.  The stub is the instruction with the
- * operand as [scratch + vindex*scale] (no displacement, no segment or
- * address-size prefix); gather.c points scratch at a bounce buffer and the
- * index at its slots.  AVX-512 forms (a k mask) and scatters are refused. */
+/* Gathers and scatters: VSIB operand MEMOP.  A gather's stub is the
+ * instruction with the operand as [scratch + vindex*scale] (no
+ * displacement, no segment or address-size prefix); gather.c points
+ * scratch at a bounce buffer and the index at its slots.  A scatter has no
+ * stub: gather.c writes its lanes.  AVX2 (VEX) gathers: destination, VSIB,
+ * mask vector; AVX-512 (EVEX): a gather's destination, k mask, VSIB, a
+ * scatter's VSIB, k mask, source. */
 static void analyze_gather(struct mw_x86_insn *out, const ZydisDecodedInstruction *ins,
 			   const ZydisDecodedOperand *ops, int memop, uint8_t *rw,
 			   const void *rx)
@@ -500,44 +503,60 @@ static void analyze_gather(struct mw_x86_insn *out, const ZydisDecodedInstructio
 	const ZydisDecodedOperand *m = &ops[memop];
 	ZydisEncoderRequest req;
 	unsigned ielem, dbytes, ibytes;
-	int dreg, mreg, xreg;
+	int dreg, mreg, xreg, scatter = 0, evex = ins->encoding == ZYDIS_INSTRUCTION_ENCODING_EVEX;
+	int dop;
 
 	switch (ins->mnemonic) {
+	case ZYDIS_MNEMONIC_VPSCATTERDD: case ZYDIS_MNEMONIC_VPSCATTERDQ:
+	case ZYDIS_MNEMONIC_VSCATTERDPS: case ZYDIS_MNEMONIC_VSCATTERDPD:
+		scatter = 1;
+		/* fall through */
 	case ZYDIS_MNEMONIC_VPGATHERDD: case ZYDIS_MNEMONIC_VPGATHERDQ:
 	case ZYDIS_MNEMONIC_VGATHERDPS: case ZYDIS_MNEMONIC_VGATHERDPD:
 		ielem = 4;
 		break;
+	case ZYDIS_MNEMONIC_VPSCATTERQD: case ZYDIS_MNEMONIC_VPSCATTERQQ:
+	case ZYDIS_MNEMONIC_VSCATTERQPS: case ZYDIS_MNEMONIC_VSCATTERQPD:
+		scatter = 1;
+		/* fall through */
 	case ZYDIS_MNEMONIC_VPGATHERQD: case ZYDIS_MNEMONIC_VPGATHERQQ:
 	case ZYDIS_MNEMONIC_VGATHERQPS: case ZYDIS_MNEMONIC_VGATHERQPD:
 		ielem = 8;
 		break;
-	case ZYDIS_MNEMONIC_VPSCATTERDD: case ZYDIS_MNEMONIC_VPSCATTERDQ:
-	case ZYDIS_MNEMONIC_VPSCATTERQD: case ZYDIS_MNEMONIC_VPSCATTERQQ:
-	case ZYDIS_MNEMONIC_VSCATTERDPS: case ZYDIS_MNEMONIC_VSCATTERDPD:
-	case ZYDIS_MNEMONIC_VSCATTERQPS: case ZYDIS_MNEMONIC_VSCATTERQPD:
-		refuse(out, "AVX-512 scatters are not supported (no AVX-512 to test them on)");
-		return;
 	default:
 		refuse(out, "gather and scatter prefetches (AVX512PF) are not supported");
 		return;
 	}
-	if (ins->encoding != ZYDIS_INSTRUCTION_ENCODING_VEX || ins->operand_count_visible != 3 ||
-	    memop != 1 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
-	    ops[2].type != ZYDIS_OPERAND_TYPE_REGISTER) {
-		refuse(out, "AVX-512 gathers (with a k mask) are not supported (no AVX-512 to "
-			    "test them on)");
+	dop = scatter ? 2 : 0;
+	if ((ins->encoding != ZYDIS_INSTRUCTION_ENCODING_VEX && !evex) ||
+	    ins->operand_count_visible != 3 || memop != (scatter ? 0 : evex ? 2 : 1) ||
+	    ops[dop].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    ops[1].type != (evex ? ZYDIS_OPERAND_TYPE_REGISTER : ZYDIS_OPERAND_TYPE_MEMORY) ||
+	    (!evex && ops[2].type != ZYDIS_OPERAND_TYPE_REGISTER)) {
+		refuse(out, "the gather's operands are not the usual ones");
 		return;
 	}
-	dreg = vreg_num(ops[0].reg.value);
-	mreg = vreg_num(ops[2].reg.value);
+	dreg = vreg_num(ops[dop].reg.value);
 	xreg = vreg_num(m->mem.index);
-	if (dreg < 0 || mreg < 0 || xreg < 0 || dreg > 15 || mreg > 15 || xreg > 15 ||
+	if (evex) {
+		mreg = ops[1].reg.value >= ZYDIS_REGISTER_K0 && ops[1].reg.value <= ZYDIS_REGISTER_K7
+			       ? (int)(ops[1].reg.value - ZYDIS_REGISTER_K0) : -1;
+		if (mreg == 0 || ins->avx.mask.mode == ZYDIS_MASK_MODE_ZEROING ||
+		    (!scatter && dreg == xreg)) {
+			refuse(out, "an AVX-512 gather or scatter with k0, zeroing-masking or the "
+				    "destination as index raises #UD");
+			return;
+		}
+	} else {
+		mreg = vreg_num(ops[2].reg.value);
+	}
+	if (dreg < 0 || mreg < 0 || xreg < 0 || (!evex && (dreg > 15 || mreg > 15 || xreg > 15)) ||
 	    (m->mem.base != ZYDIS_REGISTER_NONE && greg_of(m->mem.base) < 0) ||
 	    (m->size != 32 && m->size != 64)) {
 		refuse(out, "the gather's operands are not the usual ones");
 		return;
 	}
-	if (dreg == mreg || dreg == xreg || mreg == xreg) {
+	if (!evex && (dreg == mreg || dreg == xreg || mreg == xreg)) {
 		refuse(out, "a gather whose destination, index and mask are not three "
 			    "different registers raises #UD");
 		return;
@@ -550,18 +569,22 @@ static void analyze_gather(struct mw_x86_insn *out, const ZydisDecodedInstructio
 	if (ins->address_width == 32)
 		out->flags |= MW_X86_ADDR32;
 	out->flags |= MW_X86_VECTOR;
-	out->kind = MW_READ;
+	out->kind = scatter ? MW_WRITE : MW_READ;
 	out->elem = (uint8_t)(m->size / 8);
 	out->size = out->elem;
 	out->ielem = (uint8_t)ielem;
 	out->vindex = (uint8_t)xreg;
 	out->datareg = (uint8_t)dreg;
-	out->maskkind = MW_MASK_SIGN;
+	out->maskkind = evex ? MW_MASK_K : MW_MASK_SIGN;
 	out->maskreg = (uint8_t)mreg;
-	dbytes = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[0].reg.value) / 8;
+	dbytes = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, ops[dop].reg.value) / 8;
 	ibytes = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, m->mem.index) / 8;
 	out->lanes = (uint8_t)(dbytes / out->elem < ibytes / ielem ? dbytes / out->elem
 								     : ibytes / ielem);
+	if (scatter) {
+		out->cls = MW_X86_GATHER;       /* written lane by lane: no stub */
+		return;
+	}
 
 	if (encoder_request(out, ins, ops, &req))
 		return;
@@ -571,20 +594,29 @@ static void analyze_gather(struct mw_x86_insn *out, const ZydisDecodedInstructio
 		ZyanUSize len;
 		ZydisDecodedInstruction chk;
 		ZydisDecodedOperand chkops[ZYDIS_MAX_OPERAND_COUNT];
+		int same = 1;
 
 		if (g == out->base)
 			continue;
 		req.operands[memop].mem.base = reg_of_greg(g);
 		req.operands[memop].mem.displacement = 0;
 		if (!reencode(&req, buf, &len, &chk, chkops) ||
-		    chk.mnemonic != ins->mnemonic || chkops[memop].type != ZYDIS_OPERAND_TYPE_MEMORY ||
+		    chk.mnemonic != ins->mnemonic || chk.encoding != ins->encoding ||
+		    chk.avx.mask.reg != ins->avx.mask.reg ||
+		    chk.avx.mask.mode != ins->avx.mask.mode ||
+		    chkops[memop].type != ZYDIS_OPERAND_TYPE_MEMORY ||
 		    chkops[memop].mem.type != ZYDIS_MEMOP_TYPE_VSIB ||
 		    chkops[memop].mem.base != reg_of_greg(g) ||
 		    chkops[memop].mem.index != m->mem.index ||
 		    chkops[memop].mem.scale != m->mem.scale ||
 		    chkops[memop].mem.disp.value != 0 ||
-		    chkops[0].reg.value != ops[0].reg.value ||
-		    chkops[2].reg.value != ops[2].reg.value)
+		    chkops[memop].size != m->size)
+			continue;
+		for (int i = 0; i < 3; i++)
+			if (i != memop && (chkops[i].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+					   chkops[i].reg.value != ops[i].reg.value))
+				same = 0;
+		if (!same)
 			continue;
 		out->scratch = (int8_t)g;
 		out->cls = MW_X86_GATHER;

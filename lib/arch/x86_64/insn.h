@@ -15,11 +15,12 @@
  *            32-bit address-size prefix is dropped from the stub: the
  *            pointers are wrapped to 32 bits between chunks instead).
  *   PUSH, POP, CALL, JMP   with a memory operand: emulated; XLAT too.
- *   GATHER   AVX2 gathers (vector-indexed addressing, a vector mask): each
- *            enabled lane read into a bounce buffer, then the instruction
- *            itself run on it, re-encoded as [scratch + vindex*scale] with
- *            the index register pointing lane j at the buffer's slot j
- *            (gather.c).
+ *   GATHER   gathers and scatters (vector-indexed addressing; AVX2's
+ *            vector mask, AVX-512's k mask): a gather's enabled lanes
+ *            read into a bounce buffer, then the instruction itself run
+ *            on it, re-encoded as [scratch + vindex*scale] with the index
+ *            register pointing lane j at the buffer's slot j; a scatter
+ *            (kind MW_WRITE, no stub) written lane by lane (gather.c).
  *   REFUSED  with the reason in `why`.
  */
 #ifndef MW_X86_INSN_H
@@ -39,7 +40,7 @@ enum mw_x86_class {
 	MW_X86_JMP,
 	MW_X86_XLAT,
 	MW_X86_IMPLICIT,        /* push/pop/call/ret/leave on a watched stack */
-	MW_X86_GATHER,          /* AVX2 gathers */
+	MW_X86_GATHER,          /* gathers and scatters */
 };
 
 /* MW_X86_IMPLICIT: what the instruction does with the stack. */
@@ -98,8 +99,9 @@ struct mw_x86_insn {
 	uint8_t xform;          /* xsave family: MW_XSAVE_*, else 0 */
 	int8_t stkreg;          /* its register (gregs index), or -1 */
 	/* MW_X86_GATHER: the index vector register, its elements' bytes (4
-	 * or 8), the destination vector register, the lanes (elem is the data
-	 * element's bytes, maskreg the mask vector register). */
+	 * or 8), the destination (a scatter's source) vector register, the
+	 * lanes (elem is the data element's bytes, maskreg the mask vector
+	 * register, or with maskkind MW_MASK_K the k register). */
 	uint8_t vindex, ielem, datareg, lanes;
 	const char *why;        /* MW_X86_REFUSED */
 	const void *stub;       /* executable: the instruction + jump back */
@@ -127,8 +129,9 @@ void mw_x86_analyze(const uint8_t *code, size_t n, uint64_t pc,
 int mw_x86_insn_init(void);
 
 /* Offsets of XSAVE components in the standard format (CPUID leaf 0xd):
- * 2 = upper halves of ymm0..15, 5 = opmask k0..k7; 0 if absent. */
-extern uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask;
+ * 2 = upper halves of ymm0..15, 5 = opmask k0..k7, 6 = upper halves of
+ * zmm0..15, 7 = zmm16..31; 0 if absent. */
+extern uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask, mw_x86_xsave_zmmh, mw_x86_xsave_hi16;
 
 /* CPUID: the size of an xsave area for the features XCR0 enables. */
 extern uint32_t mw_x86_xsave_size;

@@ -16,14 +16,25 @@
  *                                  ; RIP-relative, + %fs:0 for fs:)
  *     ... the bits of its first and last byte's pages in the page map
  *     ;   (watch/pagemap.h: two bits per page, write and read) ...
- *     jc   watched
+ *     jc   fine (the first byte's), watched (the last byte's)
  *     pop %rdx; pop %rcx; popfq; pop %rax; lea 128(%rsp),%rsp
  *   native:
  *     <the instruction, relocated>
  *     jmp  site+len
+ *   fine:                          ; see emit_fine
+ *     ... a restartable sequence: the page's record in the fine map
+ *     ;   (watch/finemap.h); no granule of the access marked for its
+ *     ;   kind: the scratch register at the alias, the program's
+ *     ;   registers back, and the instruction's [scratch] form last ...
+ *     jmp  site+len
  *   watched:
  *     call *slow(%rip)             ; hot.S: never returns here
  *     <descriptor: site, native, the analysis>
+ *
+ * So an access beside the watched bytes (a hot neighbour on their page)
+ * costs tens of nanoseconds and no C; the watched bytes, a page crossed,
+ * a thread without a sequence area, an aborted sequence (the thread was
+ * preempted or took a signal inside) go on to `watched`.
  *
  * hot.S moves to the thread's alternate stack, saves every register and
  * the vector state as a signal frame would, and calls what the fault path
@@ -34,10 +45,10 @@
  * the fault at `native` (mw_arch_patch_where), takes it as the site's.
  *
  * Only a plain instruction is patched: one explicit memory operand, no
- * vector state, five bytes or more, in a file mapping, with the bytes the file has (never over
- * a debugger's breakpoint).  The rest keep the signal path; why, is
- * counted by reason.  Shorter instructions need their neighbours moved
- * (E9Patch's punning and eviction): not done yet.
+ * vector state (or `jmp *disp(%rip)`, a PLT entry's: jump_through), in a file mapping, with the bytes the file has (never over
+ * a debugger's breakpoint); one shorter than the jump is punned over the
+ * next instruction's bytes (sites.c, E9Patch's T1).  The rest keep the
+ * signal path; why, is counted by reason.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -55,6 +66,7 @@
 #include "arch/x86_64/regs.h"
 #include "arch/x86_64/sites.h"
 #include "base/codefile.h"
+#include "watch/finemap.h"
 #include "base/sigsafe.h"
 
 #define SLOT    MW_X86_SLOT
@@ -64,6 +76,12 @@ enum { SITE_NONE, SITE_BUSY, SITE_PATCHED, SITE_NEVER };
 
 static _Atomic int enabled;
 static const uint8_t *pagemap;
+/* The fine map (watch/finemap.h) and glibc's restartable sequence area:
+ * neighbours in the stub; NULL: every access on a marked page calls. */
+static void *const *fine_root;
+static long rseq_off;
+extern const ptrdiff_t __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
 
 static int (*hot_fn)(void *uc, uintptr_t addr, size_t size, const void *insn);
 uint64_t mw_x86_hot_xmask;
@@ -88,6 +106,19 @@ void mw_arch_patch_init(const uint8_t *map,
 	/* hot.S: its ucontext and slots (1152), the vector state. */
 	mw_x86_hot_frame = 1152 + ((mw_x86_xsave_size + 63) & ~63ull);
 	/* On from the first watch (mw_arch_patch_enable). */
+}
+
+void mw_arch_patch_fine(void *const *root)
+{
+	/* The area's rseq_cs word at +8, cpu_id at +4 (negative: this thread
+	 * has none registered). */
+	if (root && &__rseq_offset && &__rseq_size && __rseq_size >= 16 &&
+	    __rseq_offset + 8 == (int32_t)(__rseq_offset + 8)) {
+		rseq_off = (long)__rseq_offset;
+		fine_root = root;
+	} else {
+		fine_root = NULL;
+	}
 }
 
 static int refuse(struct mw_x86_insn *in, int why)
@@ -140,6 +171,10 @@ void mw_x86_hot_enter(ucontext_t *uc, const struct mw_x86_hot_desc *d)
 
 struct emit {
 	uint8_t *p;
+	/* The fine path's restartable sequence: its rel32 to the descriptor,
+	 * and the addresses the descriptor gives. */
+	uint8_t *fine_cs;
+	uint64_t fine_start, fine_post, fine_abort;
 };
 
 static void b1(struct emit *e, unsigned v)
@@ -222,10 +257,198 @@ static void land(uint8_t *rel, const uint8_t *target)
 	memcpy(rel, &d, 4);
 }
 
-/* Writes the stub of IN at SITE into BUF (to run at AT); the offset of its
- * relocated instruction into *NATIVE.  0, or -1 if it cannot be relocated. */
+/* ------------------------------------------------- neighbours in the stub */
+
+/* `jmp *disp(%rip)`: a PLT entry's jump through the GOT, or a tail call
+ * through a function pointer.  Like a call, it leaves nothing of its
+ * function live below RSP (the callee's frame goes there): so its stub may
+ * jump on through the word below the program's stack pointer. */
+static int jump_through(const struct mw_x86_insn *in)
+{
+	return in->cls == MW_X86_JMP && in->base == MW_X86_RIPREG && in->index < 0 &&
+	       in->seg == 0 && in->size == 8 && in->disp_off;
+}
+
+/* Whether IN's stub may run its neighbours' accesses itself: the fine map
+ * is there, and the instruction's [scratch] form (insn.h) has a scratch
+ * other than the three registers the stub works in. */
+static int fine_ok(const struct mw_x86_insn *in)
+{
+	if (fine_root && jump_through(in))
+		return 1;
+	return fine_root && in->cls == MW_X86_GENERIC && in->stub && in->stub_len &&
+	       in->scratch != REG_RAX && in->scratch != REG_RCX && in->scratch != REG_RDX &&
+	       hw(in->scratch) >= 0 && in->size >= 1 && in->size <= 16 && in->rspreg < 0;
+}
+
+/* %fs:DISP32 addressing (no base, no index) for ModRM reg field REG. */
+static void fs_abs(struct emit *e, unsigned reg, long disp)
+{
+	b1(e, (reg & 7) << 3 | 4);
+	b1(e, 0x25);
+	b4(e, (uint32_t)(int32_t)disp);
+}
+
+/* mov DISP8(%rsp), %r (LOAD) or push %r / nothing else: the scratch's moves. */
+static void sc_from_stack(struct emit *e, int s, unsigned disp8)
+{
+	b1(e, 0x48 | (s >= 8 ? 4 : 0));
+	b1(e, 0x8b);
+	b1(e, 0x44 | (unsigned)(s & 7) << 3);
+	b1(e, 0x24);
+	b1(e, disp8);
+}
+
+/*
+ * The fine path, entered with the effective address in rax when the first
+ * byte's page is marked (the program's rax, flags, rcx, rdx pushed below
+ * the red zone).  TO_SLOW: a jump to land on the stub's call of hot.S,
+ * which follows.  In a restartable sequence (finemap.h), with the stack
+ * from B:
+ *   B+0 the program's flags again, B+8 0, B+16 scratch, B+24 rdx,
+ *   B+32 rcx, B+40 flags, B+48 rax
+ * it finds the page's record, checks the access's granules, points the
+ * scratch at the alias and runs the instruction's [scratch] form last
+ * (the sequence's commit), after a popfq: RSP is B+8 there, with the 0 on
+ * top, and B before, with the flags (never 0: bit 1 is always set) on top;
+ * the abort handler tells the two apart that way.
+ */
+static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in,
+		      uintptr_t next, uint8_t *to_slow, volatile uint64_t *runs)
+{
+	int jump = jump_through(in);
+	int s = jump ? 11 : hw(in->scratch);    /* a jump's: r11, its own */
+	unsigned n = in->size, g[3], ng = 0;
+	uint8_t *slow[4], *out[8];
+	unsigned nslow = 0, nout = 0;
+
+#define HERE (at + (uintptr_t)(e->p - buf))
+	slow[nslow++] = to_slow;
+	/* A thread without a sequence area registered: the fault path. */
+	b1(e, 0x64); b1(e, 0x83); fs_abs(e, 7, rseq_off + 4); b1(e, 0);  /* cmpl $0,%fs:cpu_id */
+	slow[nslow++] = jcc32(e, 0xc);                                   /* jl */
+	/* Across a page boundary: the fault path. */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x48); b1(e, n - 1);           /* lea n-1(%rax),%rcx */
+	b1(e, 0x48); b1(e, 0x31); b1(e, 0xc1);                           /* xor %rax,%rcx */
+	b1(e, 0x48); b1(e, 0xc1); b1(e, 0xe9); b1(e, 12);                /* shr $12,%rcx */
+	slow[nslow++] = jcc32(e, 0x5);                                   /* jnz */
+	if (s >= 8)
+		b1(e, 0x41);
+	b1(e, 0x50 + (s & 7));                                           /* push %sc */
+	b1(e, 0x6a); b1(e, 0);                                           /* pushq $0 */
+	b1(e, 0xff); b1(e, 0x74); b1(e, 0x24); b1(e, 0x20);              /* pushq 32(%rsp) */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x0d);                           /* lea cs(%rip),%rcx */
+	b4(e, 0);
+	e->fine_cs = e->p - 4;
+	b1(e, 0x64); b1(e, 0x48); b1(e, 0x89); fs_abs(e, 1, rseq_off + 8); /* mov %rcx,%fs:rseq_cs */
+
+	e->fine_start = HERE;
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                           /* mov %rax,%rcx */
+	b1(e, 0x48); b1(e, 0xc1); b1(e, 0xe9); b1(e, 12 + MW_FINE_LEAF_SHIFT); /* shr $30,%rcx */
+	b1(e, 0x48); b1(e, 0xba); b8(e, (uint64_t)(uintptr_t)fine_root); /* movabs $top,%rdx */
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x14); b1(e, 0xca);              /* mov (%rdx,%rcx,8),%rdx */
+	b1(e, 0x48); b1(e, 0x85); b1(e, 0xd2);                           /* test %rdx,%rdx */
+	out[nout++] = jcc32(e, 0x4);                                     /* jz */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                           /* mov %rax,%rcx */
+	b1(e, 0x48); b1(e, 0xc1); b1(e, 0xe9); b1(e, 12);                /* shr $12,%rcx */
+	b1(e, 0x81); b1(e, 0xe1); b4(e, (1u << MW_FINE_LEAF_SHIFT) - 1); /* and $mask,%ecx */
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x14); b1(e, 0xca);              /* mov (%rdx,%rcx,8),%rdx */
+	b1(e, 0x48); b1(e, 0x85); b1(e, 0xd2);                           /* test %rdx,%rdx */
+	out[nout++] = jcc32(e, 0x4);                                     /* jz */
+	/* The granules of the first byte, the middle (an access over 8 bytes
+	 * spans up to three) and the last. */
+	g[ng++] = 0;
+	if (n > 8)
+		g[ng++] = 8;
+	if (n > 1)
+		g[ng++] = n - 1;
+	for (unsigned i = 0; i < ng; i++) {
+		b1(e, 0x89); b1(e, 0xc1);                                /* mov %eax,%ecx */
+		if (g[i]) {
+			b1(e, 0x83); b1(e, 0xc1); b1(e, g[i]);           /* add $g,%ecx */
+		}
+		b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfff);                  /* and $0xfff,%ecx */
+		b1(e, 0xc1); b1(e, 0xe9); b1(e, 3);                      /* shr $3,%ecx */
+		if (in->kind & MW_WRITE) {
+			b1(e, 0x0f); b1(e, 0xa3); b1(e, 0x4a); b1(e, MW_FINE_W); /* bt %ecx,W(%rdx) */
+			out[nout++] = jcc32(e, 0x2);                     /* jc */
+		}
+		if (in->kind & MW_READ) {
+			b1(e, 0x0f); b1(e, 0xa3); b1(e, 0x4a); b1(e, MW_FINE_R); /* bt %ecx,R(%rdx) */
+			out[nout++] = jcc32(e, 0x2);
+		}
+	}
+	b1(e, 0x25); b4(e, 0xfff);                                       /* and $0xfff,%eax */
+	b1(e, 0x48); b1(e, 0x03); b1(e, 0x02);                           /* add (%rdx),%rax */
+	b1(e, 0x48 | (s >= 8 ? 1 : 0)); b1(e, 0x89); b1(e, 0xc0 | (s & 7)); /* mov %rax,%sc */
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x54); b1(e, 0x24); b1(e, 24);   /* mov 24(%rsp),%rdx */
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x4c); b1(e, 0x24); b1(e, 32);   /* mov 32(%rsp),%rcx */
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x44); b1(e, 0x24); b1(e, 48);   /* mov 48(%rsp),%rax */
+	b1(e, 0x9d);                                                     /* popfq */
+	if (jump) {
+		b1(e, 0x4d); b1(e, 0x8b); b1(e, 0x1b);                   /* mov (%r11),%r11: the commit */
+	} else {
+		bytes(e, in->stub, in->stub_len);                        /* the commit */
+	}
+	e->fine_post = HERE;
+	/* Flags are the instruction's from here: moves and lea only. */
+	b1(e, 0x64); b1(e, 0x48); b1(e, 0xc7); fs_abs(e, 0, rseq_off + 8); b4(e, 0); /* movq $0,%fs:rseq_cs */
+	if (jump) {
+		/* Its target, in the word below the program's RSP (see below):
+		 * mov %r11,168(%rsp). */
+		b1(e, 0x4c); b1(e, 0x89); b1(e, 0x9c); b1(e, 0x24); b4(e, 128 + 40);
+	}
+	/* One more access run here, in the site's count (the log's cost
+	 * counters fold it in), with RAX kept in the marker's slot:
+	 * mov %rax,(%rsp); movabs $runs,%rax; mov (%rax),%sc;
+	 * lea 1(%sc),%sc; mov %sc,(%rax); mov (%rsp),%rax. */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0x04); b1(e, 0x24);
+	b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)runs);
+	b1(e, 0x48 | (s >= 8 ? 4 : 0)); b1(e, 0x8b); b1(e, (unsigned)(s & 7) << 3);
+	b1(e, 0x48 | (s >= 8 ? 5 : 0)); b1(e, 0x8d); b1(e, 0x40 | (unsigned)(s & 7) << 3 | (s & 7));
+	if ((s & 7) == 4)
+		b1(e, 0x24);
+	b1(e, 1);
+	b1(e, 0x48 | (s >= 8 ? 4 : 0)); b1(e, 0x89); b1(e, (unsigned)(s & 7) << 3);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x04); b1(e, 0x24);
+	if (jump) {
+		/* r11 back; lea 176(%rsp),%rsp; jmp *-8(%rsp), through the
+		 * target stored above.  A signal meanwhile puts its frame 128
+		 * bytes below RSP, not over it. */
+		sc_from_stack(e, s, 8);
+		b1(e, 0x48); b1(e, 0x8d); b1(e, 0xa4); b1(e, 0x24); b4(e, 128 + 48);
+		b1(e, 0xff); b1(e, 0x64); b1(e, 0x24); b1(e, 0xf8);
+	} else {
+		sc_from_stack(e, s, 8);                                  /* mov 8(%rsp),%sc */
+		b1(e, 0x48); b1(e, 0x8d); b1(e, 0xa4); b1(e, 0x24); b4(e, 128 + 48); /* lea 176(%rsp),%rsp */
+		b1(e, 0xe9);                                             /* jmp next */
+		b4(e, (uint32_t)(int32_t)((int64_t)next - (int64_t)(HERE + 4)));
+	}
+
+	/* The abort handler, after the signature the kernel checks
+	 * (RSEQ_SIG): RSP to B (below it is the red zone, which signal
+	 * frames leave alone), then the fault path as below. */
+	b4(e, 0x53053053);
+	e->fine_abort = HERE;
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0x3c); b1(e, 0x24); b1(e, 0);    /* cmpq $0,(%rsp) */
+	b1(e, 0x75); b1(e, 5);                                           /* jne +5 */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x64); b1(e, 0x24); b1(e, 0xf8); /* lea -8(%rsp),%rsp */
+	/* Out of the sequence, to the fault path: RSP is B.  (The kernel
+	 * clears rseq_cs itself once RIP is outside.) */
+	for (unsigned i = 0; i < nout; i++)
+		land(out[i], e->p);
+	sc_from_stack(e, s, 16);                                         /* mov 16(%rsp),%sc */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x64); b1(e, 0x24); b1(e, 24);   /* lea 24(%rsp),%rsp */
+	for (unsigned i = 0; i < nslow; i++)
+		land(slow[i], e->p);
+#undef HERE
+}
+
+/* Writes the stub of IN at SITE into BUF (to run at AT); the address of its
+ * relocated instruction into *NATIVE.  RUNS: where it counts the accesses
+ * it runs on an alias itself.  0, or -1 if it cannot be relocated. */
 static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintptr_t site,
-		 uintptr_t *native)
+		 uintptr_t *native, volatile uint64_t *runs)
 {
 	static const uint8_t enter[] = {
 		0x48, 0x8d, 0x64, 0x24, 0x80,   /* lea -128(%rsp),%rsp */
@@ -235,7 +458,7 @@ static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintp
 		0x5a, 0x59, 0x9d, 0x58,         /* pop %rdx; pop %rcx; popfq; pop %rax */
 		0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0,  /* lea 128(%rsp),%rsp */
 	};
-	struct emit e = { buf };
+	struct emit e = { buf, NULL, 0, 0, 0 };
 	uint8_t *to_native, *to_watched[2];
 	int k = in->kind & MW_WRITE ? 0 : 1;    /* the page map's bit */
 	uintptr_t next = site + in->len;
@@ -246,14 +469,15 @@ static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintp
 	b1(&e, 0x48); b1(&e, 0x89); b1(&e, 0xc1);              /* mov %rax,%rcx */
 	b1(&e, 0x48); b1(&e, 0xc1); b1(&e, 0xe9); b1(&e, 47);  /* shr $47,%rcx */
 	to_native = jcc32(&e, 0x5);                             /* jnz */
+	b1(&e, 0x48); b1(&e, 0xba); b8(&e, (uint64_t)(uintptr_t)pagemap); /* movabs $map,%rdx */
+	/* The first byte's page (EA stays in rax), then the last byte's. */
 	b1(&e, 0x48); b1(&e, 0x89); b1(&e, 0xc1);              /* mov %rax,%rcx */
 	emit_bit(&e, 1, k);
-	b1(&e, 0x48); b1(&e, 0x8d); b1(&e, 0x40); b1(&e, in->size - 1u); /* lea n-1(%rax),%rax */
-	emit_bit(&e, 0, k);
-	b1(&e, 0x48); b1(&e, 0xba); b8(&e, (uint64_t)(uintptr_t)pagemap); /* movabs $map,%rdx */
 	b1(&e, 0x48); b1(&e, 0x0f); b1(&e, 0xa3); b1(&e, 0x0a);  /* bt %rcx,(%rdx) */
 	to_watched[0] = jcc32(&e, 0x2);                          /* jc */
-	b1(&e, 0x48); b1(&e, 0x0f); b1(&e, 0xa3); b1(&e, 0x02);  /* bt %rax,(%rdx) */
+	b1(&e, 0x48); b1(&e, 0x8d); b1(&e, 0x48); b1(&e, in->size - 1u); /* lea n-1(%rax),%rcx */
+	emit_bit(&e, 1, k);
+	b1(&e, 0x48); b1(&e, 0x0f); b1(&e, 0xa3); b1(&e, 0x0a);  /* bt %rcx,(%rdx) */
 	to_watched[1] = jcc32(&e, 0x2);
 	land(to_native, e.p);
 	bytes(&e, leave, sizeof(leave));
@@ -273,13 +497,25 @@ static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintp
 	b4(&e, (uint32_t)(int32_t)((int64_t)next - (int64_t)(at + (uintptr_t)(e.p - buf) + 4)));
 
 	land(to_watched[0], e.p);
-	land(to_watched[1], e.p);
+	if (fine_ok(in))
+		emit_fine(&e, buf, at, in, next, to_watched[1], runs);
+	else
+		land(to_watched[1], e.p);
 	/* call *slow(%rip): the slot after the descriptor. */
 	b1(&e, 0xff); b1(&e, 0x15); b4(&e, sizeof(struct mw_x86_hot_desc));
 	struct mw_x86_hot_desc d = { site, *native, in };
 
 	bytes(&e, &d, sizeof(d));
 	b8(&e, (uint64_t)(uintptr_t)mw_x86_hot_slow);
+	if (e.fine_cs) {
+		/* The sequence's descriptor (struct rseq_cs), 32-byte aligned. */
+		uint64_t cs[4] = { 0, e.fine_start, e.fine_post - e.fine_start, e.fine_abort };
+
+		while ((at + (uintptr_t)(e.p - buf)) % 32)
+			b1(&e, 0xcc);
+		land(e.fine_cs, e.p);
+		bytes(&e, cs, sizeof(cs));
+	}
 	return e.p - buf <= SLOT ? 0 : -1;
 }
 
@@ -295,12 +531,12 @@ static int plain(const struct mw_x86_insn *in)
 static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 {
 	uintptr_t pc = in->pc, stub, native;
-	uint8_t cur[15], file[15], buf[SLOT];
+	uint8_t cur[15], file[15], buf[2 * SLOT];     /* room to find it too long */
 	unsigned have = in->len < 5 ? 5 : in->len;     /* its bytes, and the jump's */
 	int prot;
 	struct mw_x86_site *s;
 
-	if (in->cls != MW_X86_GENERIC)
+	if (in->cls != MW_X86_GENERIC && !jump_through(in))
 		return refuse(in, MW_PATCH_CLASS);
 	if (!plain(in))
 		return refuse(in, MW_PATCH_VECTOR);
@@ -334,8 +570,10 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 	stub = mw_x86_slot_near(pc);
 	if (!stub)
 		return refuse(in, MW_PATCH_ROOM);
-	memset(buf, 0xcc, sizeof(buf));
-	if (build(buf, stub, in, pc, &native) < 0 || mw_x86_write_stub(stub, buf, SLOT) < 0)
+	memset(buf, 0xcc, SLOT);
+	s->runs = 0;
+	atomic_store(&s->folded, 0);
+	if (build(buf, stub, in, pc, &native, &s->runs) < 0 || mw_x86_write_stub(stub, buf, SLOT) < 0)
 		return refuse(in, MW_PATCH_ROOM);
 	/* Shorter than the jump: punned over the next instruction's bytes. */
 	if (in->len < 5 ? mw_x86_pun(pc, in->len, cur, stub, s->jump) < 0 :
@@ -437,6 +675,24 @@ void mw_arch_patch_restore_all(int off)
 	}
 	mw_x86_syssites_restored();
 	mw_x86_sites_unlock();
+}
+
+void mw_arch_patch_fold(void (*fn)(uintptr_t pc, uint64_t n, void *arg), void *arg)
+{
+	unsigned k = mw_x86_sites_count();
+
+	for (unsigned i = 0; i < k; i++) {
+		struct mw_x86_site *s = mw_x86_site(i);
+		uint64_t now, was;
+
+		if (!s->in)
+			continue;       /* a system-call site */
+		now = s->runs;
+		was = atomic_load(&s->folded);
+		/* Each access given once, whoever folds at the same time. */
+		if (now > was && atomic_compare_exchange_strong(&s->folded, &was, now))
+			fn(s->pc, now - was, arg);
+	}
 }
 
 void mw_arch_patch_enable(int on)

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MW_X86_SLOT 256         /* bytes of stub per site */
+#define MW_X86_SLOT 512         /* bytes of stub per site */
 
 struct mw_x86_insn;
 
@@ -32,6 +32,9 @@ struct mw_x86_site {
 	uint8_t orig[5], jump[5];
 	_Atomic int live;       /* the jump is in place */
 	struct mw_x86_insn *in; /* access sites: the analysis */
+	volatile uint64_t runs; /* access sites: the accesses its stub ran on
+				   an alias itself (patch.c; not atomic) */
+	_Atomic uint64_t folded;        /* of them, given to mw_arch_patch_fold */
 };
 
 /* The try-lock every patcher takes (WAIT: spin for it): 1 if taken. */

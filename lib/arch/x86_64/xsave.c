@@ -13,7 +13,8 @@
 #include "arch/x86_64/insn.h"
 #include "base/sigsafe.h"
 
-uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask, mw_x86_xsave_size;
+uint32_t mw_x86_xsave_ymmh, mw_x86_xsave_opmask, mw_x86_xsave_zmmh, mw_x86_xsave_hi16,
+	 mw_x86_xsave_size;
 
 /* The XSAVE components XCR0 enables, and for each from 2 on (the ones
  * after the 512-byte legacy region and the 64-byte header): its size, its
@@ -77,5 +78,9 @@ void mw_x86_xsave_init(void)
 	mw_x86_xsave_ymmh = a ? b : 0;
 	__cpuid_count(0xd, 5, a, b, c, d);
 	mw_x86_xsave_opmask = a ? b : 0;
+	__cpuid_count(0xd, 6, a, b, c, d);
+	mw_x86_xsave_zmmh = a ? b : 0;
+	__cpuid_count(0xd, 7, a, b, c, d);
+	mw_x86_xsave_hi16 = a ? b : 0;
 	xsave_components();
 }

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * finemap.c - the watched pages as patched sites' stubs read them (see
+ * finemap.h).  [thread, library lock held]: mmap, madvise, membarrier,
+ * the table's readers, release stores.
+ */
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "memwatch.h"
+#include "watch/finemap.h"
+#include "watch/table.h"
+
+#define PAGE            4096ull
+#define LEAF_PAGES      (1ull << MW_FINE_LEAF_SHIFT)
+#define TOP_ENTRIES     ((1ull << 47) / PAGE / LEAF_PAGES)
+#define SLAB            65536
+
+/* glibc's restartable sequence area (2.35 and later); weak: absent in an
+ * older one, which leaves the map off. */
+extern const unsigned int __rseq_size __attribute__((weak));
+
+typedef struct mw_fine_page *_Atomic slot_t;
+
+static slot_t **top;            /* TOP_ENTRIES leaves of LEAF_PAGES slots */
+static struct mw_fine_page *free_list, *retired;
+static unsigned nretired;
+static bool urgent;             /* an alias was taken away since the barrier */
+
+static long membarrier(int cmd)
+{
+	return syscall(SYS_membarrier, cmd, 0, 0);
+}
+
+int mw_finemap_init(void)
+{
+	void *p;
+
+	if (top)
+		return 0;
+	if (!&__rseq_size || __rseq_size == 0)
+		return -ENOSYS;
+	if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ) < 0)
+		return -errno;
+	p = mmap(NULL, TOP_ENTRIES * sizeof(void *), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	madvise(p, TOP_ENTRIES * sizeof(void *), MADV_DONTDUMP);
+	top = p;
+	return 0;
+}
+
+void *const *mw_finemap_root(void)
+{
+	return (void *const *)top;
+}
+
+static slot_t *slot(uintptr_t page_addr, bool make)
+{
+	uint64_t pg = page_addr / PAGE;
+	slot_t **t = &top[pg >> MW_FINE_LEAF_SHIFT];
+	slot_t *leaf = atomic_load_explicit((slot_t *_Atomic *)t, memory_order_relaxed);
+
+	if (!leaf && make) {
+		void *p = mmap(NULL, LEAF_PAGES * sizeof(slot_t), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (p == MAP_FAILED)
+			return NULL;
+		madvise(p, LEAF_PAGES * sizeof(slot_t), MADV_DONTDUMP);
+		leaf = p;
+		/* release: a stub that finds the leaf finds it zeroed. */
+		atomic_store_explicit((slot_t *_Atomic *)t, leaf, memory_order_release);
+	}
+	return leaf ? &leaf[pg & (LEAF_PAGES - 1)] : NULL;
+}
+
+static struct mw_fine_page *alloc(void)
+{
+	struct mw_fine_page *r = free_list;
+
+	if (!r) {
+		void *p = mmap(NULL, SLAB, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return NULL;
+		madvise(p, SLAB, MADV_DONTDUMP);
+		for (size_t i = 0; i + sizeof(*r) <= SLAB; i += sizeof(*r)) {
+			struct mw_fine_page *e = (struct mw_fine_page *)((char *)p + i);
+
+			e->next = free_list;
+			free_list = e;
+		}
+		r = free_list;
+	}
+	free_list = r->next;
+	return r;
+}
+
+static void set_granules(uint64_t *bits, uintptr_t from, uintptr_t to)
+{
+	for (uintptr_t g = from; g <= to; g++)
+		bits[g / 64] |= 1ull << (g % 64);
+}
+
+struct fill {
+	struct mw_fine_page *r;
+	uintptr_t page;
+	bool reads;             /* a read watch on the page: reads fault */
+};
+
+static void each_watch(struct mw_watch_obj *w, void *arg)
+{
+	struct fill *f = arg;
+	uintptr_t a = w->start > f->page ? w->start : f->page;
+	uintptr_t b = w->end < f->page + PAGE ? w->end : f->page + PAGE;
+
+	if (a >= b)
+		return;
+	if (w->flags & MW_WRITE)
+		set_granules(f->r->w, (a - f->page) / 8, (b - 1 - f->page) / 8);
+	if (w->flags & MW_READ) {
+		set_granules(f->r->r, (a - f->page) / 8, (b - 1 - f->page) / 8);
+		f->reads = true;
+	}
+}
+
+static bool all_ones(const uint64_t *g)
+{
+	for (int i = 0; i < 8; i++)
+		if (g[i] != ~0ull)
+			return false;
+	return true;
+}
+
+/* The record page P should have in NOW, into *R: false if none, or if no
+ * access that reaches the stub's look could run there (every granule
+ * marked for writes, and for reads too where reads fault at all): a page
+ * wholly watched needs none. */
+static bool compute(const struct mw_snapshot *now, uintptr_t p, struct mw_fine_page *r)
+{
+	const struct mw_span *sp = mw_table_span(now, p);
+	struct fill f = { r, p, false };
+	int allowed;
+
+	if (!sp || sp->state != MW_SPAN_ACTIVE || !sp->alias)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->alias = sp->alias + (p - sp->start);
+	/* A kind the page's own protection forbids is the fault path's: it
+	 * delivers the fault the program would get. */
+	allowed = mw_prot_allowed(sp->orig_prot);
+	if (!(allowed & PROT_WRITE))
+		memset(r->w, 0xff, sizeof(r->w));
+	if (!(allowed & PROT_READ))
+		memset(r->r, 0xff, sizeof(r->r));
+	mw_table_each(now, p, p + PAGE, each_watch, &f);
+	return !all_ones(r->w) || (f.reads && !all_ones(r->r));
+}
+
+static void retire(struct mw_fine_page *old)
+{
+	old->next = retired;
+	retired = old;
+	nretired++;
+}
+
+static void page_update(const struct mw_snapshot *now, uintptr_t p)
+{
+	struct mw_fine_page tmp, *old, *rec;
+	bool have = compute(now, p, &tmp);
+	slot_t *s = slot(p, have);
+
+	old = s ? atomic_load_explicit(s, memory_order_relaxed) : NULL;
+	if (!have || !s) {
+		/* None (or no memory for the leaf: the fault path's then). */
+		if (old) {
+			atomic_store_explicit(s, NULL, memory_order_relaxed);
+			retire(old);
+			urgent = true;
+		}
+		return;
+	}
+	if (old && old->alias == tmp.alias && !memcmp(old->w, tmp.w, sizeof(tmp.w)) &&
+	    !memcmp(old->r, tmp.r, sizeof(tmp.r)))
+		return;
+	rec = alloc();
+	if (!rec) {
+		if (old) {
+			atomic_store_explicit(s, NULL, memory_order_relaxed);
+			retire(old);
+			urgent = true;
+		}
+		return;
+	}
+	*rec = tmp;
+	rec->next = NULL;
+	/* release: a stub that finds the record finds it filled. */
+	atomic_store_explicit(s, rec, memory_order_release);
+	if (old) {
+		retire(old);
+		if (old->alias != rec->alias)
+			urgent = true;
+	}
+}
+
+/* Calls page_update for each page of S's spans within [lo, hi). */
+static void spans_in(const struct mw_snapshot *s, const struct mw_snapshot *now,
+		     uintptr_t lo, uintptr_t hi)
+{
+	for (const struct mw_span *sp = mw_table_span_after(s, lo); sp && sp->start < hi;
+	     sp = mw_table_span_after(s, sp->end)) {
+		uintptr_t a = sp->start > lo ? sp->start : lo & ~(PAGE - 1);
+		uintptr_t b = sp->end < hi ? sp->end : hi;
+
+		for (uintptr_t p = a; p < b; p += PAGE)
+			page_update(now, p);
+	}
+}
+
+void mw_finemap_update(const struct mw_snapshot *now, const struct mw_snapshot *prev,
+		       uintptr_t lo, uintptr_t hi)
+{
+	if (!top || lo >= hi)
+		return;
+	if (hi > (1ull << 47))
+		hi = 1ull << 47;
+	/* Pages that left (their records go) and pages that are (theirs are
+	 * made anew where they changed). */
+	if (prev && prev != now)
+		spans_in(prev, now, lo, hi);
+	spans_in(now, now, lo, hi);
+}
+
+void mw_finemap_rebuild(const struct mw_snapshot *now)
+{
+	if (top)
+		spans_in(now, now, 0, 1ull << 47);
+}
+
+void mw_finemap_settle(void)
+{
+	if (!top || (!urgent && nretired < 256))
+		return;
+	/* Every running sequence restarts; preempted ones already did. */
+	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ) < 0)
+		return;         /* registered in mw_finemap_init: cannot fail */
+	urgent = false;
+	while (retired) {
+		struct mw_fine_page *r = retired;
+
+		retired = r->next;
+		r->next = free_list;
+		free_list = r;
+	}
+	nretired = 0;
+}
