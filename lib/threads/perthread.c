@@ -604,13 +604,14 @@ void mw_threads_switch(int on)
 			slots[i].selector = 0;
 			continue;
 		}
-		/* On first, then look: a thread that blocked SIGSYS before
-		 * stays off (until our broadcast reaches it, when it unblocks);
-		 * one that blocks it later does so by a dispatched call, which
-		 * never blocks it. */
-		slots[i].selector = 1;
-		if (mw_thread_blocks_sigsys(t))
-			slots[i].selector = 0;
+		/* On: each thread switches itself, in the handler of the
+		 * question mw_sys_activate sends it (mw_thread_switch_self),
+		 * where its mask is its own to read.  Switched from here, a
+		 * thread that had blocked SIGSYS by a call made while dispatch
+		 * was off could make its next call between the switch and the
+		 * look at its mask: a SIGSYS it blocks, which kills the
+		 * process (glibc's pthread_create blocks every signal around
+		 * its clone; t-clone-race). */
 	}
 }
 
