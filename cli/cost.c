@@ -131,26 +131,21 @@ static void neighbours(FILE *out, const struct mwc_log *log, const struct mw_cos
 			np - 5 == 1 ? "" : "s");
 	/* They dominate: more of them than accesses the watches counted.
 	 * Faults cost (move the neighbour); stub runs are only a hint. */
-	if (np && n >= MANY && n > log->last_seq) {
+	int faults = n >= MANY && n > log->last_seq;
+
+	if (np && (faults || (n + stub >= MANY && n + stub > log->last_seq))) {
 		const char *spec = spec_of(log, w, nw, pcs[0].watch);
 
 		mw_symbolize(sym, pcs[0].pc, 1, 0, where, sizeof(where));
 		mw_symbolize(sym, pcs[0].addr, 0, 0, what, sizeof(what));
-		fprintf(out, "memwatch: most faults were on a neighbour: 0x%" PRIx64 " %s, on the page "
-			"of watch %" PRIu64 " (%s), is hot (%" PRIu64 " by %s): watch a copy of the "
-			"watched variable, or move it or its neighbour to a page of its own\n",
+		fprintf(out, "memwatch: %s a neighbour: 0x%" PRIx64 " %s, on the page of watch %" PRIu64
+			" (%s), is hot (%" PRIu64 " by %s)%s\n",
+			faults ? "most faults were on" : "most accesses to watched pages were to",
 			(uint64_t)pcs[0].addr, what, (uint64_t)pcs[0].watch, spec,
-			(uint64_t)pcs[0].faults, where);
-	} else if (np && n + stub >= MANY && n + stub > log->last_seq) {
-		const char *spec = spec_of(log, w, nw, pcs[0].watch);
-
-		mw_symbolize(sym, pcs[0].pc, 1, 0, where, sizeof(where));
-		mw_symbolize(sym, pcs[0].addr, 0, 0, what, sizeof(what));
-		fprintf(out, "memwatch: most accesses to watched pages were to a neighbour: 0x%" PRIx64
-			" %s, on the page of watch %" PRIu64 " (%s), is hot (%" PRIu64 " by %s); they "
-			"ran in a patched instruction's stub and cost little\n",
-			(uint64_t)pcs[0].addr, what, (uint64_t)pcs[0].watch, spec,
-			(uint64_t)pcs[0].faults, where);
+			(uint64_t)pcs[0].faults, where,
+			faults ? ": watch a copy of the watched variable, or move it or its neighbour "
+				 "to a page of its own" :
+				 "; they ran in a patched instruction's stub and cost little");
 	}
 	mw_symbolizer_close(sym);
 }

@@ -79,9 +79,10 @@ void mw_record_before(struct mw_fault *f)
 	f->recording = !recording_now && !f->quiet && mw_table_wanted(f->snap, f->acc, f->nacc);
 	if (!f->recording)
 		return;
-	if ((f->kernel || (f->soft && (atomic_load(&handled) & MW_RECORD_HELD))) && !f->held &&
-	    hold(&f->held_mask) == 0)
-		f->held = 1;    /* the SIGSEGV handler's mask holds them already */
+	/* A system call's access: held here.  A SIGSEGV's: by the handler's
+	 * mask; a patched site's: by its caller, mw_record_hold. */
+	if (f->kernel && !f->held && hold(&f->held_mask) == 0)
+		f->held = 1;
 	recording_now = 1;
 	depth = atomic_load_explicit(&mw_ring_depth, memory_order_relaxed);
 	f->nframes = 0;

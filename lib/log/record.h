@@ -38,9 +38,9 @@ uint64_t mw_record_after(struct mw_fault *f);
 			  (1ull << (SIGILL - 1)) | (1ull << (SIGTRAP - 1))))
 
 /* A patched site's access (arch.h) is not in a handler whose mask holds
- * the asynchronous signals: the log holds them itself with a system call
- * pair - unless no signal of MW_RECORD_HELD has a handler of the
- * program's, when nothing of the program's can interrupt the recording.
+ * the asynchronous signals: its caller holds them with a system call pair
+ * (mw_record_hold below) - unless no signal of MW_RECORD_HELD has a
+ * handler of the program's, when nothing of the program's can interrupt.
  * The system-call layer says which have one: ALL: exactly BITS (when it
  * starts to see every sigaction, and ~0 when it stops); else BITS have
  * one now (said before the handler is installed).  [any] */

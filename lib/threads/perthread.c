@@ -584,24 +584,19 @@ bool mw_thread_blocks(pid_t tid, int sig)
 
 void mw_threads_switch(int on)
 {
-	for (int i = 0; i < SLOTS; i++) {
-		pid_t t = atomic_load(&slots[i].tid);
-
-		if (!t || &slots[i] == mine)
-			continue;       /* the caller's: mw_thread_hold's */
-		if (!on) {
-			slots[i].selector = 0;
-			continue;
-		}
-		/* On: each thread switches itself, in the handler of the
-		 * question mw_sys_activate sends it (mw_thread_switch_self),
-		 * where its mask is its own to read.  Switched from here, a
-		 * thread that had blocked SIGSYS by a call made while dispatch
-		 * was off could make its next call between the switch and the
-		 * look at its mask: a SIGSYS it blocks, which kills the
-		 * process (glibc's pthread_create blocks every signal around
-		 * its clone; t-clone-race). */
-	}
+	/* On: each thread switches itself, in the handler of the question
+	 * mw_sys_activate sends it (mw_thread_switch_self), where its mask
+	 * is its own to read.  Switched from here, a thread that had blocked
+	 * SIGSYS by a call made while dispatch was off could make its next
+	 * call between the switch and a look at its mask: a SIGSYS it
+	 * blocks, which kills the process (glibc's pthread_create blocks
+	 * every signal around its clone; t-clone-race).  Off is safe from
+	 * anywhere. */
+	if (on)
+		return;
+	for (int i = 0; i < SLOTS; i++)
+		if (atomic_load(&slots[i].tid) && &slots[i] != mine)
+			slots[i].selector = 0;  /* the caller's: mw_thread_hold's */
 }
 
 /* The helper process: seizes each thread, stops it, clears SIGSEGV and

@@ -44,8 +44,8 @@ bool mw_thread_dispatching(void);
  * kernel (it holds the library lock: they are the library's); 0 puts its
  * switch back as the watches want.  Nests. */
 void mw_thread_hold(int hold);
-/* [thread] Every registered thread's switch (off, or on where the thread
- * does not block SIGSYS). */
+/* [thread] Every other registered thread's switch off (ON 0); ON 1 does
+ * nothing: each thread switches itself on when asked (perthread.c). */
 void mw_threads_switch(int on);
 /* [thread] Register the calling thread and switch dispatch on for it (its
  * switch stays as mw_threads_switch sets it).  0 or -errno. */

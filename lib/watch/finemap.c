@@ -174,32 +174,35 @@ static void retire(struct mw_fine_page *old)
 	nretired++;
 }
 
+/* The record of slot S goes (its alias with it: the barrier is due). */
+static void drop(slot_t *s)
+{
+	struct mw_fine_page *old = s ? atomic_load_explicit(s, memory_order_relaxed) : NULL;
+
+	if (old) {
+		atomic_store_explicit(s, NULL, memory_order_relaxed);
+		retire(old);
+		urgent = true;
+	}
+}
+
 static void page_update(const struct mw_snapshot *now, uintptr_t p)
 {
 	struct mw_fine_page tmp, *old, *rec;
 	bool have = compute(now, p, &tmp);
 	slot_t *s = slot(p, have);
 
-	old = s ? atomic_load_explicit(s, memory_order_relaxed) : NULL;
 	if (!have || !s) {
-		/* None (or no memory for the leaf: the fault path's then). */
-		if (old) {
-			atomic_store_explicit(s, NULL, memory_order_relaxed);
-			retire(old);
-			urgent = true;
-		}
+		drop(s);        /* none (or no memory for the leaf: the fault path's) */
 		return;
 	}
+	old = atomic_load_explicit(s, memory_order_relaxed);
 	if (old && old->alias == tmp.alias && !memcmp(old->w, tmp.w, sizeof(tmp.w)) &&
 	    !memcmp(old->r, tmp.r, sizeof(tmp.r)))
 		return;
 	rec = alloc();
 	if (!rec) {
-		if (old) {
-			atomic_store_explicit(s, NULL, memory_order_relaxed);
-			retire(old);
-			urgent = true;
-		}
+		drop(s);
 		return;
 	}
 	*rec = tmp;
@@ -250,37 +253,44 @@ static void drop_all(uintptr_t a, uintptr_t b)
 
 		if (stop > end)
 			stop = end;
-		for (; leaf && pg < stop; pg++) {
-			slot_t *s = &leaf[pg & (LEAF_PAGES - 1)];
-			struct mw_fine_page *old = atomic_load_explicit(s, memory_order_relaxed);
-
-			if (old) {
-				atomic_store_explicit(s, NULL, memory_order_relaxed);
-				retire(old);
-				urgent = true;
-			}
-		}
+		for (; leaf && pg < stop; pg++)
+			drop(&leaf[pg & (LEAF_PAGES - 1)]);
 		pg = stop;
 	}
 }
 
-/* Calls page_update for each page of S's spans within [lo, hi); a run of
- * pages one watch covers wholly (a large watch) at once. */
-static void spans_in(const struct mw_snapshot *s, const struct mw_snapshot *now,
-		     uintptr_t lo, uintptr_t hi)
+/* The records of the pages of PREV's spans within [lo, hi) that no span
+ * of NOW holds go (those it holds: spans_in). */
+static void gone_in(const struct mw_snapshot *prev, const struct mw_snapshot *now,
+		    uintptr_t lo, uintptr_t hi)
 {
-	for (const struct mw_span *sp = mw_table_span_after(s, lo); sp && sp->start < hi;
-	     sp = mw_table_span_after(s, sp->end)) {
+	for (const struct mw_span *sp = mw_table_span_after(prev, lo); sp && sp->start < hi;
+	     sp = mw_table_span_after(prev, sp->end)) {
 		uintptr_t a = sp->start > lo ? sp->start : lo & ~(PAGE - 1);
 		uintptr_t b = sp->end < hi ? sp->end : hi;
 		const struct mw_span *ns = mw_table_span_after(now, a);
-		bool none = !ns || ns->start >= b;
-		bool one = ns && ns->start <= a && ns->end >= b;
 
+		if (!ns || ns->start >= b) {
+			drop_all(a, b);
+			continue;
+		}
+		for (uintptr_t p = a; p < b; p += PAGE)
+			if (!mw_table_span(now, p))
+				drop(slot(p, false));
+	}
+}
+
+/* Calls page_update for each page of NOW's spans within [lo, hi); a run
+ * of pages one watch covers wholly (a large watch) at once. */
+static void spans_in(const struct mw_snapshot *now, uintptr_t lo, uintptr_t hi)
+{
+	for (const struct mw_span *sp = mw_table_span_after(now, lo); sp && sp->start < hi;
+	     sp = mw_table_span_after(now, sp->end)) {
+		uintptr_t a = sp->start > lo ? sp->start : lo & ~(PAGE - 1);
+		uintptr_t b = sp->end < hi ? sp->end : hi;
 		/* A large run with no record to have: only old ones to drop. */
-		if (b - a > 16 * PAGE &&
-		    (none || (one && (ns->state != MW_SPAN_ACTIVE || !ns->alias ||
-				      covered(now, a, b))))) {
+		if (b - a > 16 * PAGE && (sp->state != MW_SPAN_ACTIVE || !sp->alias ||
+					  covered(now, a, b))) {
 			drop_all(a, b);
 			continue;
 		}
@@ -299,14 +309,14 @@ void mw_finemap_update(const struct mw_snapshot *now, const struct mw_snapshot *
 	/* Pages that left (their records go) and pages that are (theirs are
 	 * made anew where they changed). */
 	if (prev && prev != now)
-		spans_in(prev, now, lo, hi);
-	spans_in(now, now, lo, hi);
+		gone_in(prev, now, lo, hi);
+	spans_in(now, lo, hi);
 }
 
 void mw_finemap_rebuild(const struct mw_snapshot *now)
 {
 	if (top)
-		spans_in(now, now, 0, 1ull << 47);
+		spans_in(now, 0, 1ull << 47);
 }
 
 void mw_finemap_settle(void)

@@ -2,7 +2,7 @@
 /*
  * jit.c - GDB's JIT interface for the stub area and the patched system-call
  * sites' stubs (see jit.h).  [thread]; mw_x86_jit_site: [fault path]
- * (memcpy and the JIT hook only).
+ * (memcpy, memset and the JIT hook only).
  *
  * GDB reads an in-memory ELF object for each registered entry.  Ours has no
  * code (the .text section is NOBITS at the stub area's address), a symbol
@@ -45,16 +45,83 @@ struct jit_descriptor __jit_debug_descriptor = { 1, 0, NULL, NULL };
 
 enum { S_NULL, S_TEXT, S_FRAME, S_SYMTAB, S_STRTAB, S_SHSTRTAB, S_COUNT };
 
-static struct {
+/* One in-memory ELF object for GDB: no code (.text is NOBITS at the code's
+ * address), one symbol over it, a .debug_frame; then the entry that lists
+ * it (not part of the object). */
+struct jit_image {
 	Elf64_Ehdr eh;
 	Elf64_Shdr sh[S_COUNT];
-	uint8_t frame[96];
+	uint8_t frame[128];
 	Elf64_Sym sym[2];
-	char strtab[16];
-	char shstrtab[64];
-} image __attribute__((aligned(16)));
+	char strtab[24];
+	char shstrtab[48];
+	struct jit_code_entry entry;
+} __attribute__((aligned(16)));
 
-static struct jit_code_entry entry;
+/* Fills IM around its FRAME_LEN bytes of frame information, with NAME over
+ * [CODE, CODE + SIZE), and tells GDB. */
+static void announce(struct jit_image *im, const char *name, uint64_t code, uint64_t size,
+		     size_t frame_len)
+{
+	static const char shnames[] = "\0.text\0.debug_frame\0.symtab\0.strtab\0.shstrtab";
+	Elf64_Ehdr *eh = &im->eh;
+	Elf64_Shdr *sh = im->sh;
+
+	_Static_assert(sizeof(shnames) <= sizeof(im->shstrtab), "section names");
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_EXEC;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_ehsize = sizeof(Elf64_Ehdr);
+	eh->e_shoff = offsetof(struct jit_image, sh);
+	eh->e_shentsize = sizeof(Elf64_Shdr);
+	eh->e_shnum = S_COUNT;
+	eh->e_shstrndx = S_SHSTRTAB;
+
+	memcpy(im->shstrtab, shnames, sizeof(shnames));
+	memset(im->strtab, 0, sizeof(im->strtab));
+	for (size_t i = 0; name[i] && i + 2 < sizeof(im->strtab); i++)
+		im->strtab[i + 1] = name[i];
+	im->sym[1].st_name = 1;
+	im->sym[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
+	im->sym[1].st_shndx = S_TEXT;
+	im->sym[1].st_value = code;
+	im->sym[1].st_size = size;
+
+	sh[S_TEXT] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_NOBITS,
+		.sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_addr = code, .sh_size = size,
+		.sh_addralign = 16 };
+	sh[S_FRAME] = (Elf64_Shdr){ .sh_name = 7, .sh_type = SHT_PROGBITS,
+		.sh_offset = offsetof(struct jit_image, frame), .sh_size = frame_len,
+		.sh_addralign = 8 };
+	sh[S_SYMTAB] = (Elf64_Shdr){ .sh_name = 20, .sh_type = SHT_SYMTAB,
+		.sh_offset = offsetof(struct jit_image, sym), .sh_size = sizeof(im->sym),
+		.sh_link = S_STRTAB, .sh_info = 1, .sh_addralign = 8,
+		.sh_entsize = sizeof(Elf64_Sym) };
+	sh[S_STRTAB] = (Elf64_Shdr){ .sh_name = 28, .sh_type = SHT_STRTAB,
+		.sh_offset = offsetof(struct jit_image, strtab), .sh_size = sizeof(im->strtab),
+		.sh_addralign = 1 };
+	sh[S_SHSTRTAB] = (Elf64_Shdr){ .sh_name = 36, .sh_type = SHT_STRTAB,
+		.sh_offset = offsetof(struct jit_image, shstrtab), .sh_size = sizeof(shnames),
+		.sh_addralign = 1 };
+
+	im->entry.symfile_addr = (const char *)im;
+	im->entry.symfile_size = offsetof(struct jit_image, entry);
+	im->entry.prev_entry = NULL;
+	im->entry.next_entry = __jit_debug_descriptor.first_entry;
+	if (im->entry.next_entry)
+		im->entry.next_entry->prev_entry = &im->entry;
+	__jit_debug_descriptor.first_entry = &im->entry;
+	__jit_debug_descriptor.relevant_entry = &im->entry;
+	__jit_debug_descriptor.action_flag = 1;
+	__jit_debug_register_code();
+	__jit_debug_descriptor.action_flag = 0;
+}
+
+static struct jit_image image;  /* the stub area's */
 
 /* The CIE and FDE, 32-bit DWARF .debug_frame, x86-64 register numbers:
  * rbx 3, rbp 6, rsp 7, r12..r15 12..15, return address 16. */
@@ -92,59 +159,7 @@ static size_t build_frame(uint8_t *f, uint64_t code, uint64_t size)
 
 void mw_x86_jit_register(uintptr_t code, size_t size)
 {
-	static const char shnames[] = "\0.text\0.debug_frame\0.symtab\0.strtab\0.shstrtab";
-	Elf64_Ehdr *eh = &image.eh;
-	Elf64_Shdr *sh = image.sh;
-	size_t frame_len = build_frame(image.frame, code, size);
-
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_shoff = offsetof(__typeof__(image), sh);
-	eh->e_shentsize = sizeof(Elf64_Shdr);
-	eh->e_shnum = S_COUNT;
-	eh->e_shstrndx = S_SHSTRTAB;
-
-	memcpy(image.shstrtab, shnames, sizeof(shnames));
-	memcpy(image.strtab, "\0memwatch_stub", 15);
-	image.sym[1].st_name = 1;
-	image.sym[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
-	image.sym[1].st_shndx = S_TEXT;
-	image.sym[1].st_value = code;
-	image.sym[1].st_size = size;
-
-	sh[S_TEXT] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_NOBITS,
-		.sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_addr = code, .sh_size = size,
-		.sh_addralign = 16 };
-	sh[S_FRAME] = (Elf64_Shdr){ .sh_name = 7, .sh_type = SHT_PROGBITS,
-		.sh_offset = offsetof(__typeof__(image), frame), .sh_size = frame_len,
-		.sh_addralign = 8 };
-	sh[S_SYMTAB] = (Elf64_Shdr){ .sh_name = 20, .sh_type = SHT_SYMTAB,
-		.sh_offset = offsetof(__typeof__(image), sym), .sh_size = sizeof(image.sym),
-		.sh_link = S_STRTAB, .sh_info = 1, .sh_addralign = 8,
-		.sh_entsize = sizeof(Elf64_Sym) };
-	sh[S_STRTAB] = (Elf64_Shdr){ .sh_name = 28, .sh_type = SHT_STRTAB,
-		.sh_offset = offsetof(__typeof__(image), strtab), .sh_size = sizeof(image.strtab),
-		.sh_addralign = 1 };
-	sh[S_SHSTRTAB] = (Elf64_Shdr){ .sh_name = 36, .sh_type = SHT_STRTAB,
-		.sh_offset = offsetof(__typeof__(image), shstrtab), .sh_size = sizeof(shnames),
-		.sh_addralign = 1 };
-
-	entry.symfile_addr = (const char *)&image;
-	entry.symfile_size = sizeof(image);
-	entry.next_entry = __jit_debug_descriptor.first_entry;
-	if (entry.next_entry)
-		entry.next_entry->prev_entry = &entry;
-	__jit_debug_descriptor.first_entry = &entry;
-	__jit_debug_descriptor.relevant_entry = &entry;
-	__jit_debug_descriptor.action_flag = 1;
-	__jit_debug_register_code();
-	__jit_debug_descriptor.action_flag = 0;
+	announce(&image, "memwatch_stub", code, size, build_frame(image.frame, code, size));
 }
 
 /* ------------------------------------------------------------ site stubs */
@@ -159,17 +174,7 @@ void mw_x86_jit_register(uintptr_t code, size_t size)
  * up in /proc/self/maps when a site is patched). */
 #define SITE_IMAGES 256
 
-struct site_image {
-	Elf64_Ehdr eh;
-	Elf64_Shdr sh[S_COUNT];
-	uint8_t frame[128];
-	Elf64_Sym sym[2];
-	char strtab[24];
-	char shstrtab[48];
-	struct jit_code_entry entry;
-};
-
-static struct site_image site_images[SITE_IMAGES];
+static struct jit_image site_images[SITE_IMAGES];
 static unsigned n_site_images;
 
 static size_t site_frame(uint8_t *f, uint64_t code, uint64_t size, uint64_t resume,
@@ -212,65 +217,14 @@ static size_t site_frame(uint8_t *f, uint64_t code, uint64_t size, uint64_t resu
 int mw_x86_jit_site(uintptr_t stub, size_t size, uintptr_t resume, unsigned pre_len,
 		    unsigned fallback)
 {
-	static const char shnames[] = "\0.text\0.debug_frame\0.symtab\0.strtab\0.shstrtab";
-	struct site_image *im;
-	Elf64_Ehdr *eh;
-	Elf64_Shdr *sh;
-	size_t frame_len;
+	struct jit_image *im;
 
 	if (pre_len + 9 > 63 || fallback < pre_len + 9 || fallback - (pre_len + 9) > 255)
 		return -1;
 	if (n_site_images == SITE_IMAGES)
 		return -1;
 	im = &site_images[n_site_images++];
-	eh = &im->eh;
-	sh = im->sh;
-	frame_len = site_frame(im->frame, stub, size, resume, pre_len, fallback);
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_type = ET_EXEC;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_shoff = offsetof(struct site_image, sh);
-	eh->e_shentsize = sizeof(Elf64_Shdr);
-	eh->e_shnum = S_COUNT;
-	eh->e_shstrndx = S_SHSTRTAB;
-	memcpy(im->shstrtab, shnames, sizeof(shnames));
-	memcpy(im->strtab, "\0memwatch_syscall_stub", 23);
-	im->sym[1].st_name = 1;
-	im->sym[1].st_info = ELF64_ST_INFO(STB_GLOBAL, STT_FUNC);
-	im->sym[1].st_shndx = S_TEXT;
-	im->sym[1].st_value = stub;
-	im->sym[1].st_size = size;
-	sh[S_TEXT] = (Elf64_Shdr){ .sh_name = 1, .sh_type = SHT_NOBITS,
-		.sh_flags = SHF_ALLOC | SHF_EXECINSTR, .sh_addr = stub, .sh_size = size,
-		.sh_addralign = 16 };
-	sh[S_FRAME] = (Elf64_Shdr){ .sh_name = 7, .sh_type = SHT_PROGBITS,
-		.sh_offset = offsetof(struct site_image, frame), .sh_size = frame_len,
-		.sh_addralign = 8 };
-	sh[S_SYMTAB] = (Elf64_Shdr){ .sh_name = 20, .sh_type = SHT_SYMTAB,
-		.sh_offset = offsetof(struct site_image, sym), .sh_size = sizeof(im->sym),
-		.sh_link = S_STRTAB, .sh_info = 1, .sh_addralign = 8,
-		.sh_entsize = sizeof(Elf64_Sym) };
-	sh[S_STRTAB] = (Elf64_Shdr){ .sh_name = 28, .sh_type = SHT_STRTAB,
-		.sh_offset = offsetof(struct site_image, strtab), .sh_size = sizeof(im->strtab),
-		.sh_addralign = 1 };
-	sh[S_SHSTRTAB] = (Elf64_Shdr){ .sh_name = 36, .sh_type = SHT_STRTAB,
-		.sh_offset = offsetof(struct site_image, shstrtab), .sh_size = sizeof(shnames),
-		.sh_addralign = 1 };
-	im->entry.symfile_addr = (const char *)im;
-	im->entry.symfile_size = offsetof(struct site_image, entry);
-	im->entry.prev_entry = NULL;
-	im->entry.next_entry = __jit_debug_descriptor.first_entry;
-	if (im->entry.next_entry)
-		im->entry.next_entry->prev_entry = &im->entry;
-	__jit_debug_descriptor.first_entry = &im->entry;
-	__jit_debug_descriptor.relevant_entry = &im->entry;
-	__jit_debug_descriptor.action_flag = 1;
-	__jit_debug_register_code();
-	__jit_debug_descriptor.action_flag = 0;
+	announce(im, "memwatch_syscall_stub", stub, size,
+		 site_frame(im->frame, stub, size, resume, pre_len, fallback));
 	return 0;
 }

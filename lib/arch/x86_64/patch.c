@@ -289,7 +289,7 @@ static void fs_abs(struct emit *e, unsigned reg, long disp)
 	b4(e, (uint32_t)(int32_t)disp);
 }
 
-/* mov DISP8(%rsp), %r (LOAD) or push %r / nothing else: the scratch's moves. */
+/* mov DISP8(%rsp), %sc: the scratch register back from the stub's frame. */
 static void sc_from_stack(struct emit *e, int s, unsigned disp8)
 {
 	b1(e, 0x48 | (s >= 8 ? 4 : 0));
