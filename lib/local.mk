@@ -12,6 +12,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/watch/table.c lib/watch/table.h lib/watch/chunk.h lib/watch/snap.c lib/watch/ids.c \
 	lib/watch/arena.c lib/watch/arena.h \
 	lib/watch/alias.c lib/watch/alias.h lib/watch/pool.c lib/watch/pool.h \
+	lib/watch/stash.c lib/watch/stash.h \
 	lib/watch/protect.c lib/watch/protect.h lib/watch/pagemap.c lib/watch/pagemap.h \
 	lib/watch/finemap.c lib/watch/finemap.h \
 	lib/arch/arch.h \

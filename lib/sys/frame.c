@@ -178,7 +178,7 @@ long mw_sys_sigaction_frame(const long a[6])
  * (the others have it from us while watches exist). */
 static _Atomic uint64_t onstack_theirs;
 
-void mw_sys_onstack_begin(void)
+uint64_t mw_sys_onstack_begin(void)
 {
 	uint64_t handled;
 
@@ -186,6 +186,7 @@ void mw_sys_onstack_begin(void)
 	/* Dispatch sees every sigaction from now on (below): the log knows
 	 * which signals have a handler of the program's (record.h). */
 	mw_record_handlers(handled, 1);
+	return handled;
 }
 
 void mw_sys_onstack_end(void)

@@ -29,8 +29,9 @@ long mw_sys_sigaction_frame(const long a[6]);
  * thread's alternate stack: the library's (perthread.h), or the program's
  * own.  The program does not see the flag it did not set.
  */
-/* [thread] Watches begin: SA_ONSTACK added to the installed handlers. */
-void mw_sys_onstack_begin(void);
+/* [thread] Watches begin: SA_ONSTACK added to the installed handlers.
+ * The signals that have a handler (the library's among them). */
+uint64_t mw_sys_onstack_begin(void);
 /* [thread] No watch left: removed where the program did not set it. */
 void mw_sys_onstack_end(void);
 /* [fault path] rt_sigaction of another signal while watches exist: a

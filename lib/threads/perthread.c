@@ -58,6 +58,11 @@ struct slot {
 };
 
 static struct slot slots[SLOTS];
+/* One more than the highest slot ever taken: the loops over the threads
+ * stop there, not at SLOTS (a watch asks mw_threads_refuse, the first one
+ * mw_threads_switch: 4096 slots read each time were ~1/20 of a 4 KiB
+ * watch + unwatch). */
+static _Atomic int slots_used;
 static size_t tls_static;       /* bytes of static TLS below the thread pointer */
 
 static __thread int seen __attribute__((tls_model("initial-exec")));
@@ -199,8 +204,14 @@ void mw_thread_seen(void *uc)
 		pid_t t = atomic_load(&slots[i].tid);
 
 		if (t == 0 || (t != tid && !alive(t))) {
-			if (atomic_compare_exchange_strong(&slots[i].tid, &t, tid))
+			if (atomic_compare_exchange_strong(&slots[i].tid, &t, tid)) {
+				int used = atomic_load(&slots_used);
+
 				slot = &slots[i];
+				while (used < i + 1 &&
+				       !atomic_compare_exchange_weak(&slots_used, &used, i + 1))
+					;
+			}
 		}
 	}
 	if (slot) {
@@ -470,7 +481,7 @@ int mw_thread_post(pid_t tid, const siginfo_t *si)
 
 	if (si->si_signo != SIGSEGV && si->si_signo != SIGSYS)
 		return 1;
-	for (int i = 0; i < SLOTS && !to; i++)
+	for (int i = 0, n = atomic_load(&slots_used); i < n && !to; i++)
 		if (atomic_load(&slots[i].tid) == tid)
 			to = &slots[i];
 	if (!to)
@@ -594,7 +605,7 @@ void mw_threads_switch(int on)
 	 * anywhere. */
 	if (on)
 		return;
-	for (int i = 0; i < SLOTS; i++)
+	for (int i = 0, n = atomic_load(&slots_used); i < n; i++)
 		if (atomic_load(&slots[i].tid) && &slots[i] != mine)
 			slots[i].selector = 0;  /* the caller's: mw_thread_hold's */
 }
@@ -738,7 +749,7 @@ static bool exited(const struct slot *s, pid_t t)
 int mw_threads_refuse(uintptr_t lo, uintptr_t hi)
 {
 	mw_thread_seen(NULL);
-	for (int i = 0; i < SLOTS; i++) {
+	for (int i = 0, n = atomic_load(&slots_used); i < n; i++) {
 		pid_t t = atomic_load(&slots[i].tid);
 
 		if (t && lo < slots[i].hi && slots[i].lo < hi && alive(t) && !exited(&slots[i], t))

@@ -33,6 +33,17 @@ static size_t cursor, ntaken;
  * watched in order, both ways). */
 #define GAP 16
 
+/* Small runs given back are kept with their pages, still taken, for the
+ * next small watch (pool.h): no hole punched at the unwatch, no page
+ * allocated and zeroed at the watch.  At most KEEP_RUNS of them, of up to
+ * MW_POOL_KEEP_PAGES pages each, KEEP_TOTAL pages in all. */
+#define KEEP_RUNS 64
+#define KEEP_TOTAL 1024
+static struct kept {
+	size_t at, n;
+} kept[KEEP_RUNS];
+static size_t nkept, kept_pages;
+
 static int taken(size_t i)
 {
 	return (int)(bits[i / 64] >> (i % 64) & 1);
@@ -210,10 +221,42 @@ static int free_at(uintptr_t p, size_t n)
 	       all_free(at, n);
 }
 
-uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, uint64_t *off)
+/* Whether page I of the pool is in a run a watch uses (taken, not kept). */
+static int used(size_t i)
+{
+	if (i >= npages || !taken(i))
+		return 0;
+	for (size_t k = 0; k < nkept; k++)
+		if (i >= kept[k].at && i < kept[k].at + kept[k].n)
+			return 0;
+	return 1;
+}
+
+/* A kept run of N pages that starts at AT (npages: any, with no run in use
+ * on either side, so that a neighbour watched next can still take the run
+ * next to it): taken out of the list, still marked taken.  Its index or
+ * npages. */
+static size_t unkeep(size_t at, size_t n)
+{
+	for (size_t k = nkept; k-- > 0;) {
+		size_t i = kept[k].at;
+
+		if (kept[k].n != n || (at != npages && i != at) ||
+		    (at == npages && ((i > 0 && used(i - 1)) || used(i + n))))
+			continue;
+		kept[k] = kept[--nkept];
+		kept_pages -= n;
+		return i;
+	}
+	return npages;
+}
+
+uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, uint64_t *off,
+		      int *dirty)
 {
 	size_t n, i = npages;
 
+	*dirty = 0;
 	if (own() < 0 || !len || len > MW_POOL_SIZE)
 		return 0;
 	n = len / ps;
@@ -221,6 +264,19 @@ uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, ui
 		i = (after - base) / ps;
 	else if (before > len && free_at(before - len, n))
 		i = (before - len - base) / ps;
+	else if (after && after >= base && after < base + MW_POOL_SIZE &&
+		 (i = unkeep((after - base) / ps, n)) != npages)
+		*dirty = 1;
+	else if (before > len && before - len >= base && before - len < base + MW_POOL_SIZE &&
+		 (i = unkeep((before - len - base) / ps, n)) != npages)
+		*dirty = 1;
+	else if (nkept && (i = unkeep(npages, n)) != npages)
+		*dirty = 1;
+	if (*dirty) {
+		*fd = pool_fd;
+		*off = (uint64_t)i * ps;
+		return base + i * ps;
+	}
 	/* Room before a new run, for the page before it watched next. */
 	if (i == npages && cursor + GAP < npages)
 		i = find(cursor + GAP, npages, n);
@@ -237,8 +293,15 @@ uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, ui
 
 int mw_pool_put(uintptr_t alias, size_t len)
 {
+	size_t n = len / ps;
+
 	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != getpid())
 		return -1;
+	if (n <= MW_POOL_KEEP_PAGES && nkept < KEEP_RUNS && kept_pages + n <= KEEP_TOTAL) {
+		kept[nkept++] = (struct kept){ (alias - base) / ps, n };
+		kept_pages += n;
+		return 0;
+	}
 	/* A hole again: the next watch that takes the run reads zeros where
 	 * it copies nothing, never the bytes of this one. */
 	madvise((void *)alias, len, MADV_REMOVE);
@@ -271,10 +334,21 @@ int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off)
 	return 1;
 }
 
+int mw_pool_fd(void)
+{
+	return base && pool_pid == getpid() ? pool_fd : -1;
+}
+
 void mw_pool_idle(void)
 {
-	if (!base || ntaken || pool_pid != getpid())
+	if (!base || ntaken != kept_pages || pool_pid != getpid())
 		return;
+	/* The kept runs go with the memfd. */
+	while (nkept) {
+		nkept--;
+		mark(kept[nkept].at, kept[nkept].n, 0);
+	}
+	kept_pages = 0;
 	munmap((void *)base, MW_POOL_SIZE);
 	if (fd_ours())
 		close(pool_fd);
