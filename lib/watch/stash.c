@@ -44,14 +44,48 @@ static struct region {
 	size_t live;
 } regions[REGIONS];
 
-/* Stashes on their own whose bytes count in a region's live. */
+/* Stashes on their own whose bytes count in a region's live: [st, end)
+ * is exactly what is left of one (st == end: a free slot).  A part given
+ * back leaves the range at once - its addresses are free, and the kernel
+ * puts the next mappings, other stashes among them, there. */
 #define LONE 256
 static struct lone {
 	uintptr_t st, end;
-	size_t left;
 	int region;
 	bool ready;             /* it has the program's protection */
 } lones[LONE];
+
+/* The lone stash that holds [st, st + len), or NULL. */
+static struct lone *lone_of(uintptr_t st, size_t len)
+{
+	for (int i = 0; i < LONE; i++)
+		if (lones[i].st < lones[i].end && st >= lones[i].st && st + len <= lones[i].end)
+			return &lones[i];
+	return NULL;
+}
+
+/* [st, st + len) of lone stash L is gone: L keeps the rest.  A hole in its
+ * middle makes the part above a lone of its own; with no slot for it, that
+ * part is no longer known as one (its bytes stay counted: the region is
+ * kept until the process ends, never released under a stash). */
+static void lone_cut(struct lone *l, uintptr_t st, size_t len)
+{
+	uintptr_t end = st + len;
+
+	if (end < l->end && st > l->st) {
+		for (int i = 0; i < LONE; i++)
+			if (lones[i].st == lones[i].end) {
+				lones[i] = *l;
+				lones[i].st = end;
+				break;
+			}
+		l->end = st;
+	} else if (st > l->st) {
+		l->end = st;
+	} else {
+		l->st = end < l->end ? end : l->end;
+	}
+}
 
 static struct region *region_for(uintptr_t start, size_t len, uintptr_t vlo, uintptr_t vhi)
 {
@@ -79,7 +113,8 @@ static struct region *region_of(uintptr_t st)
 	for (int i = 0; i < REGIONS; i++) {
 		struct region *r = &regions[i];
 
-		if (r->base && st >= r->base && st < r->base + (r->hi - r->lo))
+		if (r->base && st >= r->base && st < r->base + (r->hi - r->lo) &&
+		    !(r->h0 < r->h1 && st >= r->base + r->h0 && st < r->base + r->h1))
 			return r;
 	}
 	return NULL;
@@ -210,8 +245,8 @@ uintptr_t mw_stash_away(uintptr_t start, size_t len, int prot, int orig_prot, in
 	}
 	if (r) {
 		for (int i = 0; i < LONE; i++)
-			if (!lones[i].left) {
-				lones[i] = (struct lone){ (uintptr_t)st, (uintptr_t)st + len, len,
+			if (lones[i].st == lones[i].end) {
+				lones[i] = (struct lone){ (uintptr_t)st, (uintptr_t)st + len,
 							  (int)(r - regions), ready };
 				r->live += len;
 				break;
@@ -235,12 +270,12 @@ fail:
 /* LEN bytes of stash ST are gone (moved back or dropped). */
 static void account(uintptr_t st, size_t len, struct region *r)
 {
-	if (!r)
-		for (int i = 0; i < LONE && !r; i++)
-			if (lones[i].left && st >= lones[i].st && st < lones[i].end) {
-				r = &regions[lones[i].region];
-				lones[i].left = lones[i].left > len ? lones[i].left - len : 0;
-			}
+	struct lone *l = r ? NULL : lone_of(st, len);
+
+	if (l) {
+		r = &regions[l->region];
+		lone_cut(l, st, len);
+	}
 	if (!r)
 		return;
 	r->live = r->live > len ? r->live - len : 0;
@@ -251,13 +286,12 @@ static void account(uintptr_t st, size_t len, struct region *r)
 int mw_stash_ready(uintptr_t st)
 {
 	struct region *r = region_of(st);
+	struct lone *l;
 
 	if (r)
 		return !r->broken;
-	for (int i = 0; i < LONE; i++)
-		if (lones[i].left && st >= lones[i].st && st < lones[i].end)
-			return lones[i].ready;
-	return 0;
+	l = lone_of(st, 1);
+	return l ? l->ready : 0;
 }
 
 int mw_stash_back(uintptr_t st, size_t len, uintptr_t start)
