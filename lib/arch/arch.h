@@ -153,14 +153,15 @@ int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsign
 			   uint64_t mask);
 void *mw_arch_gate_handler(void (*fn)(int, siginfo_t *, void *));
 
-/* [thread] Removes the signals of BITS (1 << (sig - 1)) from the masks of
- * every installed handler (they would block them while running). */
-void mw_arch_gate_unmask_handlers(uint64_t bits);
-/* [thread] ON: adds SA_ONSTACK to every installed handler but those of the
- * signals in KEEP, and returns the signals whose handlers had it already;
- * 0: removes it from every installed handler but those in KEEP.  HANDLED
- * (if not NULL): the signals that have a handler, KEEP's too. */
-uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep, uint64_t *handled);
+/* [thread] For the signals in LOOK (1 << (sig - 1)) that have a handler
+ * installed: ON adds SA_ONSTACK to each but those in KEEP, takes the
+ * signals of UNMASK out of the mask it runs with (it would block them),
+ * and returns the signals whose handlers had SA_ONSTACK already; 0 takes
+ * SA_ONSTACK away from each but those in KEEP.  One read per signal of
+ * LOOK, a write only where something changes.  HANDLED (if not NULL): the
+ * signals of LOOK that have a handler, KEEP's too. */
+uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t look, uint64_t keep, uint64_t unmask,
+				       uint64_t *handled);
 
 /* [fault path] The kernel's struct sigaction (rt_sigaction's argument, at
  * most MW_KSA_MAX bytes) to and from the C library's. */

@@ -300,28 +300,6 @@ static int unblock_blocking(void)
 	return done;
 }
 
-/* The handlers of the signals HANDLED (those that have one) lose the
- * signals BITS from the mask they run with. */
-static void unmask_handlers(uint64_t handled, uint64_t bits)
-{
-	size_t off = mw_arch_ksa_mask_offset();
-	uint8_t k[MW_KSA_MAX];
-
-	for (int sig = 1; sig <= 64; sig++) {
-		uint64_t m;
-
-		if (!(handled & (1ull << (sig - 1))) || sig == SIGKILL || sig == SIGSTOP ||
-		    mw_arch_gate_syscall(SYS_rt_sigaction, sig, 0, (long)k, 8, 0, 0) < 0)
-			continue;
-		memcpy(&m, k + off, sizeof(m));
-		if (!(m & bits))
-			continue;
-		m &= ~bits;
-		memcpy(k + off, &m, sizeof(m));
-		mw_arch_gate_syscall(SYS_rt_sigaction, sig, (long)k, 0, 8, 0, 0);
-	}
-}
-
 int mw_sys_activate(void)
 {
 	pid_t self = (pid_t)syscall(SYS_gettid);
@@ -347,7 +325,7 @@ int mw_sys_activate(void)
 	 * thread's stack pointer is (sys/frame.h); and those it installed
 	 * blocking everything while they run would block SIGSYS and SIGSEGV
 	 * then.  One look at every signal, not two (each a system call). */
-	unmask_handlers(mw_sys_onstack_begin(), (1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)));
+	mw_sys_onstack_begin((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)));
 	/* Switch on first, then ask every other thread to look: a system call
 	 * it is blocked in (a read into the memory about to be watched) is
 	 * interrupted and restarts through the handler.  A thread that blocks

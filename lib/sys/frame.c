@@ -175,14 +175,19 @@ long mw_sys_sigaction_frame(const long a[6])
 }
 
 /* The signals whose handlers the program installed with SA_ONSTACK itself
- * (the others have it from us while watches exist). */
-static _Atomic uint64_t onstack_theirs;
+ * (the others have it from us while watches exist), and those that have a
+ * handler of the program's: while watches exist, dispatch sees every
+ * sigaction (below), so the end looks at these alone - none, for most
+ * programs, instead of a system call per signal. */
+static _Atomic uint64_t onstack_theirs, onstack_handled;
 
-uint64_t mw_sys_onstack_begin(void)
+uint64_t mw_sys_onstack_begin(uint64_t unmask)
 {
 	uint64_t handled;
 
-	atomic_store(&onstack_theirs, mw_arch_gate_onstack_handlers(1, MW_THREAD_NEEDED, &handled));
+	atomic_store(&onstack_theirs,
+		     mw_arch_gate_onstack_handlers(1, ~0ull, MW_THREAD_NEEDED, unmask, &handled));
+	atomic_store(&onstack_handled, handled & ~MW_THREAD_NEEDED);
 	/* Dispatch sees every sigaction from now on (below): the log knows
 	 * which signals have a handler of the program's (record.h). */
 	mw_record_handlers(handled, 1);
@@ -191,8 +196,10 @@ uint64_t mw_sys_onstack_begin(void)
 
 void mw_sys_onstack_end(void)
 {
+	uint64_t keep = MW_THREAD_NEEDED | atomic_load(&onstack_theirs);
+
 	mw_record_handlers(~0ull, 1);
-	mw_arch_gate_onstack_handlers(0, MW_THREAD_NEEDED | atomic_load(&onstack_theirs), NULL);
+	mw_arch_gate_onstack_handlers(0, atomic_load(&onstack_handled) & ~keep, keep, 0, NULL);
 }
 
 static bool is_handler(const struct sigaction *sa)
@@ -236,8 +243,12 @@ long mw_sys_sigaction_onstack(void *uc, const long a[6])
 			atomic_fetch_or(&onstack_theirs, bit);
 		else
 			atomic_fetch_and(&onstack_theirs, ~bit);
-		if (!is_handler(&act))
+		if (!is_handler(&act)) {
 			mw_record_unhandled(bit);
+			atomic_fetch_and(&onstack_handled, ~bit);
+		} else {
+			atomic_fetch_or(&onstack_handled, bit);
+		}
 	}
 	if (a[1])
 		mw_sys_log_read(uc, (uintptr_t)a[1], mw_arch_ksa_size());

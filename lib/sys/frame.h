@@ -29,10 +29,12 @@ long mw_sys_sigaction_frame(const long a[6]);
  * thread's alternate stack: the library's (perthread.h), or the program's
  * own.  The program does not see the flag it did not set.
  */
-/* [thread] Watches begin: SA_ONSTACK added to the installed handlers.
- * The signals that have a handler (the library's among them). */
-uint64_t mw_sys_onstack_begin(void);
-/* [thread] No watch left: removed where the program did not set it. */
+/* [thread] Watches begin: SA_ONSTACK added to the installed handlers, and
+ * the signals of UNMASK taken out of the masks they run with.  The signals
+ * that have a handler (the library's among them). */
+uint64_t mw_sys_onstack_begin(uint64_t unmask);
+/* [thread] No watch left: removed where the program did not set it (only
+ * the handlers dispatch saw installed are looked at). */
 void mw_sys_onstack_end(void);
 /* [fault path] rt_sigaction of another signal while watches exist: a
  * handler gets SA_ONSTACK (and no SIGSEGV, SIGSYS in its mask), the old

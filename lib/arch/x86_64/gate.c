@@ -83,47 +83,34 @@ int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsign
 	return (int)mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
 }
 
-void mw_arch_gate_unmask_handlers(uint64_t bits)
-{
-	for (int sig = 1; sig <= 64; sig++) {
-		struct ksigaction ka;
-
-		if (sig == SIGKILL || sig == SIGSTOP ||
-		    mw_gate_syscall(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) < 0)
-			continue;
-		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN || !(ka.mask & bits))
-			continue;
-		ka.mask &= ~bits;
-		mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
-	}
-}
-
-uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep, uint64_t *handled)
+uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t look, uint64_t keep, uint64_t unmask,
+				       uint64_t *handled)
 {
 	uint64_t had = 0;
 
 	if (handled)
 		*handled = 0;
 	for (int sig = 1; sig <= 64; sig++) {
-		uint64_t bit = 1ull << (sig - 1);
+		uint64_t bit = 1ull << (sig - 1), flags;
 		struct ksigaction ka;
 
-		if (sig == SIGKILL || sig == SIGSTOP ||
+		if (!(look & bit) || sig == SIGKILL || sig == SIGSTOP ||
 		    mw_gate_syscall(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) < 0)
 			continue;
 		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN)
 			continue;
 		if (handled)
 			*handled |= bit;
-		if (keep & bit)
-			continue;
-		if (on && (ka.flags & SA_ONSTACK)) {
+		flags = ka.flags;
+		if (on && (flags & SA_ONSTACK) && !(keep & bit))
 			had |= bit;
+		if (!(keep & bit))
+			flags = on ? flags | SA_ONSTACK : flags & ~(uint64_t)SA_ONSTACK;
+		if (flags == ka.flags && !(on && (ka.mask & unmask)))
 			continue;
-		}
-		if (!on && !(ka.flags & SA_ONSTACK))
-			continue;
-		ka.flags ^= SA_ONSTACK;
+		ka.flags = flags;
+		if (on)
+			ka.mask &= ~unmask;
 		mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
 	}
 	return had;
