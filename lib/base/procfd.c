@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/procfd.h"
+#include "base/tid.h"
 
 static const char *const paths[MW_PROC_FILES] = { "/proc/self/maps", "/proc/self/pagemap" };
 
@@ -28,7 +29,7 @@ int mw_procfd_get(enum mw_procfile f)
 	if (k->fd >= 0) {
 		int same = fstat(k->fd, &st) == 0 && st.st_dev == k->dev && st.st_ino == k->ino;
 
-		if (same && k->pid == getpid())
+		if (same && k->pid == mw_pid())
 			return k->fd;
 		if (same)
 			close(k->fd);   /* ours, inherited from the parent */
@@ -45,7 +46,7 @@ int mw_procfd_get(enum mw_procfile f)
 	}
 	close(fd);
 	k->fd = high;
-	k->pid = getpid();
+	k->pid = mw_pid();
 	k->dev = st.st_dev;
 	k->ino = st.st_ino;
 	return high;

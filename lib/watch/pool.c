@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pool.c - the memfd space aliases come from (see pool.h).
- * [thread, library lock held]: memfd_create, mmap, madvise, fstat, getpid.
+ * [thread, library lock held]: memfd_create, mmap, madvise, fstat, mw_pid.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/procfd.h"
+#include "base/tid.h"
 #include "watch/pool.h"
 
 static uintptr_t ps = 4096;
@@ -166,7 +167,7 @@ static int make(void)
 	 * would add MW_POOL_SIZE of mostly holes. */
 	madvise(m, MW_POOL_SIZE, MADV_DONTDUMP);
 	base = (uintptr_t)m;
-	pool_pid = getpid();
+	pool_pid = mw_pid();
 	return 0;
 }
 
@@ -188,7 +189,7 @@ static int own(void)
 		return -1;
 	if (!base)
 		return make();
-	if (pool_pid != getpid()) {
+	if (pool_pid != mw_pid()) {
 		/* The descriptor is this child's copy of the parent's: closed
 		 * if it still is. */
 		if (fd_ours())
@@ -295,7 +296,7 @@ int mw_pool_put(uintptr_t alias, size_t len)
 {
 	size_t n = len / ps;
 
-	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != getpid())
+	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != mw_pid())
 		return -1;
 	if (n <= MW_POOL_KEEP_PAGES && nkept < KEEP_RUNS && kept_pages + n <= KEEP_TOTAL) {
 		kept[nkept++] = (struct kept){ (alias - base) / ps, n };
@@ -320,14 +321,14 @@ uintptr_t mw_pool_forked(uintptr_t alias, int *fd, uint64_t *off)
 
 int mw_pool_inherited(uintptr_t alias, size_t len)
 {
-	if (base && pool_pid != getpid())
+	if (base && pool_pid != mw_pid())
 		return alias >= base && alias + len <= base + MW_POOL_SIZE;
 	return inh_base && alias >= inh_base && alias + len <= inh_base + MW_POOL_SIZE;
 }
 
 int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off)
 {
-	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != getpid())
+	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != mw_pid())
 		return 0;
 	*inode = (unsigned long)pool_ino;
 	*off = alias - base;
@@ -336,12 +337,12 @@ int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off)
 
 int mw_pool_fd(void)
 {
-	return base && pool_pid == getpid() ? pool_fd : -1;
+	return base && pool_pid == mw_pid() ? pool_fd : -1;
 }
 
 void mw_pool_idle(void)
 {
-	if (!base || ntaken != kept_pages || pool_pid != getpid())
+	if (!base || ntaken != kept_pages || pool_pid != mw_pid())
 		return;
 	/* The kept runs go with the memfd. */
 	while (nkept) {
