@@ -271,8 +271,13 @@ static uintptr_t alias_before(const struct mw_snapshot *s, uintptr_t p)
 	return sp && sp->start == p && sp->alias && !sp->shared ? sp->alias : 0;
 }
 
+/* Every thread dispatches its system calls (sys_activate): the program's
+ * sigaction(SIGSEGV) reaches the library, whose handler then stays. */
+static int dispatching;
+
 static void no_watch_left(void)
 {
+	dispatching = 0;
 	mw_sys_deactivate();
 	/* The program's code as it was: every patched site restored. */
 	mw_arch_patch_restore_all(1);
@@ -308,7 +313,9 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		return refusal(P0, P1);
 	if (r)
 		return r;
-	r = mw_fault_install();
+	/* Ours, unless the program replaced it while nothing dispatched: a
+	 * look at SIGSEGV's action (a system call) only then. */
+	r = dispatching && cur->nwatches ? 0 : mw_fault_install();
 	if (r)
 		return r;
 	w = mw_watch_obj_alloc();
@@ -505,12 +512,13 @@ static long unwatch_thunk(void *p)
 static int on_work_stack(long (*fn)(void *), void *arg)
 {
 	stack_t ss;
+	int on = mw_thread_on_altstack();
 
 	/* Called from a signal handler on the alternate stack (the program
 	 * unmapped watched memory, sys/bounce.c): that stack is never watched,
 	 * and leaving it would let a nested signal start over at its top,
 	 * over our frames. */
-	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
+	if (on > 0 || (on < 0 && sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK)))
 		return (int)fn(arg);
 	if (!work_top) {
 		char *s = mmap(NULL, WORK_STACK + 4096, PROT_READ | PROT_WRITE,
@@ -536,6 +544,7 @@ static void sys_activate(void)
 	if (syscalls_off)
 		return;
 	r = mw_sys_activate();
+	dispatching = r == 0;
 
 	if (r < 0 && !told) {
 		struct mw_msg m;
@@ -596,10 +605,12 @@ int mw_syscalls(int on)
 	was = !syscalls_off;
 	syscalls_off = !on;
 	if (mw_snap_current()->nwatches && on != was) {
-		if (on)
+		if (on) {
 			sys_activate();
-		else
+		} else {
+			dispatching = 0;
 			mw_sys_deactivate();
+		}
 	}
 	mw_unlock();
 	return was;

@@ -70,6 +70,11 @@ static __thread struct slot *mine __attribute__((tls_model("initial-exec")));
 /* The thread's slot, whether or not its switch is there. */
 static __thread struct slot *own __attribute__((tls_model("initial-exec")));
 static __thread int holds __attribute__((tls_model("initial-exec")));
+/* The thread dispatched when its first hold began: its real mask then lets
+ * SIGSEGV and SIGSYS through (while it dispatches, the program's masks are
+ * its view), and nothing under the lock blocks them for good - the
+ * release and mw_thread_unblock_own need not read it. */
+static __thread bool held_on __attribute__((tls_model("initial-exec")));
 /* The thread's alternate signal stack, ours or its own. */
 static __thread uintptr_t alt_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
@@ -140,12 +145,13 @@ void mw_thread_hold(int hold)
 {
 	/* Never below zero: an unpaired release must not turn the next
 	 * hold into none. */
-	if (hold)
-		holds++;
-	else if (holds > 0)
+	if (hold && holds++ == 0)
+		held_on = mine && mine->selector && mw_arch_gate_selector;
+	else if (!hold && holds > 0)
 		holds--;
 	if (mine)
-		mine->selector = holds > 0 ? 0 : mw_arch_gate_selector && !sigsys_blocked(NULL);
+		mine->selector = holds > 0 ? 0 :
+				 mw_arch_gate_selector && (held_on || !sigsys_blocked(NULL));
 }
 
 void mw_thread_switch_self(void *uc)
@@ -306,6 +312,15 @@ int mw_thread_stack_short(size_t need)
 	return sp > alt_lo && sp <= alt_hi && sp - alt_lo < need;
 }
 
+int mw_thread_on_altstack(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	if (holds <= 0 || !held_on || !alt_lo)
+		return -1;
+	return sp > alt_lo && sp <= alt_hi;
+}
+
 void mw_threads_forked(void)
 {
 	atomic_fetch_add(&fork_gen, 1);
@@ -318,6 +333,8 @@ uint64_t mw_thread_unblock_own(void)
 {
 	uint64_t set = 0, bits;
 
+	if (holds > 0 && held_on)
+		return 0;
 	if (sys(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&set, 8, 0, 0) < 0)
 		return 0;
 	bits = set & MW_THREAD_NEEDED;

@@ -116,6 +116,7 @@ struct fill {
 	struct mw_fine_page *r;
 	uintptr_t page;
 	bool reads;             /* a read watch on the page: reads fault */
+	bool any;               /* a watch on the page at all */
 };
 
 static void each_watch(struct mw_watch_obj *w, void *arg)
@@ -126,6 +127,7 @@ static void each_watch(struct mw_watch_obj *w, void *arg)
 
 	if (a >= b)
 		return;
+	f->any = true;
 	if (w->flags & MW_WRITE)
 		set_granules(f->r->w, (a - f->page) / 8, (b - 1 - f->page) / 8);
 	if (w->flags & MW_READ) {
@@ -145,11 +147,15 @@ static bool all_ones(const uint64_t *g)
 /* The record page P should have in NOW, into *R: false if none, or if no
  * access that reaches the stub's look could run there (every granule
  * marked for writes, and for reads too where reads fault at all): a page
- * wholly watched needs none. */
+ * wholly watched needs none.  Nor does a page with no watch left: it is
+ * about to drain and go back (mw_unwatch publishes the watch's removal
+ * first) - a record made for that moment would cost a barrier when it
+ * goes - or a page that could not go back, open to the program's
+ * accesses without any fault. */
 static bool compute(const struct mw_snapshot *now, uintptr_t p, struct mw_fine_page *r)
 {
 	const struct mw_span *sp = mw_table_span(now, p);
-	struct fill f = { r, p, false };
+	struct fill f = { r, p, false, false };
 	int allowed;
 
 	if (!sp || sp->state != MW_SPAN_ACTIVE || !sp->alias)
@@ -164,6 +170,8 @@ static bool compute(const struct mw_snapshot *now, uintptr_t p, struct mw_fine_p
 	if (!(allowed & PROT_READ))
 		memset(r->r, 0xff, sizeof(r->r));
 	mw_table_each(now, p, p + PAGE, each_watch, &f);
+	if (!f.any)
+		return false;
 	return !all_ones(r->w) || (f.reads && !all_ones(r->r));
 }
 
