@@ -717,9 +717,23 @@ static int do_unwatch(int id)
 	{
 		struct uncovered u = { s1, P0, P1, 0 };
 
-		mw_table_each(s1, P0, P1, cover, &u);
-		if (u.pos < P1)
-			give_back(&u, u.pos, P1);
+		/* A few pages: a look at each for a watch (the first found
+		 * ends it), not at every watch on them - a page may have a
+		 * hundred. */
+		if (P1 - P0 <= 4 * (uintptr_t)ps) {
+			uintptr_t run = P0;
+
+			for (uintptr_t p = P0; p <= P1; p += ps)
+				if (p == P1 || mw_snap_has(s1, p, p + ps, 0)) {
+					if (run < p)
+						give_back(&u, run, p);
+					run = p + ps;
+				}
+		} else {
+			mw_table_each(s1, P0, P1, cover, &u);
+			if (u.pos < P1)
+				give_back(&u, u.pos, P1);
+		}
 	}
 	/* Spans left converted without a watch, when the process was out of
 	 * mappings at the end of their watches (or of room above): give them
