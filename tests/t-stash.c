@@ -241,26 +241,28 @@ static void sec_mprotect(void)
  * library took the freed range for the first stash's still, wrote into the
  * file page's inaccessible stash and counted the mapping's region empty
  * while pages waited in it: a SIGSEGV in mw_unwatch under make stress).
- * Every byte exact after every unwatch, and the first mapping's lines in
- * /proc/self/maps as before (its stashes went back, not copies), ROUNDS
- * times. */
+ * Every byte exact after every unwatch, and the first mapping one line
+ * of /proc/self/maps again, as before (its stashes went back, not
+ * copies), ROUNDS times. */
 #define ROUNDS 40
 
-/* The lines of TEXT (maps_around's) that overlap [lo, hi), into OUT. */
+/* The lines of TEXT (maps_around's) that overlap [lo, hi), into OUT, from
+ * their permissions on (the kernel may merge the mapping with a neighbour
+ * of the same kind). */
 static void lines_in(const char *text, const char *lo, const char *hi, char *out, size_t len)
 {
 	size_t used = 0;
 
 	out[0] = 0;
 	for (const char *p = text; *p;) {
-		const char *nl = strchr(p, '\n');
+		const char *nl = strchr(p, '\n'), *perm = strchr(p, ' ');
 		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
 		unsigned long a, b;
 
 		if (sscanf(p, "%lx-%lx", &a, &b) == 2 && a < (uintptr_t)hi && b > (uintptr_t)lo &&
-		    used + n < len) {
-			memcpy(out + used, p, n);
-			out[used += n] = 0;
+		    perm && used + n < len) {
+			memcpy(out + used, perm, n - (size_t)(perm - p));
+			out[used += n - (size_t)(perm - p)] = 0;
 		}
 		p += n;
 	}

@@ -5,6 +5,7 @@
  */
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -344,16 +345,9 @@ void mw_pool_idle(void)
 {
 	if (!base || ntaken != kept_pages || pool_pid != mw_pid())
 		return;
-	/* The kept runs go with the memfd. */
-	while (nkept) {
-		nkept--;
-		mark(kept[nkept].at, kept[nkept].n, 0);
-	}
-	kept_pages = 0;
-	munmap((void *)base, MW_POOL_SIZE);
-	if (fd_ours())
-		close(pool_fd);
-	pool_fd = -1;
-	base = 0;
-	cursor = 0;
+	/* The kept runs keep their pages, zeroed: no byte of a watch is
+	 * left, and the next watch of that size allocates none (the memfd
+	 * and its mapping stay too). */
+	for (size_t k = 0; k < nkept; k++)
+		memset((void *)(base + kept[k].at * ps), 0, kept[k].n * ps);
 }

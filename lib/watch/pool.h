@@ -48,7 +48,7 @@ uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, ui
 /* Gives back a run of mw_pool_get: emptied (a hole again), or, up to
  * MW_POOL_KEEP_PAGES pages and 4 MiB in all, kept with its
  * pages for a watch to come (no page freed and allocated again per watch
- * and unwatch; mw_pool_idle frees them).  Only after the grace period of
+ * and unwatch; mw_pool_idle zeroes them).  Only after the grace period of
  * the publish that stopped using it.  Returns 0, or -1 if ALIAS is not the
  * pool's (then nothing was done). */
 int mw_pool_put(uintptr_t alias, size_t len);
@@ -64,11 +64,12 @@ uintptr_t mw_pool_forked(uintptr_t alias, int *fd, uint64_t *off);
  * inherited from its parent (not its own memory: unmap only). */
 int mw_pool_inherited(uintptr_t alias, size_t len);
 
-/* No run taken but kept ones (no watched page left): the pool is
- * unmapped and its memfd closed, the kept runs with it, so that no view
- * of memory that was watched (a writable one of read-only data) outlives
- * the watches; the next watch makes a new one.  Only after the grace
- * period of the last release. */
+/* No run taken but kept ones (no watched page left): the kept runs are
+ * zeroed, so that no byte of memory that was watched outlives the
+ * watches; they keep their pages, and the memfd and its mapping stay, for
+ * the next watch (which then makes no memfd and allocates no page for a
+ * watch of a kept run's size).  Only after the grace period of the last
+ * release. */
 void mw_pool_idle(void);
 
 /* Whether ALIAS is in this process's pool: then its memfd's inode number
