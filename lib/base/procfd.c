@@ -11,14 +11,15 @@
 #include "base/procfd.h"
 #include "base/tid.h"
 
-static const char *const paths[MW_PROC_FILES] = { "/proc/self/maps", "/proc/self/pagemap" };
+static const char *const paths[MW_PROC_FILES] = { "/proc/self/maps", "/proc/self/pagemap",
+						       "/proc/self/stat" };
 
 static struct kept {
 	int fd;                 /* -1: none */
 	pid_t pid;
 	dev_t dev;
 	ino_t ino;
-} kept[MW_PROC_FILES] = { { -1, 0, 0, 0 }, { -1, 0, 0, 0 } };
+} kept[MW_PROC_FILES] = { { -1, 0, 0, 0 }, { -1, 0, 0, 0 }, { -1, 0, 0, 0 } };
 
 int mw_procfd_get(enum mw_procfile f)
 {

@@ -4,7 +4,8 @@
  * Fault path: kernelmem.h, mw_table_*, mw_arch_ksa_*, mw_arch_sp,
  * mw_arch_sys_altstack, mw_thread_*altstack, mw_fault_sigaction,
  * mw_sys_sigaction, mw_arch_gate_syscall, mw_thread_post, memcpy, memset.
- * Thread side (mw_sys_onstack_begin/end): mw_arch_gate_onstack_handlers.
+ * Thread side (mw_sys_onstack_begin/end): mw_arch_gate_onstack_handlers,
+ * mw_procfd_get (/proc/self/stat), pread.
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,8 +15,10 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "arch/arch.h"
+#include "base/procfd.h"
 #include "base/sigsafe.h"
 #include "fault/fault.h"
 #include "sys/dispatch.h"
@@ -181,12 +184,39 @@ long mw_sys_sigaction_frame(const long a[6])
  * programs, instead of a system call per signal. */
 static _Atomic uint64_t onstack_theirs, onstack_handled;
 
+/* The signals that have a handler installed, from /proc/self/stat's
+ * sigcatch (one read, against a system call per signal); all if it cannot
+ * be read. */
+static uint64_t caught(void)
+{
+	char buf[1024], *p;
+	int fd = mw_procfd_get(MW_PROC_STAT), field = 2;
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof(buf) - 1, 0);
+	uint64_t v = 0;
+
+	mw_procfd_put(MW_PROC_STAT, fd);
+	if (n <= 0)
+		return ~0ull;
+	buf[n] = 0;
+	/* After the command's name, whatever it holds: field 3 on, one
+	 * space before each; sigcatch is field 34. */
+	p = strrchr(buf, ')');
+	while (p && *p && field < 34)
+		if (*p++ == ' ')
+			field++;
+	if (!p || *p < '0' || *p > '9')
+		return ~0ull;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	return *p == ' ' ? v : ~0ull;
+}
+
 uint64_t mw_sys_onstack_begin(uint64_t unmask)
 {
 	uint64_t handled;
 
 	atomic_store(&onstack_theirs,
-		     mw_arch_gate_onstack_handlers(1, ~0ull, MW_THREAD_NEEDED, unmask, &handled));
+		     mw_arch_gate_onstack_handlers(1, caught(), MW_THREAD_NEEDED, unmask, &handled));
 	atomic_store(&onstack_handled, handled & ~MW_THREAD_NEEDED);
 	/* Dispatch sees every sigaction from now on (below): the log knows
 	 * which signals have a handler of the program's (record.h). */
