@@ -17,10 +17,12 @@
 #include "watch/finemap.h"
 #include "watch/table.h"
 
-static uintptr_t page = 4096;   /* chunks are blocks of this size */
-static bool (*unwind_check)(const struct mw_snapshot *s);
+static const uintptr_t page = MW_CHUNK_BYTES;    /* chunks are blocks of this size */
+static bool (*unwind_check)(const struct mw_snapshot *s, bool before,
+			     const struct mw_table_range *changed, unsigned n);
 
-void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s))
+void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s, bool before,
+					     const struct mw_table_range *changed, unsigned n))
 {
 	unwind_check = check;
 }
@@ -34,7 +36,7 @@ static unsigned long last_ver;
  * added, edited, cut or removed): the fine map's pages to redo when it is
  * published (finemap.h).  Full: a range grows to take in the next. */
 #define NDIRTY 16
-static struct { uintptr_t lo, hi; } dirty[NDIRTY];
+static struct mw_table_range dirty[NDIRTY];
 static unsigned ndirty;
 
 static void mark_dirty(uintptr_t lo, uintptr_t hi)
@@ -424,7 +426,7 @@ struct mw_snapshot *mw_snap_begin(void)
 
 	if (!s)
 		return NULL;
-	page = mw_table_page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	mw_table_page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	*s = *cur;
 	s->mapsize = sizeof(*s);
 	s->ver = ++last_ver;
@@ -531,7 +533,10 @@ int mw_snap_watch_del(struct mw_snapshot *s, struct mw_watch_obj *w)
 
 void mw_snap_finish(struct mw_snapshot *s)
 {
-	s->unwind_unsafe = unwind_check && unwind_check(s);
+	/* What the snapshot it was made from says, where nothing changed. */
+	s->unwind_unsafe = unwind_check &&
+			   unwind_check(s, s->base && s->base->unwind_unsafe, s->base ? dirty : NULL,
+					ndirty);
 }
 
 /* A snapshot's own blocks: header and directories (not the chunks). */
