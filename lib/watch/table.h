@@ -178,8 +178,15 @@ const struct mw_snapshot *mw_snap_current(void);
 /* [snap.c] Makes S the current snapshot; the one before, NULL if none. */
 const struct mw_snapshot *mw_table_swap(const struct mw_snapshot *s);
 /* Once, before the first watch: the test that sets a snapshot's
- * unwind_unsafe (the log's: log/loader.h). */
-void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s));
+ * unwind_unsafe (the log's: log/loader.h).  BEFORE is the flag of the
+ * snapshot S was made from, still true of whatever the N ranges CHANGED
+ * (the addresses where S differs from it) do not reach; CHANGED NULL:
+ * look at everything. */
+struct mw_table_range {
+	uintptr_t lo, hi;
+};
+void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s, bool before,
+					     const struct mw_table_range *changed, unsigned n));
 
 /*
  * A new snapshot: a copy of the current one, to change with the calls
