@@ -34,6 +34,7 @@
 #include "sys/futex.h"
 #include "sys/quick.h"
 #include "sys/redo.h"
+#include "sys/relay.h"
 #include "sys/waitmask.h"
 #include "sys/rules.h"
 #include "threads/perthread.h"

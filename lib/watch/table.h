@@ -122,6 +122,11 @@ struct mw_access {
 /* Enter/leave a read-side section; the snapshot stays valid in between. */
 const struct mw_snapshot *mw_table_enter(unsigned *slot);
 void mw_table_exit(unsigned slot);
+/* [fault path] Whether the calling thread is between an enter and its
+ * exit: a handler of the program's that interrupts it must not run before
+ * the exit (a siglongjmp out of it would leave the grace period waiting for
+ * ever: sys/relay.h). */
+bool mw_table_inside(void);
 
 /* The span holding ADDR, or NULL. */
 const struct mw_span *mw_table_span(const struct mw_snapshot *s, uintptr_t addr);

@@ -84,6 +84,7 @@ int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsign
 }
 
 uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t look, uint64_t keep, uint64_t unmask,
+				       uint64_t theirs, void *relay, struct mw_arch_handler *prog,
 				       uint64_t *handled)
 {
 	uint64_t had = 0;
@@ -93,6 +94,7 @@ uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t look, uint64_t keep, uin
 	for (int sig = 1; sig <= 64; sig++) {
 		uint64_t bit = 1ull << (sig - 1), flags;
 		struct ksigaction ka;
+		void *h;
 
 		if (!(look & bit) || sig == SIGKILL || sig == SIGSTOP ||
 		    mw_gate_syscall(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) < 0)
@@ -102,13 +104,30 @@ uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t look, uint64_t keep, uin
 		if (handled)
 			*handled |= bit;
 		flags = ka.flags;
+		h = ka.handler;
 		if (on && (flags & SA_ONSTACK) && !(keep & bit))
 			had |= bit;
-		if (!(keep & bit))
-			flags = on ? flags | SA_ONSTACK : flags & ~(uint64_t)SA_ONSTACK;
-		if (flags == ka.flags && !(on && (ka.mask & unmask)))
+		if (!(keep & bit) && on) {
+			flags |= SA_ONSTACK;
+			if (relay && h != relay) {
+				prog[sig - 1].handler = h;
+				prog[sig - 1].flags = ka.flags;
+				h = relay;
+				flags |= SA_SIGINFO;
+			}
+		} else if (!(keep & bit)) {
+			if (!(theirs & bit))
+				flags &= ~(uint64_t)SA_ONSTACK;
+			if (relay && h == relay) {
+				h = prog[sig - 1].handler;
+				flags = (flags & ~(uint64_t)SA_SIGINFO) |
+					(prog[sig - 1].flags & SA_SIGINFO);
+			}
+		}
+		if (flags == ka.flags && h == ka.handler && !(on && (ka.mask & unmask)))
 			continue;
 		ka.flags = flags;
+		ka.handler = h;
 		if (on)
 			ka.mask &= ~unmask;
 		mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
