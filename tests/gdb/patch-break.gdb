@@ -5,8 +5,10 @@
 # it steps over) stops at the watch's breakpoint with the report, in stop
 # mode, with displaced stepping off and on; record-only, `next` goes
 # line by line back to main.  The library never writes over GDB's
-# breakpoint: x/i after its delete shows the jump still there, and the
-# counts are exact (target: patch.c).
+# breakpoint: the last watch's end (munwatch, at the breakpoint) gives the
+# neighbour's site its bytes back but leaves this one, whose jump x/i
+# shows after the breakpoint's delete; the program's values are right
+# (target: patch.c).
 set filename-display basename
 set environment MEMWATCH_PATCH 1
 set environment MEMWATCH_PATCH_AFTER 4
@@ -30,10 +32,13 @@ mwatch-stop off
 next
 next
 next
+continue
+munwatch 1
 delete 8
 x/i store
+x/i store+6
 continue
-mwatch-list
 print watched
+print other
 continue
 continue
