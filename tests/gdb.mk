@@ -66,7 +66,8 @@ EXTRA_DIST += tests/gdb/patch-stop.gdb tests/gdb/patch-stop.expected \
 	tests/gdb/patch-record.gdb tests/gdb/patch-record.expected \
 	tests/gdb/patch-break.gdb tests/gdb/patch-break.expected \
 	tests/gdb/patch-step.gdb tests/gdb/patch-step.expected \
-	tests/gdb/patch-crash.gdb tests/gdb/patch-crash.expected
+	tests/gdb/patch-crash.gdb tests/gdb/patch-crash.expected \
+	tests/gdb/patch-short.gdb tests/gdb/patch-short.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/scope-local.expected tests/gdb/scope-local.gdb \
 	tests/gdb/basic-exit.expected tests/gdb/basic-exit.gdb \

@@ -20,7 +20,7 @@ break done
 continue
 mwatch-stop on
 set displaced-stepping off
-break patch.c:26
+break patch.c:27
 continue
 x/i $pc
 next

@@ -11,7 +11,7 @@ break main
 run crash
 mwatch -l watched
 mwatch-stop off
-break patch.c:53
+break patch.c:63
 continue
 x/i put
 mwatch-list

@@ -16,7 +16,7 @@ mwatch-stop off
 break done
 continue
 mwatch-stop on
-tbreak patch.c:26
+tbreak patch.c:27
 continue
 stepi
 bt
