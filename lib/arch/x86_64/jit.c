@@ -164,7 +164,8 @@ void mw_x86_jit_register(uintptr_t code, size_t size)
 
 /* ------------------------------------------------------------ site stubs */
 
-/* One object per patched system-call site's stub (syspatch.c): a symbol
+/* One object per patched site's stub (access sites' below).  A system-call
+ * site's (syspatch.c): a symbol
  * over the stub and a .debug_frame whose FDE says the stub's frame is the
  * program's at the site: CFA its RSP (128 + the pushes below it once they
  * are made), RIP the site after its syscall instruction.  So a debugger

@@ -3,8 +3,9 @@
  * patch.c - hot access sites patched with a jump to a stub (arch.h).
  *
  * Fault path: mw_arch_gate_syscall (mmap, mprotect, membarrier, open,
- * pwrite, close), mw_code_from_file, mw_code_prot, mw_probe_copy, atomics,
- * memcpy.  [thread] mw_arch_patch_restore_all: the same.
+ * pwrite, close), mw_code_from_file, mw_code_prot, mw_probe_copy,
+ * mw_x86_jit_access, mw_x86_jit_told, atomics, memcpy.
+ * [thread] mw_arch_patch_restore_all: the same.
  *
  * An instruction that keeps faulting on watched pages (a hot neighbour of
  * a watch, or a hot watched variable) gets its first five bytes replaced
@@ -49,6 +50,13 @@
  * a debugger's breakpoint); one shorter than the jump is punned over the
  * next instruction's bytes (sites.c, E9Patch's T1).  The rest keep the
  * signal path; why, is counted by reason.
+ *
+ * Under a debugger (mw_arch_patch_consider's DEBUGGER) each stub is told
+ * to it first (jit.h: its frame information, built with the stub, cfa());
+ * nothing is punned, since its breakpoints on the next instruction (its
+ * own step-resume breakpoint after the site, too) would be written into
+ * the jump while other threads run it; and the stub leaves neighbours to
+ * the fault path's code, which counts them where the debugger reads.
  */
 #include <errno.h>
 #include <stddef.h>
