@@ -51,7 +51,7 @@ enum { S_NULL, S_TEXT, S_FRAME, S_SYMTAB, S_STRTAB, S_SHSTRTAB, S_COUNT };
 struct jit_image {
 	Elf64_Ehdr eh;
 	Elf64_Shdr sh[S_COUNT];
-	uint8_t frame[384];
+	uint8_t frame[192];
 	Elf64_Sym sym[2];
 	char strtab[24];
 	char shstrtab[48];
@@ -173,7 +173,7 @@ void mw_x86_jit_register(uintptr_t code, size_t size)
  * over (a breakpoint where the stub returns), and bt inside it reaches the
  * program.  In the library's own data (no mapping of its own: none shows
  * up in /proc/self/maps when a site is patched). */
-#define SITE_IMAGES 1024
+#define SITE_IMAGES 256
 
 static struct jit_image site_images[SITE_IMAGES];
 static unsigned n_site_images;
@@ -301,7 +301,10 @@ int mw_x86_jit_access(uintptr_t stub, size_t size, uintptr_t resume, unsigned n,
 		if (rows[i].at > last)
 			q = advance(q, rows[i].at - last);
 		last = rows[i].at;
-		if (rows[i].cfa >= 0) {
+		if (rows[i].cfa >= 0 && i && rows[i - 1].cfa >= 0) {
+			*q++ = 0x0e;                    /* DW_CFA_def_cfa_offset */
+			q = uleb(q, (unsigned)rows[i].cfa + extra);
+		} else if (rows[i].cfa >= 0) {
 			*q++ = 0x0c; *q++ = 7;          /* DW_CFA_def_cfa rsp, */
 			q = uleb(q, (unsigned)rows[i].cfa + extra);
 		} else {
