@@ -228,8 +228,8 @@ sigset_t *mw_arch_sys_sigreturn(void *uc);
 enum mw_patch_why {
 	MW_PATCH_DONE, MW_PATCH_UNDONE, MW_PATCH_CLASS, MW_PATCH_SHORT, MW_PATCH_BLOCK,
 	MW_PATCH_FILE, MW_PATCH_ROOM, MW_PATCH_WRITE, MW_PATCH_FULL, MW_PATCH_STACK,
-	MW_PATCH_VECTOR, MW_PATCH_OVERLAP, MW_PATCH_SYS_DONE, MW_PATCH_SYS_PRED,
-	MW_PATCH_SYS_FILE, MW_PATCH_NREASONS
+	MW_PATCH_VECTOR, MW_PATCH_OVERLAP, MW_PATCH_DEBUGGER, MW_PATCH_SYS_DONE,
+	MW_PATCH_SYS_PRED, MW_PATCH_SYS_FILE, MW_PATCH_NREASONS
 };
 /* The first of the reasons that are about system-call sites. */
 #define MW_PATCH_SYS_FIRST MW_PATCH_SYS_DONE
@@ -256,9 +256,11 @@ void mw_arch_patch_fold(void (*fn)(uintptr_t pc, uint64_t n, void *arg), void *a
 /* [any] Patching on or off (off: no more sites; those patched stay). */
 void mw_arch_patch_enable(int on);
 /* [fault path] After F was performed: counts the fault at its instruction,
- * and at the AFTER-th patches the site.  An enum mw_patch_why when it
- * tried, else -1. */
-int mw_arch_patch_consider(struct mw_fault *f, unsigned after);
+ * and at the AFTER-th patches the site.  DEBUGGER: one is attached (its
+ * stub is told to it first, and no jump is punned over a next instruction,
+ * where its breakpoints would land in the jump).  An enum mw_patch_why
+ * when it tried, else -1. */
+int mw_arch_patch_consider(struct mw_fault *f, unsigned after, int debugger);
 /* Where a faulting context is, for the fault path. */
 enum { MW_PATCH_IN_NONE, MW_PATCH_IN_COPY, MW_PATCH_IN_OWN };
 /* [fault path] MW_PATCH_IN_COPY: the context UC is at a stub's copy of the
