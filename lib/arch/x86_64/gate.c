@@ -42,6 +42,12 @@ int mw_arch_gate_enable_at(volatile char *selector)
 
 /* gate-code.S names it too. */
 __attribute__((visibility("hidden"))) volatile char mw_arch_gate_selector;
+/* The switch a thread started by a dispatched clone dispatches on until
+ * its first SIGSYS gives it a slot's (gate-code.S): its own, so that the
+ * first watch's turning the process-wide one on cannot reach a thread
+ * that blocks SIGSYS. */
+__attribute__((visibility("hidden"), tls_model("initial-exec"))) __thread volatile char
+	mw_x86_thread_selector = 1;
 
 int mw_arch_gate_enable(void)
 {
