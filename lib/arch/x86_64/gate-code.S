@@ -188,39 +188,29 @@ mw_gate_clone:
 	.size	mw_gate_clone, .-mw_gate_clone
 
 /* void mw_gate_prctl(void): prctl(PR_SET_SYSCALL_USER_DISPATCH,
- * PR_SYS_DISPATCH_ON, region, size, selector) for the calling thread.
+ * PR_SYS_DISPATCH_ON, region, size, selector) for the calling thread, on
+ * the process-wide switch; mw_gate_prctl_thread: the same on the calling
+ * thread's own, mw_x86_thread_selector in its TLS.
  * Clobbers rax, rcx, rdx, rsi, rdi, r8, r10, r11. */
 	.type	mw_gate_prctl, @function
 mw_gate_prctl:
 	.cfi_startproc
-	mov	$157, %eax		/* prctl */
+	lea	mw_arch_gate_selector(%rip), %r8
+	jmp	1f
+	.type	mw_gate_prctl_thread, @function
+mw_gate_prctl_thread:
+	mov	mw_x86_thread_selector@gottpoff(%rip), %r8
+	add	%fs:0, %r8
+1:	mov	$157, %eax		/* prctl */
 	mov	$59, %edi		/* PR_SET_SYSCALL_USER_DISPATCH */
 	mov	$1, %esi		/* PR_SYS_DISPATCH_ON */
 	lea	__start_mw_gate(%rip), %rdx
 	lea	__stop_mw_gate(%rip), %r10
 	sub	%rdx, %r10
-	lea	mw_arch_gate_selector(%rip), %r8
 	syscall
 	ret
 	.cfi_endproc
 	.size	mw_gate_prctl, .-mw_gate_prctl
-
-/* void mw_gate_prctl_thread(void): the same with the calling thread's
- * own switch, mw_x86_thread_selector in its TLS. */
-	.type	mw_gate_prctl_thread, @function
-mw_gate_prctl_thread:
-	.cfi_startproc
-	mov	$157, %eax		/* prctl */
-	mov	$59, %edi		/* PR_SET_SYSCALL_USER_DISPATCH */
-	mov	$1, %esi		/* PR_SYS_DISPATCH_ON */
-	lea	__start_mw_gate(%rip), %rdx
-	lea	__stop_mw_gate(%rip), %r10
-	sub	%rdx, %r10
-	mov	mw_x86_thread_selector@gottpoff(%rip), %r8
-	add	%fs:0, %r8
-	syscall
-	ret
-	.cfi_endproc
 	.size	mw_gate_prctl_thread, .-mw_gate_prctl_thread
 
 	.balign	8
