@@ -58,6 +58,7 @@ EXTRA_DIST += tests/gdb/step-mi.mi tests/gdb/step-mi.expected \
 	tests/gdb/follow-expr.gdb tests/gdb/follow-expr.expected \
 	tests/gdb/follow-local.gdb tests/gdb/follow-local.expected \
 	tests/gdb/basic-rerun.gdb tests/gdb/basic-rerun.expected \
+	tests/gdb/basic-keep.gdb tests/gdb/basic-keep.expected \
 	tests/gdb/threads-thread.gdb tests/gdb/threads-thread.expected
 EXTRA_DIST += tests/gdb/sysstep-patched.gdb tests/gdb/sysstep-patched.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \

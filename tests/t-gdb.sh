@@ -75,10 +75,10 @@ cases="basic-commands basic-set basic-stop basic-read basic-record
 step-matrix step-record step-record-break step-plt plt-step plt-access plt-object step-break-displaced-on step-break-displaced-off
 threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core crash-damaged
 kernel-read kernel-local kernel-up kernel-calls basic-nolines basic-delete
-basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop sysstep-patched step-mi follow-expr follow-local basic-rerun threads-thread"
+basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop sysstep-patched step-mi follow-expr follow-local basic-rerun basic-keep threads-thread"
 minimal_cases="basic-commands basic-set basic-stop basic-read basic-record
 step-record step-record-break plt-step plt-object threads-stop threads-record basic-delete
-basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop follow-expr follow-local basic-rerun threads-thread"
+basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop follow-expr follow-local basic-rerun basic-keep threads-thread"
 
 n_cases=$(echo $cases | wc -w)
 n_minimal=$(echo $minimal_cases | wc -w)
