@@ -20,6 +20,13 @@
  *                    into a memfd and back each time)
  *   store_N          a store into a watched 16-byte slot, counted, with N
  *                    watches live; at most 1.1 times store_1 for 100 000
+ *   watch_to_limit, unwatch_at_limit
+ *                    isolated pages (every other page of one mapping)
+ *                    watched until mw_watch fails at vm.max_map_count
+ *                    (at most 70 000), then all unwatched there: wall
+ *                    time, with pages=N on the metric line (at least
+ *                    30 000 at the default limit of 65 530: met=), and
+ *                    failed= the unwatches that failed (none should)
  *
  * Each pair and store figure is the median of RUNS runs (default 5) of the
  * mean of 200 pairs or 5 000 stores, in CPU time of the process (user and
@@ -32,6 +39,7 @@
  *
  * Usage: bench-scale [RUNS]        (make bench runs it)
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,6 +145,7 @@ static void stores(struct bench_fig *fig, int runs, char *p, int id)
 	}
 }
 
+
 /* A total: wall time since T0, CPU time since C0. */
 static void one_run(struct bench_fig *fig, double t0, double c0)
 {
@@ -144,12 +153,79 @@ static void one_run(struct bench_fig *fig, double t0, double c0)
 	snprintf(fig->extra, sizeof fig->extra, "cpu_ms=%.1f", (cpu_ns() - c0) / 1e6);
 }
 
+#define LIMIT_MAX 70000
+static int limit_ids[LIMIT_MAX];
+
+static long max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	long n = 0;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
+
+/* Isolated pages watched up to vm.max_map_count, then unwatched there. */
+static void to_the_limit(struct bench_fig *w, struct bench_fig *u)
+{
+	long ps = sysconf(_SC_PAGESIZE), limit = max_map_count();
+	char *p = mmap(NULL, (size_t)(2 * LIMIT_MAX + 1) * (size_t)ps, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	double t0, c0;
+	int k, r = 0, failed = 0;
+
+	if (p == MAP_FAILED) {
+		perror("bench-scale: mmap");
+		exit(1);
+	}
+	t0 = bench_now_ns();
+	c0 = cpu_ns();
+	for (k = 0; k < LIMIT_MAX; k++) {
+		char *q = p + (size_t)(2 * k + 1) * (size_t)ps;
+
+		q[0] = 5;
+		r = mw_watch(q, 8, MW_WRITE);
+		if (r < 0)
+			break;
+		limit_ids[k] = r;
+	}
+	one_run(w, t0, c0);
+	t0 = bench_now_ns();
+	c0 = cpu_ns();
+	for (int i = 0; i < k; i++)
+		failed += mw_unwatch(limit_ids[i]) != 0;
+	one_run(u, t0, c0);
+	for (int i = 0; i < k; i++)
+		if (p[(size_t)(2 * i + 1) * (size_t)ps] != 5) {
+			fprintf(stderr, "bench-scale: after unwatch at the limit, page %d changed\n", i);
+			bad = 1;
+			break;
+		}
+	if (failed || (k < LIMIT_MAX && r != -ENOMEM))
+		bad = 1;
+	munmap(p, (size_t)(2 * LIMIT_MAX + 1) * (size_t)ps);
+	w->name = "watch_to_limit";
+	w->what = "isolated pages mw_watch'ed until vm.max_map_count, all";
+	snprintf(w->extra + strlen(w->extra), sizeof(w->extra) - strlen(w->extra),
+		 " pages=%d max_map_count=%ld%s", k, limit,
+		 limit != 65530 ? "" : k >= 30000 ? " pages_at_least=30000 pages_met=yes" :
+		 " pages_at_least=30000 pages_met=no");
+	u->name = "unwatch_at_limit";
+	u->what = "their mw_unwatch, at the limit, all";
+	snprintf(u->extra + strlen(u->extra), sizeof(u->extra) - strlen(u->extra), " failed=%d",
+		 failed);
+}
+
 int main(int argc, char **argv)
 {
 	static const int level[] = { 1, 10, 100, 1000, 10000, 100000 };
 	enum { NLEVEL = sizeof(level) / sizeof(level[0]) };
 	int runs = (int)bench_arg(argc, argv, 1, 5, BENCH_MAX_RUNS, USAGE);
-	static struct bench_fig fig[5 + 3 * NLEVEL];
+	static struct bench_fig fig[7 + 3 * NLEVEL];
 	static char names[3 * NLEVEL][32], whats[3 * NLEVEL][96];
 	long ps = sysconf(_SC_PAGESIZE);
 	char *buf = map(BUF), *own = map((size_t)ps), *pages;
@@ -254,6 +330,10 @@ int main(int argc, char **argv)
 	fig[4].name = "unwatch_10k_pages";
 	fig[4].what = "their 10 000 mw_unwatch, all";
 	fig[4].at_most = 0.5e9;
+
+	/* Isolated pages up to vm.max_map_count. */
+	to_the_limit(&fig[nf], &fig[nf + 1]);
+	nf += 2;
 
 	snprintf(title, sizeof title,
 		 "memwatch bench-scale: %d runs; pairs and stores per call, CPU time",

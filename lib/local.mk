@@ -12,6 +12,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/watch/table.c lib/watch/table.h lib/watch/chunk.h lib/watch/snap.c lib/watch/ids.c \
 	lib/watch/arena.c lib/watch/arena.h \
 	lib/watch/alias.c lib/watch/alias.h lib/watch/pool.c lib/watch/pool.h \
+	lib/watch/stash.c lib/watch/stash.h \
 	lib/watch/protect.c lib/watch/protect.h lib/watch/pagemap.c lib/watch/pagemap.h \
 	lib/watch/finemap.c lib/watch/finemap.h \
 	lib/arch/arch.h \
@@ -25,7 +26,7 @@ lib_libmemwatch_la_SOURCES = \
 	lib/arch/x86_64/gate-code.S lib/arch/x86_64/gate.c lib/arch/x86_64/onstack.S \
 	lib/arch/x86_64/patch.c lib/arch/x86_64/patch.h lib/arch/x86_64/hot.S \
 	lib/arch/x86_64/sites.c lib/arch/x86_64/sites.h lib/arch/x86_64/syspatch.c \
-	lib/arch/x86_64/sysquick.S lib/arch/x86_64/hotstack.h \
+	lib/arch/x86_64/sysquick.S lib/arch/x86_64/hotstack.h lib/arch/x86_64/sigframe.c \
 	lib/threads/perthread.c lib/threads/perthread.h lib/threads/lock.c lib/threads/lock.h \
 	lib/log/ring.c lib/log/ring.h lib/log/logshare.c lib/log/logshare.h \
 	lib/log/record.c lib/log/record.h lib/log/cost.c lib/log/cost.h lib/log/sysname.c lib/log/unwind.c lib/log/unwind.h \
@@ -37,7 +38,8 @@ lib_libmemwatch_la_SOURCES = \
 	lib/sys/dispatch.c lib/sys/dispatch.h lib/sys/quick.c lib/sys/quick.h lib/sys/bounce.c lib/sys/bounce.h \
 	lib/sys/kernelmem.c lib/sys/kernelmem.h lib/sys/rules.c lib/sys/rules.h \
 	lib/sys/call.c lib/sys/call.h \
-	lib/sys/frame.c lib/sys/frame.h lib/sys/addrspace.c lib/sys/addrspace.h \
+	lib/sys/frame.c lib/sys/frame.h lib/sys/relay.c lib/sys/relay.h \
+	lib/sys/addrspace.c lib/sys/addrspace.h \
 	lib/sys/futex.c lib/sys/futex.h lib/sys/redo.c lib/sys/redo.h \
 	lib/sys/waitmask.c lib/sys/waitmask.h \
 	lib/sys/fork.c lib/sys/fork.h \

@@ -9,7 +9,7 @@
 gdb_test_programs = tests/gdb/basic tests/gdb/step tests/gdb/threads \
 	tests/gdb/crash tests/gdb/attach tests/gdb/kernel tests/gdb/plt tests/gdb/cost tests/gdb/cond \
 	tests/gdb/sysstep \
-	tests/gdb/scope tests/gdb/until tests/gdb/bitf tests/gdb/follow
+	tests/gdb/scope tests/gdb/until tests/gdb/bitf tests/gdb/follow tests/gdb/patch
 check_PROGRAMS += $(gdb_test_programs)
 dist_check_SCRIPTS += tests/t-gdb.sh
 TESTS += tests/t-gdb.sh
@@ -39,6 +39,8 @@ tests_gdb_follow_SOURCES = tests/gdb/follow.c
 tests_gdb_follow_CFLAGS = $(gdb_test_cflags)
 tests_gdb_scope_SOURCES = tests/gdb/scope.c
 tests_gdb_scope_CFLAGS = $(gdb_test_cflags)
+tests_gdb_patch_SOURCES = tests/gdb/patch.c
+tests_gdb_patch_CFLAGS = $(gdb_test_cflags)
 tests_gdb_cost_SOURCES = tests/gdb/cost.c
 tests_gdb_cost_CFLAGS = $(gdb_test_cflags)
 # plt calls tests/gdb/libmwplt.so through PLT entries the dynamic linker
@@ -65,6 +67,12 @@ EXTRA_DIST += tests/gdb/step-mi.mi tests/gdb/step-mi.expected \
 	tests/gdb/basic-keep.gdb tests/gdb/basic-keep.expected \
 	tests/gdb/threads-thread.gdb tests/gdb/threads-thread.expected
 EXTRA_DIST += tests/gdb/sysstep-patched.gdb tests/gdb/sysstep-patched.expected
+EXTRA_DIST += tests/gdb/patch-stop.gdb tests/gdb/patch-stop.expected \
+	tests/gdb/patch-record.gdb tests/gdb/patch-record.expected \
+	tests/gdb/patch-break.gdb tests/gdb/patch-break.expected \
+	tests/gdb/patch-step.gdb tests/gdb/patch-step.expected \
+	tests/gdb/patch-crash.gdb tests/gdb/patch-crash.expected \
+	tests/gdb/patch-short.gdb tests/gdb/patch-short.expected
 EXTRA_DIST += tests/gdb/attach.expected tests/gdb/attach.gdb \
 	tests/gdb/scope-local.expected tests/gdb/scope-local.gdb \
 	tests/gdb/basic-exit.expected tests/gdb/basic-exit.gdb \

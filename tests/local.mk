@@ -192,6 +192,24 @@ TESTS += tests/t-reuse
 tests_t_reuse_SOURCES = tests/t-reuse.c
 tests_t_reuse_LDADD = $(MW_TEST_LIBS)
 
+# A first watch after the last one, again and again: nothing kept shows.
+check_PROGRAMS += tests/t-rewatch
+TESTS += tests/t-rewatch
+tests_t_rewatch_SOURCES = tests/t-rewatch.c
+tests_t_rewatch_LDADD = $(MW_TEST_LIBS)
+
+# At vm.max_map_count: how many isolated pages, and every unwatch succeeds.
+check_PROGRAMS += tests/t-maplimit
+TESTS += tests/t-maplimit
+tests_t_maplimit_SOURCES = tests/t-maplimit.c
+tests_t_maplimit_LDADD = $(MW_TEST_LIBS)
+
+# Stashes of isolated pages share a mapping: two mappings a page, any order.
+check_PROGRAMS += tests/t-stash
+TESTS += tests/t-stash
+tests_t_stash_SOURCES = tests/t-stash.c
+tests_t_stash_LDADD = $(MW_TEST_LIBS)
+
 # AVX-512 gathers and scatters (k masks): every form against the same run
 # without a watch, the records of the watched lanes, a lane faulting
 # genuinely.  Skipped without AVX-512F.

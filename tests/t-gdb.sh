@@ -78,6 +78,8 @@ step-matrix step-record step-record-break step-plt plt-step plt-access plt-objec
 threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core crash-damaged
 kernel-read kernel-local kernel-up kernel-calls basic-nolines basic-delete
 basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop sysstep-patched step-mi kernel-mi cond-mi scope-mi scope-newui follow-expr follow-local basic-rerun basic-keep threads-thread"
+# Patched access sites under GDB (tests/gdb/patch.c).
+cases="$cases patch-stop patch-record patch-break patch-step patch-crash patch-short"
 minimal_cases="basic-commands basic-set basic-stop basic-read basic-record
 step-record step-record-break plt-step plt-object threads-stop threads-record basic-delete
 basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop follow-expr follow-local basic-rerun basic-keep threads-thread"

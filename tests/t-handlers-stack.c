@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * t-handlers-stack.c - what a program's signal handler sees of its stack
- * while watches exist (memwatch-guarantees(7), "Handlers' stack"): it runs
- * on the library's alternate stack, outside the thread's stack; the
- * interrupted context's stack pointer (uc_mcontext) is on the thread's
- * stack, below the interrupted frame, and the handler reads that frame's
- * watched local through it, counted; sigaltstack(2) reports no alternate
- * stack; uc_stack holds the library's stack.  Without any watch the same
- * handler runs on the thread's stack, as always.
+ * while watches exist (memwatch-guarantees(7), "Handlers' stack"): with a
+ * global watched it runs on the thread's stack, below the interrupted
+ * frame, as without memwatch (the library moves the frame there); with a
+ * local of the interrupted frame watched it runs on the library's
+ * alternate stack, outside the thread's stack, the interrupted context's
+ * stack pointer (uc_mcontext) on the thread's stack, below the interrupted
+ * frame, and the handler reads that frame's watched local through it,
+ * counted.  Either way sigaltstack(2) reports no alternate stack, and
+ * uc_stack holds the library's.  Without any watch the same handler runs
+ * on the thread's stack, as always.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +27,7 @@
 
 static uintptr_t stack_lo, stack_hi;
 static volatile int *local_addr;
+static int global;
 static struct {
 	uintptr_t frame, sp;
 	int local, alt_flags, uc_flags;
@@ -72,8 +76,10 @@ static void look(int watched)
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGUSR1, &sa, NULL);
 	local_addr = &local;
-	if (watched)
+	if (watched == 1)
 		id = mw_watch((const void *)&local, sizeof(local), MW_ACCESS);
+	if (watched == 2)
+		id = mw_watch(&global, sizeof(global), MW_ACCESS);
 	raise(SIGUSR1);
 	if (watched)
 		mw_count(id, &c);
@@ -95,11 +101,11 @@ static void run(void *arg)
 
 int main(void)
 {
-	char out[2][1024];
+	char out[3][1024];
 
 	need_dispatch();
-	plan(2);
-	for (int w = 0; w < 2; w++) {
+	plan(3);
+	for (int w = 0; w < 3; w++) {
 		struct child c = { .flags = CHILD_STDOUT, .alarm = 10, .out = out[w],
 				   .len = sizeof(out[w]) };
 
@@ -117,5 +123,12 @@ int main(void)
 	       "a local watched: the handler runs on the library's alternate stack, the interrupted "
 	       "sp and frame are the thread's (its watched local read and counted), sigaltstack "
 	       "says none, uc_stack shows the library's");
+	is_str(out[2],
+	       "frame on the thread's stack 1; interrupted sp on it 1, below the local 1; local 42; "
+	       "sigaltstack flags 2; uc_stack flags 0, on the thread's stack 0, size >= 64 KiB; "
+	       "local read counted 0\n",
+	       "a global watched: the handler runs on the thread's stack, below the interrupted "
+	       "frame, as without a watch (the frame moved there), sigaltstack says none, uc_stack "
+	       "shows the library's");
 	return done();
 }

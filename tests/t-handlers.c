@@ -10,7 +10,10 @@
  * forked child keeps the program's alternate signal stack; asynchronous
  * signals (SIGALRM every 1 ms or 100 us) while watched accesses storm: a
  * handler with a 100 KB frame runs, the handler's own watched stores are
- * each counted and logged, a fast timer does not starve the program.
+ * each counted and logged, a fast timer does not starve the program; the
+ * handlers behind the library's relay: sigaction shows them and their
+ * flags, they get their arguments, SA_RESETHAND holds, and after the last
+ * watch the kernel has them again.
  * Each section runs in a child of its own (section.h).
  */
 #include <errno.h>
@@ -413,11 +416,86 @@ static void sec_fast_timer(void)
 }
 #define N_STORES 4
 
+/* The program's handlers behind the library's relay (sys/relay.h): what
+ * sigaction shows, what the handlers get, SA_RESETHAND. */
+static volatile int got_sig, got_code, got_plain, resets;
+static volatile uintptr_t got_uc_sp;
+
+static void info_handler(int sig, siginfo_t *si, void *ucv)
+{
+	got_sig = sig;
+	got_code = si->si_code;
+	got_uc_sp = (uintptr_t)((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RSP];
+}
+
+static void plain_handler(int sig)
+{
+	got_plain = sig;
+}
+
+static void once_handler(int sig)
+{
+	(void)sig;
+	resets++;
+}
+
+static void sec_relay(void)
+{
+	struct sigaction sa, cur;
+	static int global;
+	int id;
+	volatile int here = 0;
+
+	/* One installed before the first watch, two after. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = info_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	id = mw_watch(&global, sizeof(global), MW_WRITE);
+	signal(SIGUSR2, plain_handler);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = once_handler;
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGWINCH, &sa, NULL);
+
+	memset(&cur, 0, sizeof(cur));
+	sigaction(SIGUSR1, NULL, &cur);
+	ok(cur.sa_sigaction == info_handler &&
+	   (cur.sa_flags & (SA_SIGINFO | SA_RESTART | SA_ONSTACK | SA_RESETHAND)) ==
+		   (SA_SIGINFO | SA_RESTART),
+	   "sigaction shows the handler installed before the watch, its flags (%#x)",
+	   (unsigned)cur.sa_flags);
+	memset(&cur, 0, sizeof(cur));
+	sigaction(SIGUSR2, NULL, &cur);
+	ok(cur.sa_handler == plain_handler && !(cur.sa_flags & (SA_SIGINFO | SA_ONSTACK)),
+	   "and signal()'s, without SA_SIGINFO (%#x)", (unsigned)cur.sa_flags);
+	raise(SIGUSR1);
+	ok(got_sig == SIGUSR1 && got_code == SI_TKILL && got_uc_sp < (uintptr_t)&here &&
+	   (uintptr_t)&here - got_uc_sp < 65536,
+	   "an SA_SIGINFO handler gets its signal, si_code and the interrupted context (%d, %d)",
+	   got_sig, got_code);
+	raise(SIGUSR2);
+	ok(got_plain == SIGUSR2, "a plain one its signal (%d)", got_plain);
+	raise(SIGWINCH);
+	memset(&cur, 0, sizeof(cur));
+	sigaction(SIGWINCH, NULL, &cur);
+	raise(SIGWINCH);        /* ignored by default */
+	ok(resets == 1 && cur.sa_handler == SIG_DFL,
+	   "SA_RESETHAND: it ran once (%d), then the default action, which sigaction shows", resets);
+	mw_unwatch(id);
+	memset(&cur, 0, sizeof(cur));
+	sigaction(SIGUSR1, NULL, &cur);
+	raise(SIGUSR1);
+	ok(cur.sa_sigaction == info_handler && got_sig == SIGUSR1,
+	   "after the last watch the kernel has the program's handler, which still runs");
+}
+#define N_RELAY 6
+
 int main(void)
 {
 	need_dispatch();
 	plan(N_AFTER + N_SIGBUS + N_STRADDLE + N_SMALL + N_SIGSYS + N_FORK_ALTSTACK + N_OWN_ALTSTACK +
-	     N_BIG + 2 * N_STORES + 10);
+	     N_BIG + 2 * N_STORES + N_RELAY + 11);
 	run_section("a handler installed while watching", N_AFTER, sec_after);
 	run_section("SIGBUS", N_SIGBUS, sec_sigbus);
 	run_section("straddling into an unmapped page", N_STRADDLE, sec_straddle);
@@ -429,5 +507,6 @@ int main(void)
 	run_section("a handler with a 100 KB frame during a storm", N_BIG, sec_big_handler);
 	run_section("a 1 ms handler's watched stores", N_STORES, sec_handler_stores);
 	run_section("a 100 us handler's watched stores", N_STORES, sec_fast_timer);
+	run_section("handlers behind the library's relay", N_RELAY, sec_relay);
 	return done();
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * t-procfd - the library keeps /proc/self/maps and /proc/self/pagemap open
+ * t-procfd - the library keeps /proc/self/maps, pagemap and stat open
  * between watches (lib/base/procfd.h), and the memfd its watched pages
- * move into while watches exist (lib/watch/pool.h), and libunwind keeps a
+ * move into, from the first watch on (lib/watch/pool.h), and libunwind keeps a
  * pipe once a backtrace needed it; the program must not notice: its open(2)s get the
  * numbers they would get without the library, closing or replacing the
  * library's descriptors is harmless to both, and a forked child watches
@@ -72,11 +72,12 @@ int main(void)
 	} else {
 		ok(again == before, "the program's next open gets the same number: %d (%d before)",
 		   again, before);
-		/* /proc/self/maps and libunwind's pipe (a watch of a page
-		 * reads no pagemap; the memfd is closed with the last watch). */
-		ok(count_fds(3, 900) == low + 1 && count_fds(900, 1024) == 3,
-		   "the library's 3 descriptors are at 900 and above (%d new below)",
-		   count_fds(3, 900) - low - 1);
+		/* /proc/self/maps and /proc/self/stat, the memfd kept for
+		 * the next watch and libunwind's pipe (a watch of a page reads
+		 * no pagemap). */
+		ok(count_fds(3, 900) == low + 1 && count_fds(900, 1024) == 5,
+		   "the library's 5 descriptors are at 900 and above (%d new below, %d there)",
+		   count_fds(3, 900) - low - 1, count_fds(900, 1024));
 	}
 	close(again);
 

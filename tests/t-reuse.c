@@ -5,7 +5,8 @@
  * mapping in /proc/self/maps, all aliases are one mapping, memfd space
  * taken again never shows the bytes of the page it held before, counts and
  * values stay exact while a thread stores and watches come and go, and a
- * forked child's pages are its own.
+ * forked child's pages are its own, a raw fork's the library does not see
+ * too.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,7 +80,7 @@ int main(void)
 	uint64_t c;
 
 	ps = sysconf(_SC_PAGESIZE);
-	plan(13);
+	plan(15);
 
 	/* Forward: each page after the one before; backward: each before. */
 	a = map((size_t)(2 * RUN + 1) * (size_t)ps);
@@ -219,6 +221,40 @@ int main(void)
 		p[ps] = 3;
 		ok(mw_count(id, &c) == 0 && c == 0 && mw_unwatch(id) == 0 && p[0] == 5 && p[ps] == 3,
 		   "and its watch counted none of the child's stores");
+	}
+
+	/* A child the library does not see made (a raw fork while system
+	 * calls do not dispatch: no atfork handler, no dispatched call) still
+	 * gets memfd space of its own at its first watch: a page it watches
+	 * full of 0x66 and leaves watched at its exit does not show in the
+	 * parent's next watch of a page that was never written, which takes
+	 * the memfd space after the same live watch's. */
+	{
+		char *q = map(3 * (size_t)ps);
+		int id, id2, st = 0, was = mw_syscalls(0);
+		pid_t pid, w;
+
+		q[0] = 1;
+		id = mw_watch(q, 8, MW_WRITE);
+		pid = (pid_t)syscall(SYS_fork);
+		if (pid == 0) {
+			memset(q + ps, 0x66, (size_t)ps);
+			id2 = mw_watch(q + ps, (size_t)ps, MW_WRITE);
+			q[ps] = 0x67;
+			syscall(SYS_exit_group, id2 > 0 && q[ps] == 0x67 && q[ps + 1] == 0x66 ? 0 : 1);
+		}
+		while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+			;
+		ok(w == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		   "a raw fork's child watches a page it filled (status %#x)", st);
+		id2 = mw_watch(q + ps, (size_t)ps, MW_WRITE);
+		good = id2 > 0;
+		for (int j = 0; j < ps; j++)
+			good &= q[ps + j] == 0;
+		ok(good, "the parent's page of zeros watched next reads zeros (%#x)", q[ps] & 0xff);
+		mw_unwatch(id2);
+		mw_unwatch(id);
+		mw_syscalls(was);
 	}
 	return done();
 }

@@ -125,6 +125,17 @@ int mw_arch_probe_fixup(void *uc);
  * if a byte could not be read or written (the fault is caught). */
 int mw_probe_copy(void *dst, const void *src, size_t n);
 
+/* [fault path] Where the kernel would have built the signal frame it
+ * built at UC and SI (on an alternate stack) for a thread whose stack
+ * pointer is SP: *LO, its lowest byte (the frame is [*LO, SP)).  -1 if the
+ * frame is not one the kernel built. */
+int mw_arch_sigframe_place(const void *uc, const void *si, uintptr_t sp, uintptr_t *lo);
+/* [fault path] Moves that frame there and enters HANDLER for SIG on it as
+ * the kernel would have; its return goes to the frame's restorer, whose
+ * rt_sigreturn restores the moved frame.  Returns (-1) only if it cannot:
+ * the frame is not the kernel's, or the memory there cannot be written. */
+int mw_arch_sigframe_move(void *uc, const void *si, uintptr_t sp, void *handler, int sig);
+
 /* [thread] FN(ARG) on the stack that ends at TOP; returns its result. */
 long mw_arch_on_stack(void *top, long (*fn)(void *), void *arg);
 
@@ -153,14 +164,24 @@ int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsign
 			   uint64_t mask);
 void *mw_arch_gate_handler(void (*fn)(int, siginfo_t *, void *));
 
-/* [thread] Removes the signals of BITS (1 << (sig - 1)) from the masks of
- * every installed handler (they would block them while running). */
-void mw_arch_gate_unmask_handlers(uint64_t bits);
-/* [thread] ON: adds SA_ONSTACK to every installed handler but those of the
- * signals in KEEP, and returns the signals whose handlers had it already;
- * 0: removes it from every installed handler but those in KEEP.  HANDLED
- * (if not NULL): the signals that have a handler, KEEP's too. */
-uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep, uint64_t *handled);
+/* A program's handler while the library relays it (sys/relay.h). */
+struct mw_arch_handler {
+	void *handler;
+	unsigned long flags;    /* the program's SA_* flags */
+};
+/* [thread] For the signals in LOOK (1 << (sig - 1)) that have a handler
+ * installed: ON adds SA_ONSTACK to each but those in KEEP, takes the
+ * signals of UNMASK out of the mask it runs with (it would block them),
+ * and returns the signals whose handlers had SA_ONSTACK already; with
+ * RELAY, each handler but KEEP's goes into PROG[sig - 1] and RELAY takes
+ * its place (with SA_SIGINFO).  0 takes SA_ONSTACK away from each but
+ * those in KEEP or THEIRS (the program set it), and puts PROG's handler
+ * back where RELAY is.  One read
+ * per signal of LOOK, a write only where something changes.  HANDLED (if
+ * not NULL): the signals of LOOK that have a handler, KEEP's too. */
+uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t look, uint64_t keep, uint64_t unmask,
+				       uint64_t theirs, void *relay, struct mw_arch_handler *prog,
+				       uint64_t *handled);
 
 /* [fault path] The kernel's struct sigaction (rt_sigaction's argument, at
  * most MW_KSA_MAX bytes) to and from the C library's. */
@@ -207,8 +228,8 @@ sigset_t *mw_arch_sys_sigreturn(void *uc);
 enum mw_patch_why {
 	MW_PATCH_DONE, MW_PATCH_UNDONE, MW_PATCH_CLASS, MW_PATCH_SHORT, MW_PATCH_BLOCK,
 	MW_PATCH_FILE, MW_PATCH_ROOM, MW_PATCH_WRITE, MW_PATCH_FULL, MW_PATCH_STACK,
-	MW_PATCH_VECTOR, MW_PATCH_OVERLAP, MW_PATCH_SYS_DONE, MW_PATCH_SYS_PRED,
-	MW_PATCH_SYS_FILE, MW_PATCH_NREASONS
+	MW_PATCH_VECTOR, MW_PATCH_OVERLAP, MW_PATCH_DEBUGGER, MW_PATCH_SYS_DONE,
+	MW_PATCH_SYS_PRED, MW_PATCH_SYS_FILE, MW_PATCH_NREASONS
 };
 /* The first of the reasons that are about system-call sites. */
 #define MW_PATCH_SYS_FIRST MW_PATCH_SYS_DONE
@@ -235,9 +256,11 @@ void mw_arch_patch_fold(void (*fn)(uintptr_t pc, uint64_t n, void *arg), void *a
 /* [any] Patching on or off (off: no more sites; those patched stay). */
 void mw_arch_patch_enable(int on);
 /* [fault path] After F was performed: counts the fault at its instruction,
- * and at the AFTER-th patches the site.  An enum mw_patch_why when it
- * tried, else -1. */
-int mw_arch_patch_consider(struct mw_fault *f, unsigned after);
+ * and at the AFTER-th patches the site.  DEBUGGER: one is attached (its
+ * stub is told to it first, and no jump is punned over a next instruction,
+ * where its breakpoints would land in the jump).  An enum mw_patch_why
+ * when it tried, else -1. */
+int mw_arch_patch_consider(struct mw_fault *f, unsigned after, int debugger);
 /* Where a faulting context is, for the fault path. */
 enum { MW_PATCH_IN_NONE, MW_PATCH_IN_COPY, MW_PATCH_IN_OWN };
 /* [fault path] MW_PATCH_IN_COPY: the context UC is at a stub's copy of the

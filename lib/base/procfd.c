@@ -9,15 +9,17 @@
 #include <unistd.h>
 
 #include "base/procfd.h"
+#include "base/tid.h"
 
-static const char *const paths[MW_PROC_FILES] = { "/proc/self/maps", "/proc/self/pagemap" };
+static const char *const paths[MW_PROC_FILES] = { "/proc/self/maps", "/proc/self/pagemap",
+						       "/proc/self/stat" };
 
 static struct kept {
 	int fd;                 /* -1: none */
 	pid_t pid;
 	dev_t dev;
 	ino_t ino;
-} kept[MW_PROC_FILES] = { { -1, 0, 0, 0 }, { -1, 0, 0, 0 } };
+} kept[MW_PROC_FILES] = { { -1, 0, 0, 0 }, { -1, 0, 0, 0 }, { -1, 0, 0, 0 } };
 
 int mw_procfd_get(enum mw_procfile f)
 {
@@ -28,7 +30,7 @@ int mw_procfd_get(enum mw_procfile f)
 	if (k->fd >= 0) {
 		int same = fstat(k->fd, &st) == 0 && st.st_dev == k->dev && st.st_ino == k->ino;
 
-		if (same && k->pid == getpid())
+		if (same && k->pid == mw_pid())
 			return k->fd;
 		if (same)
 			close(k->fd);   /* ours, inherited from the parent */
@@ -45,7 +47,7 @@ int mw_procfd_get(enum mw_procfile f)
 	}
 	close(fd);
 	k->fd = high;
-	k->pid = getpid();
+	k->pid = mw_pid();
 	k->dev = st.st_dev;
 	k->ino = st.st_ino;
 	return high;

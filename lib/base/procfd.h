@@ -17,7 +17,7 @@
 /* The library's long-lived descriptors go at or above this number. */
 #define MW_HIGH_FD 900
 
-enum mw_procfile { MW_PROC_MAPS, MW_PROC_PAGEMAP, MW_PROC_FILES };
+enum mw_procfile { MW_PROC_MAPS, MW_PROC_PAGEMAP, MW_PROC_STAT, MW_PROC_FILES };
 
 /* A descriptor of the file, open for reading, or -errno. */
 int mw_procfd_get(enum mw_procfile f);

@@ -129,10 +129,13 @@ static void consider(struct mw_fault *f)
 	unsigned after = atomic_load_explicit(&patch_after, memory_order_relaxed);
 
 	/* Not on a small alternate stack of the program's: patching reads
-	 * the code's file through a window on the stack. */
-	if (after && !f->quiet && !f->under_break && !f->kernel && !mw_gdb_attached &&
+	 * the code's file through a window on the stack.  Under a debugger
+	 * too (its stops come from the stub as from here, soft below), but
+	 * not while it steps the instruction (UNDER_BREAK: its breakpoint is
+	 * over the site, which is then not the file's code anyway). */
+	if (after && !f->quiet && !f->under_break && !f->kernel &&
 	    !mw_thread_stack_short(24 * 1024))
-		mw_arch_patch_consider(f, after);
+		mw_arch_patch_consider(f, after, mw_gdb_attached);
 }
 
 /* A patched site's access on a page the page map marks (arch.h): performed
@@ -163,8 +166,14 @@ static int soft(void *uc, uintptr_t ea, size_t size, const void *insn)
 	mw_table_exit(slot);
 	if (held)
 		mw_record_release(&mask);
+	/* A stop goes as the handler's does: UC (which the stub resumes with)
+	 * leaves for the watch's stop code, where the debugger's breakpoint
+	 * is, and that jumps to after the instruction.  No breakpoint of the
+	 * debugger's is under a patched site's access (its int3 would be over
+	 * the jump): F.UNDER_BREAK is 0, and a step over the site is the
+	 * debugger's own, through the stub's frame (arch.h). */
 	if (r == MW_PERFORMED)
-		mw_gdb_after_access(seq, f.under_break, f.pc, (uint64_t)mw_arch_pc(uc));
+		mw_gdb_after_access_at(seq, f.under_break, f.pc, uc);
 	errno = saved_errno;
 	return r == MW_PERFORMED;
 }

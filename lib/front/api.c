@@ -52,6 +52,7 @@ struct piece {
 	int prot;
 	int anon;               /* anonymous memory: absent pages are zeros */
 	int shared;             /* a MAP_SHARED mapping (alias.h) */
+	uintptr_t vlo, vhi;     /* the program's mapping it is in (stash.h) */
 };
 static struct piece *pieces;
 static size_t npieces, maxpieces;
@@ -72,8 +73,67 @@ static int add_piece(uintptr_t start, uintptr_t end, int prot, int anon, int sha
 {
 	if (npieces == maxpieces)
 		return -ENOMEM;
-	pieces[npieces++] = (struct piece){ start, end, 0, prot, anon, shared };
+	pieces[npieces++] = (struct piece){ start, end, 0, prot, anon, shared, 0, 0 };
 	return 0;
+}
+
+/* ------------------------------------------------- vm.max_map_count */
+
+/* A region of N mappings of one page each (alternately inaccessible and
+ * readable, never touched: no memory), or NULL if the process has not N
+ * mappings to spare. */
+static char *spare_region(int n)
+{
+	char *p = mmap(NULL, (size_t)n * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Every odd page readable: each page a mapping of its own. */
+	for (int k = 1; k < n; k += 2)
+		if (mprotect(p + (size_t)k * ps, ps, PROT_READ) < 0) {
+			munmap(p, (size_t)n * ps);
+			return NULL;
+		}
+	return p;
+}
+
+/* Whether the process has N mappings to spare: made and unmapped again. */
+static bool mappings_spare(int n)
+{
+	char *p = spare_region(n);
+
+	if (p)
+		munmap(p, (size_t)n * ps);
+	return p != NULL;
+}
+
+/*
+ * Mappings held back for mw_unwatch.  Giving a page back moves a mapping
+ * (mremap), which the kernel does only with 4 mappings to spare; a process
+ * that reached vm.max_map_count (its own mmaps, or watches) could then
+ * unwatch nothing, and every page it watched would stay converted.  The
+ * reserve is made before a watch converts pages (the watch fails first
+ * when the mappings run out) and kept; an unwatch out of mappings unmaps
+ * it, then gives pages back, each one mappings fewer, and makes it again.
+ */
+#define RESERVE 8
+static char *reserve;
+
+static void reserve_make(void)
+{
+	if (!reserve)
+		reserve = spare_region(RESERVE);
+}
+
+/* 1 if there was a reserve to give up. */
+static int reserve_use(void)
+{
+	if (!reserve)
+		return 0;
+	munmap(reserve, (size_t)RESERVE * ps);
+	reserve = NULL;
+	return 1;
 }
 
 /* ------------------------------------------------------------------ mw_watch */
@@ -131,6 +191,8 @@ static int scan_map(const struct mw_map *m, void *arg)
 			      m->shared);
 		if (r)
 			return r;
+		pieces[npieces - 1].vlo = m->vstart;
+		pieces[npieces - 1].vhi = m->vend;
 		pos = stop;
 	}
 	return 0;
@@ -209,8 +271,13 @@ static uintptr_t alias_before(const struct mw_snapshot *s, uintptr_t p)
 	return sp && sp->start == p && sp->alias && !sp->shared ? sp->alias : 0;
 }
 
+/* Every thread dispatches its system calls (sys_activate): the program's
+ * sigaction(SIGSEGV) reaches the library, whose handler then stays. */
+static int dispatching;
+
 static void no_watch_left(void)
 {
+	dispatching = 0;
 	mw_sys_deactivate();
 	/* The program's code as it was: every patched site restored. */
 	mw_arch_patch_restore_all(1);
@@ -246,7 +313,9 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		return refusal(P0, P1);
 	if (r)
 		return r;
-	r = mw_fault_install();
+	/* Ours, unless the program replaced it while nothing dispatched: a
+	 * look at SIGSEGV's action (a system call) only then. */
+	r = dispatching && cur->nwatches ? 0 : mw_fault_install();
 	if (r)
 		return r;
 	w = mw_watch_obj_alloc();
@@ -254,6 +323,12 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		return -ENOMEM;
 
 	if (npieces) {
+		/* Mappings for the unwatches first. */
+		reserve_make();
+		if (!reserve) {
+			mw_watch_obj_free(w);
+			return -ENOMEM;
+		}
 		/* The new pieces enter the table as pending: a write that faults
 		 * on them while they are frozen retries until they are ready. */
 		s = mw_snap_begin();
@@ -270,9 +345,13 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 		cur = s;
 		/* Frozen read-only for the copy: a write-only page (PROT_WRITE
 		 * alone) too, which the copy reads (mw_prot_allowed); without
-		 * PROT_READ it would fault on the pending span forever. */
+		 * PROT_READ it would fault on the pending span forever.  Small
+		 * read-write anonymous pieces freeze in the conversion, one
+		 * mprotect fewer (mw_alias_freezes). */
 		for (i = 0; i < npieces; i++)
 			if ((pieces[i].prot & PROT_WRITE) &&
+			    !mw_alias_freezes(pieces[i].prot, pieces[i].anon, pieces[i].shared,
+					      pieces[i].end - pieces[i].start) &&
 			    mprotect((void *)pieces[i].start, pieces[i].end - pieces[i].start,
 				     mw_prot_allowed(pieces[i].prot) & ~PROT_WRITE) < 0)
 				break;
@@ -284,15 +363,19 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 						   mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, &sp->alias);
 			else
 				r = mw_alias_convert(pieces[done].start, pieces[done].end,
-						     mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE, pieces[done].anon,
+						     mw_prot_allowed(pieces[done].prot) & ~PROT_WRITE,
+						     pieces[done].prot, pieces[done].anon,
 						     alias_after(cur, pieces[done].start),
-						     alias_before(cur, pieces[done].end), &sp->alias, &sp->stash);
+						     alias_before(cur, pieces[done].end), pieces[done].vlo,
+						     pieces[done].vhi, &sp->alias, &sp->stash);
 			if (r)
 				break;
 		}
 		if (done < npieces) {
 			/* Roll back: converted pieces return to private memory,
-			 * frozen ones get their protection back. */
+			 * frozen ones get their protection back - with the
+			 * reserve's mappings if out of them. */
+			reserve_use();
 			for (size_t k = 0; k < npieces; k++) {
 				const struct mw_span *sp = mw_table_span(cur, pieces[k].start);
 
@@ -319,6 +402,7 @@ static int do_watch(uintptr_t lo, uintptr_t hi, unsigned flags)
 				mw_snap_publish(s);
 			}
 			mw_watch_obj_free(w);
+			reserve_make();
 			return r ? r : -ENOMEM;
 		}
 	} else {
@@ -428,12 +512,13 @@ static long unwatch_thunk(void *p)
 static int on_work_stack(long (*fn)(void *), void *arg)
 {
 	stack_t ss;
+	int on = mw_thread_on_altstack();
 
 	/* Called from a signal handler on the alternate stack (the program
 	 * unmapped watched memory, sys/bounce.c): that stack is never watched,
 	 * and leaving it would let a nested signal start over at its top,
 	 * over our frames. */
-	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
+	if (on > 0 || (on < 0 && sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK)))
 		return (int)fn(arg);
 	if (!work_top) {
 		char *s = mmap(NULL, WORK_STACK + 4096, PROT_READ | PROT_WRITE,
@@ -459,6 +544,7 @@ static void sys_activate(void)
 	if (syscalls_off)
 		return;
 	r = mw_sys_activate();
+	dispatching = r == 0;
 
 	if (r < 0 && !told) {
 		struct mw_msg m;
@@ -519,10 +605,12 @@ int mw_syscalls(int on)
 	was = !syscalls_off;
 	syscalls_off = !on;
 	if (mw_snap_current()->nwatches && on != was) {
-		if (on)
+		if (on) {
 			sys_activate();
-		else
+		} else {
+			dispatching = 0;
 			mw_sys_deactivate();
+		}
 	}
 	mw_unlock();
 	return was;
@@ -603,6 +691,7 @@ static int do_unwatch(int id)
 	const struct mw_snapshot *cur = mw_snap_current();
 	struct mw_watch_obj *w = mw_table_by_id(id);
 	int same;
+	bool stuck = false;
 	struct mw_snapshot *s1, *s2;
 	uintptr_t P0, P1;
 	size_t i;
@@ -628,14 +717,30 @@ static int do_unwatch(int id)
 	{
 		struct uncovered u = { s1, P0, P1, 0 };
 
-		mw_table_each(s1, P0, P1, cover, &u);
-		if (u.pos < P1)
-			give_back(&u, u.pos, P1);
+		/* A few pages: a look at each for a watch (the first found
+		 * ends it), not at every watch on them - a page may have a
+		 * hundred. */
+		if (P1 - P0 <= 4 * (uintptr_t)ps) {
+			uintptr_t run = P0;
+
+			for (uintptr_t p = P0; p <= P1; p += ps)
+				if (p == P1 || mw_snap_has(s1, p, p + ps, 0)) {
+					if (run < p)
+						give_back(&u, run, p);
+					run = p + ps;
+				}
+		} else {
+			mw_table_each(s1, P0, P1, cover, &u);
+			if (u.pos < P1)
+				give_back(&u, u.pos, P1);
+		}
 	}
 	/* Spans left converted without a watch, when the process was out of
 	 * mappings at the end of their watches (or of room above): give them
-	 * back now. */
-	if (orphans) {
+	 * back now - if the mappings to move them are there: at the limit,
+	 * looking through every span at each mw_unwatch to fail again made n
+	 * unwatches cost n^2. */
+	if (orphans && mappings_spare(4)) {
 		orphans = 0;
 		for (const struct mw_span *sp = mw_table_span_after(s1, 0); sp;
 		     sp = mw_table_span_after(s1, sp->end)) {
@@ -692,8 +797,16 @@ static int do_unwatch(int id)
 				mw_alias_unshare(sp->start, sp->end, sp->orig_prot);
 				continue;
 			}
-			r = mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot,
-					     sp->stash, sp->anon);
+			/* Out of mappings for one: so for the rest (they stay
+			 * converted, tried again later, as below). */
+			r = stuck ? -ENOMEM :
+				    mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot,
+						     sp->stash, sp->anon);
+			if (r == -ENOMEM && !stuck && reserve_use())
+				r = mw_alias_restore(sp->start, sp->end, sp->alias, sp->orig_prot,
+						     sp->stash, sp->anon);
+			if (r == -ENOMEM)
+				stuck = true;
 			if (r < 0) {
 				/* Leave it converted but open.  Its stash stays
 				 * only when out of mappings: the next mw_unwatch
@@ -745,6 +858,7 @@ static int do_unwatch(int id)
 keep:
 	if (!same)
 		mw_protect_range(cur, P0, P1);
+	reserve_make();
 	mw_watch_obj_free(w);
 	if (!cur->nwatches)
 		no_watch_left();

@@ -18,11 +18,39 @@
 /* struct link_map has a large private part after the public fields. */
 #define LINK_MAP_SIZE 1280
 
-bool mw_loader_read_watched(const struct mw_snapshot *s)
+/* Whether one of the N ranges of R meets [lo, hi). */
+static bool meets(const struct mw_table_range *r, unsigned n, uintptr_t lo, uintptr_t hi)
 {
+	for (unsigned k = 0; k < n; k++)
+		if (r[k].lo < hi && lo < r[k].hi)
+			return true;
+	return false;
+}
+
+bool mw_loader_read_watched(const struct mw_snapshot *s, bool before,
+			    const struct mw_table_range *changed, unsigned n)
+{
+	/* The list as the last look saw it: a module loaded or unloaded
+	 * since makes the answer before no answer. */
+	static const struct link_map *seen_last;
+	static unsigned seen;
+	const struct link_map *l, *last = NULL;
+	bool met = !changed;
+	unsigned count = 0;
+
 	if (!s->nspans)
 		return false;
-	for (const struct link_map *l = _r_debug.r_map; l; l = l->l_next)
+	/* Comparing addresses is cheaper than a look in the table each. */
+	for (l = _r_debug.r_map; l; l = l->l_next) {
+		met = met || meets(changed, n, (uintptr_t)l, (uintptr_t)l + LINK_MAP_SIZE);
+		last = l;
+		count++;
+	}
+	if (!met && count == seen && last == seen_last)
+		return before;
+	seen = count;
+	seen_last = last;
+	for (l = _r_debug.r_map; l; l = l->l_next)
 		if (mw_table_read_watched(s, (uintptr_t)l, (uintptr_t)l + LINK_MAP_SIZE))
 			return true;
 	return false;

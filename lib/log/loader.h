@@ -17,8 +17,13 @@
 
 struct mw_snapshot;
 
-/* [thread] Whether a read-watched page of S holds a module's link_map. */
-bool mw_loader_read_watched(const struct mw_snapshot *s);
+struct mw_table_range;
+
+/* [thread] Whether a read-watched page of S holds a module's link_map:
+ * BEFORE (the snapshot before's answer) when none of the N ranges CHANGED
+ * reaches one (CHANGED NULL: each is looked up in S). */
+bool mw_loader_read_watched(const struct mw_snapshot *s, bool before,
+			    const struct mw_table_range *changed, unsigned n);
 
 /*
  * dl_iterate_phdr takes the loader's write lock, a recursive mutex in the

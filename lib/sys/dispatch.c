@@ -34,6 +34,7 @@
 #include "sys/futex.h"
 #include "sys/quick.h"
 #include "sys/redo.h"
+#include "sys/relay.h"
 #include "sys/waitmask.h"
 #include "sys/rules.h"
 #include "threads/perthread.h"
@@ -321,12 +322,11 @@ int mw_sys_activate(void)
 		return state;
 	}
 	state = 1;
-	/* Handlers the program installed before, blocking everything while
-	 * they run, would block SIGSYS and SIGSEGV then. */
-	mw_arch_gate_unmask_handlers((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)));
-	/* And they run on the alternate stack, wherever the thread's stack
-	 * pointer is (sys/frame.h). */
-	mw_sys_onstack_begin();
+	/* The program's handlers run on the alternate stack, wherever the
+	 * thread's stack pointer is (sys/frame.h); and those it installed
+	 * blocking everything while they run would block SIGSYS and SIGSEGV
+	 * then.  One look at every signal, not two (each a system call). */
+	mw_sys_onstack_begin((1ull << (SIGSEGV - 1)) | (1ull << (SIGSYS - 1)));
 	/* Switch on first, then ask every other thread to look: a system call
 	 * it is blocked in (a read into the memory about to be watched) is
 	 * interrupted and restarts through the handler.  A thread that blocks

@@ -3,8 +3,8 @@
  * frame.c - signal system calls performed on the SIGSYS frame (see frame.h).
  * Fault path: kernelmem.h, mw_table_*, mw_arch_ksa_*, mw_arch_sp,
  * mw_arch_sys_altstack, mw_thread_*altstack, mw_fault_sigaction,
- * mw_sys_sigaction, mw_arch_gate_syscall, mw_thread_post, memcpy, memset.
- * Thread side (mw_sys_onstack_begin/end): mw_arch_gate_onstack_handlers.
+ * mw_sys_sigaction, mw_arch_gate_syscall, mw_thread_post, memcpy, memset,
+ * mw_relay_was/install/shown.
  */
 #include <errno.h>
 #include <signal.h>
@@ -22,6 +22,7 @@
 #include "log/record.h"
 #include "sys/frame.h"
 #include "sys/kernelmem.h"
+#include "sys/relay.h"
 #include "sys/rules.h"
 #include "threads/perthread.h"
 #include "watch/table.h"
@@ -174,26 +175,6 @@ long mw_sys_sigaction_frame(const long a[6])
 	return 0;
 }
 
-/* The signals whose handlers the program installed with SA_ONSTACK itself
- * (the others have it from us while watches exist). */
-static _Atomic uint64_t onstack_theirs;
-
-void mw_sys_onstack_begin(void)
-{
-	uint64_t handled;
-
-	atomic_store(&onstack_theirs, mw_arch_gate_onstack_handlers(1, MW_THREAD_NEEDED, &handled));
-	/* Dispatch sees every sigaction from now on (below): the log knows
-	 * which signals have a handler of the program's (record.h). */
-	mw_record_handlers(handled, 1);
-}
-
-void mw_sys_onstack_end(void)
-{
-	mw_record_handlers(~0ull, 1);
-	mw_arch_gate_onstack_handlers(0, MW_THREAD_NEEDED | atomic_load(&onstack_theirs), NULL);
-}
-
 static bool is_handler(const struct sigaction *sa)
 {
 	return sa->sa_handler != SIG_DFL && sa->sa_handler != SIG_IGN;
@@ -203,47 +184,38 @@ long mw_sys_sigaction_onstack(void *uc, const long a[6])
 {
 	uint8_t k[MW_KSA_MAX], ko[MW_KSA_MAX];
 	struct sigaction act, old;
-	uint64_t bit, mask, was;
-	bool theirs = false;
+	struct mw_relay_was was;
+	uint64_t bit, mask;
 	long r;
 
 	if (a[0] < 1 || a[0] > 64 || a[0] == SIGSEGV || a[0] == SIGSYS || a[3] != 8)
 		return 1;
 	bit = 1ull << (a[0] - 1);
+	mw_relay_was((int)a[0], &was);
 	if (a[1]) {
 		r = mw_sys_bring_in(k, (uintptr_t)a[1], mw_arch_ksa_size());
 		if (r)
 			return r;
 		mw_arch_ksa_to_sa(k, &act);
-		theirs = act.sa_flags & SA_ONSTACK;
-		if (is_handler(&act)) {
-			act.sa_flags |= SA_ONSTACK;
+		if (is_handler(&act))
 			mw_record_handlers(bit, 0);     /* before it can run */
-		}
+		else
+			mw_record_unhandled(bit);
 		memcpy(&mask, &act.sa_mask, sizeof(mask));
 		mw_sys_sanitize(&mask);
 		memcpy(&act.sa_mask, &mask, sizeof(mask));
+		mw_relay_install((int)a[0], &act);
 		mw_arch_sa_to_ksa(&act, k);
 	}
-	was = atomic_load(&onstack_theirs) & bit;
 	r = mw_arch_gate_syscall(SYS_rt_sigaction, a[0], a[1] ? (long)k : 0, a[2] ? (long)ko : 0,
 				 8, 0, 0);
 	if (r < 0)
 		return r;
-	if (a[1]) {
-		if (theirs)
-			atomic_fetch_or(&onstack_theirs, bit);
-		else
-			atomic_fetch_and(&onstack_theirs, ~bit);
-		if (!is_handler(&act))
-			mw_record_unhandled(bit);
-	}
 	if (a[1])
 		mw_sys_log_read(uc, (uintptr_t)a[1], mw_arch_ksa_size());
 	if (a[2]) {
 		mw_arch_ksa_to_sa(ko, &old);
-		if (is_handler(&old) && !was)
-			old.sa_flags &= ~SA_ONSTACK;
+		mw_relay_shown(&old, &was);
 		mw_arch_sa_to_ksa(&old, ko);
 		/* Copied out and logged, as the kernel's write. */
 		r = mw_sys_give_out(uc, (uintptr_t)a[2], ko, mw_arch_ksa_size());

@@ -21,22 +21,10 @@ long mw_sys_sigaltstack_frame(void *uc, const long a[6]);
  * the call goes to the kernel instead. */
 long mw_sys_sigaction_frame(const long a[6]);
 
-/*
- * The program's other handlers run with SA_ONSTACK while watches exist: a
- * signal that arrives while the thread's stack pointer is on a watched
- * page (a local watched) would otherwise kill the process, the kernel
- * being unable to write the handler's frame there.  They run on the
- * thread's alternate stack: the library's (perthread.h), or the program's
- * own.  The program does not see the flag it did not set.
- */
-/* [thread] Watches begin: SA_ONSTACK added to the installed handlers. */
-void mw_sys_onstack_begin(void);
-/* [thread] No watch left: removed where the program did not set it. */
-void mw_sys_onstack_end(void);
 /* [fault path] rt_sigaction of another signal while watches exist: a
- * handler gets SA_ONSTACK (and no SIGSEGV, SIGSYS in its mask), the old
- * action shows the flags the program gave; the kernel's accesses to
- * watched actions are logged.  1: the call goes to the kernel as it is. */
+ * handler goes behind the relay (relay.h) with SA_ONSTACK (and no SIGSEGV,
+ * SIGSYS in its mask), the old action shows the handler and flags the
+ * program gave; the kernel's accesses to watched actions are logged.  1: the call goes to the kernel as it is. */
 long mw_sys_sigaction_onstack(void *uc, const long a[6]);
 
 /* rt_sigpending and rt_sigtimedwait see the SIGSEGV and SIGSYS held for

@@ -58,6 +58,11 @@ struct slot {
 };
 
 static struct slot slots[SLOTS];
+/* One more than the highest slot ever taken: the loops over the threads
+ * stop there, not at SLOTS (a watch asks mw_threads_refuse, the first one
+ * mw_threads_switch: 4096 slots read each time were ~1/20 of a 4 KiB
+ * watch + unwatch). */
+static _Atomic int slots_used;
 static size_t tls_static;       /* bytes of static TLS below the thread pointer */
 
 static __thread int seen __attribute__((tls_model("initial-exec")));
@@ -65,6 +70,11 @@ static __thread struct slot *mine __attribute__((tls_model("initial-exec")));
 /* The thread's slot, whether or not its switch is there. */
 static __thread struct slot *own __attribute__((tls_model("initial-exec")));
 static __thread int holds __attribute__((tls_model("initial-exec")));
+/* The thread dispatched when its first hold began: its real mask then lets
+ * SIGSEGV and SIGSYS through (while it dispatches, the program's masks are
+ * its view), and nothing under the lock blocks them for good - the
+ * release and mw_thread_unblock_own need not read it. */
+static __thread bool held_on __attribute__((tls_model("initial-exec")));
 /* The thread's alternate signal stack, ours or its own. */
 static __thread uintptr_t alt_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t alt_hi __attribute__((tls_model("initial-exec")));
@@ -135,12 +145,13 @@ void mw_thread_hold(int hold)
 {
 	/* Never below zero: an unpaired release must not turn the next
 	 * hold into none. */
-	if (hold)
-		holds++;
-	else if (holds > 0)
+	if (hold && holds++ == 0)
+		held_on = mine && mine->selector && mw_arch_gate_selector;
+	else if (!hold && holds > 0)
 		holds--;
 	if (mine)
-		mine->selector = holds > 0 ? 0 : mw_arch_gate_selector && !sigsys_blocked(NULL);
+		mine->selector = holds > 0 ? 0 :
+				 mw_arch_gate_selector && (held_on || !sigsys_blocked(NULL));
 }
 
 void mw_thread_switch_self(void *uc)
@@ -199,8 +210,14 @@ void mw_thread_seen(void *uc)
 		pid_t t = atomic_load(&slots[i].tid);
 
 		if (t == 0 || (t != tid && !alive(t))) {
-			if (atomic_compare_exchange_strong(&slots[i].tid, &t, tid))
+			if (atomic_compare_exchange_strong(&slots[i].tid, &t, tid)) {
+				int used = atomic_load(&slots_used);
+
 				slot = &slots[i];
+				while (used < i + 1 &&
+				       !atomic_compare_exchange_weak(&slots_used, &used, i + 1))
+					;
+			}
 		}
 	}
 	if (slot) {
@@ -295,6 +312,15 @@ int mw_thread_stack_short(size_t need)
 	return sp > alt_lo && sp <= alt_hi && sp - alt_lo < need;
 }
 
+int mw_thread_on_altstack(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	if (holds <= 0 || !held_on || !alt_lo)
+		return -1;
+	return sp > alt_lo && sp <= alt_hi;
+}
+
 void mw_threads_forked(void)
 {
 	atomic_fetch_add(&fork_gen, 1);
@@ -307,6 +333,8 @@ uint64_t mw_thread_unblock_own(void)
 {
 	uint64_t set = 0, bits;
 
+	if (holds > 0 && held_on)
+		return 0;
 	if (sys(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&set, 8, 0, 0) < 0)
 		return 0;
 	bits = set & MW_THREAD_NEEDED;
@@ -470,7 +498,7 @@ int mw_thread_post(pid_t tid, const siginfo_t *si)
 
 	if (si->si_signo != SIGSEGV && si->si_signo != SIGSYS)
 		return 1;
-	for (int i = 0; i < SLOTS && !to; i++)
+	for (int i = 0, n = atomic_load(&slots_used); i < n && !to; i++)
 		if (atomic_load(&slots[i].tid) == tid)
 			to = &slots[i];
 	if (!to)
@@ -594,7 +622,7 @@ void mw_threads_switch(int on)
 	 * anywhere. */
 	if (on)
 		return;
-	for (int i = 0; i < SLOTS; i++)
+	for (int i = 0, n = atomic_load(&slots_used); i < n; i++)
 		if (atomic_load(&slots[i].tid) && &slots[i] != mine)
 			slots[i].selector = 0;  /* the caller's: mw_thread_hold's */
 }
@@ -738,7 +766,7 @@ static bool exited(const struct slot *s, pid_t t)
 int mw_threads_refuse(uintptr_t lo, uintptr_t hi)
 {
 	mw_thread_seen(NULL);
-	for (int i = 0; i < SLOTS; i++) {
+	for (int i = 0, n = atomic_load(&slots_used); i < n; i++) {
 		pid_t t = atomic_load(&slots[i].tid);
 
 		if (t && lo < slots[i].hi && slots[i].lo < hi && alive(t) && !exited(&slots[i], t))

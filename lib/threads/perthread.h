@@ -59,6 +59,11 @@ bool mw_thread_our_altstack(stack_t *ss);
 /* [fault path] Whether the calling thread runs on its alternate signal
  * stack with less than NEED bytes left (the program's own may be small). */
 int mw_thread_stack_short(size_t need);
+/* [thread] Whether the calling thread, holding the library lock, runs on
+ * its alternate signal stack: 1 or 0 when known without a system call
+ * (it dispatched when its hold began: every sigaltstack of the program's
+ * went through the library since), else -1. */
+int mw_thread_on_altstack(void);
 /* [thread] Whether thread TID of this process blocks SIGSYS now (its
  * /proc status's SigBlk). */
 bool mw_thread_blocks_sigsys(pid_t tid);

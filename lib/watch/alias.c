@@ -14,6 +14,7 @@
 #include "base/maps.h"
 #include "base/procfd.h"
 #include "watch/pool.h"
+#include "watch/stash.h"
 
 static size_t page_size(void)
 {
@@ -55,6 +56,13 @@ MW_RAW static void copy_pages(void *dst, const void *src, size_t len)
 	}
 }
 
+/* Set while a stash that kept its pages (KEEP_MAX) is filled, or a kept
+ * run of the pool (pool.h) is: pages of zeros are written too, the
+ * destination may hold other bytes there. */
+static int zeros_too;
+
+static void copy_data(void *dst, const void *src, size_t len);
+
 /* pread64 or pwrite64 (NR) of N bytes at BUF and file offset OFF until
  * done, an error or the end: how many were moved.  The system calls, not
  * the C library's: a sanitizer's pread/pwrite check BUF, which may hold
@@ -85,7 +93,7 @@ static void write_run(int fd, uint64_t foff, void *dst, uintptr_t src, size_t of
 					   (off_t)(foff + off));
 
 	if (done < n)
-		copy_pages((char *)dst + off + done, (const void *)(src + off + done), n - done);
+		copy_data((char *)dst + off + done, (const void *)(src + off + done), n - done);
 }
 
 /* Anonymous memory: copy only the pages that exist (present or swapped,
@@ -93,6 +101,7 @@ static void write_run(int fd, uint64_t foff, void *dst, uintptr_t src, size_t of
  * read as zeros anyway, and touching them would map a zero page per page of
  * a sparse range.  Runs of such pages go into the memfd FD in one write. */
 #define RESIDENT_PAGES_MAX 16
+
 
 static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t len)
 {
@@ -103,7 +112,13 @@ static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t
 	/* A few pages: reading an absent one maps the zero page, no memory;
 	 * no need to ask pagemap (three system calls). */
 	if (n <= RESIDENT_PAGES_MAX) {
-		copy_pages(dst, (const void *)src, len);
+		copy_data(dst, (const void *)src, len);
+		return;
+	}
+	/* Every page written (a kept run of the pool): in one write, absent
+	 * pages read as zeros. */
+	if (zeros_too) {
+		write_run(fd, foff, dst, src, 0, len);
 		return;
 	}
 	pm = mw_procfd_get(MW_PROC_PAGEMAP);
@@ -139,12 +154,6 @@ static void copy_present(int fd, uint64_t foff, void *dst, uintptr_t src, size_t
 		write_run(fd, foff, dst, src, run * ps, nrun * ps);
 	mw_procfd_put(MW_PROC_PAGEMAP, pm);
 }
-
-/* Set while a stash that kept its pages (KEEP_MAX) is filled: pages of
- * zeros are written too, the stash may hold other bytes there. */
-static int zeros_too;
-
-static void copy_data(void *dst, const void *src, size_t len);
 
 /* The alias side: copy only the memfd's data extents (SEEK_DATA/HOLE
  * through /proc/self/map_files, swapped-out pages included): reading its
@@ -228,41 +237,26 @@ static int copy_resident(void *dst, uintptr_t alias, size_t len)
 static void copy_from_alias(void *dst, uintptr_t alias, size_t len)
 {
 	struct extents x = { dst, alias, 1 };
+	unsigned long ino;
+	uint64_t off;
 
+	/* A few pages of this process's pool: read through the alias.  A
+	 * hole read is a page allocated, at most RESIDENT_PAGES_MAX of them,
+	 * and the release punches them again (pool.h) - three system calls
+	 * fewer than asking mincore (and sysinfo twice) which pages exist. */
+	if (len / page_size() <= RESIDENT_PAGES_MAX && mw_pool_file(alias, &ino, &off)) {
+		copy_data(dst, (const void *)alias, len);
+		return;
+	}
+	/* Every page to be written, from the pool: one read of its memfd,
+	 * whose holes read as zeros without being allocated. */
+	if (zeros_too && mw_pool_file(alias, &ino, &off) && mw_pool_fd() >= 0 &&
+	    file_io(SYS_pread64, mw_pool_fd(), dst, len, (off_t)off) == len)
+		return;
 	if (copy_resident(dst, alias, len) == 0)
 		return;
 	if (mw_maps_walk(alias, alias + len, -1, copy_vma_extents, &x) != 0 || !x.ok)
 		copy_data(dst, (const void *)alias, len);
-}
-
-#ifndef MREMAP_DONTUNMAP
-#define MREMAP_DONTUNMAP 4
-#endif
-
-/* mremap as a system call: glibc's wrapper passes NEW only with
- * MREMAP_FIXED (before 2.40, BZ #31968), and MREMAP_DONTUNMAP reads it. */
-static long remap(uintptr_t old, size_t len, int flags, uintptr_t new)
-{
-	return syscall(SYS_mremap, old, len, len, flags, new);
-}
-
-/* The program's mapping of [start, start+len), whose current protection
- * is PROT, moves aside with its pages: START keeps an empty mapping of the
- * same kind, inaccessible until the memfd replaces it (a thread touching
- * it meanwhile faults on a pending span and retries, table.h).  The
- * stash's address, or 0 (protection as it was). */
-static uintptr_t stash_away(uintptr_t start, size_t len, int prot)
-{
-	long st;
-
-	if (mprotect((void *)start, len, PROT_NONE) < 0)
-		return 0;
-	st = remap(start, len, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
-	if (st == -1) {
-		mprotect((void *)start, len, prot);
-		return 0;
-	}
-	return (uintptr_t)st;
 }
 
 /* The memfd space of a new alias of LEN bytes: a run of the pool (pool.h)
@@ -270,9 +264,9 @@ static uintptr_t stash_away(uintptr_t start, size_t len, int prot)
  * alias is in which memfd; *OWN: the memfd is the alias's own (closed by
  * the caller once mapped).  The alias, or 0 with errno set. */
 static void *space(size_t len, uintptr_t after, uintptr_t before, int *fd, uint64_t *off,
-		   int *own)
+		   int *own, int *dirty)
 {
-	uintptr_t p = mw_pool_get(len, after, before, fd, off);
+	uintptr_t p = mw_pool_get(len, after, before, fd, off, dirty);
 	void *a;
 
 	*own = !p;
@@ -313,15 +307,17 @@ static void unspace(void *a, size_t len, int fd, int own)
  * per watch and unwatch. */
 #define KEEP_MAX ((size_t)1 << 20)
 
-static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
-		   int anon, uintptr_t after, uintptr_t before, uintptr_t *alias,
-		   uintptr_t *stash)
+static int convert(uintptr_t start, uintptr_t end, const void *from, int prot, int orig_prot,
+		   int anon, uintptr_t after, uintptr_t before, uintptr_t vlo, uintptr_t vhi,
+		   uintptr_t *alias, uintptr_t *stash)
 {
 	size_t len = end - start;
 	uintptr_t st = 0;
 	uint64_t off = 0;
 	void *a = NULL, *m;
-	int fd = -1, own = 1, err;
+	int fd = -1, own = 1, dirty = 0, err, local = (uintptr_t)from == start;
+	/* The stash first, copied from (mw_alias_freezes). */
+	int early = stash && local && mw_alias_freezes(orig_prot, anon, 0, len);
 
 	if ((uintptr_t)from != start) {
 		/* A forked child: the same run of a pool of its own. */
@@ -333,21 +329,52 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 		}
 	}
 	if (!a)
-		a = space(len, after, before, &fd, &off, &own);
+		a = space(len, after, before, &fd, &off, &own, &dirty);
 	if (!a)
 		return -errno;
+	/* A kept run of the pool holds the bytes of its last watch: every
+	 * page is written (pool.h; it is small), or, from another alias
+	 * whose holes are not read, emptied first. */
+	if (dirty && !local)
+		madvise(a, len, MADV_REMOVE);
+	if (early) {
+		st = mw_stash_away(start, len, orig_prot, orig_prot, anon, vlo, vhi, 1);
+		if (!st && errno == ENOMEM) {
+			unspace(a, len, fd, own);
+			return -ENOMEM;
+		}
+		/* No stash where the kernel cannot keep one: frozen
+		 * read-only for the copy, as the caller does otherwise. */
+		if (!st && mprotect((void *)start, len, prot) < 0) {
+			err = -errno;
+			unspace(a, len, fd, own);
+			return err;
+		}
+		if (st)
+			from = (const void *)st;
+	}
+	zeros_too = dirty && local;
 	if (anon)
 		copy_present(fd, off, a, (uintptr_t)from, len);
-	else if ((uintptr_t)from != start)
+	else if (!local)
 		copy_from_alias(a, (uintptr_t)from, len);
 	else
-		copy_pages(a, from, len);
-	if (stash)
-		st = stash_away(start, len, prot);
+		copy_data(a, from, len);
+	zeros_too = 0;
+	if (stash && !early) {
+		st = mw_stash_away(start, len, prot, orig_prot, anon, vlo, vhi, 0);
+		/* Out of mappings (vm.max_map_count): no watch without its
+		 * stash, whose unwatch could not give the program's mapping
+		 * back (elsewhere the kernel cannot keep one: go on without). */
+		if (!st && errno == ENOMEM) {
+			unspace(a, len, fd, own);
+			return -ENOMEM;
+		}
+	}
 	m = mmap((void *)start, len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
 	if (m == MAP_FAILED) {
 		err = -errno;
-		if (st && remap(st, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) != -1)
+		if (st && mw_stash_back(st, len, start) == 0)
 			mprotect((void *)start, len, prot);
 		unspace(a, len, fd, own);
 		return err;
@@ -369,15 +396,23 @@ static int convert(uintptr_t start, uintptr_t end, const void *from, int prot,
 	return 0;
 }
 
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t after,
-		     uintptr_t before, uintptr_t *alias, uintptr_t *stash)
+int mw_alias_freezes(int orig_prot, int anon, int shared, size_t len)
 {
-	return convert(start, end, (const void *)start, prot, anon, after, before, alias, stash);
+	return anon && !shared && orig_prot == (PROT_READ | PROT_WRITE) && len <= KEEP_MAX;
+}
+
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int orig_prot, int anon,
+		     uintptr_t after, uintptr_t before, uintptr_t vlo, uintptr_t vhi,
+		     uintptr_t *alias, uintptr_t *stash)
+{
+	return convert(start, end, (const void *)start, prot, orig_prot, anon, after, before, vlo,
+		       vhi, alias, stash);
 }
 
 int mw_alias_convert_from(uintptr_t start, uintptr_t end, uintptr_t from, uintptr_t *alias)
 {
-	return convert(start, end, (const void *)from, PROT_NONE, 0, 0, 0, alias, NULL);
+	return convert(start, end, (const void *)from, PROT_NONE, PROT_NONE, 0, 0, 0, 0, 0, alias,
+		       NULL);
 }
 
 /* Every page, zeros too: a stash that was not emptied holds the contents
@@ -436,7 +471,12 @@ static int fill_readonly(uintptr_t dst, uintptr_t alias, size_t len, int anon)
 static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_prot,
 			 uintptr_t st, int anon)
 {
-	if (mprotect((void *)st, len, orig_prot) < 0)
+	/* A stash made read-write (mw_alias_freezes) is written as it is,
+	 * unless the program changed the protection since (mprotect while
+	 * watched): then it gets that one first, as any other. */
+	int ready = mw_stash_ready(st) && orig_prot == (PROT_READ | PROT_WRITE), r;
+
+	if (!ready && mprotect((void *)st, len, orig_prot) < 0)
 		return -errno;
 	if (orig_prot & PROT_WRITE)
 		fill(st, alias, len, anon);
@@ -448,9 +488,10 @@ static int restore_stash(uintptr_t start, size_t len, uintptr_t alias, int orig_
 	}
 	/* Over the memfd at START in one step; the program's mapping merges
 	 * with its neighbours again. */
-	if (remap(st, len, MREMAP_MAYMOVE | MREMAP_FIXED, start) == -1)
-		return -errno;
-	return 0;
+	r = mw_stash_back(st, len, start);
+	if (r == 0 && !ready)
+		mw_stash_emptied(st, len);
+	return r;
 }
 
 int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_prot,
@@ -466,7 +507,7 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 		 * stash waits for a later try. */
 		if (r == 0 || r == -ENOMEM)
 			return r;
-		munmap((void *)stash, len);
+		mw_stash_drop(stash, len);
 	}
 	t = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t == MAP_FAILED)
@@ -483,8 +524,7 @@ int mw_alias_restore(uintptr_t start, uintptr_t end, uintptr_t alias, int orig_p
 
 void mw_alias_unstash(uintptr_t stash, uintptr_t len)
 {
-	if (stash)
-		munmap((void *)stash, len);
+	mw_stash_drop(stash, len);
 }
 
 void mw_alias_release(uintptr_t alias, uintptr_t len)

@@ -16,7 +16,8 @@
 
 /*
  * Moves [start, end) (page aligned, private memory the caller has made
- * read-only or that is read-only) into the memfd space of the pool
+ * read-only or that is read-only, or that mw_alias_freezes) into the memfd
+ * space of the pool
  * (pool.h; a new memfd of its own if the pool has no room), maps it back
  * at START with PROT and returns the alias in *ALIAS.  AFTER (the end of
  * the alias of the span that ends at START) and BEFORE (the alias of the
@@ -34,12 +35,26 @@
  * offset, name, anon_vma), so that mw_alias_restore puts back the very
  * mapping, which merges again with its neighbours: after the watch the
  * address space is as it was (/proc/self/maps, mremap of the whole
- * mapping, pthread_getattr_np of the main stack).  A stash is one more
- * mapping (vm.max_map_count) and costs address space (and, up to 1 MiB,
- * the memory of its pages).
+ * mapping, pthread_getattr_np of the main stack).  A stash costs address
+ * space (and, up to 1 MiB, the memory of its pages), and a mapping
+ * (vm.max_map_count) unless it shares one with the other stashes of the
+ * same mapping (stash.h): ORIG_PROT (the program's protection of the
+ * range) and [VLO, VHI) (its mapping around the range, 0 0 if unknown)
+ * say which.
  */
-int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int anon, uintptr_t after,
-		     uintptr_t before, uintptr_t *alias, uintptr_t *stash);
+int mw_alias_convert(uintptr_t start, uintptr_t end, int prot, int orig_prot, int anon,
+		     uintptr_t after, uintptr_t before, uintptr_t vlo, uintptr_t vhi,
+		     uintptr_t *alias, uintptr_t *stash);
+
+/*
+ * Whether mw_alias_convert, with a stash, freezes a range of LEN bytes
+ * with the program's protection ORIG_PROT itself: it moves the pages
+ * aside first (inaccessible at START from then on: a thread touching them
+ * retries) and copies them from there - read-write anonymous memory of up
+ * to 1 MiB.  Otherwise the caller makes the range read-only first (writes
+ * retry while it is copied; reads go on).
+ */
+int mw_alias_freezes(int orig_prot, int anon, int shared, size_t len);
 
 /*
  * Like mw_alias_convert, but the contents come from FROM (another alias of

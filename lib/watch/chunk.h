@@ -10,9 +10,13 @@
 
 #include "watch/table.h"
 
+/* The size of a chunk, and of a page of directory entries: what a new
+ * snapshot copies of the part it changes. */
+#define MW_CHUNK_BYTES 2048
+
 /* Chunk contents. */
-#define SPAN_CAP ((4096 - sizeof(struct mw_chunk)) / sizeof(struct mw_span))
-#define WATCH_CAP ((4096 - sizeof(struct mw_chunk)) / (2 * sizeof(uintptr_t)))
+#define SPAN_CAP ((MW_CHUNK_BYTES - sizeof(struct mw_chunk)) / sizeof(struct mw_span))
+#define WATCH_CAP ((MW_CHUNK_BYTES - sizeof(struct mw_chunk)) / (2 * sizeof(uintptr_t)))
 
 static inline struct mw_span *c_spans(const struct mw_chunk *c)
 {
@@ -25,7 +29,7 @@ static inline struct mw_watch_obj **c_watches(const struct mw_chunk *c)
 }
 
 /* A page of directory entries (table.h). */
-#define DIR_CAP ((4096 - sizeof(struct mw_chunk)) / sizeof(struct mw_dirent))
+#define DIR_CAP ((MW_CHUNK_BYTES - sizeof(struct mw_chunk)) / sizeof(struct mw_dirent))
 
 static inline struct mw_dirent *c_dirents(const struct mw_chunk *c)
 {

@@ -115,23 +115,21 @@ static void set_granules(uint64_t *bits, uintptr_t from, uintptr_t to)
 struct fill {
 	struct mw_fine_page *r;
 	uintptr_t page;
-	bool reads;             /* a read watch on the page: reads fault */
+	uintptr_t lo, hi;       /* the bytes of the page recomputed */
 };
 
 static void each_watch(struct mw_watch_obj *w, void *arg)
 {
 	struct fill *f = arg;
-	uintptr_t a = w->start > f->page ? w->start : f->page;
-	uintptr_t b = w->end < f->page + PAGE ? w->end : f->page + PAGE;
+	uintptr_t a = w->start > f->lo ? w->start : f->lo;
+	uintptr_t b = w->end < f->hi ? w->end : f->hi;
 
 	if (a >= b)
 		return;
 	if (w->flags & MW_WRITE)
 		set_granules(f->r->w, (a - f->page) / 8, (b - 1 - f->page) / 8);
-	if (w->flags & MW_READ) {
+	if (w->flags & MW_READ)
 		set_granules(f->r->r, (a - f->page) / 8, (b - 1 - f->page) / 8);
-		f->reads = true;
-	}
 }
 
 static bool all_ones(const uint64_t *g)
@@ -142,29 +140,89 @@ static bool all_ones(const uint64_t *g)
 	return true;
 }
 
-/* The record page P should have in NOW, into *R: false if none, or if no
+static bool none(const uint64_t *g)
+{
+	for (int i = 0; i < 8; i++)
+		if (g[i])
+			return false;
+	return true;
+}
+
+static void clear_granules(uint64_t *bits, uintptr_t from, uintptr_t to)
+{
+	for (uintptr_t g = from; g <= to; g++)
+		bits[g / 64] &= ~(1ull << (g % 64));
+}
+
+/*
+ * The record page P should have in NOW, into *R: false if none, or if no
  * access that reaches the stub's look could run there (every granule
  * marked for writes, and for reads too where reads fault at all): a page
- * wholly watched needs none. */
-static bool compute(const struct mw_snapshot *now, uintptr_t p, struct mw_fine_page *r)
+ * wholly watched needs none.  Nor does a page with no watch left: it is
+ * about to drain and go back (mw_unwatch publishes the watch's removal
+ * first) - a record made for that moment would cost a barrier when it
+ * goes - or a page that could not go back, open to the program's
+ * accesses without any fault.
+ *
+ * Only the granules of [LO, HI) (the part of the page the snapshot
+ * changed) are looked up when OLD, the page's record before, has the same
+ * alias: the others are OLD's.  A granule is marked by a watch on it, so
+ * a page has a watch of writes exactly where W has a bit (reads: R), but
+ * where its protection marks them all; with 100 watches on a page, one
+ * more or one less costs a look at its own granules, not at the 100.
+ */
+static bool compute(const struct mw_snapshot *now, uintptr_t p, uintptr_t lo, uintptr_t hi,
+		    const struct mw_fine_page *old, struct mw_fine_page *r)
 {
 	const struct mw_span *sp = mw_table_span(now, p);
-	struct fill f = { r, p, false };
+	struct fill f = { r, p, p, p + PAGE };
+	bool wforced, rforced;
+	uintptr_t alias;
 	int allowed;
 
 	if (!sp || sp->state != MW_SPAN_ACTIVE || !sp->alias)
 		return false;
-	memset(r, 0, sizeof(*r));
-	r->alias = sp->alias + (p - sp->start);
+	alias = sp->alias + (p - sp->start);
 	/* A kind the page's own protection forbids is the fault path's: it
 	 * delivers the fault the program would get. */
 	allowed = mw_prot_allowed(sp->orig_prot);
-	if (!(allowed & PROT_WRITE))
-		memset(r->w, 0xff, sizeof(r->w));
-	if (!(allowed & PROT_READ))
+	wforced = !(allowed & PROT_WRITE);
+	rforced = !(allowed & PROT_READ);
+	lo = lo > p ? lo & ~(uintptr_t)7 : p;
+	hi = hi < p + PAGE ? (hi + 7) & ~(uintptr_t)7 : p + PAGE;
+	/* Pages that fault on writes alone: a read watch there would leave
+	 * no bit to tell it by. */
+	if (old && old->alias == alias && lo < hi && (wforced || !rforced)) {
+		*r = *old;
+		f.lo = lo;
+		f.hi = hi;
+		clear_granules(r->w, (lo - p) / 8, (hi - 1 - p) / 8);
+		clear_granules(r->r, (lo - p) / 8, (hi - 1 - p) / 8);
+	} else {
+		memset(r, 0, sizeof(*r));
+	}
+	r->alias = alias;
+	r->next = NULL;
+	mw_table_each(now, f.lo, f.hi, each_watch, &f);
+	if (wforced && rforced)
+		return false;
+	if (wforced)
+		return !none(r->r) && (memset(r->w, 0xff, sizeof(r->w)), !all_ones(r->r));
+	if (rforced) {
+		/* Reads fault there whatever is watched: a watch of reads
+		 * has no granule of its own to be seen by. */
+		struct fill any = { r, p, p, p + PAGE };
+		bool some = !none(r->w);
+
+		if (!some)
+			mw_table_each(now, p, p + PAGE, each_watch, &any);
+		some = some || !none(r->r);
 		memset(r->r, 0xff, sizeof(r->r));
-	mw_table_each(now, p, p + PAGE, each_watch, &f);
-	return !all_ones(r->w) || (f.reads && !all_ones(r->r));
+		return some && !all_ones(r->w);
+	}
+	if (none(r->w) && none(r->r))
+		return false;
+	return !all_ones(r->w) || (!none(r->r) && !all_ones(r->r));
 }
 
 static void retire(struct mw_fine_page *old)
@@ -186,17 +244,20 @@ static void drop(slot_t *s)
 	}
 }
 
-static void page_update(const struct mw_snapshot *now, uintptr_t p)
+static void page_update(const struct mw_snapshot *now, uintptr_t p, uintptr_t lo, uintptr_t hi)
 {
 	struct mw_fine_page tmp, *old, *rec;
-	bool have = compute(now, p, &tmp);
-	slot_t *s = slot(p, have);
+	slot_t *s = slot(p, false);
+	bool have;
 
+	old = s ? atomic_load_explicit(s, memory_order_relaxed) : NULL;
+	have = compute(now, p, lo, hi, old, &tmp);
+	if (have && !s)
+		s = slot(p, true);
 	if (!have || !s) {
 		drop(s);        /* none (or no memory for the leaf: the fault path's) */
 		return;
 	}
-	old = atomic_load_explicit(s, memory_order_relaxed);
 	if (old && old->alias == tmp.alias && !memcmp(old->w, tmp.w, sizeof(tmp.w)) &&
 	    !memcmp(old->r, tmp.r, sizeof(tmp.r)))
 		return;
@@ -294,8 +355,8 @@ static void spans_in(const struct mw_snapshot *now, uintptr_t lo, uintptr_t hi)
 			drop_all(a, b);
 			continue;
 		}
-		for (uintptr_t p = a; p < b; p += PAGE)
-			page_update(now, p);
+		for (uintptr_t p = a & ~(PAGE - 1); p < b; p += PAGE)
+			page_update(now, p, lo, hi);
 	}
 }
 

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pool.c - the memfd space aliases come from (see pool.h).
- * [thread, library lock held]: memfd_create, mmap, madvise, fstat, getpid.
+ * [thread, library lock held]: memfd_create, mmap, madvise, fstat, mw_pid.
  */
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/procfd.h"
+#include "base/tid.h"
 #include "watch/pool.h"
 
 static uintptr_t ps = 4096;
@@ -32,6 +34,17 @@ static size_t cursor, ntaken;
  * pages before it, watched next, can go (adjacent pages are often
  * watched in order, both ways). */
 #define GAP 16
+
+/* Small runs given back are kept with their pages, still taken, for the
+ * next small watch (pool.h): no hole punched at the unwatch, no page
+ * allocated and zeroed at the watch.  At most KEEP_RUNS of them, of up to
+ * MW_POOL_KEEP_PAGES pages each, KEEP_TOTAL pages in all. */
+#define KEEP_RUNS 64
+#define KEEP_TOTAL 1024
+static struct kept {
+	size_t at, n;
+} kept[KEEP_RUNS];
+static size_t nkept, kept_pages;
 
 static int taken(size_t i)
 {
@@ -155,7 +168,7 @@ static int make(void)
 	 * would add MW_POOL_SIZE of mostly holes. */
 	madvise(m, MW_POOL_SIZE, MADV_DONTDUMP);
 	base = (uintptr_t)m;
-	pool_pid = getpid();
+	pool_pid = mw_pid();
 	return 0;
 }
 
@@ -177,7 +190,7 @@ static int own(void)
 		return -1;
 	if (!base)
 		return make();
-	if (pool_pid != getpid()) {
+	if (pool_pid != mw_pid()) {
 		/* The descriptor is this child's copy of the parent's: closed
 		 * if it still is. */
 		if (fd_ours())
@@ -210,10 +223,42 @@ static int free_at(uintptr_t p, size_t n)
 	       all_free(at, n);
 }
 
-uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, uint64_t *off)
+/* Whether page I of the pool is in a run a watch uses (taken, not kept). */
+static int used(size_t i)
+{
+	if (i >= npages || !taken(i))
+		return 0;
+	for (size_t k = 0; k < nkept; k++)
+		if (i >= kept[k].at && i < kept[k].at + kept[k].n)
+			return 0;
+	return 1;
+}
+
+/* A kept run of N pages that starts at AT (npages: any, with no run in use
+ * on either side, so that a neighbour watched next can still take the run
+ * next to it): taken out of the list, still marked taken.  Its index or
+ * npages. */
+static size_t unkeep(size_t at, size_t n)
+{
+	for (size_t k = nkept; k-- > 0;) {
+		size_t i = kept[k].at;
+
+		if (kept[k].n != n || (at != npages && i != at) ||
+		    (at == npages && ((i > 0 && used(i - 1)) || used(i + n))))
+			continue;
+		kept[k] = kept[--nkept];
+		kept_pages -= n;
+		return i;
+	}
+	return npages;
+}
+
+uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, uint64_t *off,
+		      int *dirty)
 {
 	size_t n, i = npages;
 
+	*dirty = 0;
 	if (own() < 0 || !len || len > MW_POOL_SIZE)
 		return 0;
 	n = len / ps;
@@ -221,6 +266,19 @@ uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, ui
 		i = (after - base) / ps;
 	else if (before > len && free_at(before - len, n))
 		i = (before - len - base) / ps;
+	else if (after && after >= base && after < base + MW_POOL_SIZE &&
+		 (i = unkeep((after - base) / ps, n)) != npages)
+		*dirty = 1;
+	else if (before > len && before - len >= base && before - len < base + MW_POOL_SIZE &&
+		 (i = unkeep((before - len - base) / ps, n)) != npages)
+		*dirty = 1;
+	else if (nkept && (i = unkeep(npages, n)) != npages)
+		*dirty = 1;
+	if (*dirty) {
+		*fd = pool_fd;
+		*off = (uint64_t)i * ps;
+		return base + i * ps;
+	}
 	/* Room before a new run, for the page before it watched next. */
 	if (i == npages && cursor + GAP < npages)
 		i = find(cursor + GAP, npages, n);
@@ -237,8 +295,15 @@ uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, ui
 
 int mw_pool_put(uintptr_t alias, size_t len)
 {
-	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != getpid())
+	size_t n = len / ps;
+
+	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != mw_pid())
 		return -1;
+	if (n <= MW_POOL_KEEP_PAGES && nkept < KEEP_RUNS && kept_pages + n <= KEEP_TOTAL) {
+		kept[nkept++] = (struct kept){ (alias - base) / ps, n };
+		kept_pages += n;
+		return 0;
+	}
 	/* A hole again: the next watch that takes the run reads zeros where
 	 * it copies nothing, never the bytes of this one. */
 	madvise((void *)alias, len, MADV_REMOVE);
@@ -257,28 +322,32 @@ uintptr_t mw_pool_forked(uintptr_t alias, int *fd, uint64_t *off)
 
 int mw_pool_inherited(uintptr_t alias, size_t len)
 {
-	if (base && pool_pid != getpid())
+	if (base && pool_pid != mw_pid())
 		return alias >= base && alias + len <= base + MW_POOL_SIZE;
 	return inh_base && alias >= inh_base && alias + len <= inh_base + MW_POOL_SIZE;
 }
 
 int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off)
 {
-	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != getpid())
+	if (!base || alias < base || alias - base >= MW_POOL_SIZE || pool_pid != mw_pid())
 		return 0;
 	*inode = (unsigned long)pool_ino;
 	*off = alias - base;
 	return 1;
 }
 
+int mw_pool_fd(void)
+{
+	return base && pool_pid == mw_pid() ? pool_fd : -1;
+}
+
 void mw_pool_idle(void)
 {
-	if (!base || ntaken || pool_pid != getpid())
+	if (!base || ntaken != kept_pages || pool_pid != mw_pid())
 		return;
-	munmap((void *)base, MW_POOL_SIZE);
-	if (fd_ours())
-		close(pool_fd);
-	pool_fd = -1;
-	base = 0;
-	cursor = 0;
+	/* The kept runs keep their pages, zeroed: no byte of a watch is
+	 * left, and the next watch of that size allocates none (the memfd
+	 * and its mapping stay too). */
+	for (size_t k = 0; k < nkept; k++)
+		memset((void *)(base + kept[k].at * ps), 0, kept[k].n * ps);
 }

@@ -28,19 +28,29 @@
  * a memfd of its own (alias.c). */
 #define MW_POOL_SIZE ((size_t)32 << 30)
 
-/*
- * A run of LEN bytes (page multiple) of the pool, reading as zeros: its
- * alias address, or 0 (no pool, or no room).  If AFTER is the end of an
- * alias of the pool and the run there is free, that run; else if BEFORE
- * is the start of one and the run that ends there is free, that one.  *FD
- * is the pool's memfd (valid until the next mw_pool_* call) and *OFF the
- * run's offset in it.
- */
-uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, uint64_t *off);
+/* Runs of up to this many pages (1 MiB) are kept with their pages when
+ * given back (mw_pool_put), for the next watch of that size. */
+#define MW_POOL_KEEP_PAGES 256
 
-/* Gives back a run of mw_pool_get, emptied.  Only after the grace period
- * of the publish that stopped using it.  Returns 0, or -1 if ALIAS is not
- * the pool's (then nothing was done). */
+/*
+ * A run of LEN bytes (page multiple) of the pool: its alias address, or 0
+ * (no pool, or no room).  If AFTER is the end of an alias of the pool and
+ * the run there is free, that run; else if BEFORE is the start of one and
+ * the run that ends there is free, that one.  *FD is the pool's memfd
+ * (valid until the next mw_pool_* call) and *OFF the run's offset in it.
+ * The run reads as zeros, unless *DIRTY is set: then it is a kept run (of
+ * at most MW_POOL_KEEP_PAGES pages) that still holds the bytes of its last
+ * watch, and the caller writes every page of it, zeros too.
+ */
+uintptr_t mw_pool_get(size_t len, uintptr_t after, uintptr_t before, int *fd, uint64_t *off,
+		      int *dirty);
+
+/* Gives back a run of mw_pool_get: emptied (a hole again), or, up to
+ * MW_POOL_KEEP_PAGES pages and 4 MiB in all, kept with its
+ * pages for a watch to come (no page freed and allocated again per watch
+ * and unwatch; mw_pool_idle zeroes them).  Only after the grace period of
+ * the publish that stopped using it.  Returns 0, or -1 if ALIAS is not the
+ * pool's (then nothing was done). */
 int mw_pool_put(uintptr_t alias, size_t len);
 
 /* In a forked child: a pool of its own, with the same runs taken as the
@@ -54,14 +64,20 @@ uintptr_t mw_pool_forked(uintptr_t alias, int *fd, uint64_t *off);
  * inherited from its parent (not its own memory: unmap only). */
 int mw_pool_inherited(uintptr_t alias, size_t len);
 
-/* No run taken (no watched page left): the pool is unmapped and its
- * memfd closed, so that no view of memory that was watched (a writable
- * one of read-only data) outlives the watches; the next watch makes a new
- * one.  Only after the grace period of the last release. */
+/* No run taken but kept ones (no watched page left): the kept runs are
+ * zeroed, so that no byte of memory that was watched outlives the
+ * watches; they keep their pages, and the memfd and its mapping stay, for
+ * the next watch (which then makes no memfd and allocates no page for a
+ * watch of a kept run's size).  Only after the grace period of the last
+ * release. */
 void mw_pool_idle(void);
 
 /* Whether ALIAS is in this process's pool: then its memfd's inode number
  * and ALIAS's offset in it. */
 int mw_pool_file(uintptr_t alias, unsigned long *inode, uint64_t *off);
+
+/* The pool's memfd, or -1 (valid until the next mw_pool_* call but this
+ * one). */
+int mw_pool_fd(void);
 
 #endif /* MW_POOL_H */

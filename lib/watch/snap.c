@@ -17,10 +17,12 @@
 #include "watch/finemap.h"
 #include "watch/table.h"
 
-static uintptr_t page = 4096;   /* chunks are blocks of this size */
-static bool (*unwind_check)(const struct mw_snapshot *s);
+static const uintptr_t page = MW_CHUNK_BYTES;    /* chunks are blocks of this size */
+static bool (*unwind_check)(const struct mw_snapshot *s, bool before,
+			     const struct mw_table_range *changed, unsigned n);
 
-void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s))
+void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s, bool before,
+					     const struct mw_table_range *changed, unsigned n))
 {
 	unwind_check = check;
 }
@@ -34,7 +36,7 @@ static unsigned long last_ver;
  * added, edited, cut or removed): the fine map's pages to redo when it is
  * published (finemap.h).  Full: a range grows to take in the next. */
 #define NDIRTY 16
-static struct { uintptr_t lo, hi; } dirty[NDIRTY];
+static struct mw_table_range dirty[NDIRTY];
 static unsigned ndirty;
 
 static void mark_dirty(uintptr_t lo, uintptr_t hi)
@@ -138,6 +140,35 @@ static void chunk_maxend(struct mw_chunk *c, size_t from)
 
 		c_maxend(c)[i] = i && c_maxend(c)[i - 1] > e ? c_maxend(c)[i - 1] : e;
 	}
+}
+
+/* Watch J came into chunk C (its n counts it): the running largest ends
+ * after it take its end, up to the first that passes it - no look at the
+ * watches themselves (each a pointer to follow), only at their maxend. */
+static void maxend_inserted(struct mw_chunk *c, size_t j)
+{
+	uintptr_t *mx = c_maxend(c), e = c_watches(c)[j]->end;
+
+	memmove(&mx[j + 1], &mx[j], (c->n - 1 - j) * sizeof(*mx));
+	mx[j] = j && mx[j - 1] > e ? mx[j - 1] : e;
+	for (size_t i = j + 1; i < c->n && mx[i] < e; i++)
+		mx[i] = e;
+}
+
+/* Watch J of chunk C, whose end was GONE, left it (n no longer counts it):
+ * where a running largest end was GONE's alone, it is counted again. */
+static void maxend_removed(struct mw_chunk *c, size_t j, uintptr_t gone)
+{
+	uintptr_t *mx = c_maxend(c), before = j ? mx[j - 1] : 0;
+	size_t i = j;
+
+	if (before < gone)
+		for (; i < c->n && mx[i + 1] <= gone; i++) {
+			uintptr_t e = c_watches(c)[i]->end, m = i ? mx[i - 1] : 0;
+
+			mx[i] = m > e ? m : e;
+		}
+	memmove(&mx[i], &mx[i + 1], (c->n - i) * sizeof(*mx));
 }
 
 static struct mw_chunk *chunk_new(struct mw_snapshot *s)
@@ -334,7 +365,7 @@ static int insert(struct mw_snapshot *s, int k, const void *e, uintptr_t start, 
 	memcpy(entry(c, k, j), e, sz);
 	c->n++;
 	if (k == WATCHES)
-		chunk_maxend(c, j);
+		maxend_inserted(c, j);
 	/* The chunk and the one split off it (before or after it). */
 	refresh(s, k, t, ci ? ci - 1 : 0, ci + 1 < pg->n ? ci + 1 : ci);
 	if (k == SPANS)
@@ -349,10 +380,12 @@ static int remove_at(struct mw_snapshot *s, int k, size_t t, size_t ci, size_t j
 {
 	struct mw_seq *q = seq(s, k);
 	struct mw_chunk *c = own(s, k, t, ci), *pg;
+	uintptr_t gone;
 
 	if (!c)
 		return -ENOMEM;
 	pg = q->dir[t].c;
+	gone = k == WATCHES ? c_watches(c)[j]->end : 0;
 	memmove(entry(c, k, j), entry(c, k, j + 1), (c->n - j - 1) * esize(k));
 	c->n--;
 	if (k == SPANS)
@@ -361,7 +394,7 @@ static int remove_at(struct mw_snapshot *s, int k, size_t t, size_t ci, size_t j
 		s->nwatches--;
 	if (c->n) {
 		if (k == WATCHES)
-			chunk_maxend(c, j);
+			maxend_removed(c, j, gone);
 		refresh(s, k, t, ci, ci);
 		return 0;
 	}
@@ -393,7 +426,7 @@ struct mw_snapshot *mw_snap_begin(void)
 
 	if (!s)
 		return NULL;
-	page = mw_table_page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	mw_table_page = (uintptr_t)sysconf(_SC_PAGESIZE);
 	*s = *cur;
 	s->mapsize = sizeof(*s);
 	s->ver = ++last_ver;
@@ -500,7 +533,10 @@ int mw_snap_watch_del(struct mw_snapshot *s, struct mw_watch_obj *w)
 
 void mw_snap_finish(struct mw_snapshot *s)
 {
-	s->unwind_unsafe = unwind_check && unwind_check(s);
+	/* What the snapshot it was made from says, where nothing changed. */
+	s->unwind_unsafe = unwind_check &&
+			   unwind_check(s, s->base && s->base->unwind_unsafe, s->base ? dirty : NULL,
+					ndirty);
 }
 
 /* A snapshot's own blocks: header and directories (not the chunks). */

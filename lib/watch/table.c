@@ -28,8 +28,12 @@ static _Atomic(const struct mw_snapshot *) current = &empty_snapshot;
 
 /* ---------------------------------------------------------------- fault path */
 
+/* Enters not yet exited, by this thread. */
+static __thread unsigned inside __attribute__((tls_model("initial-exec")));
+
 const struct mw_snapshot *mw_table_enter(unsigned *slot)
 {
+	inside++;
 	*slot = mw_epoch_enter();
 	/* acquire: pairs with the release store in mw_snap_publish; the
 	 * snapshot's contents are complete before it is visible. */
@@ -39,6 +43,12 @@ const struct mw_snapshot *mw_table_enter(unsigned *slot)
 void mw_table_exit(unsigned slot)
 {
 	mw_epoch_exit(slot);
+	inside--;
+}
+
+bool mw_table_inside(void)
+{
+	return inside != 0;
 }
 
 /* The first of the N directory entries at D whose last end passes ADDR

@@ -122,6 +122,11 @@ struct mw_access {
 /* Enter/leave a read-side section; the snapshot stays valid in between. */
 const struct mw_snapshot *mw_table_enter(unsigned *slot);
 void mw_table_exit(unsigned slot);
+/* [fault path] Whether the calling thread is between an enter and its
+ * exit: a handler of the program's that interrupts it must not run before
+ * the exit (a siglongjmp out of it would leave the grace period waiting for
+ * ever: sys/relay.h). */
+bool mw_table_inside(void);
 
 /* The span holding ADDR, or NULL. */
 const struct mw_span *mw_table_span(const struct mw_snapshot *s, uintptr_t addr);
@@ -178,8 +183,15 @@ const struct mw_snapshot *mw_snap_current(void);
 /* [snap.c] Makes S the current snapshot; the one before, NULL if none. */
 const struct mw_snapshot *mw_table_swap(const struct mw_snapshot *s);
 /* Once, before the first watch: the test that sets a snapshot's
- * unwind_unsafe (the log's: log/loader.h). */
-void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s));
+ * unwind_unsafe (the log's: log/loader.h).  BEFORE is the flag of the
+ * snapshot S was made from, still true of whatever the N ranges CHANGED
+ * (the addresses where S differs from it) do not reach; CHANGED NULL:
+ * look at everything. */
+struct mw_table_range {
+	uintptr_t lo, hi;
+};
+void mw_table_set_unwind_check(bool (*check)(const struct mw_snapshot *s, bool before,
+					     const struct mw_table_range *changed, unsigned n));
 
 /*
  * A new snapshot: a copy of the current one, to change with the calls

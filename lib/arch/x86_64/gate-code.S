@@ -129,8 +129,16 @@ mw_gate_clone:
 	lea	altstack_off(%rip), %rdi
 	xor	%esi, %esi
 	syscall
+	/* A thread: dispatch on its own switch, in its TLS (1 from the TLS
+	 * image), which nobody else turns - the process-wide one turns on
+	 * at a first watch while the thread may block SIGSYS (glibc blocks
+	 * every signal before a thread's exit), and a dispatched call it
+	 * blocks kills the process.  Its first SIGSYS gives it a slot's
+	 * switch (perthread.c). */
+	call	mw_gate_prctl_thread
+	jmp	5f
 3:	call	mw_gate_prctl
-	test	%r14, %r14
+5:	test	%r14, %r14
 	jz	2f
 	call	*%r14
 2:	/* The registers, read while RSP is still below the copy of them
@@ -196,6 +204,24 @@ mw_gate_prctl:
 	ret
 	.cfi_endproc
 	.size	mw_gate_prctl, .-mw_gate_prctl
+
+/* void mw_gate_prctl_thread(void): the same with the calling thread's
+ * own switch, mw_x86_thread_selector in its TLS. */
+	.type	mw_gate_prctl_thread, @function
+mw_gate_prctl_thread:
+	.cfi_startproc
+	mov	$157, %eax		/* prctl */
+	mov	$59, %edi		/* PR_SET_SYSCALL_USER_DISPATCH */
+	mov	$1, %esi		/* PR_SYS_DISPATCH_ON */
+	lea	__start_mw_gate(%rip), %rdx
+	lea	__stop_mw_gate(%rip), %r10
+	sub	%rdx, %r10
+	mov	mw_x86_thread_selector@gottpoff(%rip), %r8
+	add	%fs:0, %r8
+	syscall
+	ret
+	.cfi_endproc
+	.size	mw_gate_prctl_thread, .-mw_gate_prctl_thread
 
 	.balign	8
 altstack_off:				/* stack_t { NULL, SS_DISABLE, 0 } */

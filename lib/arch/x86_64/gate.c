@@ -42,6 +42,12 @@ int mw_arch_gate_enable_at(volatile char *selector)
 
 /* gate-code.S names it too. */
 __attribute__((visibility("hidden"))) volatile char mw_arch_gate_selector;
+/* The switch a thread started by a dispatched clone dispatches on until
+ * its first SIGSYS gives it a slot's (gate-code.S): its own, so that the
+ * first watch's turning the process-wide one on cannot reach a thread
+ * that blocks SIGSYS. */
+__attribute__((visibility("hidden"), tls_model("initial-exec"))) __thread volatile char
+	mw_x86_thread_selector = 1;
 
 int mw_arch_gate_enable(void)
 {
@@ -83,47 +89,53 @@ int mw_arch_gate_sigaction(int sig, void (*fn)(int, siginfo_t *, void *), unsign
 	return (int)mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
 }
 
-void mw_arch_gate_unmask_handlers(uint64_t bits)
-{
-	for (int sig = 1; sig <= 64; sig++) {
-		struct ksigaction ka;
-
-		if (sig == SIGKILL || sig == SIGSTOP ||
-		    mw_gate_syscall(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) < 0)
-			continue;
-		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN || !(ka.mask & bits))
-			continue;
-		ka.mask &= ~bits;
-		mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
-	}
-}
-
-uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t keep, uint64_t *handled)
+uint64_t mw_arch_gate_onstack_handlers(int on, uint64_t look, uint64_t keep, uint64_t unmask,
+				       uint64_t theirs, void *relay, struct mw_arch_handler *prog,
+				       uint64_t *handled)
 {
 	uint64_t had = 0;
 
 	if (handled)
 		*handled = 0;
 	for (int sig = 1; sig <= 64; sig++) {
-		uint64_t bit = 1ull << (sig - 1);
+		uint64_t bit = 1ull << (sig - 1), flags;
 		struct ksigaction ka;
+		void *h;
 
-		if (sig == SIGKILL || sig == SIGSTOP ||
+		if (!(look & bit) || sig == SIGKILL || sig == SIGSTOP ||
 		    mw_gate_syscall(SYS_rt_sigaction, sig, 0, (long)&ka, 8, 0, 0) < 0)
 			continue;
 		if (ka.handler == SIG_DFL || ka.handler == SIG_IGN)
 			continue;
 		if (handled)
 			*handled |= bit;
-		if (keep & bit)
-			continue;
-		if (on && (ka.flags & SA_ONSTACK)) {
+		flags = ka.flags;
+		h = ka.handler;
+		if (on && (flags & SA_ONSTACK) && !(keep & bit))
 			had |= bit;
-			continue;
+		if (!(keep & bit) && on) {
+			flags |= SA_ONSTACK;
+			if (relay && h != relay) {
+				prog[sig - 1].handler = h;
+				prog[sig - 1].flags = ka.flags;
+				h = relay;
+				flags |= SA_SIGINFO;
+			}
+		} else if (!(keep & bit)) {
+			if (!(theirs & bit))
+				flags &= ~(uint64_t)SA_ONSTACK;
+			if (relay && h == relay) {
+				h = prog[sig - 1].handler;
+				flags = (flags & ~(uint64_t)SA_SIGINFO) |
+					(prog[sig - 1].flags & SA_SIGINFO);
+			}
 		}
-		if (!on && !(ka.flags & SA_ONSTACK))
+		if (flags == ka.flags && h == ka.handler && !(on && (ka.mask & unmask)))
 			continue;
-		ka.flags ^= SA_ONSTACK;
+		ka.flags = flags;
+		ka.handler = h;
+		if (on)
+			ka.mask &= ~unmask;
 		mw_gate_syscall(SYS_rt_sigaction, sig, (long)&ka, 0, 8, 0, 0);
 	}
 	return had;

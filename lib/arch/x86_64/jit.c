@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jit.c - GDB's JIT interface for the stub area and the patched system-call
- * sites' stubs (see jit.h).  [thread]; mw_x86_jit_site: [fault path]
- * (memcpy, memset and the JIT hook only).
+ * jit.c - GDB's JIT interface for the stub area and the patched sites'
+ * stubs (see jit.h).  [thread]; mw_x86_jit_site, mw_x86_jit_access,
+ * mw_x86_jit_told: [fault path] (memcpy, memset and the JIT hook only).
  *
  * GDB reads an in-memory ELF object for each registered entry.  Ours has no
  * code (the .text section is NOBITS at the stub area's address), a symbol
@@ -51,7 +51,7 @@ enum { S_NULL, S_TEXT, S_FRAME, S_SYMTAB, S_STRTAB, S_SHSTRTAB, S_COUNT };
 struct jit_image {
 	Elf64_Ehdr eh;
 	Elf64_Shdr sh[S_COUNT];
-	uint8_t frame[128];
+	uint8_t frame[192];
 	Elf64_Sym sym[2];
 	char strtab[24];
 	char shstrtab[48];
@@ -164,7 +164,8 @@ void mw_x86_jit_register(uintptr_t code, size_t size)
 
 /* ------------------------------------------------------------ site stubs */
 
-/* One object per patched system-call site's stub (syspatch.c): a symbol
+/* One object per patched site's stub (access sites' below).  A system-call
+ * site's (syspatch.c): a symbol
  * over the stub and a .debug_frame whose FDE says the stub's frame is the
  * program's at the site: CFA its RSP (128 + the pushes below it once they
  * are made), RIP the site after its syscall instruction.  So a debugger
@@ -226,5 +227,122 @@ int mw_x86_jit_site(uintptr_t stub, size_t size, uintptr_t resume, unsigned pre_
 	im = &site_images[n_site_images++];
 	announce(im, "memwatch_syscall_stub", stub, size,
 		 site_frame(im->frame, stub, size, resume, pre_len, fallback));
+	return 0;
+}
+
+/* ---------------------------------------------------- access site stubs */
+
+static uint8_t *uleb(uint8_t *q, unsigned v)
+{
+	do {
+		uint8_t b = v & 0x7f;
+
+		v >>= 7;
+		*q++ = (uint8_t)(b | (v ? 0x80 : 0));
+	} while (v);
+	return q;
+}
+
+/* DW_CFA_advance_loc* by D. */
+static uint8_t *advance(uint8_t *q, unsigned d)
+{
+	if (d < 64) {
+		*q++ = (uint8_t)(0x40 | d);
+	} else if (d < 256) {
+		*q++ = 0x02;
+		*q++ = (uint8_t)d;
+	} else {
+		*q++ = 0x03;
+		*q++ = (uint8_t)d;
+		*q++ = (uint8_t)(d >> 8);
+	}
+	return q;
+}
+
+int mw_x86_jit_access(uintptr_t stub, size_t size, uintptr_t resume, unsigned n,
+		      const struct mw_x86_cfa_row *rows)
+{
+	static const uint8_t cie[] = {
+		0x0c, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+		1, 0, 1, 0x78, 16,              /* version, "", code 1, data -8, rip */
+		0, 0, 0,
+	};
+	struct jit_image *im;
+	uint8_t *f, *p, *q, *end;
+	unsigned extra = resume ? 0 : 8, last = 0;
+	uint32_t cie_ptr = 0, len;
+	uint64_t code = stub, sz = size;
+
+	if (n_site_images == SITE_IMAGES)
+		return -1;
+	im = &site_images[n_site_images];
+	f = im->frame;
+	end = f + sizeof(im->frame) - 8;
+	memcpy(f, cie, sizeof(cie));
+	p = f + sizeof(cie);
+	memcpy(p + 4, &cie_ptr, 4);
+	memcpy(p + 8, &code, 8);
+	memcpy(p + 16, &sz, 8);
+	q = p + 24;
+	if (resume) {
+		/* The caller is the program at the site, resuming after it. */
+		*q++ = 0x16; *q++ = 16; *q++ = 9;       /* DW_CFA_val_expression rip, */
+		*q++ = 0x0e;                            /*   DW_OP_const8u RESUME */
+		memcpy(q, &resume, 8);
+		q += 8;
+	} else {
+		/* A jump through memory, a tail call: the program's RSP holds
+		 * the return address, as at a function's entry. */
+		*q++ = 0x90; *q++ = 1;                  /* DW_CFA_offset rip, cfa-8 */
+	}
+	for (unsigned i = 0; i < n; i++) {
+		if (q + 24 > end || rows[i].at < last || rows[i].at >= size)
+			return -1;
+		if (rows[i].at > last)
+			q = advance(q, rows[i].at - last);
+		last = rows[i].at;
+		if (rows[i].cfa >= 0 && i && rows[i - 1].cfa >= 0) {
+			*q++ = 0x0e;                    /* DW_CFA_def_cfa_offset */
+			q = uleb(q, (unsigned)rows[i].cfa + extra);
+		} else if (rows[i].cfa >= 0) {
+			*q++ = 0x0c; *q++ = 7;          /* DW_CFA_def_cfa rsp, */
+			q = uleb(q, (unsigned)rows[i].cfa + extra);
+		} else {
+			/* RSP is B or B + 8 (patch.c's abort handler), told by
+			 * the word on top, 0 at B + 8: CFA = rsp + -cfa + extra
+			 * - 8 * (*rsp == 0). */
+			uint8_t e[16], *x = e;
+
+			*x++ = 0x77;                    /* DW_OP_breg7 */
+			x = uleb(x, (unsigned)-rows[i].cfa + extra);    /* < 8192, > 63 */
+			if (x - e != 3)
+				return -1;
+			*x++ = 0x77; *x++ = 0;          /* DW_OP_breg7 0 */
+			*x++ = 0x06;                    /* DW_OP_deref */
+			*x++ = 0x30;                    /* DW_OP_lit0 */
+			*x++ = 0x29;                    /* DW_OP_eq */
+			*x++ = 0x33;                    /* DW_OP_lit3 */
+			*x++ = 0x24;                    /* DW_OP_shl */
+			*x++ = 0x1c;                    /* DW_OP_minus */
+			*q++ = 0x0f;                    /* DW_CFA_def_cfa_expression */
+			*q++ = (uint8_t)(x - e);
+			memcpy(q, e, (size_t)(x - e));
+			q += x - e;
+		}
+	}
+	while ((q - p) % 8)
+		*q++ = 0;                               /* DW_CFA_nop */
+	len = (uint32_t)(q - p - 4);
+	memcpy(p, &len, 4);
+	n_site_images++;
+	announce(im, "memwatch_access_stub", stub, size, (size_t)(q - f));
+	return 0;
+}
+
+int mw_x86_jit_told(uintptr_t stub)
+{
+	for (unsigned i = 0; i < n_site_images; i++)
+		if (site_images[i].sym[1].st_value == stub)
+			return 1;
 	return 0;
 }

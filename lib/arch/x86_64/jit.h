@@ -28,4 +28,25 @@ void mw_x86_jit_register(uintptr_t code, size_t size);
 int mw_x86_jit_site(uintptr_t stub, size_t size, uintptr_t resume, unsigned pre_len,
 		    unsigned fallback);
 
+/* A row of an access stub's call frame information: from code offset AT
+ * on, the program's RSP (the CFA) is RSP + CFA; a negative CFA: RSP + -CFA,
+ * less 8 when the word at RSP is 0 (the stub's restartable sequence's
+ * abort handler, entered with either). */
+struct mw_x86_cfa_row {
+	uint16_t at;
+	int16_t cfa;
+};
+
+/*
+ * [fault path] Registers a patched access site's stub [STUB, STUB+SIZE)
+ * the same way: its frame is the program's at the site, resuming at RESUME
+ * (after the instruction), CFA the program's RSP as the N ROWS say; RESUME
+ * 0: the site is a jump through memory (a tail call, a PLT entry's), whose
+ * return address is at the program's RSP.  0, or -1 (no room).
+ */
+int mw_x86_jit_access(uintptr_t stub, size_t size, uintptr_t resume, unsigned n,
+		      const struct mw_x86_cfa_row *rows);
+/* [fault path] Whether the stub at STUB was registered. */
+int mw_x86_jit_told(uintptr_t stub);
+
 #endif /* MW_X86_JIT_H */

@@ -3,8 +3,9 @@
  * patch.c - hot access sites patched with a jump to a stub (arch.h).
  *
  * Fault path: mw_arch_gate_syscall (mmap, mprotect, membarrier, open,
- * pwrite, close), mw_code_from_file, mw_code_prot, mw_probe_copy, atomics,
- * memcpy.  [thread] mw_arch_patch_restore_all: the same.
+ * pwrite, close), mw_code_from_file, mw_code_prot, mw_probe_copy,
+ * mw_x86_jit_access, mw_x86_jit_told, atomics, memcpy.
+ * [thread] mw_arch_patch_restore_all: the same.
  *
  * An instruction that keeps faulting on watched pages (a hot neighbour of
  * a watch, or a hot watched variable) gets its first five bytes replaced
@@ -49,6 +50,13 @@
  * a debugger's breakpoint); one shorter than the jump is punned over the
  * next instruction's bytes (sites.c, E9Patch's T1).  The rest keep the
  * signal path; why, is counted by reason.
+ *
+ * Under a debugger (mw_arch_patch_consider's DEBUGGER) each stub is told
+ * to it first (jit.h: its frame information, built with the stub, cfa());
+ * nothing is punned, since its breakpoints on the next instruction (its
+ * own step-resume breakpoint after the site, too) would be written into
+ * the jump while other threads run it; and the stub leaves neighbours to
+ * the fault path's code, which counts them where the debugger reads.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -62,6 +70,7 @@
 #include "arch/arch.h"
 #include "arch/x86_64/access.h"
 #include "arch/x86_64/insn.h"
+#include "arch/x86_64/jit.h"
 #include "arch/x86_64/patch.h"
 #include "arch/x86_64/regs.h"
 #include "arch/x86_64/sites.h"
@@ -170,12 +179,25 @@ void mw_x86_hot_enter(ucontext_t *uc, const struct mw_x86_hot_desc *d)
 /* ------------------------------------------------------------ the stub */
 
 struct emit {
-	uint8_t *p;
+	uint8_t *p, *buf;
+	/* The stub's call frame information, for debuggers (jit.h). */
+	struct mw_x86_cfa_row rows[48];
+	unsigned nrows;
 	/* The fine path's restartable sequence: its rel32 to the descriptor,
 	 * and the addresses the descriptor gives. */
 	uint8_t *fine_cs;
 	uint64_t fine_start, fine_post, fine_abort;
 };
+
+/* From here on, RSP is CFA bytes below the program's (see jit.h). */
+static void cfa(struct emit *e, int cfa)
+{
+	if (e->nrows < sizeof(e->rows) / sizeof(e->rows[0])) {
+		e->rows[e->nrows].at = (uint16_t)(e->p - e->buf);
+		e->rows[e->nrows].cfa = (int16_t)cfa;
+	}
+	e->nrows++;
+}
 
 static void b1(struct emit *e, unsigned v)
 {
@@ -335,8 +357,11 @@ static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct m
 	if (s >= 8)
 		b1(e, 0x41);
 	b1(e, 0x50 + (s & 7));                                           /* push %sc */
+	cfa(e, 168);
 	b1(e, 0x6a); b1(e, 0);                                           /* pushq $0 */
+	cfa(e, 176);
 	b1(e, 0xff); b1(e, 0x74); b1(e, 0x24); b1(e, 0x20);              /* pushq 32(%rsp) */
+	cfa(e, 184);
 	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x0d);                           /* lea cs(%rip),%rcx */
 	b4(e, 0);
 	e->fine_cs = e->p - 4;
@@ -385,6 +410,7 @@ static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct m
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x4c); b1(e, 0x24); b1(e, 32);   /* mov 32(%rsp),%rcx */
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x44); b1(e, 0x24); b1(e, 48);   /* mov 48(%rsp),%rax */
 	b1(e, 0x9d);                                                     /* popfq */
+	cfa(e, 176);
 	if (jump) {
 		b1(e, 0x4d); b1(e, 0x8b); b1(e, 0x1b);                   /* mov (%r11),%r11: the commit */
 	} else {
@@ -417,10 +443,12 @@ static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct m
 		 * bytes below RSP, not over it. */
 		sc_from_stack(e, s, 8);
 		b1(e, 0x48); b1(e, 0x8d); b1(e, 0xa4); b1(e, 0x24); b4(e, 128 + 48);
+		cfa(e, 0);
 		b1(e, 0xff); b1(e, 0x64); b1(e, 0x24); b1(e, 0xf8);
 	} else {
 		sc_from_stack(e, s, 8);                                  /* mov 8(%rsp),%sc */
 		b1(e, 0x48); b1(e, 0x8d); b1(e, 0xa4); b1(e, 0x24); b4(e, 128 + 48); /* lea 176(%rsp),%rsp */
+		cfa(e, 0);
 		b1(e, 0xe9);                                             /* jmp next */
 		b4(e, (uint32_t)(int32_t)((int64_t)next - (int64_t)(HERE + 4)));
 	}
@@ -430,15 +458,19 @@ static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct m
 	 * frames leave alone), then the fault path as below. */
 	b4(e, 0x53053053);
 	e->fine_abort = HERE;
+	cfa(e, -184);                                                    /* B, or B + 8 */
 	b1(e, 0x48); b1(e, 0x83); b1(e, 0x3c); b1(e, 0x24); b1(e, 0);    /* cmpq $0,(%rsp) */
 	b1(e, 0x75); b1(e, 5);                                           /* jne +5 */
+	cfa(e, 176);
 	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x64); b1(e, 0x24); b1(e, 0xf8); /* lea -8(%rsp),%rsp */
+	cfa(e, 184);
 	/* Out of the sequence, to the fault path: RSP is B.  (The kernel
 	 * clears rseq_cs itself once RIP is outside.) */
 	for (unsigned i = 0; i < nout; i++)
 		land(out[i], e->p);
 	sc_from_stack(e, s, 16);                                         /* mov 16(%rsp),%sc */
 	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x64); b1(e, 0x24); b1(e, 24);   /* lea 24(%rsp),%rsp */
+	cfa(e, 160);
 	for (unsigned i = 0; i < nslow; i++)
 		land(slow[i], e->p);
 #undef HERE
@@ -447,8 +479,8 @@ static void emit_fine(struct emit *e, uint8_t *buf, uintptr_t at, const struct m
 /* Writes the stub of IN at SITE into BUF (to run at AT); the address of its
  * relocated instruction into *NATIVE.  RUNS: where it counts the accesses
  * it runs on an alias itself.  0, or -1 if it cannot be relocated. */
-static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintptr_t site,
-		 uintptr_t *native, volatile uint64_t *runs)
+static int build(struct emit *ep, uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in,
+		 uintptr_t site, uintptr_t *native, volatile uint64_t *runs, int debugger)
 {
 	static const uint8_t enter[] = {
 		0x48, 0x8d, 0x64, 0x24, 0x80,   /* lea -128(%rsp),%rsp */
@@ -458,12 +490,19 @@ static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintp
 		0x5a, 0x59, 0x9d, 0x58,         /* pop %rdx; pop %rcx; popfq; pop %rax */
 		0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0,  /* lea 128(%rsp),%rsp */
 	};
-	struct emit e = { buf, NULL, 0, 0, 0 };
+	struct emit e;
 	uint8_t *to_native, *to_watched[2];
 	int k = in->kind & MW_WRITE ? 0 : 1;    /* the page map's bit */
 	uintptr_t next = site + in->len;
 
-	bytes(&e, enter, sizeof(enter));
+	memset(&e, 0, sizeof(e));
+	e.p = e.buf = buf;
+	cfa(&e, 0);
+	for (unsigned i = 0; i < sizeof(enter); i++) {
+		b1(&e, enter[i]);
+		if (i >= 4)     /* after the lea, and each push */
+			cfa(&e, 128 + 8 * (int)(i - 4));
+	}
 	emit_ea(&e, in, site, 128 + 32);
 	/* Beyond the user address space: natively (a genuine fault). */
 	b1(&e, 0x48); b1(&e, 0x89); b1(&e, 0xc1);              /* mov %rax,%rcx */
@@ -480,7 +519,12 @@ static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintp
 	b1(&e, 0x48); b1(&e, 0x0f); b1(&e, 0xa3); b1(&e, 0x0a);  /* bt %rcx,(%rdx) */
 	to_watched[1] = jcc32(&e, 0x2);
 	land(to_native, e.p);
-	bytes(&e, leave, sizeof(leave));
+	for (unsigned i = 0; i < sizeof(leave); i++) {
+		b1(&e, leave[i]);
+		if (i < 4)      /* after each pop, and the lea */
+			cfa(&e, 152 - 8 * (int)i);
+	}
+	cfa(&e, 0);
 
 	*native = at + (uintptr_t)(e.p - buf);
 	bytes(&e, in->bytes, in->len);
@@ -497,7 +541,10 @@ static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintp
 	b4(&e, (uint32_t)(int32_t)((int64_t)next - (int64_t)(at + (uintptr_t)(e.p - buf) + 4)));
 
 	land(to_watched[0], e.p);
-	if (fine_ok(in))
+	cfa(&e, 160);
+	/* Under a debugger, the library counts the accesses beside the watched
+	 * bytes itself, in the counters the debugger reads (not folded). */
+	if (fine_ok(in) && !debugger)
 		emit_fine(&e, buf, at, in, next, to_watched[1], runs);
 	else
 		land(to_watched[1], e.p);
@@ -516,7 +563,8 @@ static int build(uint8_t *buf, uintptr_t at, const struct mw_x86_insn *in, uintp
 		land(e.fine_cs, e.p);
 		bytes(&e, cs, sizeof(cs));
 	}
-	return e.p - buf <= SLOT ? 0 : -1;
+	*ep = e;
+	return e.p - buf <= SLOT && e.nrows <= sizeof(e.rows) / sizeof(e.rows[0]) ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ patching */
@@ -528,13 +576,14 @@ static int plain(const struct mw_x86_insn *in)
 	       !in->maskkind && !in->xform && in->size >= 1 && in->size <= 16;
 }
 
-static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
+static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp, int debugger)
 {
 	uintptr_t pc = in->pc, stub, native;
 	uint8_t cur[15], file[15], buf[2 * SLOT];     /* room to find it too long */
 	unsigned have = in->len < 5 ? 5 : in->len;     /* its bytes, and the jump's */
 	int prot;
 	struct mw_x86_site *s;
+	struct emit e;
 
 	if (in->cls != MW_X86_GENERIC && !jump_through(in))
 		return refuse(in, MW_PATCH_CLASS);
@@ -542,6 +591,10 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 		return refuse(in, MW_PATCH_VECTOR);
 	if (in->len < 2)
 		return refuse(in, MW_PATCH_SHORT);
+	/* A debugger's breakpoint on the next instruction would be written
+	 * into a punned jump's displacement. */
+	if (in->len < 5 && debugger)
+		return refuse(in, MW_PATCH_DEBUGGER);
 	if (!mw_x86_jump_fits(pc))
 		return refuse(in, MW_PATCH_BLOCK);      /* not even `jmp .` fits */
 	if (addr - (sp - 65536) < 65536 + (1u << 20))
@@ -555,7 +608,10 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 		return refuse(in, MW_PATCH_FILE);
 	s = mw_x86_site_at(pc);
 	if (s && s->in == in && !atomic_load(&s->live) && !memcmp(s->orig, cur, 5)) {
-		/* Patched before, restored at the last watch: its stub again. */
+		/* Patched before, restored at the last watch: its stub again
+		 * (a debugger attached since must have been told of it). */
+		if (debugger && !mw_x86_jit_told(s->stub))
+			return refuse(in, MW_PATCH_ROOM);
 		if (mw_x86_site_put(s, prot) < 0)
 			return refuse(in, MW_PATCH_WRITE);
 		atomic_store(&in->patch, SITE_PATCHED);
@@ -573,7 +629,18 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 	memset(buf, 0xcc, SLOT);
 	s->runs = 0;
 	atomic_store(&s->folded, 0);
-	if (build(buf, stub, in, pc, &native, &s->runs) < 0 || mw_x86_write_stub(stub, buf, SLOT) < 0)
+	if (build(&e, buf, stub, in, pc, &native, &s->runs, debugger) < 0 ||
+	    mw_x86_write_stub(stub, buf, SLOT) < 0)
+		return refuse(in, MW_PATCH_ROOM);
+	/* Told to debuggers (GDB's JIT interface), whether one is there or
+	 * comes later: a symbol, and a frame whose caller is the program at
+	 * the site, resuming after it (a jump through memory: at its target,
+	 * the program's RSP holding the return address).  So GDB's `next`
+	 * over the site's line steps over the stub as over a call, and `bt`
+	 * inside it reaches the program.  One that is there must know it
+	 * before the jump is in. */
+	if (mw_x86_jit_access(stub, SLOT, jump_through(in) ? 0 : pc + in->len, e.nrows, e.rows) < 0 &&
+	    debugger)
 		return refuse(in, MW_PATCH_ROOM);
 	/* Shorter than the jump: punned over the next instruction's bytes. */
 	if (in->len < 5 ? mw_x86_pun(pc, in->len, cur, stub, s->jump) < 0 :
@@ -593,7 +660,7 @@ static int patch(struct mw_x86_insn *in, uintptr_t addr, uintptr_t sp)
 	return MW_PATCH_DONE;
 }
 
-int mw_arch_patch_consider(struct mw_fault *f, unsigned after)
+int mw_arch_patch_consider(struct mw_fault *f, unsigned after, int debugger)
 {
 	struct mw_x86_insn *in = (struct mw_x86_insn *)f->arch_insn;
 	int r;
@@ -609,7 +676,7 @@ int mw_arch_patch_consider(struct mw_fault *f, unsigned after)
 		return -1;
 	}
 	atomic_store(&in->patch, SITE_BUSY);
-	r = patch(in, f->addr, mw_arch_sp(f->uc));
+	r = patch(in, f->addr, mw_arch_sp(f->uc), debugger);
 	mw_x86_sites_unlock();
 	return r;
 }

@@ -61,6 +61,8 @@ static const char *const reasons[MW_PATCH_NREASONS] = {
 	[MW_PATCH_STACK] = "it accesses the thread's stack, where its stub's own pushes "
 			   "would fault too",
 	[MW_PATCH_OVERLAP] = "its bytes are part of a neighbour's patched jump",
+	[MW_PATCH_DEBUGGER] = "shorter than the five bytes of a jump, under a debugger (whose "
+			      "breakpoint on the next instruction would land in a punned jump)",
 	[MW_PATCH_SYS_DONE] = "system-call sites patched",
 	[MW_PATCH_SYS_PRED] = "system-call sites with no movable five-byte instruction before "
 			      "them and no free page for a punned jump",
