@@ -57,9 +57,14 @@ tests_gdb_plt_LDADD = tests/gdb/libmwplt.la
 
 EXTRA_DIST += tests/gdb/cost.gdb tests/gdb/cost.expected
 EXTRA_DIST += tests/gdb/step-mi.mi tests/gdb/step-mi.expected \
+	tests/gdb/kernel-mi.mi tests/gdb/kernel-mi.expected \
+	tests/gdb/cond-mi.mi tests/gdb/cond-mi.expected \
+	tests/gdb/scope-mi.mi tests/gdb/scope-mi.expected \
+	tests/gdb/scope-newui.mi tests/gdb/scope-newui.expected tests/gdb/newui.py \
 	tests/gdb/follow-expr.gdb tests/gdb/follow-expr.expected \
 	tests/gdb/follow-local.gdb tests/gdb/follow-local.expected \
 	tests/gdb/basic-rerun.gdb tests/gdb/basic-rerun.expected \
+	tests/gdb/basic-keep.gdb tests/gdb/basic-keep.expected \
 	tests/gdb/threads-thread.gdb tests/gdb/threads-thread.expected
 EXTRA_DIST += tests/gdb/sysstep-patched.gdb tests/gdb/sysstep-patched.expected
 EXTRA_DIST += tests/gdb/patch-stop.gdb tests/gdb/patch-stop.expected \

@@ -20,7 +20,9 @@
 # A case with tests/gdb/CASE.mi instead of CASE.gdb is a GDB/MI session (as
 # a front end runs GDB: gdb --interpreter=mi), its MI commands read from
 # that file; the records are compared as a front end sees them, the
-# libraries' =library-loaded records left out.
+# libraries' =library-loaded records left out.  CASE-newui: the same
+# commands on an MI channel a front end added to a CLI session (new-ui mi,
+# through tests/gdb/newui.py), then what the console printed.
 #
 #     REGEN=1 tests/t-gdb.sh    rewrites the .expected files in the source
 #                               tree from this run (from the build directory,
@@ -75,12 +77,12 @@ cases="basic-commands basic-set basic-stop basic-read basic-record
 step-matrix step-record step-record-break step-plt plt-step plt-access plt-object step-break-displaced-on step-break-displaced-off
 threads-stop threads-record crash-genuine crash-recover crash-stub attach crash-core crash-damaged
 kernel-read kernel-local kernel-up kernel-calls basic-nolines basic-delete
-basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop sysstep-patched step-mi follow-expr follow-local basic-rerun threads-thread"
+basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop sysstep-patched step-mi kernel-mi cond-mi scope-mi scope-newui follow-expr follow-local basic-rerun basic-keep threads-thread"
 # Patched access sites under GDB (tests/gdb/patch.c).
 cases="$cases patch-stop patch-record patch-break patch-step patch-crash patch-short"
 minimal_cases="basic-commands basic-set basic-stop basic-read basic-record
 step-record step-record-break plt-step plt-object threads-stop threads-record basic-delete
-basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop follow-expr follow-local basic-rerun threads-thread"
+basic-unwatch basic-typo basic-size cost cond-value cond-expr basic-breakinsn scope-local basic-exit until-loop kernel-stop bitf-stop follow-expr follow-local basic-rerun basic-keep threads-thread"
 
 n_cases=$(echo $cases | wc -w)
 n_minimal=$(echo $minimal_cases | wc -w)
@@ -119,7 +121,8 @@ nosys() {
 # a record: it comes through the same pipe, in an order of its own; any
 # other line that is not a record is a fault: a front end cannot read it).
 normalize_mi() {
-	sed -e '/^watched=[0-9]* other=/d' -e '/^=library-loaded,/d' -e '/^~"\[Thread debugging using libthread_db enabled\]/d' \
+	sed -e '/^watched=[0-9]* other=/d' -e '/^=library-loaded,/d' -e '/^=library-unloaded,/d' \
+	    -e '/^ival=[0-9]* ival3=/d' -e '/^hello 3$/d' -e '/^total [0-9]*$/d' -e '/^~"\[Thread debugging using libthread_db enabled\]/d' \
 	    -e '/^~"Using host libthread_db library /d' \
 	    -e 's/pid="[0-9]*"/pid="N"/g' -e 's/core="[0-9]*"/core="N"/g'
 }
@@ -127,6 +130,14 @@ normalize_mi() {
 run_mi() { # GDB CASE PROG: the normalized MI session in $out/CASE.out
 	timeout 60 "$1" -nx -q --interpreter=mi -x "$gdbfile" "tests/gdb/$3" \
 		< "$abs_srcdir/tests/gdb/$2.mi" 2>&1 | normalize_mi | normalize
+}
+
+# A front end that adds an MI channel to a CLI session (new-ui mi TTY):
+# tests/gdb/newui.py writes CASE.mi's commands to that channel's terminal
+# and prints what it got, then what the console printed.
+run_newui() { # GDB CASE PROG: the normalized session in $out/CASE.out
+	timeout 90 python3 "$abs_srcdir/tests/gdb/newui.py" "$1" "$gdbfile" "tests/gdb/$3" \
+		"$abs_srcdir/tests/gdb/$2.mi" 2>&1 | normalize_mi | normalize
 }
 
 run_gdb() { # GDB CASE PROG: the normalized session in $out/CASE.out
@@ -232,6 +243,13 @@ for c in $cases; do
 		;;
 	*-mi)
 		run_mi "$GDB" "$c" "$prog" > "$o"
+		;;
+	*-newui)
+		if ! command -v python3 > /dev/null 2>&1; then
+			skip "$c: python3 (the front end's pseudo-terminal) not found"
+			continue
+		fi
+		run_newui "$GDB" "$c" "$prog" > "$o"
 		;;
 	*)
 		run_gdb "$GDB" "$c" "$prog" > "$o"

@@ -45,6 +45,13 @@ MW_DEBUGGER volatile int mw_gdb_refault;
 static __thread uint64_t stop_tls[2] __attribute__((tls_model("initial-exec")));
 MW_DEBUGGER uintptr_t mw_gdb_stops;
 MW_DEBUGGER long mw_gdb_stop_tls;
+/* Where the stop code goes: a page of the library's own (its .bss, made
+ * executable by mapping a page over it), at the same offset from the
+ * library in every process, so that a debugger's breakpoints there are in
+ * the library: GDB keeps them across a re-run (pending until the library
+ * is loaded, then moved with it), numbers, commands and all. */
+MW_DEBUGGER __attribute__((aligned(4096))) uint8_t
+	mw_gdb_stop_area[MW_GDB_SLOTS * MW_GDB_STOP_SIZE];
 
 /* The reports of the last stops, by seq (& MW_GDB_REPORTS - 1): the
  * debugger prints a stop's without reading the log (text1, the address as
@@ -446,18 +453,16 @@ MW_DEBUGGER uintptr_t mw_gdb_stops_setup(void)
 
 	if (mw_gdb_stops)
 		return mw_gdb_stops;
-	code = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	_Static_assert(sizeof(mw_gdb_stop_area) % 4096 == 0, "whole pages");
+	code = mmap(mw_gdb_stop_area, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (code == MAP_FAILED)
 		return 0;
 	for (size_t k = 0; k < MW_GDB_SLOTS; k++)
-		if (!mw_arch_tls_jump(code + k * MW_GDB_STOP_SIZE, MW_GDB_STOP_SIZE, off)) {
-			munmap(code, size);
+		if (!mw_arch_tls_jump(code + k * MW_GDB_STOP_SIZE, MW_GDB_STOP_SIZE, off))
 			return 0;
-		}
-	if (mprotect(code, size, PROT_READ | PROT_EXEC) != 0) {
-		munmap(code, size);
+	if (mprotect(code, size, PROT_READ | PROT_EXEC) != 0)
 		return 0;
-	}
 	mw_gdb_stop_tls = off;
 	mw_gdb_stops = (uintptr_t)code;
 	return mw_gdb_stops;
@@ -466,9 +471,13 @@ MW_DEBUGGER uintptr_t mw_gdb_stops_setup(void)
 MW_DEBUGGER uintptr_t mw_gdb_watch_stop(int id, unsigned flags, uint64_t start, uint64_t len)
 {
 	int k = conf_of(id);
+	unsigned want = flags >> 8;     /* slot + 1 the debugger asks for */
 
+	flags &= 0xff;
 	if (id <= 0 || !mw_gdb_stops)
 		return 0;
+	if (k < 0 && want > 0 && want <= MW_GDB_STEP_SLOT && confs[want - 1].id == 0)
+		k = (int)want - 1;
 	if (k < 0)
 		k = conf_of(0);
 	if (k < 0)

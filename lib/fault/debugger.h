@@ -48,7 +48,9 @@ enum { MW_GDB_COND_EQ = 1, MW_GDB_COND_NE, MW_GDB_COND_LT, MW_GDB_COND_LE, MW_GD
 /* Debugger calls (all threads stopped; front/gdb.c exports them).
  * mw_gdb_stops_setup: the stop code (once); its address, 0 if it could not
  * be made.  mw_gdb_watch_stop: a slot for watch ID of kinds FLAGS, value
- * at START of LEN bytes; its stop code's address, 0 if none is free.
+ * at START of LEN bytes; its stop code's address, 0 if none is free (FLAGS
+ * bits 8 and up: 1 + the slot wanted, when free: the one a debugger's
+ * breakpoint kept from a last run is on).
  * mw_gdb_watch_set: the debugger's breakpoint BP there and a condition
  * (OP 0: none; -1: the debugger tests one of its own, and the stop's
  * report is left to it; -2: the same, and it stops in record-only mode
@@ -81,6 +83,7 @@ int mw_gdb_before_crash(uint64_t addr, uint64_t pc);
 extern volatile int mw_gdb_stop_mode, mw_gdb_attached, mw_gdb_refault;
 /* ... where the stop code is, and the TLS words it reads ... */
 extern uintptr_t mw_gdb_stops;
+extern uint8_t mw_gdb_stop_area[MW_GDB_SLOTS * MW_GDB_STOP_SIZE];
 extern long mw_gdb_stop_tls;
 /* ... functions it puts breakpoints on ... */
 void mw_gdb_stop_hook(uint64_t seq, uint64_t resume_pc, uint64_t tid, uint64_t why,
