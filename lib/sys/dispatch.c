@@ -113,7 +113,9 @@ static int patched(void *uc)
 
 	if (!mw_thread_dispatching() || !mw_sysbounce_plain(nr) || mw_sys_waitmask_read(nr, a))
 		return 0;
+	mw_relay_patched(1);
 	mw_sysbounce_perform(uc, nr, a);
+	mw_relay_patched(0);
 	errno = saved_errno;
 	return 1;
 }

@@ -6,7 +6,8 @@
  * mw_procfd_get (/proc/self/stat), pread.
  * Fault path (the relay, mw_relay_*): mw_table_enter/exit/span_after,
  * mw_arch_sp, mw_arch_sigframe_*, mw_thread_our_altstack,
- * mw_arch_gate_syscall (rt_sigaction, rt_tgsigqueueinfo, getpid, gettid),
+ * mw_arch_gate_syscall (rt_sigaction, rt_sigprocmask, rt_tgsigqueueinfo,
+ * getpid, gettid),
  * relaxed atomics.  Nothing else.
  */
 #include <signal.h>
@@ -32,6 +33,11 @@ static struct mw_arch_handler prog[64];
  * sigaction, so the end looks at these alone - none, for most programs,
  * instead of a system call per signal. */
 static _Atomic uint64_t theirs, handled;
+/* A patched site's call being performed (mw_relay_patched), and the
+ * signals deferred meanwhile: no rt_sigreturn gives their mask back
+ * there, mw_relay_patched(0) does. */
+static __thread int in_patched __attribute__((tls_model("initial-exec")));
+static __thread uint64_t deferred __attribute__((tls_model("initial-exec")));
 
 static bool is_handler(void *h)
 {
@@ -71,6 +77,8 @@ static void relay(int sig, siginfo_t *si, void *uc)
 	 * again, blocked until then. */
 	if (ours_known && on(&ours, sp) && mw_table_inside() && !(h.flags & SA_RESETHAND)) {
 		sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
+		if (in_patched)
+			deferred |= 1ull << (sig - 1);
 		mw_arch_gate_syscall(SYS_rt_tgsigqueueinfo,
 				     mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0),
 				     mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), sig, (long)si,
@@ -158,6 +166,20 @@ void mw_sys_onstack_end(void)
 	mw_arch_gate_onstack_handlers(0, atomic_load(&handled) & ~MW_THREAD_NEEDED,
 				      MW_THREAD_NEEDED, 0, atomic_load(&theirs), (void *)relay, prog,
 				      NULL);
+}
+
+void mw_relay_patched(int on)
+{
+	uint64_t bits = deferred;
+
+	if (on) {
+		in_patched++;
+		return;
+	}
+	if (--in_patched > 0 || !bits)
+		return;
+	deferred = 0;
+	mw_arch_gate_syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&bits, 0, 8, 0, 0);
 }
 
 void mw_relay_was(int sig, struct mw_relay_was *was)

@@ -15,7 +15,10 @@
  * finds it where it would.  The handler returns through the moved frame's
  * restorer.  Where that place has a watched page, cannot be written, or
  * the signal interrupted the library on its alternate stack, the handler
- * runs on the alternate stack, as the kernel left it.  The program sees
+ * runs on the alternate stack, as the kernel left it.  One that
+ * interrupts the library inside the table's grace period (a handler that
+ * siglongjmps out would leave it held for good) comes later: sent again,
+ * blocked until the library's handler returns or its patched call ends.  The program sees
  * neither the flag it did not set nor the relay (mw_sys_sigaction_onstack).
  *
  *   mw_sys_onstack_begin, mw_sys_onstack_end   thread, library lock held
@@ -36,6 +39,12 @@ uint64_t mw_sys_onstack_begin(uint64_t unmask);
  * program did not set it (only the handlers dispatch saw installed are
  * looked at). */
 void mw_sys_onstack_end(void);
+
+/* A patched site's call (dispatch.c's patched) is performed between
+ * mw_relay_patched(1) and (0): a signal the relay deferred meanwhile
+ * (it interrupted the table's grace period) is let through at the 0 -
+ * in a SIGSYS handler the handler's rt_sigreturn does it. */
+void mw_relay_patched(int on);
 
 /* What the program's action for SIG is now (for its rt_sigaction's old
  * action): *THEIRS whether it set SA_ONSTACK itself. */
