@@ -27,6 +27,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "dispatch.h"
 
 /* With call frame information, so that backtraces go through them.
  * store8(p, v): movq %rsi, 0x0(%rdi) (48 89 b7 + disp32, 7 bytes).
@@ -328,6 +329,13 @@ static void genuine(void)
 	char *hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	int id;
 
+	if (dispatch_off()) {
+		/* The program's sigaction(SIGSEGV) goes to the kernel as it is:
+		 * its handler replaces the library's, which sees no fault. */
+		for (int i = 0; i < 7; i++)
+			ok(1, "# SKIP MEMWATCH_SYSCALLS=0: the library does not see the handler");
+		return;
+	}
 	code_at(store8_site, before);
 	id = mw_watch(&pg.watched, 8, MW_WRITE);
 	for (int i = 0; i < 100; i++)
@@ -436,7 +444,8 @@ int main(int argc, char **argv)
 		long n = mw_patch_info(1, &what);
 
 		ok(what && strstr(what, "restored"), "mw_patch_info(1): \"%s\"", what ? what : "");
-		is_int(n, patching ? 2 : 0, "two sites restored after their stubs faulted");
+		is_int(n, patching && !dispatch_off() ? 2 : 0,
+		       "two sites restored after their stubs faulted");
 		is_int(mw_patch_info(100, NULL), -1, "mw_patch_info past the last reason: -1");
 	}
 	return done();

@@ -32,6 +32,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "dispatch.h"
 
 /* long sys_mov_NAME(a1, a2, a3): the raw result (-errno on failure). */
 long sys_mov_getppid(void);
@@ -197,6 +198,8 @@ int main(void)
 	char got[16];
 	int all_ok = 1;
 
+	/* System-call sites are patched from dispatch's handler. */
+	need_dispatch();
 	patching = !(e && strcmp(e, "0") == 0);
 	backtrace(frames, 1);   /* loads the unwinder now, not in a handler */
 	plan(29);
