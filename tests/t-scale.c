@@ -17,6 +17,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* A 4-byte access at any address (x86 allows it; the compiler is told). */
+typedef uint32_t u32_any __attribute__((aligned(1)));
+
 #include "memwatch.h"
 #include "tap.h"
 #include "sanitizer.h"
@@ -223,10 +226,11 @@ static void sec_random(void)
 		seed = seed * 1103515245 + 12345;
 		off = (seed >> 8) % (AREA - 4);
 		write = (seed >> 3) & 1;
+		/* 4-byte accesses at any byte: unaligned on purpose. */
 		if (write)
-			*(volatile uint32_t *)(a + off) = (uint32_t)k;
+			*(volatile u32_any *)(a + off) = (uint32_t)k;
 		else
-			(void)*(volatile uint32_t *)(a + off);
+			(void)*(volatile u32_any *)(a + off);
 		for (int i = 1; i < NRAND; i += 2)
 			if (w[i].off < off + 4 && off < w[i].off + w[i].len &&
 			    (write || (w[i].flags & MW_READ)))
