@@ -5,9 +5,8 @@
  * Thread side (mw_sys_onstack_begin/end): mw_arch_gate_onstack_handlers,
  * mw_procfd_get (/proc/self/stat), pread.
  * Fault path (the relay, mw_relay_*): mw_table_enter/exit/span_after,
- * mw_arch_sp, mw_arch_sigframe_*, mw_thread_our_altstack,
- * mw_arch_gate_syscall (rt_sigaction, rt_sigprocmask, rt_tgsigqueueinfo,
- * getpid, gettid),
+ * mw_arch_sp, mw_arch_sigframe_*, mw_thread_on_ours, mw_thread_resend,
+ * mw_arch_gate_syscall (rt_sigaction, rt_sigprocmask),
  * relaxed atomics.  Nothing else.
  */
 #include <signal.h>
@@ -57,32 +56,21 @@ static bool any_span(uintptr_t lo, uintptr_t hi)
 	return r;
 }
 
-/* Whether A is on the library's alternate stack OURS. */
-static bool on(const stack_t *ours, uintptr_t a)
-{
-	return a > (uintptr_t)ours->ss_sp && a <= (uintptr_t)ours->ss_sp + ours->ss_size;
-}
-
 static void relay(int sig, siginfo_t *si, void *uc)
 {
 	struct mw_arch_handler h = prog[sig - 1];
-	uintptr_t sp = mw_arch_sp(uc), here = (uintptr_t)__builtin_frame_address(0), lo;
-	bool ours_known;
-	stack_t ours;
+	uintptr_t sp = mw_arch_sp(uc), lo;
+	bool interrupted_ours = mw_thread_on_ours(sp);
 
-	ours_known = mw_thread_our_altstack(&ours);
 	/* It interrupted a handler of the library's (on the alternate stack)
 	 * inside the table's grace period: later, when that handler's
 	 * rt_sigreturn gives the program its mask back - the signal pending
 	 * again, blocked until then. */
-	if (ours_known && on(&ours, sp) && mw_table_inside() && !(h.flags & SA_RESETHAND)) {
+	if (interrupted_ours && mw_table_inside() && !(h.flags & SA_RESETHAND)) {
 		sigaddset(&((ucontext_t *)uc)->uc_sigmask, sig);
 		if (in_patched)
 			deferred |= 1ull << (sig - 1);
-		mw_arch_gate_syscall(SYS_rt_tgsigqueueinfo,
-				     mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0, 0, 0),
-				     mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), sig, (long)si,
-				     0, 0);
+		mw_thread_resend(si);
 		return;
 	}
 	if (h.flags & SA_RESETHAND) {
@@ -102,15 +90,12 @@ static void relay(int sig, siginfo_t *si, void *uc)
 		dfl.sa_handler = SIG_DFL;
 		mw_arch_sa_to_ksa(&dfl, k);
 		mw_arch_gate_syscall(SYS_rt_sigaction, sig, (long)k, 0, 8, 0, 0);
-		mw_arch_gate_syscall(SYS_rt_tgsigqueueinfo, mw_arch_gate_syscall(SYS_getpid, 0, 0, 0, 0,
-										     0, 0),
-				     mw_arch_gate_syscall(SYS_gettid, 0, 0, 0, 0, 0, 0), sig, (long)si,
-				     0, 0);
+		mw_thread_resend(si);
 		return;
 	}
 	/* On the library's alternate stack, for a thread that was not on
 	 * it: the frame goes where the kernel would have put it. */
-	if (ours_known && on(&ours, here) && !on(&ours, sp) &&
+	if (mw_thread_on_ours((uintptr_t)__builtin_frame_address(0)) && !interrupted_ours &&
 	    mw_arch_sigframe_place(uc, si, sp, &lo) == 0 && !any_span(lo & ~(uintptr_t)4095, sp))
 		mw_arch_sigframe_move(uc, si, sp, h.handler, sig);
 	/* Here, then. */

@@ -5,8 +5,8 @@
  * Fault path: mw_thread_view, mw_thread_held, mw_thread_take_held,
  * mw_thread_release_held, mw_thread_take_posted, mw_thread_carrier,
  * mw_fault_sigaction, mw_sys_sigaction, mw_sys_sanitize, mw_sysbounce_rule,
- * kernelmem.h, mw_arch_gate_syscall (rt_sigprocmask, rt_tgsigqueueinfo,
- * tgkill, getpid, gettid, openat, read, close, fcntl, ppoll), atomics,
+ * kernelmem.h, mw_thread_resend, mw_arch_gate_syscall (rt_sigprocmask,
+ * openat, read, close, fcntl, ppoll), atomics,
  * memcpy, memset, strstr.
  */
 #include <errno.h>
@@ -92,12 +92,8 @@ static int action(int sig)
  * handler: pending in the kernel until the handler's mask lets it through. */
 static void pend(uint64_t bit, const siginfo_t *si)
 {
-	long pid = gate(SYS_getpid, 0, 0, 0, 0), tid = gate(SYS_gettid, 0, 0, 0, 0);
-	siginfo_t copy = *si;
-
 	gate(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8);
-	if (gate(SYS_rt_tgsigqueueinfo, pid, tid, si->si_signo, (long)&copy) < 0)
-		gate(SYS_tgkill, pid, tid, si->si_signo, 0);
+	mw_thread_resend(si);
 }
 
 /* The mask of signalfd FD, from /proc/self/fdinfo; 0 if it is none. */

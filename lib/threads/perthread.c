@@ -3,7 +3,7 @@
  * perthread.c - per-thread needs: alternate stacks, untouchable pages, the
  * dispatch switch (see perthread.h).
  * Fault path (mw_thread_seen, mw_thread_switch_self, the held signals):
- * mw_arch_gate_*, atomics.  Thread side (mw_threads_switch): /proc/self/task/TID/status.
+ * mw_arch_gate_*, mw_tid, atomics.  Thread side (mw_threads_switch): /proc/self/task/TID/status.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "base/tid.h"
 #include "arch/arch.h"
 #include "threads/perthread.h"
 
@@ -305,20 +306,38 @@ bool mw_thread_our_altstack(stack_t *ss)
 	return true;
 }
 
+/* Whether SP is on the stack [lo, lo + size), as the kernel tells. */
+static bool within(uintptr_t sp, uintptr_t lo, uintptr_t size)
+{
+	return sp > lo && sp - lo <= size;
+}
+
 int mw_thread_stack_short(size_t need)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
 
-	return sp > alt_lo && sp <= alt_hi && sp - alt_lo < need;
+	return within(sp, alt_lo, alt_hi - alt_lo) && sp - alt_lo < need;
 }
 
 int mw_thread_on_altstack(void)
 {
-	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-
 	if (holds <= 0 || !held_on || !alt_lo)
 		return -1;
-	return sp > alt_lo && sp <= alt_hi;
+	return within((uintptr_t)__builtin_frame_address(0), alt_lo, alt_hi - alt_lo);
+}
+
+bool mw_thread_on_ours(uintptr_t sp)
+{
+	return our_stack && within(sp, our_stack, ALTSTACK);
+}
+
+void mw_thread_resend(const siginfo_t *si)
+{
+	long pid = sys(SYS_getpid, 0, 0, 0, 0, 0, 0), tid = mw_tid();
+	siginfo_t copy = *si;
+
+	if (sys(SYS_rt_tgsigqueueinfo, pid, tid, si->si_signo, (long)&copy, 0, 0) < 0)
+		sys(SYS_tgkill, pid, tid, si->si_signo, 0, 0, 0);
 }
 
 void mw_threads_forked(void)

@@ -56,6 +56,12 @@ void mw_thread_altstack(uintptr_t lo, size_t size);
 /* [fault path] The alternate stack the library gave the calling thread
  * (the program did not set one): into SS, and true; false if none. */
 bool mw_thread_our_altstack(stack_t *ss);
+/* [fault path] Whether SP is on the alternate stack the library gave the
+ * calling thread. */
+bool mw_thread_on_ours(uintptr_t sp);
+/* [fault path] SI's signal sent again to the calling thread, as it was
+ * (its siginfo, or a plain tgkill if that cannot be). */
+void mw_thread_resend(const siginfo_t *si);
 /* [fault path] Whether the calling thread runs on its alternate signal
  * stack with less than NEED bytes left (the program's own may be small). */
 int mw_thread_stack_short(size_t need);
