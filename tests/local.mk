@@ -9,7 +9,7 @@ AM_TESTS_ENVIRONMENT = top_builddir='$(top_builddir)' top_srcdir='$(top_srcdir)'
 
 MW_TEST_LIBS = lib/libmemwatch.la -lpthread
 EXTRA_DIST += tests/tap.h tests/tap.sh tests/section.h tests/dispatch.h tests/traced.h tests/gather8.h \
-	tests/watch.h tests/cli-env.sh tests/log-normalize.sh tests/README.md
+	tests/watch.h tests/maplimit.h tests/cli-env.sh tests/log-normalize.sh tests/README.md
 
 include tests/core.mk
 include tests/corpus.mk

@@ -18,6 +18,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "maplimit.h"
 #include "watch.h"
 #include "section.h"
 #include "sanitizer.h"
@@ -179,30 +180,6 @@ static void sec_watch_limit(void)
 	munmap(p, (2 * n + 1) * (size_t)ps);
 }
 
-/* The program takes every mapping left: a large reserved range with every
- * other page made inaccessible, then single pages. */
-static char *filler[65];
-static size_t nfiller;
-
-static void fill_map_count(void)
-{
-	size_t n = 1 << 18;
-	char *big = mmap(NULL, n * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-	if (big == MAP_FAILED)
-		bail("mmap: %s", strerror(errno));
-	for (size_t i = 1; i + 1 < n && mprotect(big + i * 4096, 4096, PROT_NONE) == 0; i += 2)
-		;
-	filler[nfiller++] = big;
-	for (int i = 0; i < 64; i++) {
-		char *one = mmap(NULL, 4096, i % 2 ? PROT_READ : PROT_NONE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (one == MAP_FAILED)
-			break;
-		filler[nfiller++] = one;
-	}
-}
 
 #define PROGRAM_PAGES 3000
 
@@ -231,9 +208,7 @@ static void sec_program_limit(void)
 	for (int i = 0; i < PROGRAM_PAGES; i++)
 		bad += p[(size_t)(2 * i + 1) * (size_t)ps] != value(i);
 	is_int(bad, 0, "every page holds its byte");
-	munmap(filler[0], (1 << 18) * 4096);
-	for (size_t i = 1; i < nfiller; i++)
-		munmap(filler[i], 4096);
+	unfill_map_count();
 	p[ps] = 9;
 	ok(p[ps] == 9 && mw_total_count() == 0, "the pages are the program's again (no count)");
 }

@@ -18,6 +18,7 @@
 
 #include "memwatch.h"
 #include "tap.h"
+#include "maplimit.h"
 #include "watch.h"
 #include "section.h"
 #include "sanitizer.h"
@@ -310,41 +311,6 @@ static void sec_as_it_was(void)
 
 #define N_MAP_LIMIT 10
 
-/* Mappings until the next one would pass vm.max_map_count: a large
- * reserved range with every other page made PROT_NONE, then single pages.
- * How many were made. */
-static char *filler[65];
-static size_t nfiller;
-
-static long fill_map_count(void)
-{
-	size_t n = 1 << 18;
-	char *big = mmap(NULL, n * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	long made = 0;
-
-	if (big == MAP_FAILED)
-		bail("mmap: %s", strerror(errno));
-	for (size_t i = 1; i + 1 < n && mprotect(big + i * 4096, 4096, PROT_NONE) == 0; i += 2)
-		made += 2;
-	filler[nfiller++] = big;
-	for (int i = 0; i < 64; i++) {
-		char *one = mmap(NULL, 4096, i % 2 ? PROT_READ : PROT_NONE,
-				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (one == MAP_FAILED)
-			break;
-		filler[nfiller++] = one;
-		made++;
-	}
-	return made;
-}
-
-static void unfill_map_count(void)
-{
-	munmap(filler[0], (1 << 18) * 4096);
-	for (size_t i = 1; i < nfiller; i++)
-		munmap(filler[i], 4096);
-}
 
 /* Many watches (a table larger than a few pages), then no mapping left;
  * AT_LIMIT of them unwatched there (each mw_unwatch reads the mappings,
